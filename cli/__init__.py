@@ -1,0 +1,1 @@
+"""The ``rdnet`` command line (click). Thin: parses, calls library functions, prints."""

@@ -1,0 +1,58 @@
+"""``rdnet info FILE``: what a dataset holds, in a few lines."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("info")
+@click.argument("file", type=click.Path(dir_okay=False))
+def command(file: str) -> None:
+    """Describe FILE: system, model, grid, snapshots, variables and parameters.
+
+    \b
+    Examples:
+      rdnet info gs.nc
+      rdnet info run.nc.partial     # an interrupted run: its complete snapshots
+    """
+    import warnings
+
+    from rdnet.dataset import DatasetWarning, open_dataset, parameters_of, spatial_variables
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DatasetWarning)
+        ds = open_dataset(file)
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)
+    attrs = ds.attrs
+    click.echo(f"{file}: system {attrs.get('system', '?')}, model {attrs.get('model', '?')}, "
+               f"rdnet {attrs.get('rdnet_version', '?')}, created {attrs.get('created', '?')}")
+    fields = spatial_variables(ds)
+    if fields:
+        y, x = ds["y"], ds["x"]
+        click.echo(f"grid: {ds.sizes['y']} x {ds.sizes['x']} (y x), spacing "
+                   f"{_spacing(y)} x {_spacing(x)}{_units(x)}")
+    if "time" in ds.dims:
+        time = ds["time"]
+        click.echo(f"snapshots: {ds.sizes['time']}, time {float(time[0]):g} to {float(time[-1]):g}"
+                   f"{_units(time)}")
+    click.echo("variables:")
+    for name, variable in ds.data_vars.items():
+        dims = ", ".join(f"{dim}={ds.sizes[dim]}" for dim in variable.dims)
+        label = variable.attrs.get("long_name", "")
+        click.echo(f"  {name:<22} ({dims}) {label}{_units(variable)}")
+    parameters = parameters_of(ds)
+    if parameters:
+        text = ", ".join(f"{key}={value}" for key, value in sorted(parameters.items()))
+        click.echo(f"parameters: {text}")
+    ds.close()
+
+
+def _spacing(coordinate) -> str:
+    values = coordinate.values
+    return f"{float(values[1] - values[0]):g}" if values.size > 1 else "-"
+
+
+def _units(variable) -> str:
+    units = variable.attrs.get("units", "")
+    return f" [{units}]" if units and units != "1" else ""

@@ -1,0 +1,98 @@
+"""Entry point of the ``rdnet`` command line.
+
+Sub-commands live in their own modules (``cli/<name>.py``, each exporting a click
+command called ``command``) and are imported only when used, so ``rdnet --help``
+stays fast and a heavy import (torch, dask) is paid only by the command needing it.
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import importlib.util
+import sys
+
+import click
+
+from rdnet import __version__
+from rdnet.errors import RdnetError
+
+#: command name -> module under ``cli`` holding ``command``
+COMMANDS: dict[str, str] = {
+    "simulate": "simulate",
+    "stability": "stability",
+    "train": "train",
+    "gan-dynamics": "gan_dynamics",
+    "info": "info",
+    "analyze": "analyze",
+    "compare": "compare",
+    "plot": "plot",
+    "animate": "animate",
+    "sweep": "sweep",
+    "demo": "demo",
+}
+
+
+class RdnetGroup(click.Group):
+    """A click group that imports sub-commands lazily and reports errors in one line."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name, module in COMMANDS.items() if _module_exists(module))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None or not _module_exists(module):
+            return None
+        return importlib.import_module(f"cli.{module}").command
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except RdnetError as error:
+            raise _OneLineError(str(error), error.exit_code) from None
+        except OSError as error:
+            raise _OneLineError(_describe_os_error(error), 1) from None
+        except MemoryError:
+            raise _OneLineError("out of memory: try a smaller size or --save norms", 1) from None
+
+
+class _OneLineError(click.ClickException):
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _module_exists(module: str) -> bool:
+    return importlib.util.find_spec(f"cli.{module}") is not None
+
+
+def _describe_os_error(error: OSError) -> str:
+    where = f": {error.filename}" if error.filename else ""
+    if error.errno == errno.ENOSPC:
+        return f"no space left on device{where} (earlier snapshots are kept)"
+    if error.errno == errno.EFBIG:
+        return f"file size limit exceeded{where} (earlier snapshots are kept)"
+    return f"{error.strerror or error}{where}"
+
+
+@click.group(cls=RdnetGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rdnet")
+def cli() -> None:
+    """rdnet: reaction-diffusion patterns in Turing systems and in neural networks.
+
+    \b
+    Examples:
+      rdnet simulate --model gray-scott --out gs.nc
+      rdnet train --adversary --out adv.nc
+      rdnet analyze gs.nc
+      rdnet compare gs.nc adv.nc --out spectra.png
+    """
+
+
+def main() -> None:
+    """Run the command line (the ``rdnet`` console script)."""
+    cli(prog_name="rdnet")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
