@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from rdnet.errors import ConfigError, DatasetError, RdnetError, RunError
-
 try:
     __version__ = version("rdnet")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
+
+from rdnet import accessor  # noqa: E402,F401  (registers the ``.rd`` accessor on xarray objects)
+from rdnet.errors import ConfigError, DatasetError, RdnetError, RunError  # noqa: E402
 
 
 def open_dataset(path, **kwargs):

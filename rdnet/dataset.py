@@ -56,10 +56,13 @@ PARTIAL_SUFFIX = ".partial"
 COMPLETE_FLAG = "snapshot_complete"
 #: Files larger than this open with one dask chunk per snapshot.
 LAZY_THRESHOLD_BYTES = 256 * 2**20
+#: Longest coordinate the reader accepts: xarray loads coordinates whole when it opens
+#: a file, so a corrupt file declaring ~2**31 entries would otherwise exhaust memory.
+MAX_COORDINATE_LENGTH = 2**27
 #: Attributes every rdnet writer sets; files from other tools may lack them.
 RDNET_ATTRS = ("rdnet_schema", "system", "model", "parameters", "rdnet_version", "created", "history", "Conventions")
 #: Systems whose files carry no spatial field by design.
-NON_SPATIAL_SYSTEMS = ("gan-dynamics", "sweep")
+NON_SPATIAL_SYSTEMS = ("gan-dynamics", "sweep", "spectra")
 
 _NETCDF3_MAGIC = (b"CDF\x01", b"CDF\x02", b"CDF\x05")
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -552,6 +555,7 @@ def open_dataset(path: str | os.PathLike, *, chunks: Any = "default"):
     if path.is_dir():
         raise DatasetError(f"is a folder, not a NetCDF file: {path}")
     _check_magic(path)
+    _check_declared_sizes(path)
     if chunks == "default":
         chunks = {"time": 1} if path.stat().st_size > LAZY_THRESHOLD_BYTES else None
     try:
@@ -686,6 +690,25 @@ def _check_magic(path: Path) -> None:
     if head[:4] in _NETCDF3_MAGIC or head == _HDF5_MAGIC:
         return
     raise DatasetError(f"{path} is not a NetCDF file (it does not start with a NetCDF or HDF5 signature)")
+
+
+def _check_declared_sizes(path: Path) -> None:
+    """Refuse coordinates too long to load before xarray tries to load them."""
+    import netCDF4
+
+    try:
+        nc = netCDF4.Dataset(path, "r")
+    except Exception as error:  # netCDF4/HDF5 raise many types for corrupt files
+        raise DatasetError(f"cannot read {path} as NetCDF: {_first_line(error)}") from None
+    try:
+        for name, dimension in nc.dimensions.items():
+            if name in nc.variables and len(dimension) > MAX_COORDINATE_LENGTH:
+                raise DatasetError(
+                    f"{path}: dimension '{name}' declares {len(dimension)} entries, more than the "
+                    f"{MAX_COORDINATE_LENGTH} rdnet reads (a corrupt file?)"
+                )
+    finally:
+        nc.close()
 
 
 def _check_declarations(coords, variables) -> None:

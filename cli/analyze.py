@@ -1,0 +1,248 @@
+"""``rdnet analyze FILE``: homogeneity metrics (and spectra) of a dataset's spatial fields."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any
+
+import click
+
+from rdnet.errors import ConfigError
+
+#: Column headers of the metrics table, in HOMOGENEITY_KEYS order.
+HEADERS = {
+    "dominant_wavelength": "wavelength",
+    "spectral_entropy": "entropy",
+    "coefficient_of_variation": "CV",
+    "morans_i": "Moran I",
+    "anisotropy": "anisotropy",
+    "correlation_length": "corr.len",
+    "surrogate_p_value": "p(surr)",
+}
+
+
+def parse_time(text: str) -> int | None:
+    """``"all"`` -> None, an integer (negative counts from the end) -> that index."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"--time {text!r}: expected a snapshot index (e.g. 0, -1) or 'all'") from None
+
+
+def time_indices(ds, file: str, index: int | None) -> list[int] | None:
+    """The snapshot indices to analyse (None: the file has no time dim)."""
+    if "time" not in ds.dims:
+        if index not in (None, 0, -1):
+            raise ConfigError(f"--time {index}: {file} has no time dimension (one field per variable)")
+        return None
+    count = ds.sizes["time"]
+    if count == 0:
+        raise ConfigError(f"{file} holds no complete snapshot")
+    if index is None:
+        return list(range(count))
+    if not -count <= index < count:
+        raise ConfigError(f"--time {index} is out of range: {file} has {count} snapshots (valid: {-count}..{count - 1} or all)")
+    return [index % count]
+
+
+def select_variables(ds, file: str, names: tuple[str, ...]) -> list[str]:
+    """The spatial variables to analyse: ``names`` checked against the file, or all of them."""
+    from rdnet.dataset import spatial_variables
+
+    spatial = spatial_variables(ds)
+    if not names:
+        if not spatial:
+            raise ConfigError(f"{file} has no spatial variable (dims ending in y, x) to analyse")
+        return spatial
+    for name in names:
+        if name not in ds.data_vars:
+            raise ConfigError(f"no variable {name!r} in {file}; spatial variables: {', '.join(spatial) or 'none'}")
+        if name not in spatial:
+            raise ConfigError(
+                f"variable {name!r} in {file} is not a spatial field (dims {tuple(ds[name].dims)}, "
+                f"need last dims y, x); spatial variables: {', '.join(spatial) or 'none'}"
+            )
+    return list(dict.fromkeys(names))
+
+
+def json_number(value: float) -> float | None:
+    """A metric as strict JSON: NaN and infinity become null."""
+    return value if math.isfinite(value) else None
+
+
+def format_value(value: float) -> str:
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf"
+    return f"{value:.4g}"
+
+
+def print_table(rows: list[tuple[str, float | None, dict[str, float]]], length_units: str) -> None:
+    """One line per (variable, time): the metrics under short headers."""
+    units = "" if length_units in ("", "1") else f" [{length_units}]"
+    headers = ["variable", "time"] + [
+        HEADERS[key] + (units if key in ("dominant_wavelength", "correlation_length") else "") for key in HEADERS
+    ]
+    cells = [
+        [name, "-" if time is None else f"{time:g}"] + [format_value(metrics[key]) for key in HEADERS]
+        for name, time, metrics in rows
+    ]
+    widths = [max(len(row[i]) for row in [headers, *cells]) for i in range(len(headers))]
+    for row in [headers, *cells]:
+        click.echo("  ".join(cell.rjust(width) if i > 0 else cell.ljust(width) for i, (cell, width) in enumerate(zip(row, widths))))
+
+
+@click.command("analyze")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--var", "variables", multiple=True, metavar="NAME",
+              help="Spatial variable to analyse (repeatable). Default: every variable whose last dims are y, x.")
+@click.option("--time", "time_text", default="-1", show_default=True, metavar="INDEX|all",
+              help="Snapshot index (negative counts from the end) or 'all'.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON {variable: {metric: value}} (with --time all: a list per snapshot, in file order); "
+                   "NaN and infinity are written as null.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="SPECTRA.nc",
+              help="Write the radial power spectra (and the metrics) over time to this NetCDF file.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out file.")
+@click.option("--surrogates", "n_surrogates", type=click.IntRange(min=0), default=99, show_default=True,
+              help="Shuffled surrogates of the significance test (0 skips it).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the surrogate shuffles.")
+@click.option("--periodic/--non-periodic", default=True, show_default=True,
+              help="Treat the fields as periodic, or as bounded (Hann window, no wrap-around neighbours).")
+def command(
+    file: str,
+    variables: tuple[str, ...],
+    time_text: str,
+    as_json: bool,
+    out_path: str | None,
+    overwrite: bool,
+    n_surrogates: int,
+    seed: int,
+    periodic: bool,
+) -> None:
+    """Measure the spatial patterns in FILE: a table of metrics per variable.
+
+    Metrics: dominant wavelength (1/k at the spectral peak), spectral entropy,
+    coefficient of variation, Moran's I, anisotropy, correlation length and the
+    p-value of a test against spatially shuffled surrogates (see docs/analysis.md).
+
+    \b
+    Examples:
+      rdnet analyze gs.nc                          # every field, last snapshot
+      rdnet analyze gs.nc --var v --time all       # v at every snapshot
+      rdnet analyze gs.nc --json > metrics.json
+      rdnet analyze gs.nc --time all --out spectra.nc --surrogates 0
+    """
+    import warnings
+
+    from rdnet.dataset import DatasetWarning, check_output_path, open_dataset
+
+    index = parse_time(time_text)
+    out = check_output_path(out_path, overwrite=overwrite) if out_path else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DatasetWarning)
+        ds = open_dataset(file)
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)
+    try:
+        names = select_variables(ds, file, variables)
+        indices = time_indices(ds, file, index)
+        results, spectra = measure(ds, names, indices, n_surrogates=n_surrogates, seed=seed, periodic=periodic,
+                                   want_spectra=out is not None)
+        if out is not None:
+            write_spectra(out, ds, spectra, results, file=file, names=names, indices=indices,
+                          n_surrogates=n_surrogates, seed=seed, periodic=periodic)
+    finally:
+        ds.close()
+    if as_json:
+        document = {
+            name: ([{k: json_number(v) for k, v in m.items()} for _, m in rows] if index is None
+                   else {k: json_number(v) for k, v in rows[0][1].items()})
+            for name, rows in results.items()
+        }
+        click.echo(json.dumps(document, indent=2))
+    else:
+        table = [(name, time, metrics) for name, rows in results.items() for time, metrics in rows]
+        print_table(table, str(ds["x"].attrs.get("units", "1")))
+    if out is not None:
+        click.echo(f"spectra written to {out}", err=True)
+
+
+def measure(ds, names: list[str], indices: list[int] | None, *, n_surrogates: int, seed: int, periodic: bool,
+            want_spectra: bool) -> tuple[dict[str, list[tuple[float | None, dict[str, float]]]], dict[str, list[Any]]]:
+    """Metrics (and spectra) of every variable at every chosen snapshot, one snapshot in memory at a time."""
+    from tqdm import tqdm
+
+    from rdnet.analysis import homogeneity_metrics, radial_power_spectrum
+
+    jobs = [(name, i) for name in names for i in (indices if indices is not None and "time" in ds[name].dims else [None])]
+    results: dict[str, list[tuple[float | None, dict[str, float]]]] = {name: [] for name in names}
+    spectra: dict[str, list[Any]] = {name: [] for name in names}
+    progress = tqdm(jobs, desc="analyse", unit="field", file=sys.stderr, disable=not sys.stderr.isatty() or len(jobs) < 2)
+    for name, i in progress:
+        field = ds[name] if i is None else ds[name].isel(time=i)
+        field = field.load()
+        time = None if i is None else float(ds["time"].values[i])
+        try:
+            metrics = homogeneity_metrics(field, periodic=periodic, n_surrogates=n_surrogates, seed=seed)
+            if want_spectra:
+                spectra[name].append(radial_power_spectrum(field, window=None if periodic else "hann"))
+        except ValueError as error:
+            where = "" if time is None else f" at time index {i}"
+            raise ConfigError(f"cannot analyse {name!r}{where}: {error}") from None
+        results[name].append((time, metrics))
+    return results, spectra
+
+
+def write_spectra(out, ds, spectra, results, *, file: str, names: list[str], indices: list[int] | None,
+                  n_surrogates: int, seed: int, periodic: bool) -> None:
+    """Store the spectra over time (``<var>_spectrum``) and the metrics (``<var>_<metric>``)."""
+    import numpy as np
+    import xarray as xr
+
+    from rdnet.dataset import parameters_of, write_dataset
+
+    variables = {}
+    for name in names:
+        has_time = results[name][0][0] is not None
+        spectrum = xr.concat(spectra[name], dim="time") if has_time else spectra[name][0]
+        spectrum = spectrum.drop_vars([c for c in spectrum.coords if c not in ("time", *spectrum["wavenumber"].coords)])
+        spectrum.attrs["long_name"] = f"radial power spectrum of {name} (sums to its variance)"
+        variables[f"{name}_spectrum"] = spectrum
+        for key in HEADERS:
+            values = np.array([metrics[key] for _, metrics in results[name]])
+            variables[f"{name}_{key}"] = xr.DataArray(
+                values if has_time else values[0], dims=("time",) if has_time else (),
+                coords={"time": [t for t, _ in results[name]]} if has_time else {},
+                attrs={"long_name": f"{key.replace('_', ' ')} of {name}",
+                       "units": str(ds["x"].attrs.get("units", "1")) if key in ("dominant_wavelength", "correlation_length") else "1"},
+            )
+    out_ds = xr.Dataset(variables)
+    if "time" in out_ds.coords and "time" in ds.coords:
+        out_ds["time"].attrs.update({k: v for k, v in ds["time"].attrs.items() if k in ("units", "long_name")})
+    source_parameters = {}
+    try:
+        source_parameters = parameters_of(ds)
+    except Exception:  # a foreign file's parameters are informative only
+        pass
+    write_dataset(
+        out_ds, out,
+        system="spectra",
+        model=str(ds.attrs.get("model", "unknown")),
+        parameters={
+            "source": str(file),
+            "source_system": str(ds.attrs.get("system", "external")),
+            "variables": names,
+            "time_indices": indices,
+            "n_surrogates": n_surrogates,
+            "seed": seed,
+            "periodic": periodic,
+            "source_parameters": source_parameters,
+        },
+        overwrite=True,
+    )

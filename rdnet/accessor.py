@@ -1,0 +1,158 @@
+"""The ``.rd`` accessor: pattern analysis from a Dataset or DataArray.
+
+Importing this module registers ``.rd`` on :class:`xarray.Dataset` and
+:class:`xarray.DataArray`. Each method only picks the variable and delegates to
+:mod:`rdnet.analysis`; keyword options are passed through unchanged.
+
+Examples
+--------
+>>> import numpy as np, xarray as xr
+>>> import rdnet.accessor  # registers .rd
+>>> x = np.arange(32.0)
+>>> ds = xr.Dataset({"v": (("y", "x"), np.cos(2 * np.pi * x / 8)[None, :] * np.ones((16, 1)))},
+...                 coords={"y": np.arange(16.0), "x": x})
+>>> float(ds.rd.dominant_wavelength("v"))
+8.0
+>>> ds["v"].rd.homogeneity(n_surrogates=0)["morans_i"] == ds.rd.homogeneity("v", n_surrogates=0)["morans_i"]
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import xarray as xr
+
+from rdnet import analysis
+
+__all__ = ["RdDataArrayAccessor", "RdDatasetAccessor"]
+
+
+@xr.register_dataarray_accessor("rd")
+class RdDataArrayAccessor:
+    """``da.rd``: the functions of :mod:`rdnet.analysis` applied to this field.
+
+    The field's last two dims are ``(y, x)``; see :mod:`rdnet.analysis` for the options.
+    """
+
+    def __init__(self, data_array: xr.DataArray) -> None:
+        self._field = data_array
+
+    def spectrum(self, **options: Any) -> xr.DataArray:
+        """Radial power spectrum; see :func:`rdnet.analysis.radial_power_spectrum`."""
+        return analysis.radial_power_spectrum(self._field, **options)
+
+    def angular_spectrum(self, **options: Any) -> xr.DataArray:
+        """Power by orientation; see :func:`rdnet.analysis.angular_spectrum`."""
+        return analysis.angular_spectrum(self._field, **options)
+
+    def dominant_wavelength(self, **options: Any) -> xr.DataArray:
+        """See :func:`rdnet.analysis.dominant_wavelength`."""
+        return analysis.dominant_wavelength(self._field, **options)
+
+    def spectral_entropy(self, **options: Any) -> xr.DataArray:
+        """See :func:`rdnet.analysis.spectral_entropy`."""
+        return analysis.spectral_entropy(self._field, **options)
+
+    def anisotropy(self, **options: Any) -> xr.DataArray:
+        """See :func:`rdnet.analysis.anisotropy`."""
+        return analysis.anisotropy(self._field, **options)
+
+    def coefficient_of_variation(self, **options: Any) -> xr.DataArray:
+        """See :func:`rdnet.analysis.coefficient_of_variation`."""
+        return analysis.coefficient_of_variation(self._field, **options)
+
+    def morans_i(self, **options: Any) -> xr.DataArray:
+        """See :func:`rdnet.analysis.morans_i`."""
+        return analysis.morans_i(self._field, **options)
+
+    def correlation_length(self, **options: Any) -> xr.DataArray:
+        """See :func:`rdnet.analysis.correlation_length`."""
+        return analysis.correlation_length(self._field, **options)
+
+    def symmetry(self, **options: Any) -> xr.DataArray:
+        """Mirror and rotation scores; see :func:`rdnet.analysis.symmetry_scores`."""
+        return analysis.symmetry_scores(self._field, **options)
+
+    def distance(self, reference: Any = None, **options: Any) -> xr.DataArray:
+        """See :func:`rdnet.analysis.distance_from_reference`."""
+        return analysis.distance_from_reference(self._field, reference, **options)
+
+    def surrogate_test(self, **options: Any) -> analysis.SurrogateResult:
+        """See :func:`rdnet.analysis.surrogate_test`."""
+        return analysis.surrogate_test(self._field, **options)
+
+    def homogeneity(self, **options: Any) -> dict[str, Any]:
+        """All scalar metrics; see :func:`rdnet.analysis.homogeneity_metrics`."""
+        return analysis.homogeneity_metrics(self._field, **options)
+
+
+@xr.register_dataset_accessor("rd")
+class RdDatasetAccessor:
+    """``ds.rd``: pattern analysis of the dataset's spatial variables, chosen by name.
+
+    Every method takes the variable name first, e.g. ``ds.rd.spectrum("v")``, and
+    otherwise matches the same method of ``ds["v"].rd``.
+    """
+
+    def __init__(self, dataset: xr.Dataset) -> None:
+        self._dataset = dataset
+
+    @property
+    def spatial_variables(self) -> list[str]:
+        """Names of the data variables whose last two dims are ``y``, ``x``."""
+        return [name for name, variable in self._dataset.data_vars.items() if variable.dims[-2:] == ("y", "x")]
+
+    def _field(self, name: str) -> RdDataArrayAccessor:
+        if name not in self._dataset.data_vars:
+            valid = ", ".join(self.spatial_variables) or "none"
+            raise KeyError(f"no variable {name!r} in the dataset; spatial variables: {valid}")
+        return self._dataset[name].rd
+
+    def spectrum(self, name: str, **options: Any) -> xr.DataArray:
+        """Radial power spectrum of variable ``name``."""
+        return self._field(name).spectrum(**options)
+
+    def angular_spectrum(self, name: str, **options: Any) -> xr.DataArray:
+        """Power by orientation of variable ``name``."""
+        return self._field(name).angular_spectrum(**options)
+
+    def dominant_wavelength(self, name: str, **options: Any) -> xr.DataArray:
+        """Dominant wavelength of variable ``name``."""
+        return self._field(name).dominant_wavelength(**options)
+
+    def spectral_entropy(self, name: str, **options: Any) -> xr.DataArray:
+        """Spectral entropy of variable ``name``."""
+        return self._field(name).spectral_entropy(**options)
+
+    def anisotropy(self, name: str, **options: Any) -> xr.DataArray:
+        """Anisotropy of variable ``name``."""
+        return self._field(name).anisotropy(**options)
+
+    def coefficient_of_variation(self, name: str, **options: Any) -> xr.DataArray:
+        """Coefficient of variation of variable ``name``."""
+        return self._field(name).coefficient_of_variation(**options)
+
+    def morans_i(self, name: str, **options: Any) -> xr.DataArray:
+        """Moran's I of variable ``name``."""
+        return self._field(name).morans_i(**options)
+
+    def correlation_length(self, name: str, **options: Any) -> xr.DataArray:
+        """Correlation length of variable ``name``."""
+        return self._field(name).correlation_length(**options)
+
+    def symmetry(self, name: str, **options: Any) -> xr.DataArray:
+        """Mirror and rotation scores of variable ``name``."""
+        return self._field(name).symmetry(**options)
+
+    def distance(self, name: str, reference: Any = None, **options: Any) -> xr.DataArray:
+        """RMS distance of variable ``name`` from ``reference`` (default: its spatial mean)."""
+        return self._field(name).distance(reference, **options)
+
+    def surrogate_test(self, name: str, **options: Any) -> analysis.SurrogateResult:
+        """Surrogate test of variable ``name``."""
+        return self._field(name).surrogate_test(**options)
+
+    def homogeneity(self, name: str, **options: Any) -> dict[str, Any]:
+        """All scalar metrics of variable ``name``."""
+        return self._field(name).homogeneity(**options)

@@ -1,0 +1,53 @@
+"""Tests of the ``.rd`` accessor: it picks the variable and delegates to rdnet.analysis."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import rdnet.accessor  # noqa: F401  (registers .rd)
+from rdnet import analysis
+
+
+@pytest.fixture
+def stripes_dataset() -> xr.Dataset:
+    x = np.arange(32) * 0.5
+    wave = np.cos(2 * np.pi * x / 4.0)[None, None, :] * np.ones((2, 16, 1))  # λ = 4 m = 8 cells
+    return xr.Dataset(
+        {
+            "v": (("time", "y", "x"), wave * [[[1.0]], [[2.0]]], {"units": "1", "long_name": "v"}),
+            "loss": (("time",), [1.0, 0.5]),
+        },
+        coords={"time": [0.0, 1.0], "y": ("y", np.arange(16) * 0.5, {"units": "m"}), "x": ("x", x, {"units": "m"})},
+    )
+
+
+def test_dataset_accessor_measures_the_named_variable(stripes_dataset):
+    np.testing.assert_allclose(stripes_dataset.rd.dominant_wavelength("v").values, [4.0, 4.0])
+    spectrum = stripes_dataset.rd.spectrum("v")
+    assert spectrum.dims == ("time", "wavenumber")
+    # variance of a·cos is a²/2
+    np.testing.assert_allclose(spectrum.sum("wavenumber").values, [0.5, 2.0])
+    expected_moran = (math.cos(2 * math.pi / 8) + 1) / 2
+    np.testing.assert_allclose(stripes_dataset.rd.morans_i("v").values, expected_moran)
+    assert stripes_dataset.rd.spatial_variables == ["v"]
+
+
+def test_dataset_and_dataarray_accessors_agree_with_the_functions(stripes_dataset):
+    field = stripes_dataset["v"]
+    metrics = stripes_dataset.rd.homogeneity("v", n_surrogates=9)
+    direct = analysis.homogeneity_metrics(field, n_surrogates=9)
+    for key in analysis.HOMOGENEITY_KEYS:
+        xr.testing.assert_identical(metrics[key], direct[key])
+    xr.testing.assert_identical(field.rd.symmetry(), analysis.symmetry_scores(field))
+    xr.testing.assert_identical(field.rd.angular_spectrum(n_orientations=4), analysis.angular_spectrum(field, n_orientations=4))
+    np.testing.assert_allclose(field.rd.distance().values, [1 / math.sqrt(2), 2 / math.sqrt(2)])
+    assert float(field.isel(time=0).rd.surrogate_test(n_surrogates=19).p_value) == pytest.approx(1 / 20)
+
+
+def test_unknown_variable_lists_the_spatial_ones(stripes_dataset):
+    with pytest.raises(KeyError, match="no variable 'w'.*spatial variables: v"):
+        stripes_dataset.rd.spectrum("w")

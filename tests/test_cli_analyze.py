@@ -1,0 +1,146 @@
+"""Tests of ``rdnet analyze`` through click's CliRunner on small files written here."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import xarray as xr
+from click.testing import CliRunner
+
+from cli.main import cli
+from rdnet.analysis import HOMOGENEITY_KEYS
+
+WAVELENGTHS = (4.0, 8.0, 16.0)  # of u at the three snapshots, in cells (dx = 1 m)
+
+
+@pytest.fixture
+def pattern_file(tmp_path, rng):
+    """u: stripes whose wavelength changes over time; v: white noise; loss: a time series."""
+    x = np.arange(32.0)
+    u = np.stack([2.0 + np.cos(2 * np.pi * x / lam)[None, :] * np.ones((16, 1)) for lam in WAVELENGTHS])
+    ds = xr.Dataset(
+        {
+            "u": (("time", "y", "x"), u, {"units": "1", "long_name": "activator"}),
+            "v": (("time", "y", "x"), rng.normal(size=(3, 16, 32)), {"units": "1", "long_name": "noise"}),
+            "loss": (("time",), [3.0, 2.0, 1.0]),
+        },
+        coords={
+            "time": ("time", [0.0, 5.0, 10.0], {"units": "s"}),
+            "y": ("y", np.arange(16.0), {"units": "m"}),
+            "x": ("x", x, {"units": "m"}),
+        },
+    )
+    path = tmp_path / "run.nc"
+    ds.to_netcdf(path, engine="netcdf4")
+    return path
+
+
+def run(*args):
+    return CliRunner().invoke(cli, ["analyze", *map(str, args)])
+
+
+def test_table_shows_every_spatial_variable_at_the_last_snapshot(pattern_file):
+    result = run(pattern_file, "--surrogates", 19)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert lines[0].split()[:2] == ["variable", "time"]
+    assert [line.split()[0] for line in lines[1:]] == ["u", "v"]
+    u_row = lines[1].split()
+    assert u_row[1] == "10" and float(u_row[2]) == pytest.approx(16.0)
+
+
+def test_json_has_the_metric_keys_and_the_right_values(pattern_file):
+    result = run(pattern_file, "--json", "--var", "u", "--time", 0, "--surrogates", 19)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert list(document) == ["u"]
+    metrics = document["u"]
+    assert tuple(metrics) == HOMOGENEITY_KEYS
+    assert metrics["dominant_wavelength"] == pytest.approx(4.0)
+    assert metrics["morans_i"] == pytest.approx((math.cos(2 * math.pi / 4) + 1) / 2)
+    assert metrics["coefficient_of_variation"] == pytest.approx(1 / math.sqrt(2) / 2.0)
+    assert metrics["surrogate_p_value"] == pytest.approx(1 / 20)
+
+
+def test_json_with_time_all_gives_a_list_per_snapshot(pattern_file):
+    result = run(pattern_file, "--json", "--time", "all", "--surrogates", 0)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert [m["dominant_wavelength"] for m in document["u"]] == pytest.approx(list(WAVELENGTHS))
+    assert len(document["v"]) == 3
+    assert document["u"][0]["surrogate_p_value"] is None  # skipped test: NaN -> null
+
+
+def test_out_writes_spectra_over_time(pattern_file, tmp_path):
+    out = tmp_path / "spectra.nc"
+    result = run(pattern_file, "--time", "all", "--out", out, "--surrogates", 0)
+    assert result.exit_code == 0, result.output
+    spectra = xr.open_dataset(out)
+    assert spectra["u_spectrum"].dims == ("time", "wavenumber")
+    np.testing.assert_allclose(spectra["time"].values, [0.0, 5.0, 10.0])
+    # Parseval: each spectrum sums to the variance of a unit cosine, 1/2
+    np.testing.assert_allclose(spectra["u_spectrum"].sum("wavenumber").values, 0.5)
+    peaks = spectra["wavenumber"].values[spectra["u_spectrum"].argmax("wavenumber").values]
+    np.testing.assert_allclose(1 / peaks, WAVELENGTHS)
+    np.testing.assert_allclose(spectra["u_dominant_wavelength"].values, WAVELENGTHS)
+    assert spectra.attrs["system"] == "spectra"
+    assert json.loads(spectra.attrs["parameters"])["variables"] == ["u", "v"]
+    assert json.loads(spectra.attrs["parameters"])["source_system"] == "external"
+    from rdnet.dataset import open_dataset
+
+    open_dataset(out).close()  # the spectra file is itself a valid rdnet file
+    spectra.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--var", "w"], "no variable 'w' in"),
+        (["--var", "loss"], "variable 'loss' in"),
+        (["--time", "3"], "--time 3 is out of range"),
+        (["--time", "-4"], "--time -4 is out of range"),
+        (["--time", "last"], "--time 'last': expected a snapshot index"),
+    ],
+)
+def test_bad_options_give_one_clear_line(pattern_file, args, message):
+    result = run(pattern_file, *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_files_give_one_clear_line(tmp_path):
+    missing = run(tmp_path / "nothing.nc")
+    assert missing.exit_code == 2 and "no such file" in missing.output
+    text = tmp_path / "notes.nc"
+    text.write_text("not a netcdf file")
+    garbage = run(text)
+    assert garbage.exit_code == 2 and "Traceback" not in garbage.output
+
+
+def test_existing_out_is_refused_before_any_work(pattern_file, tmp_path):
+    out = tmp_path / "spectra.nc"
+    out.write_text("keep me")
+    result = run(pattern_file, "--out", out)
+    assert result.exit_code == 2 and "exists" in result.output
+    assert out.read_text() == "keep me"
+
+
+def test_nan_field_is_reported(tmp_path):
+    values = np.ones((8, 8))
+    values[0, 0] = np.nan
+    ds = xr.Dataset({"u": (("y", "x"), values)}, coords={"y": np.arange(8.0), "x": np.arange(8.0)})
+    path = tmp_path / "nan.nc"
+    ds.to_netcdf(path, engine="netcdf4")
+    result = run(path)
+    assert result.exit_code == 2
+    assert "cannot analyse 'u'" in result.output and "NaN" in result.output
+
+
+def test_help_has_examples():
+    result = CliRunner().invoke(cli, ["analyze", "--help"])
+    assert result.exit_code == 0
+    assert "rdnet analyze gs.nc --var v --time all" in result.output
