@@ -16,6 +16,7 @@ rename, and removes the partial file.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -340,6 +341,7 @@ class StreamingWriter:
 
     def _open(self, nc, *, n_records: int) -> None:
         self._nc = nc
+        self._write_failed = False
         self.n_records = n_records
         self._record_variables = {
             name: variable
@@ -378,11 +380,16 @@ class StreamingWriter:
             values = np.asarray(values)
             if values.shape != self._shapes[name]:
                 raise ValueError(f"{name}: shape {values.shape}, declared {self._shapes[name]}")
-            self._record_variables[name][index] = values
-        self._nc.variables["time"][index] = time
-        self._make_durable()  # data first, then the flag: a kill between leaves no flag
-        self._nc.variables[COMPLETE_FLAG][index] = 1
-        self._make_durable()
+        try:
+            for name, values in fields.items():
+                self._record_variables[name][index] = np.asarray(values)
+            self._nc.variables["time"][index] = time
+            self._make_durable()  # data first, then the flag: a kill between leaves no flag
+            self._nc.variables[COMPLETE_FLAG][index] = 1
+            self._make_durable()
+        except (OSError, RuntimeError) as error:
+            self._write_failed = True
+            raise _as_os_error(error, self.partial_path) from None
         self.n_records = index + 1
         return index
 
@@ -406,7 +413,11 @@ class StreamingWriter:
 
     def flush(self) -> None:
         """Make everything written so far durable."""
-        self._make_durable()
+        try:
+            self._make_durable()
+        except (OSError, RuntimeError) as error:
+            self._write_failed = True
+            raise _as_os_error(error, self.partial_path) from None
 
     def _make_durable(self) -> None:
         self._nc.sync()
@@ -424,11 +435,21 @@ class StreamingWriter:
         pathlib.Path
             The partial file, which holds every complete snapshot.
         """
-        if self._nc.isopen():
+        if self._nc is None:
+            return self.partial_path
+        if not self._write_failed and self._nc.isopen():
             try:
                 self._make_durable()
-            finally:
-                self._nc.close()
+            except (OSError, RuntimeError):  # e.g. the disk is full: complete snapshots are durable
+                self._write_failed = True
+        if self._write_failed:
+            # After a failed write, netCDF's close() fails too (the pending bytes cannot be
+            # written), and a Dataset whose close() failed segfaults when touched again, even
+            # by the garbage collector. Leave the one close attempt to the garbage collector.
+            self._record_variables = {}
+            self._nc = None
+        elif self._nc.isopen():
+            self._nc.close()
         return self.partial_path
 
     def close(self) -> Path:
@@ -439,9 +460,12 @@ class StreamingWriter:
         pathlib.Path
             The final file.
         """
-        self._make_durable()
+        self.flush()
         self._nc.close()
-        _convert_to_netcdf4(self.partial_path, self.path)
+        try:
+            _convert_to_netcdf4(self.partial_path, self.path)
+        except (OSError, RuntimeError) as error:
+            raise _as_os_error(error, self.path) from None
         self.partial_path.unlink()
         return self.path
 
@@ -566,6 +590,10 @@ def open_dataset(path: str | os.PathLike, *, chunks: Any = "default"):
         raise DatasetError(f"cannot read {path} as NetCDF: {_first_line(error)}") from None
     try:
         if COMPLETE_FLAG in ds.variables:
+            if ds[COMPLETE_FLAG].dims != ("time",):
+                raise DatasetError(
+                    f"{path}: variable '{COMPLETE_FLAG}' must have dims ('time',), found {ds[COMPLETE_FLAG].dims}"
+                )
             complete = _leading_complete(np.asarray(ds[COMPLETE_FLAG].values))
             ds = ds.isel(time=slice(0, complete)).drop_vars(COMPLETE_FLAG)
         validate(ds, source=str(path))
@@ -834,6 +862,24 @@ def _convert_to_netcdf4(source: Path, destination: Path) -> None:
     finally:
         temporary.unlink(missing_ok=True)
     _fsync_folder(destination.parent)
+
+
+#: netCDF4 reports a failed write as RuntimeError(strerror): give such errors back their errno.
+_ERRNO_OF_MESSAGE = {
+    os.strerror(code): code for code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO, errno.EROFS)
+}
+
+
+def _as_os_error(error: BaseException, path: Path) -> BaseException:
+    """An OSError (with errno and file name) for a failed write, so the CLI reports it in one line."""
+    if isinstance(error, OSError):
+        if error.filename is None:
+            error.filename = str(path)
+        return error
+    code = _ERRNO_OF_MESSAGE.get(str(error).strip())
+    if code is None:
+        return error
+    return OSError(code, os.strerror(code), str(path))
 
 
 def _fsync_file(path: Path) -> None:

@@ -1,0 +1,133 @@
+"""Benchmark of ``rdnet sweep``: parallel efficiency and per-task overhead on Dask.
+
+Runs the same N-point Gray-Scott sweep (real ``rdnet simulate`` points, each
+calibrated to take about ``--task-seconds``) three ways, in this one run:
+
+1. a plain Python loop calling the same point function in this process (the peer);
+2. ``run_sweep`` on a LocalCluster with 1 worker process;
+3. ``run_sweep`` on a LocalCluster with 2 worker processes.
+
+and prints
+
+- per-task overhead = (T_1worker - T_loop) / T_loop (target <= 5 % at 5-second tasks),
+- parallel efficiency = T_1worker / (2 * T_2workers) (target >= 85 %),
+- and, measured inside each Dask run, the share of worker-seconds spent running points
+  (what the orchestration leaves idle; meaningful even on a shared machine),
+
+with cluster start-up timed separately (it is paid once per sweep, not per task).
+Every point uses one numerics thread (NUMBA/OMP_NUM_THREADS=1) in all three runs so
+that the work per point is identical.
+
+Usage::
+
+    python benchmarks/bench_sweep.py                      # 32 points of ~5 s (about 8 minutes)
+    python benchmarks/bench_sweep.py --points 8 --task-seconds 1   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+for _name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_name] = "1"  # before numba / torch are imported: one thread per point everywhere
+
+
+def _plan(directory: str, points: int, steps: int, size: int):
+    from cli.sweep_runner import build_plan
+
+    fixed = ("--model", "gray-scott", "--size", str(size), "--steps", str(steps), "--snapshot-every", str(steps))
+    # a row of F values inside Pearson's pattern region; k fixed
+    return build_plan("simulate", [f"F=0.030:0.040:{points}", "k=0.0625"], fixed, directory)
+
+
+def _calibrate(task_seconds: float, size: int) -> int:
+    """Steps for which one point (run + analysis) takes about ``task_seconds`` here."""
+    from cli.sweep_runner import run_point
+
+    steps = 200
+    with tempfile.TemporaryDirectory() as scratch:
+        plan = _plan(scratch, 2, steps, size)
+        run_point(plan.tasks[0])  # warm-up: imports and compiled-kernel cache
+        while True:
+            plan = _plan(tempfile.mkdtemp(dir=scratch), 2, steps, size)
+            started = time.perf_counter()
+            run_point(plan.tasks[1])
+            elapsed = time.perf_counter() - started
+            if elapsed > 0.3 * task_seconds:
+                return max(1, int(steps * task_seconds / elapsed))
+            steps *= 4
+
+
+def _loop(points: int, steps: int, size: int) -> float:
+    from cli.sweep_runner import run_point
+
+    with tempfile.TemporaryDirectory() as scratch:
+        plan = _plan(scratch, points, steps, size)
+        started = time.perf_counter()
+        results = [run_point(task) for task in plan.tasks]
+        elapsed = time.perf_counter() - started
+    assert all(result["status"] == "ok" for result in results), results
+    return elapsed
+
+
+def _warm_up(size: int) -> None:
+    """Run one tiny point in this process (imports, compiled-kernel cache)."""
+    from cli.sweep_runner import run_point
+
+    with tempfile.TemporaryDirectory() as scratch:
+        run_point(_plan(scratch, 2, 20, size).tasks[0])
+
+
+def _dask(points: int, steps: int, size: int, workers: int) -> tuple[float, float, float]:
+    from cli.sweep_runner import dask_client, run_sweep
+
+    started = time.perf_counter()
+    with dask_client(workers=workers, threads_per_point=1, echo=lambda line: None) as client:
+        # warm every worker (imports, kernel cache) like the loop's warm-up in _calibrate
+        client.run(_warm_up, size)
+        start_up = time.perf_counter() - started
+        with tempfile.TemporaryDirectory() as scratch:
+            plan = _plan(scratch, points, steps, size)
+            started = time.perf_counter()
+            outcome = run_sweep(plan, client=client, progress=False, echo=lambda line: None)
+            elapsed = time.perf_counter() - started
+    assert outcome.count("ok") == points, [r["error"] for r in outcome.results if r["status"] != "ok"]
+    busy = sum(result["task_time"] for result in outcome.results)
+    return elapsed, start_up, busy
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--points", type=int, default=32)
+    parser.add_argument("--task-seconds", type=float, default=5.0)
+    parser.add_argument("--size", type=int, default=128)
+    arguments = parser.parse_args()
+
+    print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
+    steps = _calibrate(arguments.task_seconds, arguments.size)
+    print(f"point: gray-scott {arguments.size}^2, {steps} Euler steps, calibrated to ~{arguments.task_seconds} s")
+    loop = _loop(arguments.points, steps, arguments.size)
+    one, start_one, busy_one = _dask(arguments.points, steps, arguments.size, 1)
+    two, start_two, busy_two = _dask(arguments.points, steps, arguments.size, 2)
+    n = arguments.points
+    print(f"plain loop      : {loop:8.2f} s  ({loop / n:.2f} s per point)")
+    print(f"dask, 1 worker  : {one:8.2f} s  (+ {start_one:.1f} s cluster start-up and warm-up)")
+    print(f"dask, 2 workers : {two:8.2f} s  (+ {start_two:.1f} s cluster start-up and warm-up)")
+    overhead = (one - loop) / loop
+    efficiency = one / (2 * two)
+    print(f"per-task overhead vs loop : {100 * overhead:+.1f} %  ({1000 * (one - loop) / n:+.0f} ms per task; target <= 5 %)")
+    print(f"parallel efficiency 1->2  : {100 * efficiency:.1f} %  (speed-up {one / two:.2f}x; target >= 85 %)")
+    # the same two figures measured inside each Dask run (insensitive to load that changes
+    # between runs on a shared machine): time the workers spent running points (command +
+    # analysis, exactly what the loop does per point) against worker-seconds available
+    print(f"in-run: 1 worker busy {100 * busy_one / one:.1f} % of the sweep's wall time "
+          f"(orchestration overhead {100 * (one - busy_one) / busy_one:+.1f} %)")
+    print(f"in-run: 2 workers busy {100 * busy_two / (2 * two):.1f} % of 2 x the sweep's wall time")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""``rdnet animate``: a field's snapshots as a GIF or MP4 movie."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from rdnet.errors import ConfigError
+
+MOVIE_SUFFIXES = (".gif", ".mp4")
+
+
+@click.command(name="animate")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--var", "variable", metavar="NAME", default=None, help="Field to animate (default: v, else the first field).")
+@click.option("--out", required=True, metavar="MOVIE.gif|mp4", type=click.Path(dir_okay=False), help="Movie file: .gif, or .mp4 (needs ffmpeg; else a .gif is written).")
+@click.option("--fps", type=click.IntRange(1, 120), default=10, show_default=True, help="Frames per second.")
+@click.option("--every", type=click.IntRange(min=1), default=1, show_default=True, help="Use every n-th snapshot.")
+@click.option("--cmap", default="viridis", show_default=True, help="Matplotlib colour map.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def command(file, variable, out, fps, every, cmap, quiet):
+    """Animate a field over the snapshots of a run, with a fixed colour scale.
+
+    MP4 is written when ffmpeg is on the PATH; otherwise the movie is written as a GIF
+    (same name, .gif) and a note says so. Fields with component dims (a network's u)
+    are shown as the norm over the components.
+
+    \b
+    Examples:
+      rdnet animate gs.nc --var v --out gs.gif
+      rdnet animate gs.nc --var v --out gs.mp4 --fps 24
+      rdnet animate adv.nc --var displacement_u --every 2 --out adv.gif
+    """
+    import matplotlib.colors
+
+    from rdnet.comparison import resolve_role, spatial_variables
+    from rdnet.dataset import open_dataset
+
+    if not Path(file).expanduser().is_file():
+        raise ConfigError(f"no such file: {file}")
+    out_path = Path(out).expanduser()
+    if out_path.suffix.lower() not in MOVIE_SUFFIXES:
+        raise ConfigError(f"--out {out}: unsupported movie type {out_path.suffix or '(none)'}; use .gif or .mp4")
+    if not out_path.parent.is_dir():
+        raise ConfigError(f"--out {out}: folder {out_path.parent} does not exist")
+    if cmap not in matplotlib.colormaps:
+        raise ConfigError(f"--cmap {cmap}: unknown colour map (e.g. viridis, magma, RdBu_r)")
+    try:
+        import PIL  # noqa: F401  (matplotlib's PillowWriter needs it)
+    except ImportError:  # pragma: no cover - Pillow ships with matplotlib
+        raise ConfigError("writing movies needs Pillow: pip install pillow") from None
+
+    from rdnet.plotting.animation import animate_field, movie_format
+
+    dataset = open_dataset(file)
+    try:
+        fields = spatial_variables(dataset)
+        name = resolve_role(dataset, variable) if variable else (resolve_role(dataset, "v") or (fields[0] if fields else None))
+        if name is None:
+            raise ConfigError(f"{Path(file).name} has no field {variable!r}; its fields are: {', '.join(fields) or 'none'}")
+        if "time" not in dataset[name].dims:
+            raise ConfigError(f"{name} has no time dim: nothing to animate")
+        target, _ = movie_format(out_path)
+        if target != out_path:
+            click.echo(f"note: ffmpeg not found on PATH; writing a GIF instead: {target}", err=True)
+        written = animate_field(
+            dataset[name],
+            out_path,
+            fps=fps,
+            every=every,
+            title=f"{Path(file).name}: {name}",
+            cmap=cmap,
+            progress=not quiet and sys.stderr.isatty(),
+        )
+    finally:
+        dataset.close()
+    click.echo(f"movie: {written}")

@@ -1,0 +1,166 @@
+"""``rdnet plot``: field images, hidden-filter mosaics and training series of a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from rdnet.errors import ConfigError
+
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
+KINDS = ("auto", "fields", "filters", "series")
+
+
+def sibling(path: Path, tag: str) -> Path:
+    """``FIG.png`` -> ``FIG-<tag>.png``."""
+    return path.with_name(f"{path.stem}-{tag}{path.suffix}")
+
+
+def plot_file(
+    file: str | Path,
+    out: str | Path,
+    *,
+    variables: list[str] | None = None,
+    time_index: int = -1,
+    kind: str = "auto",
+) -> list[Path]:
+    """Draw the figures of one dataset; return the paths written.
+
+    ``kind="auto"`` writes the field images to ``out`` and, for a network run, the
+    filter mosaic (``out`` with ``-filters``) when d_in is square and the series
+    (``-series``) when the file holds any.
+    """
+    from rdnet.comparison import match_variables, resolve_role, select_snapshot, spatial_variables
+    from rdnet.dataset import open_dataset
+    from rdnet.plotting import save_figure
+
+    out = Path(out)
+    dataset = open_dataset(file)
+    written: list[Path] = []
+    try:
+        system = str(dataset.attrs.get("system", ""))
+        if system == "gan-dynamics":
+            from rdnet.plotting.gan_dynamics import plot_dataset
+
+            return _paths(plot_dataset(dataset, out), out)
+        if system == "sweep":
+            from rdnet.plotting.phase_diagram import plot_dataset
+
+            return _paths(plot_dataset(dataset, out), out)
+
+        name = Path(file).name
+        header = f"{name}: {system or 'unknown system'}, {dataset.attrs.get('model', '')}".rstrip(", ")
+        if kind in ("auto", "fields"):
+            matches = match_variables([dataset], variables or None, labels=[name])
+            names = list(dict.fromkeys(n for match in matches for n in match.names))
+            fields, titles = [], []
+            for variable in names:
+                snapshot, index = select_snapshot(dataset[variable], time_index, label=name)
+                fields.append(snapshot)
+                titles.append(_snapshot_title(dataset, variable, index))
+            from rdnet.plotting.fields import fields_figure
+
+            save_figure(fields_figure(fields, titles=titles, suptitle=header), out)
+            written.append(out)
+        if kind in ("auto", "filters"):
+            u_name = resolve_role(dataset, "u")
+            u = dataset[u_name] if u_name == "u" else None
+            component = _component_dim(u) if u is not None else None
+            from rdnet.plotting.network import filter_mosaic_figure, square_side
+
+            if component is not None and square_side(u.sizes[component]) is not None:
+                final, index = select_snapshot(u, time_index, label=name)
+                initial, _ = select_snapshot(u, 0, label=name)
+                side = square_side(u.sizes[component])
+                panels = [(_snapshot_title(dataset, "u", 0), initial), (_snapshot_title(dataset, "u", index), final)]
+                figure = filter_mosaic_figure(
+                    panels,
+                    component_dim=component,
+                    title=f"{header}: hidden filters u_j (d_in = {side}×{side})",
+                )
+                path = out if kind == "filters" else sibling(out, "filters")
+                save_figure(figure, path)
+                written.append(path)
+            elif kind == "filters":
+                raise ConfigError(
+                    f"{name} has no full hidden-layer tensor u with a square input dimension "
+                    f"(spatial variables: {', '.join(spatial_variables(dataset))}); "
+                    "train with --save full on square inputs (digits: 8x8, idx: 28x28)"
+                )
+        if kind in ("auto", "series"):
+            from rdnet.plotting.network import series_figure
+
+            figure = series_figure(dataset, title=f"{header}: training series")
+            if figure is not None:
+                path = out if kind == "series" else sibling(out, "series")
+                save_figure(figure, path)
+                written.append(path)
+            elif kind == "series":
+                raise ConfigError(f"{name} holds no 1-D series (losses, distances) to plot")
+    finally:
+        dataset.close()
+    return written
+
+
+def _paths(result, out: Path) -> list[Path]:
+    if result is None:
+        return [out]
+    if isinstance(result, (str, Path)):
+        return [Path(result)]
+    return [Path(item) for item in result]
+
+
+def _component_dim(variable) -> str | None:
+    extra = [dim for dim in variable.dims if dim not in ("time", "y", "x")]
+    return extra[0] if len(extra) == 1 else None
+
+
+def _snapshot_title(dataset, variable: str, index: int) -> str:
+    if "time" in dataset[variable].dims and "time" in dataset.coords:
+        time = dataset["time"]
+        units = time.attrs.get("units", "")
+        unit_text = "" if units in ("", "1") else f" {units}"
+        return f"{variable} at t = {float(time.values[index]):.5g}{unit_text} (snapshot {index})"
+    return variable
+
+
+@click.command(name="plot")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--var", "variables", multiple=True, metavar="NAME", help="Field(s) to draw (default: u and v). Repeatable.")
+@click.option("--time", "time_index", metavar="INDEX", type=int, default=-1, show_default=True, help="Snapshot index (-1: last).")
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="auto",
+    show_default=True,
+    help="auto: field images to --out, plus FIG-filters / FIG-series beside it for network runs.",
+)
+@click.option("--out", required=True, metavar="FIG.png", type=click.Path(dir_okay=False), help="Figure file (.png, .pdf, .svg).")
+def command(file, variables, time_index, kind, out):
+    """Draw a run: field images, hidden-filter mosaics and training series.
+
+    Field images have physical axes and labelled colour bars. For network runs, with
+    --kind auto, the hidden filters u_j are also drawn as images when d_in is a square
+    (FIG-filters.png, the first and the chosen snapshot) and the training series
+    (FIG-series.png: losses; distance from initialisation with the Theorem 1/2 bounds
+    when the file holds them).
+
+    Files of the solvable GAN (gan-dynamics) and of sweeps get their own figures.
+
+    \b
+    Examples:
+      rdnet plot gs.nc --out gs.png
+      rdnet plot gs.nc --var v --time 0 --out initial.png
+      rdnet plot adv.nc --out adv.png        # adv.png, adv-filters.png, adv-series.png
+      rdnet plot adv.nc --kind series --out losses.pdf
+    """
+    if not Path(file).expanduser().is_file():
+        raise ConfigError(f"no such file: {file}")
+    out_path = Path(out).expanduser()
+    if out_path.suffix.lower() not in FIGURE_SUFFIXES:
+        raise ConfigError(f"--out {out}: unsupported file type {out_path.suffix or '(none)'}; use {', '.join(FIGURE_SUFFIXES)}")
+    if not out_path.parent.is_dir():
+        raise ConfigError(f"--out {out}: folder {out_path.parent} does not exist")
+    for path in plot_file(file, out_path, variables=list(variables), time_index=time_index, kind=kind):
+        click.echo(f"figure: {path}")

@@ -1,0 +1,100 @@
+"""``rdnet stability``: linear (Turing) stability analysis of a model's homogeneous state."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from cli.simulate import _parse_params
+
+
+@click.command("stability")
+@click.option("--model", "model", default="gray-scott", show_default=True, help="Model name.")
+@click.option("--preset", default=None, help="Named parameter set (default: the model's default preset).")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a model parameter (repeatable).")
+@click.option("--state", "state_index", type=int, default=None,
+              help="Which homogeneous steady state (0, 1, ...; default: analyse all).")
+@click.option("--critical", default=None, metavar="NAME",
+              help="Also find the critical value of parameter NAME (needs --bracket).")
+@click.option("--bracket", nargs=2, type=float, default=None, metavar="LOW HIGH", help="Search interval for --critical.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--plot", "plot_path", default=None, metavar="FILE", help="Save the dispersion relation λ(q) as an image.")
+def command(model, preset, params, state_index, critical, bracket, as_json, plot_path):
+    """Dispersion relation, Turing conditions and fastest-growing wavelength.
+
+    Linearises the model about its homogeneous steady state(s): a mode
+    exp(λt + iq·x) grows at the largest eigenvalue of J - q² diag(Du, Dv).
+    Wavenumbers q are angular (radians per length unit); wavelength = 2π/q.
+
+    \b
+    Examples:
+      rdnet stability --model schnakenberg
+      rdnet stability --model gray-scott --param F=0.09 --param k=0.059 --json
+      rdnet stability --model brusselator --plot dispersion.png
+      rdnet stability --model schnakenberg --critical Dv --bracket 1 100
+    """
+    import numpy as np
+
+    from rdnet.errors import ConfigError
+    from rd_classic.models import get_model
+    from rd_classic.presets import default_preset, get_preset
+    from rd_classic.stability import critical_parameter, growth_rate, turing_analysis
+
+    chosen = get_preset(model, preset) if preset else default_preset(model)
+    model_object = get_model(model, **{**chosen.parameters, **_parse_params(params)})
+    states = model_object.steady_states()
+    if state_index is not None:
+        if not 0 <= state_index < len(states):
+            raise ConfigError(f"--state {state_index}: the model has {len(states)} steady state(s) (0..{len(states) - 1})")
+        indices = [state_index]
+    else:
+        indices = list(range(len(states)))
+    analyses = [turing_analysis(model_object, state=states[i]) for i in indices]
+    result = {"model": model, "parameters": model_object.parameters(),
+              "states": [analysis.to_dict() for analysis in analyses]}  # fmt: skip
+    if critical:
+        if bracket is None:
+            raise ConfigError("--critical needs --bracket LOW HIGH")
+        result["critical"] = {"parameter": critical, "value": critical_parameter(
+            model_object, critical, bracket=tuple(bracket), state_index=indices[0])}  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=float))
+    else:
+        click.echo(f"{model}: " + ", ".join(f"{k}={v:g}" for k, v in model_object.parameters().items()))
+        for index, analysis in zip(indices, analyses):
+            u, v = analysis.state
+            click.echo(f"state {index}: u* = {u:.6g}, v* = {v:.6g}")
+            click.echo(f"  trace J = {analysis.trace:.6g}, det J = {analysis.determinant:.6g}, "
+                       f"stable without diffusion: {analysis.stable_without_diffusion}")  # fmt: skip
+            click.echo("  conditions: " + ", ".join(f"{k}={v}" for k, v in analysis.conditions.items()))
+            click.echo(f"  Turing unstable: {analysis.turing_unstable}")
+            if analysis.unstable_band:
+                low, high = analysis.unstable_band
+                click.echo(f"  unstable band: {low:.6g} < q < {high:.6g} (wavelengths {2 * np.pi / high:.6g} .. "
+                           f"{2 * np.pi / low if low > 0 else float('inf'):.6g})")  # fmt: skip
+            click.echo(f"  fastest growing: q = {analysis.fastest_wavenumber:.6g}, wavelength = "
+                       f"{analysis.fastest_wavelength:.6g}, rate = {analysis.max_growth_rate:.6g}")  # fmt: skip
+        if critical:
+            click.echo(f"critical {critical} = {result['critical']['value']:.8g}")
+    if plot_path:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        top = max((a.unstable_band[1] if a.unstable_band else a.fastest_wavenumber) for a in analyses)
+        q = np.linspace(0.0, 2.0 * top if top > 0 else 1.0, 800)
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for index, analysis in zip(indices, analyses):
+            ax.plot(q, growth_rate(model_object, q, state=analysis.state), label=f"state {index}")
+        ax.axhline(0.0, color="grey", lw=0.8)
+        ax.set_xlabel("angular wavenumber q")
+        ax.set_ylabel("growth rate max Re λ(q)")
+        ax.set_title(f"dispersion relation: {model}")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(plot_path)
+        plt.close(fig)
+        if not as_json:
+            click.echo(f"wrote {plot_path}")

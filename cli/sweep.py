@@ -1,0 +1,169 @@
+"""``rdnet sweep``: parameter sweeps and ensembles of ``simulate`` / ``train`` on Dask.
+
+Thin click layer over :mod:`cli.sweep_runner`, which holds the grid parsing, the
+Dask orchestration and the summary.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+
+import click
+
+_PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
+_NEURON_GRID = re.compile(r"^\d+x\d+$")
+
+
+def _sweep_options(function):
+    """Options shared by ``sweep simulate`` and ``sweep train``."""
+    options = [
+        click.option(
+            "--grid",
+            "grid_specs",
+            multiple=True,
+            required=True,
+            metavar="NAME=SPEC",
+            help="A swept parameter: NAME=START:STOP:COUNT (inclusive), NAME=START:STOP "
+            "(integers: START..STOP-1, e.g. seed=0:16 is 16 seeds) or NAME=A,B,C. Repeat per parameter.",
+        ),
+        click.option(
+            "--out",
+            "directory",
+            required=True,
+            type=click.Path(file_okay=False, path_type=str),
+            help="Folder for one dataset per point, summary.nc and the sweep journal.",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Worker processes of the local Dask cluster [default: all cores].",
+        ),
+        click.option(
+            "--scheduler",
+            metavar="ADDRESS",
+            default=None,
+            help="Submit to a running Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a "
+            "local cluster; its workers need rdnet installed and DIR on a shared file system.",
+        ),
+        click.option("--quiet", is_flag=True, help="No progress bar or status lines."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _run(command: str, grid_specs, directory, workers, scheduler, quiet, fixed_arguments) -> None:
+    from cli.sweep_runner import build_plan, run_sweep
+    from rdnet.errors import ConfigError, RunError
+
+    if workers is not None and scheduler is not None:
+        raise ConfigError("--workers sets up a local cluster; it cannot go with --scheduler")
+    plan = build_plan(command, grid_specs, fixed_arguments, directory)
+
+    def echo(line: str) -> None:
+        if not quiet:
+            click.echo(line, err=True)
+
+    outcome = run_sweep(
+        plan,
+        workers=workers,
+        scheduler=scheduler,
+        progress=not quiet,
+        history=shlex.join(["rdnet", *sys.argv[1:]]) if sys.argv else None,
+        echo=echo,
+    )
+    failed = outcome.count("failed")
+    echo(
+        f"{outcome.count('ok')} ok ({outcome.skipped} already done), {failed} failed "
+        f"in {outcome.wall_time:.1f} s; summary: {outcome.summary_path}"
+    )
+    if failed:
+        first = next(result for result in outcome.results if result["status"] != "ok")
+        if not outcome.count("ok"):
+            raise RunError(f"all {failed} points failed; first: {first['name']}: {first['error']}")
+        echo(f"first failure: {first['name']}: {first['error']}  (all errors: variable 'error' of the summary)")
+
+
+@click.group(name="sweep")
+def command() -> None:
+    """Run a command over a grid of parameters on Dask, one dataset per point.
+
+    Points run in parallel on a local Dask cluster (worker processes on
+    127.0.0.1, all cores by default) or on an existing cluster (--scheduler).
+    Each point writes DIR/<point>.nc; DIR/summary.nc holds per point the dominant
+    wavelength, coefficient of variation, Moran's I, surrogate p-value, a
+    pattern / no-pattern label, the run status and wall time, with the swept
+    parameters as dims. 'rdnet plot DIR/summary.nc' draws the phase diagram.
+
+    A failed point is recorded and the sweep goes on; running the same command
+    again skips finished points and redoes failed or missing ones.
+
+    \b
+    Examples:
+      rdnet sweep simulate --model gray-scott --grid F=0.010:0.070:24 \\
+          --grid k=0.040:0.070:24 --size 128 --steps 10000 --out gs-sweep
+      rdnet sweep train --grid seed=0:16 --grid adversary-weight=0,0.5,1 \\
+          --adversary --out seeds
+      rdnet plot gs-sweep/summary.nc --out phase.png
+    """
+
+
+@command.command(name="simulate", context_settings=_PASS_THROUGH)
+@_sweep_options
+@click.pass_context
+def simulate(context: click.Context, grid_specs, directory, workers, scheduler, quiet) -> None:
+    """Sweep 'rdnet simulate' over a parameter grid.
+
+    A grid NAME that is an option of 'rdnet simulate' (seed, dt, size, ...)
+    is passed as --NAME VALUE; any other NAME is a model parameter, passed as
+    --param NAME=VALUE. Every other option given here goes unchanged to every
+    point (see 'rdnet simulate --help'); --out and --quiet are set per point.
+
+    \b
+    Examples:
+      # Pearson's F-k map of Gray-Scott, 24 x 24 points
+      rdnet sweep simulate --model gray-scott --grid F=0.010:0.070:24 \\
+          --grid k=0.040:0.070:24 --size 128 --steps 10000 --out gs-sweep
+      # an ensemble of 8 seeds on 4 local worker processes
+      rdnet sweep simulate --model gray-scott --preset alpha --grid seed=0:8 \\
+          --workers 4 --out seeds
+      # on a running Dask cluster
+      rdnet sweep simulate --model schnakenberg --grid b=0.8,0.9,1.0 \\
+          --scheduler tcp://10.0.0.5:8786 --out /shared/sweep
+    """
+    _run("simulate", grid_specs, directory, workers, scheduler, quiet, context.args)
+
+
+@command.command(name="train", context_settings=_PASS_THROUGH)
+@_sweep_options
+@click.pass_context
+def train(context: click.Context, grid_specs, directory, workers, scheduler, quiet) -> None:
+    """Sweep 'rdnet train' over a parameter grid.
+
+    Every grid NAME must be an option of 'rdnet train' (seed, lr,
+    adversary-weight, neurons, ...) and is passed as --NAME VALUE; flags take
+    true/false (--grid adversary=false,true). Every other option given here goes
+    unchanged to every point (see 'rdnet train --help'). The neuron grid of
+    'rdnet train --grid HxW' is given as --grid HxW (no '='); to sweep it, write
+    --grid grid=8x8,16x16.
+
+    \b
+    Examples:
+      # 16 seeds x 3 adversary weights
+      rdnet sweep train --grid seed=0:16 --grid adversary-weight=0,0.5,1 \\
+          --adversary --out seeds
+      # learning rate against width, 2 workers
+      rdnet sweep train --grid lr=0.1,0.3,1 --grid neurons=64,256,1024 \\
+          --workers 2 --out widths
+      # seeds on a 16x16 neuron grid
+      rdnet sweep train --grid 16x16 --grid seed=0:8 --adversary --out grid16
+    """
+    # 'rdnet train --grid HxW' (the neuron grid) cannot be passed through under its own name:
+    # a --grid without '=' that looks like HxW is the neuron grid of every point
+    neuron_grids = [spec for spec in grid_specs if "=" not in spec and _NEURON_GRID.match(spec.strip())]
+    sweep_specs = [spec for spec in grid_specs if spec not in neuron_grids]
+    fixed = [*context.args, *(item for spec in neuron_grids for item in ("--grid", spec.strip()))]
+    _run("train", sweep_specs, directory, workers, scheduler, quiet, fixed)

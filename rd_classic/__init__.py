@@ -1,0 +1,17 @@
+"""rd_classic: grid solvers for two-species Turing-type reaction-diffusion models.
+
+Modules, one concept each: :mod:`~rd_classic.models` (registered models),
+:mod:`~rd_classic.presets` (named parameter sets, initial conditions),
+:mod:`~rd_classic.grids`, :mod:`~rd_classic.integrators` (schemes and steppers),
+:mod:`~rd_classic.kernels_numba` (fused CPU stencils), :mod:`~rd_classic.backend_torch`,
+:mod:`~rd_classic.run` (configuration and run loop), :mod:`~rd_classic.observers`
+(dataset writer, progress bar) and :mod:`~rd_classic.stability` (linear analysis).
+Heavy modules (numba kernels, torch, the dataset writer) are imported when used.
+"""
+
+from __future__ import annotations
+
+from rd_classic.grids import Grid
+from rd_classic.models import MODELS, get_model, model_names
+
+__all__ = ["Grid", "MODELS", "get_model", "model_names"]

@@ -1,0 +1,420 @@
+"""Time integrators: explicit Runge-Kutta schemes as coefficient tables, and ETDRK4.
+
+A stepper owns the state ``(u, v)`` of one run on one backend and advances it:
+
+>>> stepper = make_stepper(model, grid, dt=1.0, integrator="rk4")  # doctest: +SKIP
+>>> stepper.set_state(u0, v0); stepper.advance(100); u, v = stepper.get_state()  # doctest: +SKIP
+
+Explicit schemes (``euler``, ``rk2``, ``rk4``) are *data*: an :class:`ExplicitScheme`
+lists the stage offsets and weights of a Runge-Kutta method whose Butcher matrix has
+only a sub-diagonal (each stage evaluated at ``u + a_i dt k_{i-1}``); the backends
+(:mod:`rd_classic.kernels_numba` fused stencils on the CPU, :mod:`rd_classic.backend_torch`
+for torch devices) do the stepping. They use the 5-point Laplacian (3-point in 1-D).
+
+``etdrk4`` is the exponential time-differencing fourth-order Runge-Kutta scheme of
+Cox & Matthews (J. Comput. Phys. 176:430, 2002) with the contour-integral
+coefficients of Kassam & Trefethen (SIAM J. Sci. Comput. 26:1214, 2005). The
+diffusion is treated exactly in Fourier space (spectral Laplacian), so it needs a
+periodic grid and has no diffusive step limit.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from rdnet.errors import ConfigError
+
+from rd_classic.grids import Grid
+from rd_classic.models import ReactionDiffusionModel
+
+__all__ = [
+    "ExplicitScheme",
+    "EXPLICIT_SCHEMES",
+    "INTEGRATORS",
+    "BACKENDS",
+    "DTYPES",
+    "largest_stable_dt",
+    "make_stepper",
+    "NumbaExplicitStepper",
+    "ETDRK4Stepper",
+    "etdrk4_coefficients",
+]
+
+
+@dataclass(frozen=True)
+class ExplicitScheme:
+    """An explicit Runge-Kutta method with a sub-diagonal Butcher matrix.
+
+    Parameters
+    ----------
+    name
+        Registry name.
+    order
+        Order of accuracy in time.
+    stage_offsets
+        ``a_i`` for stages ``i = 1 .. s-1``: stage ``i`` is evaluated at
+        ``u + a_i dt k_{i-1}`` (stage 0 at ``u``).
+    weights
+        ``b_i`` for the ``s`` stages: ``u_new = u + dt sum_i b_i k_i``.
+    stability_radius
+        Where the stability region meets the negative real axis: the scheme is
+        stable for a real eigenvalue ``λ < 0`` when ``dt |λ| <= stability_radius``.
+    """
+
+    name: str
+    order: int
+    stage_offsets: tuple[float, ...]
+    weights: tuple[float, ...]
+    stability_radius: float
+
+    @property
+    def n_stages(self) -> int:
+        """Number of stages."""
+        return len(self.weights)
+
+
+#: explicit schemes by name
+EXPLICIT_SCHEMES: dict[str, ExplicitScheme] = {
+    scheme.name: scheme
+    for scheme in (
+        ExplicitScheme("euler", 1, (), (1.0,), 2.0),
+        ExplicitScheme("rk2", 2, (0.5,), (0.0, 1.0), 2.0),
+        ExplicitScheme("rk4", 4, (0.5, 0.5, 1.0), (1 / 6, 1 / 3, 1 / 3, 1 / 6), 2.785293563405282),
+    )
+}
+#: every integrator name
+INTEGRATORS: tuple[str, ...] = (*EXPLICIT_SCHEMES, "etdrk4")
+#: array backends: numba (fused CPU kernels), torch (CPU or CUDA), numpy (ETDRK4 only)
+BACKENDS: tuple[str, ...] = ("numba", "torch", "numpy")
+#: supported floating-point types
+DTYPES: tuple[str, ...] = ("float64", "float32")
+
+
+def largest_stable_dt(model: ReactionDiffusionModel, grid: Grid, integrator: str) -> float:
+    """Largest time step for which the diffusion part of an explicit scheme is stable.
+
+    The 5-point Laplacian has eigenvalues down to ``-4 ndim / dx²``; an explicit scheme
+    with stability radius ``R`` is stable for ``dt <= R dx² / (4 ndim max(Du, Dv))``
+    (``dx² / (2 ndim D)`` for Euler). The reaction terms are not included: they are
+    slow next to diffusion at the resolutions used here.
+
+    Returns
+    -------
+    float
+        The limit (``inf`` for ``etdrk4``, which treats diffusion exactly, or when
+        there is no diffusion).
+    """
+    check_integrator(integrator)
+    if integrator == "etdrk4":
+        return float("inf")
+    diffusion = max(model.diffusion)
+    if diffusion == 0:
+        return float("inf")
+    radius = EXPLICIT_SCHEMES[integrator].stability_radius
+    return radius / (grid.laplacian_eigenvalue_bound() * diffusion)
+
+
+def check_integrator(integrator: str) -> None:
+    """Raise :class:`ConfigError` listing the valid integrators if ``integrator`` is unknown."""
+    if integrator not in INTEGRATORS:
+        raise ConfigError(f"unknown integrator {integrator!r}; valid integrators: {', '.join(INTEGRATORS)}")
+
+
+def make_stepper(
+    model: ReactionDiffusionModel,
+    grid: Grid,
+    *,
+    dt: float,
+    integrator: str = "euler",
+    backend: str = "numba",
+    device: str = "cpu",
+    dtype: str = "float64",
+):
+    """Build the stepper for one run.
+
+    Parameters
+    ----------
+    model, grid
+        What to integrate and where.
+    dt
+        Time step (checked to be positive and finite; stability is the caller's guard,
+        see :func:`largest_stable_dt`).
+    integrator
+        ``"euler"``, ``"rk2"``, ``"rk4"`` or ``"etdrk4"``.
+    backend
+        ``"numba"`` (explicit schemes on the CPU), ``"torch"`` (any scheme, ``device``
+        ``"cpu"`` or ``"cuda"``), ``"numpy"`` (``etdrk4`` with scipy's FFT). ``etdrk4``
+        with ``"numba"`` runs on ``"numpy"``.
+    device
+        Torch device name; the numba and numpy backends need ``"cpu"``.
+    dtype
+        ``"float64"`` or ``"float32"``.
+
+    Returns
+    -------
+    object
+        A stepper with ``set_state(u, v)``, ``get_state()``, ``advance(n_steps)``,
+        ``rates()`` (reaction and diffusion parts) and ``n_steps`` taken.
+
+    Raises
+    ------
+    ConfigError
+        Unknown integrator/backend/dtype, bad ``dt``, ``etdrk4`` on a no-flux grid,
+        a CUDA device without the torch backend.
+    """
+    check_integrator(integrator)
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
+    if dtype not in DTYPES:
+        raise ConfigError(f"unknown dtype {dtype!r}; valid dtypes: {', '.join(DTYPES)}")
+    if not (np.isfinite(dt) and dt > 0):
+        raise ConfigError(f"dt must be a positive number, got {dt}")
+    if backend != "torch" and device != "cpu":
+        raise ConfigError(f"device {device!r} needs the torch backend (the {backend} backend runs on the CPU)")
+    if integrator == "etdrk4":
+        if not grid.periodic:
+            raise ConfigError("etdrk4 is spectral and needs --boundary periodic (use euler or rk4 for no-flux)")
+        return ETDRK4Stepper(model, grid, dt=dt, dtype=dtype, backend="torch" if backend == "torch" else "numpy",
+                             device=device)  # fmt: skip
+    scheme = EXPLICIT_SCHEMES[integrator]
+    if backend == "torch":
+        from rd_classic.backend_torch import TorchExplicitStepper
+
+        return TorchExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype, device=device)
+    if backend == "numpy":
+        raise ConfigError(f"the numpy backend runs only etdrk4; use numba or torch for {integrator}")
+    return NumbaExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype)
+
+
+class NumbaExplicitStepper:
+    """Explicit Runge-Kutta on the fused CPU kernels of :mod:`rd_classic.kernels_numba`.
+
+    Parameters
+    ----------
+    model, grid, scheme, dt, dtype
+        See :func:`make_stepper`.
+    """
+
+    def __init__(self, model: ReactionDiffusionModel, grid: Grid, scheme: ExplicitScheme, *, dt: float, dtype: str):
+        from rd_classic import kernels_numba
+
+        self._kernels = kernels_numba
+        self.model, self.grid, self.scheme, self.dt = model, grid, scheme, float(dt)
+        self.dtype = np.dtype(dtype)
+        self.n_steps = 0
+        self._model_id = model.kernel_id
+        self._p = model.kernel_parameters()
+        self._du, self._dv = model.diffusion
+        self._inv_dx2 = 1.0 / grid.dx**2
+        self._periodic = grid.periodic
+        shape = grid.shape
+        self._u = np.zeros(shape, self.dtype)
+        self._v = np.zeros(shape, self.dtype)
+        self._u_out = np.empty(shape, self.dtype)
+        self._v_out = np.empty(shape, self.dtype)
+        if scheme.n_stages > 1:
+            self._k = [np.empty(shape, self.dtype) for _ in range(4)]  # (ku, kv) ping-pong pairs
+            self._acc_u = np.empty(shape, self.dtype)
+            self._acc_v = np.empty(shape, self.dtype)
+
+    def set_state(self, u: np.ndarray, v: np.ndarray) -> None:
+        """Set the fields (copied, cast to the stepper's dtype)."""
+        self._u[...] = u
+        self._v[...] = v
+
+    def get_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the current fields."""
+        return self._u.copy(), self._v.copy()
+
+    def advance(self, n_steps: int) -> None:
+        """Take ``n_steps`` steps."""
+        kernels = self._kernels
+        model_id, p, du, dv, dt = self._model_id, self._p, self._du, self._dv, self.dt
+        inv_dx2, periodic = self._inv_dx2, self._periodic
+        scheme = self.scheme
+        for _ in range(n_steps):
+            u, v, u_out, v_out = self._u, self._v, self._u_out, self._v_out
+            if scheme.n_stages == 1:
+                kernels.euler_step(model_id, p, du, dv, dt, inv_dx2, periodic, u, v, u_out, v_out)
+            else:
+                ku_prev, kv_prev, ku_out, kv_out = self._k
+                acc_u, acc_v = self._acc_u, self._acc_v
+                weights, offsets = scheme.weights, scheme.stage_offsets
+                # stage 0 at u itself (k argument unused: a_dt = 0)
+                kernels.rk_stage(model_id, p, du, dv, inv_dx2, periodic, u, v, u, v, 0.0,
+                                 ku_out, kv_out, acc_u, acc_v, weights[0], True)  # fmt: skip
+                for stage in range(1, scheme.n_stages - 1):
+                    ku_prev, kv_prev, ku_out, kv_out = ku_out, kv_out, ku_prev, kv_prev
+                    kernels.rk_stage(model_id, p, du, dv, inv_dx2, periodic, u, v, ku_prev, kv_prev,
+                                     offsets[stage - 1] * dt, ku_out, kv_out, acc_u, acc_v, weights[stage], False)  # fmt: skip
+                kernels.rk_final_stage(model_id, p, du, dv, inv_dx2, periodic, u, v, ku_out, kv_out,
+                                       offsets[-1] * dt, acc_u, acc_v, weights[-1], dt, u_out, v_out)  # fmt: skip
+            self._u, self._u_out = u_out, u
+            self._v, self._v_out = v_out, v
+            self.n_steps += 1
+
+    def rates(self) -> dict[str, np.ndarray]:
+        """Reaction and diffusion parts of the rate of change at the current state."""
+        out = {name: np.empty(self.grid.shape, self.dtype) for name in RATE_NAMES}
+        self._kernels.rates(self._model_id, self._p, self._du, self._dv, self._inv_dx2, self._periodic,
+                            self._u, self._v, *(out[name] for name in RATE_NAMES))  # fmt: skip
+        return out
+
+
+#: names of the rate fields, in the order the kernels write them
+RATE_NAMES = ("reaction_u", "reaction_v", "diffusion_u", "diffusion_v")
+
+
+def etdrk4_coefficients(linear: np.ndarray, dt: float, n_contour: int = 32) -> dict[str, np.ndarray]:
+    """ETDRK4 coefficients for a diagonal linear operator (Kassam & Trefethen 2005).
+
+    The functions ``(e^z - 1)/z`` and the three ``f_i(z)`` suffer cancellation near
+    ``z = 0``; they are evaluated as means over ``n_contour`` points on a circle of
+    radius 1 around each ``z = dt L``.
+
+    Parameters
+    ----------
+    linear
+        The diagonal of the linear operator ``L`` (real, e.g. ``-D |q|²``).
+    dt
+        Time step.
+    n_contour
+        Number of contour points (32 gives full double precision for ``|z|`` up to ~ 10⁴).
+
+    Returns
+    -------
+    dict
+        ``E = e^{L dt}``, ``E2 = e^{L dt/2}``, ``Q``, ``f1``, ``f2``, ``f3`` (real arrays
+        of ``linear``'s shape), so that one step reads
+        ``a = E2 v + Q N(v)``, ..., ``v_new = E v + f1 N(v) + 2 f2 (N(a) + N(b)) + f3 N(c)``.
+    """
+    z = dt * np.asarray(linear, dtype=np.float64)
+    q = np.zeros_like(z)
+    f1 = np.zeros_like(z)
+    f2 = np.zeros_like(z)
+    f3 = np.zeros_like(z)
+    for j in range(1, n_contour + 1):
+        r = np.exp(1j * np.pi * (j - 0.5) / n_contour)
+        lr = z + r
+        exp_lr = np.exp(lr)
+        q += ((np.exp(lr / 2) - 1.0) / lr).real
+        f1 += ((-4.0 - lr + exp_lr * (4.0 - 3.0 * lr + lr * lr)) / lr**3).real
+        f2 += ((2.0 + lr + exp_lr * (-2.0 + lr)) / lr**3).real
+        f3 += ((-4.0 - 3.0 * lr - lr * lr + exp_lr * (4.0 - lr)) / lr**3).real
+    scale = dt / n_contour
+    return {
+        "E": np.exp(z),
+        "E2": np.exp(z / 2),
+        "Q": q * scale,
+        "f1": f1 * scale,
+        "f2": f2 * scale,
+        "f3": f3 * scale,
+    }
+
+
+class ETDRK4Stepper:
+    """Spectral ETDRK4 on a periodic grid (numpy/scipy FFT, or torch on any device).
+
+    The state is kept in physical space between steps (one extra FFT per step), so a
+    run restarted from a stored snapshot continues exactly as the uninterrupted one.
+
+    Parameters
+    ----------
+    model, grid, dt, dtype
+        See :func:`make_stepper`.
+    backend
+        ``"numpy"`` or ``"torch"``.
+    device
+        Torch device (torch backend only).
+    """
+
+    def __init__(self, model: ReactionDiffusionModel, grid: Grid, *, dt: float, dtype: str = "float64",
+                 backend: str = "numpy", device: str = "cpu"):  # fmt: skip
+        self.model, self.grid, self.dt = model, grid, float(dt)
+        self.dtype = np.dtype(dtype)
+        self.n_steps = 0
+        self.backend = backend
+        qy, qx = grid.angular_wavenumbers()
+        q2 = qy[:, None] ** 2 + qx[None, :] ** 2
+        du, dv = model.diffusion
+        coefficients = [etdrk4_coefficients(-diffusion * q2, self.dt) for diffusion in (du, dv)]
+        laplacian = -q2
+        if backend == "torch":
+            import torch
+
+            self._torch = torch
+            self._device = torch.device(device)
+            torch_dtype = getattr(torch, dtype)
+
+            def convert(array):
+                return torch.as_tensor(array, dtype=torch_dtype, device=self._device)
+
+            self._fft = torch.fft.rfft2
+            self._ifft = lambda values: torch.fft.irfft2(values, s=grid.shape)
+        else:
+            import scipy.fft
+
+            workers = os.cpu_count() or 1
+
+            def convert(array):
+                return np.asarray(array, dtype=self.dtype)
+
+            self._fft = lambda values: scipy.fft.rfft2(values, workers=workers)
+            self._ifft = lambda values: scipy.fft.irfft2(values, s=grid.shape, workers=workers)
+        self._convert = convert
+        self._coefficients = [{key: convert(value) for key, value in c.items()} for c in coefficients]
+        self._laplacian = convert(laplacian)
+        self._u = convert(np.zeros(grid.shape))
+        self._v = convert(np.zeros(grid.shape))
+
+    def set_state(self, u: np.ndarray, v: np.ndarray) -> None:
+        """Set the fields (cast to the stepper's dtype)."""
+        self._u = self._convert(np.asarray(u, dtype=self.dtype).copy())
+        self._v = self._convert(np.asarray(v, dtype=self.dtype).copy())
+
+    def get_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the current fields as NumPy arrays."""
+        return _to_numpy(self._u, self.dtype), _to_numpy(self._v, self.dtype)
+
+    def _nonlinear(self, u, v):
+        f, g = self.model.reaction(u, v)
+        return self._fft(f), self._fft(g)
+
+    def advance(self, n_steps: int) -> None:
+        """Take ``n_steps`` steps."""
+        cu, cv = self._coefficients
+        fft, ifft = self._fft, self._ifft
+        for _ in range(n_steps):
+            u_hat, v_hat = fft(self._u), fft(self._v)
+            nu, nv = self._nonlinear(self._u, self._v)
+            au_hat = cu["E2"] * u_hat + cu["Q"] * nu
+            av_hat = cv["E2"] * v_hat + cv["Q"] * nv
+            nau, nav = self._nonlinear(ifft(au_hat), ifft(av_hat))
+            bu_hat = cu["E2"] * u_hat + cu["Q"] * nau
+            bv_hat = cv["E2"] * v_hat + cv["Q"] * nav
+            nbu, nbv = self._nonlinear(ifft(bu_hat), ifft(bv_hat))
+            cu_hat = cu["E2"] * au_hat + cu["Q"] * (2.0 * nbu - nu)
+            cv_hat = cv["E2"] * av_hat + cv["Q"] * (2.0 * nbv - nv)
+            ncu, ncv = self._nonlinear(ifft(cu_hat), ifft(cv_hat))
+            u_hat = cu["E"] * u_hat + cu["f1"] * nu + 2.0 * cu["f2"] * (nau + nbu) + cu["f3"] * ncu
+            v_hat = cv["E"] * v_hat + cv["f1"] * nv + 2.0 * cv["f2"] * (nav + nbv) + cv["f3"] * ncv
+            self._u, self._v = ifft(u_hat), ifft(v_hat)
+            self.n_steps += 1
+
+    def rates(self) -> dict[str, np.ndarray]:
+        """Reaction ``f(u, v)`` and spectral diffusion ``D ∇²u`` at the current state."""
+        du, dv = self.model.diffusion
+        f, g = self.model.reaction(self._u, self._v)
+        diffusion_u = self._ifft(du * self._laplacian * self._fft(self._u))
+        diffusion_v = self._ifft(dv * self._laplacian * self._fft(self._v))
+        values = (f, g, diffusion_u, diffusion_v)
+        return {name: _to_numpy(value, self.dtype) for name, value in zip(RATE_NAMES, values)}
+
+
+def _to_numpy(values, dtype: np.dtype) -> np.ndarray:
+    if hasattr(values, "detach"):
+        values = values.detach().cpu().numpy()
+    return np.array(values, dtype=dtype, copy=True)

@@ -1,0 +1,161 @@
+"""Observers for the run loop: the dataset writer and a progress bar.
+
+These are the only parts of ``rd_classic`` that touch files or the terminal; the
+loop (:func:`rd_classic.run.run_simulation`) just calls them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rd_classic.run import SimulationConfig
+
+__all__ = ["DatasetObserver", "ProgressObserver", "snapshot_variables", "load_resume_point"]
+
+
+def snapshot_variables(config: SimulationConfig) -> dict[str, Any]:
+    """The :class:`rdnet.dataset.VariableSpec` of every variable a classic run writes."""
+    from rdnet.dataset import VariableSpec
+
+    dims = ("time", "y", "x")
+    long_u, long_v = config.model.species_long_names
+    dtype = config.dtype
+    return {
+        "u": VariableSpec(dims, long_u, "1", dtype),
+        "v": VariableSpec(dims, long_v, "1", dtype),
+        "reaction_u": VariableSpec(dims, "reaction term f(u, v) of u", "1/time", dtype),
+        "reaction_v": VariableSpec(dims, "reaction term g(u, v) of v", "1/time", dtype),
+        "diffusion_u": VariableSpec(dims, "diffusion term Du laplacian(u)", "1/time", dtype),
+        "diffusion_v": VariableSpec(dims, "diffusion term Dv laplacian(v)", "1/time", dtype),
+        "step": VariableSpec(("time",), "time step number", "1", "int64"),
+    }
+
+
+class DatasetObserver:
+    """Stream snapshots into an rdnet dataset (:class:`rdnet.dataset.StreamingWriter`).
+
+    Parameters
+    ----------
+    path
+        Final file name (``.nc``); data goes to ``path.partial`` until the run completes.
+    history
+        The command line, stored in the ``history`` attribute.
+    overwrite
+        Replace an existing file.
+    resume_from
+        A ``.partial`` file to continue (then ``path`` is ignored).
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, *, history: str | None = None,
+                 overwrite: bool = False, resume_from: str | os.PathLike | None = None):  # fmt: skip
+        self.path = None if path is None else Path(path)
+        self.history = history
+        self.overwrite = overwrite
+        self.resume_from = resume_from
+        self.writer = None
+        self.partial_path: Path | None = None
+        self.final_path: Path | None = None
+
+    def start(self, config: SimulationConfig, start_step: int) -> None:  # noqa: D102
+        from rdnet.dataset import StreamingWriter
+
+        if self.resume_from is not None:
+            self.writer = StreamingWriter.resume(self.resume_from)
+        else:
+            y, x = config.grid.coordinates()
+            coords = {
+                "y": (y, {"units": "1", "long_name": "y position (cell centre)", "axis": "Y"}),
+                "x": (x, {"units": "1", "long_name": "x position (cell centre)", "axis": "X"}),
+            }
+            self.writer = StreamingWriter(
+                self.path, system="classic", model=config.model.name, parameters=config.to_parameters(),
+                coords=coords, variables=snapshot_variables(config), time_units="1",
+                time_long_name="model time", history=self.history, overwrite=self.overwrite,
+            )  # fmt: skip
+        self.partial_path = self.writer.partial_path
+
+    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:  # noqa: D102
+        self.writer.append(time, {**fields, "step": np.int64(step)})
+
+    def finish(self) -> None:  # noqa: D102
+        self.final_path = self.writer.close()
+
+    def abort(self) -> None:  # noqa: D102
+        if self.writer is not None:
+            self.writer.abort()
+
+
+class ProgressObserver:
+    """A tqdm progress bar on stderr with steps per second (hidden when not a terminal)."""
+
+    def __init__(self, *, enabled: bool | None = None) -> None:
+        self.enabled = enabled
+        self.bar = None
+
+    def start(self, config: SimulationConfig, start_step: int) -> None:  # noqa: D102
+        from tqdm.auto import tqdm
+
+        disable = (not sys.stderr.isatty()) if self.enabled is None else not self.enabled
+        self.bar = tqdm(total=config.steps, initial=start_step, unit="step", file=sys.stderr,
+                        disable=disable, desc=config.model.name, dynamic_ncols=True)  # fmt: skip
+        self._last = start_step
+
+    def progress(self, step: int) -> None:  # noqa: D102
+        self.bar.update(step - self._last)
+        self._last = step
+
+    def finish(self) -> None:  # noqa: D102
+        self.bar.close()
+
+    def abort(self) -> None:  # noqa: D102
+        if self.bar is not None:
+            self.bar.close()
+
+
+def load_resume_point(partial_path: str | os.PathLike) -> tuple[SimulationConfig, tuple[np.ndarray, np.ndarray], int]:
+    """Read an interrupted run's partial file: its configuration and last durable state.
+
+    Parameters
+    ----------
+    partial_path
+        The ``.partial`` file.
+
+    Returns
+    -------
+    (SimulationConfig, (u, v), step)
+        The run as it was configured, the fields of its last complete snapshot (at the
+        run's dtype, so the state is exact) and that snapshot's step number.
+
+    Raises
+    ------
+    ConfigError
+        The file holds no complete snapshot, or is not a classic run.
+    DatasetError
+        The file is not a readable partial file.
+    """
+    import json
+
+    from rdnet.dataset import PARTIAL_SUFFIX, read_partial
+    from rdnet.errors import ConfigError, DatasetError
+
+    partial_path = Path(partial_path)
+    if not partial_path.name.endswith(PARTIAL_SUFFIX):
+        raise ConfigError(f"--resume needs the run's {PARTIAL_SUFFIX} file, got {partial_path}")
+    if not partial_path.exists():
+        raise ConfigError(f"partial file not found: {partial_path}")
+    ds = read_partial(partial_path)
+    if ds.attrs.get("system") != "classic":
+        raise DatasetError(f"{partial_path} is not a classic run (system={ds.attrs.get('system')!r})")
+    if ds.sizes.get("time", 0) == 0:
+        raise ConfigError(f"{partial_path} holds no complete snapshot; start the run again")
+    config = SimulationConfig.from_parameters(json.loads(ds.attrs["parameters"]))
+    dtype = np.dtype(config.dtype)
+    u = np.asarray(ds["u"].values[-1], dtype=dtype)
+    v = np.asarray(ds["v"].values[-1], dtype=dtype)
+    step = int(ds["step"].values[-1])
+    return config, (u, v), step

@@ -1,0 +1,396 @@
+"""The run: a validated configuration and the loop that steps it and calls observers.
+
+>>> config = build_config("gray-scott", size="128", steps=2000)  # doctest: +SKIP
+>>> memory = MemoryObserver()  # doctest: +SKIP
+>>> run_simulation(config, observers=[memory])  # doctest: +SKIP
+
+The loop knows nothing about files or terminals: it hands each snapshot (fields and
+the reaction/diffusion parts of their rate of change) to the observers it is given
+(:mod:`rd_classic.observers` has a dataset writer and a progress bar). It checks every
+snapshot for NaN/Inf and stops with :class:`~rdnet.errors.RunError` naming the step;
+on an error or Ctrl-C the observers are told to ``abort`` (the writer keeps its
+partial file).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+from rdnet.errors import ConfigError, RunError
+
+from rd_classic.grids import Grid, parse_size
+from rd_classic.integrators import (
+    BACKENDS,
+    DTYPES,
+    check_integrator,
+    largest_stable_dt,
+    make_stepper,
+)
+from rd_classic.models import ReactionDiffusionModel, get_model
+from rd_classic.presets import INITIAL_CONDITIONS, default_preset, get_preset, initial_state
+
+__all__ = [
+    "SimulationConfig",
+    "build_config",
+    "Observer",
+    "MemoryObserver",
+    "SimulationInterrupted",
+    "run_simulation",
+    "snapshot_steps",
+]
+
+#: steps between progress updates are capped so that one chunk is about this many cell updates
+_CELL_UPDATES_PER_CHUNK = 50_000_000
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """Everything that defines a run (and is stored in its ``parameters`` attribute)."""
+
+    model: ReactionDiffusionModel
+    grid: Grid
+    dt: float
+    steps: int
+    snapshot_every: int
+    integrator: str = "euler"
+    backend: str = "numba"
+    device: str = "cpu"
+    dtype: str = "float64"
+    seed: int = 0
+    initial_condition: str = "noise"
+    preset: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_parameters(self) -> dict[str, Any]:
+        """JSON-able parameters: model parameters (flat) plus the run set-up, enough to rerun."""
+        return {
+            "model": self.model.name,
+            **self.model.parameters(),
+            "preset": self.preset,
+            "size": list(self.grid.shape),
+            "dx": self.grid.dx,
+            "boundary": self.grid.boundary,
+            "dt": self.dt,
+            "steps": self.steps,
+            "snapshot_every": self.snapshot_every,
+            "integrator": self.integrator,
+            "backend": self.backend,
+            "device": self.device,
+            "dtype": self.dtype,
+            "seed": self.seed,
+            "initial_condition": self.initial_condition,
+            **self.extra,
+        }
+
+    @classmethod
+    def from_parameters(cls, parameters: dict[str, Any]) -> SimulationConfig:
+        """Rebuild the configuration stored by :meth:`to_parameters`."""
+        try:
+            name = parameters["model"]
+            model = get_model(name)
+            model = model.with_parameters(**{key: parameters[key] for key in model.parameter_names() if key in parameters})
+            grid = Grid(tuple(int(n) for n in parameters["size"]), float(parameters["dx"]), parameters["boundary"])
+            return cls(
+                model=model,
+                grid=grid,
+                dt=float(parameters["dt"]),
+                steps=int(parameters["steps"]),
+                snapshot_every=int(parameters["snapshot_every"]),
+                integrator=parameters["integrator"],
+                backend=parameters["backend"],
+                device=parameters["device"],
+                dtype=parameters["dtype"],
+                seed=int(parameters["seed"]),
+                initial_condition=parameters["initial_condition"],
+                preset=parameters.get("preset"),
+            )
+        except KeyError as missing:
+            raise ConfigError(f"the file's parameters lack {missing}; cannot rebuild the run") from None
+
+    @property
+    def end_time(self) -> float:
+        """Model time at the last step."""
+        return self.steps * self.dt
+
+
+def build_config(
+    model: str = "gray-scott",
+    *,
+    preset: str | None = None,
+    parameters: dict[str, float] | None = None,
+    size: str | tuple[int, int] = "256",
+    steps: int | None = None,
+    time: float | None = None,
+    dt: float | None = None,
+    dx: float | None = None,
+    integrator: str = "euler",
+    boundary: str = "periodic",
+    backend: str | None = None,
+    device: str = "cpu",
+    dtype: str = "float64",
+    snapshot_every: int | None = None,
+    snapshots: int = 20,
+    seed: int = 0,
+    initial_condition: str | None = None,
+    allow_unstable: bool = False,
+) -> SimulationConfig:
+    """Validate user choices and fill defaults from the model's preset.
+
+    Parameters
+    ----------
+    model, preset
+        Model name and preset name (default: the model's default preset, e.g.
+        ``mitosis`` for Gray-Scott).
+    parameters
+        Model parameters overriding the preset's.
+    size
+        ``"256"``, ``"512x256"`` (nx by ny), ``"512x1"`` (1-D) or a ``(ny, nx)`` tuple.
+    steps, time
+        Number of steps, or the model time to reach (``ceil(time / dt)`` steps);
+        default: the preset's duration.
+    dt
+        Time step; default 80 % of the explicit stability limit (or the preset's).
+    dx
+        Grid spacing; default the preset's.
+    integrator
+        ``euler``, ``rk2``, ``rk4`` or ``etdrk4``.
+    boundary
+        ``periodic`` or ``no-flux``.
+    backend
+        ``numba``, ``torch`` or ``numpy``; default ``numba`` on the CPU (``numpy``
+        for ``etdrk4``) and ``torch`` on other devices.
+    device, dtype
+        ``cpu``/``cuda``; ``float64``/``float32``.
+    snapshot_every, snapshots
+        Steps between snapshots; default ``steps // snapshots``.
+    seed
+        Seed of the initial noise.
+    initial_condition
+        ``pearson`` or ``noise``; default the preset's.
+    allow_unstable
+        Accept an explicit ``dt`` beyond the stability limit.
+
+    Raises
+    ------
+    ConfigError
+        Anything invalid, with one line saying what and what would be valid.
+    """
+    chosen = get_preset(model, preset) if preset is not None else default_preset(model)
+    values = dict(chosen.parameters)
+    values.update(parameters or {})
+    model_object = get_model(model, **values)
+    shape = parse_size(size) if isinstance(size, str) else tuple(int(n) for n in size)
+    spacing = chosen.dx if dx is None else _positive("dx", dx)
+    grid = Grid(shape, spacing, boundary)
+    check_integrator(integrator)
+    if dtype not in DTYPES:
+        raise ConfigError(f"unknown dtype {dtype!r}; valid dtypes: {', '.join(DTYPES)}")
+    if backend is None:
+        backend = "torch" if device != "cpu" else ("numpy" if integrator == "etdrk4" else "numba")
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
+    limit = largest_stable_dt(model_object, grid, integrator)
+    if dt is None:
+        if chosen.dt is not None and chosen.dt <= limit:
+            dt = chosen.dt
+        elif math.isfinite(limit):
+            dt = _round_down(0.8 * limit)
+        else:
+            dt = chosen.dt if chosen.dt is not None else 0.1
+    else:
+        dt = _positive("dt", dt)
+        if dt > limit and not allow_unstable:
+            raise ConfigError(
+                f"dt={dt:g} exceeds the stability limit of {integrator} on this grid; the largest stable dt is "
+                f"{limit:.6g} (pass --allow-unstable to run anyway)"
+            )
+    if steps is not None and time is not None:
+        raise ConfigError("give either steps or time, not both")
+    if steps is None:
+        duration = chosen.time if time is None else _positive("time", time)
+        steps = max(1, math.ceil(duration / dt - 1e-9))
+    elif int(steps) != steps or steps < 1:
+        raise ConfigError(f"steps must be a positive integer, got {steps}")
+    steps = int(steps)
+    if snapshot_every is None:
+        snapshot_every = max(1, steps // max(1, int(snapshots)))
+    elif int(snapshot_every) != snapshot_every or snapshot_every < 1:
+        raise ConfigError(f"snapshot_every must be a positive integer, got {snapshot_every}")
+    initial = initial_condition or chosen.initial_condition
+    if initial not in INITIAL_CONDITIONS:
+        raise ConfigError(f"unknown initial condition {initial!r}; valid: {', '.join(INITIAL_CONDITIONS)}")
+    if int(seed) != seed or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed}")
+    config = SimulationConfig(
+        model=model_object,
+        grid=grid,
+        dt=float(dt),
+        steps=steps,
+        snapshot_every=int(snapshot_every),
+        integrator=integrator,
+        backend=backend,
+        device=device,
+        dtype=dtype,
+        seed=int(seed),
+        initial_condition=initial,
+        preset=chosen.name,
+    )
+    return config
+
+
+def _positive(name: str, value: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if not (math.isfinite(number) and number > 0):
+        raise ConfigError(f"{name} must be a positive finite number, got {value!r}")
+    return number
+
+
+def _round_down(value: float) -> float:
+    """Round down to 2 significant digits (a readable default dt)."""
+    exponent = math.floor(math.log10(value)) - 1
+    return math.floor(value / 10**exponent) * 10**exponent
+
+
+class Observer(Protocol):
+    """What the run loop calls. Every method is optional."""
+
+    def start(self, config: SimulationConfig, start_step: int) -> None: ...  # noqa: D102
+
+    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None: ...  # noqa: D102
+
+    def progress(self, step: int) -> None: ...  # noqa: D102
+
+    def finish(self) -> None: ...  # noqa: D102
+
+    def abort(self) -> None: ...  # noqa: D102
+
+
+class MemoryObserver:
+    """Keep every snapshot in memory (``steps``, ``times``, ``fields[name]`` lists)."""
+
+    def __init__(self) -> None:
+        self.steps: list[int] = []
+        self.times: list[float] = []
+        self.fields: dict[str, list[np.ndarray]] = {}
+
+    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:  # noqa: D102
+        self.steps.append(step)
+        self.times.append(time)
+        for name, values in fields.items():
+            self.fields.setdefault(name, []).append(values)
+
+    def stacked(self, name: str) -> np.ndarray:
+        """The snapshots of one field as an array ``(time, y, x)``."""
+        return np.stack(self.fields[name])
+
+
+class SimulationInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; ``step`` is the last step completed."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__(f"interrupted at step {step}")
+        self.step = step
+
+
+def snapshot_steps(config: SimulationConfig) -> list[int]:
+    """Steps at which snapshots are taken: 0, every ``snapshot_every``, and the last step."""
+    steps = list(range(0, config.steps + 1, config.snapshot_every))
+    if steps[-1] != config.steps:
+        steps.append(config.steps)
+    return steps
+
+
+def _call(observers: Sequence[Any], method: str, *args: Any) -> None:
+    for observer in observers:
+        function = getattr(observer, method, None)
+        if function is not None:
+            function(*args)
+
+
+def run_simulation(
+    config: SimulationConfig,
+    *,
+    observers: Sequence[Any] = (),
+    state: tuple[np.ndarray, np.ndarray] | None = None,
+    start_step: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run ``config`` and hand every snapshot to the observers.
+
+    Parameters
+    ----------
+    config
+        The run.
+    observers
+        Objects with any of ``start``, ``snapshot``, ``progress``, ``finish``, ``abort``.
+    state
+        ``(u, v)`` to start from (a resumed run); default: the configured initial
+        condition, which is also the first snapshot.
+    start_step
+        Step number of ``state`` (its snapshot is not repeated).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The final ``u``, ``v``.
+
+    Raises
+    ------
+    RunError
+        NaN or Inf appeared (the message names the step).
+    SimulationInterrupted
+        Ctrl-C; observers were aborted (a writer keeps its partial file).
+    """
+    stepper = make_stepper(config.model, config.grid, dt=config.dt, integrator=config.integrator,
+                           backend=config.backend, device=config.device, dtype=config.dtype)  # fmt: skip
+    chunk = max(1, min(config.snapshot_every, _CELL_UPDATES_PER_CHUNK // config.grid.n_cells))
+    step = start_step
+    try:
+        _call(observers, "start", config, start_step)
+        if state is None:
+            if start_step != 0:
+                raise ValueError("start_step needs a state")
+            stepper.set_state(*initial_state(config.initial_condition, config.model, config.grid.shape, seed=config.seed))
+            _emit(stepper, observers, 0, config)
+        else:
+            stepper.set_state(*state)
+        last_good = step
+        for target in snapshot_steps(config):
+            if target <= step:
+                continue
+            while step < target:
+                n = min(chunk, target - step)
+                stepper.advance(n)
+                step += n
+                _call(observers, "progress", step)
+            if not _emit(stepper, observers, step, config):
+                raise RunError(
+                    f"NaN/Inf appeared between step {last_good} and step {step} (time {step * config.dt:g}); "
+                    f"the run stopped, snapshots up to step {last_good} are kept. "
+                    f"Try a smaller dt or another integrator."
+                )
+            last_good = step
+    except KeyboardInterrupt:
+        _call(observers, "abort")
+        raise SimulationInterrupted(step) from None
+    except BaseException:
+        _call(observers, "abort")
+        raise
+    _call(observers, "finish")
+    return stepper.get_state()
+
+
+def _emit(stepper, observers: Sequence[Any], step: int, config: SimulationConfig) -> bool:
+    """Send a snapshot to the observers; False (nothing sent) if a field is not finite."""
+    u, v = stepper.get_state()
+    if not (np.isfinite(u).all() and np.isfinite(v).all()):
+        return False
+    fields = {"u": u, "v": v, **stepper.rates()}
+    _call(observers, "snapshot", step, step * config.dt, fields)
+    return True

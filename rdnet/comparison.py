@@ -1,0 +1,640 @@
+"""Put fields of several rdnet datasets side by side: match variables by role, measure them alike.
+
+Both engines write the same dataset convention (``docs/dataset.md``): the species or
+morphogens ``u`` and ``v`` and the two parts of their rate of change,
+``reaction_<name>`` and ``diffusion_<name>``, as spatial fields with dims
+``(time, [component,] y, x)``. A classic Gray-Scott run and a network run can therefore
+be compared role by role: ``v`` against ``v``, ``reaction_u`` against ``reaction_u``.
+Where a network run stored only per-neuron norms of a large tensor
+(``reaction_u_norm``), the norm stands in for the role.
+
+This module is pure logic on in-memory :class:`xarray.Dataset` objects: it opens no
+files and draws nothing. The command ``rdnet compare`` and the plotting helpers in
+:mod:`rdnet.plotting.spectra` are built on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rdnet.errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    import xarray as xr
+
+__all__ = [
+    "SPECIES_ROLES",
+    "ROLE_GROUPS",
+    "METRIC_NAMES",
+    "VariableMatch",
+    "ComparisonEntry",
+    "ComparisonSpectrum",
+    "spatial_variables",
+    "resolve_role",
+    "match_variables",
+    "select_snapshot",
+    "build_entries",
+    "compute_spectra",
+    "metrics_table",
+    "unique_labels",
+    "grid_spacing",
+    "length_units",
+    "format_table",
+    "table_records",
+]
+
+#: The species (classic) or morphogens (network) every rdnet dataset stores.
+SPECIES_ROLES: tuple[str, ...] = ("u", "v")
+
+#: Names accepted by ``--var`` that stand for several roles at once.
+ROLE_GROUPS: dict[str, tuple[str, ...]] = {
+    "species": SPECIES_ROLES,
+    "reaction": tuple(f"reaction_{name}" for name in SPECIES_ROLES),
+    "diffusion": tuple(f"diffusion_{name}" for name in SPECIES_ROLES),
+    "all": SPECIES_ROLES
+    + tuple(f"reaction_{name}" for name in SPECIES_ROLES)
+    + tuple(f"diffusion_{name}" for name in SPECIES_ROLES),
+}
+
+#: Columns of the metrics table, in order (the keys of ``rdnet.analysis.homogeneity_metrics``).
+METRIC_NAMES: tuple[str, ...] = (
+    "dominant_wavelength",
+    "spectral_entropy",
+    "coefficient_of_variation",
+    "morans_i",
+    "anisotropy",
+    "correlation_length",
+    "surrogate_p_value",
+)
+
+
+@dataclass(frozen=True)
+class VariableMatch:
+    """One role compared across datasets.
+
+    Attributes
+    ----------
+    role : str
+        The role's name (``"v"``, ``"reaction_u"``, ...) or, for an explicit pairing,
+        the names joined with ``"/"``.
+    names : tuple of str
+        The variable standing for the role in each dataset, in dataset order.
+    """
+
+    role: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ComparisonEntry:
+    """One field of one dataset at one snapshot, ready to measure.
+
+    Attributes
+    ----------
+    label : str
+        The dataset's label (usually its file name).
+    role : str
+        The role this field plays in the comparison.
+    variable : str
+        The variable's name in its dataset.
+    field : xarray.DataArray
+        The snapshot, dims ``(..., y, x)`` without ``time``.
+    time : float
+        The snapshot's time coordinate.
+    time_index : int
+        The snapshot's index along ``time`` (non-negative).
+    system : str
+        The dataset's ``system`` attribute (``"classic"``, ``"prd"``, ...), or ``""``.
+    """
+
+    label: str
+    role: str
+    variable: str
+    field: xr.DataArray
+    time: float
+    time_index: int
+    system: str = ""
+
+
+@dataclass(frozen=True)
+class ComparisonSpectrum:
+    """A radially averaged power spectrum with its surrogate band, for plotting.
+
+    Attributes
+    ----------
+    entry : ComparisonEntry
+        The field the spectrum belongs to.
+    wavenumber : numpy.ndarray
+        Radial wavenumber in cycles per unit length of the field's grid.
+    power : numpy.ndarray
+        Power per wavenumber bin (a fraction of the field's variance when normalised).
+    band_low, band_high : numpy.ndarray
+        The central 95% (or the analysis default) of the surrogates' spectra, same units.
+    nyquist : float
+        The grid's Nyquist wavenumber, ``1 / (2 dx)``.
+    spacing : float
+        The grid spacing ``dx`` used.
+    length_units : str
+        Units of the grid coordinates (from the ``x`` coordinate's ``units`` attr).
+    p_value : float
+        The surrogate test's p-value (small: spatial structure beyond chance).
+    normalized : bool
+        Whether ``power`` and the band are fractions of the variance.
+    """
+
+    entry: ComparisonEntry
+    wavenumber: np.ndarray
+    power: np.ndarray
+    band_low: np.ndarray
+    band_high: np.ndarray
+    nyquist: float
+    spacing: float
+    length_units: str
+    p_value: float
+    normalized: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def spatial_variables(dataset: xr.Dataset) -> list[str]:
+    """Names of the spatial fields of a dataset: dims ``([time,] ..., y, x)``.
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        An rdnet dataset.
+
+    Returns
+    -------
+    list of str
+        Variable names in the dataset's order.
+    """
+    names = []
+    for name, variable in dataset.data_vars.items():
+        dims = variable.dims
+        if len(dims) >= 2 and dims[-2:] == ("y", "x") and variable.dtype.kind in "iuf":
+            names.append(str(name))
+    return names
+
+
+def resolve_role(dataset: xr.Dataset, role: str) -> str | None:
+    """The variable standing for ``role`` in ``dataset``, or None.
+
+    The variable of that exact name wins; otherwise its per-neuron norm
+    ``<role>_norm`` (what a network run stores when the full tensor is large).
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        An rdnet dataset.
+    role : str
+        A role such as ``"v"`` or ``"reaction_u"``.
+
+    Returns
+    -------
+    str or None
+    """
+    spatial = spatial_variables(dataset)
+    for candidate in (role, f"{role}_norm"):
+        if candidate in spatial:
+            return candidate
+    return None
+
+
+def _describe(labels: Sequence[str], datasets: Sequence[xr.Dataset]) -> str:
+    parts = []
+    for label, dataset in zip(labels, datasets):
+        names = spatial_variables(dataset)
+        parts.append(f"{label}: {', '.join(names) if names else 'none'}")
+    return "; ".join(parts)
+
+
+def match_variables(
+    datasets: Sequence[xr.Dataset],
+    requested: Sequence[str] | None = None,
+    *,
+    labels: Sequence[str] | None = None,
+) -> list[VariableMatch]:
+    """Pick the variables to compare, one per dataset for each role.
+
+    Parameters
+    ----------
+    datasets : sequence of xarray.Dataset
+        The datasets, in the order they will be reported.
+    requested : sequence of str, optional
+        What to compare. Each item is one of
+
+        - a role (``"u"``, ``"v"``, ``"reaction_u"``, ...) or any variable name, looked up
+          in every dataset (falling back to ``<name>_norm``);
+        - a group: ``"species"`` (u, v), ``"reaction"``, ``"diffusion"`` or ``"all"``,
+          keeping the roles present in every dataset;
+        - an explicit pairing ``"NAME1,NAME2,..."`` with one variable name per dataset
+          (e.g. ``"v,u"`` compares ``v`` of the first file with ``u`` of the second).
+
+        By default the species roles present in every dataset, else every spatial
+        variable name the datasets share.
+    labels : sequence of str, optional
+        Names of the datasets for error messages (default ``"file 1"``, ...).
+
+    Returns
+    -------
+    list of VariableMatch
+
+    Raises
+    ------
+    ConfigError
+        When a requested role or name is missing from a dataset, or when the datasets
+        share nothing to compare; the message lists each dataset's spatial variables.
+    """
+    if not datasets:
+        raise ConfigError("no datasets to compare")
+    labels = list(labels) if labels is not None else [f"file {i + 1}" for i in range(len(datasets))]
+    if requested is None or len(requested) == 0:
+        matches = _matches_for_roles(datasets, SPECIES_ROLES)
+        if not matches:
+            shared = [
+                name
+                for name in spatial_variables(datasets[0])
+                if all(name in spatial_variables(other) for other in datasets[1:])
+            ]
+            matches = [VariableMatch(name, (name,) * len(datasets)) for name in shared]
+        if not matches:
+            raise ConfigError(
+                "the files share no spatial variable to compare; name them with --var "
+                f"NAME1,NAME2 (spatial variables: {_describe(labels, datasets)})"
+            )
+        return matches
+
+    matches: list[VariableMatch] = []
+    for item in requested:
+        item = item.strip()
+        if "," in item:
+            matches.append(_explicit_match(datasets, labels, item))
+        elif item in ROLE_GROUPS:
+            found = _matches_for_roles(datasets, ROLE_GROUPS[item])
+            if not found:
+                raise ConfigError(
+                    f"no role of group {item!r} ({', '.join(ROLE_GROUPS[item])}) is present in "
+                    f"every file (spatial variables: {_describe(labels, datasets)})"
+                )
+            matches.extend(found)
+        else:
+            names = []
+            for label, dataset in zip(labels, datasets):
+                name = resolve_role(dataset, item)
+                if name is None:
+                    raise ConfigError(
+                        f"{label} has no variable {item!r} (nor {item}_norm); its spatial "
+                        f"variables are: {', '.join(spatial_variables(dataset)) or 'none'}"
+                    )
+                names.append(name)
+            matches.append(VariableMatch(item, tuple(names)))
+    unique: list[VariableMatch] = []
+    for match in matches:
+        if match not in unique:
+            unique.append(match)
+    return unique
+
+
+def _matches_for_roles(datasets: Sequence[xr.Dataset], roles: Sequence[str]) -> list[VariableMatch]:
+    matches = []
+    for role in roles:
+        names = [resolve_role(dataset, role) for dataset in datasets]
+        if all(name is not None for name in names):
+            matches.append(VariableMatch(role, tuple(names)))  # type: ignore[arg-type]
+    return matches
+
+
+def _explicit_match(datasets: Sequence[xr.Dataset], labels: Sequence[str], item: str) -> VariableMatch:
+    names = [name.strip() for name in item.split(",")]
+    if len(names) != len(datasets):
+        raise ConfigError(
+            f"--var {item!r} names {len(names)} variables but {len(datasets)} files were "
+            "given: name one variable per file, in file order"
+        )
+    for label, dataset, name in zip(labels, datasets, names):
+        if name not in spatial_variables(dataset):
+            raise ConfigError(
+                f"{label} has no spatial variable {name!r}; its spatial variables are: "
+                f"{', '.join(spatial_variables(dataset)) or 'none'}"
+            )
+    return VariableMatch("/".join(dict.fromkeys(names)), tuple(names))
+
+
+def select_snapshot(variable: xr.DataArray, time_index: int, *, label: str = "") -> tuple[xr.DataArray, int]:
+    """One snapshot of a field, by index along ``time`` (negative counts from the end).
+
+    Parameters
+    ----------
+    variable : xarray.DataArray
+        A field with a leading ``time`` dim.
+    time_index : int
+        Index along ``time``; ``-1`` is the last snapshot.
+    label : str, optional
+        The dataset's name, for the error message.
+
+    Returns
+    -------
+    field : xarray.DataArray
+        The snapshot without the ``time`` dim (loaded into memory).
+    index : int
+        The non-negative index used.
+
+    Raises
+    ------
+    ConfigError
+        When the index is outside ``[-n, n)``.
+    """
+    if "time" not in variable.dims:  # a static field: the one state there is
+        return variable.load(), 0
+    count = variable.sizes["time"]
+    if not -count <= time_index < count:
+        where = f"{label} has" if label else "the file has"
+        raise ConfigError(
+            f"--time {time_index} is out of range: {where} {count} snapshots "
+            f"(use 0..{count - 1}, or -1 for the last)"
+        )
+    index = time_index % count
+    return variable.isel(time=index).load(), index
+
+
+def unique_labels(names: Sequence[str]) -> list[str]:
+    """Short labels for datasets, made unique by numbering repeats.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Candidate labels, usually file names.
+
+    Returns
+    -------
+    list of str
+        ``names`` with the second and later copies of a repeated name suffixed ``" (2)"``...
+    """
+    seen: dict[str, int] = {}
+    labels = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        labels.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return labels
+
+
+def build_entries(
+    datasets: Sequence[xr.Dataset],
+    labels: Sequence[str],
+    matches: Sequence[VariableMatch],
+    *,
+    time_index: int = -1,
+) -> list[ComparisonEntry]:
+    """Take the chosen snapshot of every matched variable of every dataset.
+
+    Parameters
+    ----------
+    datasets : sequence of xarray.Dataset
+        The datasets.
+    labels : sequence of str
+        Their labels.
+    matches : sequence of VariableMatch
+        From :func:`match_variables`.
+    time_index : int, optional
+        Snapshot index along each dataset's ``time`` (default the last).
+
+    Returns
+    -------
+    list of ComparisonEntry
+        Ordered by role, then by dataset.
+    """
+    entries = []
+    for match in matches:
+        for dataset, label, name in zip(datasets, labels, match.names):
+            snapshot, index = select_snapshot(dataset[name], time_index, label=label)
+            has_time = "time" in dataset[name].dims and "time" in dataset.coords
+            time_value = float(np.asarray(dataset["time"].values[index])) if has_time else float(index)
+            entries.append(
+                ComparisonEntry(
+                    label=label,
+                    role=match.role,
+                    variable=name,
+                    field=snapshot,
+                    time=time_value,
+                    time_index=index,
+                    system=str(dataset.attrs.get("system", "")),
+                )
+            )
+    return entries
+
+
+def grid_spacing(field: xr.DataArray) -> float:
+    """Grid spacing of a field from its ``x`` coordinate (1 when it has none).
+
+    Parameters
+    ----------
+    field : xarray.DataArray
+        A field with dims ``(..., y, x)``.
+
+    Returns
+    -------
+    float
+    """
+    if "x" in field.coords and field.sizes["x"] > 1:
+        x = np.asarray(field["x"].values, dtype=float)
+        return float(abs(x[1] - x[0]))
+    return 1.0
+
+
+def length_units(field: xr.DataArray) -> str:
+    """Units of a field's grid coordinates (``"1"`` when unstated)."""
+    if "x" in field.coords:
+        return str(field["x"].attrs.get("units", "1"))
+    return "1"
+
+
+def compute_spectra(
+    entries: Sequence[ComparisonEntry],
+    *,
+    normalize: bool = True,
+    n_surrogates: int = 39,
+    seed: int = 0,
+    window: str | None = None,
+) -> list[ComparisonSpectrum]:
+    """Radial power spectrum and surrogate band of every entry.
+
+    Parameters
+    ----------
+    entries : sequence of ComparisonEntry
+        From :func:`build_entries`.
+    normalize : bool, optional
+        Divide power and band by the total power (the field's variance, by Parseval),
+        so fields of different amplitude compare by shape. Default True.
+    n_surrogates : int, optional
+        Shuffled surrogates for the significance band.
+    seed : int, optional
+        Seed of the surrogates.
+    window : str, optional
+        Window passed to the analysis (``"hann"`` for non-periodic fields).
+
+    Returns
+    -------
+    list of ComparisonSpectrum
+    """
+    from rdnet.analysis import radial_power_spectrum, surrogate_test
+
+    spectra = []
+    for entry in entries:
+        spacing = grid_spacing(entry.field)
+        spectrum = radial_power_spectrum(entry.field, window=window)
+        extra_dims = [dim for dim in spectrum.dims if dim != "wavenumber"]
+        if extra_dims:  # components not combined by the analysis: power adds
+            spectrum = spectrum.sum(extra_dims)
+        power = np.asarray(spectrum.values, dtype=float)
+        wavenumber = np.asarray(spectrum["wavenumber"].values, dtype=float)
+        surrogate = surrogate_test(entry.field, n_surrogates=n_surrogates, seed=seed, window=window)
+        band_low = np.asarray(getattr(surrogate.band_low, "values", surrogate.band_low), dtype=float)
+        band_high = np.asarray(getattr(surrogate.band_high, "values", surrogate.band_high), dtype=float)
+        if normalize:
+            total = float(power.sum())
+            scale = 1.0 / total if total > 0 else 0.0
+            power = power * scale
+            band_low = band_low * scale
+            band_high = band_high * scale
+        spectra.append(
+            ComparisonSpectrum(
+                entry=entry,
+                wavenumber=wavenumber,
+                power=power,
+                band_low=band_low,
+                band_high=band_high,
+                nyquist=1.0 / (2.0 * spacing),
+                spacing=spacing,
+                length_units=length_units(entry.field),
+                p_value=float(surrogate.p_value),
+                normalized=normalize,
+            )
+        )
+    return spectra
+
+
+def metrics_table(
+    entries: Sequence[ComparisonEntry],
+    *,
+    metrics: Mapping[tuple[str, str], Mapping[str, float]] | None = None,
+    n_surrogates: int = 39,
+    seed: int = 0,
+    periodic: bool = True,
+) -> pd.DataFrame:
+    """The homogeneity metrics of every entry, one row each, side by side.
+
+    Parameters
+    ----------
+    entries : sequence of ComparisonEntry
+        From :func:`build_entries`.
+    metrics : mapping, optional
+        Metrics already computed, keyed by ``(label, variable)``; computed with
+        :func:`rdnet.analysis.homogeneity_metrics` otherwise.
+    n_surrogates, seed : int, optional
+        Passed to the surrogate test inside the metrics.
+    periodic : bool, optional
+        Whether the fields are periodic (False: Hann window, bounded edges).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``file, role, variable, system, time, time_index, grid, spacing``, then
+        :data:`METRIC_NAMES` and ``dominant_wavelength_cells`` (the dominant wavelength
+        in grid cells, which compares grids of different spacing).
+    """
+    import pandas as pd
+
+    rows = []
+    for entry in entries:
+        values = None if metrics is None else metrics.get((entry.label, entry.variable))
+        if values is None:
+            from rdnet.analysis import homogeneity_metrics
+
+            values = _homogeneity(homogeneity_metrics, entry.field, n_surrogates=n_surrogates, seed=seed, periodic=periodic)
+        spacing = grid_spacing(entry.field)
+        row = {
+            "file": entry.label,
+            "role": entry.role,
+            "variable": entry.variable,
+            "system": entry.system,
+            "time": entry.time,
+            "time_index": entry.time_index,
+            "grid": f"{entry.field.sizes['y']}x{entry.field.sizes['x']}",
+            "spacing": spacing,
+        }
+        for name in METRIC_NAMES:
+            row[name] = float(values.get(name, np.nan))
+        row["dominant_wavelength_cells"] = row["dominant_wavelength"] / spacing
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _homogeneity(function, field: xr.DataArray, *, n_surrogates: int, seed: int, periodic: bool) -> Mapping[str, float]:
+    """Call ``homogeneity_metrics`` and make its values plain floats."""
+    values = function(field, n_surrogates=n_surrogates, seed=seed, periodic=periodic)
+    return {name: float(np.asarray(value)) for name, value in values.items()}
+
+
+def format_table(table: pd.DataFrame, *, digits: int = 4) -> str:
+    """The metrics table as aligned text: one block per role, metrics down, files across.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`metrics_table`.
+    digits : int, optional
+        Significant digits.
+
+    Returns
+    -------
+    str
+    """
+    blocks = []
+    for role, rows in table.groupby("role", sort=False):
+        headers = [
+            row["file"] if row["variable"] == role else f"{row['file']} [{row['variable']}]"
+            for _, row in rows.iterrows()
+        ]
+        lines = [("metric", *headers)]
+        lines.append(("time", *(f"{value:g} (#{index})" for value, index in zip(rows["time"], rows["time_index"]))))
+        lines.append(("grid", *(f"{grid}, dx={spacing:.{digits}g}" for grid, spacing in zip(rows["grid"], rows["spacing"]))))
+        for name in (*METRIC_NAMES, "dominant_wavelength_cells"):
+            lines.append((name, *(f"{value:.{digits}g}" for value in rows[name])))
+        widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]))]
+        text = [f"role: {role}"]
+        for number, line in enumerate(lines):
+            text.append("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+            if number == 0:
+                text.append("  ".join("-" * width for width in widths))
+        blocks.append("\n".join(text))
+    return "\n\n".join(blocks)
+
+
+def table_records(table: pd.DataFrame) -> list[dict]:
+    """The metrics table as JSON-ready records (NaN becomes None).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`metrics_table`.
+
+    Returns
+    -------
+    list of dict
+    """
+    records = []
+    for record in table.to_dict(orient="records"):
+        clean = {}
+        for key, value in record.items():
+            if isinstance(value, (float, np.floating)):
+                value = None if not np.isfinite(value) else float(value)
+            elif isinstance(value, np.integer):
+                value = int(value)
+            clean[str(key)] = value
+        records.append(clean)
+    return records

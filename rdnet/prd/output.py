@@ -1,0 +1,347 @@
+"""Writing a PRD run as an rdnet dataset, with a checkpoint sidecar so an interrupted run resumes.
+
+The dataset (system ``prd``) holds, on the neuron grid (y, x):
+
+- per snapshot: the per-neuron norms ``reaction_u_norm``, ``diffusion_u_norm``,
+  ``reaction_v_norm``, ``diffusion_v_norm``, the distances from initialisation
+  ``displacement_u`` = ‖u_j(t) − u_j(0)‖ and ``displacement_v``; the top-layer morphogens ``v``
+  and their ``reaction_v``/``diffusion_v`` (dims time, output, y, x) always; the hidden-layer
+  morphogens ``u`` and ``reaction_u``/``diffusion_u`` (dims time, feature, y, x) when saved in full;
+- per step (dim ``step``, length steps + 1): every metric of :data:`rdnet.prd.training.METRIC_NAMES`,
+  the theory bounds, and ``step_time`` (t = step · η);
+- ``neuron_index`` (y, x): which neuron sits at each cell.
+
+After each snapshot the complete training state is written to ``<partial>.npz`` atomically
+(temporary file, fsync, rename): plain arrays only, loaded with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rdnet.dataset import StreamingWriter, VariableSpec, check_output_path
+from rdnet.errors import ConfigError, DatasetError
+from rdnet.prd.run import BOUND_NAMES, PreparedRun, RunSpec, prepare_run
+from rdnet.prd.training import METRIC_NAMES, StepResult
+
+__all__ = ["SAVE_MODES", "FULL_SAVE_BUDGET_BYTES", "DatasetObserver", "checkpoint_path", "save_checkpoint",
+           "resume_run", "saves_full"]
+
+#: ``full`` stores u and its reaction/diffusion in full, ``norms`` only per-neuron norms,
+#: ``auto`` full when it fits :data:`FULL_SAVE_BUDGET_BYTES`
+SAVE_MODES = ("full", "norms", "auto")
+#: size budget of the full hidden-layer fields under ``--save auto``
+FULL_SAVE_BUDGET_BYTES = 64 * 2**20
+
+_SERIES_DESCRIPTIONS = {
+    "loss_sup": ("supervised loss L_sup = 1/2 ||f(X) - Y||_F^2", "1"),
+    "loss_adv": ("adversarial term L_adv = sum_p g(f(x_p))", "1"),
+    "critic_loss": ("WGAN-GP critic loss (minimised by the critic)", "1"),
+    "gradient_penalty": ("gradient penalty mean (||grad g|| - 1)^2", "1"),
+    "wasserstein_estimate": ("Wasserstein estimate mean g(y) - mean g(f(x))", "1"),
+    "distance_u": ("||U(t) - U(0)||_F", "1"),
+    "distance_v": ("||V(t) - V(0)||_F", "1"),
+    "residual_norm": ("||z(t) - y||, z the predictions", "1"),
+    "max_rate_u": ("max |du_jk/dt| (epsilon-stationarity)", "1"),
+    "max_rate_v": ("max |dv_ij/dt| (epsilon-stationarity)", "1"),
+    "max_neuron_distance_u": ("max_j ||u_j(t) - u_j(0)||", "1"),
+    "lambda_min_gram": ("smallest eigenvalue of the finite-width Gram matrix H(t)", "1"),
+    "critic_weight_norm": ("critic hidden-layer norm ||W||_F", "1"),
+    "bound_residual": ("theory bound on ||z(t) - y|| (Remark 3 / Theorem 2 eq. 31)", "1"),
+    "bound_neuron_distance_u": ("theory bound on ||u_j(t) - u_j(0)|| (Theorem 1 eq. 12 / Theorem 2 eq. 39)", "1"),
+}
+
+
+def checkpoint_path(partial_path: str | os.PathLike) -> Path:
+    """The sidecar holding the training state of an interrupted run: ``<partial>.npz``."""
+    return Path(str(partial_path) + ".npz")
+
+
+def saves_full(spec: RunSpec, mode: str, input_dim: int) -> bool:
+    """Whether the hidden-layer fields are stored in full under save mode ``mode``."""
+    if mode not in SAVE_MODES:
+        raise ConfigError(f"unknown --save {mode!r}; choose one of: {', '.join(SAVE_MODES)}")
+    if mode != "auto":
+        return mode == "full"
+    snapshots = spec.steps // spec.snapshot_every + 2
+    return 3 * spec.neurons * input_dim * 8 * snapshots <= FULL_SAVE_BUDGET_BYTES
+
+
+def _on_grid(per_neuron: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """(..., m) per-neuron values to (..., H, W) on the grid."""
+    return per_neuron[..., cells]
+
+
+def _variables(run: PreparedRun, full: bool) -> dict[str, VariableSpec]:
+    grid = ("time", "y", "x")
+    variables = {
+        "displacement_u": VariableSpec(grid, "distance from initialisation ||u_j(t) - u_j(0)||", "1"),
+        "displacement_v": VariableSpec(grid, "distance from initialisation ||v_j(t) - v_j(0)||", "1"),
+        "reaction_u_norm": VariableSpec(grid, "norm of the reaction -dL_sup/du_j", "1"),
+        "diffusion_u_norm": VariableSpec(grid, "norm of the diffusion +dL_adv/du_j", "1"),
+        "reaction_v_norm": VariableSpec(grid, "norm of the reaction -dL_sup/dv_j", "1"),
+        "diffusion_v_norm": VariableSpec(grid, "norm of the diffusion +dL_adv/dv_j", "1"),
+        "v": VariableSpec(("time", "output", "y", "x"), "top-layer morphogen v_j", "1"),
+        "reaction_v": VariableSpec(("time", "output", "y", "x"), "reaction -dL_sup/dv_j", "1"),
+        "diffusion_v": VariableSpec(("time", "output", "y", "x"), "diffusion +dL_adv/dv_j", "1"),
+    }
+    if full:
+        variables.update({
+            "u": VariableSpec(("time", "feature", "y", "x"), "hidden-layer morphogen u_j", "1"),
+            "reaction_u": VariableSpec(("time", "feature", "y", "x"), "reaction -dL_sup/du_j", "1"),
+            "diffusion_u": VariableSpec(("time", "feature", "y", "x"), "diffusion +dL_adv/du_j", "1"),
+        })
+    variables["neuron_index"] = VariableSpec(("y", "x"), "index j of the neuron at this grid cell", "1", "int64")
+    variables["step_time"] = VariableSpec(("step",), "gradient-flow time t = step * lr", "1")
+    for name in (*METRIC_NAMES, *BOUND_NAMES):
+        long_name, units = _SERIES_DESCRIPTIONS[name]
+        variables[name] = VariableSpec(("step",), long_name, units)
+    return variables
+
+
+def _coords(run: PreparedRun, full: bool) -> dict:
+    coords = {
+        "y": (np.arange(run.grid.height, dtype=float), {"units": "1", "long_name": "neuron grid row"}),
+        "x": (np.arange(run.grid.width, dtype=float), {"units": "1", "long_name": "neuron grid column"}),
+        "output": (np.arange(run.data.output_dim), {"units": "1", "long_name": "output component i"}),
+        "step": (np.arange(run.spec.steps + 1), {"units": "1", "long_name": "generator step"}),
+    }
+    if full:
+        coords["feature"] = (np.arange(run.data.input_dim), {"units": "1", "long_name": "input feature k"})
+    return coords
+
+
+class DatasetObserver:
+    """Streams a run into an rdnet dataset and keeps a checkpoint for resuming.
+
+    Parameters
+    ----------
+    writer : StreamingWriter
+        Open writer (new, or resumed).
+    run : PreparedRun
+    full : bool
+        Whether the hidden-layer fields are stored in full.
+    first_step : int
+        First step whose series values this observer has not written yet.
+    """
+
+    def __init__(self, writer: StreamingWriter, run: PreparedRun, *, full: bool, first_step: int = 0) -> None:
+        self.writer = writer
+        self.full = full
+        self.written_until = first_step
+        steps = run.spec.steps + 1
+        self.series = {name: np.full(steps, np.nan) for name in (*METRIC_NAMES, *BOUND_NAMES)}
+
+    @classmethod
+    def create(
+        cls, path: str | os.PathLike, run: PreparedRun, *, save: str = "auto", overwrite: bool = False,
+        history: str | None = None,
+    ) -> DatasetObserver:
+        """Start a new dataset for ``run`` at ``path``."""
+        full = saves_full(run.spec, save, run.data.input_dim)
+        parameters = run.spec.to_parameters()
+        parameters["save"] = save
+        parameters["saved_full"] = full
+        parameters["neurons"] = run.spec.neurons
+        parameters["input_dim_actual"] = run.data.input_dim
+        parameters["output_dim"] = run.data.output_dim
+        parameters["torch_threads"] = torch.get_num_threads()
+        model = "adversarial" if run.spec.training.adversary else "supervised"
+        attrs = {"time_meaning": "gradient-flow time t = step * lr"}
+        if run.gram is not None:
+            attrs.update(lambda_0=run.gram.lambda_0, lambda_max=run.gram.lambda_max, kappa=run.gram.kappa)
+        writer = StreamingWriter(
+            path, system="prd", model=model, parameters=parameters,
+            coords=_coords(run, full), variables=_variables(run, full),
+            time_units="1", time_long_name="gradient-flow time t = step * lr",
+            history=history, attrs=attrs, overwrite=overwrite,
+        )
+        writer.write_fixed("neuron_index", run.cells)
+        writer.write_fixed("step_time", run.times)
+        return cls(writer, run, full=full)
+
+    def on_step(self, result: StepResult, run: PreparedRun) -> None:
+        k = result.step
+        for name, values in self.series.items():
+            values[k] = result.metrics[name]
+
+    def on_snapshot(self, result: StepResult, run: PreparedRun) -> None:
+        k = result.step
+        for name, values in self.series.items():
+            self.writer.write_fixed(name, values[self.written_until:k + 1], start=self.written_until)
+        self.written_until = k + 1
+        self.writer.append(k * run.spec.training.lr, self._fields(result, run))
+        save_checkpoint(self.writer.partial_path, run, record=self.writer.n_records - 1)
+
+    def _fields(self, result: StepResult, run: PreparedRun) -> dict[str, np.ndarray]:
+        state, split, cells = run.state, result.split, run.cells
+        # the generator is updated right after measuring: the trainer keeps a copy of θ_k
+        U = result.weights_U.cpu().numpy()
+        V = result.weights_V.cpu().numpy()
+        U0, V0 = state.initial_U.cpu().numpy(), state.initial_V.cpu().numpy()
+        reaction_U = split.reaction_U.cpu().numpy()
+        diffusion_U = split.diffusion_U.cpu().numpy()
+        reaction_V = split.reaction_V.cpu().numpy()
+        diffusion_V = split.diffusion_V.cpu().numpy()
+        fields = {
+            "displacement_u": _on_grid(np.linalg.norm(U - U0, axis=1), cells),
+            "displacement_v": _on_grid(np.linalg.norm(V - V0, axis=0), cells),
+            "reaction_u_norm": _on_grid(np.linalg.norm(reaction_U, axis=1), cells),
+            "diffusion_u_norm": _on_grid(np.linalg.norm(diffusion_U, axis=1), cells),
+            "reaction_v_norm": _on_grid(np.linalg.norm(reaction_V, axis=0), cells),
+            "diffusion_v_norm": _on_grid(np.linalg.norm(diffusion_V, axis=0), cells),
+            "v": _on_grid(V, cells),
+            "reaction_v": _on_grid(reaction_V, cells),
+            "diffusion_v": _on_grid(diffusion_V, cells),
+        }
+        if self.full:
+            fields["u"] = _on_grid(U.T, cells)
+            fields["reaction_u"] = _on_grid(reaction_U.T, cells)
+            fields["diffusion_u"] = _on_grid(diffusion_U.T, cells)
+        return fields
+
+    def on_finish(self, run: PreparedRun) -> None:
+        self.writer.close()
+        checkpoint_path(self.writer.partial_path).unlink(missing_ok=True)
+
+    def abort(self) -> Path:
+        """Keep the partial file (and its checkpoint) after an interruption; returns the partial path."""
+        return self.writer.abort()
+
+
+def _rng_state(generator: torch.Generator) -> np.ndarray:
+    return generator.get_state().numpy().copy()
+
+
+def save_checkpoint(partial_path: str | os.PathLike, run: PreparedRun, *, record: int) -> Path:
+    """Write the complete training state beside the partial file, atomically and durably.
+
+    Parameters
+    ----------
+    partial_path : path
+        The partial dataset file.
+    run : PreparedRun
+        Its ``state`` is the state to continue from (step k + 1 after snapshot k).
+    record : int
+        Index of the snapshot this state follows.
+    """
+    state = run.state
+    arrays = {
+        "record": np.array(record),
+        "step": np.array(state.step),
+        "generator_updates": np.array(state.generator_updates),
+        "critic_updates": np.array(state.critic_updates),
+        "U": state.generator.U.cpu().numpy(),
+        "V": state.generator.V.cpu().numpy(),
+        "initial_U": state.initial_U.cpu().numpy(),
+        "initial_V": state.initial_V.cpu().numpy(),
+        "batch_rng": _rng_state(state.batch_rng),
+        "critic_rng": _rng_state(state.critic_rng),
+    }
+    if state.critic is not None:
+        arrays["W"] = state.critic.W.cpu().numpy()
+        arrays["a"] = state.critic.a.cpu().numpy()
+    for name, tensor in state.generator_moments.items():
+        arrays[f"generator_moment__{name}"] = tensor.cpu().numpy()
+    for name, tensor in state.critic_moments.items():
+        arrays[f"critic_moment__{name}"] = tensor.cpu().numpy()
+    for name, value in state.extras.items():
+        arrays[f"extra__{name}"] = np.array(value, dtype=float)
+    target = checkpoint_path(partial_path)
+    temporary = target.with_name(target.name + ".tmp")
+    with open(temporary, "wb") as stream:
+        np.savez(stream, **arrays)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(temporary, target)
+    folder = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+    return target
+
+
+def _read_parameters(partial_path: Path) -> dict:
+    import netCDF4
+
+    try:
+        with netCDF4.Dataset(partial_path) as nc:
+            return json.loads(nc.getncattr("parameters"))
+    except (OSError, AttributeError, json.JSONDecodeError) as error:
+        raise DatasetError(f"{partial_path} is not the partial file of an rdnet run ({error})") from None
+
+
+def resume_run(partial_path: str | os.PathLike, *, history: str | None = None) -> tuple[PreparedRun, DatasetObserver]:
+    """Restore an interrupted run from its partial file and checkpoint.
+
+    Parameters
+    ----------
+    partial_path : path
+        The ``.partial`` file of the interrupted run (its ``.npz`` checkpoint beside it).
+    history : str, optional
+        The resuming command line, appended to the file's history.
+
+    Returns
+    -------
+    run : PreparedRun
+        With the state after the last complete snapshot.
+    observer : DatasetObserver
+        Writing into the reopened partial file.
+    """
+    partial = Path(partial_path).expanduser().absolute()
+    if not partial.is_file():
+        raise ConfigError(f"no partial file to resume: {partial}")
+    if not partial.name.endswith(".partial"):
+        raise ConfigError(f"--resume takes the .partial file of an interrupted run, got {partial.name}")
+    sidecar = checkpoint_path(partial)
+    if not sidecar.is_file():
+        raise ConfigError(f"cannot resume {partial}: its checkpoint {sidecar.name} is missing")
+    parameters = _read_parameters(partial)
+    spec = RunSpec.from_parameters(parameters)
+    if parameters.get("torch_threads"):
+        torch.set_num_threads(int(parameters["torch_threads"]))
+    run = prepare_run(spec)
+    try:
+        with np.load(sidecar, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"cannot read checkpoint {sidecar}: {error}") from None
+    device, dtype = run.X.device, run.X.dtype
+
+    def tensor(name: str) -> torch.Tensor:
+        return torch.as_tensor(arrays[name], dtype=dtype).to(device)
+
+    state = run.state
+    state.generator.U = tensor("U")
+    state.generator.V = tensor("V")
+    state.initial_U = tensor("initial_U")
+    state.initial_V = tensor("initial_V")
+    if state.critic is not None:
+        state.critic.W = tensor("W")
+        state.critic.a = tensor("a")
+    state.step = int(arrays["step"])
+    state.generator_updates = int(arrays["generator_updates"])
+    state.critic_updates = int(arrays["critic_updates"])
+    state.batch_rng.set_state(torch.as_tensor(arrays["batch_rng"], dtype=torch.uint8))
+    state.critic_rng.set_state(torch.as_tensor(arrays["critic_rng"], dtype=torch.uint8))
+    state.generator_moments = {name.split("__", 1)[1]: tensor(name) for name in arrays
+                               if name.startswith("generator_moment__")}
+    state.critic_moments = {name.split("__", 1)[1]: tensor(name) for name in arrays
+                            if name.startswith("critic_moment__")}
+    state.extras = {name.split("__", 1)[1]: float(arrays[name]) for name in arrays if name.startswith("extra__")}
+    writer = StreamingWriter.resume(partial, records=int(arrays["record"]) + 1)
+    if history:
+        writer.set_attrs(resumed_by=history)
+    observer = DatasetObserver(writer, run, full=bool(parameters.get("saved_full")), first_step=state.step)
+    return run, observer
+
+
+def check_output(path: str | os.PathLike, *, overwrite: bool) -> Path:
+    """Refuse an existing output (or a missing folder) before any work starts."""
+    return check_output_path(path, overwrite=overwrite)

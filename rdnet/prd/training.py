@@ -1,0 +1,522 @@
+r"""One training step of the PRD model, with the per-neuron reaction/diffusion split.
+
+The generator minimises the augmented loss (paper eq. 3)
+
+.. math:: L_{aug} = L_{sup} - \beta L_{adv}, \quad
+          L_{sup} = \tfrac12 \lVert f(U, V, X) - Y \rVert_F^2, \quad
+          L_{adv} = \sum_p g(W, a, f(x_p)),
+
+with β the adversary weight (β = 1 is the paper). Every step computes, for each neuron j and
+both layers, the **reaction** R_j = −∂L_sup/∂θ_j and the **diffusion** D_j = +β ∂L_adv/∂θ_j
+(paper eq. 5) from one shared forward pass and activation pattern, in closed form. The rate of
+change applied (the gradient-flow right-hand side) is exactly −∂L_aug/∂θ = R + D:
+
+.. math:: -\frac{\partial L_{aug}}{\partial U} = -c\,\big[((E - \beta G) V) \odot A\big]^T X,
+          \qquad
+          -\frac{\partial L_{aug}}{\partial V} = -c\,(E - \beta G)^T \sigma(X U^T),
+
+with c = 1/sqrt(d_out m), E = Z − Y the residuals, G = ∇_z g(W, a, Z) the critic's input
+gradient and A the 0/1 activation pattern. The diffusion part is the same expression with
+−βG in place of E − βG; the reaction is the total minus the diffusion. The critic is trained
+as the WGAN-GP critic (Gulrajani et al. 2017), ``critic_steps`` updates before each generator
+update, maximising Σ_p g(y_p) − Σ_p g(z_p) − λ_gp · mean_p (‖∇g(ŷ_p)‖ − 1)² on interpolates
+ŷ = ε y + (1 − ε) z, ε ~ U(0, 1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from rdnet.errors import ConfigError
+from rdnet.prd.networks import (
+    CriticWeights,
+    GeneratorWeights,
+    critic_input_gradient,
+    critic_value,
+    generator_forward,
+)
+
+__all__ = [
+    "OPTIMIZERS",
+    "CRITIC_OPTIMIZERS",
+    "TRAIN_LAYERS",
+    "METRIC_NAMES",
+    "TrainingConfig",
+    "TrainingState",
+    "ReactionDiffusion",
+    "StepResult",
+    "generator_rates",
+    "critic_gradients",
+    "finite_width_gram",
+    "make_trainer",
+]
+
+#: generator optimisers: full-batch gradient descent (the paper), minibatch SGD, Adam
+OPTIMIZERS = ("gd", "sgd", "adam")
+#: critic optimisers
+CRITIC_OPTIMIZERS = ("gd", "adam")
+#: which generator layers move: the hidden layer only (the theory's setting, V fixed) or both
+TRAIN_LAYERS = ("hidden", "both")
+
+#: names of the scalar diagnostics each step returns, in order
+METRIC_NAMES = (
+    "loss_sup",
+    "loss_adv",
+    "critic_loss",
+    "gradient_penalty",
+    "wasserstein_estimate",
+    "distance_u",
+    "distance_v",
+    "residual_norm",
+    "max_rate_u",
+    "max_rate_v",
+    "max_neuron_distance_u",
+    "lambda_min_gram",
+    "critic_weight_norm",
+)
+
+#: λ_min(H(t)) is computed at every step only up to this many samples (it costs n² m + n³)
+GRAM_EIGENVALUE_MAX_SAMPLES = 256
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything the training step needs besides the data and the weights.
+
+    Attributes
+    ----------
+    lr : float
+        Generator learning rate η (gradient-flow time advances by η per step).
+    optimizer : {"gd", "sgd", "adam"}
+        ``gd``: full-batch gradient descent θ ← θ − η ∂L/∂θ (the paper's algorithm);
+        ``sgd``: the same on a random minibatch of ``batch_size`` samples each step;
+        ``adam``: Adam on the (mini)batch.
+    batch_size : int or None
+        Minibatch size for ``sgd``/``adam``; None means the full batch.
+    train_layers : {"hidden", "both"}
+        ``hidden`` keeps V fixed (the theory's setting); ``both`` trains U and V.
+    adversary : bool
+        Whether a critic is trained and its gradient enters the generator's loss.
+    adversary_weight : float
+        β in L_aug = L_sup − β L_adv; 0 reproduces supervised training exactly.
+    critic_steps : int
+        Critic updates per generator step (0 freezes the critic at its initialisation).
+    critic_lr : float
+        Critic learning rate.
+    critic_optimizer : {"gd", "adam"}
+        How the critic ascends its objective.
+    gp_weight : float
+        λ_gp, the weight of the gradient penalty.
+    adam_betas, adam_eps : tuple of float, float
+        Adam's constants for the generator.
+    critic_betas : tuple of float
+        Adam's constants for the critic (WGAN-GP's (0.5, 0.9) by default).
+    """
+
+    lr: float = 0.5
+    optimizer: str = "gd"
+    batch_size: int | None = None
+    train_layers: str = "hidden"
+    adversary: bool = False
+    adversary_weight: float = 1.0
+    critic_steps: int = 5
+    critic_lr: float = 1e-3
+    critic_optimizer: str = "adam"
+    gp_weight: float = 10.0
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    adam_eps: float = 1e-8
+    critic_betas: tuple[float, float] = (0.5, 0.9)
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        if self.critic_optimizer not in CRITIC_OPTIMIZERS:
+            raise ConfigError(
+                f"unknown critic optimizer {self.critic_optimizer!r}; choose one of: {', '.join(CRITIC_OPTIMIZERS)}"
+            )
+        if self.train_layers not in TRAIN_LAYERS:
+            raise ConfigError(
+                f"unknown --train-layers {self.train_layers!r}; choose one of: {', '.join(TRAIN_LAYERS)}"
+            )
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ConfigError(f"learning rate must be a positive number, got {self.lr}")
+        if self.critic_steps < 0:
+            raise ConfigError(f"critic steps must be 0 or more, got {self.critic_steps}")
+        if not (self.critic_lr >= 0 and math.isfinite(self.critic_lr)):
+            raise ConfigError(f"critic learning rate must be 0 or more, got {self.critic_lr}")
+        if not (self.gp_weight >= 0 and math.isfinite(self.gp_weight)):
+            raise ConfigError(f"gradient-penalty weight must be 0 or more, got {self.gp_weight}")
+        if not math.isfinite(self.adversary_weight):
+            raise ConfigError(f"adversary weight must be finite, got {self.adversary_weight}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ConfigError(f"batch size must be at least 1, got {self.batch_size}")
+
+
+@dataclass
+class TrainingState:
+    """The complete mutable state of a run: enough to continue it bit for bit.
+
+    Attributes
+    ----------
+    generator, critic : GeneratorWeights, CriticWeights or None
+        Current weights (critic None without an adversary).
+    initial_U, initial_V : torch.Tensor
+        U(0) and V(0), for distances from initialisation.
+    step : int
+        Index of the next state to evaluate (0 at the start).
+    generator_moments, critic_moments : dict of str to torch.Tensor
+        Adam's first/second moments (empty for plain gradient descent).
+    generator_updates, critic_updates : int
+        Number of optimiser updates so far (Adam's bias correction).
+    extras : dict of str to float
+        Scalars the run carries along (initial residual, largest critic norm so far).
+    batch_rng, critic_rng : torch.Generator
+        CPU random streams for minibatches and for the gradient-penalty interpolates; separate,
+        so that the critic never changes the generator's minibatch sequence.
+    """
+
+    generator: GeneratorWeights
+    critic: CriticWeights | None
+    initial_U: torch.Tensor
+    initial_V: torch.Tensor
+    batch_rng: torch.Generator
+    critic_rng: torch.Generator
+    step: int = 0
+    generator_moments: dict[str, torch.Tensor] = field(default_factory=dict)
+    critic_moments: dict[str, torch.Tensor] = field(default_factory=dict)
+    generator_updates: int = 0
+    critic_updates: int = 0
+    extras: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class ReactionDiffusion:
+    """Per-neuron reaction and diffusion parts of the generator's rate of change.
+
+    Attributes
+    ----------
+    reaction_U, diffusion_U : (m, d_in) tensors
+        −∂L_sup/∂u_j and +β ∂L_adv/∂u_j as rows.
+    reaction_V, diffusion_V : (d_out, m) tensors
+        −∂L_sup/∂v_j and +β ∂L_adv/∂v_j as columns.
+    """
+
+    reaction_U: torch.Tensor
+    diffusion_U: torch.Tensor
+    reaction_V: torch.Tensor
+    diffusion_V: torch.Tensor
+
+
+@dataclass
+class StepResult:
+    """What one step measured, at the state *before* its update.
+
+    Attributes
+    ----------
+    step : int
+        Index k of the state θ_k measured.
+    metrics : dict of str to float
+        The scalars named in :data:`METRIC_NAMES`.
+    rate_U, rate_V : torch.Tensor
+        −∂L_aug/∂U and −∂L_aug/∂V (the gradient-flow rates, R + D).
+    split : ReactionDiffusion or None
+        The split, when it was asked for.
+    weights_U, weights_V : torch.Tensor or None
+        Copies of U(k) and V(k) (the weights measured), when the split was asked for.
+    """
+
+    step: int
+    metrics: dict[str, float]
+    rate_U: torch.Tensor
+    rate_V: torch.Tensor
+    split: ReactionDiffusion | None
+    weights_U: torch.Tensor | None = None
+    weights_V: torch.Tensor | None = None
+
+
+def generator_rates(
+    X: torch.Tensor,
+    Y: torch.Tensor,
+    generator: GeneratorWeights,
+    critic: CriticWeights | None,
+    adversary_weight: float = 1.0,
+    *,
+    with_split: bool = False,
+    forward: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, ReactionDiffusion | None, dict[str, torch.Tensor]]:
+    """Rates of change −∂L_aug/∂U, −∂L_aug/∂V and (optionally) their reaction/diffusion split.
+
+    Parameters
+    ----------
+    X : (n, d_in) tensor
+    Y : (n, d_out) tensor
+    generator : GeneratorWeights
+    critic : CriticWeights or None
+        None means sole supervision (the diffusion is then exactly zero).
+    adversary_weight : float
+        β in L_aug = L_sup − β L_adv.
+    with_split : bool
+        Also return R and D per neuron (costs one more (m × n) · (n × d_in) product).
+    forward : tuple of tensors, optional
+        The output of :func:`generator_forward` for these weights and inputs, when already computed.
+
+    Returns
+    -------
+    rate_U : (m, d_in) tensor
+    rate_V : (d_out, m) tensor
+    split : ReactionDiffusion or None
+    internals : dict
+        ``Z`` (predictions), ``active`` (activation pattern), ``loss_sup``, ``loss_adv``.
+    """
+    U, V = generator.U, generator.V
+    active, hidden, Z = generator_forward(U, V, X) if forward is None else forward
+    residual = Z - Y
+    scale = 1.0 / math.sqrt(V.shape[0] * U.shape[0])
+    if critic is None:
+        critic_gradient = None
+        output_gradient = residual
+        loss_adv = torch.zeros((), dtype=X.dtype, device=X.device)
+    else:
+        critic_gradient = critic_input_gradient(critic.W, critic.a, Z)
+        output_gradient = residual - adversary_weight * critic_gradient
+        loss_adv = critic_value(critic.W, critic.a, Z).sum()
+    # one shared forward pass and activation pattern feed both layers and both parts
+    # scale the small (n, d_out) factor, not the large (m, d_in) product
+    scaled_gradient = output_gradient * (-scale)
+    rate_U = ((scaled_gradient @ V) * active).T @ X
+    rate_V = scaled_gradient.T @ hidden
+    split = None
+    if with_split:
+        if critic_gradient is None:
+            diffusion_U = torch.zeros_like(rate_U)
+            diffusion_V = torch.zeros_like(rate_V)
+        else:
+            weighted = critic_gradient * (adversary_weight * scale)
+            diffusion_U = ((weighted @ V) * active).T @ X
+            diffusion_V = weighted.T @ hidden
+        split = ReactionDiffusion(
+            reaction_U=rate_U - diffusion_U,
+            diffusion_U=diffusion_U,
+            reaction_V=rate_V - diffusion_V,
+            diffusion_V=diffusion_V,
+        )
+    internals = {
+        "Z": Z,
+        "active": active,
+        "loss_sup": 0.5 * (residual * residual).sum(),
+        "loss_adv": loss_adv,
+        "residual_norm": torch.linalg.vector_norm(residual),
+    }
+    return rate_U, rate_V, split, internals
+
+
+def critic_gradients(
+    critic: CriticWeights,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    interpolation: torch.Tensor,
+    gp_weight: float,
+) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+    r"""Gradients of the WGAN-GP critic loss (the negative of the objective it maximises), in closed form.
+
+    With s = sqrt(m_c), h = y Wᵀ and A = 1{h > 0}: ∂Σ_p g(y_p)/∂W = (A ∘ a)ᵀ Y / s and
+    ∂Σ_p g(y_p)/∂a = Σ_p σ(h_p) / s. The input gradient at an interpolate is
+    q_p = (Â_p ∘ a) W / s; with P = mean_p (‖q_p‖ − 1)² and C_p = ∂P/∂q_p = 2(‖q_p‖ − 1) q_p / (n ‖q_p‖)
+    (0 where q_p = 0), ∂P/∂W = (Â ∘ a)ᵀ C / s and ∂P/∂a = Σ_p Â_p ∘ (C Wᵀ)_p / s (the activation
+    pattern is piecewise constant, so it has no derivative almost everywhere).
+
+    Parameters
+    ----------
+    critic : CriticWeights
+    real, fake : (n, d_out) tensors
+        Targets y_p and generated samples z_p (treated as constants).
+    interpolation : (n, 1) tensor
+        ε_p in [0, 1] for the interpolates ŷ_p = ε_p y_p + (1 − ε_p) z_p.
+    gp_weight : float
+        λ_gp.
+
+    Returns
+    -------
+    grad_W, grad_a : torch.Tensor
+        ∂(critic loss)/∂W and ∂/∂a, the critic loss being −Σ g(y) + Σ g(z) + λ_gp · penalty.
+    values : dict
+        ``critic_loss``, ``gradient_penalty`` = mean (‖∇g(ŷ)‖ − 1)²,
+        ``wasserstein_estimate`` = mean g(y) − mean g(z).
+    """
+    W, a = critic.W, critic.a
+    n = real.shape[0]
+    inverse_width = 1.0 / math.sqrt(W.shape[0])
+    hidden_real = real @ W.T
+    hidden_fake = fake @ W.T
+    active_real = (hidden_real > 0).to(W.dtype)
+    active_fake = (hidden_fake > 0).to(W.dtype)
+    relu_real = hidden_real * active_real
+    relu_fake = hidden_fake * active_fake
+    interpolates = interpolation * real + (1 - interpolation) * fake
+    active_interp = ((interpolates @ W.T) > 0).to(W.dtype)
+    weighted_interp = active_interp * a
+    input_gradient = weighted_interp @ W * inverse_width
+    norms = torch.linalg.vector_norm(input_gradient, dim=1, keepdim=True)
+    penalty = ((norms - 1) ** 2).mean()
+    safe_norms = torch.where(norms > 0, norms, torch.ones_like(norms))
+    penalty_gradient = torch.where(norms > 0, 2 * (norms - 1) / (n * safe_norms), torch.zeros_like(norms)) * input_gradient
+    grad_W = ((active_fake * a).T @ fake - (active_real * a).T @ real
+              + gp_weight * (weighted_interp.T @ penalty_gradient)) * inverse_width
+    grad_a = (relu_fake.sum(0) - relu_real.sum(0)
+              + gp_weight * (active_interp * (penalty_gradient @ W.T)).sum(0)) * inverse_width
+    value_real = relu_real @ a * inverse_width
+    value_fake = relu_fake @ a * inverse_width
+    values = {
+        "critic_loss": value_fake.sum() - value_real.sum() + gp_weight * penalty,
+        "gradient_penalty": penalty,
+        "wasserstein_estimate": value_real.mean() - value_fake.mean(),
+    }
+    return grad_W, grad_a, values
+
+
+def finite_width_gram(X: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
+    r"""The finite-width Gram matrix H(t)_pq = x_pᵀx_q · (1/m) Σ_r 1{u_rᵀx_p ≥ 0, u_rᵀx_q ≥ 0} (eq. 20).
+
+    Parameters
+    ----------
+    X : (n, d_in) tensor
+    active : (n, m) tensor
+        The 0/1 activation pattern.
+    """
+    return (X @ X.T) * (active @ active.T) / active.shape[1]
+
+
+def _adam_update(
+    parameter: torch.Tensor,
+    gradient: torch.Tensor,
+    moments: dict[str, torch.Tensor],
+    name: str,
+    count: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+) -> None:
+    first = moments.setdefault(f"{name}_m", torch.zeros_like(parameter))
+    second = moments.setdefault(f"{name}_v", torch.zeros_like(parameter))
+    first.mul_(betas[0]).add_(gradient, alpha=1 - betas[0])
+    second.mul_(betas[1]).addcmul_(gradient, gradient, value=1 - betas[1])
+    first_hat = first / (1 - betas[0] ** count)
+    second_hat = second / (1 - betas[1] ** count)
+    parameter.sub_(lr * first_hat / (second_hat.sqrt() + eps))
+
+
+def make_trainer(
+    X: torch.Tensor, Y: torch.Tensor, config: TrainingConfig
+) -> Callable[..., StepResult]:
+    """Build the step function for a data set and a configuration (build once, step many).
+
+    Parameters
+    ----------
+    X : (n, d_in) tensor
+        Inputs as rows (on the device and in the dtype of the run).
+    Y : (n, d_out) tensor
+        Targets as rows.
+    config : TrainingConfig
+
+    Returns
+    -------
+    callable
+        ``step(state, *, with_split=False, update=True) -> StepResult``: measures the state θ_k
+        (after the critic's updates for this step), then — when ``update`` — applies the
+        generator's update and advances ``state.step``. ``update=False`` only measures (used for
+        the final state of a run).
+    """
+    n = X.shape[0]
+    batch_size = n if config.batch_size is None else min(config.batch_size, n)
+    full_batch = config.optimizer == "gd" or batch_size >= n
+    train_V = config.train_layers == "both"
+    with_gram = (n if full_batch else batch_size) <= GRAM_EIGENVALUE_MAX_SAMPLES
+    beta = float(config.adversary_weight)
+    nan = torch.tensor(float("nan"), dtype=X.dtype, device=X.device)
+
+    def critic_round(state: TrainingState, real: torch.Tensor, fake: torch.Tensor, update: bool):
+        critic = state.critic
+        values = None
+        for _ in range(config.critic_steps if update else 0):
+            epsilon = torch.rand((real.shape[0], 1), generator=state.critic_rng, dtype=X.dtype).to(X.device)
+            grad_W, grad_a, values = critic_gradients(critic, real, fake, epsilon, config.gp_weight)
+            state.critic_updates += 1
+            if config.critic_optimizer == "gd":
+                critic.W.sub_(config.critic_lr * grad_W)
+                critic.a.sub_(config.critic_lr * grad_a)
+            else:
+                for name, parameter, gradient in (("W", critic.W, grad_W), ("a", critic.a, grad_a)):
+                    _adam_update(parameter, gradient, state.critic_moments, name, state.critic_updates,
+                                 config.critic_lr, config.critic_betas, config.adam_eps)
+        if values is None:  # frozen critic or final measurement: evaluate without updating
+            epsilon = torch.rand((real.shape[0], 1), generator=state.critic_rng, dtype=X.dtype).to(X.device)
+            _, _, values = critic_gradients(critic, real, fake, epsilon, config.gp_weight)
+        return values
+
+    def step(state: TrainingState, *, with_split: bool = False, update: bool = True) -> StepResult:
+        if full_batch:
+            X_batch, Y_batch = X, Y
+        else:
+            index = torch.randperm(n, generator=state.batch_rng)[:batch_size].to(X.device)
+            X_batch, Y_batch = X[index], Y[index]
+        generator = state.generator
+        critic = state.critic if config.adversary else None
+        with torch.no_grad():
+            forward = generator_forward(generator.U, generator.V, X_batch)
+            if critic is not None:
+                critic_values = critic_round(state, Y_batch, forward[2], update)
+            rate_U, rate_V, split, internals = generator_rates(
+                X_batch, Y_batch, generator, critic, beta, with_split=with_split, forward=forward
+            )
+            if not train_V:
+                rate_V = torch.zeros_like(rate_V)
+                if split is not None:
+                    split.reaction_V = torch.zeros_like(rate_V)
+                    split.diffusion_V = torch.zeros_like(rate_V)
+            if with_gram:
+                gram = finite_width_gram(X_batch, internals["active"])
+                lambda_min = torch.linalg.eigvalsh(gram)[0]
+            else:
+                lambda_min = nan
+            neuron_distances = torch.linalg.vector_norm(generator.U - state.initial_U, dim=1)
+            scalars = [
+                internals["loss_sup"],
+                internals["loss_adv"],
+                critic_values["critic_loss"] if critic is not None else nan,
+                critic_values["gradient_penalty"] if critic is not None else nan,
+                critic_values["wasserstein_estimate"] if critic is not None else nan,
+                torch.linalg.vector_norm(neuron_distances),
+                torch.linalg.vector_norm(generator.V - state.initial_V),
+                internals["residual_norm"],
+                rate_U.abs().max(),
+                rate_V.abs().max(),
+                neuron_distances.max(),
+                lambda_min,
+                torch.linalg.vector_norm(critic.W) if critic is not None else nan,
+            ]
+            metrics = dict(zip(METRIC_NAMES, torch.stack([s.to(X.dtype) for s in scalars]).tolist()))
+            result = StepResult(step=state.step, metrics=metrics, rate_U=rate_U, rate_V=rate_V, split=split)
+            if with_split:
+                result.weights_U = generator.U.clone()
+                result.weights_V = generator.V.clone()
+            if update:
+                state.generator_updates += 1
+                if config.optimizer == "adam":
+                    count = state.generator_updates
+                    _adam_update(generator.U, -rate_U, state.generator_moments, "U", count,
+                                 config.lr, config.adam_betas, config.adam_eps)
+                    if train_V:
+                        _adam_update(generator.V, -rate_V, state.generator_moments, "V", count,
+                                     config.lr, config.adam_betas, config.adam_eps)
+                else:
+                    generator.U.add_(rate_U, alpha=config.lr)
+                    if train_V:
+                        generator.V.add_(rate_V, alpha=config.lr)
+                state.step += 1
+        return result
+
+    return step

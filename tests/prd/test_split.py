@@ -1,0 +1,122 @@
+"""The reaction/diffusion split and the critic's gradients, held against torch.autograd."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from rdnet.prd.networks import critic_value, initialise_critic, initialise_generator
+from rdnet.prd.training import (
+    TrainingConfig,
+    TrainingState,
+    critic_gradients,
+    generator_rates,
+    make_trainer,
+)
+
+
+def _problem(rng_seed: int, n: int, d_in: int, d_out: int, m: int, m_critic: int):
+    generator_rng = torch.Generator().manual_seed(rng_seed)
+    X = torch.randn(n, d_in, generator=generator_rng, dtype=torch.float64)
+    X = X / X.norm(dim=1, keepdim=True)
+    Y = torch.randn(n, d_out, generator=generator_rng, dtype=torch.float64)
+    generator = initialise_generator(m, d_in, d_out, generator=generator_rng)
+    critic = initialise_critic(m_critic, d_out, generator=generator_rng)
+    return X, Y, generator, critic
+
+
+def _autograd_losses(X, Y, generator, critic):
+    U = generator.U.clone().requires_grad_(True)
+    V = generator.V.clone().requires_grad_(True)
+    m, d_out = U.shape[0], V.shape[0]
+    Z = V @ torch.relu(U @ X.T) / math.sqrt(d_out * m)  # the paper's column convention: (d_out, n)
+    loss_sup = 0.5 * ((Z - Y.T) ** 2).sum()
+    loss_adv = critic_value(critic.W, critic.a, Z.T).sum()
+    return U, V, loss_sup, loss_adv
+
+
+@pytest.mark.parametrize("d_out", [1, 3])
+@pytest.mark.parametrize("weight", [1.0, 0.7])
+def test_reaction_plus_diffusion_is_minus_autograd_gradient_of_augmented_loss(d_out, weight):
+    X, Y, generator, critic = _problem(1, n=12, d_in=9, d_out=d_out, m=40, m_critic=30)
+    rate_U, rate_V, split, _ = generator_rates(X, Y, generator, critic, weight, with_split=True)
+    U, V, loss_sup, loss_adv = _autograd_losses(X, Y, generator, critic)
+    grad_U, grad_V = torch.autograd.grad(loss_sup - weight * loss_adv, (U, V))
+    torch.testing.assert_close(split.reaction_U + split.diffusion_U, -grad_U, rtol=1e-12, atol=1e-13)
+    torch.testing.assert_close(split.reaction_V + split.diffusion_V, -grad_V, rtol=1e-12, atol=1e-13)
+    torch.testing.assert_close(rate_U, -grad_U, rtol=1e-12, atol=1e-13)
+    torch.testing.assert_close(rate_V, -grad_V, rtol=1e-12, atol=1e-13)
+    # and each part on its own: R = −∂L_sup/∂θ, D = +β ∂L_adv/∂θ
+    U, V, loss_sup, loss_adv = _autograd_losses(X, Y, generator, critic)
+    sup_U, sup_V = torch.autograd.grad(loss_sup, (U, V))
+    U, V, loss_sup, loss_adv = _autograd_losses(X, Y, generator, critic)
+    adv_U, adv_V = torch.autograd.grad(loss_adv, (U, V))
+    torch.testing.assert_close(split.reaction_U, -sup_U, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(split.diffusion_U, weight * adv_U, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(split.reaction_V, -sup_V, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(split.diffusion_V, weight * adv_V, rtol=1e-10, atol=1e-12)
+    assert split.diffusion_U.abs().max() > 0  # the adversary does act
+
+
+def test_diffusion_is_exactly_zero_under_sole_supervision():
+    X, Y, generator, _ = _problem(2, n=10, d_in=7, d_out=2, m=25, m_critic=25)
+    rate_U, rate_V, split, _ = generator_rates(X, Y, generator, None, with_split=True)
+    assert torch.count_nonzero(split.diffusion_U) == 0
+    assert torch.count_nonzero(split.diffusion_V) == 0
+    assert torch.equal(split.reaction_U, rate_U)
+
+
+@pytest.mark.parametrize("d_out", [1, 4])
+def test_closed_form_critic_gradients_match_autograd_wgan_gp(d_out):
+    generator_rng = torch.Generator().manual_seed(3)
+    critic = initialise_critic(50, d_out, generator=generator_rng)
+    real = torch.randn(20, d_out, generator=generator_rng, dtype=torch.float64)
+    fake = torch.randn(20, d_out, generator=generator_rng, dtype=torch.float64)
+    epsilon = torch.rand(20, 1, generator=generator_rng, dtype=torch.float64)
+    grad_W, grad_a, values = critic_gradients(critic, real, fake, epsilon, gp_weight=10.0)
+
+    W = critic.W.clone().requires_grad_(True)
+    a = critic.a.clone().requires_grad_(True)
+    interpolates = (epsilon * real + (1 - epsilon) * fake).requires_grad_(True)
+    (input_gradient,) = torch.autograd.grad(critic_value(W, a, interpolates).sum(), interpolates, create_graph=True)
+    penalty = ((input_gradient.norm(dim=1) - 1) ** 2).mean()
+    objective = critic_value(W, a, real).sum() - critic_value(W, a, fake).sum() - 10.0 * penalty
+    reference_W, reference_a = torch.autograd.grad(-objective, (W, a))
+    torch.testing.assert_close(grad_W, reference_W, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(grad_a, reference_a, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(values["gradient_penalty"], penalty.detach())
+    torch.testing.assert_close(values["critic_loss"], -objective.detach())
+
+
+def _train(X, Y, config, steps, seed=0):
+    generator = initialise_generator(64, X.shape[1], Y.shape[1], generator=torch.Generator().manual_seed(seed))
+    critic = initialise_critic(64, Y.shape[1], generator=torch.Generator().manual_seed(seed + 1))
+    state = TrainingState(
+        generator=generator, critic=critic, initial_U=generator.U.clone(), initial_V=generator.V.clone(),
+        batch_rng=torch.Generator().manual_seed(seed + 2), critic_rng=torch.Generator().manual_seed(seed + 3),
+    )
+    step = make_trainer(X, Y, config)
+    losses = [step(state, with_split=(k % 7 == 0)).metrics["loss_sup"] for k in range(steps)]
+    return state, losses
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "adam", "sgd"])
+def test_adversary_weight_zero_reproduces_supervised_trajectory_exactly(optimizer):
+    generator_rng = torch.Generator().manual_seed(4)
+    X = torch.randn(16, 10, generator=generator_rng, dtype=torch.float64)
+    X = X / X.norm(dim=1, keepdim=True)
+    Y = torch.randn(16, 2, generator=generator_rng, dtype=torch.float64)
+    common = dict(lr=0.05 if optimizer != "adam" else 1e-2, optimizer=optimizer, train_layers="both",
+                  batch_size=8 if optimizer == "sgd" else None)
+    supervised, losses_sup = _train(X, Y, TrainingConfig(adversary=False, **common), 40)
+    weight_zero, losses_zero = _train(X, Y, TrainingConfig(adversary=True, adversary_weight=0.0, **common), 40)
+    adversarial, _ = _train(X, Y, TrainingConfig(adversary=True, adversary_weight=1.0, **common), 40)
+    assert torch.equal(supervised.generator.U, weight_zero.generator.U)
+    assert torch.equal(supervised.generator.V, weight_zero.generator.V)
+    assert losses_sup == losses_zero
+    # the comparison can fail: a real adversary changes the trajectory
+    assert not torch.equal(supervised.generator.U, adversarial.generator.U)
+    # the critic did train in the weight-0 run
+    assert weight_zero.critic_updates == 40 * 5

@@ -1,0 +1,157 @@
+"""The paper's theory held against simulation: H∞, Theorem 1, the prediction ODE, the adversary's effect."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy.integrate import solve_ivp
+
+from rdnet.prd import theory
+from rdnet.prd.networks import critic_input_gradient, generator_forward
+from rdnet.prd.run import RunSpec, prepare_run, run_training
+from rdnet.prd.training import TrainingConfig, make_trainer
+
+
+def _unit_rows(rng, n, d):
+    X = rng.standard_normal((n, d))
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+def test_gram_infinity_closed_form_matches_monte_carlo(rng):
+    X = _unit_rows(rng, 5, 6)
+    X[1] = 0.9 * X[0] + 0.1 * X[1]  # include a strongly correlated pair and an opposite one
+    X[2] = -X[3] * 0.8 + 0.2 * X[2]
+    X = X / np.linalg.norm(X, axis=1, keepdims=True)
+    draws = 400_000
+    U = rng.standard_normal((draws, 6))
+    active = (U @ X.T >= 0).astype(float)
+    monte_carlo = (X @ X.T) * (active.T @ active) / draws
+    # each entry is a mean of Bernoulli variables times |x_p·x_q| ≤ 1: std ≤ 0.5/sqrt(draws)
+    np.testing.assert_allclose(theory.gram_infinity(X), monte_carlo, atol=5 * 0.5 / np.sqrt(draws))
+    assert np.allclose(np.diag(theory.gram_infinity(X)), 0.5)  # E[1{uᵀx ≥ 0}] = 1/2
+
+
+def test_gram_spectrum_positive_for_non_parallel_inputs_and_kappa_definition(rng):
+    spectrum = theory.gram_spectrum(_unit_rows(rng, 10, 20))
+    assert spectrum.lambda_0 > 0
+    assert spectrum.lambda_1 == pytest.approx(2 * (spectrum.lambda_max + spectrum.lambda_0 / 2))
+    assert spectrum.kappa == pytest.approx(spectrum.lambda_1 / spectrum.lambda_0)
+
+
+def test_stationarity_time_is_when_the_theorem2_bound_reaches_epsilon():
+    kwargs = dict(initial_residual=3.0, lambda_0=0.2, kappa=5.0, mu=0.01)
+    t0 = theory.stationarity_time(0.5, **kwargs)
+    assert theory.theorem2_residual_bound(t0, **kwargs) == pytest.approx(0.5)
+    assert theory.stationarity_time(0.04, **kwargs) == np.inf  # κμ = 0.05 ≥ ε: never
+
+
+def _theory_run(neurons: int, *, adversary: bool = False, steps: int = 60, lr: float = 0.5, **training):
+    side = int(round(np.sqrt(neurons)))
+    spec = RunSpec(samples=8, input_dim=16, outputs=1, grid_height=side, grid_width=side, steps=steps,
+                   snapshot_every=steps, training=TrainingConfig(lr=lr, train_layers="hidden",
+                                                                 adversary=adversary, **training))
+    return prepare_run(spec)
+
+
+class _Series:
+    def __init__(self):
+        self.metrics = []
+
+    def on_step(self, result, run):
+        self.metrics.append(result.metrics)
+
+    def on_snapshot(self, result, run):
+        pass
+
+    def on_finish(self, run):
+        pass
+
+
+def test_supervised_neuron_distance_shrinks_like_inverse_sqrt_width_and_obeys_theorem1():
+    widths = [64, 256, 1024, 4096]
+    mean_distances = []
+    for m in widths:
+        run = _theory_run(m)
+        series = _Series()
+        run_training(run, [series])
+        U, U0 = run.state.generator.U, run.state.initial_U
+        mean_distances.append(float(torch.linalg.vector_norm(U - U0, dim=1).mean()))
+        assert series.metrics[-1]["residual_norm"] < 1e-2 * series.metrics[0]["residual_norm"]  # converged
+        measured = np.array([s["max_neuron_distance_u"] for s in series.metrics])
+        bound = np.array([s["bound_neuron_distance_u"] for s in series.metrics])
+        # Theorem 1 (eq. 12) bounds every neuron at every time
+        assert np.all(measured <= bound + 1e-12), f"m={m}: {np.max(measured - bound)}"
+    slope = np.polyfit(np.log(widths), np.log(mean_distances), 1)[0]
+    assert -0.65 <= slope <= -0.35, slope
+
+
+def _predictions(run):
+    state = run.state
+    _, _, Z = generator_forward(state.generator.U, state.generator.V, run.X)
+    return Z[:, 0].numpy().copy()
+
+
+@pytest.mark.parametrize("adversary", [False, True])
+def test_wide_network_predictions_follow_the_prediction_ode(adversary):
+    """dz/dt = H(y − z) (+ β H ∇g(z) with a frozen critic), integrated by scipy, H = H∞."""
+    errors = {}
+    for m in (64, 4096):
+        run = _theory_run(m, adversary=adversary, steps=200, lr=0.05, critic_steps=0)
+        step = make_trainer(run.X, run.Y, run.spec.training)
+        y = run.Y[:, 0].numpy()
+        gram = theory.gram_infinity(run.data.inputs)
+        critic = run.state.critic
+
+        def rhs(t, z):
+            push = y - z
+            if adversary:
+                push = push + critic_input_gradient(critic.W, critic.a, torch.as_tensor(z[:, None]))[:, 0].numpy()
+            return gram @ push
+
+        checkpoints = [0, 50, 100, 200]
+        measured = {}
+        for k in range(run.spec.steps + 1):
+            if k in checkpoints:
+                measured[k] = _predictions(run)
+            if k < run.spec.steps:
+                step(run.state)
+        z0 = measured[0]
+        times = [k * run.spec.training.lr for k in checkpoints]
+        if adversary:
+            # ∇g is piecewise constant in z: an adaptive integrator can stall on its switching
+            # surfaces, so integrate with a fixed-step midpoint rule on a grid 5× finer than GD's
+            dt, z, reference = 0.01, z0.copy(), {0: z0.copy()}
+            for index in range(1, int(round(times[-1] / dt)) + 1):
+                z = z + dt * rhs(0, z + 0.5 * dt * rhs(0, z))
+                reference[index] = z.copy()
+            solution_at = [reference[int(round(t / dt))] for t in times]
+        else:
+            solution = solve_ivp(rhs, (0, times[-1]), z0, t_eval=times, rtol=1e-8, atol=1e-10)
+            solution_at = list(solution.y.T)
+        scale = np.linalg.norm(z0 - y)
+        errors[m] = max(np.linalg.norm(measured[k] - solution_at[i]) / scale for i, k in enumerate(checkpoints))
+        # the dynamics did move the predictions substantially
+        assert np.linalg.norm(measured[200] - z0) > 0.5 * scale
+    assert errors[4096] < 0.05, errors
+    assert errors[4096] < errors[64], errors
+
+
+def test_adversary_moves_neurons_farther_and_keeps_them_moving():
+    runs = {}
+    for adversary in (False, True):
+        spec = RunSpec(samples=16, input_dim=32, outputs=1, grid_height=16, grid_width=16, steps=600,
+                       snapshot_every=600,
+                       training=TrainingConfig(lr=0.1, train_layers="both", adversary=adversary, critic_lr=1e-2))
+        run = prepare_run(spec)
+        series = _Series()
+        run_training(run, [series])
+        runs[adversary] = series.metrics
+    distance = {key: np.array([s["distance_u"] for s in metrics]) for key, metrics in runs.items()}
+    supervised, adversarial = distance[False], distance[True]
+    half, end = 300, 600
+    assert adversarial[end] > 1.2 * supervised[end]
+    # supervised: a homogeneous equilibrium (ε-stationary, stopped); adversarial: still moving, not returning
+    assert abs(supervised[end] - supervised[half]) < 1e-3 * supervised[end]
+    assert adversarial[end] >= adversarial[half]
+    assert runs[True][end]["max_rate_u"] > 100 * runs[False][end]["max_rate_u"]

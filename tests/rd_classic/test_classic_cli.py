@@ -1,0 +1,125 @@
+"""`rdnet simulate` and `rdnet stability` through click, as a user (or the sweep) calls them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import rdnet
+from cli.main import cli
+from rdnet.errors import ConfigError
+
+SMALL = ["--size", "32x24", "--steps", "40", "--snapshot-every", "20", "--dx", "1",
+         "--param", "Du=0.16", "--param", "Dv=0.08", "--quiet"]  # fmt: skip
+
+
+def test_simulate_writes_a_valid_dataset(tmp_path):
+    out = tmp_path / "gs.nc"
+    result = CliRunner().invoke(cli, ["simulate", "--model", "gray-scott", *SMALL, "--param", "F=0.035",
+                                      "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    ds = rdnet.open_dataset(out)
+    assert ds.sizes["time"] == 3 and ds.sizes["x"] == 32 and ds.sizes["y"] == 24
+    parameters = json.loads(ds.attrs["parameters"])
+    assert parameters["F"] == 0.035 and parameters["Du"] == 0.16 and parameters["steps"] == 40
+    history = ds.attrs["history"]
+    assert "rdnet simulate --model gray-scott --size 32x24" in history
+    assert "--param Du=0.16 --param Dv=0.08 --param F=0.035" in history
+
+
+def test_sweep_style_call_raises_exceptions_instead_of_exiting(tmp_path):
+    from cli.simulate import command
+
+    out = tmp_path / "a.nc"
+    command.main(args=[*SMALL, "--out", str(out)], standalone_mode=False)
+    assert out.exists()
+    with pytest.raises(ConfigError, match="exists"):
+        command.main(args=[*SMALL, "--out", str(out)], standalone_mode=False)
+    command.main(args=[*SMALL, "--out", str(out), "--overwrite"], standalone_mode=False)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--model", "nope"], "valid models"),
+        (["--param", "Du=-1"], "Du must be >= 0"),
+        (["--dt", "50"], "largest stable dt"),
+        (["--param", "F"], "NAME=VALUE"),
+        (["--preset", "zz"], "valid presets"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path, args, message):
+    out = tmp_path / "bad.nc"
+    result = CliRunner().invoke(cli, ["simulate", *SMALL, *args, "--out", str(out)])
+    assert result.exit_code == 2
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_blow_up_exits_1_and_keeps_the_partial(tmp_path):
+    out = tmp_path / "blow.nc"
+    result = CliRunner().invoke(cli, ["simulate", *SMALL, "--dt", "30", "--allow-unstable", "--out", str(out)])
+    assert result.exit_code == 1
+    assert "NaN/Inf" in result.output and "partial file kept" in result.output
+    assert not out.exists() and (tmp_path / "blow.nc.partial").exists()
+
+
+def test_resume_from_the_command_line(tmp_path):
+    from rd_classic.observers import DatasetObserver
+    from rd_classic.run import SimulationInterrupted, build_config, run_simulation
+
+    class Stop:
+        def snapshot(self, step, time, fields):
+            if step == 20:
+                raise KeyboardInterrupt
+
+    config = build_config("gray-scott", size="32x24", steps=40, snapshot_every=20, dx=1.0,
+                          parameters={"Du": 0.16, "Dv": 0.08})  # fmt: skip
+    out = tmp_path / "r.nc"
+    with pytest.raises(SimulationInterrupted):
+        run_simulation(config, observers=[DatasetObserver(out), Stop()])
+    result = CliRunner().invoke(cli, ["simulate", "--resume", str(out) + ".partial", "--quiet"])
+    assert result.exit_code == 0, result.output
+    whole = tmp_path / "whole.nc"
+    CliRunner().invoke(cli, ["simulate", *SMALL, "--out", str(whole)])
+    np.testing.assert_array_equal(rdnet.open_dataset(out)["v"].values, rdnet.open_dataset(whole)["v"].values)
+
+
+def test_interrupt_prints_the_resume_command_and_exits_130(tmp_path, monkeypatch):
+    import rd_classic.run as run_module
+
+    original = run_module._emit
+
+    def emit_then_interrupt(stepper, observers, step, config):
+        done = original(stepper, observers, step, config)
+        if step == 20:
+            raise KeyboardInterrupt  # what Ctrl-C does between two snapshots
+        return done
+
+    monkeypatch.setattr(run_module, "_emit", emit_then_interrupt)
+    out = tmp_path / "i.nc"
+    result = CliRunner().invoke(cli, ["simulate", *SMALL, "--out", str(out)])
+    assert result.exit_code == 130
+    assert f"interrupted at step 20; resume with: rdnet simulate --resume {out}.partial" in result.output
+
+
+def test_help_has_examples():
+    for name in ("simulate", "stability"):
+        result = CliRunner().invoke(cli, [name, "--help"])
+        assert result.exit_code == 0 and "Examples:" in result.output
+
+
+def test_stability_json_matches_the_schnakenberg_closed_form(tmp_path):
+    plot = tmp_path / "dispersion.png"
+    result = CliRunner().invoke(cli, ["stability", "--model", "schnakenberg", "--json", "--plot", str(plot),
+                                      "--critical", "Dv", "--bracket", "1", "100"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    state = data["states"][0]
+    assert state["state"] == pytest.approx([1.0, 0.9])  # (a + b, b / (a + b)^2)
+    assert state["turing_unstable"] is True
+    assert data["critical"]["value"] == pytest.approx(8.5676, rel=1e-4)  # root of 0.64 d^2 - 5.6 d + 1
+    assert plot.stat().st_size > 0

@@ -1,0 +1,250 @@
+"""Tests of rdnet.comparison: matching variables by role and measuring them alike.
+
+The datasets are built here with known patterns (stripes of a chosen wavelength,
+structureless noise), so every expected number comes from the construction, not
+from the code under test. The builders are reused by the plotting and CLI tests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from rdnet.comparison import (
+    build_entries,
+    compute_spectra,
+    format_table,
+    match_variables,
+    metrics_table,
+    resolve_role,
+    select_snapshot,
+    spatial_variables,
+    table_records,
+    unique_labels,
+)
+from rdnet.errors import ConfigError
+
+
+def stripes(size: int, spacing: float, wavelength: float, *, angle: float = 0.0, phase: float = 0.0) -> np.ndarray:
+    """A plane wave cos(2π (x cosθ + y sinθ)/λ) on a periodic size × size grid."""
+    coordinate = np.arange(size) * spacing
+    y, x = np.meshgrid(coordinate, coordinate, indexing="ij")
+    return np.cos(2 * np.pi * (x * np.cos(angle) + y * np.sin(angle)) / wavelength + phase)
+
+
+def grid_coords(size: int, spacing: float, units: str, name: str = "grid") -> dict:
+    coordinate = np.arange(size) * spacing
+    return {
+        "y": ("y", coordinate, {"units": units, "long_name": f"{name} row position"}),
+        "x": ("x", coordinate, {"units": units, "long_name": f"{name} column position"}),
+    }
+
+
+def classic_dataset(
+    rng: np.random.Generator,
+    *,
+    size: int = 64,
+    spacing: float = 0.5,
+    wavelength: float = 8.0,
+    snapshots: int = 3,
+) -> xr.Dataset:
+    """A Gray-Scott-like run: v forms stripes of ``wavelength`` (growing in time); u mirrors them."""
+    times = np.arange(snapshots, dtype=float) * 10.0
+    growth = np.linspace(0.1, 1.0, snapshots)[:, None, None]
+    pattern = stripes(size, spacing, wavelength)[None]
+    noise = 0.01 * rng.standard_normal((snapshots, size, size))
+    v = 0.25 + 0.2 * growth * pattern + noise
+    u = 0.5 - 0.1 * growth * pattern + noise
+    dims = ("time", "y", "x")
+
+    def spec(values, long_name, units="1"):
+        return (dims, values, {"long_name": long_name, "units": units})
+
+    return xr.Dataset(
+        {
+            "u": spec(u, "substrate concentration u"),
+            "v": spec(v, "activator concentration v"),
+            "reaction_u": spec(-u * v**2, "reaction term of u", "1/s"),
+            "reaction_v": spec(u * v**2, "reaction term of v", "1/s"),
+            "diffusion_u": spec(0.2 * pattern.repeat(snapshots, 0), "diffusion term of u", "1/s"),
+            "diffusion_v": spec(-0.1 * pattern.repeat(snapshots, 0), "diffusion term of v", "1/s"),
+        },
+        coords={"time": ("time", times, {"units": "s", "long_name": "time"}), **grid_coords(size, spacing, "m", "grid")},
+        attrs={"system": "classic", "model": "gray-scott"},
+    )
+
+
+def prd_dataset(
+    rng: np.random.Generator,
+    *,
+    side: int = 12,
+    d_in: int = 16,
+    snapshots: int = 3,
+    steps: int = 20,
+    adversarial: bool = False,
+    full_reaction: bool = False,
+) -> xr.Dataset:
+    """A network-like run: morphogens u (feature, y, x) and v (output, y, x) of structureless noise."""
+    shape = (snapshots, d_in, side, side)
+    u0 = rng.standard_normal(shape[1:])
+    drift = (1.0 if adversarial else 0.05) * np.linspace(0, 1, snapshots)[:, None, None, None]
+    u = u0[None] + drift * rng.standard_normal(shape)
+    v = rng.choice([-1.0, 1.0], size=(snapshots, 1, side, side))
+    displacement = np.sqrt(((u - u0[None]) ** 2).sum(axis=1))
+    step = np.arange(steps + 1)
+    loss = 10.0 * np.exp(-step / 2.0) + 0.01  # three decades: drawn on a log scale
+    data = {
+        "u": (("time", "feature", "y", "x"), u, {"long_name": "hidden-layer weights u_j", "units": "1"}),
+        "v": (("time", "output", "y", "x"), v, {"long_name": "top-layer weights v_j", "units": "1"}),
+        "reaction_u_norm": (("time", "y", "x"), np.abs(rng.standard_normal((snapshots, side, side))), {"long_name": "norm of reaction on u_j", "units": "1"}),
+        "displacement_u": (("time", "y", "x"), displacement, {"long_name": "distance of u_j from initialisation", "units": "1"}),
+        "supervised_loss": (("step",), loss, {"long_name": "supervised loss L_sup", "units": "1"}),
+        "distance_u": (("step",), 0.5 * np.sqrt(step) * (3.0 if adversarial else 0.2), {"long_name": "distance ||U(t)-U(0)||_F", "units": "1"}),
+        "theorem1_bound_u": (("step",), np.full(step.shape, 4.0), {"long_name": "Theorem 1 bound", "units": "1"}),
+    }
+    if full_reaction:
+        data["reaction_u"] = (("time", "feature", "y", "x"), rng.standard_normal(shape), {"long_name": "reaction on u_j", "units": "1"})
+    cells = np.arange(side, dtype=float)
+    return xr.Dataset(
+        data,
+        coords={
+            "time": ("time", np.linspace(0, steps, snapshots), {"units": "1", "long_name": "training step"}),
+            "step": ("step", step, {"units": "1", "long_name": "training step"}),
+            "y": ("y", cells, {"units": "1", "long_name": "neuron grid row"}),
+            "x": ("x", cells, {"units": "1", "long_name": "neuron grid column"}),
+            "feature": ("feature", np.arange(d_in), {"units": "1", "long_name": "input feature"}),
+            "output": ("output", np.arange(1), {"units": "1", "long_name": "output"}),
+        },
+        attrs={"system": "prd", "model": "adversarial" if adversarial else "supervised"},
+    )
+
+
+# ----------------------------------------------------------------- matching
+
+
+def test_spatial_variables_are_fields_on_the_grid(rng):
+    dataset = prd_dataset(rng)
+    assert spatial_variables(dataset) == ["u", "v", "reaction_u_norm", "displacement_u"]
+
+
+def test_species_are_matched_across_systems_by_default(rng):
+    matches = match_variables([classic_dataset(rng), prd_dataset(rng)])
+    assert [(m.role, m.names) for m in matches] == [("u", ("u", "u")), ("v", ("v", "v"))]
+
+
+def test_norm_stands_in_for_a_tensor_the_network_did_not_store(rng):
+    classic, prd = classic_dataset(rng), prd_dataset(rng)
+    assert resolve_role(prd, "reaction_u") == "reaction_u_norm"
+    assert resolve_role(prd_dataset(rng, full_reaction=True), "reaction_u") == "reaction_u"
+    matches = match_variables([classic, prd], ["reaction"])
+    # reaction_v exists in the classic file only: the group keeps the shared role
+    assert [(m.role, m.names) for m in matches] == [("reaction_u", ("reaction_u", "reaction_u_norm"))]
+
+
+def test_explicit_pairing_names_one_variable_per_file(rng):
+    matches = match_variables([classic_dataset(rng), prd_dataset(rng)], ["v,displacement_u"])
+    assert matches[0].names == ("v", "displacement_u")
+    assert matches[0].role == "v/displacement_u"
+
+
+@pytest.mark.parametrize(
+    ("request_", "fragment"),
+    [
+        (["w"], "file 2 has no variable 'w'"),
+        (["v,u,u"], "names 3 variables but 2 files"),
+        (["v,nothing"], "no spatial variable 'nothing'"),
+        (["diffusion"], "no role of group 'diffusion'"),
+    ],
+)
+def test_bad_requests_name_what_exists(rng, request_, fragment):
+    classic = classic_dataset(rng).drop_vars("reaction_u")
+    classic["w"] = classic["v"]
+    with pytest.raises(ConfigError, match=fragment) as caught:
+        match_variables([classic, prd_dataset(rng)], request_)
+    assert "\n" not in str(caught.value)
+
+
+def test_no_shared_role_is_a_clear_error(rng):
+    first = classic_dataset(rng)[["v"]].rename({"v": "a"})
+    second = classic_dataset(rng)[["v"]].rename({"v": "b"})
+    with pytest.raises(ConfigError, match="share no spatial variable.*file 1: a; file 2: b"):
+        match_variables([first, second])
+
+
+def test_select_snapshot_counts_from_the_end_and_refuses_out_of_range(rng):
+    dataset = classic_dataset(rng, snapshots=3)
+    snapshot, index = select_snapshot(dataset["v"], -1)
+    assert index == 2 and snapshot.dims == ("y", "x")
+    np.testing.assert_array_equal(snapshot.values, dataset["v"].values[2])
+    with pytest.raises(ConfigError, match=r"--time 3 is out of range: gs.nc has 3 snapshots \(use 0..2"):
+        select_snapshot(dataset["v"], 3, label="gs.nc")
+    with pytest.raises(ConfigError):
+        select_snapshot(dataset["v"], -4)
+
+
+def test_unique_labels_number_repeats():
+    assert unique_labels(["a.nc", "b.nc", "a.nc"]) == ["a.nc", "b.nc", "a.nc (2)"]
+
+
+# ----------------------------------------------------------------- measuring
+
+
+@pytest.mark.parametrize(("spacing", "wavelength"), [(0.5, 8.0), (1.0, 8.0), (0.25, 4.0)])
+def test_metrics_find_the_built_in_wavelength_in_physical_units_and_cells(rng, spacing, wavelength):
+    dataset = classic_dataset(rng, spacing=spacing, wavelength=wavelength)
+    entries = build_entries([dataset], ["gs"], match_variables([dataset], ["v"]), time_index=-1)
+    table = metrics_table(entries, n_surrogates=19)
+    row = table.iloc[0]
+    assert row["dominant_wavelength"] == pytest.approx(wavelength, rel=0.05)
+    assert row["dominant_wavelength_cells"] == pytest.approx(wavelength / spacing, rel=0.05)
+    assert row["time"] == 20.0 and row["time_index"] == 2
+    assert row["surrogate_p_value"] <= 0.05  # stripes: structure far beyond shuffled copies
+
+
+def test_stripes_and_noise_differ_in_significance_and_entropy(rng):
+    classic, prd = classic_dataset(rng), prd_dataset(rng)
+    labels = ["gs.nc", "net.nc"]
+    entries = build_entries([classic, prd], labels, match_variables([classic, prd], ["v"]))
+    table = metrics_table(entries, n_surrogates=19).set_index("file")
+    assert table.loc["gs.nc", "surrogate_p_value"] <= 0.05
+    assert table.loc["net.nc", "surrogate_p_value"] > 0.05  # independent ±1 signs: no structure
+    # a plane wave puts its variance into one ring; white noise spreads it over all rings
+    assert table.loc["gs.nc", "spectral_entropy"] < table.loc["net.nc", "spectral_entropy"]
+
+
+def test_spectra_put_a_plane_wave_at_its_wavenumber_and_at_the_right_fraction_of_nyquist(rng):
+    spacing, wavelength = 0.5, 8.0
+    dataset = classic_dataset(rng, spacing=spacing, wavelength=wavelength)
+    entries = build_entries([dataset], ["gs"], match_variables([dataset], ["v"]))
+    (spectrum,) = compute_spectra(entries, n_surrogates=9)
+    assert spectrum.power.sum() == pytest.approx(1.0)
+    peak = int(np.argmax(spectrum.power))
+    assert spectrum.wavenumber[peak] == pytest.approx(1 / wavelength, rel=0.05)
+    assert spectrum.nyquist == pytest.approx(1 / (2 * spacing))
+    assert spectrum.wavenumber[peak] / spectrum.nyquist == pytest.approx(2 * spacing / wavelength, rel=0.05)
+    assert spectrum.power[peak] > 0.9  # the wave holds nearly all the variance (noise is 1%)
+    assert spectrum.power[peak] > spectrum.band_high[peak]
+    assert spectrum.length_units == "m"
+
+
+def test_component_fields_are_measured_as_a_sum_of_power(rng):
+    prd = prd_dataset(rng)
+    entries = build_entries([prd], ["net"], match_variables([prd], ["u"]))
+    assert entries[0].field.dims == ("feature", "y", "x")
+    (spectrum,) = compute_spectra(entries, normalize=False, n_surrogates=9)
+    field = entries[0].field.values
+    variance_sum = float(sum(np.var(component) for component in field))
+    assert spectrum.power.sum() == pytest.approx(variance_sum, rel=1e-6)  # Parseval, power adds over components
+
+
+def test_table_output_forms(rng):
+    classic, prd = classic_dataset(rng), prd_dataset(rng)
+    entries = build_entries([classic, prd], ["gs.nc", "net.nc"], match_variables([classic, prd]))
+    table = metrics_table(entries, n_surrogates=9)
+    assert list(table["file"]) == ["gs.nc", "net.nc", "gs.nc", "net.nc"]
+    assert list(table["role"]) == ["u", "u", "v", "v"]
+    text = format_table(table)
+    assert text.count("role: ") == 2 and "dominant_wavelength_cells" in text
+    records = table_records(table)
+    assert all(isinstance(value, (str, int, float, type(None))) for record in records for value in record.values())
