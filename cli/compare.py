@@ -54,6 +54,7 @@ def run_comparison(
         unique_labels,
     )
     from rdnet.dataset import open_dataset
+    from rdnet.errors import DatasetError
 
     datasets = [open_dataset(path) for path in files]
     try:
@@ -63,12 +64,23 @@ def run_comparison(
     finally:
         for dataset in datasets:
             dataset.close()
-    table = metrics_table(entries, n_surrogates=n_surrogates, seed=seed, periodic=window is None)
+    for entry in entries:
+        if entry.field.sizes["y"] < 2 or entry.field.sizes["x"] < 2:
+            raise DatasetError(
+                f"{entry.label}: '{entry.variable}' has {entry.field.sizes['y']} x {entry.field.sizes['x']} points; "
+                "a spectrum needs at least 2 along y and x"
+            )
+    try:
+        table = metrics_table(entries, n_surrogates=n_surrogates, seed=seed, periodic=window is None)
+        spectra = None
+        if figure_path is not None:
+            spectra = compute_spectra(entries, normalize=normalize, n_surrogates=n_surrogates, seed=seed, window=window)
+    except ValueError as error:  # the analysis refuses a field (NaN, too small): the file's fault
+        raise DatasetError(f"cannot compare these fields: {error}") from None
     if figure_path is not None:
         from rdnet.plotting import save_figure
         from rdnet.plotting.spectra import spectra_figure
 
-        spectra = compute_spectra(entries, normalize=normalize, n_surrogates=n_surrogates, seed=seed, window=window)
         times = dict.fromkeys(f"{entry.label} at t = {entry.time:g} (snapshot {entry.time_index})" for entry in entries)
         title = "Radial power spectra: " + "; ".join(times)
         save_figure(spectra_figure(spectra, title=title), figure_path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import importlib
 import importlib.util
+import os
 import sys
 
 import click
@@ -46,12 +47,21 @@ class RdnetGroup(click.Group):
         return importlib.import_module(f"cli.{module}").command
 
     def invoke(self, ctx: click.Context):
+        arguments = [*getattr(ctx, "_protected_args", []), *ctx.args]
         try:
             return super().invoke(ctx)
         except RdnetError as error:
             raise _OneLineError(str(error), error.exit_code) from None
+        except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+            raise click.exceptions.Exit(0) from None
         except OSError as error:
             raise _OneLineError(_describe_os_error(error), 1) from None
+        except RuntimeError as error:
+            if str(error).startswith("NetCDF:"):  # netCDF4 reading a corrupt chunk, lazily
+                files = ", ".join(a for a in arguments if a.endswith((".nc", ".partial")) and os.path.isfile(a))
+                raise _OneLineError(f"cannot read the data of {files or 'the file'} ({error}): the file is corrupt", 2) from None
+            raise
         except MemoryError:
             raise _OneLineError("out of memory: try a smaller size or --save norms", 1) from None
 

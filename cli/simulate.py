@@ -112,8 +112,7 @@ def command(ctx: click.Context, model, preset, params, size, steps, duration, dt
     try:
         run_simulation(config, observers=observers, state=state, start_step=start_step)
     except SimulationInterrupted as interrupt:
-        click.echo(f"interrupted at step {interrupt.step}; resume with: rdnet simulate --resume {writer.partial_path}",
-                   err=True)  # fmt: skip
+        click.echo(_interrupted_message(interrupt.step, writer.partial_path), err=True)
         ctx.exit(130)
     except RunError as error:
         where = f" (partial file kept: {writer.partial_path})" if writer.partial_path else ""
@@ -121,3 +120,26 @@ def command(ctx: click.Context, model, preset, params, size, steps, duration, dt
     if not quiet:
         click.echo(f"wrote {writer.final_path} ({config.steps} steps of {config.model.name}, "
                    f"t = {config.end_time:g})", err=True)  # fmt: skip
+
+
+def _interrupted_message(step: int, partial) -> str:
+    """What to tell a user after Ctrl-C: the resume command, or why there is nothing to resume."""
+    import warnings
+    from pathlib import Path
+
+    from rdnet.dataset import DatasetError, open_dataset
+
+    before = f"interrupted at step {step}, before the first snapshot was saved; nothing to resume: run the command again"
+    if partial is None or not Path(partial).exists():
+        return before
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with open_dataset(partial) as ds:
+                snapshots = ds.sizes.get("time", 0)
+    except DatasetError:
+        snapshots = 0
+    if snapshots == 0:
+        Path(partial).unlink()  # it holds nothing, and would block the rerun
+        return before
+    return f"interrupted at step {step}; resume with: rdnet simulate --resume {partial}"

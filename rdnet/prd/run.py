@@ -100,8 +100,8 @@ class RunSpec:
     training: TrainingConfig = field(default_factory=TrainingConfig)
 
     def __post_init__(self) -> None:
-        if self.steps < 0:
-            raise ConfigError(f"--steps must be 0 or more, got {self.steps}")
+        if self.steps < 1:
+            raise ConfigError(f"--steps must be 1 or more, got {self.steps}")
         if self.snapshot_every < 1:
             raise ConfigError(f"--snapshot-every must be at least 1, got {self.snapshot_every}")
         if self.init not in INITIALISATIONS:
