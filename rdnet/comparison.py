@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rdnet.analysis import HOMOGENEITY_KEYS
 from rdnet.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -62,15 +63,7 @@ ROLE_GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 #: Columns of the metrics table, in order (the keys of ``rdnet.analysis.homogeneity_metrics``).
-METRIC_NAMES: tuple[str, ...] = (
-    "dominant_wavelength",
-    "spectral_entropy",
-    "coefficient_of_variation",
-    "morans_i",
-    "anisotropy",
-    "correlation_length",
-    "surrogate_p_value",
-)
+METRIC_NAMES: tuple[str, ...] = HOMOGENEITY_KEYS
 
 
 @dataclass(frozen=True)
