@@ -10,7 +10,8 @@ Prints, for Gray-Scott with explicit Euler on periodic grids:
   here, converted to cell updates per second with the bytes one Euler cell update
   must move (read u, v; write u_new, v_new: 4 values = 32 B in float64, 16 B in float32);
 * (d) the time to the first step in a fresh process, cold (empty numba cache) and warm;
-* ETDRK4 against Euler at equal accuracy on a stiff Schnakenberg case (Dv/Du = 20).
+* ETDRK4 against Euler at equal accuracy on a stiff Schnakenberg case (Dv/Du = 20), see
+  :func:`etdrk4_versus_euler`.
 
 Usage::
 
@@ -136,17 +137,24 @@ def time_to_first_step() -> tuple[float, float]:
     return times[0], times[1]
 
 
-def etdrk4_versus_euler(n: int = 128, dx: float = 0.5, end: float = 10.0, tolerance: float = 1e-3) -> dict:
-    """Wall time of each scheme at the cheapest dt meeting ``tolerance`` (relative max error at ``end``).
+def etdrk4_versus_euler(n: int = 256, dx: float = 0.25, dv: float = 20.0, end: float = 10.0,
+                        reference_dt: float = 0.02) -> dict:
+    """Wall time of explicit Euler and ETDRK4 at equal accuracy on a stiff Schnakenberg case.
 
-    Each scheme is held against its own converged solution (same spatial discretisation:
-    5-point Laplacian for Euler, spectral for ETDRK4), so only the time error is compared.
+    Schnakenberg (a = 0.1, b = 0.9), Du = 1, Dv = ``dv`` (default 20), periodic ``n``² grid of
+    spacing ``dx``, smooth perturbation of the homogeneous state (modes (3, 2)), final time
+    ``end``. Accuracy = relative max error of ``u`` at ``end`` against a reference: ETDRK4
+    at ``reference_dt`` (its time error there is far below either run's). Euler runs at its
+    largest stable dt (0.95 × dx²/(4 Dv)); its error includes the 5-point Laplacian's
+    spatial error, which is what a user of it gets. ETDRK4 runs at the largest dt from a
+    geometric list (2, 2/√2, 1, ...) whose error is at most Euler's. Wall time =
+    ``advance`` only (kernels compiled or loaded beforehand; best of two runs).
     """
     from rd_classic.grids import Grid
     from rd_classic.integrators import largest_stable_dt, make_stepper
     from rd_classic.models import get_model
 
-    model = get_model("schnakenberg", Du=1.0, Dv=20.0)
+    model = get_model("schnakenberg", Du=1.0, Dv=dv)
     grid = Grid((n, n), dx)
     y, x = grid.coordinates()
     u_star, v_star = model.homogeneous_state()
@@ -154,29 +162,32 @@ def etdrk4_versus_euler(n: int = 128, dx: float = 0.5, end: float = 10.0, tolera
     bump = 0.1 * np.cos(2 * np.pi * 3 * x / length)[None, :] * np.cos(2 * np.pi * 2 * y / length)[:, None]
     u0, v0 = u_star + bump, v_star - bump
 
-    def run(integrator, dt):
+    def run(integrator, dt, repeats=2):
         steps = round(end / dt)
         stepper = make_stepper(model, grid, dt=end / steps, integrator=integrator)
         stepper.set_state(u0, v0)
-        start = time.perf_counter()
-        stepper.advance(steps)
-        return stepper.get_state()[0], time.perf_counter() - start
+        stepper.advance(1)  # compile / load the kernels
+        best = math.inf
+        for _ in range(repeats):
+            stepper.set_state(u0, v0)
+            start = time.perf_counter()
+            stepper.advance(steps)
+            best = min(best, time.perf_counter() - start)
+        return stepper.get_state()[0], best, end / steps
+
+    reference, _, _ = run("etdrk4", reference_dt, repeats=1)
+
+    def error(u):
+        return float(np.abs(u - reference).max() / np.abs(reference).max())
 
     results = {}
-    limit = largest_stable_dt(model, grid, "euler")
-    for integrator, reference_scheme, reference_dt, candidates in (
-        ("euler", "rk4", limit / 8, [limit * 0.95 / 2**j for j in range(8)]),
-        ("etdrk4", "etdrk4", 0.005, [1.0, 0.5, 0.25, 0.1, 0.05, 0.025]),
-    ):
-        reference, _ = run(reference_scheme, reference_dt)
-        for dt in candidates:
-            u, seconds = run(integrator, dt)
-            error = np.abs(u - reference).max() / np.abs(reference).max()
-            if error <= tolerance:
-                results[integrator] = (dt, error, seconds)
-                break
-        else:
-            results[integrator] = (candidates[-1], error, seconds)
+    u, seconds, dt = run("euler", 0.95 * largest_stable_dt(model, grid, "euler"))
+    results["euler"] = (dt, error(u), seconds)
+    for candidate in 2.0 / np.sqrt(2.0) ** np.arange(12):  # 2 down to 0.044
+        u, seconds, dt = run("etdrk4", candidate)
+        results["etdrk4"] = (dt, error(u), seconds)
+        if results["etdrk4"][1] <= results["euler"][1]:
+            break
     return results
 
 
@@ -191,29 +202,34 @@ def main() -> None:
 
     bandwidth = triad_bandwidth()
     print(f"threads: {os.cpu_count()} cores; STREAM triad: {bandwidth / 1e9:.2f} GB/s")
-    print("roofline = triad bandwidth / bytes per cell update (32 B float64, 16 B float32)\n")
+    print("roofline = triad bandwidth / bytes per cell update (32 B float64, 16 B float32); the triad is")
+    print("re-measured just before each row's rd_classic timing and the larger of the two figures is used")
+    print("(on a shared machine the bandwidth drifts; the larger one gives the stricter % roofline)\n")
     header = f"{'size':>6} {'dtype':>8} {'rd_classic':>12} {'numpy roll':>11} {'py-pde':>10} {'roofline':>10} "
     header += f"{'x numpy':>8} {'x py-pde':>8} {'% roofline':>10}"
     print(header + "   (cell updates/s)")
     for n in sizes:
         for dtype in ("float64", "float32"):
             cells = n * n
+            row_bandwidth = max(bandwidth, triad_bandwidth(2**24))
             ours = rate_rdnet(n, dtype, max(5, int(budget / cells)))
             numpy_rate = rate_numpy(n, dtype, max(2, int(budget / 20 / cells)))
             pypde_rate = float("nan")
             if dtype == "float64" and not args.no_pypde:
                 pypde_rate = rate_pypde(n, max(3, int(budget / 5 / cells)))
-            roofline = bandwidth / (32 if dtype == "float64" else 16)
+            roofline = row_bandwidth / (32 if dtype == "float64" else 16)
             print(f"{n:>6} {dtype:>8} {ours:12.3e} {numpy_rate:11.3e} {pypde_rate:10.3e} {roofline:10.3e} "
                   f"{ours / numpy_rate:8.1f} {ours / pypde_rate:8.1f} {100 * ours / roofline:9.0f}%")  # fmt: skip
     cold, warm = time_to_first_step()
     print(f"\ntime to first step (fresh process, imports included): cold {cold:.2f} s, warm {warm:.2f} s")
-    for dx in (0.5, 0.25):
-        results = etdrk4_versus_euler(dx=dx)
-        print(f"\nstiff Schnakenberg (Dv/Du = 20, 128^2, dx = {dx}, t = 10), relative time error <= 1e-3:")
+    for n, dx in ((128, 0.5), (256, 0.25), (512, 0.125)):
+        results = etdrk4_versus_euler(n=n, dx=dx)
+        print(f"\nstiff Schnakenberg (Dv/Du = 20, {n}^2, dx = {dx}, t = 10), error vs ETDRK4 reference at dt = 0.02:")
         for name, (dt, error, seconds) in results.items():
             print(f"  {name:>7}: dt = {dt:.4g}, error = {error:.2e}, wall {seconds:.3f} s")
-        print(f"  ETDRK4 speed-up at equal accuracy: {results['euler'][2] / results['etdrk4'][2]:.1f}x")
+        met = "" if results["etdrk4"][1] <= results["euler"][1] else " (ETDRK4 did NOT reach Euler's error)"
+        print(f"  ETDRK4 speed-up at equal accuracy: {results['euler'][2] / results['etdrk4'][2]:.1f}x{met}")
+
 
 if __name__ == "__main__":
     main()

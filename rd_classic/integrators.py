@@ -201,15 +201,21 @@ class NumbaExplicitStepper:
     def __init__(self, model: ReactionDiffusionModel, grid: Grid, scheme: ExplicitScheme, *, dt: float, dtype: str):
         from rd_classic import kernels_numba
 
-        self._kernels = kernels_numba
         self.model, self.grid, self.scheme, self.dt = model, grid, scheme, float(dt)
         self.dtype = np.dtype(dtype)
         self.n_steps = 0
-        self._model_id = model.kernel_id
-        self._p = model.kernel_parameters()
-        self._du, self._dv = model.diffusion
-        self._inv_dx2 = 1.0 / grid.dx**2
+        # kernels specialised for this model's reaction and dtype; scalars cast to the
+        # dtype so that float32 runs compute in float32
+        self._kernels = kernels_numba.kernels_for(model.kernel_id, self.dtype)
+        self._p = model.kernel_parameters().astype(self.dtype)
+        du, dv = model.diffusion
+        inv_dx2 = 1.0 / grid.dx**2
+        self._cu, self._cv = kernels_numba.cast_scalars(self.dtype, du * inv_dx2, dv * inv_dx2)
         self._periodic = grid.periodic
+        self._dt_cast = kernels_numba.cast_scalars(self.dtype, self.dt)[0]
+        self._weights = kernels_numba.cast_scalars(self.dtype, *scheme.weights)
+        self._offsets_dt = kernels_numba.cast_scalars(self.dtype, *(a * self.dt for a in scheme.stage_offsets))
+        self._zero = kernels_numba.cast_scalars(self.dtype, 0.0)[0]
         shape = grid.shape
         self._u = np.zeros(shape, self.dtype)
         self._v = np.zeros(shape, self.dtype)
@@ -231,27 +237,25 @@ class NumbaExplicitStepper:
 
     def advance(self, n_steps: int) -> None:
         """Take ``n_steps`` steps."""
-        kernels = self._kernels
-        model_id, p, du, dv, dt = self._model_id, self._p, self._du, self._dv, self.dt
-        inv_dx2, periodic = self._inv_dx2, self._periodic
-        scheme = self.scheme
+        euler_step = self._kernels["euler_step"]
+        rk_stage, rk_final_stage = self._kernels["rk_stage"], self._kernels["rk_final_stage"]
+        p, cu, cv, dt, periodic = self._p, self._cu, self._cv, self._dt_cast, self._periodic
+        scheme, weights, offsets_dt = self.scheme, self._weights, self._offsets_dt
         for _ in range(n_steps):
             u, v, u_out, v_out = self._u, self._v, self._u_out, self._v_out
             if scheme.n_stages == 1:
-                kernels.euler_step(model_id, p, du, dv, dt, inv_dx2, periodic, u, v, u_out, v_out)
+                euler_step(p, cu, cv, dt, periodic, u, v, u_out, v_out)
             else:
                 ku_prev, kv_prev, ku_out, kv_out = self._k
                 acc_u, acc_v = self._acc_u, self._acc_v
-                weights, offsets = scheme.weights, scheme.stage_offsets
                 # stage 0 at u itself (k argument unused: a_dt = 0)
-                kernels.rk_stage(model_id, p, du, dv, inv_dx2, periodic, u, v, u, v, 0.0,
-                                 ku_out, kv_out, acc_u, acc_v, weights[0], True)  # fmt: skip
+                rk_stage(p, cu, cv, periodic, u, v, u, v, self._zero, ku_out, kv_out, acc_u, acc_v, weights[0], True)
                 for stage in range(1, scheme.n_stages - 1):
                     ku_prev, kv_prev, ku_out, kv_out = ku_out, kv_out, ku_prev, kv_prev
-                    kernels.rk_stage(model_id, p, du, dv, inv_dx2, periodic, u, v, ku_prev, kv_prev,
-                                     offsets[stage - 1] * dt, ku_out, kv_out, acc_u, acc_v, weights[stage], False)  # fmt: skip
-                kernels.rk_final_stage(model_id, p, du, dv, inv_dx2, periodic, u, v, ku_out, kv_out,
-                                       offsets[-1] * dt, acc_u, acc_v, weights[-1], dt, u_out, v_out)  # fmt: skip
+                    rk_stage(p, cu, cv, periodic, u, v, ku_prev, kv_prev, offsets_dt[stage - 1],
+                             ku_out, kv_out, acc_u, acc_v, weights[stage], False)  # fmt: skip
+                rk_final_stage(p, cu, cv, periodic, u, v, ku_out, kv_out, offsets_dt[-1],
+                               acc_u, acc_v, weights[-1], dt, u_out, v_out)  # fmt: skip
             self._u, self._u_out = u_out, u
             self._v, self._v_out = v_out, v
             self.n_steps += 1
@@ -259,8 +263,8 @@ class NumbaExplicitStepper:
     def rates(self) -> dict[str, np.ndarray]:
         """Reaction and diffusion parts of the rate of change at the current state."""
         out = {name: np.empty(self.grid.shape, self.dtype) for name in RATE_NAMES}
-        self._kernels.rates(self._model_id, self._p, self._du, self._dv, self._inv_dx2, self._periodic,
-                            self._u, self._v, *(out[name] for name in RATE_NAMES))  # fmt: skip
+        self._kernels["rates"](self._p, self._cu, self._cv, self._periodic,
+                               self._u, self._v, *(out[name] for name in RATE_NAMES))  # fmt: skip
         return out
 
 
@@ -369,9 +373,38 @@ class ETDRK4Stepper:
         self._laplacian = convert(laplacian)
         self._u = convert(np.zeros(grid.shape))
         self._v = convert(np.zeros(grid.shape))
+        if backend != "torch":
+            self._setup_fused(model, grid, coefficients, workers)
+
+    def _setup_fused(self, model, grid, coefficients, workers) -> None:
+        # numpy backend: both fields stacked as (2, ny, nx) so that every FFT is one
+        # batched rfft2/irfft2 call, the reaction evaluated by a fused numba kernel
+        # into a preallocated array, and the Fourier-space combinations fused (numba)
+        # on flat arrays with the coefficients stacked once
+        import scipy.fft
+
+        from rd_classic import kernels_numba
+
+        self._kn = kernels_numba
+        self._reaction_kernel = kernels_numba.reaction_kernel(model.kernel_id, self.dtype)
+        self._p = model.kernel_parameters().astype(self.dtype)
+        shape = grid.shape
+        self._uv = np.zeros((2, *shape), self.dtype)
+        self._u, self._v = self._uv[0], self._uv[1]
+        self._nonlinear_values = np.empty((2, *shape), self.dtype)
+        self._flat = {key: np.ascontiguousarray(np.stack([c[key] for c in coefficients]), dtype=self.dtype).reshape(-1)
+                      for key in coefficients[0]}  # fmt: skip
+        self._spectral_shape = (2, shape[0], shape[1] // 2 + 1)
+        self._rfft2 = lambda values: scipy.fft.rfft2(values, axes=(-2, -1), workers=workers).reshape(-1)
+        self._irfft2 = lambda values: scipy.fft.irfft2(values.reshape(self._spectral_shape), s=shape, axes=(-2, -1),
+                                                       workers=workers)  # fmt: skip
 
     def set_state(self, u: np.ndarray, v: np.ndarray) -> None:
         """Set the fields (cast to the stepper's dtype)."""
+        if self.backend != "torch":
+            self._uv[0] = u
+            self._uv[1] = v
+            return
         self._u = self._convert(np.asarray(u, dtype=self.dtype).copy())
         self._v = self._convert(np.asarray(v, dtype=self.dtype).copy())
 
@@ -383,8 +416,37 @@ class ETDRK4Stepper:
         f, g = self.model.reaction(u, v)
         return self._fft(f), self._fft(g)
 
+    def _advance_fused(self, n_steps: int) -> None:
+        fft, ifft, kn, c = self._rfft2, self._irfft2, self._kn, self._flat
+        react, p, values = self._reaction_kernel, self._p, self._nonlinear_values
+        e, e2, q = c["E"], c["E2"], c["Q"]
+        uv = self._uv
+        for _ in range(n_steps):
+            x = fft(uv)
+            react(p, uv, values)
+            n0 = fft(values)
+            a = np.empty_like(x)
+            kn.etd_stage(e2, q, x, n0, n0, False, a)
+            react(p, ifft(a), values)
+            na = fft(values)
+            b = np.empty_like(x)
+            kn.etd_stage(e2, q, x, na, n0, False, b)
+            react(p, ifft(b), values)
+            nb = fft(values)
+            kn.etd_stage(e2, q, a, nb, n0, True, b)  # b's values are no longer needed: c into b
+            react(p, ifft(b), values)
+            nc = fft(values)
+            kn.etd_final(e, c["f1"], c["f2"], c["f3"], x, n0, na, nb, nc, a)
+            uv = ifft(a)
+            self.n_steps += 1
+        self._uv = np.ascontiguousarray(uv, dtype=self.dtype)
+        self._u, self._v = self._uv[0], self._uv[1]
+
     def advance(self, n_steps: int) -> None:
         """Take ``n_steps`` steps."""
+        if self.backend != "torch":
+            self._advance_fused(n_steps)
+            return
         cu, cv = self._coefficients
         fft, ifft = self._fft, self._ifft
         for _ in range(n_steps):

@@ -3,46 +3,143 @@
 Each kernel makes one pass over memory: for every cell it reads the fields (and the
 previous stage), evaluates the 5-point Laplacian and the reaction in registers, and
 writes the result. No temporaries are allocated; rows are spread over threads
-(``prange``). Kernels are compiled once per dtype and cached (``cache=True``), so a
-second process starts without compiling.
+(``prange``), and inside a row the wrap-around (or mirror) neighbour is needed only at
+the first and last cell, so the interior loop is branch-free and vectorises.
 
-The reaction of every registered model is a scalar function here, selected by the
-model's ``kernel_id`` (a loop-invariant branch, hoisted out of the loop by LLVM). A
-model's parameters arrive as a small float64 array in its
-``kernel_parameter_names`` order. Arithmetic is float64 (parameters and constants
-are float64); results are stored at the arrays' dtype.
+Kernels are specialised per model and dtype without writing them once per model: the
+scalar reaction of every registered model is a small function here (``REACTIONS``,
+indexed by the model's ``kernel_id``), and :func:`kernels_for` builds, once per
+``(kernel_id, dtype)``, the four kernels closed over that reaction
+(:func:`make_kernels`). A model's parameters arrive as a small array in its
+``kernel_parameter_names`` order. Arithmetic is done in the arrays' dtype: the
+constants of the kernels (``1``, ``4``) are closure constants of that dtype, and the
+callers pass parameters and coefficients already cast to it, so float32 runs in
+float32 (and float64 exactly as before).
+
+The kernels are compiled with ``fastmath`` limited to flags that cannot change a
+finite result's rounding beyond contraction (``nnan``, ``ninf``, ``nsz``,
+``contract``); no reassociation, so results are deterministic from run to run and
+thread count. They are cached on disk under a stable key ``(kernel_id, dtype)``
+(:class:`_KeyedCache`), so a fresh process loads them without compiling.
 
 The grid is ``(ny, nx)``; ``ny == 1`` is 1-D (the y-term of the Laplacian vanishes
 because both y-neighbours are the cell itself). ``periodic`` selects wrap-around
 neighbours, otherwise the edge cell mirrors itself (no-flux).
+
+The module-level functions :func:`euler_step`, :func:`rk_stage`,
+:func:`rk_final_stage` and :func:`rates` take the model's ``kernel_id`` first and
+dispatch to the specialised kernel (a dictionary look-up per call).
 """
 
 from __future__ import annotations
 
+import hashlib
+
+import numpy as np
 from numba import njit, prange
+from numba.core.caching import FunctionCache
 
-__all__ = ["reaction_scalar", "euler_step", "rk_stage", "rk_final_stage", "rates"]
+__all__ = [
+    "REACTIONS",
+    "make_kernels",
+    "kernels_for",
+    "euler_step",
+    "rk_stage",
+    "rk_final_stage",
+    "rates",
+]
+
+#: fast-math flags: no NaN/inf, signed zeros and FMA contraction; no reassociation
+FASTMATH = {"nnan", "ninf", "nsz", "contract"}
 
 
-@njit(cache=True, inline="always")
-def reaction_scalar(model_id, u, v, p):
-    """Reaction terms ``(f, g)`` of model ``model_id`` at one cell (see rd_classic.models)."""
-    if model_id == 0:  # gray-scott: F, k
+class _KeyedCache(FunctionCache):
+    """numba's on-disk cache for a kernel built by a factory, keyed by a stable name.
+
+    numba keys the cache of a closure by the pickled closure variables; ours are
+    dispatchers, whose pickles differ from process to process, so every process would
+    miss and recompile. Everything a kernel closes over is defined in this file (the
+    reactions, the dtype constants), and numba discards the cache whenever this file
+    changes, so ``(kernel_id, dtype)`` with the bytecode identifies a kernel.
+    """
+
+    def __init__(self, py_func, key: str):
+        self._stable_key = key
+        super().__init__(py_func)
+
+    def _index_key(self, sig, codegen):
+        def digest(data: bytes) -> str:
+            return hashlib.sha256(data).hexdigest()
+
+        return (sig, codegen.magic_tuple(), (digest(self._py_func.__code__.co_code), digest(self._stable_key.encode())))
+
+
+def _keyed_njit(key: str, **options):
+    """``njit(**options)`` with the on-disk cache keyed by ``key`` (see :class:`_KeyedCache`)."""
+
+    def decorate(py_func):
+        dispatcher = njit(**options)(py_func)
+        dispatcher._cache = _KeyedCache(py_func, key)
+        return dispatcher
+
+    return decorate
+
+
+# -- scalar reactions (see rd_classic.models); ``one`` is 1 in the arrays' dtype ------
+def _gray_scott(one):
+    @njit(inline="always")
+    def reaction(u, v, p):  # F, k
         uvv = u * v * v
-        return -uvv + p[0] * (1.0 - u), uvv - (p[0] + p[1]) * v
-    elif model_id == 1:  # schnakenberg: a, b
+        return -uvv + p[0] * (one - u), uvv - (p[0] + p[1]) * v
+
+    return reaction
+
+
+def _schnakenberg(one):
+    @njit(inline="always")
+    def reaction(u, v, p):  # a, b
         uuv = u * u * v
         return p[0] - u + uuv, p[1] - uuv
-    elif model_id == 2:  # gierer-meinhardt: a, b
+
+    return reaction
+
+
+def _gierer_meinhardt(one):
+    @njit(inline="always")
+    def reaction(u, v, p):  # a, b
         uu = u * u
         return p[0] - p[1] * u + uu / v, uu - v
-    elif model_id == 3:  # brusselator: a, b
+
+    return reaction
+
+
+def _brusselator(one):
+    @njit(inline="always")
+    def reaction(u, v, p):  # a, b
         uuv = u * u * v
-        return p[0] - (p[1] + 1.0) * u + uuv, p[1] * u - uuv
-    elif model_id == 4:  # fitzhugh-nagumo: epsilon, a1, a0
+        return p[0] - (p[1] + one) * u + uuv, p[1] * u - uuv
+
+    return reaction
+
+
+def _fitzhugh_nagumo(one):
+    @njit(inline="always")
+    def reaction(u, v, p):  # epsilon, a1, a0
         return u - u * u * u - v, p[0] * (u - p[1] * v - p[2])
-    else:  # linear: a, b, c, d
+
+    return reaction
+
+
+def _linear(one):
+    @njit(inline="always")
+    def reaction(u, v, p):  # a, b, c, d
         return p[0] * u + p[1] * v, p[2] * u + p[3] * v
+
+    return reaction
+
+
+#: reaction factories by ``kernel_id`` (each takes the constant 1 of the dtype)
+REACTIONS = (_gray_scott, _schnakenberg, _gierer_meinhardt, _brusselator, _fitzhugh_nagumo, _linear)
 
 
 @njit(cache=True, inline="always")
@@ -58,61 +155,182 @@ def _row_neighbours(i, ny, periodic):
     return im, ip
 
 
-@njit(cache=True, inline="always")
-def _laplacian(a, i, im, ip, j, jm, jp):
-    return a[im, j] + a[ip, j] + a[i, jm] + a[i, jp] - 4.0 * a[i, j]
+def make_kernels(reaction, dtype, key: str) -> dict:
+    """The four fused kernels closed over the scalar ``reaction`` (arrays of ``dtype``).
+
+    ``key`` names the pair (reaction, dtype) for numba's on-disk cache.
+
+    Returns
+    -------
+    dict
+        ``euler_step``, ``rk_stage``, ``rk_final_stage`` and ``rates``, each taking
+        ``(p, cu, cv, ...)`` with ``cu = Du / dx²``, ``cv = Dv / dx²`` and every
+        scalar already of ``dtype`` (see the module-level wrappers for the meaning).
+    """
+    four = np.dtype(dtype).type(4.0)
+    kernel = _keyed_njit(key, parallel=True, fastmath=FASTMATH, error_model="numpy")
+
+    @njit(inline="always")
+    def laplacian(a_c, a_n, a_s, j, jm, jp):
+        # same order of operations as before: n + s + w + e - 4 c
+        return a_n[j] + a_s[j] + a_c[jm] + a_c[jp] - four * a_c[j]
+
+    @njit(inline="always")
+    def euler_cell(p, cu, cv, dt, u_c, u_n, u_s, v_c, v_n, v_s, u_o, v_o, j, jm, jp):
+        uc = u_c[j]
+        vc = v_c[j]
+        f, g = reaction(uc, vc, p)
+        u_o[j] = uc + dt * (cu * laplacian(u_c, u_n, u_s, j, jm, jp) + f)
+        v_o[j] = vc + dt * (cv * laplacian(v_c, v_n, v_s, j, jm, jp) + g)
+
+    @kernel
+    def euler_step(p, cu, cv, dt, periodic, u, v, u_out, v_out):
+        ny, nx = u.shape
+        # neighbours across the left and right edges (computed outside the loop)
+        first_m = nx - 1 if periodic else 0
+        last_p = 0 if periodic else nx - 1
+        for i in prange(ny):
+            im, ip = _row_neighbours(i, ny, periodic)
+            u_c, u_n, u_s, u_o = u[i], u[im], u[ip], u_out[i]
+            v_c, v_n, v_s, v_o = v[i], v[im], v[ip], v_out[i]
+            for j in range(1, nx - 1):
+                euler_cell(p, cu, cv, dt, u_c, u_n, u_s, v_c, v_n, v_s, u_o, v_o, j, j - 1, j + 1)
+            # the first and last cell of the row, in a loop of their own: three inlined calls
+            # around the interior loop made numba 0.68 drop the last call's stores
+            for edge in range(2):
+                j = edge * (nx - 1)
+                jm = first_m if edge == 0 else j - 1
+                jp = 1 if edge == 0 else last_p
+                euler_cell(p, cu, cv, dt, u_c, u_n, u_s, v_c, v_n, v_s, u_o, v_o, j, jm, jp)
+
+    @njit(inline="always")
+    def stage_rate(p, cu, cv, rows, a_dt, j, jm, jp):
+        # right-hand side at the stage state u + a_dt * k (the Laplacian is linear)
+        u_c, u_n, u_s, v_c, v_n, v_s, ku_c, ku_n, ku_s, kv_c, kv_n, kv_s = rows
+        us = u_c[j] + a_dt * ku_c[j]
+        vs = v_c[j] + a_dt * kv_c[j]
+        lu = laplacian(u_c, u_n, u_s, j, jm, jp) + a_dt * laplacian(ku_c, ku_n, ku_s, j, jm, jp)
+        lv = laplacian(v_c, v_n, v_s, j, jm, jp) + a_dt * laplacian(kv_c, kv_n, kv_s, j, jm, jp)
+        f, g = reaction(us, vs, p)
+        return cu * lu + f, cv * lv + g
+
+    @njit(inline="always")
+    def stage_cell(p, cu, cv, rows, a_dt, ku_o, kv_o, acc_u, acc_v, b, first, j, jm, jp):
+        ru, rv = stage_rate(p, cu, cv, rows, a_dt, j, jm, jp)
+        ku_o[j] = ru
+        kv_o[j] = rv
+        if first:
+            acc_u[j] = b * ru
+            acc_v[j] = b * rv
+        else:
+            acc_u[j] += b * ru
+            acc_v[j] += b * rv
+
+    @kernel
+    def rk_stage(p, cu, cv, periodic, u, v, ku, kv, a_dt, ku_out, kv_out, acc_u, acc_v, b, first):
+        ny, nx = u.shape
+        # neighbours across the left and right edges (computed outside the loop)
+        first_m = nx - 1 if periodic else 0
+        last_p = 0 if periodic else nx - 1
+        for i in prange(ny):
+            im, ip = _row_neighbours(i, ny, periodic)
+            rows = (u[i], u[im], u[ip], v[i], v[im], v[ip], ku[i], ku[im], ku[ip], kv[i], kv[im], kv[ip])
+            ku_o, kv_o, au, av = ku_out[i], kv_out[i], acc_u[i], acc_v[i]
+            for j in range(1, nx - 1):
+                stage_cell(p, cu, cv, rows, a_dt, ku_o, kv_o, au, av, b, first, j, j - 1, j + 1)
+            # the first and last cell of the row, in a loop of their own: three inlined calls
+            # around the interior loop made numba 0.68 drop the last call's stores
+            for edge in range(2):
+                j = edge * (nx - 1)
+                jm = first_m if edge == 0 else j - 1
+                jp = 1 if edge == 0 else last_p
+                stage_cell(p, cu, cv, rows, a_dt, ku_o, kv_o, au, av, b, first, j, jm, jp)
+
+    @njit(inline="always")
+    def final_cell(p, cu, cv, rows, a_dt, au, av, b, dt, u_o, v_o, j, jm, jp):
+        ru, rv = stage_rate(p, cu, cv, rows, a_dt, j, jm, jp)
+        u_o[j] = rows[0][j] + dt * (au[j] + b * ru)
+        v_o[j] = rows[3][j] + dt * (av[j] + b * rv)
+
+    @kernel
+    def rk_final_stage(p, cu, cv, periodic, u, v, ku, kv, a_dt, acc_u, acc_v, b, dt, u_out, v_out):
+        ny, nx = u.shape
+        # neighbours across the left and right edges (computed outside the loop)
+        first_m = nx - 1 if periodic else 0
+        last_p = 0 if periodic else nx - 1
+        for i in prange(ny):
+            im, ip = _row_neighbours(i, ny, periodic)
+            rows = (u[i], u[im], u[ip], v[i], v[im], v[ip], ku[i], ku[im], ku[ip], kv[i], kv[im], kv[ip])
+            au, av, u_o, v_o = acc_u[i], acc_v[i], u_out[i], v_out[i]
+            for j in range(1, nx - 1):
+                final_cell(p, cu, cv, rows, a_dt, au, av, b, dt, u_o, v_o, j, j - 1, j + 1)
+            # the first and last cell of the row, in a loop of their own: three inlined calls
+            # around the interior loop made numba 0.68 drop the last call's stores
+            for edge in range(2):
+                j = edge * (nx - 1)
+                jm = first_m if edge == 0 else j - 1
+                jp = 1 if edge == 0 else last_p
+                final_cell(p, cu, cv, rows, a_dt, au, av, b, dt, u_o, v_o, j, jm, jp)
+
+    @njit(inline="always")
+    def rates_cell(p, cu, cv, u_c, u_n, u_s, v_c, v_n, v_s, r_u, r_v, d_u, d_v, j, jm, jp):
+        f, g = reaction(u_c[j], v_c[j], p)
+        r_u[j] = f
+        r_v[j] = g
+        d_u[j] = cu * laplacian(u_c, u_n, u_s, j, jm, jp)
+        d_v[j] = cv * laplacian(v_c, v_n, v_s, j, jm, jp)
+
+    @kernel
+    def rates(p, cu, cv, periodic, u, v, reaction_u, reaction_v, diffusion_u, diffusion_v):
+        ny, nx = u.shape
+        # neighbours across the left and right edges (computed outside the loop)
+        first_m = nx - 1 if periodic else 0
+        last_p = 0 if periodic else nx - 1
+        for i in prange(ny):
+            im, ip = _row_neighbours(i, ny, periodic)
+            u_c, u_n, u_s, v_c, v_n, v_s = u[i], u[im], u[ip], v[i], v[im], v[ip]
+            r_u, r_v, d_u, d_v = reaction_u[i], reaction_v[i], diffusion_u[i], diffusion_v[i]
+            for j in range(1, nx - 1):
+                rates_cell(p, cu, cv, u_c, u_n, u_s, v_c, v_n, v_s, r_u, r_v, d_u, d_v, j, j - 1, j + 1)
+            # the first and last cell of the row, in a loop of their own: three inlined calls
+            # around the interior loop made numba 0.68 drop the last call's stores
+            for edge in range(2):
+                j = edge * (nx - 1)
+                jm = first_m if edge == 0 else j - 1
+                jp = 1 if edge == 0 else last_p
+                rates_cell(p, cu, cv, u_c, u_n, u_s, v_c, v_n, v_s, r_u, r_v, d_u, d_v, j, jm, jp)
+
+    return {"euler_step": euler_step, "rk_stage": rk_stage, "rk_final_stage": rk_final_stage, "rates": rates}
 
 
-@njit(cache=True, inline="always")
-def _euler_cell(model_id, p, du, dv, dt, inv_dx2, u, v, u_out, v_out, i, im, ip, j, jm, jp):
-    uc = u[i, j]
-    vc = v[i, j]
-    f, g = reaction_scalar(model_id, uc, vc, p)
-    u_out[i, j] = uc + dt * (du * inv_dx2 * _laplacian(u, i, im, ip, j, jm, jp) + f)
-    v_out[i, j] = vc + dt * (dv * inv_dx2 * _laplacian(v, i, im, ip, j, jm, jp) + g)
+_KERNELS: dict[tuple[int, str], dict] = {}
 
 
-@njit(cache=True, parallel=True)
+def kernels_for(kernel_id: int, dtype) -> dict:
+    """The kernels of model ``kernel_id`` for arrays of ``dtype`` (built once, memoised)."""
+    dtype = np.dtype(dtype)
+    key = (int(kernel_id), dtype.name)
+    kernels = _KERNELS.get(key)
+    if kernels is None:
+        if not 0 <= key[0] < len(REACTIONS):
+            raise ValueError(f"no compiled reaction for kernel_id {kernel_id}")
+        kernels = _KERNELS[key] = make_kernels(REACTIONS[key[0]](dtype.type(1.0)), dtype, f"{key[0]}-{key[1]}")
+    return kernels
+
+
+def cast_scalars(dtype, *values):
+    """``values`` as scalars of ``dtype`` (so that the kernels compute in ``dtype``)."""
+    scalar = np.dtype(dtype).type
+    return tuple(scalar(value) for value in values)
+
+
+# -- wrappers taking the model's kernel_id and its float64 parameters ---------------
 def euler_step(model_id, p, du, dv, dt, inv_dx2, periodic, u, v, u_out, v_out):
     """One explicit Euler step ``u_out = u + dt (D ∇²u + f(u, v))``, fused."""
-    ny, nx = u.shape
-    for i in prange(ny):
-        im, ip = _row_neighbours(i, ny, periodic)
-        _euler_cell(model_id, p, du, dv, dt, inv_dx2, u, v, u_out, v_out, i, im, ip, 0, nx - 1 if periodic else 0, 1)
-        for j in range(1, nx - 1):
-            _euler_cell(model_id, p, du, dv, dt, inv_dx2, u, v, u_out, v_out, i, im, ip, j, j - 1, j + 1)
-        _euler_cell(
-            model_id, p, du, dv, dt, inv_dx2, u, v, u_out, v_out, i, im, ip, nx - 1, nx - 2, 0 if periodic else nx - 1
-        )
+    cu, cv, dt = cast_scalars(u.dtype, du * inv_dx2, dv * inv_dx2, dt)
+    kernels_for(model_id, u.dtype)["euler_step"](p.astype(u.dtype), cu, cv, dt, periodic, u, v, u_out, v_out)
 
 
-@njit(cache=True, inline="always")
-def _stage_rate(model_id, p, du, dv, inv_dx2, u, v, ku, kv, a_dt, i, im, ip, j, jm, jp):
-    # right-hand side at the stage state u + a_dt * k (Laplacian is linear)
-    us = u[i, j] + a_dt * ku[i, j]
-    vs = v[i, j] + a_dt * kv[i, j]
-    lu = _laplacian(u, i, im, ip, j, jm, jp) + a_dt * _laplacian(ku, i, im, ip, j, jm, jp)
-    lv = _laplacian(v, i, im, ip, j, jm, jp) + a_dt * _laplacian(kv, i, im, ip, j, jm, jp)
-    f, g = reaction_scalar(model_id, us, vs, p)
-    return du * inv_dx2 * lu + f, dv * inv_dx2 * lv + g
-
-
-@njit(cache=True, inline="always")
-def _stage_cell(
-    model_id, p, du, dv, inv_dx2, u, v, ku, kv, a_dt, ku_out, kv_out, acc_u, acc_v, b, first, i, im, ip, j, jm, jp
-):
-    ru, rv = _stage_rate(model_id, p, du, dv, inv_dx2, u, v, ku, kv, a_dt, i, im, ip, j, jm, jp)
-    ku_out[i, j] = ru
-    kv_out[i, j] = rv
-    if first:
-        acc_u[i, j] = b * ru
-        acc_v[i, j] = b * rv
-    else:
-        acc_u[i, j] += b * ru
-        acc_v[i, j] += b * rv
-
-
-@njit(cache=True, parallel=True)
 def rk_stage(model_id, p, du, dv, inv_dx2, periodic, u, v, ku, kv, a_dt, ku_out, kv_out, acc_u, acc_v, b, first):
     """An intermediate Runge-Kutta stage, fused.
 
@@ -120,61 +338,61 @@ def rk_stage(model_id, p, du, dv, inv_dx2, periodic, u, v, ku, kv, a_dt, ku_out,
     ``acc += b k_out``. For the first stage pass ``a_dt = 0`` (``k`` is then unused
     but must have the right shape).
     """
-    ny, nx = u.shape
-    for i in prange(ny):
-        im, ip = _row_neighbours(i, ny, periodic)
-        _stage_cell(model_id, p, du, dv, inv_dx2, u, v, ku, kv, a_dt, ku_out, kv_out, acc_u, acc_v, b, first,
-                    i, im, ip, 0, nx - 1 if periodic else 0, 1)  # fmt: skip
-        for j in range(1, nx - 1):
-            _stage_cell(model_id, p, du, dv, inv_dx2, u, v, ku, kv, a_dt, ku_out, kv_out, acc_u, acc_v, b, first,
-                        i, im, ip, j, j - 1, j + 1)  # fmt: skip
-        _stage_cell(model_id, p, du, dv, inv_dx2, u, v, ku, kv, a_dt, ku_out, kv_out, acc_u, acc_v, b, first,
-                    i, im, ip, nx - 1, nx - 2, 0 if periodic else nx - 1)  # fmt: skip
+    cu, cv, a_dt, b = cast_scalars(u.dtype, du * inv_dx2, dv * inv_dx2, a_dt, b)
+    kernels_for(model_id, u.dtype)["rk_stage"](p.astype(u.dtype), cu, cv, periodic, u, v, ku, kv, a_dt,
+                                               ku_out, kv_out, acc_u, acc_v, b, first)  # fmt: skip
 
 
-@njit(cache=True, inline="always")
-def _final_cell(model_id, p, du, dv, inv_dx2, u, v, ku, kv, a_dt, acc_u, acc_v, b, dt, u_out, v_out,
-                i, im, ip, j, jm, jp):  # fmt: skip
-    ru, rv = _stage_rate(model_id, p, du, dv, inv_dx2, u, v, ku, kv, a_dt, i, im, ip, j, jm, jp)
-    u_out[i, j] = u[i, j] + dt * (acc_u[i, j] + b * ru)
-    v_out[i, j] = v[i, j] + dt * (acc_v[i, j] + b * rv)
-
-
-@njit(cache=True, parallel=True)
 def rk_final_stage(model_id, p, du, dv, inv_dx2, periodic, u, v, ku, kv, a_dt, acc_u, acc_v, b, dt, u_out, v_out):
     """The last Runge-Kutta stage, fused with the update ``u_out = u + dt (acc + b F(u + a_dt k))``."""
-    ny, nx = u.shape
-    for i in prange(ny):
-        im, ip = _row_neighbours(i, ny, periodic)
-        _final_cell(model_id, p, du, dv, inv_dx2, u, v, ku, kv, a_dt, acc_u, acc_v, b, dt, u_out, v_out,
-                    i, im, ip, 0, nx - 1 if periodic else 0, 1)  # fmt: skip
-        for j in range(1, nx - 1):
-            _final_cell(model_id, p, du, dv, inv_dx2, u, v, ku, kv, a_dt, acc_u, acc_v, b, dt, u_out, v_out,
-                        i, im, ip, j, j - 1, j + 1)  # fmt: skip
-        _final_cell(model_id, p, du, dv, inv_dx2, u, v, ku, kv, a_dt, acc_u, acc_v, b, dt, u_out, v_out,
-                    i, im, ip, nx - 1, nx - 2, 0 if periodic else nx - 1)  # fmt: skip
+    cu, cv, a_dt, b, dt = cast_scalars(u.dtype, du * inv_dx2, dv * inv_dx2, a_dt, b, dt)
+    kernels_for(model_id, u.dtype)["rk_final_stage"](p.astype(u.dtype), cu, cv, periodic, u, v, ku, kv, a_dt,
+                                                     acc_u, acc_v, b, dt, u_out, v_out)  # fmt: skip
 
 
-@njit(cache=True, inline="always")
-def _rates_cell(model_id, p, du, dv, inv_dx2, u, v, reaction_u, reaction_v, diffusion_u, diffusion_v,
-                i, im, ip, j, jm, jp):  # fmt: skip
-    f, g = reaction_scalar(model_id, u[i, j], v[i, j], p)
-    reaction_u[i, j] = f
-    reaction_v[i, j] = g
-    diffusion_u[i, j] = du * inv_dx2 * _laplacian(u, i, im, ip, j, jm, jp)
-    diffusion_v[i, j] = dv * inv_dx2 * _laplacian(v, i, im, ip, j, jm, jp)
-
-
-@njit(cache=True, parallel=True)
 def rates(model_id, p, du, dv, inv_dx2, periodic, u, v, reaction_u, reaction_v, diffusion_u, diffusion_v):
     """The two parts of the rate of change: reaction ``f(u, v)`` and diffusion ``D ∇²u``."""
-    ny, nx = u.shape
-    for i in prange(ny):
-        im, ip = _row_neighbours(i, ny, periodic)
-        _rates_cell(model_id, p, du, dv, inv_dx2, u, v, reaction_u, reaction_v, diffusion_u, diffusion_v,
-                    i, im, ip, 0, nx - 1 if periodic else 0, 1)  # fmt: skip
-        for j in range(1, nx - 1):
-            _rates_cell(model_id, p, du, dv, inv_dx2, u, v, reaction_u, reaction_v, diffusion_u, diffusion_v,
-                        i, im, ip, j, j - 1, j + 1)  # fmt: skip
-        _rates_cell(model_id, p, du, dv, inv_dx2, u, v, reaction_u, reaction_v, diffusion_u, diffusion_v,
-                    i, im, ip, nx - 1, nx - 2, 0 if periodic else nx - 1)  # fmt: skip
+    cu, cv = cast_scalars(u.dtype, du * inv_dx2, dv * inv_dx2)
+    kernels_for(model_id, u.dtype)["rates"](p.astype(u.dtype), cu, cv, periodic, u, v,
+                                            reaction_u, reaction_v, diffusion_u, diffusion_v)  # fmt: skip
+
+
+# -- ETDRK4 helpers: the reaction on a stacked (2, ny, nx) field, and the fused ----
+# -- Fourier-space combinations on flat arrays (coefficients real, values complex) -
+# Serial on purpose: numba's OpenMP threads spin after a parallel region and starve
+# the FFT's worker threads that run next (measured: 2.5x slower steps at 128²).
+def reaction_kernel(kernel_id: int, dtype):
+    """``out[0], out[1] = f(uv[0], uv[1]), g(uv[0], uv[1])`` for ``(2, ny, nx)`` arrays (memoised)."""
+    kernels = kernels_for(kernel_id, dtype)
+    if "reaction" not in kernels:
+        reaction = REACTIONS[int(kernel_id)](np.dtype(dtype).type(1.0))
+
+        @_keyed_njit(f"{int(kernel_id)}-{np.dtype(dtype).name}", fastmath=FASTMATH, error_model="numpy")
+        def reaction_fields(p, uv, out):
+            ny, nx = uv.shape[1], uv.shape[2]
+            for i in range(ny):
+                u_c, v_c, f_o, g_o = uv[0, i], uv[1, i], out[0, i], out[1, i]
+                for j in range(nx):
+                    f, g = reaction(u_c[j], v_c[j], p)
+                    f_o[j] = f
+                    g_o[j] = g
+
+        kernels["reaction"] = reaction_fields
+    return kernels["reaction"]
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def etd_stage(e2, q, x, m, n0, extrapolate, out):
+    """``out = e2 x + q m``, or ``out = e2 x + q (2 m - n0)`` when ``extrapolate`` (flat arrays)."""
+    for k in range(out.size):
+        if extrapolate:
+            out[k] = e2[k] * x[k] + q[k] * ((m[k] + m[k]) - n0[k])
+        else:
+            out[k] = e2[k] * x[k] + q[k] * m[k]
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def etd_final(e, f1, f2, f3, x, n0, na, nb, nc, out):
+    """``out = e x + f1 n0 + 2 f2 (na + nb) + f3 nc`` (flat arrays)."""
+    for k in range(out.size):
+        out[k] = e[k] * x[k] + f1[k] * n0[k] + (f2[k] + f2[k]) * (na[k] + nb[k]) + f3[k] * nc[k]
