@@ -59,7 +59,7 @@ COMPLETE_FLAG = "snapshot_complete"
 LAZY_THRESHOLD_BYTES = 256 * 2**20
 #: Longest coordinate the reader accepts: xarray loads coordinates whole when it opens
 #: a file, so a corrupt file declaring ~2**31 entries would otherwise exhaust memory.
-MAX_COORDINATE_LENGTH = 2**27
+MAX_COORDINATE_LENGTH = 2**24
 #: Attributes every rdnet writer sets; files from other tools may lack them.
 RDNET_ATTRS = ("rdnet_schema", "system", "model", "parameters", "rdnet_version", "created", "history", "Conventions")
 #: Systems whose files carry no spatial field by design.
