@@ -176,7 +176,7 @@ class DatasetObserver:
             self.writer.write_fixed(name, values[self.written_until:k + 1], start=self.written_until)
         self.written_until = k + 1
         self.writer.append(k * run.spec.training.lr, self._fields(result, run))
-        save_checkpoint(self.writer.partial_path, run, record=self.writer.n_records - 1)
+        save_checkpoint(self.writer.partial_path, run, record=self.writer.n_records - 1, next_step=k + 1)
 
     def _fields(self, result: StepResult, run: PreparedRun) -> dict[str, np.ndarray]:
         state, split, cells = run.state, result.split, run.cells
@@ -218,7 +218,7 @@ def _rng_state(generator: torch.Generator) -> np.ndarray:
     return generator.get_state().numpy().copy()
 
 
-def save_checkpoint(partial_path: str | os.PathLike, run: PreparedRun, *, record: int) -> Path:
+def save_checkpoint(partial_path: str | os.PathLike, run: PreparedRun, *, record: int, next_step: int) -> Path:
     """Write the complete training state beside the partial file, atomically and durably.
 
     Parameters
@@ -229,11 +229,14 @@ def save_checkpoint(partial_path: str | os.PathLike, run: PreparedRun, *, record
         Its ``state`` is the state to continue from (step k + 1 after snapshot k).
     record : int
         Index of the snapshot this state follows.
+    next_step : int
+        The step a resumed run starts at: the snapshot's step + 1. (After the final snapshot
+        the state is not updated, so ``run.state.step`` would repeat the recorded step.)
     """
     state = run.state
     arrays = {
         "record": np.array(record),
-        "step": np.array(state.step),
+        "step": np.array(next_step),
         "generator_updates": np.array(state.generator_updates),
         "critic_updates": np.array(state.critic_updates),
         "U": state.generator.U.cpu().numpy(),
