@@ -38,13 +38,10 @@ def command(file, variable, out, fps, every, cmap, quiet):
     from rdnet.comparison import resolve_role, spatial_variables
     from rdnet.dataset import open_dataset
 
-    if not Path(file).expanduser().is_file():
-        raise ConfigError(f"no such file: {file}")
-    out_path = Path(out).expanduser()
-    if out_path.suffix.lower() not in MOVIE_SUFFIXES:
-        raise ConfigError(f"--out {out}: unsupported movie type {out_path.suffix or '(none)'}; use .gif or .mp4")
-    if not out_path.parent.is_dir():
-        raise ConfigError(f"--out {out}: folder {out_path.parent} does not exist")
+    from cli.paths import existing_input, output_with_suffix
+
+    existing_input(file)
+    out_path = output_with_suffix(out, MOVIE_SUFFIXES, "movie")
     if cmap not in matplotlib.colormaps:
         raise ConfigError(f"--cmap {cmap}: unknown colour map (e.g. viridis, magma, RdBu_r)")
     try:

@@ -155,12 +155,9 @@ def command(file, variables, time_index, kind, out):
       rdnet plot adv.nc --out adv.png        # adv.png, adv-filters.png, adv-series.png
       rdnet plot adv.nc --kind series --out losses.pdf
     """
-    if not Path(file).expanduser().is_file():
-        raise ConfigError(f"no such file: {file}")
-    out_path = Path(out).expanduser()
-    if out_path.suffix.lower() not in FIGURE_SUFFIXES:
-        raise ConfigError(f"--out {out}: unsupported file type {out_path.suffix or '(none)'}; use {', '.join(FIGURE_SUFFIXES)}")
-    if not out_path.parent.is_dir():
-        raise ConfigError(f"--out {out}: folder {out_path.parent} does not exist")
+    from cli.paths import existing_input, output_with_suffix
+
+    existing_input(file)
+    out_path = output_with_suffix(out, FIGURE_SUFFIXES, "file")
     for path in plot_file(file, out_path, variables=list(variables), time_index=time_index, kind=kind):
         click.echo(f"figure: {path}")

@@ -264,6 +264,14 @@ def _scalar_result(result: xr.DataArray, name: str, long_name: str, units: str) 
     return result
 
 
+def _spectral_scalar(info, kernel, window, name: str, long_name: str, units: str) -> xr.DataArray:
+    """Apply a per-field spectral kernel (``kernel(values, grid, window)``) and label the scalar result."""
+    window = _check_window(window)
+    grid = _spectral_grid(*info.shape, info.dy, info.dx)
+    result = _apply(functools.partial(kernel, grid=grid, window=window), info)
+    return _scalar_result(result, name, long_name, units)
+
+
 def _wavenumber_units(length_units: str) -> str:
     return "1" if length_units in ("", "1") else f"1/{length_units}"
 
@@ -545,10 +553,10 @@ def dominant_wavelength(
     6.0
     """
     info = _prepare(field, dx=dx, dy=dy, component_dims=component_dims)
-    window = _check_window(window)
-    grid = _spectral_grid(*info.shape, info.dy, info.dx)
-    result = _apply(functools.partial(_dominant_wavelength_kernel, grid=grid, window=window), info)
-    return _scalar_result(result, "dominant_wavelength", "dominant wavelength (1/k at the spectral peak)", info.length_units)
+    return _spectral_scalar(
+        info, _dominant_wavelength_kernel, window,
+        "dominant_wavelength", "dominant wavelength (1/k at the spectral peak)", info.length_units,
+    )  # fmt: skip
 
 
 def _entropy_of_spectrum(spectrum: np.ndarray, mode_count: np.ndarray) -> np.ndarray:
@@ -599,10 +607,7 @@ def spectral_entropy(
         Entropy per field; NaN for a constant field.
     """
     info = _prepare(field, dx=dx, dy=dy, component_dims=component_dims)
-    window = _check_window(window)
-    grid = _spectral_grid(*info.shape, info.dy, info.dx)
-    result = _apply(functools.partial(_spectral_entropy_kernel, grid=grid, window=window), info)
-    return _scalar_result(result, "spectral_entropy", "normalised spectral entropy", "1")
+    return _spectral_scalar(info, _spectral_entropy_kernel, window, "spectral_entropy", "normalised spectral entropy", "1")
 
 
 def _orientation(grid: _SpectralGrid) -> np.ndarray:
@@ -716,10 +721,9 @@ def anisotropy(
         Anisotropy per field; NaN for a constant field.
     """
     info = _prepare(field, dx=dx, dy=dy, component_dims=component_dims)
-    window = _check_window(window)
-    grid = _spectral_grid(*info.shape, info.dy, info.dx)
-    result = _apply(functools.partial(_anisotropy_kernel, grid=grid, window=window), info)
-    return _scalar_result(result, "anisotropy", "spectral anisotropy (orientational vector strength)", "1")
+    return _spectral_scalar(
+        info, _anisotropy_kernel, window, "anisotropy", "spectral anisotropy (orientational vector strength)", "1"
+    )
 
 
 # --------------------------------------------------------------------------------------
