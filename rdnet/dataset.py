@@ -20,8 +20,11 @@ import errno
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -380,17 +383,18 @@ class StreamingWriter:
             values = np.asarray(values)
             if values.shape != self._shapes[name]:
                 raise ValueError(f"{name}: shape {values.shape}, declared {self._shapes[name]}")
-        try:
-            for name, values in fields.items():
-                self._record_variables[name][index] = np.asarray(values)
-            self._nc.variables["time"][index] = time
-            self._make_durable()  # data first, then the flag: a kill between leaves no flag
-            self._nc.variables[COMPLETE_FLAG][index] = 1
-            self._make_durable()
-        except (OSError, RuntimeError) as error:
-            self._write_failed = True
-            raise _as_os_error(error, self.partial_path) from None
-        self.n_records = index + 1
+        with _interrupts_deferred():
+            try:
+                for name, values in fields.items():
+                    self._record_variables[name][index] = np.asarray(values)
+                self._nc.variables["time"][index] = time
+                self._make_durable()  # data first, then the flag: a kill between leaves no flag
+                self._nc.variables[COMPLETE_FLAG][index] = 1
+                self._make_durable()
+            except (OSError, RuntimeError) as error:
+                self._write_failed = True
+                raise _as_os_error(error, self.partial_path) from None
+            self.n_records = index + 1
         return index
 
     def write_fixed(self, name: str, values: np.ndarray, start: int = 0) -> None:
@@ -402,22 +406,25 @@ class StreamingWriter:
         if name in self._record_variables:
             raise ValueError(f"{name} is a snapshot variable: use append()")
         values = np.asarray(values)
-        if variable.ndim == 0:
-            variable.assignValue(values)
-        else:
-            variable[start : start + values.shape[0]] = values
+        with _interrupts_deferred():
+            if variable.ndim == 0:
+                variable.assignValue(values)
+            else:
+                variable[start : start + values.shape[0]] = values
 
     def set_attrs(self, **attrs: Any) -> None:
         """Add or replace global attributes (dicts and lists are stored as JSON)."""
-        self._nc.setncatts(_attr_values(attrs))
+        with _interrupts_deferred():
+            self._nc.setncatts(_attr_values(attrs))
 
     def flush(self) -> None:
         """Make everything written so far durable."""
-        try:
-            self._make_durable()
-        except (OSError, RuntimeError) as error:
-            self._write_failed = True
-            raise _as_os_error(error, self.partial_path) from None
+        with _interrupts_deferred():
+            try:
+                self._make_durable()
+            except (OSError, RuntimeError) as error:
+                self._write_failed = True
+                raise _as_os_error(error, self.partial_path) from None
 
     def _make_durable(self) -> None:
         self._nc.sync()
@@ -795,6 +802,29 @@ def _check_finite(value: Any) -> None:
     elif isinstance(value, (list, tuple)):
         for item in value:
             _check_finite(item)
+
+
+@contextmanager
+def _interrupts_deferred():
+    """Hold a Ctrl-C (SIGINT) that arrives inside the block until the block has finished.
+
+    netCDF4's compiled layer swallows a KeyboardInterrupt raised while it runs, so an
+    interrupt landing inside a write would be lost and the run would go on to the end.
+    Deferred, it is raised after the write, with the snapshot complete and durable.
+    Only the main thread can handle signals; elsewhere the block runs unchanged.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield
+        return
+    pending = []
+    signal.signal(signal.SIGINT, lambda signum, frame: pending.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pending:
+        previous(signal.SIGINT, pending[-1])
 
 
 def _partial_path(path: Path) -> Path:

@@ -103,6 +103,36 @@ def test_partial_file_holds_every_appended_snapshot(tmp_path):
     np.testing.assert_array_equal(ds["u"].isel(time=2).values, snapshot(2)["u"])
 
 
+def test_ctrl_c_inside_a_write_is_raised_after_the_snapshot_is_complete(tmp_path, monkeypatch):
+    """A SIGINT landing mid-append must neither tear the snapshot nor vanish.
+
+    netCDF4's compiled layer swallows a KeyboardInterrupt raised inside it (a Ctrl-C
+    during a write was once lost and the run went on to the end); the writer holds
+    the interrupt until the snapshot is flagged complete and durable, then raises it.
+    """
+    writer = make_writer(tmp_path / "run.nc")
+    writer.append(0.0, snapshot(0))
+    make_durable = writer._make_durable
+    calls = []
+
+    def interrupt_between_data_and_flag():
+        calls.append(1)
+        if len(calls) == 1:  # the first sync of the append: data written, flag not yet
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # let the signal be delivered here, inside the write
+        make_durable()
+
+    monkeypatch.setattr(writer, "_make_durable", interrupt_between_data_and_flag)
+    with pytest.raises(KeyboardInterrupt):
+        writer.append(1.0, snapshot(1))
+    assert len(calls) == 2, "the interrupt cut the append short"
+    assert writer.n_records == 2
+    ds = read_partial(writer.abort())
+    assert ds.sizes["time"] == 2
+    np.testing.assert_array_equal(ds["u"].isel(time=1).values, snapshot(1)["u"])
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "the Ctrl-C handler was not restored"
+
+
 def test_resume_continues_after_given_record(tmp_path):
     writer = make_writer(tmp_path / "run.nc")
     for index in range(4):
