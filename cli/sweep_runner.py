@@ -103,6 +103,15 @@ JOURNAL_NAME = "sweep-journal.jsonl"
 MANIFEST_NAME = "sweep.json"
 SUMMARY_NAME = "summary.nc"
 _TEMP_MARK = ".attempt-"
+#: Dask settings of rdnet's own LocalCluster (not of a cluster given by ``--scheduler``).
+#: Both defaults cost a CPU-bound point time measured by ``benchmarks/bench_sweep.py``:
+#: the statistical profiler samples the worker thread every 10 ms and so contends for the
+#: GIL (+7 % on a Gray-Scott point), and ``MALLOC_TRIM_THRESHOLD_=65536`` makes glibc give
+#: memory back after every large free, doubling the time of the allocation-heavy analysis.
+#: The first is handed to each worker (also one the nanny restarts); the second is read by
+#: the nannies when they are created.
+LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+LOCAL_NANNY_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 _UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9.+-]")
@@ -944,6 +953,7 @@ def dask_client(
     distributed.Client
         Closed, with its cluster, on exit (also on Ctrl-C).
     """
+    import dask
     from dask.distributed import Client, LocalCluster
 
     if scheduler is not None:
@@ -968,7 +978,7 @@ def dask_client(
     # Ctrl-C in a terminal signals the whole process group: the worker processes inherit
     # "ignore SIGINT" so that only this process reacts, cancels the points and shuts the
     # cluster down in order (a worker dying on its own would be retried first)
-    with _workers_ignore_ctrl_c():
+    with _workers_ignore_ctrl_c(), dask.config.set(LOCAL_NANNY_CONFIG):
         cluster = LocalCluster(
             n_workers=n_workers,
             threads_per_worker=1,
@@ -977,6 +987,7 @@ def dask_client(
             dashboard_address=dashboard,
             silence_logs=logging.ERROR,
             env=environment,
+            config=LOCAL_WORKER_CONFIG,
         )
     try:
         with Client(cluster) as client:

@@ -159,6 +159,25 @@ def test_a_worker_killed_mid_point_is_retried_and_every_point_is_written_once(cl
     assert (directory / f"{victim['point']}.nc").is_file()
 
 
+def test_local_workers_run_without_the_profiler_and_eager_malloc_trim(client):
+    """The two dask defaults that slow a CPU-bound point are off in every worker.
+
+    Dask's statistical profiler contends for the GIL every 10 ms and its
+    ``MALLOC_TRIM_THRESHOLD_=65536`` doubles the analysis time (docs/benchmarks_sweep.md).
+    This runs after the worker-kill test, so it also covers a worker the nanny restarted.
+    """
+    import dask
+
+    def settings():
+        return dask.config.get("distributed.worker.profile.enabled"), os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+    expected_trim = os.environ.get("MALLOC_TRIM_THRESHOLD_")  # a user's own setting is inherited
+    client.wait_for_workers(2, timeout=120)  # the killed worker's replacement
+    found = client.run(settings)
+    assert len(found) == 2
+    assert set(found.values()) == {(False, expected_trim)}, found
+
+
 def _session_processes(session: int) -> list[int]:
     """Live (non-zombie) processes of a session, i.e. everything the sweep command started."""
     import psutil
