@@ -96,12 +96,42 @@ def cli() -> None:
       rdnet train --adversary --out adv.nc
       rdnet analyze gs.nc
       rdnet compare gs.nc adv.nc --out spectra.png
+
+    \b
+    Environment:
+      RDNET_OPEN_TIMEOUT  seconds the NetCDF/HDF5 library may spend opening one input
+                          file before rdnet gives up on it as corrupt (default 60)
     """
+
+
+#: Environment variable: seconds the NetCDF/HDF5 library may spend opening one input file.
+OPEN_TIMEOUT_VARIABLE = "RDNET_OPEN_TIMEOUT"
+DEFAULT_OPEN_TIMEOUT_SECONDS = 60.0
 
 
 def main() -> None:
     """Run the command line (the ``rdnet`` console script)."""
+    from rdnet.dataset import set_open_timeout
+
+    text = os.environ.get(OPEN_TIMEOUT_VARIABLE, "")
+    try:
+        seconds = float(text) if text else DEFAULT_OPEN_TIMEOUT_SECONDS
+        if not seconds > 0 or seconds == float("inf"):
+            raise ValueError
+    except ValueError:
+        click.echo(f"Error: {OPEN_TIMEOUT_VARIABLE}={text!r}: give a positive number of seconds", err=True)
+        sys.exit(2)
+    set_open_timeout(seconds, _give_up)
     cli(prog_name="rdnet")
+
+
+def _give_up(message: str) -> None:
+    """End the process from the watchdog thread: the library call it watches cannot be interrupted."""
+    try:
+        sys.stderr.write(f"Error: {message}\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(2)
 
 
 if __name__ == "__main__":  # pragma: no cover

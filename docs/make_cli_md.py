@@ -16,6 +16,11 @@ without its adversary, compared with one set of tools; [figures/README.md](figur
 explains how to read its figures and table. This page is generated from the commands'
 `--help` texts, so the examples here and in `rdnet COMMAND --help` are the same.
 
+One environment variable is read by every command: `RDNET_OPEN_TIMEOUT`, the number of seconds
+the NetCDF/HDF5 library may spend opening one input file (default 60). Some damaged HDF5 files
+send that library into an endless loop that cannot be interrupted (HDFGroup/hdf5#1707). When the
+time is up, rdnet prints one `Error:` line naming the file and exits with code 2.
+
 | command | what it does |
 |---|---|
 """

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -43,6 +43,8 @@ __all__ = [
     "VariableSpec",
     "StreamingWriter",
     "check_output_path",
+    "check_netcdf_file",
+    "set_open_timeout",
     "standard_attrs",
     "write_dataset",
     "read_partial",
@@ -67,6 +69,8 @@ MAX_COORDINATE_LENGTH = 2**24
 RDNET_ATTRS = ("rdnet_schema", "system", "model", "parameters", "rdnet_version", "created", "history", "Conventions")
 #: Systems whose files carry no spatial field by design.
 NON_SPATIAL_SYSTEMS = ("gan-dynamics", "sweep", "spectra")
+#: (seconds, callback) of the watch on the library's work in :func:`open_dataset`; None: off.
+_open_timeout: tuple[float, Callable[[str], None]] | None = None
 
 _NETCDF3_MAGIC = (b"CDF\x01", b"CDF\x02", b"CDF\x05")
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -318,7 +322,7 @@ class StreamingWriter:
         partial_path = Path(partial_path).expanduser().absolute()
         if not partial_path.name.endswith(PARTIAL_SUFFIX):
             raise DatasetError(f"not a partial file (name must end in {PARTIAL_SUFFIX}): {partial_path}")
-        _check_magic(partial_path)
+        check_netcdf_file(partial_path)
         try:
             nc = netCDF4.Dataset(partial_path, "a")
         except OSError as error:
@@ -577,15 +581,27 @@ def open_dataset(path: str | os.PathLike, *, chunks: Any = "default"):
     ------
     DatasetError
         The file is missing, not NetCDF, or breaks the convention; the message says what.
-    """
-    import xarray as xr
 
+    Notes
+    -----
+    Some corrupt HDF5 (NetCDF-4) files send the HDF5 library into an endless loop inside a
+    C call that Python cannot interrupt (HDFGroup/hdf5#1707). :func:`set_open_timeout`
+    puts a watch on the library's work here; the command line uses it to end the process
+    with one error line.
+    """
     path = Path(path).expanduser()
     if not path.exists():
         raise DatasetError(f"no such file: {path}")
     if path.is_dir():
         raise DatasetError(f"is a folder, not a NetCDF file: {path}")
-    _check_magic(path)
+    check_netcdf_file(path)
+    with _watch_the_library(path):
+        return _open_checked(path, chunks)
+
+
+def _open_checked(path: Path, chunks: Any):
+    import xarray as xr
+
     _check_declared_sizes(path)
     if chunks == "default":
         chunks = {"time": 1} if path.stat().st_size > LAZY_THRESHOLD_BYTES else None
@@ -608,6 +624,49 @@ def open_dataset(path: str | os.PathLike, *, chunks: Any = "default"):
         ds.close()
         raise
     return ds
+
+
+def set_open_timeout(seconds: float | None, on_timeout: Callable[[str], None] | None = None) -> None:
+    """Watch the NetCDF/HDF5 library's work in :func:`open_dataset`.
+
+    Parameters
+    ----------
+    seconds
+        How long opening and validating one file may take; None switches the watch off
+        (the default).
+    on_timeout
+        Called with a one-line message on a watchdog thread, while the library call goes
+        on, when ``seconds`` have passed. The call cannot be interrupted, so ending the
+        process is the only useful thing the function can do: the command line prints
+        the message and exits with code 2.
+    """
+    global _open_timeout
+    if seconds is None:
+        _open_timeout = None
+        return
+    if not seconds > 0 or on_timeout is None:
+        raise ValueError("set_open_timeout needs seconds > 0 and an on_timeout function")
+    _open_timeout = (float(seconds), on_timeout)
+
+
+@contextmanager
+def _watch_the_library(path: Path):
+    """Run the block under the watch of :func:`set_open_timeout`, if one is set."""
+    if _open_timeout is None:
+        yield
+        return
+    seconds, on_timeout = _open_timeout
+    message = (
+        f"{path}: the NetCDF/HDF5 library has spent {seconds:g} s opening this file without finishing; "
+        f"it is probably corrupt (a known HDF5 failure on damaged files: HDFGroup/hdf5#1707)"
+    )
+    watchdog = threading.Timer(seconds, on_timeout, args=(message,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        yield
+    finally:
+        watchdog.cancel()
 
 
 def validate(ds, *, source: str = "dataset") -> list[str]:
@@ -714,17 +773,39 @@ def _check_time(ds, source: str) -> None:
         raise DatasetError(f"{source}: coordinate 'time' is not strictly increasing")
 
 
-def _check_magic(path: Path) -> None:
+def check_netcdf_file(path: str | os.PathLike) -> None:
+    """Check that a file is NetCDF before the netCDF-C library opens it.
+
+    The file must start with a NetCDF-3 (CDF-1, 2, 5) or HDF5 signature. A NetCDF-3
+    header is also walked by :func:`rdnet.netcdf_header.check_classic_header`, which
+    refuses counts the file cannot hold. The C library trusts them, so a corrupt header
+    could otherwise make it allocate gigabytes.
+
+    Raises
+    ------
+    DatasetError
+        The file is unreadable, empty, not NetCDF, or has a corrupt classic header.
+    """
+    from rdnet.netcdf_header import HeaderError, check_classic_header
+
+    path = Path(path)
     try:
         with open(path, "rb") as handle:
             head = handle.read(8)
+            if not head:
+                raise DatasetError(f"{path} is empty, not a NetCDF file")
+            if head == _HDF5_MAGIC:
+                return
+            if head[:4] not in _NETCDF3_MAGIC:
+                raise DatasetError(
+                    f"{path} is not a NetCDF file (it does not start with a NetCDF or HDF5 signature)"
+                )
+            handle.seek(0)
+            check_classic_header(handle, os.fstat(handle.fileno()).st_size)
+    except HeaderError as error:
+        raise DatasetError(f"{path}: corrupt NetCDF header: {error}") from None
     except OSError as error:
         raise DatasetError(f"cannot read {path}: {error.strerror}") from None
-    if not head:
-        raise DatasetError(f"{path} is empty, not a NetCDF file")
-    if head[:4] in _NETCDF3_MAGIC or head == _HDF5_MAGIC:
-        return
-    raise DatasetError(f"{path} is not a NetCDF file (it does not start with a NetCDF or HDF5 signature)")
 
 
 def _check_declared_sizes(path: Path) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rdnet.dataset import StreamingWriter, VariableSpec, check_output_path
+from rdnet.dataset import StreamingWriter, VariableSpec, check_netcdf_file, check_output_path
 from rdnet.errors import ConfigError, DatasetError
 from rdnet.prd.run import BOUND_NAMES, PreparedRun, RunSpec, prepare_run
 from rdnet.prd.training import METRIC_NAMES, StepResult
@@ -273,6 +273,7 @@ def save_checkpoint(partial_path: str | os.PathLike, run: PreparedRun, *, record
 def _read_parameters(partial_path: Path) -> dict:
     import netCDF4
 
+    check_netcdf_file(partial_path)
     try:
         with netCDF4.Dataset(partial_path) as nc:
             return json.loads(nc.getncattr("parameters"))

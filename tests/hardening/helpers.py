@@ -132,3 +132,65 @@ def assert_clean_failure(outcome: Outcome, *, exit_code: int, final_paths: list[
         assert not Path(path).exists(), f"{path} was left under the final name\n{outcome.describe()}"
 
 
+
+
+#: Seconds a fuzzed file may keep the reader busy before it counts as a library hang.
+HANG_SECONDS = 30.0
+
+
+def finishes_in_child(function, *args, timeout: float = HANG_SECONDS) -> bool:
+    """Run ``function(*args)`` in a forked child; False if it was still running after ``timeout`` s.
+
+    Some corrupt HDF5 files send the HDF5 library into an endless loop in a C call
+    (HDFGroup/hdf5#1707) that no Python code can interrupt; in a child, the test can
+    kill it and go on. A failure in the child is raised here as AssertionError with the
+    child's traceback.
+    """
+    import signal
+    import time
+    import traceback
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report a failure through the pipe, never return into pytest
+        os.close(read_end)
+        status = 0
+        try:
+            function(*args)
+        except BaseException:  # noqa: BLE001 - everything goes back to the parent
+            os.write(write_end, traceback.format_exc().encode()[-20000:])  # below the pipe's buffer
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            finished, status = os.waitpid(pid, os.WNOHANG)
+            if finished:
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return False
+            time.sleep(0.002)
+        with os.fdopen(read_end, "rb") as pipe:
+            report = pipe.read().decode(errors="replace")
+            read_end = None
+    finally:
+        if read_end is not None:
+            os.close(read_end)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise AssertionError(f"in the child:\n{report or f'exit status {status}'}")
+    return True
+
+
+def assert_command_line_contains_the_hang(arguments: list[str], cwd: Path) -> None:
+    """The real console script ends a library hang with one error line and exit code 2."""
+    completed = subprocess.run(
+        [*rdnet_command(), *map(str, arguments)], cwd=cwd, capture_output=True, text=True, timeout=120,
+        env={**child_environment(), "RDNET_OPEN_TIMEOUT": "2"},
+    )  # fmt: skip
+    outcome = Outcome(completed.returncode, completed.stdout, completed.stderr)
+    assert "Traceback" not in outcome.stderr, outcome.describe()
+    assert outcome.exit_code == 2 and len(outcome.error_lines) == 1, outcome.describe()
