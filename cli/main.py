@@ -114,14 +114,11 @@ def main() -> None:
     from rdnet.dataset import set_open_timeout
 
     text = os.environ.get(OPEN_TIMEOUT_VARIABLE, "")
-    try:
-        seconds = float(text) if text else DEFAULT_OPEN_TIMEOUT_SECONDS
-        if not seconds > 0 or seconds == float("inf"):
-            raise ValueError
+    try:  # float() and set_open_timeout both refuse what is not a finite positive number
+        set_open_timeout(float(text) if text else DEFAULT_OPEN_TIMEOUT_SECONDS, _give_up)
     except ValueError:
         click.echo(f"Error: {OPEN_TIMEOUT_VARIABLE}={text!r}: give a positive number of seconds", err=True)
         sys.exit(2)
-    set_open_timeout(seconds, _give_up)
     cli(prog_name="rdnet")
 
 

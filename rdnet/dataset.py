@@ -644,8 +644,8 @@ def set_open_timeout(seconds: float | None, on_timeout: Callable[[str], None] | 
     if seconds is None:
         _open_timeout = None
         return
-    if not seconds > 0 or on_timeout is None:
-        raise ValueError("set_open_timeout needs seconds > 0 and an on_timeout function")
+    if not 0 < seconds < math.inf or on_timeout is None:
+        raise ValueError("set_open_timeout needs a finite number of seconds > 0 and an on_timeout function")
     _open_timeout = (float(seconds), on_timeout)
 
 
