@@ -3,8 +3,9 @@
 Three levels, one module each: :mod:`~rdnet.gan_dynamics.simulation` (the microscopic online
 training, an ensemble of replicas at finite n), :mod:`~rdnet.gan_dynamics.ode` (the macroscopic ODE of
 the overlaps, the n → ∞ limit) and :mod:`~rdnet.gan_dynamics.phases` (linear-stability phases,
-P_c, and phases classified from ODE trajectories). :mod:`~rdnet.gan_dynamics.model` holds the
-parameters and the overlap state.
+P_c, and phases classified from ODE trajectories); :mod:`~rdnet.gan_dynamics.fluctuations` gives the
+finite-n fluctuations at a stable fixed point (linear-noise theory). :mod:`~rdnet.gan_dynamics.model`
+holds the parameters and the overlap state.
 """
 
 from __future__ import annotations
