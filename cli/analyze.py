@@ -50,14 +50,21 @@ def time_indices(ds, file: str, index: int | None) -> list[int] | None:
 
 
 def select_variables(ds, file: str, names: tuple[str, ...]) -> list[str]:
-    """The spatial variables to analyse: ``names`` checked against the file, or all of them."""
+    """The spatial variables to analyse: ``names`` checked against the file, or all of them.
+
+    The default leaves out integer variables that label grid cells (a network run's
+    ``neuron_index``; see :func:`rdnet.comparison.is_label_variable`); ``--var`` can
+    still name them.
+    """
+    from rdnet.comparison import is_label_variable
     from rdnet.dataset import spatial_variables
 
     spatial = spatial_variables(ds)
     if not names:
-        if not spatial:
+        fields = [name for name in spatial if not is_label_variable(ds[name])] or spatial  # labels only: those
+        if not fields:
             raise ConfigError(f"{file} has no spatial variable (dims ending in y, x) to analyse")
-        return spatial
+        return fields
     for name in names:
         if name not in ds.data_vars:
             raise ConfigError(f"no variable {name!r} in {file}; spatial variables: {', '.join(spatial) or 'none'}")
@@ -100,7 +107,8 @@ def print_table(rows: list[tuple[str, float | None, dict[str, float]]], length_u
 @click.command("analyze")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--var", "variables", multiple=True, metavar="NAME",
-              help="Spatial variable to analyse (repeatable). Default: every variable whose last dims are y, x.")
+              help="Spatial variable to analyse (repeatable). Default: every variable whose last dims are y, x, "
+                   "except integer labels such as neuron_index.")
 @click.option("--time", "time_text", default="-1", show_default=True, metavar="INDEX|all",
               help="Snapshot index (negative counts from the end) or 'all'.")
 @click.option("--json", "as_json", is_flag=True,
@@ -138,17 +146,16 @@ def command(
       rdnet analyze gs.nc --json > metrics.json
       rdnet analyze gs.nc --time all --out spectra.nc --surrogates 0
     """
-    import warnings
+    from rdnet.dataset import check_output_path, open_dataset
 
-    from rdnet.dataset import DatasetWarning, check_output_path, open_dataset
+    from cli.paths import refuse_input_as_output
 
     index = parse_time(time_text)
-    out = check_output_path(out_path, overwrite=overwrite) if out_path else None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DatasetWarning)
-        ds = open_dataset(file)
-    for warning in caught:
-        click.echo(f"warning: {warning.message}", err=True)
+    out = None
+    if out_path:
+        refuse_input_as_output(out_path, [file], option="--out")
+        out = check_output_path(out_path, overwrite=overwrite)
+    ds = open_dataset(file)  # a file from another tool: cli.main prints the warning in one line
     try:
         names = select_variables(ds, file, variables)
         indices = time_indices(ds, file, index)

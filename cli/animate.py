@@ -19,13 +19,15 @@ MOVIE_SUFFIXES = (".gif", ".mp4")
 @click.option("--fps", type=click.IntRange(1, 120), default=10, show_default=True, help="Frames per second.")
 @click.option("--every", type=click.IntRange(min=1), default=1, show_default=True, help="Use every n-th snapshot.")
 @click.option("--cmap", default="viridis", show_default=True, help="Matplotlib colour map.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing movie file.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def command(file, variable, out, fps, every, cmap, quiet):
+def command(file, variable, out, fps, every, cmap, overwrite, quiet):
     """Animate a field over the snapshots of a run, with a fixed colour scale.
 
     MP4 is written when ffmpeg is on the PATH; otherwise the movie is written as a GIF
     (same name, .gif) and a note says so. Fields with component dims (a network's u)
-    are shown as the norm over the components.
+    are shown as the norm over the components. The movie appears under its name only
+    when complete (Ctrl-C leaves none); an existing one is replaced with --overwrite.
 
     \b
     Examples:
@@ -35,13 +37,13 @@ def command(file, variable, out, fps, every, cmap, quiet):
     """
     import matplotlib.colors
 
-    from rdnet.comparison import resolve_role, spatial_variables
+    from rdnet.comparison import missing_variable_message, resolve_role, spatial_variables
     from rdnet.dataset import open_dataset
 
-    from cli.paths import existing_input, output_with_suffix
+    from cli.paths import check_new_output, existing_input, output_with_suffix
 
     existing_input(file)
-    out_path = output_with_suffix(out, MOVIE_SUFFIXES, "movie")
+    out_path = output_with_suffix(out, MOVIE_SUFFIXES, "movie", overwrite=overwrite, inputs=[file])
     if cmap not in matplotlib.colormaps:
         raise ConfigError(f"--cmap {cmap}: unknown colour map (e.g. viridis, magma, RdBu_r)")
     try:
@@ -49,17 +51,25 @@ def command(file, variable, out, fps, every, cmap, quiet):
     except ImportError:  # pragma: no cover - Pillow ships with matplotlib
         raise ConfigError("writing movies needs Pillow: pip install pillow") from None
 
-    from rdnet.plotting.animation import animate_field, movie_format
+    from rdnet.plotting.animation import AnimationInterrupted, animate_field, movie_format
+
+    target, _ = movie_format(out_path)
+    if target != out_path:  # the GIF written instead of an MP4 is checked like --out
+        if target.exists() and not overwrite:
+            raise ConfigError(f"output file exists: {target} (the GIF written instead of {out}, as ffmpeg is not "
+                              "on PATH; pass --overwrite to replace it)")  # fmt: skip
+        check_new_output(target, overwrite=overwrite, inputs=[file])
 
     dataset = open_dataset(file)
     try:
         fields = spatial_variables(dataset)
         name = resolve_role(dataset, variable) if variable else (resolve_role(dataset, "v") or (fields[0] if fields else None))
+        if name is None and variable:
+            raise ConfigError(missing_variable_message(dataset, Path(file).name, variable))
         if name is None:
-            raise ConfigError(f"{Path(file).name} has no field {variable!r}; its fields are: {', '.join(fields) or 'none'}")
+            raise ConfigError(f"{Path(file).name} has no spatial field to animate (dims ending in y, x)")
         if "time" not in dataset[name].dims:
             raise ConfigError(f"{name} has no time dim: nothing to animate")
-        target, _ = movie_format(out_path)
         if target != out_path:
             click.echo(f"note: ffmpeg not found on PATH; writing a GIF instead: {target}", err=True)
         written = animate_field(
@@ -71,6 +81,11 @@ def command(file, variable, out, fps, every, cmap, quiet):
             cmap=cmap,
             progress=not quiet and sys.stderr.isatty(),
         )
+    except AnimationInterrupted as interrupt:
+        kept = " (the existing file is unchanged)" if interrupt.path.exists() else ""
+        click.echo(f"interrupted after {interrupt.frames_done} of {interrupt.frames_total} frames: "
+                   f"no movie written to {interrupt.path}{kept}", err=True)
+        raise click.exceptions.Exit(130) from None
     finally:
         dataset.close()
     click.echo(f"movie: {written}")

@@ -14,18 +14,6 @@ FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 TABLE_SUFFIXES = (".csv", ".json")
 
 
-def check_output_file(path: str | None, suffixes: tuple[str, ...], option: str) -> Path | None:
-    """Refuse an output path with an unknown suffix or a missing folder, before any work."""
-    if path is None:
-        return None
-    path = Path(path).expanduser()
-    if path.suffix.lower() not in suffixes:
-        raise ConfigError(f"{option} {path}: unsupported file type {path.suffix or '(none)'}; use {', '.join(suffixes)}")
-    if not path.parent.is_dir():
-        raise ConfigError(f"{option} {path}: folder {path.parent} does not exist")
-    return path
-
-
 def run_comparison(
     files: list[str],
     *,
@@ -37,8 +25,18 @@ def run_comparison(
     seed: int = 0,
     normalize: bool = True,
     window: str | None = None,
+    overwrite: bool = True,
 ):
     """Open the files, match variables, measure them; write the figure and table when asked.
+
+    The figure and the table are written under temporary names and renamed when
+    complete; neither may be one of the input files.
+
+    Parameters
+    ----------
+    overwrite : bool, optional
+        Replace an existing figure or table (the default of this Python function; the
+        command ``rdnet compare`` refuses them unless given ``--overwrite``).
 
     Returns
     -------
@@ -56,6 +54,11 @@ def run_comparison(
     from rdnet.dataset import open_dataset
     from rdnet.errors import DatasetError
 
+    from cli.paths import check_new_output
+
+    for path, option in ((figure_path, "--out"), (table_path, "--table")):
+        if path is not None:
+            check_new_output(path, overwrite=overwrite, inputs=files, option=option)
     datasets = [open_dataset(path) for path in files]
     try:
         labels = unique_labels([Path(path).name for path in files])
@@ -85,10 +88,13 @@ def run_comparison(
         title = "Radial power spectra: " + "; ".join(times)
         save_figure(spectra_figure(spectra, title=title), figure_path)
     if table_path is not None:
-        if table_path.suffix.lower() == ".csv":
-            table.to_csv(table_path, index=False)
-        else:
-            table_path.write_text(json.dumps(table_records(table), indent=2) + "\n")
+        from rdnet.plotting import written_atomically
+
+        with written_atomically(table_path) as temporary:
+            if table_path.suffix.lower() == ".csv":
+                table.to_csv(temporary, index=False)
+            else:
+                temporary.write_text(json.dumps(table_records(table), indent=2) + "\n")
     return table
 
 
@@ -111,7 +117,8 @@ def run_comparison(
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the surrogates.")
 @click.option("--absolute", is_flag=True, help="Plot absolute power instead of the fraction of each field's variance.")
 @click.option("--window", type=click.Choice(["none", "hann"]), default="none", show_default=True, help="Window before the FFT (hann for non-periodic grids).")
-def command(files, variables, time_index, as_json, as_csv, figure, table, surrogates, seed, absolute, window):
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out figure or --table file.")
+def command(files, variables, time_index, as_json, as_csv, figure, table, surrogates, seed, absolute, window, overwrite):
     """Compare the spatial patterns of several runs: spectra and homogeneity metrics.
 
     Variables of the same role are matched across the FILES automatically (the
@@ -120,7 +127,8 @@ def command(files, variables, time_index, as_json, as_csv, figure, table, surrog
     directly. The metrics of rdnet.analysis.homogeneity_metrics are printed side by
     side; --out draws the radial spectra of every file on one figure, against the
     wavenumber in physical units and relative to each grid's Nyquist wavenumber, with
-    the band of shuffled surrogates.
+    the band of shuffled surrogates. Grids in different length units (m, cm, mm, µm)
+    are converted to the first file's units; lengths in the table carry their units.
 
     \b
     Examples:
@@ -134,8 +142,13 @@ def command(files, variables, time_index, as_json, as_csv, figure, table, surrog
     for path in files:
         if not Path(path).expanduser().is_file():
             raise ConfigError(f"no such file: {path}")
-    figure_path = check_output_file(figure, FIGURE_SUFFIXES, "--out")
-    table_path = check_output_file(table, TABLE_SUFFIXES, "--table")
+    from cli.paths import output_with_suffix
+
+    figure_path = table_path = None
+    if figure is not None:
+        figure_path = output_with_suffix(figure, FIGURE_SUFFIXES, "file", overwrite=overwrite, inputs=files, option="--out")
+    if table is not None:
+        table_path = output_with_suffix(table, TABLE_SUFFIXES, "file", overwrite=overwrite, inputs=files, option="--table")
     result = run_comparison(
         list(files),
         variables=list(variables),
@@ -146,6 +159,7 @@ def command(files, variables, time_index, as_json, as_csv, figure, table, surrog
         seed=seed,
         normalize=not absolute,
         window=None if window == "none" else window,
+        overwrite=overwrite,
     )
     from rdnet.comparison import format_table, table_records
 

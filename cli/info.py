@@ -15,15 +15,9 @@ def command(file: str) -> None:
       rdnet info gs.nc
       rdnet info run.nc.partial     # an interrupted run: its complete snapshots
     """
-    import warnings
+    from rdnet.dataset import open_dataset, parameters_of, spatial_variables
 
-    from rdnet.dataset import DatasetWarning, open_dataset, parameters_of, spatial_variables
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DatasetWarning)
-        ds = open_dataset(file)
-    for warning in caught:
-        click.echo(f"warning: {warning.message}", err=True)
+    ds = open_dataset(file)  # a file from another tool: cli.main prints the warning in one line
     attrs = ds.attrs
     click.echo(f"{file}: system {attrs.get('system', '?')}, model {attrs.get('model', '?')}, "
                f"rdnet {attrs.get('rdnet_version', '?')}, created {attrs.get('created', '?')}")

@@ -7,11 +7,14 @@ stays fast and a heavy import (torch, dask) is paid only by the command needing 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib
 import importlib.util
 import os
 import sys
+import warnings
+from collections.abc import Iterator
 
 import click
 
@@ -46,12 +49,24 @@ class RdnetGroup(click.Group):
             return None
         return importlib.import_module(f"cli.{module}").command
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as error:  # an option of the group itself
+            raise _one_line_usage_error(error) from None
+
     def invoke(self, ctx: click.Context):
         arguments = [*getattr(ctx, "_protected_args", []), *ctx.args]
         try:
-            return super().invoke(ctx)
+            with one_line_warnings():
+                return super().invoke(ctx)
+        except click.UsageError as error:
+            raise _one_line_usage_error(error) from None
         except RdnetError as error:
             raise _OneLineError(str(error), error.exit_code) from None
+        except KeyboardInterrupt:  # a command that does not handle Ctrl-C itself: one line, 130
+            click.echo("interrupted", err=True)
+            raise click.exceptions.Exit(130) from None
         except BrokenPipeError:  # output piped into `head` and the like: stop quietly
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
             raise click.exceptions.Exit(0) from None
@@ -70,6 +85,55 @@ class _OneLineError(click.ClickException):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def _one_line_usage_error(error: click.UsageError) -> click.ClickException:
+    """click's usage error (usage, hint and message on three lines) as one ``Error:`` line.
+
+    ``rdnet`` and ``rdnet sweep`` without a sub-command still print their help.
+    """
+    if isinstance(error, click.exceptions.NoArgsIsHelpError):
+        return error
+    message = error.format_message().rstrip(".")
+    if error.ctx is not None and error.ctx.command.get_help_option(error.ctx) is not None:
+        message += f" (see '{error.ctx.command_path} --help')"
+    return _OneLineError(message, error.exit_code)
+
+
+def format_warning(message: Warning | str, category: type[Warning]) -> str:
+    """A warning as the command line prints it: ``warning: <message>``, one line.
+
+    rdnet's own warnings (about the user's files and options) are shown as they are;
+    a library's warning names its category, which says where it comes from.
+    """
+    text = " ".join(str(message).split())
+    if category.__module__.split(".")[0] in ("rdnet", "rd_classic", "cli"):
+        return f"warning: {text}"
+    return f"warning: {text} ({category.__name__})"
+
+
+@contextlib.contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """Print every warning raised while a command runs as one ``warning: ...`` line on stderr.
+
+    rdnet's own warnings are shown every time a command meets them (once per distinct
+    message within the command), never with Python's file name, line number and source line.
+    """
+    from rdnet.dataset import DatasetWarning
+
+    shown: set[tuple[type[Warning], str]] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        key = (category, str(message))
+        if key in shown:
+            return
+        shown.add(key)
+        click.echo(format_warning(message, category), err=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", DatasetWarning)
+        warnings.showwarning = show
+        yield
 
 
 def _module_exists(module: str) -> bool:

@@ -22,93 +22,117 @@ def plot_file(
     out: str | Path,
     *,
     variables: list[str] | None = None,
-    time_index: int = -1,
+    time_index: int | None = None,
     kind: str = "auto",
+    overwrite: bool = True,
 ) -> list[Path]:
     """Draw the figures of one dataset; return the paths written.
 
     ``kind="auto"`` writes the field images to ``out`` and, for a network run, the
     filter mosaic (``out`` with ``-filters``) when d_in is square and the series
-    (``-series``) when the file holds any.
+    (``-series``) when the file holds any. Every figure is drawn before any is
+    written; each is written under a temporary name and renamed when complete.
+
+    Parameters
+    ----------
+    overwrite : bool, optional
+        Replace existing figures (the default of this Python function; the command
+        ``rdnet plot`` refuses them unless given ``--overwrite``). False: ConfigError
+        naming the first existing file, before anything is written.
+    time_index : int, optional
+        Snapshot index (negative counts from the end); default the last (for a
+        spectra file: several snapshots).
+
+    Raises
+    ------
+    ConfigError
+        A figure file is the input file, or exists and ``overwrite`` is False.
     """
-    from rdnet.comparison import match_variables, resolve_role, select_snapshot, spatial_variables
     from rdnet.dataset import open_dataset
     from rdnet.plotting import save_figure
 
+    from cli.paths import check_new_output
+
     out = Path(out)
     dataset = open_dataset(file)
-    written: list[Path] = []
     try:
-        system = str(dataset.attrs.get("system", ""))
-        if system == "gan-dynamics":
-            from rdnet.plotting.gan_dynamics import plot_dataset
-
-            return _paths(plot_dataset(dataset, out), out)
-        if system == "sweep":
-            from rdnet.plotting.phase_diagram import plot_dataset
-
-            return _paths(plot_dataset(dataset, out), out)
-
-        name = Path(file).name
-        header = f"{name}: {system or 'unknown system'}, {dataset.attrs.get('model', '')}".rstrip(", ")
-        if kind in ("auto", "fields"):
-            matches = match_variables([dataset], variables or None, labels=[name])
-            names = list(dict.fromkeys(n for match in matches for n in match.names))
-            fields, titles = [], []
-            for variable in names:
-                snapshot, index = select_snapshot(dataset[variable], time_index, label=name)
-                fields.append(snapshot)
-                titles.append(_snapshot_title(dataset, variable, index))
-            from rdnet.plotting.fields import fields_figure
-
-            save_figure(fields_figure(fields, titles=titles, suptitle=header), out)
-            written.append(out)
-        if kind in ("auto", "filters"):
-            u_name = resolve_role(dataset, "u")
-            u = dataset[u_name] if u_name == "u" else None
-            component = _component_dim(u) if u is not None else None
-            from rdnet.plotting.network import filter_mosaic_figure, square_side
-
-            if component is not None and square_side(u.sizes[component]) is not None:
-                final, index = select_snapshot(u, time_index, label=name)
-                initial, _ = select_snapshot(u, 0, label=name)
-                side = square_side(u.sizes[component])
-                panels = [(_snapshot_title(dataset, "u", 0), initial), (_snapshot_title(dataset, "u", index), final)]
-                figure = filter_mosaic_figure(
-                    panels,
-                    component_dim=component,
-                    title=f"{header}: hidden filters u_j (d_in = {side}×{side})",
-                )
-                path = out if kind == "filters" else sibling(out, "filters")
-                save_figure(figure, path)
-                written.append(path)
-            elif kind == "filters":
-                raise ConfigError(
-                    f"{name} has no full hidden-layer tensor u with a square input dimension "
-                    f"(spatial variables: {', '.join(spatial_variables(dataset))}); "
-                    "train with --save full on square inputs (digits: 8x8, idx: 28x28)"
-                )
-        if kind in ("auto", "series"):
-            from rdnet.plotting.network import series_figure
-
-            figure = series_figure(dataset, title=f"{header}: training series")
-            if figure is not None:
-                path = out if kind == "series" else sibling(out, "series")
-                save_figure(figure, path)
-                written.append(path)
-            elif kind == "series":
-                raise ConfigError(f"{name} holds no 1-D series (losses, distances) to plot")
+        figures = _draw(dataset, Path(file).name, out, variables=variables, time_index=time_index, kind=kind)
     finally:
         dataset.close()
-    return written
+    for path, _ in figures:
+        check_new_output(path, overwrite=overwrite, inputs=[file])
+    return [save_figure(figure, path) for path, figure in figures]
 
 
-def _paths(result, out: Path) -> list[Path]:
-    if result is None:
-        return [out]
-    if isinstance(result, (str, Path)):
-        return [Path(result)]
-    return [Path(item) for item in result]
+def _draw(dataset, name: str, out: Path, *, variables, time_index, kind) -> list[tuple[Path, object]]:
+    """The figures of a dataset and the paths they go to (nothing written yet)."""
+    from rdnet.comparison import match_variables, resolve_role, select_snapshot, spatial_variables
+
+    system = str(dataset.attrs.get("system", ""))
+    if system == "gan-dynamics":
+        from rdnet.plotting.gan_dynamics import overlaps_figure, weights_figure
+
+        figures = [(out, overlaps_figure(dataset))]
+        if "discriminator_weights" in dataset:
+            figures.append((sibling(out, "weights"), weights_figure(dataset)))
+        return figures
+    if system == "sweep":
+        from rdnet.plotting.phase_diagram import phase_diagram_figure
+
+        return [(out, phase_diagram_figure(dataset))]
+    if system == "spectra":  # written by `rdnet analyze --out`: its spectra over time
+        from rdnet.plotting.spectra import spectra_file_figure
+
+        source = dataset.attrs.get("model", "")
+        title = f"{name}: spectra from rdnet analyze" + (f" ({source})" if source else "")
+        return [(out, spectra_file_figure(dataset, variables=variables or None, time_index=time_index, title=title))]
+
+    header = f"{name}: {system or 'unknown system'}, {dataset.attrs.get('model', '')}".rstrip(", ")
+    index_asked = -1 if time_index is None else time_index
+    figures: list[tuple[Path, object]] = []
+    if kind in ("auto", "fields"):
+        matches = match_variables([dataset], variables or None, labels=[name])
+        names = list(dict.fromkeys(n for match in matches for n in match.names))
+        fields, titles = [], []
+        for variable in names:
+            snapshot, index = select_snapshot(dataset[variable], index_asked, label=name)
+            fields.append(snapshot)
+            titles.append(_snapshot_title(dataset, variable, index))
+        from rdnet.plotting.fields import fields_figure
+
+        figures.append((out, fields_figure(fields, titles=titles, suptitle=header)))
+    if kind in ("auto", "filters"):
+        u_name = resolve_role(dataset, "u")
+        u = dataset[u_name] if u_name == "u" else None
+        component = _component_dim(u) if u is not None else None
+        from rdnet.plotting.network import filter_mosaic_figure, square_side
+
+        if component is not None and square_side(u.sizes[component]) is not None:
+            final, index = select_snapshot(u, index_asked, label=name)
+            initial, _ = select_snapshot(u, 0, label=name)
+            side = square_side(u.sizes[component])
+            panels = [(_snapshot_title(dataset, "u", 0), initial), (_snapshot_title(dataset, "u", index), final)]
+            figure = filter_mosaic_figure(
+                panels,
+                component_dim=component,
+                title=f"{header}: hidden filters u_j (d_in = {side}×{side})",
+            )
+            figures.append((out if kind == "filters" else sibling(out, "filters"), figure))
+        elif kind == "filters":
+            raise ConfigError(
+                f"{name} has no full hidden-layer tensor u with a square input dimension "
+                f"(spatial variables: {', '.join(spatial_variables(dataset))}); "
+                "train with --save full on square inputs (digits: 8x8, idx: 28x28)"
+            )
+    if kind in ("auto", "series"):
+        from rdnet.plotting.network import series_figure
+
+        figure = series_figure(dataset, title=f"{header}: training series")
+        if figure is not None:
+            figures.append((out if kind == "series" else sibling(out, "series"), figure))
+        elif kind == "series":
+            raise ConfigError(f"{name} holds no 1-D series (losses, distances) to plot")
+    return figures
 
 
 def _component_dim(variable) -> str | None:
@@ -128,7 +152,8 @@ def _snapshot_title(dataset, variable: str, index: int) -> str:
 @click.command(name="plot")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--var", "variables", multiple=True, metavar="NAME", help="Field(s) to draw (default: u and v). Repeatable.")
-@click.option("--time", "time_index", metavar="INDEX", type=int, default=-1, show_default=True, help="Snapshot index (-1: last).")
+@click.option("--time", "time_index", metavar="INDEX", type=int, default=None,
+              help="Snapshot index (negative counts from the end). Default: the last; for a spectra file, several.")
 @click.option(
     "--kind",
     type=click.Choice(KINDS),
@@ -137,7 +162,8 @@ def _snapshot_title(dataset, variable: str, index: int) -> str:
     help="auto: field images to --out, plus FIG-filters / FIG-series beside it for network runs.",
 )
 @click.option("--out", required=True, metavar="FIG.png", type=click.Path(dir_okay=False), help="Figure file (.png, .pdf, .svg).")
-def command(file, variables, time_index, kind, out):
+@click.option("--overwrite", is_flag=True, help="Replace existing figure files (FIG and its -filters/-series siblings).")
+def command(file, variables, time_index, kind, out, overwrite):
     """Draw a run: field images, hidden-filter mosaics and training series.
 
     Field images have physical axes and labelled colour bars. For network runs, with
@@ -146,7 +172,10 @@ def command(file, variables, time_index, kind, out):
     (FIG-series.png: losses; distance from initialisation with the Theorem 1/2 bounds
     when the file holds them).
 
-    Files of the solvable GAN (gan-dynamics) and of sweeps get their own figures.
+    Files of the solvable GAN (gan-dynamics) and of sweeps get their own figures;
+    a spectra file written by `rdnet analyze --out` is drawn as its spectra over time.
+    Existing figures are refused unless --overwrite is given; each figure appears
+    under its name only when complete.
 
     \b
     Examples:
@@ -154,10 +183,11 @@ def command(file, variables, time_index, kind, out):
       rdnet plot gs.nc --var v --time 0 --out initial.png
       rdnet plot adv.nc --out adv.png        # adv.png, adv-filters.png, adv-series.png
       rdnet plot adv.nc --kind series --out losses.pdf
+      rdnet plot spectra.nc --out spectra.png    # from rdnet analyze --out spectra.nc
     """
     from cli.paths import existing_input, output_with_suffix
 
     existing_input(file)
-    out_path = output_with_suffix(out, FIGURE_SUFFIXES, "file")
-    for path in plot_file(file, out_path, variables=list(variables), time_index=time_index, kind=kind):
+    out_path = output_with_suffix(out, FIGURE_SUFFIXES, "file", overwrite=overwrite, inputs=[file])
+    for path in plot_file(file, out_path, variables=list(variables), time_index=time_index, kind=kind, overwrite=overwrite):
         click.echo(f"figure: {path}")

@@ -15,6 +15,9 @@ files and draws nothing. The command ``rdnet compare`` and the plotting helpers 
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rdnet.analysis import HOMOGENEITY_KEYS
+from rdnet.dataset import DatasetWarning
 from rdnet.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,7 +39,12 @@ __all__ = [
     "VariableMatch",
     "ComparisonEntry",
     "ComparisonSpectrum",
+    "LENGTH_UNITS_IN_METRES",
+    "LENGTH_METRICS",
+    "ComparisonWarning",
     "spatial_variables",
+    "is_label_variable",
+    "missing_variable_message",
     "resolve_role",
     "match_variables",
     "select_snapshot",
@@ -45,6 +54,7 @@ __all__ = [
     "unique_labels",
     "grid_spacing",
     "length_units",
+    "to_common_length_units",
     "format_table",
     "table_records",
 ]
@@ -64,6 +74,37 @@ ROLE_GROUPS: dict[str, tuple[str, ...]] = {
 
 #: Columns of the metrics table, in order (the keys of ``rdnet.analysis.homogeneity_metrics``).
 METRIC_NAMES: tuple[str, ...] = HOMOGENEITY_KEYS
+
+#: The metrics that are lengths, in the units of the grid coordinates.
+LENGTH_METRICS: tuple[str, ...] = ("dominant_wavelength", "correlation_length")
+
+#: Length units converted into one another, as written in a coordinate's ``units``
+#: attribute, in metres. Other units (pixels, "1", none) are never converted.
+LENGTH_UNITS_IN_METRES: dict[str, float] = {
+    "km": 1e3,
+    "m": 1.0,
+    "metre": 1.0,
+    "metres": 1.0,
+    "meter": 1.0,
+    "meters": 1.0,
+    "cm": 1e-2,
+    "mm": 1e-3,
+    "um": 1e-6,
+    "\u00b5m": 1e-6,  # micro sign
+    "\u03bcm": 1e-6,  # Greek small mu
+    "micron": 1e-6,
+    "microns": 1e-6,
+    "micrometre": 1e-6,
+    "micrometer": 1e-6,
+    "nm": 1e-9,
+}
+
+#: Words that mark an integer variable as a label of grid cells (an index, an id), not a field.
+_LABEL_WORDS = frozenset({"index", "indices", "label", "labels", "id", "ids", "mask", "class", "category", "region"})
+
+
+class ComparisonWarning(DatasetWarning):
+    """The compared files differ in a way the comparison cannot reconcile (e.g. their length units)."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +193,11 @@ class ComparisonSpectrum:
     normalized: bool = True
     extra: dict = field(default_factory=dict)
 
+    @property
+    def constant(self) -> bool:
+        """Whether the field is constant: no power at any wavenumber, so no spectrum to draw."""
+        return not bool(np.any(np.asarray(self.power) > 0))
+
 
 def spatial_variables(dataset: xr.Dataset) -> list[str]:
     """Names of the spatial fields of a dataset: dims ``([time,] ..., y, x)``.
@@ -172,6 +218,64 @@ def spatial_variables(dataset: xr.Dataset) -> list[str]:
         if len(dims) >= 2 and dims[-2:] == ("y", "x") and variable.dtype.kind in "iuf":
             names.append(str(name))
     return names
+
+
+def is_label_variable(variable: xr.DataArray) -> bool:
+    """Whether a variable labels grid cells (an integer index, id or class) rather than measuring a field.
+
+    True for boolean variables, for integer variables with CF flag attributes
+    (``flag_values``, ``flag_meanings``), and for integer variables whose name or
+    ``long_name`` has a word such as ``index``, ``id``, ``label`` or ``mask``
+    (a network run's ``neuron_index``). Such variables are left out of the default
+    set of fields to analyse or compare; they can still be named explicitly.
+
+    Parameters
+    ----------
+    variable : xarray.DataArray
+        A data variable.
+
+    Returns
+    -------
+    bool
+    """
+    kind = variable.dtype.kind
+    if kind == "b":
+        return True
+    if kind not in "iu":
+        return False
+    if "flag_values" in variable.attrs or "flag_meanings" in variable.attrs:
+        return True
+    text = f"{variable.name or ''} {variable.attrs.get('long_name', '')}".lower()
+    return bool(_LABEL_WORDS.intersection(re.split(r"[^a-z0-9]+", text)))
+
+
+def missing_variable_message(dataset: xr.Dataset, label: str, name: str, *, norm_fallback: bool = True) -> str:
+    """One line saying why ``name`` cannot be compared or drawn: absent, or present but not a spatial field.
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        The dataset.
+    label : str
+        Its name in the message (a file name).
+    name : str
+        The variable (or role) asked for.
+    norm_fallback : bool, optional
+        Whether ``<name>_norm`` was looked for too (a role; not an explicit pairing).
+
+    Returns
+    -------
+    str
+    """
+    spatial = ", ".join(spatial_variables(dataset)) or "none"
+    if name in dataset.variables:
+        return (
+            f"variable {name!r} in {label} is not a spatial field (dims {tuple(dataset[name].dims)}, "
+            f"need last dims y, x); spatial variables: {spatial}"
+        )
+    if norm_fallback:
+        return f"{label} has no variable {name!r} (nor {name}_norm); its spatial variables are: {spatial}"
+    return f"{label} has no spatial variable {name!r}; its spatial variables are: {spatial}"
 
 
 def resolve_role(dataset: xr.Dataset, role: str) -> str | None:
@@ -253,6 +357,7 @@ def match_variables(
                 name
                 for name in spatial_variables(datasets[0])
                 if all(name in spatial_variables(other) for other in datasets[1:])
+                and not any(is_label_variable(dataset[name]) for dataset in datasets)
             ]
             matches = [VariableMatch(name, (name,) * len(datasets)) for name in shared]
         if not matches:
@@ -280,10 +385,7 @@ def match_variables(
             for label, dataset in zip(labels, datasets):
                 name = resolve_role(dataset, item)
                 if name is None:
-                    raise ConfigError(
-                        f"{label} has no variable {item!r} (nor {item}_norm); its spatial "
-                        f"variables are: {', '.join(spatial_variables(dataset)) or 'none'}"
-                    )
+                    raise ConfigError(missing_variable_message(dataset, label, item))
                 names.append(name)
             matches.append(VariableMatch(item, tuple(names)))
     unique: list[VariableMatch] = []
@@ -311,10 +413,7 @@ def _explicit_match(datasets: Sequence[xr.Dataset], labels: Sequence[str], item:
         )
     for label, dataset, name in zip(labels, datasets, names):
         if name not in spatial_variables(dataset):
-            raise ConfigError(
-                f"{label} has no spatial variable {name!r}; its spatial variables are: "
-                f"{', '.join(spatial_variables(dataset)) or 'none'}"
-            )
+            raise ConfigError(missing_variable_message(dataset, label, name, norm_fallback=False))
     return VariableMatch("/".join(dict.fromkeys(names)), tuple(names))
 
 
@@ -340,9 +439,16 @@ def select_snapshot(variable: xr.DataArray, time_index: int, *, label: str = "")
     Raises
     ------
     ConfigError
-        When the index is outside ``[-n, n)``.
+        When the index is outside ``[-n, n)``, or when the field has no ``time`` dim
+        and the index is neither 0 nor -1 (there is one state, no snapshots).
     """
     if "time" not in variable.dims:  # a static field: the one state there is
+        if time_index not in (0, -1):
+            where = f"{label}: " if label else ""
+            raise ConfigError(
+                f"--time {time_index}: {where}{variable.name!r} has no time dimension "
+                "(one field, no snapshots); use 0 or -1"
+            )
         return variable.load(), 0
     count = variable.sizes["time"]
     if not -count <= time_index < count:
@@ -399,7 +505,8 @@ def build_entries(
     Returns
     -------
     list of ComparisonEntry
-        Ordered by role, then by dataset.
+        Ordered by role, then by dataset, with grid coordinates in common length
+        units where the files' units differ but convert (see :func:`to_common_length_units`).
     """
     entries = []
     for match in matches:
@@ -418,7 +525,7 @@ def build_entries(
                     system=str(dataset.attrs.get("system", "")),
                 )
             )
-    return entries
+    return to_common_length_units(entries)
 
 
 def grid_spacing(field: xr.DataArray) -> float:
@@ -444,6 +551,62 @@ def length_units(field: xr.DataArray) -> str:
     if "x" in field.coords:
         return str(field["x"].attrs.get("units", "1"))
     return "1"
+
+
+def _metres_per_unit(units: str) -> float | None:
+    return LENGTH_UNITS_IN_METRES.get(units.strip())
+
+
+def to_common_length_units(entries: Sequence[ComparisonEntry]) -> list[ComparisonEntry]:
+    """The entries with their grid coordinates in one length unit, where that is possible.
+
+    When the fields' ``x`` coordinates carry different units that are all in
+    :data:`LENGTH_UNITS_IN_METRES` (m, cm, mm, µm, ...), every field's ``x`` and ``y``
+    are converted to the units of the first entry, so spectra, spacings and lengths
+    in the table compare directly. When the units differ and cannot be converted
+    (``"1"``, pixels, none), the entries are returned unchanged and a
+    :class:`ComparisonWarning` says that the physical axis and the lengths mix units.
+
+    Parameters
+    ----------
+    entries : sequence of ComparisonEntry
+        From :func:`build_entries`.
+
+    Returns
+    -------
+    list of ComparisonEntry
+    """
+    entries = list(entries)
+    units = [length_units(entry.field).strip() for entry in entries]
+    if len(set(units)) <= 1:
+        return entries
+    scales = [_metres_per_unit(unit) for unit in units]
+    if any(scale is None for scale in scales):
+        per_file = dict(zip((entry.label for entry in entries), units))
+        by_file = ", ".join(f"{label}: {unit or 'none'}" for label, unit in per_file.items())
+        warnings.warn(
+            ComparisonWarning(
+                f"the files' length units differ and do not convert ({by_file}): the physical wavenumber "
+                "axis and the lengths in the table (dominant_wavelength, correlation_length) mix units; "
+                "compare k / k_Nyquist and dominant_wavelength_cells instead"
+            ),
+            stacklevel=2,
+        )
+        return entries
+    target, target_scale = units[0], scales[0]
+    converted = []
+    for entry, scale in zip(entries, scales):
+        if scale == target_scale and length_units(entry.field).strip() == target:
+            converted.append(entry)
+            continue
+        factor = scale / target_scale
+        coords = {}
+        for dim in ("y", "x"):
+            if dim in entry.field.coords:
+                coordinate = entry.field[dim]
+                coords[dim] = (dim, np.asarray(coordinate.values, dtype=float) * factor, {**coordinate.attrs, "units": target})
+        converted.append(dataclasses.replace(entry, field=entry.field.assign_coords(coords)))
+    return converted
 
 
 def compute_spectra(
@@ -536,9 +699,10 @@ def metrics_table(
     Returns
     -------
     pandas.DataFrame
-        Columns ``file, role, variable, system, time, time_index, grid, spacing``, then
-        :data:`METRIC_NAMES` and ``dominant_wavelength_cells`` (the dominant wavelength
-        in grid cells, which compares grids of different spacing).
+        Columns ``file, role, variable, system, time, time_index, grid, spacing,
+        length_units``, then :data:`METRIC_NAMES` and ``dominant_wavelength_cells``
+        (the dominant wavelength in grid cells, which compares grids of different
+        spacing). ``spacing`` and the :data:`LENGTH_METRICS` are in ``length_units``.
     """
     import pandas as pd
 
@@ -559,6 +723,7 @@ def metrics_table(
             "time_index": entry.time_index,
             "grid": f"{entry.field.sizes['y']}x{entry.field.sizes['x']}",
             "spacing": spacing,
+            "length_units": length_units(entry.field),
         }
         for name in METRIC_NAMES:
             row[name] = float(values.get(name, np.nan))
@@ -575,6 +740,10 @@ def _homogeneity(function, field: xr.DataArray, *, n_surrogates: int, seed: int,
 
 def format_table(table: pd.DataFrame, *, digits: int = 4) -> str:
     """The metrics table as aligned text: one block per role, metrics down, files across.
+
+    The lengths (grid spacing, :data:`LENGTH_METRICS`) are labelled with their units,
+    as ``rdnet analyze`` labels its columns; when the files' units differ, a row
+    ``length units`` gives each file's.
 
     Parameters
     ----------
@@ -593,11 +762,20 @@ def format_table(table: pd.DataFrame, *, digits: int = 4) -> str:
             row["file"] if row["variable"] == role else f"{row['file']} [{row['variable']}]"
             for _, row in rows.iterrows()
         ]
+        units = list(rows["length_units"]) if "length_units" in rows else ["1"] * len(rows)
+        common = units[0] if len(set(units)) == 1 else None
+        suffix = "" if common in ("", "1") else f" [{common}]" if common else " [length units]"
         lines = [("metric", *headers)]
         lines.append(("time", *(f"{value:g} (#{index})" for value, index in zip(rows["time"], rows["time_index"]))))
-        lines.append(("grid", *(f"{grid}, dx={spacing:.{digits}g}" for grid, spacing in zip(rows["grid"], rows["spacing"]))))
+        lines.append(("grid", *(
+            f"{grid}, dx={spacing:.{digits}g}" + ("" if unit in ("", "1") else f" {unit}")
+            for grid, spacing, unit in zip(rows["grid"], rows["spacing"], units)
+        )))  # fmt: skip
+        if common is None:
+            lines.append(("length units", *(unit or "none" for unit in units)))
         for name in (*METRIC_NAMES, "dominant_wavelength_cells"):
-            lines.append((name, *(f"{value:.{digits}g}" for value in rows[name])))
+            label = name + suffix if name in LENGTH_METRICS else name
+            lines.append((label, *(f"{value:.{digits}g}" for value in rows[name])))
         widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]))]
         text = [f"role: {role}"]
         for number, line in enumerate(lines):

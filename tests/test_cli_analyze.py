@@ -144,3 +144,28 @@ def test_help_has_examples():
     result = CliRunner().invoke(cli, ["analyze", "--help"])
     assert result.exit_code == 0
     assert "rdnet analyze gs.nc --var v --time all" in result.output
+
+
+def test_integer_labels_are_left_out_by_default_but_can_be_named(pattern_file):
+    import xarray as xr
+
+    with xr.open_dataset(pattern_file) as ds:
+        ds = ds.load()
+    ds["neuron_index"] = (("y", "x"), np.arange(16 * 32).reshape(16, 32), {"long_name": "index j of the neuron"})
+    ds["count"] = (("time", "y", "x"), np.arange(3 * 16 * 32).reshape(3, 16, 32) % 7, {"long_name": "cells counted"})
+    path = pattern_file.with_name("labels.nc")
+    ds.to_netcdf(path, engine="netcdf4")
+    result = run(path, "--json", "--surrogates", 0)
+    assert result.exit_code == 0, result.output
+    assert list(json.loads(result.stdout)) == ["u", "v", "count"]  # an integer field is still a field
+    named = run(path, "--json", "--surrogates", 0, "--var", "neuron_index")
+    assert named.exit_code == 0 and list(json.loads(named.stdout)) == ["neuron_index"]
+
+
+def test_a_foreign_file_warns_in_one_clean_line(pattern_file):
+    result = run(pattern_file, "--surrogates", 0)
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        f"warning: {pattern_file}: not written by rdnet (missing attributes: rdnet_schema, system, model, parameters, "
+        "rdnet_version, created, history, Conventions); analysing it under the minimum convention"
+    ]

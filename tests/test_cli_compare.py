@@ -129,7 +129,7 @@ def test_animate_writes_one_frame_per_snapshot(files, tmp_path):
 
 def test_animate_refuses_an_unknown_variable(files, tmp_path):
     result = invoke("animate", files["gs"], "--var", "w", "--out", tmp_path / "m.gif")
-    assert result.exit_code == 2 and "has no field 'w'" in result.output
+    assert result.exit_code == 2 and "has no variable 'w'" in result.output
 
 
 def test_demo_refuses_to_overwrite_an_earlier_demo_before_running(tmp_path):
@@ -163,3 +163,143 @@ def test_demo_quick_runs_end_to_end(tmp_path):
     # Theorems 1 and 2: from the same start, the adversary moves the hidden weights further
     with open_dataset(tmp_path / "supervised.nc") as supervised, open_dataset(tmp_path / "adversarial.nc") as adversarial:
         assert float(adversarial["distance_u"][-1]) > float(supervised["distance_u"][-1])
+
+
+# ----------------------------------------------------------------------------- outputs: never replaced by surprise
+
+
+def _foreign_wave(path, *, units: str, scale: float):
+    """A plane wave of wavelength 4 m on a 0.25 m grid, its coordinates in ``units`` (1 m = ``scale`` units)."""
+    import xarray as xr
+
+    x = np.arange(64) * 0.25
+    field = np.cos(2 * np.pi * x / 4.0)[None, :] * np.ones((64, 1)) + 0.01 * np.cos(2 * np.pi * x / 16.0)[:, None]
+    coords = {name: (name, x * scale, {"units": units}) for name in ("y", "x")}
+    xr.Dataset({"v": (("y", "x"), field)}, coords=coords).to_netcdf(path, engine="netcdf4")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("command", "existing"),
+    [
+        (["compare", "{gs}", "{sup}", "--out", "{dir}/spectra.png"], "spectra.png"),
+        (["compare", "{gs}", "{sup}", "--table", "{dir}/metrics.csv"], "metrics.csv"),
+        (["plot", "{gs}", "--out", "{dir}/gs.png"], "gs.png"),
+        (["plot", "{adv}", "--out", "{dir}/adv.png"], "adv-series.png"),  # a sibling figure
+        (["animate", "{gs}", "--var", "v", "--out", "{dir}/movie.gif"], "movie.gif"),
+        (["animate", "{gs}", "--var", "v", "--out", "{dir}/movie.mp4"], "movie.gif" if not shutil.which("ffmpeg") else "movie.mp4"),
+    ],
+)
+def test_output_commands_refuse_an_existing_file_unless_overwrite(files, tmp_path, command, existing):
+    arguments = [argument.format(dir=tmp_path, **files) for argument in command]
+    target = tmp_path / existing
+    target.write_bytes(b"precious")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    refused = invoke(*arguments, "--surrogates", "5") if arguments[0] == "compare" else invoke(*arguments)
+    assert refused.exit_code == 2, refused.output
+    lines = refused.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: output file exists: {target}") and "--overwrite" in lines[0]
+    assert target.read_bytes() == b"precious" and sorted(p.name for p in tmp_path.iterdir()) == before  # nothing else written
+    replaced = invoke(*arguments, "--overwrite", *(["--surrogates", "5"] if arguments[0] == "compare" else []))
+    assert replaced.exit_code == 0, replaced.output
+    assert target.read_bytes() != b"precious"
+    assert not [p.name for p in tmp_path.iterdir() if ".part" in p.name]  # no temporary file left
+
+
+def test_analyze_refuses_to_write_over_its_own_input_even_with_overwrite(files, tmp_path):
+    before = (tmp_path / "gs.nc").read_bytes()
+    result = invoke("analyze", files["gs"], "--out", files["gs"], "--overwrite", "--surrogates", "0")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"Error: --out {files['gs']} is the input file {files['gs']}: choose another name "
+        "(rdnet never writes over a file it reads, --overwrite included)"
+    ]
+    assert (tmp_path / "gs.nc").read_bytes() == before
+
+
+def test_an_output_that_is_an_input_under_another_name_is_refused(files, tmp_path):
+    import os
+
+    alias = tmp_path / "alias.png"
+    os.link(files["gs"], alias)  # the same file as gs.nc
+    result = invoke("plot", files["gs"], "--out", alias, "--overwrite")
+    assert result.exit_code == 2 and "is the input file" in result.output
+    assert (tmp_path / "gs.nc").read_bytes()[:4] == b"\x89HDF"
+
+
+def test_animate_ctrl_c_is_one_line_exit_130_and_leaves_no_movie(files, tmp_path, monkeypatch):
+    from matplotlib.animation import PillowWriter
+
+    calls = []
+
+    def interrupted(writer, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(PillowWriter, "grab_frame", interrupted)
+    result = invoke("animate", files["gs"], "--var", "v", "--out", tmp_path / "movie.gif", "--quiet")
+    assert result.exit_code == 130
+    assert result.output.strip().splitlines() == [f"interrupted after 1 of 3 frames: no movie written to {tmp_path / 'movie.gif'}"]
+    assert not [p for p in tmp_path.iterdir() if "movie" in p.name]
+
+
+# ----------------------------------------------------------------------------- what files hold
+
+
+def test_compare_converts_length_units_and_labels_lengths_with_them(tmp_path):
+    metres = _foreign_wave(tmp_path / "m.nc", units="m", scale=1.0)
+    millimetres = _foreign_wave(tmp_path / "mm.nc", units="mm", scale=1000.0)
+    result = invoke("compare", metres, millimetres, "--var", "v", "--json", "--surrogates", "5", "--out", tmp_path / "k.png")
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)
+    assert [r["dominant_wavelength"] for r in records] == pytest.approx([4.0, 4.0])  # not 4 and 4000
+    assert [r["length_units"] for r in records] == ["m", "m"]
+    assert records[0]["correlation_length"] == pytest.approx(records[1]["correlation_length"])
+    text = invoke("compare", metres, millimetres, "--var", "v", "--surrogates", "5").stdout
+    assert "dominant_wavelength [m]" in text and "correlation_length [m]" in text and "dx=0.25 m" in text
+
+
+def test_compare_warns_once_in_one_line_when_units_do_not_convert(tmp_path):
+    metres = _foreign_wave(tmp_path / "m.nc", units="m", scale=1.0)
+    pixels = _foreign_wave(tmp_path / "px.nc", units="pixel", scale=4.0)
+    result = invoke("compare", metres, pixels, "--var", "v", "--surrogates", "5")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "length units" in line]
+    assert warnings == [
+        "warning: the files' length units differ and do not convert (m.nc: m, px.nc: pixel): the physical wavenumber "
+        "axis and the lengths in the table (dominant_wavelength, correlation_length) mix units; compare "
+        "k / k_Nyquist and dominant_wavelength_cells instead"
+    ]
+    assert "length units" in result.stdout  # the table says each file's units
+
+
+def test_plot_draws_a_spectra_file_from_analyze(files, tmp_path):
+    spectra = tmp_path / "spectra.nc"
+    assert invoke("analyze", files["gs"], "--time", "all", "--out", spectra, "--surrogates", "0").exit_code == 0
+    out = tmp_path / "spectra.png"
+    result = invoke("plot", spectra, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"figure: {out}" and out.read_bytes()[:8] == PNG_MAGIC
+    assert "share no spatial variable" not in result.output
+    one = invoke("plot", spectra, "--var", "v", "--time", "1", "--out", tmp_path / "one.png")
+    assert one.exit_code == 0, one.output
+    unknown = invoke("plot", spectra, "--var", "w", "--out", tmp_path / "w.png")
+    assert unknown.exit_code == 2 and "no spectrum of 'w'" in unknown.output
+
+
+def test_plot_names_a_variable_that_exists_but_is_not_spatial(files, tmp_path, rng):
+    result = invoke("plot", files["adv"], "--var", "distance_u", "--out", tmp_path / "a.png")
+    assert result.exit_code == 2
+    assert "variable 'distance_u' in adv.nc is not a spatial field (dims ('step',), need last dims y, x)" in result.output
+    assert "no variable" not in result.output
+
+
+@pytest.mark.parametrize("command", [["plot", "{wave}", "--out", "{dir}/w.png"], ["compare", "{wave}", "{wave}"]])
+def test_time_on_a_file_without_time_is_an_error_not_ignored(tmp_path, command):
+    wave = _foreign_wave(tmp_path / "wave.nc", units="m", scale=1.0)
+    arguments = [argument.format(dir=tmp_path, wave=wave) for argument in command]
+    result = invoke(*arguments, "--time", "3")
+    assert result.exit_code == 2
+    assert "Error: --time 3: wave.nc: 'v' has no time dimension (one field, no snapshots); use 0 or -1" in result.output
+    assert invoke(*arguments, "--time", "0", *(["--overwrite"] if arguments[0] == "plot" else [])).exit_code == 0

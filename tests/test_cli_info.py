@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 import xarray as xr
 from click.testing import CliRunner
 
@@ -50,3 +51,108 @@ def test_ci_runs_the_readme_test_command_verbatim():
     test_commands = [command for command in commands if "pytest" in command]
     assert test_commands, "the README must print the test command"
     assert test_commands[0] in (ROOT / ".ci" / "run").read_text()
+
+
+# ----------------------------------------------------------------------------- one line per message, every command
+
+
+def _foreign_file(path: Path) -> Path:
+    """A file from another tool: the minimum convention, no rdnet attributes, two snapshots."""
+    ds = xr.Dataset(
+        {"v": (("time", "y", "x"), np.arange(2 * 8 * 8, dtype=float).reshape(2, 8, 8) % 5)},
+        coords={"time": [0.0, 1.0], "y": np.arange(8.0), "x": np.arange(8.0)},
+    )
+    ds.to_netcdf(path, engine="netcdf4")
+    return path
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["info", "{file}"],
+        ["analyze", "{file}", "--surrogates", "0"],
+        ["compare", "{file}", "{file}", "--surrogates", "3"],
+        ["plot", "{file}", "--out", "{dir}/f.png"],
+        ["animate", "{file}", "--var", "v", "--out", "{dir}/f.gif", "--quiet"],
+    ],
+    ids=lambda arguments: arguments[0],
+)
+def test_every_command_prints_a_foreign_file_warning_as_one_line(tmp_path, arguments):
+    file = _foreign_file(tmp_path / "other.nc")
+    result = CliRunner().invoke(cli, [a.format(file=file, dir=tmp_path) for a in arguments])
+    assert result.exit_code == 0, result.output
+    expected = (f"warning: {file}: not written by rdnet (missing attributes: rdnet_schema, system, model, parameters, "
+                "rdnet_version, created, history, Conventions); analysing it under the minimum convention")  # fmt: skip
+    assert result.stderr.splitlines().count(expected) == 1, result.stderr
+    assert "DatasetWarning" not in result.stderr and ".py:" not in result.stderr  # no file name, line, source
+
+
+def test_a_library_warning_is_one_line_naming_its_category():
+    import warnings
+
+    from cli.main import one_line_warnings
+
+    runner = CliRunner()
+    with runner.isolation() as (_, __, err):
+        with one_line_warnings():
+            warnings.warn("invalid value encountered", RuntimeWarning, stacklevel=1)
+            warnings.warn("invalid value encountered", RuntimeWarning, stacklevel=1)  # the same: once
+    assert err.getvalue().decode().splitlines() == ["warning: invalid value encountered (RuntimeWarning)"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["compare", "a.nc", "b.nc", "--time", "x"],
+         "Error: Invalid value for '--time': 'x' is not a valid integer (see 'rdnet compare --help')"),
+        (["plot", "a.nc"], "Error: Missing option '--out' (see 'rdnet plot --help')"),
+        (["analyze", "a.nc", "--surrogates", "-1"],
+         "Error: Invalid value for '--surrogates': -1 is not in the range x>=0 (see 'rdnet analyze --help')"),
+        (["analyze", "a.nc", "--nosuch"], "Error: No such option '--nosuch'. Did you mean '--out'? (see 'rdnet analyze --help')"),
+        (["nosuch"], "Error: No such command 'nosuch' (see 'rdnet --help')"),
+        (["--nosuch"], "Error: No such option '--nosuch' (see 'rdnet --help')"),
+        (["sweep", "simulate", "--out", "x"], "Error: Missing option '--grid' (see 'rdnet sweep simulate --help')"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(arguments, message):
+    result = CliRunner().invoke(cli, arguments, prog_name="rdnet")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [message]
+
+
+def test_help_is_unchanged_by_the_one_line_errors():
+    result = CliRunner().invoke(cli, ["compare", "--help"], prog_name="rdnet")
+    assert result.exit_code == 0 and result.output.startswith("Usage: rdnet compare [OPTIONS] FILES...")
+    bare = CliRunner().invoke(cli, [], prog_name="rdnet")  # no command: the group's help, as click prints it
+    assert "Commands:" in bare.output and "Error" not in bare.output
+
+
+def test_ctrl_c_in_a_command_is_one_line_exit_130(tmp_path, monkeypatch):
+    import cli.analyze as analyze_module
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(analyze_module, "measure", interrupted)
+    file = _foreign_file(tmp_path / "other.nc")
+    result = CliRunner().invoke(cli, ["analyze", str(file)])
+    assert result.exit_code == 130
+    assert result.stdout == "" and result.stderr.splitlines()[-1] == "interrupted"
+    assert "Aborted" not in result.output
+
+
+# ----------------------------------------------------------------------------- docs/cli.md
+
+
+def test_docs_cli_md_is_generated_from_the_current_help_texts():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_cli_md", ROOT / "docs" / "make_cli_md.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    document, missing = module.render()
+    assert missing == []
+    for command in ("rdnet sweep simulate", "rdnet sweep train", "rdnet gan-dynamics phase-diagram"):
+        assert f"### {command}\n" in document and f"]({'#' + command.replace(' ', '-')})" in document
+    committed = (ROOT / "docs" / "cli.md").read_text()
+    assert document == committed, "docs/cli.md is stale: run .venv/bin/python docs/make_cli_md.py"

@@ -248,3 +248,64 @@ def test_table_output_forms(rng):
     assert text.count("role: ") == 2 and "dominant_wavelength_cells" in text
     records = table_records(table)
     assert all(isinstance(value, (str, int, float, type(None))) for record in records for value in record.values())
+
+
+def test_grids_in_convertible_units_are_compared_in_the_first_files_units(rng):
+    from rdnet.comparison import to_common_length_units
+
+    metres = classic_dataset(rng, spacing=0.5, wavelength=8.0)
+    centimetres = classic_dataset(rng, spacing=0.5, wavelength=8.0)
+    centimetres = centimetres.assign_coords(
+        {dim: (dim, centimetres[dim].values * 100.0, {**centimetres[dim].attrs, "units": "cm"}) for dim in ("y", "x")}
+    )
+    matches = match_variables([metres, centimetres], ["v"])
+    entries = build_entries([metres, centimetres], ["m.nc", "cm.nc"], matches)
+    assert [str(entry.field["x"].attrs["units"]) for entry in entries] == ["m", "m"]
+    np.testing.assert_allclose(entries[1].field["x"].values, metres["x"].values)
+    table = metrics_table(entries, n_surrogates=5)
+    assert list(table["dominant_wavelength"]) == pytest.approx([8.0, 8.0], rel=0.05)
+    assert list(table["spacing"]) == pytest.approx([0.5, 0.5]) and list(table["length_units"]) == ["m", "m"]
+    assert "dominant_wavelength [m]" in format_table(table)
+    assert to_common_length_units(entries) == entries  # already common: unchanged
+
+
+def test_grids_in_units_that_do_not_convert_are_left_alone_with_a_warning(rng):
+    from rdnet.comparison import ComparisonWarning
+
+    metres, cells = classic_dataset(rng), prd_dataset(rng)
+    matches = match_variables([metres, cells], ["v"])
+    with pytest.warns(ComparisonWarning, match=r"length units differ and do not convert \(gs: m, net: 1\)"):
+        entries = build_entries([metres, cells], ["gs", "net"], matches)
+    table = metrics_table(entries, n_surrogates=5)
+    text = format_table(table)
+    assert "dominant_wavelength [length units]" in text
+    assert any(line.split("  ")[0] == "length units" and line.split()[-2:] == ["m", "1"] for line in text.splitlines())
+
+
+def test_integer_labels_are_not_default_fields(rng):
+    from rdnet.comparison import is_label_variable
+
+    dataset = prd_dataset(rng)
+    dataset["neuron_index"] = (("y", "x"), np.arange(144).reshape(12, 12), {"long_name": "index j of the neuron"})
+    dataset["mask"] = (("y", "x"), np.zeros((12, 12), dtype=bool))
+    dataset["counts"] = (("y", "x"), np.ones((12, 12), dtype=int), {"long_name": "cells counted"})
+    assert is_label_variable(dataset["neuron_index"]) and is_label_variable(dataset["mask"])
+    assert not is_label_variable(dataset["counts"]) and not is_label_variable(dataset["displacement_u"])
+    other = dataset.drop_vars(["u", "v"])  # no species: the shared spatial variables are compared
+    names = {name for match in match_variables([other, other.copy()]) for name in match.names}
+    assert "neuron_index" not in names and "mask" not in names and "counts" in names
+
+
+def test_a_non_spatial_variable_is_named_as_such_and_a_static_field_has_no_snapshot_3(rng):
+    from rdnet.comparison import missing_variable_message
+
+    dataset = prd_dataset(rng)
+    assert missing_variable_message(dataset, "net.nc", "distance_u").startswith(
+        "variable 'distance_u' in net.nc is not a spatial field (dims ('step',), need last dims y, x)"
+    )
+    with pytest.raises(ConfigError, match="net.nc has no variable 'distance_u'|not a spatial field"):
+        match_variables([dataset], ["distance_u"], labels=["net.nc"])
+    static = dataset["displacement_u"].isel(time=0, drop=True)
+    assert select_snapshot(static, -1)[1] == 0
+    with pytest.raises(ConfigError, match=r"--time 3: net.nc: 'displacement_u' has no time dimension"):
+        select_snapshot(static, 3, label="net.nc")

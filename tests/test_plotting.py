@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from rdnet.plotting import axis_label, save_figure
-from rdnet.plotting.animation import animate_field, movie_format
+from rdnet.comparison import build_entries, compute_spectra, match_variables
+from rdnet.plotting import axis_label, save_figure, written_atomically
+from rdnet.plotting.animation import AnimationInterrupted, animate_field, movie_format
 from rdnet.plotting.fields import draw_field, fields_figure, image_extent, reduce_components
-from rdnet.plotting.network import classify_series, filter_mosaic_figure, series_figure, square_side
+from rdnet.plotting.network import classify_series, filter_mosaic_figure, series_figure, series_scale, square_side
+from rdnet.plotting.spectra import spectra_figure, spectra_file_figure
 from test_comparison import classic_dataset, prd_dataset
 
 
@@ -25,7 +27,7 @@ def _drawn_texts(figure):
         for axis in (axes.xaxis, axes.yaxis):
             low, high = sorted(axis.get_view_interval())
             margin = 1e-9 * max(1.0, abs(high - low))
-            for tick in axis.get_major_ticks():
+            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:  # a log axis labels minor ticks too
                 if low - margin <= tick.get_loc() <= high + margin:
                     texts += [tick.label1, tick.label2]
     return [text for text in texts if text.get_visible() and text.get_text().strip()]
@@ -137,3 +139,188 @@ def test_saved_figure_is_a_png(rng, tmp_path):
     draw_field(figure.subplots(), classic_dataset(rng, size=8)["v"].isel(time=0))
     path = save_figure(figure, tmp_path / "f.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ----------------------------------------------------------------------------- movies
+
+
+class _FrameRecorder:
+    """Patches PillowWriter.grab_frame: records what each frame shows; can fail at a chosen frame."""
+
+    def __init__(self, monkeypatch, *, fail_at: int | None = None, error: BaseException | None = None):
+        from matplotlib.animation import PillowWriter
+
+        self.frames: list[dict] = []
+        original = PillowWriter.grab_frame
+        recorder = self
+
+        def grab_frame(writer, **kwargs):
+            if fail_at is not None and len(recorder.frames) == fail_at:
+                raise error
+            figure = writer.fig
+            renderer = figure.canvas.get_renderer()
+            original(writer, **kwargs)  # draws the frame
+            image_axes = next(axes for axes in figure.axes if axes.images)
+            recorder.frames.append(
+                {
+                    "positions": [tuple(np.round(axes.get_position().bounds, 6)) for axes in figure.axes],
+                    "clim": image_axes.images[0].get_clim(),
+                    "label_boxes": [axes.yaxis.label.get_window_extent(renderer) for axes in figure.axes]
+                    + [axes.xaxis.label.get_window_extent(renderer) for axes in figure.axes]
+                    + [image_axes.title.get_window_extent(renderer)],
+                    "figure_box": figure.bbox,
+                }
+            )
+
+        monkeypatch.setattr(PillowWriter, "grab_frame", grab_frame)
+
+
+def test_animation_frames_keep_their_layout_and_colour_scale_and_show_every_label(rng, tmp_path, monkeypatch):
+    dataset = classic_dataset(rng, size=16, snapshots=12)
+    dataset["time"] = dataset["time"] * 123.456  # captions of changing width
+    recorder = _FrameRecorder(monkeypatch)
+    animate_field(dataset["v"], tmp_path / "v.gif", fps=5, progress=False, title="a rather long file name.nc: v")
+    assert len(recorder.frames) == 12
+    first = recorder.frames[0]
+    for frame in recorder.frames[1:]:
+        assert frame["positions"] == first["positions"]  # nothing jumps between frames
+        assert frame["clim"] == first["clim"]  # one colour scale for the whole movie
+    values = dataset["v"].values
+    assert first["clim"] == pytest.approx((values.min(), values.max()))
+    for frame in recorder.frames:
+        box = frame["figure_box"]
+        for label in frame["label_boxes"]:  # axis labels and the title are not clipped
+            assert label.x0 >= box.x0 - 0.5 and label.x1 <= box.x1 + 0.5, label
+            assert label.y0 >= box.y0 - 0.5 and label.y1 <= box.y1 + 0.5, label
+
+
+def test_interrupted_animation_leaves_no_movie_and_keeps_an_existing_one(rng, tmp_path, monkeypatch):
+    dataset = classic_dataset(rng, size=16, snapshots=6)
+    path = tmp_path / "v.gif"
+    path.write_bytes(b"an earlier movie")
+    _FrameRecorder(monkeypatch, fail_at=3, error=KeyboardInterrupt())
+    with pytest.raises(AnimationInterrupted) as caught:
+        animate_field(dataset["v"], path, progress=False)
+    assert (caught.value.frames_done, caught.value.frames_total, caught.value.path) == (3, 6, path)
+    assert isinstance(caught.value, KeyboardInterrupt)
+    assert path.read_bytes() == b"an earlier movie"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.gif"]  # no temporary file left
+
+
+@pytest.mark.parametrize("fail_at", [0, 2])
+def test_failed_animation_raises_its_own_error_and_leaves_nothing(rng, tmp_path, monkeypatch, fail_at):
+    dataset = classic_dataset(rng, size=16, snapshots=4)
+    _FrameRecorder(monkeypatch, fail_at=fail_at, error=RuntimeError("disk on fire"))
+    with pytest.raises(RuntimeError, match="disk on fire"):  # not an IndexError from the writer's finish()
+        animate_field(dataset["v"], tmp_path / "v.gif", progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_written_atomically_renames_on_success_and_deletes_on_failure(tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text("old")
+    with pytest.raises(ValueError):
+        with written_atomically(path) as temporary:
+            assert temporary.parent == tmp_path and temporary.suffix == ".csv" and temporary != path
+            temporary.write_text("half")
+            raise ValueError
+    assert path.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["table.csv"]
+    with written_atomically(path) as temporary:
+        temporary.write_text("new")
+        assert path.read_text() == "old"  # not visible until complete
+    assert path.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["table.csv"]
+
+
+# ----------------------------------------------------------------------------- spectra figure
+
+
+def _spectra(datasets, labels, roles=None, **options):
+    matches = match_variables(datasets, roles, labels=labels)
+    return compute_spectra(build_entries(datasets, labels, matches), n_surrogates=5, **options)
+
+
+def test_spectra_figure_log_tick_labels_do_not_overlap_on_a_short_wavenumber_range(rng):
+    # an 8 x 8 grid: k from 1/8 to ~0.7 cycles per cell, less than one decade
+    spectra = _spectra([prd_dataset(rng, side=8), prd_dataset(rng, side=8, adversarial=True)], ["a.nc", "b.nc"], ["u"])
+    figure = spectra_figure(spectra, title="short range")
+    physical = figure.axes[0]
+    assert physical.get_xscale() == "log"
+    figure.canvas.draw()
+    shown = [t.get_text() for t in physical.get_xticklabels(minor=False) + physical.get_xticklabels(minor=True) if t.get_text()]
+    assert shown, "no wavenumber is labelled"
+    assert overlapping_texts(figure) == []
+
+
+def test_spectra_figure_names_a_constant_field_and_keeps_identical_curves_apart(rng):
+    first = prd_dataset(rng, side=8)
+    constant = first.copy()
+    constant["displacement_u"] = constant["displacement_u"] * 0.0
+    spectra = _spectra([first, first.copy(), constant], ["a.nc", "same.nc", "zero.nc"], ["displacement_u"])
+    figure = spectra_figure(spectra)
+    relative = figure.axes[1]
+    legend = [text.get_text() for text in relative.get_legend().get_texts()]
+    assert "zero.nc  (constant: no spectrum)" in legend
+    assert not any("zero.nc  (p =" in text for text in legend)
+    lines = {line.get_label(): line for line in relative.get_lines() if not line.get_label().startswith("_")}
+    a, same = lines[legend[0]], lines[legend[1]]
+    np.testing.assert_array_equal(a.get_ydata(), same.get_ydata())  # the same curve twice ...
+    assert (a.get_linestyle(), a.get_marker()) != (same.get_linestyle(), same.get_marker())  # ... drawn differently
+    assert overlapping_texts(figure) == []
+    only_constant = spectra_figure(_spectra([constant, constant.copy()], ["zero.nc", "nil.nc"], ["displacement_u"]))
+    only_constant.canvas.draw()  # no log axis without positive data
+    assert "constant field(s): no spectrum" in [text.get_text() for text in only_constant.axes[0].texts]
+
+
+def test_spectra_file_figure_draws_the_stored_spectra(rng):
+    k = np.linspace(0.05, 1.0, 20)
+    spectra = np.stack([np.exp(-((k - 0.3) / 0.1) ** 2) * (t + 1) + 1e-3 for t in range(8)])
+    dataset = xr.Dataset(
+        {
+            "v_spectrum": (("time", "wavenumber"), spectra, {"units": "1"}),
+            "v_dominant_wavelength": (("time",), np.full(8, 1 / 0.3)),
+        },
+        coords={"time": ("time", np.arange(8.0), {"units": "s"}), "wavenumber": ("wavenumber", k, {"units": "1"})},
+        attrs={"system": "spectra"},
+    )
+    figure = spectra_file_figure(dataset, title="spectra.nc")
+    axes = figure.axes[0]
+    curves = [line for line in axes.get_lines() if line.get_label().startswith("t = ")]
+    assert len(curves) == 6 and curves[-1].get_label().endswith("(#7)")  # spread over the run, the last one included
+    np.testing.assert_allclose(curves[-1].get_ydata(), spectra[-1])
+    assert axes.get_xscale() == "log" and axes.get_yscale() == "log"
+    assert overlapping_texts(figure) == []
+    single = spectra_file_figure(dataset, time_index=2)
+    assert [line.get_label() for line in single.axes[0].get_lines()][0] == "t = 2 s (#2)"
+
+
+# ----------------------------------------------------------------------------- series figure
+
+
+def test_series_scale_follows_the_spread_of_the_values():
+    assert series_scale([np.array([1.0, 2.0, 3.0])]) == ("linear", {})
+    assert series_scale([np.array([1800.0, 30.0, 5.0, 2.0])]) == ("log", {})
+    name, options = series_scale([np.array([1800.0, 30.0, 5.0, 2.0]), np.array([-8.0, -13.0, -5.0, -6.0])])
+    assert name == "symlog" and 0 < options["linthresh"] <= 2.0
+    assert series_scale([np.array([-1.0, 2.0, -3.0])]) == ("linear", {})
+
+
+def test_series_legends_sit_beside_the_panels_and_an_early_spike_gets_a_log_scale(rng):
+    dataset = prd_dataset(rng, adversarial=True)
+    steps = dataset.sizes["step"]
+    spike = 5.0 + 30.0 * np.exp(-np.arange(steps) / 3.0)
+    spike[0] = 1800.0
+    dataset["loss_sup"] = ("step", spike, {"long_name": "supervised loss"})
+    dataset["loss_adv"] = ("step", -6.0 - np.sin(np.arange(steps)), {"long_name": "adversarial term"})
+    dataset["critic_loss"] = ("step", 25.0 * np.exp(-np.arange(steps) / 5.0) + 7.0, {"long_name": "critic loss"})
+    dataset["gradient_penalty"] = ("step", 0.2 + 0.01 * np.arange(steps), {"long_name": "gradient penalty"})
+    dataset["max_rate_u"] = ("step", 0.1 + 0.0 * np.arange(steps), {"long_name": "largest rate"})
+    figure = series_figure(dataset, title="run")
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    panels = {axes.get_title().split("  ")[0]: axes for axes in figure.axes if axes.get_visible()}
+    assert {"losses", "critic", "other diagnostics"} <= set(panels)
+    assert panels["losses"].get_yscale() == "symlog"  # 1800 beside 2 and negative values
+    for title, axes in panels.items():
+        legend = axes.get_legend().get_window_extent(renderer)
+        assert not legend.overlaps(axes.get_window_extent(renderer)), f"the legend of {title!r} covers its panel"
+    assert overlapping_texts(figure) == []

@@ -12,13 +12,17 @@ matplotlib is imported inside the functions that draw, so importing rdnet stays 
 
 from __future__ import annotations
 
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["new_figure", "save_figure", "axis_label"]
+__all__ = ["new_figure", "save_figure", "written_atomically", "axis_label"]
 
 
 def new_figure(*, width: float, height: float) -> Figure:
@@ -45,8 +49,40 @@ def new_figure(*, width: float, height: float) -> Figure:
     return figure
 
 
+@contextmanager
+def written_atomically(path: str | Path) -> Iterator[Path]:
+    """A temporary name beside ``path`` to write to; renamed to ``path`` only on success.
+
+    The temporary file (``.<name>.<random>.part<suffix>``, hidden, same folder and
+    suffix, so writers that pick the format from the suffix still do) replaces
+    ``path`` in one rename when the block ends normally, and is deleted when the block
+    raises (an error, Ctrl-C): a reader never sees a half-written file under the final
+    name, and an existing file is untouched until the new one is complete.
+
+    Parameters
+    ----------
+    path : str or Path
+        The final file; its folder must exist.
+
+    Yields
+    ------
+    Path
+        The temporary path to write.
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part{path.suffix}")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def save_figure(figure: Figure, path: str | Path, *, dpi: int = 120) -> Path:
     """Write a figure (format from the suffix: .png, .pdf, .svg) and return its path.
+
+    The file appears under its name only when complete (:func:`written_atomically`).
 
     Parameters
     ----------
@@ -62,7 +98,8 @@ def save_figure(figure: Figure, path: str | Path, *, dpi: int = 120) -> Path:
     Path
     """
     path = Path(path)
-    figure.savefig(path, dpi=dpi)
+    with written_atomically(path) as temporary:
+        figure.savefig(temporary, dpi=dpi, format=path.suffix.lstrip(".").lower() or None)
     return path
 
 

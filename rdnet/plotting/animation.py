@@ -14,7 +14,7 @@ from rdnet.plotting import new_figure
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
-__all__ = ["movie_format", "colour_range", "animate_field"]
+__all__ = ["movie_format", "colour_range", "animate_field", "AnimationInterrupted"]
 
 
 def movie_format(path: str | Path) -> tuple[Path, str]:
@@ -56,6 +56,26 @@ def colour_range(variable: xr.DataArray, frames: np.ndarray, reduce: Callable) -
     return low, high
 
 
+class AnimationInterrupted(KeyboardInterrupt):
+    """Ctrl-C while a movie was being written; no file was left under its name.
+
+    Attributes
+    ----------
+    frames_done : int
+        Frames drawn before the interrupt.
+    frames_total : int
+        Frames the movie would have had.
+    path : Path
+        The movie that was not written (an earlier file of that name is untouched).
+    """
+
+    def __init__(self, frames_done: int, frames_total: int, path: Path) -> None:
+        super().__init__(f"interrupted after {frames_done} of {frames_total} frames")
+        self.frames_done = frames_done
+        self.frames_total = frames_total
+        self.path = path
+
+
 def animate_field(
     variable: xr.DataArray,
     path: str | Path,
@@ -67,6 +87,11 @@ def animate_field(
     progress: bool = True,
 ) -> Path:
     """Write every ``every``-th snapshot of a field as a movie with a fixed colour scale.
+
+    The figure is laid out once (for the widest caption) and then frozen, so the axes,
+    the colour bar and the labels stay in place from frame to frame; the colour range
+    covers every frame. The movie is written under a temporary name in the same folder
+    and renamed when complete: an error or Ctrl-C leaves no partial movie behind.
 
     Parameters
     ----------
@@ -89,10 +114,17 @@ def animate_field(
     -------
     Path
         The file written.
+
+    Raises
+    ------
+    AnimationInterrupted
+        On Ctrl-C (a KeyboardInterrupt), after the temporary file is removed.
     """
+    import matplotlib as mpl
     from matplotlib.animation import FFMpegWriter, PillowWriter
     from tqdm import tqdm
 
+    from rdnet.plotting import written_atomically
     from rdnet.plotting.fields import draw_field, reduce_components
 
     path, writer_name = movie_format(path)
@@ -103,19 +135,41 @@ def animate_field(
     units = time_attrs.get("units", "")
     unit_text = "" if units in ("", "1") else f" {units}"
 
-    figure = new_figure(width=5.4, height=4.6)
-    axes = figure.subplots()
-    image = draw_field(axes, variable.isel(time=int(frames[0])).load(), vmin=low, vmax=high, cmap=cmap)
-
     def caption(index: int) -> str:
         return f"{title}  t = {times[index]:.5g}{unit_text}  (snapshot {index})".strip()
 
-    text = axes.set_title(caption(int(frames[0])), fontsize=10)
+    figure = new_figure(width=5.4, height=4.6)
+    axes = figure.subplots()
+    image = draw_field(axes, variable.isel(time=int(frames[0])).load(), vmin=low, vmax=high, cmap=cmap)
+    text = axes.set_title(max((caption(int(index)) for index in frames), key=len), fontsize=10)
+    figure.canvas.draw()  # constrained layout places axes, colour bar and labels once ...
+    figure.set_layout_engine("none")  # ... and every frame keeps that place
+    text.set_text(caption(int(frames[0])))
+
     writer = FFMpegWriter(fps=fps) if writer_name == "ffmpeg" else PillowWriter(fps=fps)
-    with writer.saving(figure, str(path), dpi=100):
-        for index in tqdm(frames, desc="frames", unit="frame", disable=not progress, leave=False):
-            snapshot = reduce_components(variable.isel(time=int(index)).load())
-            image.set_data(np.asarray(snapshot.transpose("y", "x").values, dtype=float))
-            text.set_text(caption(int(index)))
-            writer.grab_frame()
+    done = 0
+    try:
+        with written_atomically(path) as temporary, mpl.rc_context({"savefig.bbox": None}):
+            writer.setup(figure, str(temporary), dpi=100)
+            try:
+                for index in tqdm(frames, desc="frames", unit="frame", disable=not progress, leave=False):
+                    snapshot = reduce_components(variable.isel(time=int(index)).load())
+                    image.set_data(np.asarray(snapshot.transpose("y", "x").values, dtype=float))
+                    text.set_text(caption(int(index)))
+                    writer.grab_frame()
+                    done += 1
+            except BaseException:
+                _discard(writer)
+                raise
+            writer.finish()
+    except KeyboardInterrupt:
+        raise AnimationInterrupted(done, len(frames), path) from None
     return path
+
+
+def _discard(writer) -> None:
+    """Stop a movie writer without finishing the file (an ffmpeg child is ended)."""
+    process = getattr(writer, "_proc", None)
+    if process is not None and process.poll() is None:
+        process.kill()
+        process.communicate()

@@ -30,6 +30,7 @@ __all__ = [
     "classify_series",
     "series_variables",
     "series_figure",
+    "series_scale",
     "SERIES_PANELS",
 ]
 
@@ -183,7 +184,7 @@ def series_variables(dataset: xr.Dataset) -> dict[str, list[str]]:
     return groups
 
 
-def _legend_label(name: str, long_name: str, width: int = 48) -> str:
+def _legend_label(name: str, long_name: str, width: int = 36) -> str:
     """``long_name (name)``, wrapped onto lines of at most ``width`` characters."""
     import textwrap
 
@@ -191,13 +192,35 @@ def _legend_label(name: str, long_name: str, width: int = 48) -> str:
     return "\n".join(textwrap.wrap(text, width=width)) or name
 
 
-def _wants_log_scale(values: Sequence[np.ndarray]) -> bool:
-    """Log scale for non-negative data spanning more than two decades (zeros are left out)."""
-    finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.array([])
-    positive = finite[finite > 0]
-    if finite.size == 0 or np.any(finite < 0) or positive.size == 0:
-        return False
-    return float(positive.max()) > 100.0 * float(positive.min())
+def series_scale(values: Sequence[np.ndarray]) -> tuple[str, dict]:
+    """The y scale of a panel of series: ``(name, keyword arguments of set_yscale)``.
+
+    Values spanning more than two decades (an early spike over a slow decay, series
+    of very different size in one panel) get a log scale when none is negative, else
+    a symmetric log scale whose linear part around zero reaches up to the smaller
+    values (the power of ten below their 10th percentile in absolute value); other
+    panels stay linear.
+
+    Parameters
+    ----------
+    values : sequence of numpy.ndarray
+        The series drawn in the panel.
+
+    Returns
+    -------
+    tuple
+        ``("linear", {})``, ``("log", {})`` or ``("symlog", {"linthresh": ...})``.
+    """
+    finite = np.concatenate([np.asarray(v, dtype=float)[np.isfinite(v)] for v in values]) if values else np.array([])
+    magnitude = np.abs(finite[finite != 0])
+    if magnitude.size == 0:
+        return "linear", {}
+    if not np.any(finite < 0):
+        return ("log", {}) if float(magnitude.max()) > 100.0 * float(magnitude.min()) else ("linear", {})
+    small = float(np.percentile(magnitude, 10))
+    if float(magnitude.max()) <= 100.0 * small:
+        return "linear", {}
+    return "symlog", {"linthresh": float(10.0 ** np.floor(np.log10(small)))}
 
 
 def _draw_series(axes, dataset: xr.Dataset, names: Sequence[str], *, dashed: bool = False) -> list[np.ndarray]:
@@ -229,8 +252,10 @@ def series_figure(dataset: xr.Dataset, *, title: str | None = None) -> Figure | 
 
     Losses; distance from initialisation with the Theorem 1 / 2 bounds dashed over it;
     the residual ‖z − y‖ with its bound; the critic's diagnostics; anything else.
-    Panels without data (the critic of a supervised run) are left out; a panel is on
-    a log scale when its values are non-negative and span more than two decades.
+    Panels without data (the critic of a supervised run) are left out; a panel whose
+    values span more than two decades is on a log (or, with negative values,
+    symmetric log) scale (:func:`series_scale`). Each legend sits to the right of its
+    panel, so it never covers a curve.
 
     Parameters
     ----------
@@ -250,7 +275,7 @@ def series_figure(dataset: xr.Dataset, *, title: str | None = None) -> Figure | 
         return None
     columns = min(len(panels), 2)
     rows = -(-len(panels) // columns)
-    figure = new_figure(width=5.4 * columns, height=3.7 * rows + (0.3 if title else 0.0))
+    figure = new_figure(width=7.6 * columns, height=3.5 * rows + (0.3 if title else 0.0))
     grid = figure.subplots(rows, columns, squeeze=False)
     for index, (panel_title, y_label, kind, bound_kind) in enumerate(panels):
         axes = grid[index // columns][index % columns]
@@ -259,13 +284,13 @@ def series_figure(dataset: xr.Dataset, *, title: str | None = None) -> Figure | 
         drawn = _draw_series(axes, dataset, names)
         if bounds:
             drawn += _draw_series(axes, dataset, bounds, dashed=True)
-        if _wants_log_scale(drawn):
-            axes.set_yscale("log")
-        axes.set_title(panel_title, fontsize=10)
+        scale, options = series_scale(drawn)
+        axes.set_yscale(scale, **options)
+        axes.set_title(panel_title + ("  (symmetric log scale)" if scale == "symlog" else ""), fontsize=10)
         axes.set_xlabel(_x_label(dataset, names or bounds))
         axes.set_ylabel(y_label)
         axes.grid(True, alpha=0.3)
-        axes.legend(fontsize=7, loc="best")
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, borderaxespad=0.0)
     for index in range(len(panels), rows * columns):
         grid[index // columns][index % columns].set_visible(False)
     if title:
