@@ -9,6 +9,8 @@ The dataset (system ``prd``) holds, on the neuron grid (y, x):
   morphogens ``u`` and ``reaction_u``/``diffusion_u`` (dims time, feature, y, x) when saved in full;
 - per step (dim ``step``, length steps + 1): every metric of :data:`rdnet.prd.training.METRIC_NAMES`,
   the theory bounds, and ``step_time`` (t = step · η);
+- global attributes: λ0, λ_max, λ1, κ of H∞ (n ≤ 4096) and, in the theory's setting, after the
+  run, μ, κμ, L, ‖z(0) − y‖, ε and T0 (:func:`rdnet.prd.run.theory_constants`);
 - ``neuron_index`` (y, x): which neuron sits at each cell.
 
 After each snapshot the complete training state is written to ``<partial>.npz`` atomically
@@ -26,7 +28,7 @@ import torch
 
 from rdnet.dataset import StreamingWriter, VariableSpec, check_netcdf_file, check_output_path
 from rdnet.errors import ConfigError, DatasetError
-from rdnet.prd.run import BOUND_NAMES, PreparedRun, RunSpec, prepare_run
+from rdnet.prd.run import BOUND_NAMES, PreparedRun, RunSpec, prepare_run, theory_constants
 from rdnet.prd.training import METRIC_NAMES, StepResult
 
 __all__ = ["SAVE_MODES", "FULL_SAVE_BUDGET_BYTES", "DatasetObserver", "checkpoint_path", "save_checkpoint",
@@ -52,8 +54,15 @@ _SERIES_DESCRIPTIONS = {
     "max_neuron_distance_u": ("max_j ||u_j(t) - u_j(0)||", "1"),
     "lambda_min_gram": ("smallest eigenvalue of the finite-width Gram matrix H(t)", "1"),
     "critic_weight_norm": ("critic hidden-layer norm ||W||_F", "1"),
+    "reaction_u_frobenius": ("||R^U||_F, R^U = -dL_sup/dU (every step where cheap, else at snapshots)", "1"),
+    "diffusion_u_frobenius": ("||D^U||_F, D^U = +beta dL_adv/dU (every step where cheap, else at snapshots)", "1"),
+    "reaction_v_frobenius": ("||R^V||_F, R^V = -dL_sup/dV (every step where cheap, else at snapshots)", "1"),
+    "diffusion_v_frobenius": ("||D^V||_F, D^V = +beta dL_adv/dV (every step where cheap, else at snapshots)", "1"),
+    "max_neuron_diffusion_u": ("max_j ||D_j^u|| (every step where cheap, else at snapshots)", "1"),
     "bound_residual": ("theory bound on ||z(t) - y|| (Remark 3 / Theorem 2 eq. 31)", "1"),
     "bound_neuron_distance_u": ("theory bound on ||u_j(t) - u_j(0)|| (Theorem 1 eq. 12 / Theorem 2 eq. 39)", "1"),
+    "bound_distance_u": ("theory bound on ||U(t) - U(0)||_F (Theorem 1 eq. 15 / Theorem 2 eq. 41)", "1"),
+    "bound_diffusion_u": ("theory bound on every ||D_j^u|| (Theorem 2 eq. 38)", "1"),
 }
 
 
@@ -154,7 +163,8 @@ class DatasetObserver:
         model = "adversarial" if run.spec.training.adversary else "supervised"
         attrs = {"time_meaning": "gradient-flow time t = step * lr"}
         if run.gram is not None:
-            attrs.update(lambda_0=run.gram.lambda_0, lambda_max=run.gram.lambda_max, kappa=run.gram.kappa)
+            attrs.update(lambda_0=run.gram.lambda_0, lambda_max=run.gram.lambda_max, lambda_1=run.gram.lambda_1,
+                         kappa=run.gram.kappa)
         writer = StreamingWriter(
             path, system="prd", model=model, parameters=parameters,
             coords=_coords(run, full), variables=_variables(run, full),
@@ -206,6 +216,9 @@ class DatasetObserver:
         return fields
 
     def on_finish(self, run: PreparedRun) -> None:
+        constants = theory_constants(run)
+        if constants:
+            self.writer.set_attrs(**constants)
         self.writer.close()
         checkpoint_path(self.writer.partial_path).unlink(missing_ok=True)
 

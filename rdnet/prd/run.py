@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from rdnet.errors import ConfigError, RunError
-from rdnet.prd import theory
+from rdnet.prd import defaults, theory
 from rdnet.prd.data import TrainingData, load_training_data
 from rdnet.prd.layout import EMBEDDINGS, LAYOUTS, NeuronGrid, neuron_layout
 from rdnet.prd.networks import INITIALISATIONS, initialise_critic, initialise_generator
@@ -31,11 +31,18 @@ __all__ = [
     "prepare_run",
     "run_training",
     "BOUND_NAMES",
+    "theory_applies",
+    "adversarial_mu",
+    "theory_bounds",
+    "theory_constants",
+    "TrainingDiverged",
 ]
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 #: names of the theory bound series computed in the theory's setting
-BOUND_NAMES = ("bound_residual", "bound_neuron_distance_u")
+BOUND_NAMES = ("bound_residual", "bound_neuron_distance_u", "bound_distance_u", "bound_diffusion_u")
+#: ε of the stationarity time T0 recorded in the theory's setting, as a fraction of ‖z(0) − y‖
+STATIONARITY_FRACTION = 0.01
 #: H∞ is diagonalised (n³) only up to this many samples
 THEORY_MAX_SAMPLES = 4096
 
@@ -43,6 +50,8 @@ THEORY_MAX_SAMPLES = 4096
 @dataclass(frozen=True)
 class RunSpec:
     """Every parameter of a run (stored as the dataset's ``parameters``).
+
+    The defaults are those of ``rdnet train`` (:mod:`rdnet.prd.defaults`).
 
     Attributes
     ----------
@@ -63,8 +72,8 @@ class RunSpec:
         Critic width m_c (None: m, as in the paper).
     steps : int
         Generator updates.
-    snapshot_every : int
-        Steps between snapshots (the last step is always a snapshot).
+    snapshot_every : int or None
+        Steps between snapshots (the last step is always a snapshot); None: about 15 per run.
     init : {"paper", "gaussian"}
         Initialisation of both networks.
     layout, embedding : str
@@ -79,29 +88,31 @@ class RunSpec:
     training : TrainingConfig
     """
 
-    dataset: str = "synthetic"
-    samples: int = 64
-    input_dim: int = 784
-    outputs: int = 1
+    dataset: str = defaults.DATASET
+    samples: int = defaults.SAMPLES
+    input_dim: int = defaults.INPUT_DIM
+    outputs: int = defaults.OUTPUTS
     normalize: bool = True
-    data_seed: int = 0
-    grid_height: int = 32
-    grid_width: int = 32
+    data_seed: int = defaults.DATA_SEED
+    grid_height: int = defaults.GRID_HEIGHT
+    grid_width: int = defaults.GRID_WIDTH
     critic_neurons: int | None = None
-    steps: int = 2000
-    snapshot_every: int = 100
-    init: str = "paper"
-    layout: str = "index"
-    embedding: str = "pca"
-    seed: int = 0
-    dtype: str = "float64"
-    device: str = "cpu"
-    delta: float = 0.05
+    steps: int = defaults.STEPS
+    snapshot_every: int | None = None
+    init: str = defaults.INIT
+    layout: str = defaults.LAYOUT
+    embedding: str = defaults.EMBEDDING
+    seed: int = defaults.SEED
+    dtype: str = defaults.DTYPE
+    device: str = defaults.DEVICE
+    delta: float = defaults.DELTA
     training: TrainingConfig = field(default_factory=TrainingConfig)
 
     def __post_init__(self) -> None:
         if self.steps < 1:
             raise ConfigError(f"--steps must be 1 or more, got {self.steps}")
+        if self.snapshot_every is None:
+            object.__setattr__(self, "snapshot_every", defaults.snapshot_every(self.steps))
         if self.snapshot_every < 1:
             raise ConfigError(f"--snapshot-every must be at least 1, got {self.snapshot_every}")
         if self.init not in INITIALISATIONS:
@@ -272,17 +283,37 @@ def prepare_run(spec: RunSpec) -> PreparedRun:
     return PreparedRun(spec=spec, data=data, X=X, Y=Y, grid=grid, cells=cells, state=state, gram=gram)
 
 
+def theory_applies(run: PreparedRun) -> bool:
+    """Whether the paper's bounds apply: the theory's setting with d_out = 1 and λ0 > 0 known."""
+    return (run.spec.theory_setting and run.data.output_dim == 1 and run.gram is not None
+            and run.gram.lambda_0 > 0)
+
+
+def adversarial_mu(run: PreparedRun, critic_bound: float) -> float:
+    """|β| μ, μ = L n sqrt(2 log(2/δ)) / sqrt(m_c) (Theorem 2) with the critic's bound L = ``critic_bound``.
+
+    The diffusion is β ∂L_adv/∂θ, so every adversarial term of Theorem 2 scales with β:
+    β = 0 turns Theorem 2's bounds into Theorem 1's.
+    """
+    spec = run.spec
+    critic_width = spec.critic_neurons or spec.neurons
+    return abs(spec.training.adversary_weight) * theory.hoeffding_mu(
+        critic_bound, run.data.samples, critic_width, spec.delta
+    )
+
+
 def theory_bounds(run: PreparedRun, result: StepResult) -> dict[str, float]:
     """The Theorem 1/2 bound curves at the step of ``result`` (NaN outside the theory's setting).
 
-    ``bound_residual`` bounds ‖z(t) − y‖ (Remark 3 / eq. 31) and ``bound_neuron_distance_u`` bounds
-    every ‖u_j(t) − u_j(0)‖ (eq. 12 / eq. 39). With the adversary, L is the largest critic ‖w‖ seen
-    up to t (the theorem needs ‖w(s)‖ ≤ L for s ≤ t) and μ uses the critic width.
+    ``bound_residual`` bounds ‖z(t) − y‖ (Remark 3 / eq. 31), ``bound_neuron_distance_u`` every
+    ‖u_j(t) − u_j(0)‖ (eq. 12 / eq. 39), ``bound_distance_u`` ‖U(t) − U(0)‖_F (eq. 15 / eq. 41),
+    and, with an adversary, ``bound_diffusion_u`` every ‖D_j^u‖ (eq. 38). With the adversary, L is
+    the largest critic ‖w‖ seen up to t (the theorem needs ‖w(s)‖ ≤ L for s ≤ t), μ uses the
+    critic width m_c, and μ is multiplied by |β| (see :func:`adversarial_mu`).
     """
     spec, extras = run.spec, run.state.extras
-    nan = {name: math.nan for name in BOUND_NAMES}
-    if not spec.theory_setting or run.data.output_dim != 1 or run.gram is None or run.gram.lambda_0 <= 0:
-        return nan
+    if not theory_applies(run):
+        return {name: math.nan for name in BOUND_NAMES}
     if result.step == 0:
         extras["initial_residual"] = result.metrics["residual_norm"]
     initial_residual = extras.get("initial_residual", math.nan)
@@ -290,21 +321,62 @@ def theory_bounds(run: PreparedRun, result: StepResult) -> dict[str, float]:
     n, m = run.data.samples, spec.neurons
     lambda_0 = run.gram.lambda_0
     if not spec.training.adversary:
+        neuron = theory.theorem1_neuron_bound(t, samples=n, neurons=m, lambda_0=lambda_0,
+                                              initial_residual=initial_residual)
         return {
             "bound_residual": float(theory.supervised_residual_bound(t, initial_residual=initial_residual,
                                                                       lambda_0=lambda_0)),
-            "bound_neuron_distance_u": float(theory.theorem1_neuron_bound(
+            "bound_neuron_distance_u": float(neuron),
+            "bound_distance_u": float(theory.theorem1_frobenius_bound(
                 t, samples=n, neurons=m, lambda_0=lambda_0, initial_residual=initial_residual)),
+            "bound_diffusion_u": math.nan,
         }
     critic_norm = result.metrics["critic_weight_norm"]
     extras["critic_norm_max"] = max(extras.get("critic_norm_max", 0.0), critic_norm)
-    mu = theory.hoeffding_mu(extras["critic_norm_max"], n, spec.critic_neurons or m, spec.delta)
+    critic_bound = extras["critic_norm_max"]
+    mu = adversarial_mu(run, critic_bound)
     kappa = run.gram.kappa
+    common = dict(samples=n, neurons=m, lambda_0=lambda_0, kappa=kappa, mu=mu, initial_residual=initial_residual)
     return {
         "bound_residual": float(theory.theorem2_residual_bound(
             t, initial_residual=initial_residual, lambda_0=lambda_0, kappa=kappa, mu=mu)),
-        "bound_neuron_distance_u": float(theory.theorem2_neuron_bound(
-            t, samples=n, neurons=m, lambda_0=lambda_0, kappa=kappa, mu=mu, initial_residual=initial_residual)),
+        "bound_neuron_distance_u": float(theory.theorem2_neuron_bound(t, **common)),
+        "bound_distance_u": float(theory.theorem2_frobenius_bound(t, **common)),
+        "bound_diffusion_u": theory.diffusion_bound(
+            critic_bound, n, m, spec.delta, critic_neurons=spec.critic_neurons or m,
+            adversary_weight=spec.training.adversary_weight,
+        ),
+    }
+
+
+def theory_constants(run: PreparedRun) -> dict[str, float]:
+    """The paper's constants of a run in the theory's setting (empty outside it), for the dataset's attributes.
+
+    ``lambda_1`` (= 2(λ_max + λ0/2)), ``initial_residual`` ‖z(0) − y‖, ``critic_norm_bound`` L
+    (the largest critic ‖W‖_F of the run; only with an adversary), ``mu`` (|β| μ; 0 without an
+    adversary), ``kappa_mu`` (κ|β|μ, the floor of the residual bound eq. 31),
+    ``stationarity_epsilon`` ε = :data:`STATIONARITY_FRACTION` · ‖z(0) − y‖ and
+    ``stationarity_time`` T0 (the gradient-flow time after which the bound guarantees
+    ‖z − y‖ ≤ ε; ``inf`` when κμ ≥ ε, i.e. the bound never does). Call after the run (L grows with it).
+    """
+    extras = run.state.extras
+    if not theory_applies(run) or "initial_residual" not in extras:
+        return {}
+    gram = run.gram
+    initial_residual = extras["initial_residual"]
+    constants = {"lambda_1": gram.lambda_1, "initial_residual": initial_residual}
+    mu = 0.0
+    if run.spec.training.adversary:
+        constants["critic_norm_bound"] = extras.get("critic_norm_max", math.nan)
+        mu = adversarial_mu(run, constants["critic_norm_bound"])
+    epsilon = STATIONARITY_FRACTION * initial_residual
+    return {
+        **constants,
+        "mu": mu,
+        "kappa_mu": gram.kappa * mu,
+        "stationarity_epsilon": epsilon,
+        "stationarity_time": theory.stationarity_time(
+            epsilon, initial_residual=initial_residual, lambda_0=gram.lambda_0, kappa=gram.kappa, mu=mu),
     }
 
 
@@ -324,21 +396,22 @@ def run_training(run: PreparedRun, observers: tuple[TrainingObserver, ...] | lis
 
     Raises
     ------
-    RunError
-        When the losses stop being finite (the learning rate is too large).
+    TrainingDiverged
+        When the generator's or the critic's values stop being finite (its learning rate is
+        too large); the message says which, and the option to change.
     """
     spec = run.spec
     step = make_trainer(run.X, run.Y, spec.training)
     state = run.state
+    previous: dict[str, float] | None = None
     for k in range(state.step, spec.steps + 1):
         snapshot = k % spec.snapshot_every == 0 or k == spec.steps
         result = step(state, with_split=snapshot, update=k < spec.steps)
         result.metrics.update(theory_bounds(run, result))
-        if not (math.isfinite(result.metrics["loss_sup"]) and math.isfinite(result.metrics["max_rate_u"])):
-            raise RunError(
-                f"training diverged at step {k} (L_sup = {result.metrics['loss_sup']}); "
-                f"try a smaller --lr than {spec.training.lr}"
-            )
+        divergence = _divergence(result.metrics, previous, spec.training)
+        if divergence:
+            raise TrainingDiverged(f"training diverged at step {k}: {divergence}")
+        previous = result.metrics
         for observer in observers:
             observer.on_step(result, run)
         if snapshot:
@@ -347,3 +420,64 @@ def run_training(run: PreparedRun, observers: tuple[TrainingObserver, ...] | lis
     for observer in observers:
         observer.on_finish(run)
     return state
+
+
+class TrainingDiverged(RunError):
+    """The generator's or the critic's values stopped being finite: resuming would diverge again."""
+
+
+#: the critic's diagnostics: any of them non-finite means the critic blew up
+_CRITIC_METRICS = ("critic_loss", "gradient_penalty", "wasserstein_estimate", "critic_weight_norm", "loss_adv")
+#: WGAN-GP keeps ‖∇g‖ near 1: a gradient penalty above this (‖∇g‖ ≳ 1000) before the generator
+#: blows up shows that the critic blew up first (only used to say which; it stops nothing itself)
+CRITIC_BLOWUP_PENALTY = 1e6
+
+
+def _critic_sign(metrics: dict[str, float] | None, *, penalty: bool) -> str | None:
+    """The first sign in a step's values that the critic has blown up, or None.
+
+    Non-finite critic values always count; a gradient penalty above :data:`CRITIC_BLOWUP_PENALTY`
+    only when ``penalty``.
+    """
+    if metrics is None:
+        return None
+    for name in _CRITIC_METRICS:
+        if not math.isfinite(metrics[name]):
+            return f"{name} = {metrics[name]:g}"
+    if penalty and metrics["gradient_penalty"] > CRITIC_BLOWUP_PENALTY:
+        return f"gradient penalty = {metrics['gradient_penalty']:.3g}, so ||grad g|| >> 1"
+    return None
+
+
+def _divergence(
+    metrics: dict[str, float], previous: dict[str, float] | None, training: TrainingConfig
+) -> str | None:
+    """Which part of the model stopped being finite, and the option to change; None while all is finite.
+
+    ``previous`` holds the values of the step before (None at the first step of a run). The
+    generator's θ_k came from an update with the critic of step k − 1: a non-finite L_sup after
+    a blown-up critic is the critic's doing, otherwise the generator's step size; non-finite
+    critic values beside a finite L_sup are the critic's.
+    """
+    generator_finite = math.isfinite(metrics["loss_sup"])
+    rates_finite = math.isfinite(metrics["max_rate_u"]) and math.isfinite(metrics["max_rate_v"])
+    critic_now = _critic_sign(metrics, penalty=False) if training.adversary else None
+    if generator_finite and rates_finite and critic_now is None:
+        return None
+    lr = f"try a smaller --lr than {training.lr:g}"
+    critic_lr = f"try a smaller --critic-lr than {training.critic_lr:g}"
+    if training.critic_optimizer == "gd":
+        critic_lr += " or --critic-optimizer adam"
+    if not generator_finite:
+        before = _critic_sign(previous, penalty=True) if training.adversary else None
+        if before:
+            return (f"the critic blew up at the step before ({before}) and threw the generator off "
+                    f"(L_sup = {metrics['loss_sup']:g}); {critic_lr}")
+        return f"the generator blew up (L_sup = {metrics['loss_sup']:g}); {lr}"
+    if critic_now is not None:
+        return (f"the critic blew up ({critic_now}) while the generator's L_sup = {metrics['loss_sup']:.4g} "
+                f"is finite; {critic_lr}")
+    if training.adversary and _critic_sign(metrics, penalty=True):
+        return (f"the critic blew up ({_critic_sign(metrics, penalty=True)}) and made the generator's update "
+                f"non-finite (max |du/dt| = {metrics['max_rate_u']:g}); {critic_lr}")
+    return f"the generator's update blew up (max |du/dt| = {metrics['max_rate_u']:g}); {lr}"

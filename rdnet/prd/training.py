@@ -21,6 +21,11 @@ gradient and A the 0/1 activation pattern. The diffusion part is the same expres
 as the WGAN-GP critic (Gulrajani et al. 2017), ``critic_steps`` updates before each generator
 update, maximising Σ_p g(y_p) − Σ_p g(z_p) − λ_gp · mean_p (‖∇g(ŷ_p)‖ − 1)² on interpolates
 ŷ = ε y + (1 − ε) z, ε ~ U(0, 1).
+
+A step k runs the critic's updates first and then measures everything at θ_k with the updated
+critic, the one the generator's update uses (the critic's values share the products z Wᵀ with
+∇g(z) and L_adv). The norms of R and D are measured at every step through K = X Xᵀ when that
+costs little (:data:`SPLIT_NORM_COST_RATIO`), the full per-neuron split only when asked for.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from dataclasses import dataclass, field
 import torch
 
 from rdnet.errors import ConfigError
+from rdnet.prd import defaults
 from rdnet.prd.networks import (
     CriticWeights,
     GeneratorWeights,
@@ -50,7 +56,9 @@ __all__ = [
     "ReactionDiffusion",
     "StepResult",
     "generator_rates",
+    "split_norms",
     "critic_gradients",
+    "critic_measurements",
     "finite_width_gram",
     "make_trainer",
 ]
@@ -77,15 +85,26 @@ METRIC_NAMES = (
     "max_neuron_distance_u",
     "lambda_min_gram",
     "critic_weight_norm",
+    "reaction_u_frobenius",
+    "diffusion_u_frobenius",
+    "reaction_v_frobenius",
+    "diffusion_v_frobenius",
+    "max_neuron_diffusion_u",
 )
 
 #: λ_min(H(t)) is computed at every step only up to this many samples (it costs n² m + n³)
 GRAM_EIGENVALUE_MAX_SAMPLES = 256
+#: with a critic, the reaction/diffusion norms are measured at every step (through K = X Xᵀ, n² m
+#: multiply-adds) when this many times the batch size is at most d_in, i.e. when they cost at most
+#: 1/8 of one of the generator's n m d_in products (a few % of a step); else at snapshot steps only
+SPLIT_NORM_COST_RATIO = 8
 
 
 @dataclass(frozen=True)
 class TrainingConfig:
     """Everything the training step needs besides the data and the weights.
+
+    The defaults are those of ``rdnet train`` (:mod:`rdnet.prd.defaults`).
 
     Attributes
     ----------
@@ -117,16 +136,16 @@ class TrainingConfig:
         Adam's constants for the critic (WGAN-GP's (0.5, 0.9) by default).
     """
 
-    lr: float = 0.5
-    optimizer: str = "gd"
+    lr: float = defaults.LR
+    optimizer: str = defaults.OPTIMIZER
     batch_size: int | None = None
-    train_layers: str = "hidden"
+    train_layers: str = defaults.TRAIN_LAYERS
     adversary: bool = False
     adversary_weight: float = 1.0
-    critic_steps: int = 5
-    critic_lr: float = 1e-3
-    critic_optimizer: str = "adam"
-    gp_weight: float = 10.0
+    critic_steps: int = defaults.CRITIC_STEPS
+    critic_lr: float = defaults.CRITIC_LR
+    critic_optimizer: str = defaults.CRITIC_OPTIMIZER
+    gp_weight: float = defaults.GP_WEIGHT
     adam_betas: tuple[float, float] = (0.9, 0.999)
     adam_eps: float = 1e-8
     critic_betas: tuple[float, float] = (0.5, 0.9)
@@ -246,7 +265,9 @@ def generator_rates(
     adversary_weight: float = 1.0,
     *,
     with_split: bool = False,
+    with_diffusion_factors: bool = False,
     forward: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+    critic_terms: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, ReactionDiffusion | None, dict[str, torch.Tensor]]:
     """Rates of change −∂L_aug/∂U, −∂L_aug/∂V and (optionally) their reaction/diffusion split.
 
@@ -261,8 +282,14 @@ def generator_rates(
         β in L_aug = L_sup − β L_adv.
     with_split : bool
         Also return R and D per neuron (costs one more (m × n) · (n × d_in) product).
+    with_diffusion_factors : bool
+        Also return, in ``internals``, the small factors of the diffusion (``diffusion_factor``,
+        with D^U = diffusion_factorᵀ X, and ``diffusion_V``), for :func:`split_norms`.
     forward : tuple of tensors, optional
         The output of :func:`generator_forward` for these weights and inputs, when already computed.
+    critic_terms : tuple of tensors, optional
+        ∇_z g at the predictions (n, d_out) and L_adv = Σ_p g(z_p), when already computed
+        (:func:`critic_measurements` returns both).
 
     Returns
     -------
@@ -270,7 +297,9 @@ def generator_rates(
     rate_V : (d_out, m) tensor
     split : ReactionDiffusion or None
     internals : dict
-        ``Z`` (predictions), ``active`` (activation pattern), ``loss_sup``, ``loss_adv``.
+        ``Z`` (predictions), ``active`` (activation pattern), ``loss_sup``, ``loss_adv``,
+        ``residual_norm``, ``rate_factor`` (the (n, m) factor with rate_U = rate_factorᵀ X) and,
+        when asked for, ``diffusion_factor`` and ``diffusion_V`` (None without a critic).
     """
     U, V = generator.U, generator.V
     active, hidden, Z = generator_forward(U, V, X) if forward is None else forward
@@ -281,28 +310,36 @@ def generator_rates(
         output_gradient = residual
         loss_adv = torch.zeros((), dtype=X.dtype, device=X.device)
     else:
-        critic_gradient = critic_input_gradient(critic.W, critic.a, Z)
+        if critic_terms is None:
+            critic_gradient = critic_input_gradient(critic.W, critic.a, Z)
+            loss_adv = critic_value(critic.W, critic.a, Z).sum()
+        else:
+            critic_gradient, loss_adv = critic_terms
         output_gradient = residual - adversary_weight * critic_gradient
-        loss_adv = critic_value(critic.W, critic.a, Z).sum()
     # one shared forward pass and activation pattern feed both layers and both parts
     # scale the small (n, d_out) factor, not the large (m, d_in) product
     scaled_gradient = output_gradient * (-scale)
-    rate_U = ((scaled_gradient @ V) * active).T @ X
+    rate_factor = (scaled_gradient @ V) * active
+    rate_U = rate_factor.T @ X
     rate_V = scaled_gradient.T @ hidden
+    diffusion_factor = diffusion_V = None
+    if critic_gradient is not None and (with_split or with_diffusion_factors):
+        weighted = critic_gradient * (adversary_weight * scale)
+        diffusion_factor = (weighted @ V) * active
+        diffusion_V = weighted.T @ hidden
     split = None
     if with_split:
         if critic_gradient is None:
             diffusion_U = torch.zeros_like(rate_U)
-            diffusion_V = torch.zeros_like(rate_V)
+            split_diffusion_V = torch.zeros_like(rate_V)
         else:
-            weighted = critic_gradient * (adversary_weight * scale)
-            diffusion_U = ((weighted @ V) * active).T @ X
-            diffusion_V = weighted.T @ hidden
+            diffusion_U = diffusion_factor.T @ X
+            split_diffusion_V = diffusion_V
         split = ReactionDiffusion(
             reaction_U=rate_U - diffusion_U,
             diffusion_U=diffusion_U,
-            reaction_V=rate_V - diffusion_V,
-            diffusion_V=diffusion_V,
+            reaction_V=rate_V - split_diffusion_V,
+            diffusion_V=split_diffusion_V,
         )
     internals = {
         "Z": Z,
@@ -310,8 +347,58 @@ def generator_rates(
         "loss_sup": 0.5 * (residual * residual).sum(),
         "loss_adv": loss_adv,
         "residual_norm": torch.linalg.vector_norm(residual),
+        "rate_factor": rate_factor,
+        "diffusion_factor": diffusion_factor,
+        "diffusion_V": diffusion_V,
     }
     return rate_U, rate_V, split, internals
+
+
+def split_norms(
+    rate_U: torch.Tensor,
+    rate_V: torch.Tensor,
+    rate_factor: torch.Tensor,
+    diffusion_factor: torch.Tensor | None,
+    diffusion_V: torch.Tensor | None,
+    input_gram: torch.Tensor | None,
+) -> tuple[torch.Tensor, ...]:
+    r"""Norms of the reaction and diffusion without forming D^U: ‖R^U‖_F, ‖D^U‖_F, ‖R^V‖_F, ‖D^V‖_F, max_j ‖D_j^u‖.
+
+    With D^U = Bᵀ X (B the (n, m) ``diffusion_factor``) and K = X Xᵀ, every neuron's
+    ‖D_j^u‖² = (Bᵀ K B)_jj = Σ_p B_pj (K B)_pj and the rate's overlap
+    rate_j · D_j^u = Σ_p C_pj (K B)_pj (C the ``rate_factor``), so ‖R_j^u‖² = ‖rate_j‖² − 2 rate_j · D_j^u
+    + ‖D_j^u‖²: n² m multiply-adds instead of the n m d_in of D^U itself. Without a critic
+    (``diffusion_factor`` None) D = 0 and R = rate.
+
+    Parameters
+    ----------
+    rate_U, rate_V : tensors
+        −∂L_aug/∂U (m, d_in) and −∂L_aug/∂V (d_out, m).
+    rate_factor, diffusion_factor : (n, m) tensors
+        rate_U = rate_factorᵀ X, D^U = diffusion_factorᵀ X.
+    diffusion_V : (d_out, m) tensor or None
+    input_gram : (n, n) tensor or None
+        K = X Xᵀ of the batch (needed with a critic).
+
+    Returns
+    -------
+    tuple of five 0-d tensors
+    """
+    zero = torch.zeros((), dtype=rate_U.dtype, device=rate_U.device)
+    if diffusion_factor is None:
+        rate_norm_U = torch.linalg.vector_norm(rate_U)
+        return rate_norm_U, zero, torch.linalg.vector_norm(rate_V), zero, zero
+    projected = input_gram @ diffusion_factor
+    diffusion_squared = (diffusion_factor * projected).sum(0)
+    overlap = (rate_factor * projected).sum(0)
+    reaction_squared = ((rate_U * rate_U).sum(1) - 2 * overlap + diffusion_squared).clamp_min(0)
+    return (
+        reaction_squared.sum().sqrt(),
+        diffusion_squared.sum().clamp_min(0).sqrt(),
+        torch.linalg.vector_norm(rate_V - diffusion_V),
+        torch.linalg.vector_norm(diffusion_V),
+        diffusion_squared.max().clamp_min(0).sqrt(),
+    )
 
 
 def critic_gradients(
@@ -345,7 +432,7 @@ def critic_gradients(
         ∂(critic loss)/∂W and ∂/∂a, the critic loss being −Σ g(y) + Σ g(z) + λ_gp · penalty.
     values : dict
         ``critic_loss``, ``gradient_penalty`` = mean (‖∇g(ŷ)‖ − 1)²,
-        ``wasserstein_estimate`` = mean g(y) − mean g(z).
+        ``wasserstein_estimate`` = mean g(y) − mean g(z), all at the critic *before* this update.
     """
     W, a = critic.W, critic.a
     n = real.shape[0]
@@ -376,6 +463,55 @@ def critic_gradients(
         "wasserstein_estimate": value_real.mean() - value_fake.mean(),
     }
     return grad_W, grad_a, values
+
+
+def critic_measurements(
+    critic: CriticWeights,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    interpolation: torch.Tensor,
+    gp_weight: float,
+) -> dict[str, torch.Tensor]:
+    """The critic's diagnostics and what the generator needs from it, in one pass (no parameter gradients).
+
+    Parameters
+    ----------
+    critic : CriticWeights
+    real, fake : (n, d_out) tensors
+        Targets y_p and generated samples z_p.
+    interpolation : (n, 1) tensor
+        ε_p of the interpolates ŷ_p = ε_p y_p + (1 − ε_p) z_p of the gradient penalty.
+    gp_weight : float
+        λ_gp.
+
+    Returns
+    -------
+    dict
+        ``critic_loss`` = Σ g(z) − Σ g(y) + λ_gp · ``gradient_penalty`` (mean (‖∇g(ŷ)‖ − 1)²),
+        ``wasserstein_estimate`` = mean g(y) − mean g(z), ``loss_adv`` = Σ_p g(z_p) and
+        ``input_gradient`` = ∇_z g at every z_p (n, d_out): the same values as
+        :func:`critic_gradients`, :func:`~rdnet.prd.networks.critic_value` and
+        :func:`~rdnet.prd.networks.critic_input_gradient`, sharing the products z Wᵀ.
+    """
+    W, a = critic.W, critic.a
+    inverse_width = 1.0 / math.sqrt(W.shape[0])
+    hidden_real = real @ W.T
+    hidden_fake = fake @ W.T
+    active_fake = (hidden_fake > 0).to(W.dtype)
+    value_real = torch.relu(hidden_real) @ a * inverse_width
+    value_fake = (hidden_fake * active_fake) @ a * inverse_width
+    interpolates = interpolation * real + (1 - interpolation) * fake
+    active_interp = ((interpolates @ W.T) > 0).to(W.dtype)
+    norms = torch.linalg.vector_norm((active_interp * a) @ W * inverse_width, dim=1)
+    penalty = ((norms - 1) ** 2).mean()
+    loss_adv = value_fake.sum()
+    return {
+        "critic_loss": loss_adv - value_real.sum() + gp_weight * penalty,
+        "gradient_penalty": penalty,
+        "wasserstein_estimate": value_real.mean() - value_fake.mean(),
+        "loss_adv": loss_adv,
+        "input_gradient": (active_fake * a) @ W * inverse_width,
+    }
 
 
 def finite_width_gram(X: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
@@ -425,25 +561,30 @@ def make_trainer(
     Returns
     -------
     callable
-        ``step(state, *, with_split=False, update=True) -> StepResult``: measures the state θ_k
-        (after the critic's updates for this step), then — when ``update`` — applies the
-        generator's update and advances ``state.step``. ``update=False`` only measures (used for
-        the final state of a run).
+        ``step(state, *, with_split=False, update=True) -> StepResult``: first runs the critic's
+        updates for this step, then measures the state θ_k with the updated critic (every value,
+        the critic's included), then — when ``update`` — applies the generator's update and
+        advances ``state.step``. ``update=False`` only measures (used for the final state of a
+        run). The norms of the reaction and diffusion are measured at every step when that is
+        cheap (batch size n with 8 n ≤ d_in, or no critic), else only with ``with_split``.
     """
     n = X.shape[0]
     batch_size = n if config.batch_size is None else min(config.batch_size, n)
     full_batch = config.optimizer == "gd" or batch_size >= n
     train_V = config.train_layers == "both"
-    with_gram = (n if full_batch else batch_size) <= GRAM_EIGENVALUE_MAX_SAMPLES
+    batch_rows = n if full_batch else batch_size
+    with_gram = batch_rows <= GRAM_EIGENVALUE_MAX_SAMPLES
     beta = float(config.adversary_weight)
     nan = torch.tensor(float("nan"), dtype=X.dtype, device=X.device)
+    # per-step split norms through K = X Xᵀ cost n² m, against the n m d_in of each generator product
+    input_gram = X @ X.T if config.adversary and SPLIT_NORM_COST_RATIO * batch_rows <= X.shape[1] else None
 
     def critic_round(state: TrainingState, real: torch.Tensor, fake: torch.Tensor, update: bool):
         critic = state.critic
-        values = None
+        epsilon = None
         for _ in range(config.critic_steps if update else 0):
             epsilon = torch.rand((real.shape[0], 1), generator=state.critic_rng, dtype=X.dtype).to(X.device)
-            grad_W, grad_a, values = critic_gradients(critic, real, fake, epsilon, config.gp_weight)
+            grad_W, grad_a, _ = critic_gradients(critic, real, fake, epsilon, config.gp_weight)
             state.critic_updates += 1
             if config.critic_optimizer == "gd":
                 critic.W.sub_(config.critic_lr * grad_W)
@@ -452,31 +593,52 @@ def make_trainer(
                 for name, parameter, gradient in (("W", critic.W, grad_W), ("a", critic.a, grad_a)):
                     _adam_update(parameter, gradient, state.critic_moments, name, state.critic_updates,
                                  config.critic_lr, config.critic_betas, config.adam_eps)
-        if values is None:  # frozen critic or final measurement: evaluate without updating
+        if epsilon is None:  # frozen critic or final measurement: fresh interpolates
             epsilon = torch.rand((real.shape[0], 1), generator=state.critic_rng, dtype=X.dtype).to(X.device)
-            _, _, values = critic_gradients(critic, real, fake, epsilon, config.gp_weight)
-        return values
+        # measured with the updated critic (on the last update's interpolates): the critic the
+        # generator's update of this step uses
+        return critic_measurements(critic, real, fake, epsilon, config.gp_weight)
 
     def step(state: TrainingState, *, with_split: bool = False, update: bool = True) -> StepResult:
         if full_batch:
-            X_batch, Y_batch = X, Y
+            X_batch, Y_batch, gram_batch = X, Y, input_gram
         else:
             index = torch.randperm(n, generator=state.batch_rng)[:batch_size].to(X.device)
             X_batch, Y_batch = X[index], Y[index]
+            gram_batch = None if input_gram is None else input_gram[index][:, index]
         generator = state.generator
         critic = state.critic if config.adversary else None
         with torch.no_grad():
             forward = generator_forward(generator.U, generator.V, X_batch)
+            critic_terms = None
             if critic is not None:
                 critic_values = critic_round(state, Y_batch, forward[2], update)
+                critic_terms = (critic_values["input_gradient"], critic_values["loss_adv"])
+            per_step_norms = not with_split and (critic is None or gram_batch is not None)
             rate_U, rate_V, split, internals = generator_rates(
-                X_batch, Y_batch, generator, critic, beta, with_split=with_split, forward=forward
+                X_batch, Y_batch, generator, critic, beta, with_split=with_split,
+                with_diffusion_factors=per_step_norms, forward=forward, critic_terms=critic_terms,
             )
             if not train_V:
                 rate_V = torch.zeros_like(rate_V)
                 if split is not None:
                     split.reaction_V = torch.zeros_like(rate_V)
                     split.diffusion_V = torch.zeros_like(rate_V)
+                if internals["diffusion_V"] is not None:
+                    internals["diffusion_V"] = torch.zeros_like(rate_V)
+            if split is not None:
+                norms = (
+                    torch.linalg.vector_norm(split.reaction_U),
+                    torch.linalg.vector_norm(split.diffusion_U),
+                    torch.linalg.vector_norm(split.reaction_V),
+                    torch.linalg.vector_norm(split.diffusion_V),
+                    torch.linalg.vector_norm(split.diffusion_U, dim=1).max(),
+                )
+            elif per_step_norms:
+                norms = split_norms(rate_U, rate_V, internals["rate_factor"], internals["diffusion_factor"],
+                                    internals["diffusion_V"], gram_batch)
+            else:
+                norms = (nan,) * 5
             if with_gram:
                 gram = finite_width_gram(X_batch, internals["active"])
                 lambda_min = torch.linalg.eigvalsh(gram)[0]
@@ -497,6 +659,7 @@ def make_trainer(
                 neuron_distances.max(),
                 lambda_min,
                 torch.linalg.vector_norm(critic.W) if critic is not None else nan,
+                *norms,
             ]
             metrics = dict(zip(METRIC_NAMES, torch.stack([s.to(X.dtype) for s in scalars]).tolist()))
             result = StepResult(step=state.step, metrics=metrics, rate_U=rate_U, rate_V=rate_V, split=split)

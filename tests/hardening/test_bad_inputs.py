@@ -128,8 +128,11 @@ def make_inputs(folder: Path) -> None:
     _write_raw(folder / "bad-flag.nc.partial", _flag_without_time)
     (folder / "idx").mkdir()
     (folder / "idx" / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03\x00\x00\x00\x02")  # truncated
+    (folder / "idx" / "train-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x02\x01\x02")
     (folder / "readonly").mkdir()
     (folder / "readonly").chmod(0o555)
+    for name in ("figure.png", "movie.gif", "metrics.csv"):  # earlier outputs a command must not replace silently
+        (folder / name).write_bytes(b"an earlier output")
 
 
 # ----------------------------------------------------------------------------- the table
@@ -195,7 +198,7 @@ CLI_ROWS = [
     Row("train: malformed --grid", (*T, "--grid", "4by4", "--out", "t.nc"), words="grid", final="t.nc"),
     Row("train: unknown --dataset", (*T, "--dataset", "cifar", "--out", "t.nc"), words="dataset", final="t.nc"),
     Row("train: missing IDX folder", (*T, "--dataset", "idx:nosuch", "--out", "t.nc"), words="nosuch", final="t.nc"),
-    Row("train: truncated IDX file", (*T, "--dataset", "idx:idx", "--out", "t.nc"), words="idx", final="t.nc"),
+    Row("train: truncated IDX file", (*T, "--dataset", "idx:idx", "--out", "t.nc"), words="truncated", final="t.nc"),
     Row("train: --lr NaN", (*T, "--lr", "nan", "--out", "t.nc"), words="learning rate", final="t.nc"),
     Row("train: --lr negative", (*T, "--lr", "-1", "--out", "t.nc"), words="learning rate", final="t.nc"),
     Row("train: --steps zero", (*T, "--steps", "0", "--out", "t.nc"), words="steps", final="t.nc"),
@@ -234,6 +237,19 @@ CLI_ROWS = [
     Row("compare: 1 x 1 grid", ("compare", "good.nc", "one-cell.nc"), words="one-cell.nc"),
     Row("compare: corrupt data chunk", ("compare", "good.nc", "corrupt-chunk.nc"), words="corrupt-chunk.nc"),
     Row("info: text file", ("info", "notes.txt"), words="not a NetCDF file"),
+    # outputs: an existing file needs --overwrite; an input is never an output
+    Row("analyze: --out is its input, with --overwrite", ("analyze", "good.nc", "--out", "good.nc", "--overwrite"),
+        words="is the input file"),
+    Row("compare: --out exists", ("compare", "good.nc", "good.nc", "--out", "figure.png"), words="--overwrite"),
+    Row("compare: --table exists", ("compare", "good.nc", "good.nc", "--table", "metrics.csv"), words="--overwrite"),
+    Row("plot: --out exists", ("plot", "good.nc", "--out", "figure.png"), words="--overwrite"),
+    Row("animate: --out exists", ("animate", "good.nc", "--out", "movie.gif"), words="--overwrite"),
+    Row("plot: --time on a file without time", ("plot", "one-cell.nc", "--time", "4", "--out", "x.png"),
+        words="no time dimension", final="x.png"),
+    # click's own usage errors: one line too
+    Row("compare: --time not a number", ("compare", "good.nc", "good.nc", "--time", "x"), words="not a valid integer"),
+    Row("plot: --out missing", ("plot", "good.nc"), words="Missing option '--out'"),
+    Row("analyze: --surrogates negative", ("analyze", "good.nc", "--surrogates", "-1"), words="--surrogates"),
     # sweep
     Row("sweep: --grid not a number", ("sweep", "simulate", "--grid", "F=abc", "--out", "sw"), words="not a number"),
     Row("sweep: --grid COUNT 1", ("sweep", "simulate", "--grid", "F=0.1:0.2:1", "--out", "sw"), words="COUNT"),
@@ -246,6 +262,16 @@ CLI_ROWS = [
         ("sweep", "simulate", "--grid", "seed=0:2", "--workers", "1", "--scheduler", "tcp://127.0.0.1:1", "--out", "sw"),
         words="cannot go with"),
     Row("sweep: --out is a file", ("sweep", "simulate", "--grid", "seed=0:2", "--out", "notes.txt"), words="file"),
+    Row("train: --snapshot-every zero", (*T, "--snapshot-every", "0", "--out", "t.nc"), words="--snapshot-every",
+        final="t.nc"),
+    Row("train: --batch-size with gd", (*T, "--batch-size", "4", "--out", "t.nc"), words="applies only to",
+        final="t.nc"),
+    Row("train: generator diverges", (*T, "--lr", "1e4", "--out", "t.nc"), exit_code=1,
+        words="partial file kept", final="t.nc"),
+    Row("train: critic diverges", (*T, "--adversary", "--critic-optimizer", "gd", "--critic-lr", "1", "--out", "t.nc"),
+        exit_code=1, words="--critic-lr", final="t.nc"),
+    Row("train: an earlier run's partial file", (*T, "--out", "bad-flag.nc"), words="to start afresh",
+        final="bad-flag.nc"),
 ]
 
 

@@ -24,7 +24,7 @@ SMALL = ["--samples", "8", "--input-dim", "12", "--neurons", "64", "--lr", "0.2"
 def test_train_writes_a_valid_dataset(tmp_path):
     out = tmp_path / "adv.nc"
     result = CliRunner().invoke(command, [*SMALL, "--steps", "30", "--snapshot-every", "10", "--adversary",
-                                          "--train-layers", "hidden", "--out", str(out), "--quiet"])
+                                          "--train-layers", "hidden", "--outputs", "1", "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     ds = rdnet.open_dataset(out)
     assert ds.attrs["system"] == "prd"

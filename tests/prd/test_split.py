@@ -7,11 +7,18 @@ import math
 import pytest
 import torch
 
-from rdnet.prd.networks import critic_value, initialise_critic, initialise_generator
+from rdnet.prd.networks import (
+    critic_input_gradient,
+    critic_value,
+    generator_forward,
+    initialise_critic,
+    initialise_generator,
+)
 from rdnet.prd.training import (
     TrainingConfig,
     TrainingState,
     critic_gradients,
+    critic_measurements,
     generator_rates,
     make_trainer,
 )
@@ -120,3 +127,96 @@ def test_adversary_weight_zero_reproduces_supervised_trajectory_exactly(optimize
     assert not torch.equal(supervised.generator.U, adversarial.generator.U)
     # the critic did train in the weight-0 run
     assert weight_zero.critic_updates == 40 * 5
+
+
+def test_critic_measurements_share_one_pass_and_match_the_separate_functions():
+    generator_rng = torch.Generator().manual_seed(5)
+    critic = initialise_critic(40, 3, generator=generator_rng)
+    real = torch.randn(15, 3, generator=generator_rng, dtype=torch.float64)
+    fake = torch.randn(15, 3, generator=generator_rng, dtype=torch.float64)
+    epsilon = torch.rand(15, 1, generator=generator_rng, dtype=torch.float64)
+    measured = critic_measurements(critic, real, fake, epsilon, gp_weight=10.0)
+    _, _, values = critic_gradients(critic, real, fake, epsilon, gp_weight=10.0)
+    for name in ("critic_loss", "gradient_penalty", "wasserstein_estimate"):
+        torch.testing.assert_close(measured[name], values[name], rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(measured["loss_adv"], critic_value(critic.W, critic.a, fake).sum(),
+                               rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(measured["input_gradient"], critic_input_gradient(critic.W, critic.a, fake),
+                               rtol=1e-12, atol=1e-12)
+
+
+def _state(X, Y, seed=0, m=64):
+    generator = initialise_generator(m, X.shape[1], Y.shape[1], generator=torch.Generator().manual_seed(seed))
+    critic = initialise_critic(m, Y.shape[1], generator=torch.Generator().manual_seed(seed + 1))
+    return TrainingState(
+        generator=generator, critic=critic, initial_U=generator.U.clone(), initial_V=generator.V.clone(),
+        batch_rng=torch.Generator().manual_seed(seed + 2), critic_rng=torch.Generator().manual_seed(seed + 3),
+    )
+
+
+def test_a_step_reports_every_critic_value_with_the_updated_critic():
+    """The values at step k all come from the critic after that step's updates (the one the generator's update uses)."""
+    generator_rng = torch.Generator().manual_seed(6)
+    X = torch.randn(12, 20, generator=generator_rng, dtype=torch.float64)
+    X = X / X.norm(dim=1, keepdim=True)
+    Y = torch.randn(12, 2, generator=generator_rng, dtype=torch.float64)
+    state = _state(X, Y)
+    step = make_trainer(X, Y, TrainingConfig(adversary=True, critic_lr=1e-2, lr=0.05))
+    for _ in range(3):
+        step(state)
+    critic_before = (state.critic.W.clone(), state.critic.a.clone())
+    _, _, Z = generator_forward(state.generator.U, state.generator.V, X)
+    metrics = step(state).metrics  # the critic updates, then θ_k is measured, then the generator moves
+    W, a = state.critic.W, state.critic.a
+    assert not torch.equal(W, critic_before[0])  # the critic did change during the step
+    updated = {"loss_adv": float(critic_value(W, a, Z).sum()),
+               "wasserstein_estimate": float(critic_value(W, a, Y).mean() - critic_value(W, a, Z).mean())}
+    stale = float(critic_value(*critic_before, Y).mean() - critic_value(*critic_before, Z).mean())
+    for name, value in updated.items():
+        assert metrics[name] == pytest.approx(value, rel=1e-12, abs=1e-14), name
+    assert metrics["wasserstein_estimate"] != pytest.approx(stale, rel=1e-6)
+    # critic loss = Σ g(z) − Σ g(y) + λ_gp · penalty, all of the same (updated) critic
+    expected_loss = critic_value(W, a, Z).sum() - critic_value(W, a, Y).sum() + 10.0 * metrics["gradient_penalty"]
+    assert metrics["critic_loss"] == pytest.approx(float(expected_loss), rel=1e-12)
+
+
+@pytest.mark.parametrize("train_layers", ["hidden", "both"])
+@pytest.mark.parametrize("adversary", [False, True])
+def test_per_step_reaction_and_diffusion_norms_equal_those_of_the_split(train_layers, adversary):
+    """Every step measures ‖R‖_F, ‖D‖_F (both layers) and max_j ‖D_j^u‖ without forming D^U (K = X Xᵀ)."""
+    generator_rng = torch.Generator().manual_seed(7)
+    X = torch.randn(6, 60, generator=generator_rng, dtype=torch.float64)  # 8 n ≤ d_in: cheap per step
+    X = X / X.norm(dim=1, keepdim=True)
+    Y = torch.randn(6, 3, generator=generator_rng, dtype=torch.float64)
+    config = TrainingConfig(adversary=adversary, lr=0.05, train_layers=train_layers, critic_lr=1e-2)
+    names = ("reaction_u_frobenius", "diffusion_u_frobenius", "reaction_v_frobenius", "diffusion_v_frobenius",
+             "max_neuron_diffusion_u")
+    with_split, without = _state(X, Y), _state(X, Y)
+    step_split, step_plain = make_trainer(X, Y, config), make_trainer(X, Y, config)
+    for k in range(4):
+        result = step_split(with_split, with_split=True)
+        plain = step_plain(without).metrics
+        split = result.split
+        exact = {
+            "reaction_u_frobenius": split.reaction_U.norm(), "diffusion_u_frobenius": split.diffusion_U.norm(),
+            "reaction_v_frobenius": split.reaction_V.norm(), "diffusion_v_frobenius": split.diffusion_V.norm(),
+            "max_neuron_diffusion_u": split.diffusion_U.norm(dim=1).max(),
+        }
+        for name in names:
+            assert result.metrics[name] == pytest.approx(float(exact[name]), rel=1e-12, abs=1e-14), name
+            assert plain[name] == pytest.approx(float(exact[name]), rel=1e-9, abs=1e-12), (k, name)
+    assert (plain["diffusion_u_frobenius"] > 0) == adversary
+    assert (plain["reaction_v_frobenius"] > 0) == (train_layers == "both")
+
+
+def test_per_step_norms_fall_back_to_snapshots_when_not_cheap():
+    generator_rng = torch.Generator().manual_seed(8)
+    X = torch.randn(10, 12, generator=generator_rng, dtype=torch.float64)  # 8 n > d_in
+    X = X / X.norm(dim=1, keepdim=True)
+    Y = torch.randn(10, 1, generator=generator_rng, dtype=torch.float64)
+    state = _state(X, Y)
+    step = make_trainer(X, Y, TrainingConfig(adversary=True, lr=0.05))
+    assert math.isnan(step(state).metrics["diffusion_u_frobenius"])
+    assert step(state, with_split=True).metrics["diffusion_u_frobenius"] > 0
+    supervised = make_trainer(X, Y, TrainingConfig(adversary=False, lr=0.05))
+    assert supervised(_state(X, Y)).metrics["diffusion_u_frobenius"] == 0  # D = 0 exactly: free

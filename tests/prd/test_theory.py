@@ -1,4 +1,4 @@
-"""The paper's theory held against simulation: H∞, Theorem 1, the prediction ODE, the adversary's effect."""
+"""The paper's theory held against simulation: H∞, Theorems 1 and 2, the prediction ODE, the adversary's effect."""
 
 from __future__ import annotations
 
@@ -46,11 +46,12 @@ def test_stationarity_time_is_when_the_theorem2_bound_reaches_epsilon():
     assert theory.stationarity_time(0.04, **kwargs) == np.inf  # κμ = 0.05 ≥ ε: never
 
 
-def _theory_run(neurons: int, *, adversary: bool = False, steps: int = 60, lr: float = 0.5, **training):
+def _theory_run(neurons: int, *, adversary: bool = False, steps: int = 60, lr: float = 0.5,
+                snapshot_every: int | None = None, **training):
     side = int(round(np.sqrt(neurons)))
     spec = RunSpec(samples=8, input_dim=16, outputs=1, grid_height=side, grid_width=side, steps=steps,
-                   snapshot_every=steps, training=TrainingConfig(lr=lr, train_layers="hidden",
-                                                                 adversary=adversary, **training))
+                   snapshot_every=snapshot_every or steps,
+                   training=TrainingConfig(lr=lr, train_layers="hidden", adversary=adversary, **training))
     return prepare_run(spec)
 
 
@@ -137,12 +138,23 @@ def test_wide_network_predictions_follow_the_prediction_ode(adversary):
     assert errors[4096] < errors[64], errors
 
 
+def _slope(values: np.ndarray) -> float:
+    """Least-squares slope of a series against its index."""
+    return float(np.polyfit(np.arange(len(values)), values, 1)[0])
+
+
 def test_adversary_moves_neurons_farther_and_keeps_them_moving():
+    """Fig. 1 / Theorem 2 against Theorem 1: supervision settles near the start, the adversary keeps travelling.
+
+    Both layers trained and d_out = 10 (the defaults' regime, at m = 256): with d_out = 1 the
+    bias-free critic and the generator settle at a fixed point (see docs/prd.md), and with V
+    fixed the distance is set by where the predictions end.
+    """
     runs = {}
     for adversary in (False, True):
-        spec = RunSpec(samples=16, input_dim=32, outputs=1, grid_height=16, grid_width=16, steps=600,
+        spec = RunSpec(samples=64, input_dim=784, outputs=10, grid_height=16, grid_width=16, steps=600,
                        snapshot_every=600,
-                       training=TrainingConfig(lr=0.1, train_layers="both", adversary=adversary, critic_lr=1e-2))
+                       training=TrainingConfig(lr=0.2, train_layers="both", adversary=adversary, critic_lr=1e-2))
         run = prepare_run(spec)
         series = _Series()
         run_training(run, [series])
@@ -150,8 +162,79 @@ def test_adversary_moves_neurons_farther_and_keeps_them_moving():
     distance = {key: np.array([s["distance_u"] for s in metrics]) for key, metrics in runs.items()}
     supervised, adversarial = distance[False], distance[True]
     half, end = 300, 600
-    assert adversarial[end] > 1.2 * supervised[end]
-    # supervised: a homogeneous equilibrium (ε-stationary, stopped); adversarial: still moving, not returning
-    assert abs(supervised[end] - supervised[half]) < 1e-3 * supervised[end]
-    assert adversarial[end] >= adversarial[half]
+    assert adversarial[end] > 1.5 * supervised[end], (adversarial[end], supervised[end])
+    # still travelling: the second half adds at least 15 % and its least-squares slope is a
+    # sizeable fraction of the first half's (a plateau, 4.2820 → 4.2866, fails both)
+    assert adversarial[end] >= 1.15 * adversarial[half], (adversarial[half], adversarial[end])
+    first, second = _slope(adversarial[:half + 1]), _slope(adversarial[half:])
+    assert second >= 0.2 * first, (first, second)
+    # supervised: a homogeneous equilibrium, its second half adds a small fraction of the adversary's
+    assert supervised[end] - supervised[half] < 0.1 * (adversarial[end] - adversarial[half])
     assert runs[True][end]["max_rate_u"] > 100 * runs[False][end]["max_rate_u"]
+
+
+def _bound_series(metrics, name):
+    return np.array([s[name] for s in metrics])
+
+
+def test_adversarial_run_in_the_theory_setting_obeys_theorem2_and_the_diffusion_bound():
+    """Measured ‖z − y‖, max_j ‖u_j − u_j(0)‖, ‖U − U(0)‖_F and max_j ‖D_j^u‖ under eqs. 31, 39, 41, 38."""
+    for weight in (1.0, 0.5):
+        run = _theory_run(256, adversary=True, steps=120, lr=0.2, snapshot_every=1, adversary_weight=weight)
+        series = _Series()
+        run_training(run, [series])
+        metrics = series.metrics
+        for measured, bound in (("residual_norm", "bound_residual"),
+                                ("max_neuron_distance_u", "bound_neuron_distance_u"),
+                                ("distance_u", "bound_distance_u"),
+                                ("max_neuron_diffusion_u", "bound_diffusion_u")):
+            values, limits = _bound_series(metrics, measured), _bound_series(metrics, bound)
+            assert np.all(np.isfinite(limits)) and np.all(np.isfinite(values)), bound
+            assert np.all(values <= limits * (1 + 1e-12)), (weight, bound, np.max(values - limits))
+        # the adversary did act and the critic is the one the bound saw
+        assert np.max(_bound_series(metrics, "max_neuron_diffusion_u")) > 0
+        # the diffusion bound scales with β (μ → |β| μ): the same L gives half the bound at β = 0.5
+        critic_bound = max(s["critic_weight_norm"] for s in metrics)
+        expected = weight * theory.diffusion_bound(critic_bound, 8, 256, run.spec.delta)
+        assert metrics[-1]["bound_diffusion_u"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_adversary_weight_zero_gives_the_theorem1_curves():
+    curves = {}
+    for adversary, weight in ((False, 1.0), (True, 0.0)):
+        run = _theory_run(64, adversary=adversary, steps=40, adversary_weight=weight)
+        series = _Series()
+        run_training(run, [series])
+        curves[adversary] = series.metrics
+    for name in ("bound_residual", "bound_neuron_distance_u", "bound_distance_u", "residual_norm", "distance_u"):
+        np.testing.assert_allclose(_bound_series(curves[True], name), _bound_series(curves[False], name),
+                                   rtol=1e-12, atol=0, err_msg=name)
+    assert np.all(_bound_series(curves[True], "bound_diffusion_u") == 0)  # β μ / sqrt(m) = 0
+    assert np.all(np.isnan(_bound_series(curves[False], "bound_diffusion_u")))  # no critic, no eq. 38
+
+
+def test_theory_constants_and_stationarity_time_of_a_supervised_run(tmp_path):
+    from rdnet.dataset import open_dataset
+    from rdnet.prd.output import DatasetObserver
+    from rdnet.prd.run import STATIONARITY_FRACTION, theory_constants
+
+    run = _theory_run(64, steps=40)
+    observer = DatasetObserver.create(tmp_path / "theory.nc", run, save="norms")
+    series = _Series()
+    run_training(run, [series, observer])
+    constants = theory_constants(run)
+    assert constants["mu"] == 0 and constants["kappa_mu"] == 0
+    assert constants["initial_residual"] == series.metrics[0]["residual_norm"]
+    epsilon = constants["stationarity_epsilon"]
+    assert epsilon == pytest.approx(STATIONARITY_FRACTION * constants["initial_residual"])
+    # T0 is when Remark 3's bound e^{−λ0 t/2} ‖z(0) − y‖ reaches ε
+    lambda_0 = run.gram.lambda_0
+    bound_at_t0 = theory.supervised_residual_bound(constants["stationarity_time"],
+                                                   initial_residual=constants["initial_residual"], lambda_0=lambda_0)
+    assert bound_at_t0 == pytest.approx(epsilon, rel=1e-12)
+    with open_dataset(tmp_path / "theory.nc") as dataset:
+        for name in ("lambda_0", "lambda_max", "lambda_1", "kappa", "mu", "stationarity_time", "stationarity_epsilon"):
+            assert name in dataset.attrs, name
+        assert dataset.attrs["stationarity_time"] == pytest.approx(constants["stationarity_time"])
+        np.testing.assert_allclose(dataset["bound_distance_u"].values,
+                                   np.sqrt(64) * dataset["bound_neuron_distance_u"].values, rtol=1e-12)
