@@ -58,7 +58,17 @@ COMPARED = ("u", "v", "v,displacement_u,displacement_u")
 
 #: the files a demo writes into its folder
 DATASETS = {"gray_scott": "gray_scott.nc", "supervised": "supervised.nc", "adversarial": "adversarial.nc"}
-OUTPUTS = ("spectra.png", "metrics.csv", "metrics.json")
+OUTPUTS = ("spectra.png", "metrics.csv", "metrics.json", "training.csv")
+
+#: what the demo reports of each network run: (column, variable, reduction, description)
+TRAINING_SUMMARY = (
+    ("loss_sup", "loss_sup", "last", "final supervised loss L_sup"),
+    ("distance_u", "distance_u", "last", "||U(t) - U(0)||_F at the end"),
+    ("distance_u_second_half", "distance_u", "gain", "how much ||U - U(0)||_F grew over the second half"),
+    ("mean_displacement_u", "displacement_u", "mean", "mean per-neuron ||u_j(t) - u_j(0)|| at the end"),
+    ("max_displacement_u", "displacement_u", "max", "largest per-neuron ||u_j(t) - u_j(0)|| at the end"),
+    ("max_rate_u", "max_rate_u", "last", "max |du/dt| at the end (0: stationary)"),
+)
 
 
 def run_subcommand(name: str, args: list[str]) -> None:
@@ -163,18 +173,62 @@ def run_demo(folder: str | Path, *, quick: bool = False, seed: int = 0, overwrit
     import json
 
     from rdnet.comparison import table_records
+    from rdnet.plotting import written_atomically
 
-    paths["metrics_json"].write_text(json.dumps(table_records(table), indent=2) + "\n")
+    training = {key: network_summary(paths[key]) for key in ("supervised", "adversarial")}
+    paths["training_csv"] = folder / "training.csv"
+    with written_atomically(paths["training_csv"]) as temporary:
+        temporary.write_text(format_training_csv(training))
+    with written_atomically(paths["metrics_json"]) as temporary:
+        temporary.write_text(json.dumps({"metrics": table_records(table), "training": training}, indent=2) + "\n")
     for key in ("gray_scott", "supervised", "adversarial"):
         for written in plot_file(paths[key], folder / f"{key}.png"):
             paths[f"figure {written.stem}"] = written
     click.echo(format_table(table))
+    click.echo("")
+    click.echo(format_training_table(training))
     return paths
+
+
+def network_summary(path: Path) -> dict[str, float]:
+    """The numbers of :data:`TRAINING_SUMMARY` for one network run's file."""
+    from rdnet.dataset import open_dataset
+
+    summary = {}
+    with open_dataset(path) as dataset:
+        for column, variable, reduction, _ in TRAINING_SUMMARY:
+            values = dataset[variable]
+            if reduction == "last":
+                value = values.isel({values.dims[0]: -1})
+            elif reduction == "gain":
+                value = values.isel({values.dims[0]: -1}) - values.isel({values.dims[0]: values.shape[0] // 2})
+            else:
+                last = values.isel(time=-1)
+                value = last.mean() if reduction == "mean" else last.max()
+            summary[column] = float(value)
+    return summary
+
+
+def format_training_csv(training: dict[str, dict[str, float]]) -> str:
+    """``training.csv``: one row per network run, the columns of :data:`TRAINING_SUMMARY`."""
+    columns = [column for column, *_ in TRAINING_SUMMARY]
+    lines = [",".join(["run", *columns])]
+    lines += [",".join([run, *(repr(values[column]) for column in columns)]) for run, values in training.items()]
+    return "\n".join(lines) + "\n"
+
+
+def format_training_table(training: dict[str, dict[str, float]]) -> str:
+    """The network runs side by side, one line per quantity, for the terminal."""
+    runs = list(training)
+    lines = [f"{'network runs':<24}" + "".join(f"{run:>14}" for run in runs)]
+    for column, _, _, description in TRAINING_SUMMARY:
+        lines.append(f"{column:<24}" + "".join(f"{training[run][column]:>14.4g}" for run in runs) + f"   {description}")
+    return "\n".join(lines)
 
 
 @click.command(name="demo")
 @click.option("--out", "folder", metavar="DIR", default="rdnet-demo", show_default=True, type=click.Path(file_okay=False), help="Folder for the datasets, figures and tables.")
-@click.option("--quick", is_flag=True, help="Smaller grids and fewer steps (well under a minute on 2 cores).")
+@click.option("--quick", is_flag=True, help="Smaller grids and fewer steps (about a minute on 2 cores).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every run (the two network runs share it).")
 @click.option("--overwrite", is_flag=True, help="Replace an earlier demo in the folder.")
 @click.option("--quiet", is_flag=True, help="No progress bars from the runs.")
@@ -186,8 +240,9 @@ def command(folder, quick, seed, overwrite, quiet):
     and seed twice (supervised; with the WGAN-GP adversary), then compares the three
     runs' spectra and homogeneity metrics (rdnet compare): the species u and v, and
     the pattern each system forms — Gray-Scott's v beside the networks' per-neuron
-    distance from initialisation (displacement_u). It writes the figures (rdnet plot)
-    and prints where everything is. The defaults finish in a few minutes on 2 cores.
+    distance from initialisation (displacement_u). It prints and writes (training.csv)
+    how far each network's neurons travelled and its final loss, writes the figures
+    (rdnet plot) and prints where everything is. The defaults finish in a few minutes on 2 cores.
 
     \b
     Examples:
@@ -201,7 +256,7 @@ def command(folder, quick, seed, overwrite, quiet):
     for key in ("gray_scott", "supervised", "adversarial"):
         click.echo(f"  {paths[key]}")
     click.echo("comparison:")
-    for key in ("spectra", "metrics_csv", "metrics_json"):
+    for key in ("spectra", "metrics_csv", "metrics_json", "training_csv"):
         click.echo(f"  {paths[key]}")
     click.echo("figures:")
     for key, path in paths.items():

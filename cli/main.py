@@ -78,7 +78,20 @@ class RdnetGroup(click.Group):
                 raise _OneLineError(f"cannot read the data of {files or 'the file'} ({error}): the file is corrupt", 2) from None
             raise
         except MemoryError:
-            raise _OneLineError("out of memory: try a smaller size or --save norms", 1) from None
+            raise _OneLineError(f"out of memory: {_MEMORY_HINTS.get(arguments[0] if arguments else '', _MEMORY_HINT)}",
+                                1) from None  # fmt: skip
+
+
+#: what to try when a command runs out of memory
+_MEMORY_HINT = "try smaller inputs"
+_MEMORY_HINTS = {
+    "simulate": "try a smaller --size",
+    "train": "try fewer --neurons or --samples, or --save norms",
+    "sweep": "try smaller points (e.g. a smaller --size) or fewer --workers",
+    "gan-dynamics": "try a smaller --dim, fewer --replicas or --records",
+    "analyze": "try fewer --surrogates or one --time",
+    "compare": "try one --time",
+}
 
 
 class _OneLineError(click.ClickException):

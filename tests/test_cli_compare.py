@@ -153,7 +153,7 @@ def test_demo_quick_runs_end_to_end(tmp_path):
 
     result = invoke("demo", "--quick", "--quiet", "--out", tmp_path)
     assert result.exit_code == 0, result.output
-    for name in ("gray_scott.nc", "supervised.nc", "adversarial.nc", "metrics.csv", "metrics.json"):
+    for name in ("gray_scott.nc", "supervised.nc", "adversarial.nc", "metrics.csv", "metrics.json", "training.csv"):
         assert (tmp_path / name).is_file(), name
     assert (tmp_path / "spectra.png").read_bytes()[:8] == PNG_MAGIC
     assert str(tmp_path / "spectra.png") in result.stdout
@@ -163,6 +163,16 @@ def test_demo_quick_runs_end_to_end(tmp_path):
     # Theorems 1 and 2: from the same start, the adversary moves the hidden weights further
     with open_dataset(tmp_path / "supervised.nc") as supervised, open_dataset(tmp_path / "adversarial.nc") as adversarial:
         assert float(adversarial["distance_u"][-1]) > float(supervised["distance_u"][-1])
+        # training.csv and metrics.json report the runs' own numbers (read here straight from the files)
+        training = pd.read_csv(tmp_path / "training.csv").set_index("run")
+        for run, dataset in (("supervised", supervised), ("adversarial", adversarial)):
+            assert training.loc[run, "distance_u"] == pytest.approx(float(dataset["distance_u"][-1]))
+            assert training.loc[run, "loss_sup"] == pytest.approx(float(dataset["loss_sup"][-1]))
+            assert training.loc[run, "mean_displacement_u"] == pytest.approx(float(dataset["displacement_u"][-1].mean()))
+    assert json.loads((tmp_path / "metrics.json").read_text())["training"]["adversarial"]["distance_u"] == pytest.approx(
+        training.loc["adversarial", "distance_u"]
+    )
+    assert "mean_displacement_u" in result.stdout
 
 
 # ----------------------------------------------------------------------------- outputs: never replaced by surprise

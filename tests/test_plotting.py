@@ -118,6 +118,24 @@ def test_series_figure_overlays_the_bound_dashed_and_uses_log_scale_for_losses(r
     assert overlapping_texts(figure) == []
 
 
+def test_series_recorded_only_at_snapshots_are_drawn_and_the_diffusion_bound_goes_with_the_diffusion(rng):
+    dataset = prd_dataset(rng, adversarial=True)
+    sparse = np.full(dataset["distance_u"].shape, np.nan)
+    sparse[::4] = np.linspace(1.0, 2.0, sparse[::4].size)  # a value every 4th step, NaN between
+    dataset["reaction_u_frobenius"] = (dataset["distance_u"].dims, sparse)
+    dataset["max_neuron_diffusion_u"] = (dataset["distance_u"].dims, np.full(sparse.shape, 0.5))
+    dataset["bound_diffusion_u"] = (dataset["distance_u"].dims, np.full(sparse.shape, 3.0))
+    assert classify_series("bound_diffusion_u") == "other_bound"
+    figure = series_figure(dataset)
+    other = next(axes for axes in figure.axes if axes.get_title().startswith("other diagnostics"))
+    lines = {line.get_label().split(" (")[-1].rstrip(")"): line for line in other.get_lines()}
+    np.testing.assert_array_equal(lines["reaction_u_frobenius"].get_ydata(), sparse[::4])  # joined, not lost in NaNs
+    assert lines["reaction_u_frobenius"].get_marker() == "o"
+    assert lines["bound_diffusion_u"].get_linestyle() == "--"
+    distance = next(axes for axes in figure.axes if axes.get_title().startswith("distance from"))
+    assert not any("bound_diffusion_u" in line.get_label() for line in distance.get_lines())
+
+
 def test_series_figure_is_none_without_series(rng):
     assert series_figure(classic_dataset(rng)) is None
 

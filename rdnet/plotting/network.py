@@ -129,13 +129,16 @@ def classify_series(name: str) -> str:
     penalty, Wasserstein estimate), ``"distance"`` (distance from initialisation of a
     whole layer, ‖U(t) − U(0)‖_F), ``"neuron_distance"`` (of single neurons,
     max_j ‖u_j(t) − u_j(0)‖), ``"residual"`` (‖z − y‖), ``"distance_bound"``,
-    ``"neuron_bound"``, ``"residual_bound"`` (theorem bounds, drawn over the series
-    they bound) or ``"other"``.
+    ``"neuron_bound"``, ``"residual_bound"``, ``"other_bound"`` (theorem bounds, drawn
+    over the series they bound; eq. 38's bound of the diffusion goes with "other") or
+    ``"other"``.
     """
     lowered = name.lower()
     if any(word in lowered for word in _BOUND_WORDS):
         if "residual" in lowered:
             return "residual_bound"
+        if "diffusion" in lowered:  # eq. 38, over the per-neuron diffusion in "other"
+            return "other_bound"
         return "neuron_bound" if "neuron" in lowered else "distance_bound"
     if any(word in lowered for word in _CRITIC_WORDS):
         return "critic"
@@ -155,7 +158,7 @@ SERIES_PANELS = (
     ("largest distance of one neuron (Theorems 1/2 bound it)", "distance", "neuron_distance", "neuron_bound"),
     ("residual ‖z − y‖", "residual norm", "residual", "residual_bound"),
     ("critic", "value", "critic", None),
-    ("other diagnostics", "value [see legend]", "other", None),
+    ("other diagnostics", "value [see legend]", "other", "other_bound"),
 )
 
 
@@ -173,7 +176,8 @@ def series_variables(dataset: xr.Dataset) -> dict[str, list[str]]:
         Every kind :func:`classify_series` returns, each with its series (all-NaN
         series, such as the critic's in a supervised run, are left out).
     """
-    kinds = ("loss", "critic", "distance", "neuron_distance", "residual", "distance_bound", "neuron_bound", "residual_bound", "other")
+    kinds = ("loss", "critic", "distance", "neuron_distance", "residual", "distance_bound", "neuron_bound", "residual_bound",
+             "other", "other_bound")  # fmt: skip
     groups: dict[str, list[str]] = {kind: [] for kind in kinds}
     for name, variable in dataset.data_vars.items():
         if str(name).endswith("_time"):  # an axis mapping (step -> gradient-flow time), not a diagnostic
@@ -233,8 +237,11 @@ def _draw_series(axes, dataset: xr.Dataset, names: Sequence[str], *, dashed: boo
         y = np.asarray(variable.values, dtype=float)
         label = _legend_label(name, str(variable.attrs.get("long_name", name)))
         style = {"linestyle": "--", "linewidth": 1.4, "color": ("0.2", "0.5", "0.35", "0.65")[index % 4]} if dashed else {"linewidth": 1.5}
-        axes.plot(x, y, label=label, **style)
-        drawn.append(y)
+        finite = np.isfinite(y)
+        if not finite.all():  # a series recorded only at some steps (snapshots): join its points, mark them
+            style.update(marker="o", markersize=3)
+        axes.plot(x[finite], y[finite], label=label, **style)
+        drawn.append(y[finite])
     return drawn
 
 
