@@ -4,6 +4,8 @@ part (the supervised gradient) and a diffusion part (the adversarial gradient).
 
 Modules
 -------
+defaults
+    The one set of defaults (data, sizes, learning rates) the library and ``rdnet train`` share.
 networks
     The generator f(U, V, x) and the critic g(W, a, y), their initialisations.
 training
