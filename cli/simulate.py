@@ -49,8 +49,11 @@ def _command_line(ctx: click.Context) -> str:
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a model parameter (repeatable).")
 @click.option("--size", default="256", show_default=True, help="Grid cells: 256 (square), 512x256 (nx x ny), 512x1 (1-D).")
 @click.option("--steps", type=int, default=None, help="Number of time steps (default: the preset's duration).")
-@click.option("--time", "duration", type=float, default=None, help="Model time to simulate (instead of --steps).")
-@click.option("--dt", type=float, default=None, help="Time step (default: the preset's, or 80% of the stability limit).")
+@click.option("--time", "duration", type=float, default=None,
+              help="Model time to simulate (instead of --steps); dt is lowered, if needed, so that the last "
+                   "step ends at it.")
+@click.option("--dt", type=float, default=None,
+              help="Time step (default: the preset's, or 80% of the stability limit, reaction included).")
 @click.option("--dx", type=float, default=None, help="Grid spacing (default: the preset's).")
 @click.option("--integrator", type=click.Choice(["euler", "rk2", "rk4", "etdrk4"]), default="euler", show_default=True)
 @click.option("--boundary", type=click.Choice(["periodic", "no-flux"]), default="periodic", show_default=True)
@@ -108,6 +111,9 @@ def command(ctx: click.Context, model, preset, params, size, steps, duration, dt
         check_output_path(out, overwrite=overwrite)
         state, start_step = None, 0
         writer = DatasetObserver(out, history=history, overwrite=overwrite)
+        if not quiet and dt is not None and config.dt != dt:
+            click.echo(f"note: dt lowered from {dt:g} to {config.dt:.6g} so that {config.steps} steps end at "
+                       f"t = {config.end_time:g}", err=True)  # fmt: skip
     observers = [writer, ProgressObserver(enabled=False if quiet else None)]
     try:
         run_simulation(config, observers=observers, state=state, start_step=start_step)
@@ -117,9 +123,27 @@ def command(ctx: click.Context, model, preset, params, size, steps, duration, dt
     except RunError as error:
         where = f" (partial file kept: {writer.partial_path})" if writer.partial_path else ""
         raise RunError(f"{error}{where}") from None
+    except MemoryError:
+        raise RunError(_out_of_memory_message(config, writer.partial_path)) from None
+    except RuntimeError as error:  # torch on a GPU: torch.cuda.OutOfMemoryError
+        if "out of memory" not in str(error).lower():
+            raise
+        raise RunError(_out_of_memory_message(config, writer.partial_path)) from None
     if not quiet:
         click.echo(f"wrote {writer.final_path} ({config.steps} steps of {config.model.name}, "
                    f"t = {config.end_time:g})", err=True)  # fmt: skip
+
+
+def _out_of_memory_message(config, partial) -> str:
+    """One line for a run whose arrays do not fit in memory."""
+    import numpy as np
+
+    ny, nx = config.grid.shape
+    gib = config.grid.n_cells * np.dtype(config.dtype).itemsize / 2**30
+    where = f"on {config.device} " if config.device != "cpu" else ""
+    kept = f"; snapshots kept in {partial}" if partial else "; no file was written"
+    return (f"out of memory {where}for a {nx}x{ny} grid ({gib:.3g} GiB per {config.dtype} field, and a run holds "
+            f"about a dozen): try a smaller --size or --dtype float32{kept}")  # fmt: skip
 
 
 def _interrupted_message(step: int, partial) -> str:

@@ -8,6 +8,9 @@ import click
 
 from cli.simulate import _parse_params
 
+#: image types --plot can write
+PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+
 
 @click.command("stability")
 @click.option("--model", "model", default="gray-scott", show_default=True, help="Model name.")
@@ -19,7 +22,8 @@ from cli.simulate import _parse_params
               help="Also find the critical value of parameter NAME (needs --bracket).")
 @click.option("--bracket", nargs=2, type=float, default=None, metavar="LOW HIGH", help="Search interval for --critical.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-@click.option("--plot", "plot_path", default=None, metavar="FILE", help="Save the dispersion relation λ(q) as an image.")
+@click.option("--plot", "plot_path", default=None, metavar="FILE",
+              help="Save the dispersion relation λ(q) as an image (.png, .pdf or .svg).")
 def command(model, preset, params, state_index, critical, bracket, as_json, plot_path):
     """Dispersion relation, Turing conditions and fastest-growing wavelength.
 
@@ -39,8 +43,12 @@ def command(model, preset, params, state_index, critical, bracket, as_json, plot
     from rdnet.errors import ConfigError
     from rd_classic.models import get_model
     from rd_classic.presets import default_preset, get_preset
-    from rd_classic.stability import critical_parameter, growth_rate, turing_analysis
+    from rd_classic.stability import critical_parameter, growth_rate, turing_analysis, wavenumber_range
 
+    if plot_path:  # checked before any work
+        from cli.paths import output_with_suffix
+
+        output_with_suffix(plot_path, PLOT_SUFFIXES, "image", overwrite=True, option="--plot")
     chosen = get_preset(model, preset) if preset else default_preset(model)
     model_object = get_model(model, **{**chosen.parameters, **_parse_params(params)})
     states = model_object.steady_states()
@@ -83,8 +91,9 @@ def command(model, preset, params, state_index, critical, bracket, as_json, plot
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        top = max((a.unstable_band[1] if a.unstable_band else a.fastest_wavenumber) for a in analyses)
-        q = np.linspace(0.0, 2.0 * top if top > 0 else 1.0, 800)
+        # up to where every state's λ(q) is clearly falling (see rd_classic.stability.wavenumber_range)
+        top = max(wavenumber_range(model_object, state=analysis.state) for analysis in analyses)
+        q = np.linspace(0.0, top, 800)
         fig, ax = plt.subplots(figsize=(6, 4))
         for index, analysis in zip(indices, analyses):
             ax.plot(q, growth_rate(model_object, q, state=analysis.state), label=f"state {index}")

@@ -89,8 +89,34 @@ class Grid:
         return qy, qx
 
     def laplacian_eigenvalue_bound(self) -> float:
-        """Largest magnitude eigenvalue of the 5-point (3-point in 1-D) Laplacian: 4 ndim / dx²."""
+        """Bound on the magnitude of the 5-point (3-point in 1-D) Laplacian's eigenvalues: 4 ndim / dx²."""
         return 4.0 * self.ndim / self.dx**2
+
+    def laplacian_eigenvalues(self) -> tuple[np.ndarray, np.ndarray]:
+        """Eigenvalues of the discrete second difference along y and along x.
+
+        The 5-point Laplacian (3-point in 1-D) is the sum of one second difference per
+        axis, so its eigenvalues are all sums ``μ_y + μ_x`` of the two returned sets
+        (``-q_h²``, the discrete analogue of ``-|q|²``). Periodic: the Fourier modes,
+        ``μ_m = -(4/dx²) sin²(π m / n)``; no-flux (edge cell mirrored, cell-centred):
+        the cosine modes ``cos(π m (j + 1/2) / n)``, ``μ_m = -(4/dx²) sin²(π m / (2n))``,
+        ``m = 0 .. n-1``. A 1-D grid has ``μ_y = [0]``.
+
+        Returns
+        -------
+        (numpy.ndarray, numpy.ndarray)
+            The distinct eigenvalues along y and along x (each ``<= 0``, sorted).
+        """
+
+        def axis(n: int) -> np.ndarray:
+            if n == 1:
+                return np.zeros(1)
+            m = np.arange(n)
+            angle = np.pi * m / n if self.periodic else np.pi * m / (2 * n)
+            return np.unique(-4.0 / self.dx**2 * np.sin(angle) ** 2)
+
+        ny, nx = self.shape
+        return axis(ny), axis(nx)
 
 
 def parse_size(text: str) -> tuple[int, int]:

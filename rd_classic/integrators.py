@@ -93,28 +93,168 @@ BACKENDS: tuple[str, ...] = ("numba", "torch", "numpy")
 DTYPES: tuple[str, ...] = ("float64", "float32")
 
 
-def largest_stable_dt(model: ReactionDiffusionModel, grid: Grid, integrator: str) -> float:
-    """Largest time step for which the diffusion part of an explicit scheme is stable.
+def largest_stable_dt(
+    model: ReactionDiffusionModel,
+    grid: Grid,
+    integrator: str,
+    *,
+    state: tuple[float, float] | None = None,
+) -> float:
+    r"""Largest time step for which an explicit scheme keeps every decaying linear mode decaying.
 
-    The 5-point Laplacian has eigenvalues down to ``-4 ndim / dx²``; an explicit scheme
-    with stability radius ``R`` is stable for ``dt <= R dx² / (4 ndim max(Du, Dv))``
-    (``dx² / (2 ndim D)`` for Euler). The reaction terms are not included: they are
-    slow next to diffusion at the resolutions used here.
+    Linearised about a homogeneous state :math:`(u^*, v^*)`, a grid mode whose
+    discrete-Laplacian eigenvalue is :math:`\mu = -q_h^2` (see
+    :meth:`~rd_classic.grids.Grid.laplacian_eigenvalues`) evolves with the two
+    eigenvalues :math:`\lambda` of :math:`J(u^*, v^*) + \mu D`, ``D = diag(Du, Dv)``:
+    reaction and diffusion together. One step of an explicit Runge-Kutta scheme
+    multiplies such a mode by :math:`R(\lambda\,dt)`, the scheme's stability polynomial
+    (``1 + z`` for Euler, ``1 + z + z²/2`` for RK2, :math:`\sum_{j \le 4} z^j / j!` for
+    RK4; built from the scheme's coefficient table). The limit is the largest ``dt``
+    such that :math:`|R(\lambda s)| \le 1` for every ``0 < s <= dt`` and every such
+    :math:`\lambda`, found along each ray :math:`\lambda s` to ~1e-12 relative
+    (for real :math:`\lambda < 0` it is ``stability_radius / |λ|``: ``2/|λ|`` for Euler).
+
+    Modes that no positive ``dt`` keeps from growing are **not** bounded: the growing
+    ones (:math:`\operatorname{Re}\lambda > 0`, the Turing or Hopf instability the run
+    is meant to show, which grow whatever the step) and the neutral oscillations
+    (:math:`\operatorname{Re}\lambda = 0`, :math:`\operatorname{Im}\lambda \ne 0`),
+    which Euler and RK2 amplify slightly at any ``dt``. Weakly damped oscillations are
+    bounded (Euler needs :math:`dt \le -2\operatorname{Re}\lambda / |\lambda|^2`).
+
+    Parameters
+    ----------
+    model, grid
+        The model and its grid (spacing and boundary fix the modes).
+    integrator
+        ``"euler"``, ``"rk2"``, ``"rk4"`` or ``"etdrk4"``.
+    state
+        The homogeneous state to linearise about. Default: ``model.homogeneous_state()``,
+        the state a run starts near (the ``noise`` initial condition perturbs it, and it
+        is Gray-Scott's ``u = 1, v = 0`` background of Pearson's set-up). Other steady
+        states and the pattern's own values are not checked (the NaN guard catches a
+        run that leaves the linear regime unstably); a model without a steady state is
+        bounded by its diffusion alone.
 
     Returns
     -------
     float
-        The limit (``inf`` for ``etdrk4``, which treats diffusion exactly, or when
-        there is no diffusion).
+        The limit; ``inf`` for ``etdrk4`` (diffusion exact; the explicitly treated
+        reaction is not checked) or when no mode constrains the step (e.g. no
+        reaction and no diffusion).
+
+    Notes
+    -----
+    Every mode of the grid is used when the grid has at most ``2**14`` distinct
+    ``μ_y + μ_x``; larger grids sample ``μ`` uniformly (4097 points, both ends exact)
+    over its range, which contains every mode.
     """
     check_integrator(integrator)
     if integrator == "etdrk4":
         return float("inf")
-    diffusion = max(model.diffusion)
-    if diffusion == 0:
+    scheme = EXPLICIT_SCHEMES[integrator]
+    if state is None:
+        states = model.steady_states()
+        jacobian = np.asarray(model.jacobian(*states[0]), dtype=float) if states else np.zeros((2, 2))
+    else:
+        jacobian = np.asarray(model.jacobian(float(state[0]), float(state[1])), dtype=float)
+    eigenvalues = _mode_eigenvalues(jacobian, model.diffusion, _laplacian_modes(grid))
+    eigenvalues = eigenvalues[eigenvalues != 0]
+    if eigenvalues.size == 0:
         return float("inf")
-    radius = EXPLICIT_SCHEMES[integrator].stability_radius
-    return radius / (grid.laplacian_eigenvalue_bound() * diffusion)
+    # |R| depends on the direction of λ only through the ray; conjugates give the same |R|
+    angle = np.abs(np.angle(eigenvalues))
+    directions, where = np.unique(angle, return_inverse=True)
+    radius = _exit_radius(_stability_polynomial(scheme), directions)[where]
+    bounded = radius > _SMALLEST_RADIUS
+    if not bounded.any():
+        return float("inf")
+    return float(np.min(radius[bounded] / np.abs(eigenvalues[bounded])))
+
+
+#: distinct Laplacian eigenvalues used exactly up to this many; beyond, their range is sampled
+_MAX_EXACT_MODES = 1 << 14
+#: samples of the Laplacian eigenvalue range on larger grids
+_MODE_SAMPLES = 4097
+#: exit radii below this count as zero: no positive step keeps the mode from growing
+_SMALLEST_RADIUS = 1e-7
+
+
+def _laplacian_modes(grid: Grid) -> np.ndarray:
+    """The discrete Laplacian's eigenvalues ``μ`` (distinct, or a sampling of their range)."""
+    along_y, along_x = grid.laplacian_eigenvalues()
+    if along_y.size * along_x.size <= _MAX_EXACT_MODES:
+        return np.unique(np.add.outer(along_y, along_x))
+    lowest = along_y.min() + along_x.min()
+    return np.linspace(lowest, 0.0, _MODE_SAMPLES)
+
+
+def _mode_eigenvalues(jacobian: np.ndarray, diffusion: tuple[float, float], modes: np.ndarray) -> np.ndarray:
+    """Both eigenvalues of ``J + μ diag(Du, Dv)`` for every ``μ`` in ``modes`` (complex, flat)."""
+    du, dv = diffusion
+    a = jacobian[0, 0] + modes * du
+    d = jacobian[1, 1] + modes * dv
+    half_trace = (a + d) / 2.0
+    root = np.sqrt(((a - d) ** 2 / 4.0 + jacobian[0, 1] * jacobian[1, 0]).astype(complex))
+    return np.concatenate([half_trace + root, half_trace - root])
+
+
+def _stability_polynomial(scheme: ExplicitScheme) -> np.ndarray:
+    """Coefficients (lowest degree first) of ``R(z)``: one step of ``y' = λ y`` is ``y R(λ dt)``.
+
+    From the coefficient table: ``k_0 = z``, ``k_i = z (1 + a_i k_{i-1})``,
+    ``R = 1 + Σ b_i k_i`` (``y = 1``, ``dt = 1``).
+    """
+    from numpy.polynomial import polynomial
+
+    z = np.array([0.0, 1.0])
+    stage = z
+    total = polynomial.polyadd([1.0], scheme.weights[0] * stage)
+    for offset, weight in zip(scheme.stage_offsets, scheme.weights[1:]):
+        stage = polynomial.polymul(z, polynomial.polyadd([1.0], offset * stage))
+        total = polynomial.polyadd(total, weight * stage)
+    return np.trim_zeros(total, "b")
+
+
+def _exit_radius(coefficients: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    """For each ray ``z = r e^{iθ}``: the largest ``r`` with ``|R(s e^{iθ})| <= 1`` for all ``s <= r``.
+
+    ``|R(r e^{iθ})|² - 1 = r Q(r)`` with ``Q(r) = Σ_n a_n r^{n-1}``,
+    ``a_n = Σ_{j+k=n} c_j c_k cos((j - k) θ)``; ``Q`` is evaluated from its
+    coefficients (no cancellation near ``r = 0``) on a scan of radii, and its first
+    sign change is refined by bisection. ``0`` where ``Q > 0`` from the start (the ray
+    leaves the stability region at once).
+    """
+    c = np.asarray(coefficients, dtype=float)
+    degree = c.size - 1
+    angles = np.asarray(angles, dtype=float)
+    a = np.zeros((angles.size, 2 * degree + 1))
+    size = np.zeros(2 * degree + 1)  # Σ |c_j c_k|: the scale of a_n's rounding error
+    for j in range(degree + 1):
+        for k in range(degree + 1):
+            a[:, j + k] += c[j] * c[k] * np.cos((j - k) * angles)
+            size[j + k] += abs(c[j] * c[k])
+    a[np.abs(a) <= 1e-13 * size] = 0.0  # cancelled to rounding: exactly zero (e.g. a_1 = 2 cos θ at θ = π/2)
+    q_coefficients = a[:, 1:]  # drop n = 0 (the 1 of |R|²), divide by r
+
+    def unstable(r: np.ndarray) -> np.ndarray:  # r: (rays, radii)
+        value = np.zeros(r.shape)
+        for n in range(q_coefficients.shape[1] - 1, -1, -1):  # Horner
+            value = value * r + q_coefficients[:, n, None]
+        return value > 0.0
+
+    r_max = 2.0 * degree**2 + 2.0  # beyond every explicit RK stability region of this degree
+    scan = np.geomspace(_SMALLEST_RADIUS / 10, r_max, 600)
+    exits = unstable(np.broadcast_to(scan, (angles.size, scan.size)))
+    exits[:, -1] = True
+    first = np.argmax(exits, axis=1)
+    low = np.where(first > 0, scan[np.maximum(first - 1, 0)], 0.0)
+    high = scan[first]
+    for _ in range(60):
+        middle = 0.5 * (low + high)
+        bad = unstable(middle[:, None])[:, 0]
+        high = np.where(bad, middle, high)
+        low = np.where(bad, low, middle)
+    return low
 
 
 def check_integrator(integrator: str) -> None:
@@ -219,9 +359,11 @@ class NumbaExplicitStepper:
         shape = grid.shape
         self._u = np.zeros(shape, self.dtype)
         self._v = np.zeros(shape, self.dtype)
-        self._u_out = np.empty(shape, self.dtype)
-        self._v_out = np.empty(shape, self.dtype)
-        if scheme.n_stages > 1:
+        if scheme.n_stages == 1:
+            self._halo, self._work = kernels_numba.euler_buffers(shape, self.dtype)
+        else:
+            self._u_out = np.empty(shape, self.dtype)
+            self._v_out = np.empty(shape, self.dtype)
             self._k = [np.empty(shape, self.dtype) for _ in range(4)]  # (ku, kv) ping-pong pairs
             self._acc_u = np.empty(shape, self.dtype)
             self._acc_v = np.empty(shape, self.dtype)
@@ -237,25 +379,28 @@ class NumbaExplicitStepper:
 
     def advance(self, n_steps: int) -> None:
         """Take ``n_steps`` steps."""
-        euler_step = self._kernels["euler_step"]
-        rk_stage, rk_final_stage = self._kernels["rk_stage"], self._kernels["rk_final_stage"]
         p, cu, cv, dt, periodic = self._p, self._cu, self._cv, self._dt_cast, self._periodic
         scheme, weights, offsets_dt = self.scheme, self._weights, self._offsets_dt
+        if scheme.n_stages == 1:
+            euler_step = self._kernels["euler_step"]
+            u, v, halo, work = self._u, self._v, self._halo, self._work
+            for _ in range(n_steps):
+                euler_step(p, cu, cv, dt, periodic, u, v, halo, work)  # in place
+                self.n_steps += 1
+            return
+        rk_stage, rk_final_stage = self._kernels["rk_stage"], self._kernels["rk_final_stage"]
         for _ in range(n_steps):
             u, v, u_out, v_out = self._u, self._v, self._u_out, self._v_out
-            if scheme.n_stages == 1:
-                euler_step(p, cu, cv, dt, periodic, u, v, u_out, v_out)
-            else:
-                ku_prev, kv_prev, ku_out, kv_out = self._k
-                acc_u, acc_v = self._acc_u, self._acc_v
-                # stage 0 at u itself (k argument unused: a_dt = 0)
-                rk_stage(p, cu, cv, periodic, u, v, u, v, self._zero, ku_out, kv_out, acc_u, acc_v, weights[0], True)
-                for stage in range(1, scheme.n_stages - 1):
-                    ku_prev, kv_prev, ku_out, kv_out = ku_out, kv_out, ku_prev, kv_prev
-                    rk_stage(p, cu, cv, periodic, u, v, ku_prev, kv_prev, offsets_dt[stage - 1],
-                             ku_out, kv_out, acc_u, acc_v, weights[stage], False)  # fmt: skip
-                rk_final_stage(p, cu, cv, periodic, u, v, ku_out, kv_out, offsets_dt[-1],
-                               acc_u, acc_v, weights[-1], dt, u_out, v_out)  # fmt: skip
+            ku_prev, kv_prev, ku_out, kv_out = self._k
+            acc_u, acc_v = self._acc_u, self._acc_v
+            # stage 0 at u itself (k argument unused: a_dt = 0)
+            rk_stage(p, cu, cv, periodic, u, v, u, v, self._zero, ku_out, kv_out, acc_u, acc_v, weights[0], True)
+            for stage in range(1, scheme.n_stages - 1):
+                ku_prev, kv_prev, ku_out, kv_out = ku_out, kv_out, ku_prev, kv_prev
+                rk_stage(p, cu, cv, periodic, u, v, ku_prev, kv_prev, offsets_dt[stage - 1],
+                         ku_out, kv_out, acc_u, acc_v, weights[stage], False)  # fmt: skip
+            rk_final_stage(p, cu, cv, periodic, u, v, ku_out, kv_out, offsets_dt[-1],
+                           acc_u, acc_v, weights[-1], dt, u_out, v_out)  # fmt: skip
             self._u, self._u_out = u_out, u
             self._v, self._v_out = v_out, v
             self.n_steps += 1

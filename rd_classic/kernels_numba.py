@@ -6,6 +6,13 @@ writes the result. No temporaries are allocated; rows are spread over threads
 (``prange``), and inside a row the wrap-around (or mirror) neighbour is needed only at
 the first and last cell, so the interior loop is branch-free and vectorises.
 
+The Euler step works in place, so a step moves 2 reads and 2 writes per cell and no
+more: each thread takes a block of rows, computes row ``i`` into a small row buffer
+and stores it over row ``i - 1``'s place only once row ``i`` no longer needs the old
+row ``i - 1``; the rows bordering each block are saved before any block starts. Writing
+into separate output arrays would add the write-allocate reads of those arrays (1.5×
+the memory traffic) on grids larger than the cache.
+
 Kernels are specialised per model and dtype without writing them once per model: the
 scalar reaction of every registered model is a small function here (``REACTIONS``,
 indexed by the model's ``kernel_id``), and :func:`kernels_for` builds, once per
@@ -36,7 +43,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange
 from numba.core.caching import FunctionCache
 
 __all__ = [
@@ -44,6 +51,7 @@ __all__ = [
     "make_kernels",
     "kernels_for",
     "euler_step",
+    "euler_buffers",
     "rk_stage",
     "rk_final_stage",
     "rates",
@@ -155,6 +163,18 @@ def _row_neighbours(i, ny, periodic):
     return im, ip
 
 
+@njit(cache=True, inline="always")
+def _row_block(b, n_blocks, ny):
+    """Rows ``[start, stop)`` of block ``b`` when ``ny`` rows are cut into ``n_blocks``."""
+    return b * ny // n_blocks, (b + 1) * ny // n_blocks
+
+
+@njit(cache=True, inline="always")
+def _copy_row(source, target):
+    for j in range(source.shape[0]):
+        target[j] = source[j]
+
+
 def make_kernels(reaction, dtype, key: str) -> dict:
     """The four fused kernels closed over the scalar ``reaction`` (arrays of ``dtype``).
 
@@ -183,25 +203,55 @@ def make_kernels(reaction, dtype, key: str) -> dict:
         u_o[j] = uc + dt * (cu * laplacian(u_c, u_n, u_s, j, jm, jp) + f)
         v_o[j] = vc + dt * (cv * laplacian(v_c, v_n, v_s, j, jm, jp) + g)
 
+    @njit(inline="always")
+    def euler_row(p, cu, cv, dt, rows, u_o, v_o, first_m, last_p):
+        u_c, u_n, u_s, v_c, v_n, v_s = rows
+        nx = u_c.shape[0]
+        for j in range(1, nx - 1):
+            euler_cell(p, cu, cv, dt, u_c, u_n, u_s, v_c, v_n, v_s, u_o, v_o, j, j - 1, j + 1)
+        # the first and last cell of the row, in a loop of their own: three inlined calls
+        # around the interior loop made numba 0.68 drop the last call's stores
+        for edge in range(2):
+            j = edge * (nx - 1)
+            jm = first_m if edge == 0 else j - 1
+            jp = 1 if edge == 0 else last_p
+            euler_cell(p, cu, cv, dt, u_c, u_n, u_s, v_c, v_n, v_s, u_o, v_o, j, jm, jp)
+
     @kernel
-    def euler_step(p, cu, cv, dt, periodic, u, v, u_out, v_out):
+    def euler_step(p, cu, cv, dt, periodic, u, v, halo, work):
         ny, nx = u.shape
+        n_blocks = halo.shape[0]
         # neighbours across the left and right edges (computed outside the loop)
         first_m = nx - 1 if periodic else 0
         last_p = 0 if periodic else nx - 1
-        for i in prange(ny):
-            im, ip = _row_neighbours(i, ny, periodic)
-            u_c, u_n, u_s, u_o = u[i], u[im], u[ip], u_out[i]
-            v_c, v_n, v_s, v_o = v[i], v[im], v[ip], v_out[i]
-            for j in range(1, nx - 1):
-                euler_cell(p, cu, cv, dt, u_c, u_n, u_s, v_c, v_n, v_s, u_o, v_o, j, j - 1, j + 1)
-            # the first and last cell of the row, in a loop of their own: three inlined calls
-            # around the interior loop made numba 0.68 drop the last call's stores
-            for edge in range(2):
-                j = edge * (nx - 1)
-                jm = first_m if edge == 0 else j - 1
-                jp = 1 if edge == 0 else last_p
-                euler_cell(p, cu, cv, dt, u_c, u_n, u_s, v_c, v_n, v_s, u_o, v_o, j, jm, jp)
+        # the rows bordering each block of rows, saved before any block overwrites them
+        for b in prange(n_blocks):
+            start, stop = _row_block(b, n_blocks, ny)
+            if start < stop:
+                above = _row_neighbours(start, ny, periodic)[0]
+                below = _row_neighbours(stop - 1, ny, periodic)[1]
+                _copy_row(u[above], halo[b, 0])
+                _copy_row(v[above], halo[b, 1])
+                _copy_row(u[below], halo[b, 2])
+                _copy_row(v[below], halo[b, 3])
+        for b in prange(n_blocks):
+            start, stop = _row_block(b, n_blocks, ny)
+            for i in range(start, stop):
+                u_n = halo[b, 0] if i == start else u[i - 1]
+                v_n = halo[b, 1] if i == start else v[i - 1]
+                u_s = halo[b, 2] if i == stop - 1 else u[i + 1]
+                v_s = halo[b, 3] if i == stop - 1 else v[i + 1]
+                new = work[b, (i - start) % 2]
+                euler_row(p, cu, cv, dt, (u[i], u_n, u_s, v[i], v_n, v_s), new[0], new[1], first_m, last_p)
+                # row i - 1 is no longer anyone's neighbour: store its new values
+                if i > start:
+                    done = work[b, (i - 1 - start) % 2]
+                    _copy_row(done[0], u[i - 1])
+                    _copy_row(done[1], v[i - 1])
+            if start < stop:
+                done = work[b, (stop - 1 - start) % 2]
+                _copy_row(done[0], u[stop - 1])
+                _copy_row(done[1], v[stop - 1])
 
     @njit(inline="always")
     def stage_rate(p, cu, cv, rows, a_dt, j, jm, jp):
@@ -325,10 +375,34 @@ def cast_scalars(dtype, *values):
 
 
 # -- wrappers taking the model's kernel_id and its float64 parameters ---------------
-def euler_step(model_id, p, du, dv, dt, inv_dx2, periodic, u, v, u_out, v_out):
-    """One explicit Euler step ``u_out = u + dt (D ∇²u + f(u, v))``, fused."""
+def euler_step(model_id, p, du, dv, dt, inv_dx2, periodic, u, v):
+    """One explicit Euler step ``u ← u + dt (D ∇²u + f(u, v))``, fused and in place."""
     cu, cv, dt = cast_scalars(u.dtype, du * inv_dx2, dv * inv_dx2, dt)
-    kernels_for(model_id, u.dtype)["euler_step"](p.astype(u.dtype), cu, cv, dt, periodic, u, v, u_out, v_out)
+    halo, work = euler_buffers(u.shape, u.dtype)
+    kernels_for(model_id, u.dtype)["euler_step"](p.astype(u.dtype), cu, cv, dt, periodic, u, v, halo, work)
+
+
+def euler_buffers(shape, dtype, n_blocks: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The row buffers of the in-place Euler kernel for fields of ``shape``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` of the fields.
+    dtype : numpy dtype
+        Their dtype.
+    n_blocks : int, optional
+        Blocks of rows, one per thread; defaults to numba's thread count (at most ``ny``).
+        Any value gives the same result; it only sets the parallelism.
+
+    Returns
+    -------
+    halo, work : numpy.ndarray
+        ``(n_blocks, 4, nx)`` and ``(n_blocks, 2, 2, nx)``.
+    """
+    ny, nx = shape
+    n_blocks = max(1, min(ny, get_num_threads() if n_blocks is None else n_blocks))
+    return np.empty((n_blocks, 4, nx), dtype), np.empty((n_blocks, 2, 2, nx), dtype)
 
 
 def rk_stage(model_id, p, du, dv, inv_dx2, periodic, u, v, ku, kv, a_dt, ku_out, kv_out, acc_u, acc_v, b, first):

@@ -43,6 +43,8 @@ class DatasetObserver:
     ----------
     path
         Final file name (``.nc``); data goes to ``path.partial`` until the run completes.
+        A run stopped before its first snapshot deletes the partial file (nothing to
+        resume); one stopped later keeps it for ``--resume``.
     history
         The command line, stored in the ``history`` attribute.
     overwrite
@@ -85,9 +87,14 @@ class DatasetObserver:
     def finish(self) -> None:  # noqa: D102
         self.final_path = self.writer.close()
 
-    def abort(self) -> None:  # noqa: D102
-        if self.writer is not None:
-            self.writer.abort()
+    def abort(self) -> None:
+        """Stop writing: keep the partial file if it holds a snapshot (for ``--resume``), else delete it."""
+        if self.writer is None:
+            return
+        self.writer.abort()
+        if self.writer.n_records == 0:  # nothing to resume, and it would block a rerun
+            self.writer.partial_path.unlink(missing_ok=True)
+            self.partial_path = None
 
 
 class ProgressObserver:

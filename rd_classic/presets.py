@@ -3,15 +3,18 @@
 A :class:`Preset` fixes a model's parameters and a run set-up that shows its pattern
 (grid spacing, duration, initial condition). Gray-Scott has Pearson's classes
 (Pearson, Science 261:189, 1993, Fig. 3), at the representative (F, k) points of
-R. Munafo's xmorphia catalogue (mrob.com/pub/comp/xmorphia/pearson-classes.html),
-plus two popular named points; every other model has a Turing-unstable ``default``.
-See ``docs/classic.md`` for the table.
+R. Munafo's xmorphia catalogue (mrob.com/pub/comp/xmorphia/pearson-classes.html; its
+lower-F example where it gives two, except beta and lambda: the higher-F one), with
+one departure: zeta's k is 0.060, not 0.061, because Pearson's single seed square dies
+at the catalogue point; plus two popular named points. Every other model has a
+Turing-unstable ``default``. See ``docs/classic.md`` for the table and the reasons.
 
 Initial conditions (:data:`INITIAL_CONDITIONS`):
 
 ``pearson``
-    ``u = 1, v = 0`` with a central square (20/256 of the grid side) at
-    ``u = 1/2, v = 1/4``, then uniform noise of ±1 % (Pearson 1993).
+    ``u = 1, v = 0`` with a central square of 20 × 20 cells (at most half the grid
+    side) at ``u = 1/2, v = 1/4``, then uniform noise of ±1 % (Pearson 1993: "a
+    20 by 20 mesh point area located symmetrically about the center of the grid").
 ``noise``
     The model's homogeneous state plus uniform noise of ±1 % of its magnitude (±0.01
     where a species is 0): seeds a Turing instability from all wavenumbers.
@@ -31,6 +34,8 @@ __all__ = ["Preset", "PRESETS", "get_preset", "preset_names", "default_preset", 
 
 #: initial condition names
 INITIAL_CONDITIONS = ("pearson", "noise")
+#: side of Pearson's initial square, in cells
+PEARSON_SEED_CELLS = 20
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,15 @@ _PEARSON = "Pearson 1993 (Science 261:189) Fig. 3 class; (F, k) from Munafo's xm
 _PEARSON_SETUP = dict(model="gray-scott", dx=2.5 / 256, dt=1.0, time=10000.0, initial_condition="pearson")
 
 
-def _pearson(name: str, F: float, k: float, description: str) -> Preset:
-    return Preset(name=name, parameters={"F": F, "k": k}, description=description, source=_PEARSON, **_PEARSON_SETUP)
+_ZETA = (
+    "Pearson 1993 Fig. 3 class zeta; Munafo's catalogue point (0.022, 0.061) with k lowered by 0.001: there "
+    "Pearson's single seed square pulsates and dies by t ~ 700 (any seed size, Euler or RK4, dx = 2.5/256 or "
+    "1/143); at k = 0.060 it forms zeta's pulsating spots with local die-outs"
+)
+
+
+def _pearson(name: str, F: float, k: float, description: str, source: str = _PEARSON) -> Preset:
+    return Preset(name=name, parameters={"F": F, "k": k}, description=description, source=source, **_PEARSON_SETUP)
 
 
 _ALL = [
@@ -78,7 +90,7 @@ _ALL = [
     _pearson("gamma", 0.022, 0.051, "stripes and fluctuating spots"),
     _pearson("delta", 0.030, 0.055, "hexagonal spots and stripes"),
     _pearson("epsilon", 0.018, 0.055, "chaotic spots"),
-    _pearson("zeta", 0.022, 0.061, "pulsating spots"),
+    _pearson("zeta", 0.022, 0.060, "pulsating spots with local die-outs", _ZETA),
     _pearson("eta", 0.034, 0.063, "worms and loops"),
     _pearson("theta", 0.030, 0.057, "stripes (labyrinth)"),
     _pearson("iota", 0.046, 0.0594, "negative stripes"),
@@ -151,8 +163,10 @@ def initial_state(
     if name == "pearson":
         u = np.ones(shape)
         v = np.zeros(shape)
-        side_x = max(2, round(nx * 20 / 256))
-        side_y = max(1, round(ny * 20 / 256)) if ny > 1 else 1
+        # Pearson's 20 x 20 mesh points (so the seed keeps its physical size at the
+        # preset's dx on any grid), at most half the side on small grids
+        side_x = max(2, min(PEARSON_SEED_CELLS, nx // 2))
+        side_y = max(1, min(PEARSON_SEED_CELLS, ny // 2)) if ny > 1 else 1
         y0, x0 = (ny - side_y) // 2, (nx - side_x) // 2
         u[y0 : y0 + side_y, x0 : x0 + side_x] = 0.5
         v[y0 : y0 + side_y, x0 : x0 + side_x] = 0.25

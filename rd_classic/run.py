@@ -9,7 +9,9 @@ the reaction/diffusion parts of their rate of change) to the observers it is giv
 (:mod:`rd_classic.observers` has a dataset writer and a progress bar). It checks every
 snapshot for NaN/Inf and stops with :class:`~rdnet.errors.RunError` naming the step;
 on an error or Ctrl-C the observers are told to ``abort`` (the writer keeps its
-partial file).
+partial file if it holds a snapshot). The stepper, the initial state and the first
+snapshot are allocated before any observer starts, so a grid too large for memory
+fails before a file is created.
 """
 
 from __future__ import annotations
@@ -150,10 +152,13 @@ def build_config(
     size
         ``"256"``, ``"512x256"`` (nx by ny), ``"512x1"`` (1-D) or a ``(ny, nx)`` tuple.
     steps, time
-        Number of steps, or the model time to reach (``ceil(time / dt)`` steps);
-        default: the preset's duration.
+        Number of steps, or the model time to reach; default: the preset's duration.
+        With a duration, the run takes ``n = ceil(time / dt)`` steps and ``dt`` is
+        lowered to ``time / n`` so that the last step ends exactly at ``time``.
     dt
-        Time step; default 80 % of the explicit stability limit (or the preset's).
+        Time step; default the preset's, or 80 % of the explicit stability limit
+        (:func:`~rd_classic.integrators.largest_stable_dt`, reaction and diffusion
+        linearised at the homogeneous state) when the preset's is beyond it.
     dx
         Grid spacing; default the preset's.
     integrator
@@ -205,14 +210,16 @@ def build_config(
         dt = _positive("dt", dt)
         if dt > limit and not allow_unstable:
             raise ConfigError(
-                f"dt={dt:g} exceeds the stability limit of {integrator} on this grid; the largest stable dt is "
-                f"{limit:.6g} (pass --allow-unstable to run anyway)"
+                f"dt={dt:g} exceeds the stability limit of {integrator} for this model on this grid (reaction and "
+                f"diffusion at the homogeneous state); the largest stable dt is {limit:.6g} "
+                f"(pass --allow-unstable to run anyway)"
             )
     if steps is not None and time is not None:
         raise ConfigError("give either steps or time, not both")
     if steps is None:
         duration = chosen.time if time is None else _positive("time", time)
         steps = max(1, math.ceil(duration / dt - 1e-9))
+        dt = duration / steps  # the last step lands on the duration exactly (dt only shrinks)
     elif int(steps) != steps or steps < 1:
         raise ConfigError(f"steps must be a positive integer, got {steps}")
     steps = int(steps)
@@ -343,23 +350,36 @@ def run_simulation(
     Raises
     ------
     RunError
-        NaN or Inf appeared (the message names the step).
+        NaN or Inf appeared (the message names the step), or the initial state is
+        not finite (before the observers start).
+    MemoryError
+        The stepper, the initial state or its first snapshot do not fit in memory;
+        they are allocated before the observers' ``start``, so no file exists yet.
     SimulationInterrupted
-        Ctrl-C; observers were aborted (a writer keeps its partial file).
+        Ctrl-C; observers were aborted (a writer keeps its partial file when it
+        holds a snapshot).
     """
+    # everything big is allocated before the observers start (before an output file
+    # exists): a grid too large for memory fails here and leaves nothing behind
     stepper = make_stepper(config.model, config.grid, dt=config.dt, integrator=config.integrator,
                            backend=config.backend, device=config.device, dtype=config.dtype)  # fmt: skip
+    if state is None:
+        if start_step != 0:
+            raise ValueError("start_step needs a state")
+        stepper.set_state(*initial_state(config.initial_condition, config.model, config.grid.shape, seed=config.seed))
+        first = _snapshot_fields(stepper)
+        if first is None:
+            raise RunError("the initial state is not finite (NaN/Inf in u, v or their rates); nothing was written")
+    else:
+        stepper.set_state(*state)
+        first = None
     chunk = max(1, min(config.snapshot_every, _CELL_UPDATES_PER_CHUNK // config.grid.n_cells))
     step = start_step
     try:
         _call(observers, "start", config, start_step)
-        if state is None:
-            if start_step != 0:
-                raise ValueError("start_step needs a state")
-            stepper.set_state(*initial_state(config.initial_condition, config.model, config.grid.shape, seed=config.seed))
-            _emit(stepper, observers, 0, config)
-        else:
-            stepper.set_state(*state)
+        if first is not None:
+            _call(observers, "snapshot", 0, 0.0, first)
+            del first
         last_good = step
         for target in snapshot_steps(config):
             if target <= step:
@@ -386,11 +406,18 @@ def run_simulation(
     return stepper.get_state()
 
 
-def _emit(stepper, observers: Sequence[Any], step: int, config: SimulationConfig) -> bool:
-    """Send a snapshot to the observers; False (nothing sent) if a field is not finite."""
+def _snapshot_fields(stepper) -> dict[str, np.ndarray] | None:
+    """The fields and rates of the stepper's state; None if ``u`` or ``v`` is not finite."""
     u, v = stepper.get_state()
     if not (np.isfinite(u).all() and np.isfinite(v).all()):
+        return None
+    return {"u": u, "v": v, **stepper.rates()}
+
+
+def _emit(stepper, observers: Sequence[Any], step: int, config: SimulationConfig) -> bool:
+    """Send a snapshot to the observers; False (nothing sent) if a field is not finite."""
+    fields = _snapshot_fields(stepper)
+    if fields is None:
         return False
-    fields = {"u": u, "v": v, **stepper.rates()}
     _call(observers, "snapshot", step, step * config.dt, fields)
     return True

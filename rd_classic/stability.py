@@ -29,6 +29,7 @@ __all__ = [
     "turing_analysis",
     "fastest_growing_mode",
     "critical_parameter",
+    "wavenumber_range",
 ]
 
 
@@ -103,6 +104,34 @@ def fastest_growing_mode(
         options={"xatol": 1e-12 * high},
     )
     return float(result.x), float(-result.fun)
+
+
+def wavenumber_range(model: ReactionDiffusionModel, *, state: tuple[float, float] | None = None) -> float:
+    """An upper angular wavenumber that shows the dispersion relation's features.
+
+    The largest of: twice the top of the unstable band, three times the fastest-growing
+    wavenumber, and three times the diffusive scale :math:`q_d = \\sqrt{r / D_{max}}`
+    at which the faster diffusion's damping :math:`D_{max} q^2` equals the reaction
+    rate :math:`r = \\max |J_{ij}|` (beyond it :math:`\\lambda(q)` falls like
+    :math:`-D q^2`). Used to choose the q axis of a plot: Gray-Scott's trivial state,
+    with ``D ~ 1e-5``, needs ``q`` up to ~200, Schnakenberg's default ~1.6.
+
+    Returns
+    -------
+    float
+        ``q_max > 0`` (1 when the model has neither reaction nor diffusion).
+    """
+    state = _state(model, state)
+    jacobian = model.jacobian(*state)
+    analysis = turing_analysis(model, state=state)
+    candidates = [3.0 * analysis.fastest_wavenumber]
+    if analysis.unstable_band is not None:
+        candidates.append(2.0 * analysis.unstable_band[1])
+    rate, diffusion = float(np.abs(jacobian).max()), max(model.diffusion)
+    if rate > 0 and diffusion > 0:
+        candidates.append(3.0 * math.sqrt(rate / diffusion))
+    top = max(candidates)
+    return top if math.isfinite(top) and top > 0 else 1.0
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,16 @@ Dask
     whole ``(y, x)`` planes; spatial chunks are merged first) and never loaded whole.
     Results stay lazy until computed.
 
+1-D fields
+    A field with one point along y (a row, e.g. a 1-D run's ``(time, 1, x)``) or along
+    x (a column) is a 1-D field: the spectra are over the one axis (``|k| = |k_x|``),
+    Moran's I uses the line's two neighbours (a ring when periodic) and the correlation
+    length the lags along the line, up to half its length; the spacing of the
+    one-point axis is ignored. Orientation is not defined on a line, so
+    :func:`angular_spectrum` and :func:`anisotropy` are NaN, and so are the rotation
+    scores and the mirror across the line (a trivial identity) in
+    :func:`symmetry_scores`; the mirror along the line is scored.
+
 Defined results
     A field containing NaN or infinite values raises ``ValueError("field contains
     NaN or infinite values ...")`` (on dask input: when computed). A constant field
@@ -128,6 +138,11 @@ class _FieldInfo:
     def shape(self) -> tuple[int, int]:
         return self.data.sizes[self.y_dim], self.data.sizes[self.x_dim]
 
+    @property
+    def ndim(self) -> int:
+        """1 for a row or a column (one point along y or x), else 2."""
+        return 1 if min(self.shape) == 1 else 2
+
 
 def _prepare(
     field: _Field,
@@ -166,10 +181,20 @@ def _prepare(
     original_dims = tuple(data.dims)
     data = data.transpose(*batch, *components, y_dim, x_dim)
     sizes = data.sizes
-    if sizes[y_dim] < 2 or sizes[x_dim] < 2:
-        raise ValueError(f"a field needs at least 2 points along y and x; got {sizes[y_dim]} x {sizes[x_dim]}")
-    spacing_x = _spacing(data, x_dim, dx)
-    spacing_y = _spacing(data, y_dim, dy if dy is not None else dx)
+    if max(sizes[y_dim], sizes[x_dim]) < 2 or min(sizes[y_dim], sizes[x_dim]) < 1:
+        raise ValueError(
+            f"a field needs at least 2 points along x or y (a 1-D field has one point along the other); "
+            f"got {sizes[y_dim]} x {sizes[x_dim]}"
+        )
+    if sizes[y_dim] == 1:  # a row: the spacing along y is that along x (y has no extent)
+        spacing_x = _spacing(data, x_dim, dx)
+        spacing_y = spacing_x
+    elif sizes[x_dim] == 1:  # a column
+        spacing_y = _spacing(data, y_dim, dy if dy is not None else dx)
+        spacing_x = spacing_y
+    else:
+        spacing_x = _spacing(data, x_dim, dx)
+        spacing_y = _spacing(data, y_dim, dy if dy is not None else dx)
     units = data[x_dim].attrs.get("units", "1") if x_dim in data.coords else "1"
     return _FieldInfo(
         data=data,
@@ -308,7 +333,8 @@ def _spectral_grid(ny: int, nx: int, dy: float, dx: float) -> _SpectralGrid:
     ky, kx = np.meshgrid(np.fft.fftfreq(ny, d=dy), np.fft.rfftfreq(nx, d=dx), indexing="ij")
     ky, kx = ky.ravel(), kx.ravel()
     multiplicity = np.broadcast_to(_rfft_multiplicity(nx), (ny, nx // 2 + 1)).ravel().copy()
-    bin_width = min(1.0 / (nx * dx), 1.0 / (ny * dy))  # the finer of the two resolutions
+    # the finer of the two resolutions (of the one axis with extent, for a 1-D field)
+    bin_width = min(1.0 / (n * d) for n, d in ((ny, dy), (nx, dx)) if n > 1)
     radial_bin = np.floor(np.hypot(ky, kx) / bin_width + 0.5).astype(np.int64)
     n_bins = int(radial_bin.max()) + 1
     mode_count = np.bincount(radial_bin, weights=multiplicity, minlength=n_bins)
@@ -318,7 +344,7 @@ def _spectral_grid(ny: int, nx: int, dy: float, dx: float) -> _SpectralGrid:
         radial_bin=radial_bin,
         wavenumber=np.arange(n_bins) * bin_width,
         mode_count=mode_count,
-        nyquist=min(0.5 / dx, 0.5 / dy),
+        nyquist=min(0.5 / d for n, d in ((ny, dy), (nx, dx)) if n > 1),
         ky=ky,
         kx=kx,
         multiplicity=multiplicity,
@@ -338,8 +364,15 @@ def _rfft_multiplicity(nx: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=16)
 def _hann_2d(ny: int, nx: int) -> np.ndarray:
-    """Periodic (DFT-even) Hann window: ``w[n] = sin²(π n / N)``, outer product over y and x."""
-    window = np.outer(np.sin(np.pi * np.arange(ny) / ny) ** 2, np.sin(np.pi * np.arange(nx) / nx) ** 2)
+    """Periodic (DFT-even) Hann window ``w[n] = sin²(π n / N)``, outer product over y and x.
+
+    A one-point axis (a 1-D field) gets weight 1.
+    """
+
+    def hann(n: int) -> np.ndarray:
+        return np.ones(1) if n == 1 else np.sin(np.pi * np.arange(n) / n) ** 2
+
+    window = np.outer(hann(ny), hann(nx))
     window.setflags(write=False)
     return window
 
@@ -621,7 +654,14 @@ def _orientation_bins(grid: _SpectralGrid, n_orientations: int) -> tuple[np.ndar
     return bins, (grid.kx != 0) | (grid.ky != 0)
 
 
+def _is_line(values: np.ndarray) -> bool:
+    """Whether the fields are 1-D (one point along y or x)."""
+    return min(values.shape[-2:]) == 1
+
+
 def _angular_kernel(values: np.ndarray, grid: _SpectralGrid, window: str | None, n_orientations: int) -> np.ndarray:
+    if _is_line(values):  # orientation is not defined on a line
+        return np.full((values.shape[0], n_orientations), np.nan)
     power = _mode_power(values, window)
     bins, nonzero = _orientation_bins(grid, n_orientations)
     batch = power.shape[0]
@@ -657,7 +697,9 @@ def angular_spectrum(
     Returns
     -------
     xarray.DataArray
-        Dims ``(..., "orientation")``, coordinate in degrees, with ``mode_count``.
+        Dims ``(..., "orientation")``, coordinate in degrees, with ``mode_count``. All
+        NaN for a 1-D field (every wavevector lies along the line: orientation is not
+        defined).
     """
     if int(n_orientations) != n_orientations or n_orientations < 1:
         raise ValueError(f"n_orientations must be a positive integer; got {n_orientations!r}")
@@ -682,6 +724,8 @@ def angular_spectrum(
 
 
 def _anisotropy_kernel(values: np.ndarray, grid: _SpectralGrid, window: str | None) -> np.ndarray:
+    if _is_line(values):  # orientation is not defined on a line
+        return np.full(values.shape[0], np.nan)
     power = _mode_power(values, window)
     power[_is_constant(_anomaly(values), values)] = 0.0
     phase = np.exp(2j * _orientation(grid))
@@ -718,7 +762,9 @@ def anisotropy(
     Returns
     -------
     xarray.DataArray
-        Anisotropy per field; NaN for a constant field.
+        Anisotropy per field; NaN for a constant field, and for a 1-D field (all
+        wavevectors lie along the line: orientation is not defined, and 1 would say
+        nothing about the pattern).
     """
     info = _prepare(field, dx=dx, dy=dy, component_dims=component_dims)
     return _spectral_scalar(
@@ -773,10 +819,11 @@ def _morans_kernel(values: np.ndarray, periodic: bool) -> np.ndarray:
     anomaly = _anomaly(values)
     denominator = np.sum(anomaly**2, axis=(1, 2, 3))
     ny, nx = values.shape[-2:]
-    if periodic:
-        pairs_x = np.sum(anomaly * np.roll(anomaly, -1, axis=-1), axis=(1, 2, 3))
-        pairs_y = np.sum(anomaly * np.roll(anomaly, -1, axis=-2), axis=(1, 2, 3))
-        n_links = 2 * ny * nx  # undirected rook links on the torus
+    if periodic:  # undirected rook links on the torus (on the ring, for a 1-D field)
+        zero = np.zeros(values.shape[0])
+        pairs_x = np.sum(anomaly * np.roll(anomaly, -1, axis=-1), axis=(1, 2, 3)) if nx > 1 else zero
+        pairs_y = np.sum(anomaly * np.roll(anomaly, -1, axis=-2), axis=(1, 2, 3)) if ny > 1 else zero
+        n_links = (ny * nx if nx > 1 else 0) + (ny * nx if ny > 1 else 0)
     else:
         pairs_x = np.sum(anomaly[..., :, 1:] * anomaly[..., :, :-1], axis=(1, 2, 3))
         pairs_y = np.sum(anomaly[..., 1:, :] * anomaly[..., :-1, :], axis=(1, 2, 3))
@@ -802,7 +849,9 @@ def morans_i(
     with ``w_ij = 1`` for rook neighbours (wrapping around on the periodic grid) and
     ``W = Σ w_ij``. A checkerboard gives −1, a smooth field approaches +1, white noise
     about 0. For a vector field the numerators and the denominators are each summed
-    over components. Independent of the grid spacing.
+    over components. Independent of the grid spacing. On a 1-D field the neighbours
+    are the two along the line (a ring when periodic): a sampled cosine of wavelength
+    ``λ`` points gives ``cos(2π/λ)``.
 
     Parameters
     ----------
@@ -836,8 +885,8 @@ def _lag_bins(ny: int, nx: int, dy: float, dx: float, periodic: bool) -> tuple[n
     lag_x = np.fft.fftfreq(shape[1], d=1.0 / shape[1])
     lag_y, lag_x = np.meshgrid(lag_y, lag_x, indexing="ij")
     radius = np.hypot(lag_y * dy, lag_x * dx)
-    width = max(dx, dy)
-    max_radius = 0.5 * min(ny * dy, nx * dx)
+    width = max(d for n, d in ((ny, dy), (nx, dx)) if n > 1)
+    max_radius = 0.5 * min(n * d for n, d in ((ny, dy), (nx, dx)) if n > 1)
     index = np.floor(radius / width + 0.5).astype(np.int64)
     index[radius > max_radius] = -1
     if not periodic:
@@ -906,8 +955,8 @@ def correlation_length(
     -------
     xarray.DataArray
         Correlation length in length units. ``inf`` when ``C`` stays above ``1/e``
-        out to half the shorter side of the domain (correlated across the domain);
-        NaN for a constant field.
+        out to half the shorter side of the domain (half the line's length for a 1-D
+        field; correlated across the domain); NaN for a constant field.
     """
     info = _prepare(field, dx=dx, dy=dy, component_dims=component_dims)
     result = _apply(
@@ -934,8 +983,14 @@ def _symmetry_kernel(values: np.ndarray, periodic: bool, square: bool) -> np.nda
     scores = np.full((values.shape[0], len(SYMMETRIES)), np.nan)
     if periodic:
         spectrum = np.conj(np.fft.fft2(anomaly))
+    ny, nx = values.shape[-2:]
+    defined = set(SYMMETRIES)
+    if ny == 1 or nx == 1:  # a line: only the mirror along it is a symmetry that is not trivial
+        defined = {"mirror_x"} if ny == 1 else {"mirror_y"}
+    elif not square:
+        defined.discard("rotation_90")
     for column, symmetry in enumerate(SYMMETRIES):
-        if symmetry == "rotation_90" and not square:
+        if symmetry not in defined:
             continue
         image = _transform(anomaly, symmetry)
         if periodic:
@@ -966,7 +1021,9 @@ def symmetry_scores(
     anywhere, so the best correlation over all cyclic shifts is reported (1 means
     "symmetric about some axis/centre"); with ``periodic=False`` the axis/centre is
     the grid's centre. ``rotation_90`` is NaN unless the grid is square (``n_y = n_x``
-    and ``dy = dx``).
+    and ``dy = dx``). On a 1-D field only the mirror along the line is scored
+    (``mirror_x`` for a row, ``mirror_y`` for a column); the mirror across it is the
+    identity and rotations leave the line, so those scores are NaN.
 
     Parameters
     ----------

@@ -123,3 +123,42 @@ def test_stability_json_matches_the_schnakenberg_closed_form(tmp_path):
     assert state["turing_unstable"] is True
     assert data["critical"]["value"] == pytest.approx(8.5676, rel=1e-4)  # root of 0.64 d^2 - 5.6 d + 1
     assert plot.stat().st_size > 0
+
+
+def test_a_grid_too_large_for_memory_fails_in_one_line_before_any_file(tmp_path):
+    # the address-space limit makes the allocation fail at once (nothing is touched): a 8000^2
+    # float64 run needs ~6 GB, the limit is 3 GB (imports need well under 1 GB)
+    import resource
+    import subprocess
+    import sys
+
+    def limit_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (3_000_000_000, 3_000_000_000))
+
+    command = [sys.executable, "-c", "from cli.main import cli; cli()", "simulate", "--size", "8000", "--steps", "1",
+               "--out", "big.nc"]  # fmt: skip
+    for _ in range(2):  # the rerun meets the same clean state, not "partial file exists"
+        result = subprocess.run(command, cwd=tmp_path, preexec_fn=limit_memory, capture_output=True, text=True,
+                                timeout=120)  # fmt: skip
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.startswith("Error: out of memory for a 8000x8000 grid"), result.stderr
+        assert "no file was written" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_time_that_dt_does_not_divide_is_reached_exactly(tmp_path):
+    out = tmp_path / "t.nc"
+    result = CliRunner().invoke(cli, ["simulate", "--model", "linear", "--size", "16", "--dx", "2", "--time", "10",
+                                      "--dt", "0.3", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "dt lowered from 0.3 to 0.294118 so that 34 steps end at t = 10" in result.output
+    ds = rdnet.open_dataset(out)
+    assert float(ds["time"][-1]) == pytest.approx(10.0, rel=1e-14) and int(ds["step"][-1]) == 34
+
+
+@pytest.mark.parametrize("name", ["x.xyz", "noext"])
+def test_stability_plot_with_an_unknown_image_type_is_one_line_exit_2(tmp_path, name):
+    result = CliRunner().invoke(cli, ["stability", "--model", "schnakenberg", "--plot", str(tmp_path / name)])
+    assert result.exit_code == 2
+    assert "unsupported image type" in result.output and ".png" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and list(tmp_path.iterdir()) == []

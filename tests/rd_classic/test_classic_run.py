@@ -99,13 +99,25 @@ def test_blow_up_stops_names_the_step_and_keeps_the_partial(tmp_path):
 
 
 def test_unstable_dt_is_refused_with_the_largest_stable_dt():
-    # forward Euler for 2-D diffusion (FTCS) is stable for dt <= dx^2 / (4 D): 1 / 0.64 = 1.5625
-    with pytest.raises(ConfigError, match=r"largest stable dt is 1\.5625"):
-        _small(dt=1.6)
-    _small(dt=1.56)
-    # RK4 reaches 2.785 on the negative real axis: dt <= 2.7853 / (8 * 0.16)
-    with pytest.raises(ConfigError, match=r"largest stable dt is 2\.1760"):
+    # at u = 1, v = 0 the Jacobian is diag(-F, -(F + k)); the checkerboard adds -8 D / dx^2, so the
+    # fastest decay is F + 8 Du = 1.315 and forward Euler needs dt <= 2 / 1.315 = 1.520913
+    with pytest.raises(ConfigError, match=r"largest stable dt is 1\.52091"):
+        _small(dt=1.53)
+    _small(dt=1.52)
+    # RK4 reaches 2.7853 on the negative real axis: dt <= 2.785293563 / 1.315
+    with pytest.raises(ConfigError, match=r"largest stable dt is 2\.11809"):
         _small(dt=2.2, integrator="rk4")
+
+
+def test_time_ends_exactly_at_the_requested_time():
+    config = _small(steps=None, time=10.0, dt=0.3)  # 10 / 0.3 is not an integer
+    assert config.steps == 34 and config.dt == pytest.approx(10.0 / 34) and config.dt <= 0.3
+    assert config.steps * config.dt == pytest.approx(10.0, rel=1e-15)
+    memory = MemoryObserver()
+    run_simulation(config, observers=[memory])
+    assert memory.times[-1] == pytest.approx(10.0, rel=1e-15)
+    # a duration that dt divides keeps dt as given
+    assert _small(steps=None, time=10.0, dt=0.25).dt == 0.25
 
 
 @pytest.mark.parametrize(
@@ -126,3 +138,32 @@ def test_bad_configuration_is_a_config_error(changes, message):
     with pytest.raises(ConfigError, match=message):
         config = _small(**changes)
         run_simulation(config)
+
+
+def test_a_run_that_fails_before_its_first_snapshot_leaves_no_file(tmp_path):
+    # the writer's partial file holds no snapshot: nothing to resume, so it must not block a rerun
+    class FailFirstSnapshot:
+        def snapshot(self, step, time, fields):
+            raise MemoryError
+
+    config = _small()
+    path = tmp_path / "gs.nc"
+    with pytest.raises(MemoryError):
+        run_simulation(config, observers=[FailFirstSnapshot(), DatasetObserver(path)])
+    assert list(tmp_path.iterdir()) == []
+    run_simulation(config, observers=[DatasetObserver(path)])  # the rerun is not refused
+    assert path.exists()
+
+
+def test_state_and_first_snapshot_are_allocated_before_the_writer_starts(tmp_path, monkeypatch):
+    # a grid too large for memory must fail before any file exists
+    import rd_classic.run as run_module
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(run_module, "initial_state", no_memory)
+    path = tmp_path / "gs.nc"
+    with pytest.raises(MemoryError):
+        run_simulation(_small(), observers=[DatasetObserver(path)])
+    assert list(tmp_path.iterdir()) == []

@@ -60,3 +60,20 @@ def test_gray_scott_trivial_state_is_linearly_stable():
     # J = diag(-F, -(F + k)): the largest rate is -F at q = 0
     assert analysis.max_growth_rate == pytest.approx(-0.0367)
     assert not analysis.turing_unstable
+
+
+def test_plot_range_reaches_where_the_dispersion_relation_falls():
+    from rd_classic.stability import growth_rate, wavenumber_range
+
+    # Gray-Scott's trivial state: lambda = -F - Du q^2 and -(F + k) - Dv q^2; no band, no fastest q > 0.
+    # The range is 3 sqrt(max|J| / max D) = 3 sqrt((F + k) / Du), ~214, not [0, 1]
+    model = get_model("gray-scott")
+    top = wavenumber_range(model, state=(1.0, 0.0))
+    assert top == pytest.approx(3 * math.sqrt((model.F + model.k) / model.Du), rel=1e-12)
+    assert growth_rate(model, top)[0] < 10 * growth_rate(model, 0.0)[0]  # clearly falling (-0.56 vs -0.037)
+    # Schnakenberg: twice the top of the unstable band, h(q^2) = Du Dv q^4 - (Dv fu + Du gv) q^2 + det = 0
+    model = get_model("schnakenberg")
+    (fu, fv), (gu, gv) = model.jacobian(*model.homogeneous_state())
+    mixed, det = model.Dv * fu + model.Du * gv, fu * gv - fv * gu
+    band_top = math.sqrt((mixed + math.sqrt(mixed**2 - 4 * model.Du * model.Dv * det)) / (2 * model.Du * model.Dv))
+    assert wavenumber_range(model) == pytest.approx(2 * band_top, rel=1e-9)
