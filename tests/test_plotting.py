@@ -342,3 +342,20 @@ def test_series_legends_sit_beside_the_panels_and_an_early_spike_gets_a_log_scal
         legend = axes.get_legend().get_window_extent(renderer)
         assert not legend.overlaps(axes.get_window_extent(renderer)), f"the legend of {title!r} covers its panel"
     assert overlapping_texts(figure) == []
+
+
+def test_a_one_dimensional_field_is_drawn_as_a_profile_with_its_coordinate(rng):
+    from rdnet.plotting.fields import fields_figure
+
+    x = np.arange(32) * 0.5
+    values = np.cos(2 * np.pi * x / 4.0)
+    field = xr.DataArray(values[None, :], dims=("y", "x"), coords={"y": [0.0], "x": x}, name="u",
+                         attrs={"long_name": "activator", "units": "1"})  # fmt: skip
+    field["x"].attrs["units"] = "m"
+    figure = fields_figure([field])
+    axes = figure.axes[0]
+    assert not axes.get_images()  # not a one-pixel-high image
+    (line,) = axes.get_lines()
+    np.testing.assert_array_equal(line.get_xdata(), x)
+    np.testing.assert_array_equal(line.get_ydata(), values)
+    assert "m" in axes.get_xlabel() and "activator" in axes.get_ylabel()

@@ -120,9 +120,13 @@ def draw_field(
 
     Returns
     -------
-    matplotlib.image.AxesImage
+    matplotlib.image.AxesImage or matplotlib.lines.Line2D
+        The image; for a 1-D field (one point along y or x) the profile drawn as a line
+        against the other coordinate, the value on the vertical axis (no colour bar).
     """
     plane = reduce_components(field)
+    if 1 in (plane.sizes["y"], plane.sizes["x"]):
+        return _draw_profile(axes, plane, title=title, vmin=vmin, vmax=vmax)
     values = np.asarray(plane.transpose("y", "x").values, dtype=float)
     image = axes.imshow(
         values,
@@ -142,6 +146,21 @@ def draw_field(
         bar = axes.figure.colorbar(image, ax=axes, shrink=0.85)
         bar.set_label(field_label(plane))
     return image
+
+
+def _draw_profile(axes: Axes, plane: xr.DataArray, *, title, vmin, vmax):
+    """A 1-D field as a line: value against the coordinate of its long dim."""
+    dim = "x" if plane.sizes["y"] == 1 else "y"
+    profile = plane.squeeze("y" if dim == "x" else "x")
+    (line,) = axes.plot(np.asarray(profile[dim].values, dtype=float), np.asarray(profile.values, dtype=float), linewidth=1.2)
+    axes.set_xlabel(coordinate_label(plane, dim))
+    axes.set_ylabel(field_label(plane))
+    if vmin is not None or vmax is not None:
+        axes.set_ylim(vmin, vmax)
+    axes.grid(True, alpha=0.3)
+    if title:
+        axes.set_title(title, fontsize=10)
+    return line
 
 
 def fields_figure(
