@@ -23,10 +23,50 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from rdnet.errors import RunError
+from rdnet.errors import ConfigError, RunError
 from rdnet.gan_dynamics.model import GanModel, OverlapState
 
-__all__ = ["make_overlap_rhs", "pack_state", "unpack_state", "integrate_overlaps", "integrate_batch"]
+__all__ = [
+    "make_overlap_rhs",
+    "pack_state",
+    "unpack_state",
+    "rate_scale",
+    "check_ode_cost",
+    "integrate_overlaps",
+    "integrate_batch",
+    "STIFF_RATE",
+]
+
+#: above this :func:`rate_scale` the integrators switch from RK45 to LSODA (stiff decay of q, r)
+STIFF_RATE = 20.0
+
+#: largest drift rate × horizon accepted (:func:`check_ode_cost`): about the number of steps
+MAX_DRIFT_TURNS = 1e6
+
+
+def rate_scale(tau_d, tau_g, lambda_real, lambda_gen, noise_real, noise_gen) -> np.ndarray:
+    """An upper estimate of the overlap ODE's fastest rate (1/time), per parameter set.
+
+    :math:`\\tau(\\lambda^T_{max} + \\lambda^G_{max}) + \\tilde\\tau\\lambda^G_{max}
+    + \\tfrac{\\tau^2}{2}[\\eta_T(\\lambda^T_{max} + \\eta_T) + \\eta_G(\\lambda^G_{max} + \\eta_G)]`: the drift
+    terms and the Itô term at |q|, |r| ≤ 1. An explicit integrator needs about this many steps per
+    unit time; above :data:`STIFF_RATE` the integrators use LSODA.
+
+    Parameters
+    ----------
+    tau_d, tau_g, noise_real, noise_gen : float or array of shape (B,)
+    lambda_real, lambda_gen : array of shape (d,) or (B, d)
+
+    Returns
+    -------
+    ndarray, shape (B,) (or () for scalars)
+    """
+    lam_t = np.max(np.asarray(lambda_real, dtype=float), axis=-1)
+    lam_g = np.max(np.asarray(lambda_gen, dtype=float), axis=-1)
+    tau, tau_tilde = np.asarray(tau_d, dtype=float), np.asarray(tau_g, dtype=float)
+    eta_t, eta_g = np.asarray(noise_real, dtype=float), np.asarray(noise_gen, dtype=float)
+    ito = 0.5 * tau**2 * (eta_t * (lam_t + eta_t) + eta_g * (lam_g + eta_g))
+    return tau * (lam_t + lam_g) + tau_tilde * lam_g + ito
 
 
 def pack_state(state: OverlapState) -> np.ndarray:
@@ -116,6 +156,28 @@ def make_overlap_rhs(
     return rhs
 
 
+def check_ode_cost(tau_d, tau_g, lambda_real, lambda_gen, horizon: float) -> None:
+    """Refuse parameter sets whose ODE oscillates too fast to integrate up to ``horizon``.
+
+    The drift part of :func:`rate_scale`, τ(λ^T + λ^G) + τ̃λ^G, sets how fast q and r can turn
+    (a stiff decay from the τ² term is handled by LSODA); an integration to ``horizon`` needs
+    about rate × horizon steps, and more than :data:`MAX_DRIFT_TURNS` is refused.
+
+    Raises
+    ------
+    ConfigError
+        Naming the rate and the largest horizon it allows.
+    """
+    zero = np.zeros_like(np.asarray(tau_d, dtype=float))
+    drift = float(np.max(rate_scale(tau_d, tau_g, lambda_real, lambda_gen, zero, zero)))
+    if drift * float(horizon) > MAX_DRIFT_TURNS:
+        raise ConfigError(
+            f"the overlap ODE turns too fast to integrate to t = {float(horizon):g}: its rate "
+            f"τ(λ_T + λ_G) + τ̃λ_G = {drift:.3g} allows t ≤ {MAX_DRIFT_TURNS / drift:.3g}; "
+            "use smaller rates or strengths, or a shorter horizon"
+        )
+
+
 def integrate_batch(
     rhs: Callable[[np.ndarray], np.ndarray],
     initial: np.ndarray,
@@ -138,7 +200,8 @@ def integrate_batch(
     rtol, atol : float
         Tolerances of the integrator.
     method : str
-        A :func:`~scipy.integrate.solve_ivp` method ("RK45", "DOP853", "LSODA", ...).
+        A :func:`~scipy.integrate.solve_ivp` method ("RK45", "DOP853", "LSODA", ...). LSODA is told
+        that the Jacobian is banded (batch members are independent), so it stays cheap for large batches.
 
     Returns
     -------
@@ -156,8 +219,9 @@ def integrate_batch(
     def fun(_t, y):
         return rhs(y.reshape(shape)).ravel()
 
+    options = {"lband": shape[1] - 1, "uband": shape[1] - 1} if method == "LSODA" else {}
     solution = solve_ivp(
-        fun, (times[0], times[-1]), initial.ravel(), t_eval=times, rtol=rtol, atol=atol, method=method
+        fun, (times[0], times[-1]), initial.ravel(), t_eval=times, rtol=rtol, atol=atol, method=method, **options
     )
     if not solution.success:
         raise RunError(f"the overlap ODE integration failed: {solution.message}")
@@ -171,6 +235,7 @@ def integrate_overlaps(
     *,
     rtol: float = 1e-8,
     atol: float = 1e-10,
+    method: str | None = None,
 ) -> OverlapState:
     """Integrate the macroscopic ODE of one model from one initial state.
 
@@ -184,6 +249,9 @@ def integrate_overlaps(
         Increasing output times (t = k/n), the first being the initial time.
     rtol, atol : float
         Integrator tolerances.
+    method : str, optional
+        :func:`~scipy.integrate.solve_ivp` method; default RK45, or LSODA when the
+        :func:`rate_scale` exceeds :data:`STIFF_RATE`.
 
     Returns
     -------
@@ -201,5 +269,9 @@ def integrate_overlaps(
     rhs = make_overlap_rhs(
         model.tau_d, model.tau_g, model.lambda_real, model.lambda_gen, model.noise_real, model.noise_gen
     )
-    flat = integrate_batch(rhs, pack_state(initial)[None, :], times, rtol=rtol, atol=atol)[:, 0, :]
+    if method is None:
+        rate = rate_scale(model.tau_d, model.tau_g, model.lambda_real, model.lambda_gen, model.noise_real,
+                          model.noise_gen)
+        method = "LSODA" if rate > STIFF_RATE else "RK45"
+    flat = integrate_batch(rhs, pack_state(initial)[None, :], times, rtol=rtol, atol=atol, method=method)[:, 0, :]
     return unpack_state(flat, model.features)

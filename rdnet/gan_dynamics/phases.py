@@ -20,7 +20,10 @@ decouples per feature i into
 For d > 1 the run's phase is "convergence" when every feature converges, "mode-collapse" when some
 fail and the others converge, "failure" when all fail and "oscillation" when any oscillates.
 
-ODE classification integrates the overlap ODE and reads the phase from the trajectory's tail.
+ODE classification integrates the overlap ODE and reads the phase from the trajectory's tail: a
+settled state (uninformative: convergence or failure by the rise of P; informative: the "chasing"
+fixed point of the oscillation phase), a sustained cycle (oscillation), or neither, a slow transient
+that is integrated further (:func:`classify_ode`) and left "undetermined" at the cap.
 """
 
 from __future__ import annotations
@@ -31,7 +34,15 @@ import numpy as np
 
 from rdnet.errors import ConfigError
 from rdnet.gan_dynamics.model import GanModel, OverlapState, initial_state
-from rdnet.gan_dynamics.ode import integrate_batch, make_overlap_rhs, pack_state, unpack_state
+from rdnet.gan_dynamics.ode import (
+    STIFF_RATE,
+    check_ode_cost,
+    integrate_batch,
+    make_overlap_rhs,
+    pack_state,
+    rate_scale,
+    unpack_state,
+)
 
 __all__ = [
     "PHASES",
@@ -40,14 +51,35 @@ __all__ = [
     "linear_coefficients",
     "uninformative_jacobian",
     "combine_feature_phases",
+    "BEHAVIOURS",
+    "DEFAULT_HORIZON",
+    "DEFAULT_MAX_HORIZON",
+    "feature_behaviours",
     "classify_trajectory",
+    "OdeClassification",
+    "classify_ode",
+    "ode_phase_summary",
+    "OdePhaseGrid",
+    "ode_phase_survey",
     "ode_phase_grid",
     "linear_phase_grid",
     "linear_boundaries",
 ]
 
-#: phase names; their index is the integer code used in phase grids
-PHASES = ("failure", "convergence", "oscillation", "mode-collapse")
+#: phase names; their index is the integer code used in phase grids ("undetermined": an ODE
+#: trajectory still moving at the end of its horizon; linear theory never gives it)
+PHASES = ("failure", "convergence", "oscillation", "mode-collapse", "undetermined")
+
+#: what one feature's ODE trajectory does at the end of its horizon (:func:`feature_behaviours`)
+BEHAVIOURS = ("limit cycle", "informative fixed point", "uninformative fixed point", "still moving")
+
+_BEHAVIOUR_PHASE = {"limit cycle": "oscillation", "informative fixed point": "oscillation", "still moving": "undetermined"}
+
+#: first ODE horizon and its cap for reading a phase (:func:`classify_ode`, :func:`ode_phase_grid`)
+DEFAULT_HORIZON = 300.0
+DEFAULT_MAX_HORIZON = 3000.0
+
+_MAX_SAMPLED_VALUES = 2e7  # floats of sampled trajectory held at once while classifying a batch
 
 
 @dataclass(frozen=True)
@@ -120,10 +152,16 @@ def uninformative_jacobian(model: GanModel, P: np.ndarray, S: np.ndarray | None 
 
 
 def combine_feature_phases(feature_phases) -> str:
-    """Overall phase from per-feature phases (see the module docstring)."""
+    """Overall phase from per-feature phases (see the module docstring).
+
+    Any oscillating feature makes the run "oscillation"; otherwise any undetermined feature makes
+    it "undetermined".
+    """
     phases = set(feature_phases)
     if "oscillation" in phases:
         return "oscillation"
+    if "undetermined" in phases:
+        return "undetermined"
     if phases == {"convergence"}:
         return "convergence"
     if phases == {"failure"}:
@@ -175,21 +213,119 @@ def linear_phase(model: GanModel, *, P0: float = 0.1) -> PhasePrediction:
     )
 
 
+def _direction_swings(signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Peak-to-trough swings of a sampled signal between its successive turning points.
+
+    Returns the swings and the sample index at which each one ends.
+    """
+    steps = np.diff(signal)
+    moving = np.nonzero(steps != 0.0)[0]
+    if moving.size < 2:
+        return np.empty(0), np.empty(0, dtype=int)
+    direction = np.sign(steps[moving])
+    turns = moving[1:][direction[1:] != direction[:-1]]  # first step in the new direction
+    return np.abs(np.diff(signal[turns])), turns[1:]
+
+
+def feature_behaviours(
+    times: np.ndarray,
+    path: OverlapState,
+    *,
+    settle_tolerance: float = 1e-3,
+    cycle_tolerance: float = 1e-2,
+    discriminator_tolerance: float = 1e-2,
+    decay_tolerance: float = 0.02,
+    min_swings: int = 6,
+) -> tuple[str, ...]:
+    """What each feature's overlaps do over the second half of an ODE trajectory.
+
+    One of :data:`BEHAVIOURS` per feature i, read from the trajectory's second half (the *tail*)
+    of length L/2, L being the trajectory's length:
+
+    - **settled** when the overlaps have stopped: their largest speed (any entry of P, q, r, by
+      finite differences) over the last L/32 of the trajectory, times L, is below
+      ``settle_tolerance`` (the state would not move by more than that over as long again), and
+      that speed is no larger than over the L/32 before (a slowly unstable direction leaving a
+      fixed point is not settled). It is an *informative fixed point*
+      when max(|q_i|, |r_i|) exceeds ``discriminator_tolerance`` (the "chasing" fixed point of the
+      oscillation phase), else an *uninformative fixed point*;
+    - a **limit cycle** when q_i keeps turning with a non-decaying amplitude: at least
+      ``min_swings`` swings between successive turning points of q_i in the tail, and an envelope
+      (the largest swing in each third of the tail) whose last value exceeds ``cycle_tolerance`` and
+      that is not decaying: decaying means the envelope falls from the first third to the second
+      and by more than ``decay_tolerance`` (relative) from the second to the last. A growing or
+      irregular (d > 1) oscillation counts as a cycle; a decaying spiral does not;
+    - **still moving** otherwise (a slow transient, neither settled nor cycling).
+
+    Parameters
+    ----------
+    times : ndarray, shape (T,)
+        Sample times; the tail must be sampled finely enough to resolve a cycle (a few samples
+        per period).
+    path : OverlapState
+        Overlaps with time as the first axis.
+    settle_tolerance, cycle_tolerance, discriminator_tolerance, decay_tolerance : float
+    min_swings : int
+
+    Returns
+    -------
+    tuple of str
+    """
+    times = np.asarray(times, dtype=float)
+    span = times[-1] - times[0]
+    tail = times >= times[-1] - 0.5 * span
+    flat = np.concatenate([path.P.reshape(len(times), -1), path.q, path.r], axis=1)
+    speed = np.max(np.abs(np.diff(flat, axis=0)) / np.diff(times)[:, None], axis=1)  # per interval
+    ends = times[1:]  # end of each sampling interval
+    late_intervals = ends >= times[-1] - span / 32
+    late_intervals[-1] = True
+    late = speed[late_intervals].max()
+    before = speed[(ends >= times[-1] - span / 16) & ~late_intervals].max(initial=0.0)
+    settled = late * span < settle_tolerance and (late <= before or late * span < 1e-2 * settle_tolerance)
+    tail_times = times[tail]
+    thirds = tail_times[0] + np.array([1.0, 2.0]) / 3.0 * (tail_times[-1] - tail_times[0])
+    behaviours = []
+    for i in range(path.q.shape[-1]):
+        if settled:
+            informative = max(abs(path.q[-1, i]), abs(path.r[-1, i])) > discriminator_tolerance
+            behaviours.append("informative fixed point" if informative else "uninformative fixed point")
+            continue
+        swings, ends = _direction_swings(path.q[tail, i])
+        third = np.searchsorted(thirds, tail_times[ends])  # 0, 1, 2
+        envelope = [swings[third == k].max(initial=0.0) for k in range(3)]
+        cycling = swings.size >= min_swings and envelope[2] > cycle_tolerance
+        decaying = envelope[2] < (1.0 - decay_tolerance) * envelope[1] and envelope[1] < envelope[0]
+        behaviours.append("limit cycle" if cycling and not decaying else "still moving")
+    return tuple(behaviours)
+
+
 def classify_trajectory(
     times: np.ndarray,
     path: OverlapState,
     *,
-    tail_fraction: float = 0.2,
-    discriminator_tolerance: float = 1e-2,
+    initial_P: np.ndarray | None = None,
     learned_increase: float = 0.05,
+    **tolerances,
 ) -> tuple[str, tuple[str, ...]]:
     """Read the phase from an ODE trajectory (time is the first axis of the overlaps).
 
-    A feature i *oscillates* when max(|q_i|, |r_i|) over the second half of the final
-    ``tail_fraction`` of the run exceeds ``discriminator_tolerance`` and is not decaying (at least
-    0.8 times its maximum over the first half): a limit cycle, or a fixed point with an informative
-    discriminator. Otherwise it *converged* when P_ii rose by more than ``learned_increase`` and
-    *failed* when it did not.
+    Each feature's behaviour (:func:`feature_behaviours`) gives its phase: a *limit cycle* or an
+    *informative fixed point* is "oscillation" (the uninformative line is never reached, as the
+    linear theory's oscillation phase says), an *uninformative fixed point* is "convergence" when
+    P_ii rose by more than ``learned_increase`` from ``initial_P`` and "failure" when it did not,
+    and a trajectory *still moving* is "undetermined": integrate longer (:func:`classify_ode` does).
+
+    Parameters
+    ----------
+    times : ndarray, shape (T,)
+    path : OverlapState
+        Overlaps with time as the first axis.
+    initial_P : ndarray, shape (d, d), optional
+        P at the start of the run (default: the trajectory's first P), for the rise of P_ii.
+    learned_increase : float
+        Rise of P_ii that counts as learning the feature.
+    **tolerances
+        Passed to :func:`feature_behaviours`.
 
     Returns
     -------
@@ -197,22 +333,174 @@ def classify_trajectory(
         Overall phase (one of :data:`PHASES`).
     feature_phases : tuple of str
     """
-    times = np.asarray(times)
-    span = times[-1] - times[0]
-    early = (times >= times[-1] - tail_fraction * span) & (times < times[-1] - 0.5 * tail_fraction * span)
-    late = times >= times[-1] - 0.5 * tail_fraction * span
-    d = path.q.shape[-1]
-    feature_phases = []
-    for i in range(d):
-        late_amplitude = max(np.abs(path.q[late, i]).max(), np.abs(path.r[late, i]).max())
-        early_amplitude = max(np.abs(path.q[early, i]).max(initial=0.0), np.abs(path.r[early, i]).max(initial=0.0))
-        if late_amplitude > discriminator_tolerance and late_amplitude >= 0.8 * early_amplitude:
-            feature_phases.append("oscillation")
-        elif path.P[-1, i, i] - path.P[0, i, i] > learned_increase:
-            feature_phases.append("convergence")
-        else:
-            feature_phases.append("failure")
-    return combine_feature_phases(feature_phases), tuple(feature_phases)
+    behaviours = feature_behaviours(times, path, **tolerances)
+    feature_phases = _feature_phases(
+        behaviours, path.P[0] if initial_P is None else initial_P, path.P[-1], learned_increase=learned_increase
+    )
+    return combine_feature_phases(feature_phases), feature_phases
+
+
+def _feature_phases(behaviours, initial_P, final_P, *, learned_increase: float = 0.05) -> tuple[str, ...]:
+    rise = np.diagonal(np.asarray(final_P, dtype=float)) - np.diagonal(np.asarray(initial_P, dtype=float))
+    return tuple(
+        ("convergence" if rise[i] > learned_increase else "failure") if kind == "uninformative fixed point"
+        else _BEHAVIOUR_PHASE[kind]
+        for i, kind in enumerate(behaviours)
+    )
+
+
+@dataclass(frozen=True)
+class OdeClassification:
+    """Phase of one parameter set read from its ODE trajectory (:func:`classify_ode`).
+
+    Attributes
+    ----------
+    phase : str
+        One of :data:`PHASES` ("undetermined" when still moving at ``max_time``).
+    feature_phases : tuple of str
+    behaviours : tuple of str
+        Per feature, one of :data:`BEHAVIOURS`.
+    horizon : float
+        The time up to which the ODE was integrated when the phase was read.
+    """
+
+    phase: str
+    feature_phases: tuple[str, ...]
+    behaviours: tuple[str, ...]
+    horizon: float
+
+    def describe(self) -> str:
+        """One line, e.g. ``"convergence (uninformative fixed point by t = 300)"``."""
+        when = f"{'at' if self.phase == 'undetermined' else 'by'} t = {self.horizon:g}"
+        if len(self.behaviours) == 1:
+            return f"{self.phase} ({self.behaviours[0]} {when})"
+        return f"{self.phase} {when} (features: {', '.join(self.behaviours)})"
+
+
+def ode_phase_summary(attrs) -> str:
+    """The ODE phase recorded in a gan-dynamics dataset's attrs (:func:`~rdnet.gan_dynamics.run.run_dataset`), in words.
+
+    For example "convergence (uninformative fixed point by t = 300)" or "undetermined (still moving
+    at t = 3000)"; files written before the long-horizon classification give the bare phase.
+    """
+    phase = str(attrs.get("ode_phase", "?"))
+    if "ode_phase_time" not in attrs:
+        return phase
+    behaviours = tuple(str(attrs.get("ode_behaviours", "")).split(","))
+    return OdeClassification(phase, (), behaviours, float(attrs["ode_phase_time"])).describe()
+
+
+def _classify_batch(
+    tau_d: np.ndarray,
+    tau_g: np.ndarray,
+    lambda_real: np.ndarray,
+    lambda_gen: np.ndarray,
+    noise_real: np.ndarray,
+    noise_gen: np.ndarray,
+    initial: OverlapState,
+    *,
+    time: float,
+    max_time: float | None,
+    spacing: float,
+    rtol: float,
+    atol: float,
+) -> list[OdeClassification]:
+    """Integrate a batch of parameter sets until each one's phase is decided (or ``max_time``).
+
+    The first window is [0, time]; members still moving at its end are continued from their end
+    state over windows that double the elapsed time ([T, 2T], [2T, 4T], ...) up to ``max_time``.
+    Only the start of each window and its second half (every ``spacing``) are sampled, and members
+    are integrated in chunks so that the samples held at once stay bounded. RK45, or LSODA when the
+    chunk's :func:`~rdnet.gan_dynamics.ode.rate_scale` exceeds :data:`~rdnet.gan_dynamics.ode.STIFF_RATE`.
+    """
+    d = initial.features
+    max_time = 10.0 * time if max_time is None else max(float(max_time), float(time))
+    check_ode_cost(tau_d, tau_g, lambda_real, lambda_gen, max_time)
+    size = tau_d.size
+    state = np.repeat(pack_state(initial)[None, :], size, axis=0)
+    results: list[OdeClassification | None] = [None] * size
+    pending = np.arange(size)
+    start, end = 0.0, float(time)
+    while pending.size:
+        length = end - start
+        count = max(8, int(np.ceil(0.5 * length / spacing)) + 1)
+        times = np.concatenate([[start], np.linspace(end - 0.5 * length, end, count)])
+        last = end >= max_time * (1 - 1e-12)
+        chunk = max(1, int(_MAX_SAMPLED_VALUES // (times.size * state.shape[1])))  # bounds the memory
+        still = []
+        for first in range(0, pending.size, chunk):
+            members = pending[first : first + chunk]
+            parameters = (tau_d[members], tau_g[members], lambda_real[members], lambda_gen[members],
+                          noise_real[members], noise_gen[members])
+            method = "LSODA" if np.max(rate_scale(*parameters)) > STIFF_RATE else "RK45"
+            flat = integrate_batch(make_overlap_rhs(*parameters), state[members], times, rtol=rtol, atol=atol,
+                                   method=method)
+            for column, member in enumerate(members):
+                path = unpack_state(flat[:, column, :], d)
+                behaviours = feature_behaviours(times, path)
+                feature_phases = _feature_phases(behaviours, initial.P, path.P[-1])
+                phase = combine_feature_phases(feature_phases)
+                if phase == "undetermined" and not last:
+                    still.append(member)
+                else:
+                    results[member] = OdeClassification(phase, feature_phases, behaviours, end)
+                state[member] = flat[-1, column]
+        pending = np.asarray(still, dtype=int)
+        start, end = end, min(2.0 * end, max_time)
+    return results  # type: ignore[return-value]
+
+
+def classify_ode(
+    model: GanModel,
+    initial: OverlapState | None = None,
+    *,
+    time: float = DEFAULT_HORIZON,
+    max_time: float | None = DEFAULT_MAX_HORIZON,
+    spacing: float = 0.5,
+) -> OdeClassification:
+    """Integrate the overlap ODE of one parameter set until its phase is decided.
+
+    The ODE is integrated to ``time`` and classified (:func:`classify_trajectory`); while it is still
+    moving the integration is continued over windows doubling the elapsed time, up to ``max_time``,
+    after which the phase is "undetermined".
+
+    Parameters
+    ----------
+    model : GanModel
+    initial : OverlapState, optional
+        Initial overlaps (default :func:`~rdnet.gan_dynamics.model.initial_state`).
+    time : float
+        First horizon.
+    max_time : float, optional
+        Cap on the horizon (None: 10 × ``time``).
+    spacing : float
+        Sampling interval of the windows' second halves (must resolve a cycle).
+
+    Returns
+    -------
+    OdeClassification
+
+    Examples
+    --------
+    >>> model = GanModel.copy_model(tau_d=0.2, tau_g=0.04, lambdas=(3.0,), noise=1.0)
+    >>> result = classify_ode(model)
+    >>> result.phase, result.behaviours, result.horizon
+    ('oscillation', ('limit cycle',), 300.0)
+    """
+    initial = initial or initial_state(model.features)
+    one = np.ones(1)
+    return _classify_batch(
+        model.tau_d * one, model.tau_g * one, np.asarray(model.lambda_real)[None, :],
+        np.asarray(model.lambda_gen)[None, :], model.noise_real * one, model.noise_gen * one, initial,
+        time=_check_horizon(time), max_time=max_time, spacing=spacing, rtol=1e-8, atol=1e-10,
+    )[0]
+
+
+def _check_horizon(time: float) -> float:
+    time = float(time)
+    if not (np.isfinite(time) and time > 0):
+        raise ConfigError(f"the ODE horizon must be a positive finite time, got {time}")
+    return time
 
 
 _AXES = ("tau_d", "tau_g", "noise")
@@ -255,17 +543,43 @@ def linear_phase_grid(base: GanModel, axes: dict[str, np.ndarray], *, P0: float 
     return codes
 
 
-def ode_phase_grid(
+@dataclass(frozen=True)
+class OdePhaseGrid:
+    """ODE phases on a 2-D parameter grid (:func:`ode_phase_survey`); arrays of shape (len(y), len(x)).
+
+    Attributes
+    ----------
+    codes : ndarray of int
+        Indices into :data:`PHASES`.
+    behaviour_codes : ndarray of int, shape (len(y), len(x), d)
+        Per feature, indices into :data:`BEHAVIOURS`.
+    horizon : ndarray of float
+        Time up to which each point was integrated when its phase was read.
+    """
+
+    codes: np.ndarray
+    behaviour_codes: np.ndarray
+    horizon: np.ndarray
+
+    def has_behaviour(self, behaviour: str) -> np.ndarray:
+        """Boolean grid: points where some feature shows ``behaviour`` (one of :data:`BEHAVIOURS`)."""
+        return np.any(self.behaviour_codes == BEHAVIOURS.index(behaviour), axis=-1)
+
+
+def ode_phase_survey(
     base: GanModel,
     axes: dict[str, np.ndarray],
     *,
     initial: OverlapState | None = None,
-    time: float = 300.0,
-    samples: int = 601,
-) -> np.ndarray:
-    """Phase codes (indices into :data:`PHASES`) from integrating the ODE on a 2-D grid.
+    time: float = DEFAULT_HORIZON,
+    max_time: float | None = DEFAULT_MAX_HORIZON,
+    spacing: float = 0.5,
+) -> OdePhaseGrid:
+    """Classify every point of a 2-D grid of a copy model from its ODE trajectory.
 
-    All grid points are integrated together as one batched system (one ``solve_ivp`` call).
+    All grid points are integrated together as one batched system (one ``solve_ivp`` call per
+    window): first to ``time``; the points still moving are continued over windows that double the
+    elapsed time, up to ``max_time`` (:func:`classify_ode`).
 
     Parameters
     ----------
@@ -276,28 +590,49 @@ def ode_phase_grid(
     initial : OverlapState, optional
         Initial overlaps (default :func:`~rdnet.gan_dynamics.model.initial_state`).
     time : float
-        Integration horizon T.
-    samples : int
-        Output times used for the classification.
+        First horizon.
+    max_time : float, optional
+        Cap on the horizon (None: 10 × ``time``); points still moving there are "undetermined".
+    spacing : float
+        Sampling interval of each window's second half.
+
+    Returns
+    -------
+    OdePhaseGrid
+    """
+    grids, shape = _grid_models(base, axes)
+    d = base.features
+    initial = initial or initial_state(d)
+    lambdas = np.repeat(np.asarray(base.lambda_real)[None, :], grids["noise"].size, axis=0)
+    noise = grids["noise"].ravel()
+    results = _classify_batch(
+        grids["tau_d"].ravel(), grids["tau_g"].ravel(), lambdas, lambdas, noise, noise, initial,
+        time=_check_horizon(time), max_time=max_time, spacing=spacing, rtol=1e-6, atol=1e-9,
+    )
+    return OdePhaseGrid(
+        codes=np.array([PHASES.index(result.phase) for result in results]).reshape(shape),
+        behaviour_codes=np.array([[BEHAVIOURS.index(b) for b in result.behaviours] for result in results])
+        .reshape(*shape, d),
+        horizon=np.array([result.horizon for result in results]).reshape(shape),
+    )
+
+
+def ode_phase_grid(
+    base: GanModel,
+    axes: dict[str, np.ndarray],
+    *,
+    initial: OverlapState | None = None,
+    time: float = DEFAULT_HORIZON,
+    max_time: float | None = DEFAULT_MAX_HORIZON,
+    spacing: float = 0.5,
+) -> np.ndarray:
+    """Phase codes (indices into :data:`PHASES`) from the ODE on a 2-D grid: :func:`ode_phase_survey`'s codes.
 
     Returns
     -------
     ndarray of int, shape (len(y), len(x))
     """
-    grids, shape = _grid_models(base, axes)
-    d = base.features
-    initial = initial or initial_state(d)
-    lambdas = np.asarray(base.lambda_real)
-    noise = grids["noise"].ravel()
-    rhs = make_overlap_rhs(grids["tau_d"].ravel(), grids["tau_g"].ravel(), lambdas, lambdas, noise, noise)
-    start = np.repeat(pack_state(initial)[None, :], noise.size, axis=0)
-    times = np.linspace(0.0, time, samples)
-    flat = integrate_batch(rhs, start, times, rtol=1e-6, atol=1e-9)
-    codes = np.empty(noise.size, dtype=int)
-    for member in range(noise.size):
-        phase, _ = classify_trajectory(times, unpack_state(flat[:, member, :], d))
-        codes[member] = PHASES.index(phase)
-    return codes.reshape(shape)
+    return ode_phase_survey(base, axes, initial=initial, time=time, max_time=max_time, spacing=spacing).codes
 
 
 def linear_boundaries(

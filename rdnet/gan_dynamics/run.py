@@ -14,7 +14,7 @@ import xarray as xr
 
 from rdnet.gan_dynamics.model import GanModel, OverlapState
 from rdnet.gan_dynamics.ode import integrate_overlaps
-from rdnet.gan_dynamics.phases import classify_trajectory, linear_phase
+from rdnet.gan_dynamics.phases import DEFAULT_HORIZON, DEFAULT_MAX_HORIZON, classify_ode, linear_phase
 from rdnet.gan_dynamics.simulation import simulate_ensemble
 
 __all__ = ["run_dataset", "SYSTEM", "MODEL"]
@@ -42,6 +42,8 @@ def run_dataset(
     engine: str = "frame",
     snapshots: int = 3,
     max_weights: int = 2000,
+    phase_time: float = DEFAULT_HORIZON,
+    phase_max_time: float = DEFAULT_MAX_HORIZON,
     progress: Callable[[int], None] | None = None,
 ) -> xr.Dataset:
     """Simulate R replicas, integrate the ODE on the same times and gather both in a Dataset.
@@ -65,6 +67,10 @@ def run_dataset(
         Number of times at which per-coordinate weights are kept (evenly spaced record times).
     max_weights : int
         Coordinates kept per weight snapshot.
+    phase_time, phase_max_time : float
+        The ODE phase (attrs ``ode_phase``) is read from a separate, long-horizon ODE integration
+        (:func:`~rdnet.gan_dynamics.phases.classify_ode`), not from the run's time axis: first to
+        max(``phase_time``, T), then longer while still moving, up to max(``phase_max_time``, T).
     progress : callable, optional
         Receives numbers of completed steps.
 
@@ -74,7 +80,10 @@ def run_dataset(
         Overlap series: ``<X>_mean``, ``<X>_std``, ``<X>_q10``, ``<X>_q90`` (simulation),
         ``<X>_ode`` (ODE) and ``<X>_replicas`` for X in P, q, r, S; weights ``discriminator_weights``,
         ``generator_weights``, ``feature_vectors``; norms ``w_norm``, ``v_norm``; the linear-theory
-        ``critical_overlap`` and ``predicted_plateau``; phases in the attrs.
+        ``critical_overlap`` and ``predicted_plateau``; in the attrs the linear-theory phase
+        (``linear_phase``, ``linear_feature_phases``) and the ODE's (``ode_phase``,
+        ``ode_feature_phases``, ``ode_behaviours`` and ``ode_phase_time``, the horizon at which it was
+        read; "undetermined" when still moving at the cap).
     """
     d = model.features
     times = np.unique(np.rint(np.linspace(0.0, time, records) * dimension).astype(np.int64)) / dimension
@@ -130,10 +139,12 @@ def run_dataset(
     data["predicted_plateau"] = (
         ("feature",), prediction.plateau, {"long_name": "linear-theory long-time diag P", "units": "1"}
     )
-    ode_phase, ode_feature_phases = classify_trajectory(run.times, ode)
+    classified = classify_ode(model, initial, time=max(phase_time, time), max_time=max(phase_max_time, time))
     coords = {
         "time": ("time", run.times, {"long_name": "training time t = k/n", "units": "1"}),
         "feature": ("feature", np.arange(d), {"long_name": "feature index", "units": "1"}),
+        "feature_strength": ("feature", np.asarray(model.lambda_real),
+                             {"long_name": "feature strength lambda_T of the real data", "units": "1"}),
         "feature2": ("feature2", np.arange(d), {"long_name": "feature index (second)", "units": "1"}),
         "replica": ("replica", np.arange(replicas), {"long_name": "replica index", "units": "1"}),
         "snapshot_time": ("snapshot_time", run.weight_times, {"long_name": "weight snapshot time", "units": "1"}),
@@ -143,9 +154,12 @@ def run_dataset(
     ds.attrs.update(
         linear_phase=prediction.phase,
         linear_feature_phases=",".join(prediction.feature_phases),
-        ode_phase=ode_phase,
-        ode_feature_phases=",".join(ode_feature_phases),
+        ode_phase=classified.phase,
+        ode_feature_phases=",".join(classified.feature_phases),
+        ode_behaviours=",".join(classified.behaviours),
+        ode_phase_time=float(classified.horizon),
         dimension=int(dimension),
         engine=engine,
     )
     return ds
+

@@ -293,7 +293,7 @@ def simulate_ensemble(
     Raises
     ------
     ConfigError
-        If the dimension, replica count, engine or times are invalid.
+        If the dimension, replica count, engine, seed or times are invalid.
     """
     d = model.features
     if initial.features != d:
@@ -305,6 +305,8 @@ def simulate_ensemble(
         raise ConfigError(f"replicas must be >= 1, got {replicas}")
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"the seed must be a non-negative integer, got {seed!r}")
     times = np.asarray(times, dtype=float)
     record_steps = _record_indices(times, n)
     times = record_steps / n

@@ -17,7 +17,8 @@ __all__ = ["overlaps_figure", "weights_figure", "phase_diagram_figure", "plot_da
 
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 _AXIS_LABELS = {"noise": "noise variance η", "tau_d": "discriminator rate τ", "tau_g": "generator rate τ̃"}
-_PHASE_COLOURS = {"failure": "#d9d9d9", "convergence": "#a6dba0", "oscillation": "#fdb863", "mode-collapse": "#c2a5cf"}
+_PHASE_COLOURS = {"failure": "#d9d9d9", "convergence": "#a6dba0", "oscillation": "#fdb863", "mode-collapse": "#c2a5cf",
+                  "undetermined": "#ffffff"}
 
 
 def _overlap_panel(axes, ds: xr.Dataset, name: str, label: str, diagonal: bool) -> None:
@@ -61,40 +62,125 @@ def overlaps_figure(ds: xr.Dataset) -> Figure:
             axes[0].axhline(value, color=_COLOURS[i % len(_COLOURS)], ls=":", lw=1,
                             label=f"P_c (linear theory), feature {i + 1}")
     axes[0].legend(fontsize=7, loc="best")
-    parameters = ds.attrs.get("parameters", "")
+    from rdnet.gan_dynamics.phases import ode_phase_summary
+
     n = ds.attrs.get("dimension", "?")
     figure.suptitle(
-        f"solvable GAN, n = {n}, {ds.sizes['replica']} replicas; linear theory: "
-        f"{ds.attrs.get('linear_phase', '?')}, ODE: {ds.attrs.get('ode_phase', '?')}",
+        f"solvable GAN, n = {n}, {ds.sizes['replica']} replicas\nphase: linear theory "
+        f"{ds.attrs.get('linear_phase', '?')}; long-horizon ODE {ode_phase_summary(ds.attrs)}",
         fontsize=10,
     )
-    del parameters
     return figure
 
 
-def weights_figure(ds: xr.Dataset) -> Figure:
-    """Histograms of the scaled discriminator weights sqrt(n)·w_i at the snapshot times.
+def _snapshot_colours(count: int) -> list:
+    """Grey for the first snapshot, then blue, red (viridis when there are more than three)."""
+    import matplotlib
 
-    One panel per snapshot; coordinates are pooled over replicas and split by the sign of the
-    first feature's coordinate, which shows the drift the feature imprints on the weights.
+    palettes = {1: ["tab:red"], 2: ["0.55", "tab:red"], 3: ["0.55", "tab:blue", "tab:red"]}
+    if count in palettes:
+        return palettes[count]
+    return [matplotlib.colormaps["viridis"](value) for value in np.linspace(0.0, 0.85, count)]
+
+
+def _snapshot_overlap(ds: xr.Dataset, name: str, time: float, select: dict) -> float:
+    """Ensemble-mean overlap ``<name>_mean`` at the record time nearest to a snapshot."""
+    return float(ds[f"{name}_mean"].sel(time=time, method="nearest").isel(select).values)
+
+
+def weights_figure(ds: xr.Dataset, *, max_points: int = 4000) -> Figure:
+    """The microscopic state: each weight coordinate against each planted feature's coordinate.
+
+    One panel per (vector, feature) pair: rows are the discriminator w and the generator's columns
+    v_1..v_d, columns the planted features u_1..u_d. Each dot is one coordinate i (pooled over the
+    replicas, at most ``max_points`` per snapshot), at (√n·u_k,i, √n·x_i), coloured by snapshot time.
+    A unit vector x with overlap u_kᵀx = m is m·u_k plus an independent remainder, so the cloud
+    lies along the line of slope m (dashed, last snapshot): flat when x has not learnt feature k,
+    tilted towards the diagonal when it has. For d > 1 this shows which features the generator
+    learnt (mode collapse: one tilted panel on the diagonal, one flat). The title of each panel
+    gives the ensemble-mean overlap at the first and last snapshot. In oscillating runs replicas
+    carry either sign of w, so its cloud is an X.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A gan-dynamics dataset with ``discriminator_weights``, ``generator_weights`` and
+        ``feature_vectors``.
+    max_points : int
+        Dots per snapshot and panel (a random subset; all if fewer).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     n = float(ds.attrs.get("dimension", ds.sizes["coordinate"]))
-    snapshots = ds.sizes["snapshot_time"]
-    figure = new_figure(width=3.6 * snapshots, height=3.4)
-    axes = np.atleast_1d(figure.subplots(1, snapshots, sharey=True))
-    feature = ds["feature_vectors"].isel(feature=0).values
-    for k, ax in enumerate(axes):
-        weights = np.sqrt(n) * ds["discriminator_weights"].isel(snapshot_time=k).values  # (replica, coordinate)
-        positive = np.broadcast_to(feature > 0, weights.shape)
-        bins = np.linspace(-4.5, 4.5, 61)
-        ax.hist(weights[positive], bins=bins, density=True, alpha=0.6, label="u_1,i > 0")
-        ax.hist(weights[~positive], bins=bins, density=True, alpha=0.6, label="u_1,i < 0")
-        ax.set_title(f"t = {float(ds['snapshot_time'][k]):.3g}", fontsize=9)
-        ax.set_xlabel("√n · w_i")
-    axes[0].set_ylabel("density")
-    axes[0].legend(fontsize=7)
-    figure.suptitle("discriminator weights (microscopic state)", fontsize=10)
+    d = ds.sizes["feature"]
+    snapshot_times = ds["snapshot_time"].values
+    colours = _snapshot_colours(len(snapshot_times))
+    scale = np.sqrt(n)
+    features = scale * ds["feature_vectors"].values  # (coordinate, feature)
+    rows = [("w", "discriminator w", "q", lambda k: {"feature": k},
+             lambda s: ds["discriminator_weights"].isel(snapshot_time=s).values)]
+    for j in range(d):
+        rows.append((f"v_{j + 1}", f"generator column v_{j + 1}", "P", lambda k, j=j: {"feature": k, "feature2": j},
+                     lambda s, j=j: ds["generator_weights"].isel(snapshot_time=s, feature=j).values))
+    figure = new_figure(width=3.6 * d + 0.8, height=3.1 * len(rows) + 0.6)
+    axes = np.asarray(figure.subplots(len(rows), d, squeeze=False, sharex=True, sharey=True))
+    rng = np.random.default_rng(0)
+    lambdas = _feature_strengths(ds, d)
+    limit = 4.0
+    for row, (symbol, description, overlap_name, select, weights_at) in enumerate(rows):
+        for k in range(d):
+            ax = axes[row, k]
+            for s, time in enumerate(snapshot_times):
+                y = scale * weights_at(s)  # (replica, coordinate)
+                x = np.broadcast_to(features[:, k], y.shape)
+                pick = rng.permutation(y.size)[:max_points]
+                ax.scatter(x.ravel()[pick], y.ravel()[pick], s=2, color=colours[s], alpha=0.35, linewidths=0,
+                           rasterized=True, label=f"t = {float(time):.3g}")
+            first = _snapshot_overlap(ds, overlap_name, float(snapshot_times[0]), select(k))
+            last = _snapshot_overlap(ds, overlap_name, float(snapshot_times[-1]), select(k))
+            line = np.array([-limit, limit])
+            ax.plot(line, last * line, color="k", ls="--", lw=1)
+            ax.set_title(f"u_{k + 1}ᵀ{symbol}: {first:.2f} → {last:.2f}", fontsize=9)
+            ax.set_xlim(-limit, limit)
+            ax.set_ylim(-limit, limit)
+            ax.set_aspect("equal")
+            if row == len(rows) - 1:
+                ax.set_xlabel(f"√n · u_{k + 1},i  (feature {k + 1}{lambdas[k]})")
+            if k == 0:
+                ax.set_ylabel(f"√n · {symbol},i  ({description})")
+    handles = [
+        _legend_handle(colour, f"t = {float(time):.3g}", marker="o") for colour, time in zip(colours, snapshot_times)
+    ]
+    handles.append(_legend_handle("k", "slope = ensemble-mean overlap at the last time", ls="--"))
+    figure.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8, frameon=False)
+    figure.suptitle(
+        f"microscopic state: every weight coordinate i (n = {int(n)}, {ds.sizes['replica']} replicas pooled) "
+        "against the planted features\npanel titles: overlap (ensemble mean) at the first → last snapshot",
+        fontsize=10,
+    )
     return figure
+
+
+def _legend_handle(colour, label: str, *, marker: str | None = None, ls: str = "none"):
+    """A legend entry: a marker or a line in ``colour``."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], color=colour, marker=marker, ls=ls if marker is None else "none", label=label)
+
+
+def _feature_strengths(ds: xr.Dataset, d: int) -> list[str]:
+    """", λ = 3" per feature, from the ``feature_strength`` coordinate or the parameters ("" when unknown)."""
+    import json
+
+    if "feature_strength" in ds.coords:
+        return [f", λ = {float(value):g}" for value in ds["feature_strength"].values]
+    try:
+        lambdas = json.loads(ds.attrs.get("parameters", "{}"))["lambda_real"]
+        return [f", λ = {float(value):g}" for value in lambdas][:d] + [""] * max(0, d - len(lambdas))
+    except (ValueError, KeyError, TypeError):
+        return [""] * d
 
 
 def phase_diagram_figure(
@@ -106,8 +192,12 @@ def phase_diagram_figure(
     boundaries: dict[str, np.ndarray],
     *,
     title: str = "",
+    informative_fixed_point: np.ndarray | None = None,
 ) -> Figure:
     """ODE-classified phases (coloured cells) with the linear-theory boundaries drawn over them.
+
+    "undetermined" cells (still moving at the horizon's cap) are white with a black dot; cells whose
+    oscillation phase is an informative fixed point rather than a cycle carry a "+".
 
     Parameters
     ----------
@@ -121,6 +211,8 @@ def phase_diagram_figure(
         Label -> field on a fine grid ``(fine_y, fine_x)``, zero on a boundary; must contain the
         keys "fine_x" and "fine_y" with the fine grid's values.
     title : str
+    informative_fixed_point : ndarray of bool, shape (len(y), len(x)), optional
+        Cells that settled at an informative fixed point (:meth:`OdePhaseGrid.has_behaviour`).
 
     Returns
     -------
@@ -136,7 +228,19 @@ def phase_diagram_figure(
     ax = figure.subplots()
     cmap = ListedColormap([_PHASE_COLOURS[p] for p in PHASES])
     ax.pcolormesh(x_values, y_values, ode_codes, cmap=cmap, vmin=-0.5, vmax=len(PHASES) - 0.5, shading="nearest")
-    handles = [Patch(color=_PHASE_COLOURS[p], label=f"ODE: {p}") for p in PHASES if np.any(ode_codes == PHASES.index(p))]
+    handles = [
+        Patch(facecolor=_PHASE_COLOURS[p], edgecolor="0.3" if p == "undetermined" else _PHASE_COLOURS[p],
+              label="ODE: undetermined (still moving at the cap)" if p == "undetermined" else f"ODE: {p}")
+        for p in PHASES if np.any(ode_codes == PHASES.index(p))
+    ]
+    X, Y = np.meshgrid(x_values, y_values)
+    undetermined = ode_codes == PHASES.index("undetermined")
+    if undetermined.any():
+        ax.plot(X[undetermined], Y[undetermined], ".", color="k", ms=3, ls="none")
+    if informative_fixed_point is not None and np.any(informative_fixed_point):
+        ax.plot(X[informative_fixed_point], Y[informative_fixed_point], "+", color="0.35", ms=4, mew=0.8, ls="none")
+        handles.append(Line2D([], [], marker="+", color="0.35", ls="none",
+                              label="ODE: informative fixed point\n(oscillation phase without a cycle)"))
     styles = ["-", "--", "-.", ":"]
     fine_x, fine_y = boundaries["fine_x"], boundaries["fine_y"]
     for k, (label, field) in enumerate((key, value) for key, value in boundaries.items() if not key.startswith("fine_")):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import xarray as xr
 from click.testing import CliRunner
 
@@ -33,6 +34,14 @@ def test_phase_diagram_writes_png(tmp_path):
                                       "--tau-g", "0.02:0.2:4", "--time", "100", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # an existing figure is kept unless --overwrite
+    out.write_bytes(b"mine")
+    again = CliRunner().invoke(cli, ["gan-dynamics", "phase-diagram", "--noise", "0.5:5:3", "--tau-g", "0.02:0.2:2",
+                                     "--time", "50", "--out", str(out)])  # fmt: skip
+    assert again.exit_code == 2 and "--overwrite" in again.output and out.read_bytes() == b"mine"
+    again = CliRunner().invoke(cli, ["gan-dynamics", "phase-diagram", "--noise", "0.5:5:3", "--tau-g", "0.02:0.2:2",
+                                     "--time", "50", "--out", str(out), "--overwrite"])  # fmt: skip
+    assert again.exit_code == 0 and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_bad_input_is_one_line_and_creates_nothing(tmp_path):
@@ -46,3 +55,84 @@ def test_bad_input_is_one_line_and_creates_nothing(tmp_path):
     result = runner.invoke(cli, ["gan-dynamics", "phase-diagram", "--noise", "2", "--out", str(tmp_path / "p.png")])
     assert result.exit_code == 2
     assert not list(tmp_path.iterdir())
+
+
+def test_short_run_is_classified_on_a_long_ode_horizon(tmp_path):
+    """T = 40 is mid-transient (P still rising): the run's own time axis would look like an oscillation."""
+    out = tmp_path / "short.nc"
+    result = CliRunner().invoke(cli, ["gan-dynamics", "--dim", "500", "--time", "40", "--replicas", "2",
+                                      "--records", "21", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "linear theory convergence; long-horizon ODE convergence (uninformative fixed point by t = 300)" \
+        in result.output
+    with xr.open_dataset(out) as ds:
+        assert ds.attrs["ode_phase"] == "convergence"
+        assert ds.attrs["ode_behaviours"] == "uninformative fixed point"
+        assert ds.attrs["ode_phase_time"] >= 300.0
+        assert float(ds["P_ode"][-1, 0, 0]) < 0.5  # the run itself stops long before P freezes (0.92)
+
+
+RUN = ["gan-dynamics", "--dim", "50", "--time", "1", "--replicas", "1", "--records", "3"]
+BAD_RUN_OPTIONS = [
+    (["--seed", "-1"], "--seed"),
+    (["--time", "inf"], "finite"),
+    (["--time", "nan"], "finite"),
+    (["--time", "1e12"], "online steps"),
+    (["--time", "1e-4"], "online steps"),
+    (["--tau-g", "inf"], "finite"),
+    (["--tau-d", "1e9"], "--tau-d"),
+    (["--noise", "nan"], "finite"),
+    (["--noise-gen", "-1"], "--noise-gen"),
+    (["--lambda", "3,inf"], "finite"),
+    (["--lambda", "1e300"], "--lambda"),
+    (["--lambda-gen", "3,5"], "--lambda-gen"),
+    (["--p0", "nan"], "finite"),
+    (["--q0", "2"], "--q0"),
+    (["--dim", "3"], "--dim"),
+    (["--dim", "1000000000"], "--dim"),
+    (["--replicas", "0"], "--replicas"),
+    (["--records", "1"], "--records"),
+    (["--records", "100000", "--replicas", "10000"], "GiB"),
+    (["--tau-d", "100", "--tau-g", "100", "--lambda", "1000"], "too fast"),
+]
+
+
+@pytest.mark.parametrize(("options", "words"), BAD_RUN_OPTIONS, ids=[" ".join(o) for o, _ in BAD_RUN_OPTIONS])
+def test_bad_run_options_give_one_line(tmp_path, options, words):
+    out = tmp_path / "bad.nc"
+    result = CliRunner().invoke(cli, [*RUN, *options, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
+    assert words in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+GRID = ["gan-dynamics", "phase-diagram", "--noise", "0.5:5:4", "--tau-g", "0.01:0.3:3"]
+BAD_GRID_OPTIONS = [
+    (["--time", "inf"], "finite"),  # used to hang
+    (["--time", "0"], "--time"),
+    (["--max-time", "100"], "--max-time"),
+    (["--max-time", "nan"], "finite"),
+    (["--max-time", "1e9"], "--max-time"),
+    (["--noise", "0.5:5"], "START:STOP:COUNT"),
+    (["--noise", "5:0.5:4"], "START < STOP"),
+    (["--noise", "0.5:5:1"], "COUNT"),
+    (["--noise", "0.5:5:2.5"], "START:STOP:COUNT"),
+    (["--noise", "0.5:5:100000"], "COUNT"),
+    (["--noise", "0.5:inf:4"], "finite"),
+    (["--noise", "-1:5:4"], "--noise"),
+    (["--tau-g", "0:0.3:3"], "--tau-g"),
+    (["--tau-d", "nan"], "finite"),
+    (["--lambda", "0"], "--lambda"),
+    (["--tau-d", "60", "--tau-g", "50:60:3", "--lambda", "100"], "too fast"),
+]
+
+
+@pytest.mark.parametrize(("options", "words"), BAD_GRID_OPTIONS, ids=[" ".join(o) for o, _ in BAD_GRID_OPTIONS])
+def test_bad_phase_diagram_options_give_one_line(tmp_path, options, words):
+    out = tmp_path / "p.png"
+    result = CliRunner().invoke(cli, [*GRID, *options, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
+    assert words in result.output and "Traceback" not in result.output
+    assert not out.exists()

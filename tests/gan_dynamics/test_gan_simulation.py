@@ -123,3 +123,5 @@ def test_bad_arguments():
         simulate_ensemble(MODEL, initial_state(2), dimension=100, times=[0, 1])
     with pytest.raises(ConfigError):
         simulate_ensemble(MODEL, initial_state(1), dimension=100, times=[0, 1], engine="magic")
+    with pytest.raises(ConfigError):  # numpy's SeedSequence would raise a bare ValueError
+        simulate_ensemble(MODEL, initial_state(1), dimension=100, times=[0, 1], seed=-1)
