@@ -139,11 +139,10 @@ def command(files, variables, time_index, as_json, as_csv, figure, table, surrog
     """
     if as_json and as_csv:
         raise ConfigError("--json and --csv are exclusive: choose one output format")
-    for path in files:
-        if not Path(path).expanduser().is_file():
-            raise ConfigError(f"no such file: {path}")
-    from cli.paths import output_with_suffix
+    from cli.paths import existing_input, output_with_suffix
 
+    for path in files:
+        existing_input(path)
     figure_path = table_path = None
     if figure is not None:
         figure_path = output_with_suffix(figure, FIGURE_SUFFIXES, "file", overwrite=overwrite, inputs=files, option="--out")

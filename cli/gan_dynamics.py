@@ -127,7 +127,7 @@ def command(ctx: click.Context, features, dimension, final_time, tau_d, tau_g, n
         raise ConfigError("--out FILE.nc is required (or use the phase-diagram sub-command)")
     from rdnet.gan_dynamics.model import GanModel, initial_state
     from rdnet.gan_dynamics.ode import check_ode_cost
-    from rdnet.gan_dynamics.phases import DEFAULT_HORIZON, DEFAULT_MAX_HORIZON
+    from rdnet.gan_dynamics.phases import DEFAULT_MAX_HORIZON
 
     lambda_real = _parse_lambdas(lambdas)
     lambda_generator = _parse_lambdas(lambda_gen, "--lambda-gen") if lambda_gen is not None else lambda_real
@@ -179,8 +179,7 @@ def command(ctx: click.Context, features, dimension, final_time, tau_d, tau_g, n
     with tqdm(total=total, unit="step", unit_scale=True, file=sys.stderr, disable=None,
               desc="gan-dynamics") as bar:
         ds = run_dataset(model, initial, dimension=dimension, time=final_time, records=records,
-                         replicas=replicas, seed=seed, engine=engine, progress=bar.update,
-                         phase_time=DEFAULT_HORIZON, phase_max_time=DEFAULT_MAX_HORIZON)
+                         replicas=replicas, seed=seed, engine=engine, progress=bar.update)
     parameters = {
         **model.as_dict(),
         "features": d, "dimension": dimension, "time": final_time, "P0": p0, "q0": q0,

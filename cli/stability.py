@@ -48,7 +48,7 @@ def command(model, preset, params, state_index, critical, bracket, as_json, plot
     if plot_path:  # checked before any work
         from cli.paths import output_with_suffix
 
-        output_with_suffix(plot_path, PLOT_SUFFIXES, "image", overwrite=True, option="--plot")
+        plot_file = output_with_suffix(plot_path, PLOT_SUFFIXES, "image", overwrite=True, option="--plot")
     chosen = get_preset(model, preset) if preset else default_preset(model)
     model_object = get_model(model, **{**chosen.parameters, **_parse_params(params)})
     states = model_object.steady_states()
@@ -103,7 +103,7 @@ def command(model, preset, params, state_index, critical, bracket, as_json, plot
         ax.set_title(f"dispersion relation: {model}")
         ax.legend()
         fig.tight_layout()
-        fig.savefig(plot_path)
+        fig.savefig(plot_file)
         plt.close(fig)
         if not as_json:
             click.echo(f"wrote {plot_path}")

@@ -152,9 +152,10 @@ def largest_stable_dt(
     if integrator == "etdrk4":
         return float("inf")
     scheme = EXPLICIT_SCHEMES[integrator]
-    if state is None:
-        states = model.steady_states()
-        jacobian = np.asarray(model.jacobian(*states[0]), dtype=float) if states else np.zeros((2, 2))
+    if state is None and model.steady_states():
+        state = model.homogeneous_state()
+    if state is None:  # no steady state: diffusion alone
+        jacobian = np.zeros((2, 2))
     else:
         jacobian = np.asarray(model.jacobian(float(state[0]), float(state[1])), dtype=float)
     eigenvalues = _mode_eigenvalues(jacobian, model.diffusion, _laplacian_modes(grid))

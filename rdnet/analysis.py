@@ -138,11 +138,6 @@ class _FieldInfo:
     def shape(self) -> tuple[int, int]:
         return self.data.sizes[self.y_dim], self.data.sizes[self.x_dim]
 
-    @property
-    def ndim(self) -> int:
-        """1 for a row or a column (one point along y or x), else 2."""
-        return 1 if min(self.shape) == 1 else 2
-
 
 def _prepare(
     field: _Field,
@@ -328,13 +323,19 @@ class _SpectralGrid:
     multiplicity: np.ndarray  # (ny * (nx // 2 + 1),) 1 or 2
 
 
+def _axes_with_extent(ny: int, nx: int, dy: float, dx: float) -> list[tuple[int, float]]:
+    """``(points, spacing)`` of the axes with more than one point (just one for a 1-D field)."""
+    return [(n, d) for n, d in ((ny, dy), (nx, dx)) if n > 1]
+
+
 @functools.lru_cache(maxsize=64)
 def _spectral_grid(ny: int, nx: int, dy: float, dx: float) -> _SpectralGrid:
     ky, kx = np.meshgrid(np.fft.fftfreq(ny, d=dy), np.fft.rfftfreq(nx, d=dx), indexing="ij")
     ky, kx = ky.ravel(), kx.ravel()
     multiplicity = np.broadcast_to(_rfft_multiplicity(nx), (ny, nx // 2 + 1)).ravel().copy()
     # the finer of the two resolutions (of the one axis with extent, for a 1-D field)
-    bin_width = min(1.0 / (n * d) for n, d in ((ny, dy), (nx, dx)) if n > 1)
+    axes = _axes_with_extent(ny, nx, dy, dx)
+    bin_width = min(1.0 / (n * d) for n, d in axes)
     radial_bin = np.floor(np.hypot(ky, kx) / bin_width + 0.5).astype(np.int64)
     n_bins = int(radial_bin.max()) + 1
     mode_count = np.bincount(radial_bin, weights=multiplicity, minlength=n_bins)
@@ -344,7 +345,7 @@ def _spectral_grid(ny: int, nx: int, dy: float, dx: float) -> _SpectralGrid:
         radial_bin=radial_bin,
         wavenumber=np.arange(n_bins) * bin_width,
         mode_count=mode_count,
-        nyquist=min(0.5 / d for n, d in ((ny, dy), (nx, dx)) if n > 1),
+        nyquist=min(0.5 / d for _, d in axes),
         ky=ky,
         kx=kx,
         multiplicity=multiplicity,
@@ -885,8 +886,9 @@ def _lag_bins(ny: int, nx: int, dy: float, dx: float, periodic: bool) -> tuple[n
     lag_x = np.fft.fftfreq(shape[1], d=1.0 / shape[1])
     lag_y, lag_x = np.meshgrid(lag_y, lag_x, indexing="ij")
     radius = np.hypot(lag_y * dy, lag_x * dx)
-    width = max(d for n, d in ((ny, dy), (nx, dx)) if n > 1)
-    max_radius = 0.5 * min(n * d for n, d in ((ny, dy), (nx, dx)) if n > 1)
+    axes = _axes_with_extent(ny, nx, dy, dx)
+    width = max(d for _, d in axes)
+    max_radius = 0.5 * min(n * d for n, d in axes)
     index = np.floor(radius / width + 0.5).astype(np.int64)
     index[radius > max_radius] = -1
     if not periodic:
@@ -983,10 +985,9 @@ def _symmetry_kernel(values: np.ndarray, periodic: bool, square: bool) -> np.nda
     scores = np.full((values.shape[0], len(SYMMETRIES)), np.nan)
     if periodic:
         spectrum = np.conj(np.fft.fft2(anomaly))
-    ny, nx = values.shape[-2:]
     defined = set(SYMMETRIES)
-    if ny == 1 or nx == 1:  # a line: only the mirror along it is a symmetry that is not trivial
-        defined = {"mirror_x"} if ny == 1 else {"mirror_y"}
+    if _is_line(values):  # a line: only the mirror along it is a symmetry that is not trivial
+        defined = {"mirror_x"} if values.shape[-2] == 1 else {"mirror_y"}
     elif not square:
         defined.discard("rotation_90")
     for column, symmetry in enumerate(SYMMETRIES):

@@ -553,10 +553,6 @@ def length_units(field: xr.DataArray) -> str:
     return "1"
 
 
-def _metres_per_unit(units: str) -> float | None:
-    return LENGTH_UNITS_IN_METRES.get(units.strip())
-
-
 def to_common_length_units(entries: Sequence[ComparisonEntry]) -> list[ComparisonEntry]:
     """The entries with their grid coordinates in one length unit, where that is possible.
 
@@ -580,7 +576,7 @@ def to_common_length_units(entries: Sequence[ComparisonEntry]) -> list[Compariso
     units = [length_units(entry.field).strip() for entry in entries]
     if len(set(units)) <= 1:
         return entries
-    scales = [_metres_per_unit(unit) for unit in units]
+    scales = [LENGTH_UNITS_IN_METRES.get(unit) for unit in units]
     if any(scale is None for scale in scales):
         per_file = dict(zip((entry.label for entry in entries), units))
         by_file = ", ".join(f"{label}: {unit or 'none'}" for label, unit in per_file.items())
@@ -595,8 +591,8 @@ def to_common_length_units(entries: Sequence[ComparisonEntry]) -> list[Compariso
         return entries
     target, target_scale = units[0], scales[0]
     converted = []
-    for entry, scale in zip(entries, scales):
-        if scale == target_scale and length_units(entry.field).strip() == target:
+    for entry, unit, scale in zip(entries, units, scales):
+        if unit == target:
             converted.append(entry)
             continue
         factor = scale / target_scale

@@ -41,19 +41,17 @@ from rdnet.gan_dynamics.phases import uninformative_jacobian
 __all__ = ["overlap_diffusion", "stationary_covariance", "stationary_fluctuations"]
 
 
+def _square(name: str, value, d: int) -> np.ndarray:
+    matrix = np.asarray(value, dtype=float)
+    if matrix.size != d * d:
+        raise ConfigError(f"{name} must be a {d}x{d} matrix for a model with {d} features, got shape {matrix.shape}")
+    return matrix.reshape(d, d)
+
+
 def _fixed_point(model: GanModel, P, S) -> tuple[np.ndarray, np.ndarray]:
     d = model.features
-    P = np.asarray(P, dtype=float)
-    if P.size != d * d:
-        raise ConfigError(f"P must be a {d}x{d} matrix for a model with {d} features, got shape {P.shape}")
-    P = P.reshape(d, d)
-    if S is None:
-        S = np.eye(d)
-    else:
-        S = np.asarray(S, dtype=float)
-        if S.size != d * d:
-            raise ConfigError(f"S must be a {d}x{d} matrix for a model with {d} features, got shape {S.shape}")
-        S = S.reshape(d, d)
+    P = _square("P", P, d)
+    S = np.eye(d) if S is None else _square("S", S, d)
     if not (np.all(np.isfinite(P)) and np.all(np.isfinite(S))):
         raise ConfigError("P and S must be finite")
     return P, S
@@ -91,7 +89,11 @@ def overlap_diffusion(model: GanModel, P, S=None) -> np.ndarray:
     array([[0.764, 0.693],
            [0.693, 0.677]])
     """
-    P, S = _fixed_point(model, P, S)
+    return _diffusion(model, *_fixed_point(model, P, S))
+
+
+def _diffusion(model: GanModel, P: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """:func:`overlap_diffusion` for P, S already checked by :func:`_fixed_point`."""
     d = model.features
     lam_t = np.diag(model.lambda_real)
     lam_g = np.diag(model.lambda_gen)
@@ -152,7 +154,7 @@ def stationary_covariance(model: GanModel, P, S=None) -> np.ndarray:
             f"the point q = r = 0 with this P is not linearly stable (largest growth rate {growth:.3g} >= 0); "
             "stationary fluctuations exist only at a stable point (convergence/failure, P above P_c)"
         )
-    sigma = solve_continuous_lyapunov(jacobian, -overlap_diffusion(model, P, S))
+    sigma = solve_continuous_lyapunov(jacobian, -_diffusion(model, P, S))
     return 0.5 * (sigma + sigma.T)
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "pack_state",
     "unpack_state",
     "rate_scale",
+    "solver_method",
     "check_ode_cost",
     "integrate_overlaps",
     "integrate_batch",
@@ -67,6 +68,16 @@ def rate_scale(tau_d, tau_g, lambda_real, lambda_gen, noise_real, noise_gen) -> 
     eta_t, eta_g = np.asarray(noise_real, dtype=float), np.asarray(noise_gen, dtype=float)
     ito = 0.5 * tau**2 * (eta_t * (lam_t + eta_t) + eta_g * (lam_g + eta_g))
     return tau * (lam_t + lam_g) + tau_tilde * lam_g + ito
+
+
+def solver_method(tau_d, tau_g, lambda_real, lambda_gen, noise_real, noise_gen) -> str:
+    """The :func:`~scipy.integrate.solve_ivp` method for one or a batch of parameter sets.
+
+    "LSODA" when the largest :func:`rate_scale` exceeds :data:`STIFF_RATE` (stiff decay of q, r),
+    else "RK45". Arguments as :func:`rate_scale`.
+    """
+    rate = np.max(rate_scale(tau_d, tau_g, lambda_real, lambda_gen, noise_real, noise_gen))
+    return "LSODA" if rate > STIFF_RATE else "RK45"
 
 
 def pack_state(state: OverlapState) -> np.ndarray:
@@ -270,8 +281,7 @@ def integrate_overlaps(
         model.tau_d, model.tau_g, model.lambda_real, model.lambda_gen, model.noise_real, model.noise_gen
     )
     if method is None:
-        rate = rate_scale(model.tau_d, model.tau_g, model.lambda_real, model.lambda_gen, model.noise_real,
-                          model.noise_gen)
-        method = "LSODA" if rate > STIFF_RATE else "RK45"
+        method = solver_method(model.tau_d, model.tau_g, model.lambda_real, model.lambda_gen, model.noise_real,
+                               model.noise_gen)
     flat = integrate_batch(rhs, pack_state(initial)[None, :], times, rtol=rtol, atol=atol, method=method)[:, 0, :]
     return unpack_state(flat, model.features)

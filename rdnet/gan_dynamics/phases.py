@@ -35,12 +35,11 @@ import numpy as np
 from rdnet.errors import ConfigError
 from rdnet.gan_dynamics.model import GanModel, OverlapState, initial_state
 from rdnet.gan_dynamics.ode import (
-    STIFF_RATE,
     check_ode_cost,
     integrate_batch,
     make_overlap_rhs,
     pack_state,
-    rate_scale,
+    solver_method,
     unpack_state,
 )
 
@@ -333,20 +332,24 @@ def classify_trajectory(
         Overall phase (one of :data:`PHASES`).
     feature_phases : tuple of str
     """
-    behaviours = feature_behaviours(times, path, **tolerances)
-    feature_phases = _feature_phases(
-        behaviours, path.P[0] if initial_P is None else initial_P, path.P[-1], learned_increase=learned_increase
+    phase, feature_phases, _ = _read_phase(
+        times, path, path.P[0] if initial_P is None else initial_P, learned_increase=learned_increase, **tolerances
     )
-    return combine_feature_phases(feature_phases), feature_phases
+    return phase, feature_phases
 
 
-def _feature_phases(behaviours, initial_P, final_P, *, learned_increase: float = 0.05) -> tuple[str, ...]:
-    rise = np.diagonal(np.asarray(final_P, dtype=float)) - np.diagonal(np.asarray(initial_P, dtype=float))
-    return tuple(
+def _read_phase(
+    times, path: OverlapState, initial_P, *, learned_increase: float = 0.05, **tolerances
+) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """(phase, feature phases, behaviours) of a trajectory (:func:`classify_trajectory`)."""
+    behaviours = feature_behaviours(times, path, **tolerances)
+    rise = np.diagonal(np.asarray(path.P[-1], dtype=float)) - np.diagonal(np.asarray(initial_P, dtype=float))
+    feature_phases = tuple(
         ("convergence" if rise[i] > learned_increase else "failure") if kind == "uninformative fixed point"
         else _BEHAVIOUR_PHASE[kind]
         for i, kind in enumerate(behaviours)
     )
+    return combine_feature_phases(feature_phases), feature_phases, behaviours
 
 
 @dataclass(frozen=True)
@@ -411,7 +414,8 @@ def _classify_batch(
     state over windows that double the elapsed time ([T, 2T], [2T, 4T], ...) up to ``max_time``.
     Only the start of each window and its second half (every ``spacing``) are sampled, and members
     are integrated in chunks so that the samples held at once stay bounded. RK45, or LSODA when the
-    chunk's :func:`~rdnet.gan_dynamics.ode.rate_scale` exceeds :data:`~rdnet.gan_dynamics.ode.STIFF_RATE`.
+    chunk's :func:`~rdnet.gan_dynamics.ode.rate_scale` exceeds :data:`~rdnet.gan_dynamics.ode.STIFF_RATE`
+    (:func:`~rdnet.gan_dynamics.ode.solver_method`).
     """
     d = initial.features
     max_time = 10.0 * time if max_time is None else max(float(max_time), float(time))
@@ -432,14 +436,11 @@ def _classify_batch(
             members = pending[first : first + chunk]
             parameters = (tau_d[members], tau_g[members], lambda_real[members], lambda_gen[members],
                           noise_real[members], noise_gen[members])
-            method = "LSODA" if np.max(rate_scale(*parameters)) > STIFF_RATE else "RK45"
             flat = integrate_batch(make_overlap_rhs(*parameters), state[members], times, rtol=rtol, atol=atol,
-                                   method=method)
+                                   method=solver_method(*parameters))
             for column, member in enumerate(members):
                 path = unpack_state(flat[:, column, :], d)
-                behaviours = feature_behaviours(times, path)
-                feature_phases = _feature_phases(behaviours, initial.P, path.P[-1])
-                phase = combine_feature_phases(feature_phases)
+                phase, feature_phases, behaviours = _read_phase(times, path, initial.P)
                 if phase == "undetermined" and not last:
                     still.append(member)
                 else:

@@ -70,6 +70,14 @@ def log_axis_ticks(axis, low: float, high: float) -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
+def _log_power_axis(axes, values: np.ndarray) -> None:
+    """Log y scale showing eight decades below the peak of ``values`` (positive, finite), not round-off."""
+    axes.set_yscale("log")
+    bottom = max(float(values.min()), 1e-8 * float(values.max())) / 2
+    axes.set_ylim(bottom=bottom)
+    log_axis_ticks(axes.yaxis, bottom, float(values.max()))
+
+
 def spectra_figure(spectra: Sequence[ComparisonSpectrum], *, title: str | None = None) -> Figure:
     """Draw the spectra of several fields, grouped by role.
 
@@ -145,11 +153,8 @@ def spectra_figure(spectra: Sequence[ComparisonSpectrum], *, title: str | None =
                 axes.set_yticks([])
             physical_axes.set_xticks([])
         for axes in (physical_axes, relative_axes):
-            if row_values.size:  # show eight decades below the peak, not round-off
-                axes.set_yscale("log")
-                bottom = max(float(row_values.min()), 1e-8 * float(row_values.max())) / 2
-                axes.set_ylim(bottom=bottom)
-                log_axis_ticks(axes.yaxis, bottom, float(row_values.max()))
+            if row_values.size:
+                _log_power_axis(axes, row_values)
             axes.grid(True, which="major", alpha=0.3)
             axes.set_ylabel("fraction of variance per bin" if normalized else "power per bin [field units²]")
         if physical_units is None:
@@ -260,7 +265,6 @@ def spectra_file_figure(
                 raise ConfigError(f"--time {time_index}: the spectra have no time dimension (one spectrum per variable); use 0 or -1")
             total, chosen = 1, [None]
         time_units = dataset["time"].attrs.get("units", "") if "time" in dataset.coords else ""
-        drawn = False
         shown = []
         for order, index in enumerate(chosen):
             values = np.asarray((spectrum if index is None else spectrum.isel(time=index)).values, dtype=float)
@@ -271,10 +275,12 @@ def spectra_file_figure(
                 label = f"t = {time:.5g}{'' if time_units in ('', '1') else ' ' + time_units} (#{index})"
             colour = colour_map(0.9 * order / max(1, len(chosen) - 1)) if len(chosen) > 1 else "C0"
             positive = _positive(values[keep])
-            drawn |= bool(np.any(np.isfinite(positive)))
-            shown.append(positive[np.isfinite(positive)])
+            finite = np.isfinite(positive)
+            shown.append(positive[finite])
             axes.plot(k[keep], positive, color=colour, linewidth=1.8 if order == len(chosen) - 1 else 1.1,
-                      label=label if np.any(np.isfinite(positive)) else f"{label} (constant: no spectrum)")  # fmt: skip
+                      label=label if finite.any() else f"{label} (constant: no spectrum)")  # fmt: skip
+        shown_values = np.concatenate(shown) if shown else np.array([])
+        drawn = shown_values.size > 0
         wavelength_name = f"{variable}_dominant_wavelength"
         if wavelength_name in dataset and drawn:
             wavelengths = np.atleast_1d(np.asarray(dataset[wavelength_name].values, dtype=float))
@@ -284,12 +290,8 @@ def spectra_file_figure(
                              label=f"1 / dominant wavelength ({last:.3g})")  # fmt: skip
         if drawn:
             axes.set_xscale("log")
-            axes.set_yscale("log")
             log_axis_ticks(axes.xaxis, float(k[keep].min()), float(k[keep].max()))
-            values = np.concatenate(shown)
-            bottom = max(float(values.min()), 1e-8 * float(values.max())) / 2  # eight decades, not round-off
-            axes.set_ylim(bottom=bottom)
-            log_axis_ticks(axes.yaxis, bottom, float(values.max()))
+            _log_power_axis(axes, shown_values)
         else:
             axes.text(0.5, 0.5, "constant field: no spectrum", transform=axes.transAxes, ha="center", va="center")
         units = str(spectrum["wavenumber"].attrs.get("units", "1"))

@@ -248,7 +248,11 @@ def read_idx(path: str | Path, *, max_items: int | None = None) -> np.ndarray:
     ConfigError
         If the file is missing, not IDX, or holds more or less data than its header declares.
     """
-    header = _read_header(Path(path))
+    return _read_data(_read_header(Path(path)), max_items)
+
+
+def _read_data(header: _IdxHeader, max_items: int | None) -> np.ndarray:
+    """The data of the IDX file whose header is ``header`` (:func:`read_idx` once the header is read)."""
     _check_size(header)
     shape = list(header.shape)
     if max_items is not None and shape:
@@ -350,8 +354,8 @@ def idx_data(folder: str | Path, samples: int) -> TrainingData:
         )
     if images_header.shape[0] < samples:
         raise ConfigError(f"IDX files in {folder} hold {images_header.shape[0]} samples; asked for {samples}")
-    images = read_idx(images_path, max_items=samples)
-    labels = read_idx(labels_path, max_items=samples)
+    images = _read_data(images_header, samples)
+    labels = _read_data(labels_header, samples)
     if images.dtype.kind == "f" and not np.isfinite(images).all():
         raise ConfigError(f"{images_path} holds non-finite pixel values (NaN or infinity)")
     bad = labels[(labels < 0) | (labels >= MAX_CLASSES)]

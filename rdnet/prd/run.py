@@ -477,7 +477,7 @@ def _divergence(
     if critic_now is not None:
         return (f"the critic blew up ({critic_now}) while the generator's L_sup = {metrics['loss_sup']:.4g} "
                 f"is finite; {critic_lr}")
-    if training.adversary and _critic_sign(metrics, penalty=True):
-        return (f"the critic blew up ({_critic_sign(metrics, penalty=True)}) and made the generator's update "
+    if training.adversary and (penalty_sign := _critic_sign(metrics, penalty=True)):
+        return (f"the critic blew up ({penalty_sign}) and made the generator's update "
                 f"non-finite (max |du/dt| = {metrics['max_rate_u']:g}); {critic_lr}")
     return f"the generator's update blew up (max |du/dt| = {metrics['max_rate_u']:g}); {lr}"

@@ -386,8 +386,7 @@ def split_norms(
     """
     zero = torch.zeros((), dtype=rate_U.dtype, device=rate_U.device)
     if diffusion_factor is None:
-        rate_norm_U = torch.linalg.vector_norm(rate_U)
-        return rate_norm_U, zero, torch.linalg.vector_norm(rate_V), zero, zero
+        return torch.linalg.vector_norm(rate_U), zero, torch.linalg.vector_norm(rate_V), zero, zero
     projected = input_gram @ diffusion_factor
     diffusion_squared = (diffusion_factor * projected).sum(0)
     overlap = (rate_factor * projected).sum(0)

@@ -99,8 +99,12 @@ BAD_RUN_OPTIONS = [
 
 @pytest.mark.parametrize(("options", "words"), BAD_RUN_OPTIONS, ids=[" ".join(o) for o, _ in BAD_RUN_OPTIONS])
 def test_bad_run_options_give_one_line(tmp_path, options, words):
-    out = tmp_path / "bad.nc"
-    result = CliRunner().invoke(cli, [*RUN, *options, "--out", str(out)])
+    _assert_one_line_error([*RUN, *options], tmp_path / "bad.nc", words)
+
+
+def _assert_one_line_error(args, out, words):
+    """The command exits with status 2, one line "Error: ..." naming ``words``, and writes no ``out``."""
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
     assert result.exit_code == 2, result.output
     assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
     assert words in result.output and "Traceback" not in result.output
@@ -130,9 +134,4 @@ BAD_GRID_OPTIONS = [
 
 @pytest.mark.parametrize(("options", "words"), BAD_GRID_OPTIONS, ids=[" ".join(o) for o, _ in BAD_GRID_OPTIONS])
 def test_bad_phase_diagram_options_give_one_line(tmp_path, options, words):
-    out = tmp_path / "p.png"
-    result = CliRunner().invoke(cli, [*GRID, *options, "--out", str(out)])
-    assert result.exit_code == 2, result.output
-    assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
-    assert words in result.output and "Traceback" not in result.output
-    assert not out.exists()
+    _assert_one_line_error([*GRID, *options], tmp_path / "p.png", words)

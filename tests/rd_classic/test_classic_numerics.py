@@ -159,14 +159,14 @@ def test_float32_follows_float64_within_single_precision(rng):
     np.testing.assert_allclose(states[1][0], states[0][0], atol=1e-4)
 
 
-def _gray_scott_trajectories(rng, steps, **stepper_options):
+def _gray_scott_trajectories(rng, steps, backends, **stepper_options):
     """Final states and rates of one nonlinear Gray-Scott trajectory on each backend."""
     grid = Grid((40, 48), 1.0)
     model = get_model("gray-scott", F=0.035, k=0.065, Du=0.16, Dv=0.08)
     u0 = 1 - 0.5 * rng.uniform(0, 1, grid.shape)
     v0 = 0.25 * rng.uniform(0, 1, grid.shape)
     results = {}
-    for backend in stepper_options.pop("backends"):
+    for backend in backends:
         stepper = make_stepper(model, grid, dt=1.0, backend=backend, **stepper_options)
         stepper.set_state(u0, v0)
         stepper.advance(steps)
