@@ -160,7 +160,7 @@ def command(
         names = select_variables(ds, file, variables)
         indices = time_indices(ds, file, index)
         results, spectra = measure(ds, names, indices, n_surrogates=n_surrogates, seed=seed, periodic=periodic,
-                                   want_spectra=out is not None)
+                                   want_spectra=out is not None, label=file)
         if out is not None:
             write_spectra(out, ds, spectra, results, file=file, names=names, indices=indices,
                           n_surrogates=n_surrogates, seed=seed, periodic=periodic)
@@ -181,19 +181,19 @@ def command(
 
 
 def measure(ds, names: list[str], indices: list[int] | None, *, n_surrogates: int, seed: int, periodic: bool,
-            want_spectra: bool) -> tuple[dict[str, list[tuple[float | None, dict[str, float]]]], dict[str, list[Any]]]:
+            want_spectra: bool, label: str = "") -> tuple[dict[str, list[tuple[float | None, dict[str, float]]]], dict[str, list[Any]]]:
     """Metrics (and spectra) of every variable at every chosen snapshot, one snapshot in memory at a time."""
     from tqdm import tqdm
 
     from rdnet.analysis import homogeneity_metrics, radial_power_spectrum
+    from rdnet.dataset import load_snapshot
 
     jobs = [(name, i) for name in names for i in (indices if indices is not None and "time" in ds[name].dims else [None])]
     results: dict[str, list[tuple[float | None, dict[str, float]]]] = {name: [] for name in names}
     spectra: dict[str, list[Any]] = {name: [] for name in names}
     progress = tqdm(jobs, desc="analyse", unit="field", file=sys.stderr, disable=not sys.stderr.isatty() or len(jobs) < 2)
     for name, i in progress:
-        field = ds[name] if i is None else ds[name].isel(time=i)
-        field = field.load()
+        field = load_snapshot(ds[name] if i is None else ds[name].isel(time=i), label=label)
         time = None if i is None else float(ds["time"].values[i])
         try:
             metrics = homogeneity_metrics(field, periodic=periodic, n_surrogates=n_surrogates, seed=seed)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rdnet.analysis import HOMOGENEITY_KEYS
-from rdnet.dataset import DatasetWarning
+from rdnet.dataset import DatasetWarning, load_snapshot
 from rdnet.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -441,6 +441,8 @@ def select_snapshot(variable: xr.DataArray, time_index: int, *, label: str = "")
     ConfigError
         When the index is outside ``[-n, n)``, or when the field has no ``time`` dim
         and the index is neither 0 nor -1 (there is one state, no snapshots).
+    DatasetError
+        When the snapshot is too large to load (see :func:`rdnet.dataset.load_snapshot`).
     """
     if "time" not in variable.dims:  # a static field: the one state there is
         if time_index not in (0, -1):
@@ -449,7 +451,7 @@ def select_snapshot(variable: xr.DataArray, time_index: int, *, label: str = "")
                 f"--time {time_index}: {where}{variable.name!r} has no time dimension "
                 "(one field, no snapshots); use 0 or -1"
             )
-        return variable.load(), 0
+        return load_snapshot(variable, label=label), 0
     count = variable.sizes["time"]
     if not -count <= time_index < count:
         where = f"{label} has" if label else "the file has"
@@ -458,7 +460,7 @@ def select_snapshot(variable: xr.DataArray, time_index: int, *, label: str = "")
             f"(use 0..{count - 1}, or -1 for the last)"
         )
     index = time_index % count
-    return variable.isel(time=index).load(), index
+    return load_snapshot(variable.isel(time=index), label=label), index
 
 
 def unique_labels(names: Sequence[str]) -> list[str]:

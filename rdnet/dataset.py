@@ -44,6 +44,7 @@ __all__ = [
     "StreamingWriter",
     "check_output_path",
     "check_netcdf_file",
+    "load_snapshot",
     "set_open_timeout",
     "standard_attrs",
     "write_dataset",
@@ -65,6 +66,11 @@ LAZY_THRESHOLD_BYTES = 256 * 2**20
 #: Longest coordinate the reader accepts: xarray loads coordinates whole when it opens
 #: a file, so a corrupt file declaring ~2**31 entries would otherwise exhaust memory.
 MAX_COORDINATE_LENGTH = 2**24
+#: Most values of one snapshot of a field that the readers load at once (2 GiB of float64):
+#: far above real fields (a 2048² grid holds 2**22; a network's u, d_in × m, a few million),
+#: it stops a corrupt file that declares a huge extra dim (its unwritten data reads as fill
+#: values) from exhausting memory.
+MAX_SNAPSHOT_VALUES = 2**28
 #: Attributes every rdnet writer sets; files from other tools may lack them.
 RDNET_ATTRS = ("rdnet_schema", "system", "model", "parameters", "rdnet_version", "created", "history", "Conventions")
 #: Systems whose files carry no spatial field by design.
@@ -806,6 +812,36 @@ def check_netcdf_file(path: str | os.PathLike) -> None:
         raise DatasetError(f"{path}: corrupt NetCDF header: {error}") from None
     except OSError as error:
         raise DatasetError(f"cannot read {path}: {error.strerror}") from None
+
+
+def load_snapshot(field: xr.DataArray, *, label: str = "") -> xr.DataArray:
+    """Load one snapshot of a field into memory, refusing one too large to hold.
+
+    Parameters
+    ----------
+    field : xarray.DataArray
+        One snapshot (no ``time`` dim left, or a static field), possibly lazy.
+    label : str, optional
+        The file's name, for the message.
+
+    Returns
+    -------
+    xarray.DataArray
+        The field, loaded.
+
+    Raises
+    ------
+    DatasetError
+        When the snapshot holds more than :data:`MAX_SNAPSHOT_VALUES` values.
+    """
+    if field.size > MAX_SNAPSHOT_VALUES:
+        sizes = " x ".join(f"{dim} {size}" for dim, size in field.sizes.items())
+        where = f"{label}: " if label else ""
+        raise DatasetError(
+            f"{where}{field.name!r} holds {field.size} values per snapshot ({sizes}), more than the "
+            f"{MAX_SNAPSHOT_VALUES} rdnet loads at once (a corrupt file?)"
+        )
+    return field.load()
 
 
 def _check_declared_sizes(path: Path) -> None:

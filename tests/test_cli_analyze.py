@@ -169,3 +169,25 @@ def test_a_foreign_file_warns_in_one_clean_line(pattern_file):
         f"warning: {pattern_file}: not written by rdnet (missing attributes: rdnet_schema, system, model, parameters, "
         "rdnet_version, created, history, Conventions); analysing it under the minimum convention"
     ]
+
+
+@pytest.mark.parametrize("command", ["analyze", "compare", "plot"])
+def test_a_field_declaring_a_huge_extra_dim_is_refused_before_it_is_loaded(tmp_path, command):
+    # a corrupt/foreign NetCDF-4 file: v(a, y, x) with a = 2**31 - 1 never written, so the file is
+    # tiny but reading v would produce 2**32 fill values (32 GiB); before the guard a 1-D (y = 1)
+    # field like this was loaded whole and the process was killed for memory
+    import netCDF4
+
+    path = tmp_path / "huge.nc"
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as nc:
+        for name, size in (("a", 2**31 - 1), ("y", 1), ("x", 2)):
+            nc.createDimension(name, size)
+        for name, size in (("y", 1), ("x", 2)):
+            nc.createVariable(name, "f8", (name,))[:] = np.arange(size)
+        nc.createVariable("v", "f8", ("a", "y", "x"))
+    arguments = {"analyze": ["analyze", path], "compare": ["compare", path, path, "--surrogates", "3"],
+                 "plot": ["plot", path, "--out", tmp_path / "f.png"]}[command]  # fmt: skip
+    result = CliRunner().invoke(cli, [str(a) for a in arguments])
+    assert result.exit_code != 0
+    assert "values per snapshot" in result.output and "more than the 268435456" in result.output, result.output
+    assert "Traceback" not in result.output and result.output.count("Error:") == 1

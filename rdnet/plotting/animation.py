@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rdnet.dataset import load_snapshot
 from rdnet.plotting import new_figure
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -140,7 +141,7 @@ def animate_field(
 
     figure = new_figure(width=5.4, height=4.6)
     axes = figure.subplots()
-    image = draw_field(axes, variable.isel(time=int(frames[0])).load(), vmin=low, vmax=high, cmap=cmap)
+    image = draw_field(axes, load_snapshot(variable.isel(time=int(frames[0]))), vmin=low, vmax=high, cmap=cmap)
     text = axes.set_title(max((caption(int(index)) for index in frames), key=len), fontsize=10)
     figure.canvas.draw()  # constrained layout places axes, colour bar and labels once ...
     figure.set_layout_engine("none")  # ... and every frame keeps that place
@@ -153,7 +154,7 @@ def animate_field(
             writer.setup(figure, str(temporary), dpi=100)
             try:
                 for index in tqdm(frames, desc="frames", unit="frame", disable=not progress, leave=False):
-                    snapshot = reduce_components(variable.isel(time=int(index)).load())
+                    snapshot = reduce_components(load_snapshot(variable.isel(time=int(index))))
                     image.set_data(np.asarray(snapshot.transpose("y", "x").values, dtype=float))
                     text.set_text(caption(int(index)))
                     writer.grab_frame()
