@@ -323,6 +323,13 @@ class _SpectralGrid:
     multiplicity: np.ndarray  # (ny * (nx // 2 + 1),) 1 or 2
 
 
+#: Most radial bins of a spectrum. The bin width follows the finer wavenumber resolution,
+#: so a grid whose y and x spacings differ by a factor r gets about r times more bins than
+#: points: a 4096² grid with r = 1000 needs ~2·10⁶, while a corrupt file's coordinates
+#: (spacings 1 and 2**30) would ask for ~10⁹ bins and exhaust memory.
+MAX_RADIAL_BINS = 2**24
+
+
 def _axes_with_extent(ny: int, nx: int, dy: float, dx: float) -> list[tuple[int, float]]:
     """``(points, spacing)`` of the axes with more than one point (just one for a 1-D field)."""
     return [(n, d) for n, d in ((ny, dy), (nx, dx)) if n > 1]
@@ -338,6 +345,11 @@ def _spectral_grid(ny: int, nx: int, dy: float, dx: float) -> _SpectralGrid:
     bin_width = min(1.0 / (n * d) for n, d in axes)
     radial_bin = np.floor(np.hypot(ky, kx) / bin_width + 0.5).astype(np.int64)
     n_bins = int(radial_bin.max()) + 1
+    if n_bins > MAX_RADIAL_BINS:
+        raise ValueError(
+            f"the grid spacings along y and x ({dy:.6g}, {dx:.6g}) differ too much for a radial spectrum "
+            f"({n_bins} radial bins for a {ny}x{nx} grid); resample to comparable spacings"
+        )
     mode_count = np.bincount(radial_bin, weights=multiplicity, minlength=n_bins)
     for array in (radial_bin, ky, kx, mode_count, multiplicity):
         array.setflags(write=False)

@@ -512,3 +512,16 @@ def test_one_dimensional_run_layout_uses_the_x_coordinate():
     assert float(analysis.dominant_wavelength(field.isel(time=1), window="hann")) == pytest.approx(6.0, rel=0.03)
     with pytest.raises(ValueError, match="at least 2 points"):
         analysis.morans_i(np.zeros((1, 1)))
+
+
+def test_wildly_different_spacings_are_refused_not_binned_into_memory():
+    # x spacing 2**30 against y spacing 1 (a fuzzed file): the radial bins would number ~10**9
+    from rdnet.analysis import radial_power_spectrum
+
+    field = xr.DataArray(np.arange(9.0).reshape(3, 3), dims=("y", "x"),
+                         coords={"y": [0.0, 1.0, 2.0], "x": [-(2.0**30), 0.0, 2.0**30]})  # fmt: skip
+    with pytest.raises(ValueError, match="spacings along y and x"):
+        radial_power_spectrum(field)
+    # a moderate anisotropy (10x) is still a spectrum
+    field = field.assign_coords(x=[0.0, 10.0, 20.0])
+    assert radial_power_spectrum(field).size > 0
