@@ -845,7 +845,7 @@ def load_snapshot(field: xr.DataArray, *, label: str = "") -> xr.DataArray:
 
 
 def _check_declared_sizes(path: Path) -> None:
-    """Refuse coordinates too long to load before xarray tries to load them."""
+    """Refuse coordinates and string variables too long to load before xarray loads them whole."""
     import netCDF4
 
     try:
@@ -857,6 +857,12 @@ def _check_declared_sizes(path: Path) -> None:
             if name in nc.variables and len(dimension) > MAX_COORDINATE_LENGTH:
                 raise DatasetError(
                     f"{path}: dimension '{name}' declares {len(dimension)} entries, more than the "
+                    f"{MAX_COORDINATE_LENGTH} rdnet reads (a corrupt file?)"
+                )
+        for name, variable in nc.variables.items():  # strings are decoded whole when the file opens
+            if variable.dtype is str and variable.size > MAX_COORDINATE_LENGTH:
+                raise DatasetError(
+                    f"{path}: string variable '{name}' declares {variable.size} entries, more than the "
                     f"{MAX_COORDINATE_LENGTH} rdnet reads (a corrupt file?)"
                 )
     finally:

@@ -376,3 +376,16 @@ def test_sigkill_while_appending_keeps_every_durable_snapshot(tmp_path, trial):
         expected = snapshot(index)
         np.testing.assert_array_equal(ds["u"].isel(time=index).values, expected["u"])
         np.testing.assert_array_equal(ds["v"].isel(time=index).values, expected["v"])
+
+
+def test_a_huge_declared_string_variable_is_refused_before_xarray_decodes_it(tmp_path):
+    # netCDF-4 strings are decoded whole when the file opens: an unwritten 2**31 - 1 entry
+    # string variable (a fuzzed file) made the reader allocate until the OOM killer stopped it
+    import netCDF4
+
+    path = tmp_path / "strings.nc"
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as nc:
+        nc.createDimension("n", 2**31 - 1)
+        nc.createVariable("feature", str, ("n",))
+    with pytest.raises(DatasetError, match="string variable 'feature' declares 2147483647 entries"):
+        open_dataset(path)
