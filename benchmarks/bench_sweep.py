@@ -41,7 +41,7 @@ for _name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBL
 
 
 def _plan(directory: str, points: int, steps: int, size: int):
-    from cli.sweep_runner import build_plan
+    from rdnet.cli.sweep_runner import build_plan
 
     fixed = ("--model", "gray-scott", "--size", str(size), "--steps", str(steps), "--snapshot-every", str(steps))
     # a row of F values inside Pearson's pattern region; k fixed
@@ -50,7 +50,7 @@ def _plan(directory: str, points: int, steps: int, size: int):
 
 def _calibrate(task_seconds: float, size: int) -> int:
     """Steps for which one point (run + analysis) takes about ``task_seconds`` here."""
-    from cli.sweep_runner import run_point
+    from rdnet.cli.sweep_runner import run_point
 
     steps = 200
     with tempfile.TemporaryDirectory() as scratch:
@@ -67,7 +67,7 @@ def _calibrate(task_seconds: float, size: int) -> int:
 
 
 def _loop(points: int, steps: int, size: int) -> tuple[float, list[float]]:
-    from cli.sweep_runner import run_point
+    from rdnet.cli.sweep_runner import run_point
 
     with tempfile.TemporaryDirectory() as scratch:
         plan = _plan(scratch, points, steps, size)
@@ -80,14 +80,14 @@ def _loop(points: int, steps: int, size: int) -> tuple[float, list[float]]:
 
 def _warm_up(size: int) -> None:
     """Run one tiny point in this process (imports, compiled-kernel cache)."""
-    from cli.sweep_runner import run_point
+    from rdnet.cli.sweep_runner import run_point
 
     with tempfile.TemporaryDirectory() as scratch:
         run_point(_plan(scratch, 2, 20, size).tasks[0])
 
 
 def _dask(client, points: int, steps: int, size: int) -> tuple[float, list[float]]:
-    from cli.sweep_runner import run_sweep
+    from rdnet.cli.sweep_runner import run_sweep
 
     with tempfile.TemporaryDirectory() as scratch:
         plan = _plan(scratch, points, steps, size)
@@ -100,7 +100,7 @@ def _dask(client, points: int, steps: int, size: int) -> tuple[float, list[float
 
 def _start_cluster(stack: contextlib.ExitStack, workers: int, size: int):
     """A warmed LocalCluster of ``workers`` processes (as ``rdnet sweep`` makes it) and its start-up time."""
-    from cli.sweep_runner import dask_client
+    from rdnet.cli.sweep_runner import dask_client
 
     started = time.perf_counter()
     client = stack.enter_context(dask_client(workers=workers, threads_per_point=1, echo=lambda line: None))

@@ -148,14 +148,14 @@ def command(
     """
     from rdnet.dataset import check_output_path, open_dataset
 
-    from cli.paths import refuse_input_as_output
+    from rdnet.cli.paths import refuse_input_as_output
 
     index = parse_time(time_text)
     out = None
     if out_path:
         refuse_input_as_output(out_path, [file], option="--out")
         out = check_output_path(out_path, overwrite=overwrite)
-    ds = open_dataset(file)  # a file from another tool: cli.main prints the warning in one line
+    ds = open_dataset(file)  # a file from another tool: rdnet.cli.main prints the warning in one line
     try:
         names = select_variables(ds, file, variables)
         indices = time_indices(ds, file, index)

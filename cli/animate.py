@@ -40,7 +40,7 @@ def command(file, variable, out, fps, every, cmap, overwrite, quiet):
     from rdnet.comparison import missing_variable_message, resolve_role, spatial_variables
     from rdnet.dataset import open_dataset
 
-    from cli.paths import check_new_output, existing_input, output_with_suffix
+    from rdnet.cli.paths import check_new_output, existing_input, output_with_suffix
 
     existing_input(file)
     out_path = output_with_suffix(out, MOVIE_SUFFIXES, "movie", overwrite=overwrite, inputs=[file])

@@ -54,7 +54,7 @@ def run_comparison(
     from rdnet.dataset import open_dataset
     from rdnet.errors import DatasetError
 
-    from cli.paths import check_new_output
+    from rdnet.cli.paths import check_new_output
 
     for path, option in ((figure_path, "--out"), (table_path, "--table")):
         if path is not None:
@@ -139,7 +139,7 @@ def command(files, variables, time_index, as_json, as_csv, figure, table, surrog
     """
     if as_json and as_csv:
         raise ConfigError("--json and --csv are exclusive: choose one output format")
-    from cli.paths import existing_input, output_with_suffix
+    from rdnet.cli.paths import existing_input, output_with_suffix
 
     for path in files:
         existing_input(path)

@@ -80,9 +80,9 @@ def run_subcommand(name: str, args: list[str]) -> None:
         When the command rejects the arguments the demo gives it (a usage error is a
         bug of the demo, not of the user's input).
     """
-    from cli.main import COMMANDS
+    from rdnet.cli.main import COMMANDS
 
-    module = importlib.import_module(f"cli.{COMMANDS[name]}")
+    module = importlib.import_module(f"rdnet.cli.{COMMANDS[name]}")
     try:
         module.command.main(args=args, prog_name=f"rdnet {name}", standalone_mode=False)
     except click.exceptions.UsageError as error:
@@ -137,8 +137,8 @@ def run_demo(folder: str | Path, *, quick: bool = False, seed: int = 0, overwrit
     ConfigError
         Before anything runs, when the folder holds an earlier demo and ``overwrite`` is False.
     """
-    from cli.compare import run_comparison
-    from cli.plot import plot_file
+    from rdnet.cli.compare import run_comparison
+    from rdnet.cli.plot import plot_file
     from rdnet.comparison import format_table
 
     folder = Path(folder).expanduser()

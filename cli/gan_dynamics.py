@@ -231,7 +231,7 @@ def phase_diagram(tau_d, tau_g, noise, lambdas, final_time, max_time, out, overw
     from rdnet.plotting import save_figure
     from rdnet.plotting.gan_dynamics import phase_diagram_figure
 
-    from cli.paths import output_with_suffix
+    from rdnet.cli.paths import output_with_suffix
 
     out = output_with_suffix(out, (".png", ".pdf", ".svg"), "figure", overwrite=overwrite)
     values = {

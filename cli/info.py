@@ -17,7 +17,7 @@ def command(file: str) -> None:
     """
     from rdnet.dataset import open_dataset, parameters_of, spatial_variables
 
-    ds = open_dataset(file)  # a file from another tool: cli.main prints the warning in one line
+    ds = open_dataset(file)  # a file from another tool: rdnet.cli.main prints the warning in one line
     attrs = ds.attrs
     click.echo(f"{file}: system {attrs.get('system', '?')}, model {attrs.get('model', '?')}, "
                f"rdnet {attrs.get('rdnet_version', '?')}, created {attrs.get('created', '?')}")

@@ -47,7 +47,7 @@ class RdnetGroup(click.Group):
         module = COMMANDS.get(cmd_name)
         if module is None or not _module_exists(module):
             return None
-        return importlib.import_module(f"cli.{module}").command
+        return importlib.import_module(f"rdnet.cli.{module}").command
 
     def make_context(self, info_name, args, parent=None, **extra):
         try:
@@ -120,7 +120,7 @@ def format_warning(message: Warning | str, category: type[Warning]) -> str:
     a library's warning names its category, which says where it comes from.
     """
     text = " ".join(str(message).split())
-    if category.__module__.split(".")[0] in ("rdnet", "rd_classic", "cli"):
+    if category.__module__.split(".")[0] in ("rdnet", "rd_classic"):
         return f"warning: {text}"
     return f"warning: {text} ({category.__name__})"
 
@@ -150,7 +150,7 @@ def one_line_warnings() -> Iterator[None]:
 
 
 def _module_exists(module: str) -> bool:
-    return importlib.util.find_spec(f"cli.{module}") is not None
+    return importlib.util.find_spec(f"rdnet.cli.{module}") is not None
 
 
 def _describe_os_error(error: OSError) -> str:

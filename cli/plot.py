@@ -51,7 +51,7 @@ def plot_file(
     from rdnet.dataset import open_dataset
     from rdnet.plotting import save_figure
 
-    from cli.paths import check_new_output
+    from rdnet.cli.paths import check_new_output
 
     out = Path(out)
     dataset = open_dataset(file)
@@ -185,7 +185,7 @@ def command(file, variables, time_index, kind, out, overwrite):
       rdnet plot adv.nc --kind series --out losses.pdf
       rdnet plot spectra.nc --out spectra.png    # from rdnet analyze --out spectra.nc
     """
-    from cli.paths import existing_input, output_with_suffix
+    from rdnet.cli.paths import existing_input, output_with_suffix
 
     existing_input(file)
     out_path = output_with_suffix(out, FIGURE_SUFFIXES, "file", overwrite=overwrite, inputs=[file])

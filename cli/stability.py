@@ -6,7 +6,7 @@ import json
 
 import click
 
-from cli.simulate import _parse_params
+from rdnet.cli.simulate import _parse_params
 
 #: image types --plot can write
 PLOT_SUFFIXES = (".png", ".pdf", ".svg")
@@ -46,7 +46,7 @@ def command(model, preset, params, state_index, critical, bracket, as_json, plot
     from rd_classic.stability import critical_parameter, growth_rate, turing_analysis, wavenumber_range
 
     if plot_path:  # checked before any work
-        from cli.paths import output_with_suffix
+        from rdnet.cli.paths import output_with_suffix
 
         plot_file = output_with_suffix(plot_path, PLOT_SUFFIXES, "image", overwrite=True, option="--plot")
     chosen = get_preset(model, preset) if preset else default_preset(model)

@@ -56,7 +56,7 @@ def _sweep_options(function):
 
 
 def _run(command: str, grid_specs, directory, workers, scheduler, quiet, fixed_arguments) -> None:
-    from cli.sweep_runner import build_plan, run_sweep
+    from rdnet.cli.sweep_runner import build_plan, run_sweep
     from rdnet.errors import ConfigError, RunError
 
     if workers is not None and scheduler is not None:

@@ -1,7 +1,7 @@
 """Parameter sweeps on dask.distributed: grids, point names, orchestration, resume and summary.
 
 This module holds everything behind ``rdnet sweep`` except the click parsing
-(:mod:`cli.sweep`): it turns ``--grid NAME=SPEC`` strings into grid axes, builds
+(:mod:`rdnet.cli.sweep`): it turns ``--grid NAME=SPEC`` strings into grid axes, builds
 one argument list per grid point for the real ``rdnet simulate`` / ``rdnet train``
 command, runs the points on a Dask cluster, and combines the per-point metrics
 into ``DIR/summary.nc``.
@@ -76,7 +76,7 @@ __all__ = [
 #: sub-commands a sweep can run, and the click option through which model parameters go
 SWEEPABLE_COMMANDS: dict[str, str | None] = {"simulate": "--param", "train": None}
 #: module holding each sweepable command's click ``command``
-COMMAND_MODULES: dict[str, str] = {"simulate": "cli.simulate", "train": "cli.train"}
+COMMAND_MODULES: dict[str, str] = {"simulate": "rdnet.cli.simulate", "train": "rdnet.cli.train"}
 
 #: the field analysed per point, by the dataset's ``system`` attribute (documented in docs/sweep.md)
 MAIN_FIELD: dict[str, str] = {"classic": "v", "prd": "displacement_u", "gan-dynamics": "displacement_u"}

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from cli.main import COMMANDS, cli  # noqa: E402
+from rdnet.cli.main import COMMANDS, cli  # noqa: E402
 
 #: Order of the top-level commands on the page.
 ORDER = ["demo", "simulate", "stability", "train", "gan-dynamics", "info", "analyze", "compare", "plot", "animate", "sweep"]
@@ -83,7 +83,7 @@ def render() -> tuple[str, list[str]]:
     missing, rows, sections = [], [], []
     names = ORDER + sorted(set(COMMANDS) - set(ORDER))
     for name in names:
-        if importlib.util.find_spec(f"cli.{COMMANDS[name]}") is None:
+        if importlib.util.find_spec(f"rdnet.cli.{COMMANDS[name]}") is None:
             missing.append(f"{name} (no cli module)")
             continue
         command = cli.get_command(root, name)

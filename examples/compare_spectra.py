@@ -23,7 +23,7 @@ from pathlib import Path
 
 def rdnet(*args: str) -> None:
     """Run an rdnet command as from the shell (``rdnet simulate ...``)."""
-    from cli.main import cli
+    from rdnet.cli.main import cli
 
     cli.main(args=list(args), prog_name="rdnet", standalone_mode=False)
 

@@ -26,7 +26,7 @@ import numpy as np
 
 def rdnet(*args: str) -> None:
     """Run an rdnet command as from the shell (``rdnet train ...``)."""
-    from cli.main import cli
+    from rdnet.cli.main import cli
 
     cli.main(args=list(args), prog_name="rdnet", standalone_mode=False)
 

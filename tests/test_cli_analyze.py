@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from cli.main import cli
+from rdnet.cli.main import cli
 from rdnet.analysis import HOMOGENEITY_KEYS
 
 WAVELENGTHS = (4.0, 8.0, 16.0)  # of u at the three snapshots, in cells (dx = 1 m)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
+from rdnet.cli.main import cli
 from rdnet.dataset import write_dataset
 from test_comparison import classic_dataset, prd_dataset
 

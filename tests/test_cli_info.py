@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from cli.main import cli
+from rdnet.cli.main import cli
 from rdnet import __version__
 from rdnet.dataset import write_dataset
 
@@ -90,7 +90,7 @@ def test_every_command_prints_a_foreign_file_warning_as_one_line(tmp_path, argum
 def test_a_library_warning_is_one_line_naming_its_category():
     import warnings
 
-    from cli.main import one_line_warnings
+    from rdnet.cli.main import one_line_warnings
 
     runner = CliRunner()
     with runner.isolation() as (_, __, err):
@@ -128,7 +128,7 @@ def test_help_is_unchanged_by_the_one_line_errors():
 
 
 def test_ctrl_c_in_a_command_is_one_line_exit_130(tmp_path, monkeypatch):
-    import cli.analyze as analyze_module
+    import rdnet.cli.analyze as analyze_module
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

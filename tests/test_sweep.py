@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from cli.sweep_runner import (
+from rdnet.cli.main import cli
+from rdnet.cli.sweep_runner import (
     JOURNAL_NAME,
     build_plan,
     dask_client,
@@ -218,7 +218,7 @@ def test_bad_input_is_one_error_line_before_anything_is_written(tmp_path):
 def test_ctrl_c_stops_the_sweep_cleanly_and_the_same_command_continues(tmp_path, client):
     directory = tmp_path / "sweep"
     grid = ["--grid", "F=0.03:0.045:4", "--grid", "k=0.055:0.07:4"]
-    command = [sys.executable, "-m", "cli.main", "sweep", "simulate", *SMALL, *grid, "--workers", "2"]
+    command = [sys.executable, "-m", "rdnet", "sweep", "simulate", *SMALL, *grid, "--workers", "2"]
     command += ["--out", str(directory)]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cli.sweep_runner import GridAxis, parse_grid, point_names, split_grid_spec
+from rdnet.cli.sweep_runner import GridAxis, parse_grid, point_names, split_grid_spec
 from rdnet.errors import ConfigError
 
 
@@ -127,7 +127,7 @@ def test_string_values_are_made_file_safe():
 
 
 def test_float_values_pass_exactly_to_the_command():
-    from cli.sweep_runner import _exact
+    from rdnet.cli.sweep_runner import _exact
 
     value = parse_grid("F=0.01:0.07:24").values[7]
     assert float(_exact(value)) == value

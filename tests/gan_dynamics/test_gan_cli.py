@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from cli.main import cli
+from rdnet.cli.main import cli
 
 
 def test_run_writes_dataset_with_simulation_and_ode(tmp_path):

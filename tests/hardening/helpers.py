@@ -16,7 +16,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-#: The console script of the virtualenv running the tests (falls back to ``python -m cli.main``).
+#: The console script of the virtualenv running the tests (falls back to ``python -m rdnet``).
 RDNET_SCRIPT = Path(sys.executable).with_name("rdnet")
 
 #: Hypothesis profiles: a few dozen derandomised examples by default, >= 1,000 in the slow suite.
@@ -54,7 +54,7 @@ class Outcome:
 
 def command_available(name: str) -> bool:
     """Whether ``cli/<module>.py`` of command ``name`` exists yet."""
-    from cli.main import COMMANDS
+    from rdnet.cli.main import COMMANDS
 
     return (REPOSITORY / "cli" / f"{COMMANDS[name]}.py").exists()
 
@@ -63,7 +63,7 @@ def rdnet_command() -> list[str]:
     """The argv prefix that runs the rdnet console script."""
     if RDNET_SCRIPT.exists():
         return [str(RDNET_SCRIPT)]
-    return [sys.executable, "-m", "cli.main"]
+    return [sys.executable, "-m", "rdnet"]
 
 
 def child_environment() -> dict[str, str]:
@@ -106,7 +106,7 @@ def invoke_rdnet(arguments: list[str], *, cwd: Path) -> Outcome:
     """
     from click.testing import CliRunner
 
-    from cli.main import cli
+    from rdnet.cli.main import cli
 
     runner = CliRunner()
     previous = Path.cwd()

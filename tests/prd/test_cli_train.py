@@ -15,7 +15,7 @@ import xarray as xr
 from click.testing import CliRunner
 
 import rdnet
-from cli.train import command
+from rdnet.cli.train import command
 from rdnet.errors import ConfigError
 
 SMALL = ["--samples", "8", "--input-dim", "12", "--neurons", "64", "--lr", "0.2", "--threads", "1"]
@@ -57,7 +57,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
 
 
 def test_cli_group_reports_config_errors_with_exit_code_2(tmp_path):
-    from cli.main import cli
+    from rdnet.cli.main import cli
 
     result = CliRunner().invoke(cli, ["train", "--neurons", "99", "--out", str(tmp_path / "c.nc")])
     assert result.exit_code == 2
@@ -74,7 +74,7 @@ def test_sigint_keeps_partial_and_resume_reproduces_uninterrupted_run(tmp_path):
     sidecar = Path(str(partial) + ".npz")
     root = Path(__file__).resolve().parents[2]
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "train", *args, "--out", str(out), "--quiet"],
+        [sys.executable, "-m", "rdnet", "train", *args, "--out", str(out), "--quiet"],
         cwd=root, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.time() + 120

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
+from rdnet.cli.main import cli
 from rdnet.errors import ConfigError
 from rdnet.prd.data import MAX_CLASSES, idx_data, read_idx
 

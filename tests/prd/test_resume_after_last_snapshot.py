@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from click.testing import CliRunner
 
-from cli.main import cli
+from rdnet.cli.main import cli
 from rdnet.dataset import open_dataset
 from rdnet.prd.output import DatasetObserver
 

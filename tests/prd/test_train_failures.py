@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
+from rdnet.cli.main import cli
 
 SMALL = ["train", "--neurons", "16", "--samples", "8", "--input-dim", "8", "--outputs", "1", "--steps", "5", "--threads", "1",
          "--quiet"]

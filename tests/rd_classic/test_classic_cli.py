@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import rdnet
-from cli.main import cli
+from rdnet.cli.main import cli
 from rdnet.errors import ConfigError
 
 SMALL = ["--size", "32x24", "--steps", "40", "--snapshot-every", "20", "--dx", "1",
@@ -31,7 +31,7 @@ def test_simulate_writes_a_valid_dataset(tmp_path):
 
 
 def test_sweep_style_call_raises_exceptions_instead_of_exiting(tmp_path):
-    from cli.simulate import command
+    from rdnet.cli.simulate import command
 
     out = tmp_path / "a.nc"
     command.main(args=[*SMALL, "--out", str(out)], standalone_mode=False)
@@ -135,7 +135,7 @@ def test_a_grid_too_large_for_memory_fails_in_one_line_before_any_file(tmp_path)
     def limit_memory():
         resource.setrlimit(resource.RLIMIT_AS, (3_000_000_000, 3_000_000_000))
 
-    command = [sys.executable, "-c", "from cli.main import cli; cli()", "simulate", "--size", "8000", "--steps", "1",
+    command = [sys.executable, "-c", "from rdnet.cli.main import cli; cli()", "simulate", "--size", "8000", "--steps", "1",
                "--out", "big.nc"]  # fmt: skip
     for _ in range(2):  # the rerun meets the same clean state, not "partial file exists"
         result = subprocess.run(command, cwd=tmp_path, preexec_fn=limit_memory, capture_output=True, text=True,
