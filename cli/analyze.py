@@ -9,9 +9,10 @@ from typing import Any
 
 import click
 
+from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS
 from rdnet.errors import ConfigError
 
-#: Column headers of the metrics table, in HOMOGENEITY_KEYS order.
+#: Column header of each metric of :data:`~rdnet.analysis.HOMOGENEITY_KEYS` in the table.
 HEADERS = {
     "dominant_wavelength": "wavelength",
     "spectral_entropy": "entropy",
@@ -53,11 +54,10 @@ def select_variables(ds, file: str, names: tuple[str, ...]) -> list[str]:
     """The spatial variables to analyse: ``names`` checked against the file, or all of them.
 
     The default leaves out integer variables that label grid cells (a network run's
-    ``neuron_index``; see :func:`rdnet.comparison.is_label_variable`); ``--var`` can
+    ``neuron_index``; see :func:`rdnet.dataset.vocabulary.is_label_variable`); ``--var`` can
     still name them.
     """
-    from rdnet.comparison import is_label_variable
-    from rdnet.dataset import spatial_variables
+    from rdnet.dataset.vocabulary import is_label_variable, spatial_variables
 
     spatial = spatial_variables(ds)
     if not names:
@@ -93,10 +93,10 @@ def print_table(rows: list[tuple[str, float | None, dict[str, float]]], length_u
     """One line per (variable, time): the metrics under short headers."""
     units = "" if length_units in ("", "1") else f" [{length_units}]"
     headers = ["variable", "time"] + [
-        HEADERS[key] + (units if key in ("dominant_wavelength", "correlation_length") else "") for key in HEADERS
+        HEADERS[key] + (units if key in LENGTH_METRICS else "") for key in HOMOGENEITY_KEYS
     ]
     cells = [
-        [name, "-" if time is None else f"{time:g}"] + [format_value(metrics[key]) for key in HEADERS]
+        [name, "-" if time is None else f"{time:g}"] + [format_value(metrics[key]) for key in HOMOGENEITY_KEYS]
         for name, time, metrics in rows
     ]
     widths = [max(len(row[i]) for row in [headers, *cells]) for i in range(len(headers))]
@@ -221,13 +221,13 @@ def write_spectra(out, ds, spectra, results, *, file: str, names: list[str], ind
         spectrum = spectrum.drop_vars([c for c in spectrum.coords if c not in ("time", *spectrum["wavenumber"].coords)])
         spectrum.attrs["long_name"] = f"radial power spectrum of {name} (sums to its variance)"
         variables[f"{name}_spectrum"] = spectrum
-        for key in HEADERS:
+        for key in HOMOGENEITY_KEYS:
             values = np.array([metrics[key] for _, metrics in results[name]])
             variables[f"{name}_{key}"] = xr.DataArray(
                 values if has_time else values[0], dims=("time",) if has_time else (),
                 coords={"time": [t for t, _ in results[name]]} if has_time else {},
                 attrs={"long_name": f"{key.replace('_', ' ')} of {name}",
-                       "units": str(ds["x"].attrs.get("units", "1")) if key in ("dominant_wavelength", "correlation_length") else "1"},
+                       "units": str(ds["x"].attrs.get("units", "1")) if key in LENGTH_METRICS else "1"},
             )
     out_ds = xr.Dataset(variables)
     if "time" in out_ds.coords and "time" in ds.coords:

@@ -37,7 +37,7 @@ def command(file, variable, out, fps, every, cmap, overwrite, quiet):
     """
     import matplotlib.colors
 
-    from rdnet.comparison import missing_variable_message, resolve_role, spatial_variables
+    from rdnet.dataset.vocabulary import missing_variable_message, resolve_role, spatial_variables
     from rdnet.dataset import open_dataset
 
     from rdnet.cli.paths import check_new_output, existing_input, output_with_suffix

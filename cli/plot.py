@@ -66,7 +66,8 @@ def plot_file(
 
 def _draw(dataset, name: str, out: Path, *, variables, time_index, kind) -> list[tuple[Path, object]]:
     """The figures of a dataset and the paths they go to (nothing written yet)."""
-    from rdnet.comparison import match_variables, resolve_role, select_snapshot, spatial_variables
+    from rdnet.comparison import match_variables
+    from rdnet.dataset.vocabulary import resolve_role, select_snapshot, spatial_variables
 
     system = str(dataset.attrs.get("system", ""))
     if system == "gan-dynamics":

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS
 from rdnet.errors import ConfigError, RunError
 
 __all__ = [
@@ -89,15 +90,8 @@ PATTERN_RELATIVE_AMPLITUDE = 1e-3
 PATTERN_ABSOLUTE_AMPLITUDE = 1e-6
 
 #: metrics of :func:`rdnet.analysis.homogeneity_metrics` stored per point, with their units
-METRIC_UNITS: dict[str, str] = {
-    "dominant_wavelength": "grid length",  # replaced by the point's x units when known
-    "spectral_entropy": "1",
-    "coefficient_of_variation": "1",
-    "morans_i": "1",
-    "anisotropy": "1",
-    "correlation_length": "grid length",
-    "surrogate_p_value": "1",
-}
+#: (the lengths' "grid length" is replaced by the point's x units when known)
+METRIC_UNITS: dict[str, str] = {key: "grid length" if key in LENGTH_METRICS else "1" for key in HOMOGENEITY_KEYS}
 
 JOURNAL_NAME = "sweep-journal.jsonl"
 MANIFEST_NAME = "sweep.json"
@@ -772,16 +766,12 @@ def analyse_point(path: str | os.PathLike) -> dict[str, Any]:
     import numpy as np
 
     from rdnet.analysis import homogeneity_metrics
-    from rdnet.dataset import open_dataset
+    from rdnet.dataset import open_dataset, spatial_variables
 
     with open_dataset(path) as dataset:
         variable = MAIN_FIELD.get(str(dataset.attrs.get("system")), "")
         if variable not in dataset:
-            spatial = [
-                name
-                for name, array in dataset.data_vars.items()
-                if array.dims[:1] == ("time",) and array.dims[-2:] == ("y", "x")
-            ]
+            spatial = [name for name in spatial_variables(dataset) if dataset[name].dims[0] == "time"]
             if not spatial:
                 raise RunError(f"{Path(path).name} has no (time, y, x) field to analyse")
             variable = spatial[0]

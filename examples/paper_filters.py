@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> dict:
     grid, steps, samples = ("8x8", 100, 64) if options.quick else ("16x16", 300, 256)
     options.out.mkdir(parents=True, exist_ok=True)
 
-    from rdnet.comparison import select_snapshot
+    from rdnet.dataset.vocabulary import select_snapshot
     from rdnet.dataset import open_dataset
     from rdnet.plotting import save_figure
     from rdnet.plotting.fields import fields_figure

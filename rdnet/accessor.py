@@ -24,6 +24,7 @@ from typing import Any
 import xarray as xr
 
 from rdnet import analysis
+from rdnet.dataset.convention import spatial_variables
 
 __all__ = ["RdDataArrayAccessor", "RdDatasetAccessor"]
 
@@ -100,8 +101,8 @@ class RdDatasetAccessor:
 
     @property
     def spatial_variables(self) -> list[str]:
-        """Names of the data variables whose last two dims are ``y``, ``x``."""
-        return [name for name, variable in self._dataset.data_vars.items() if variable.dims[-2:] == ("y", "x")]
+        """Names of the data variables whose last two dims are ``y``, ``x`` (see :func:`rdnet.dataset.spatial_variables`)."""
+        return spatial_variables(self._dataset)
 
     def _field(self, name: str) -> RdDataArrayAccessor:
         if name not in self._dataset.data_vars:

@@ -6,7 +6,9 @@ morphogens ``u`` and ``v`` and the two parts of their rate of change,
 ``(time, [component,] y, x)``. A classic Gray-Scott run and a network run can therefore
 be compared role by role: ``v`` against ``v``, ``reaction_u`` against ``reaction_u``.
 Where a network run stored only per-neuron norms of a large tensor
-(``reaction_u_norm``), the norm stands in for the role.
+(``reaction_u_norm``), the norm stands in for the role. Those names, the roles and the
+choice of spatial fields are the dataset's vocabulary (:mod:`rdnet.dataset.vocabulary`);
+this module matches them across datasets and measures them alike.
 
 This module is pure logic on in-memory :class:`xarray.Dataset` objects: it opens no
 files and draws nothing. The command ``rdnet compare`` and the plotting helpers in
@@ -16,7 +18,6 @@ files and draws nothing. The command ``rdnet compare`` and the plotting helpers 
 from __future__ import annotations
 
 import dataclasses
-import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,8 +25,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rdnet.analysis import HOMOGENEITY_KEYS
-from rdnet.dataset import DatasetWarning, load_snapshot
+from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS
+from rdnet.dataset.convention import DatasetWarning, spatial_variables
+from rdnet.dataset.vocabulary import (
+    ROLE_GROUPS,
+    SPECIES_ROLES,
+    is_label_variable,
+    missing_variable_message,
+    resolve_role,
+    select_snapshot,
+)
 from rdnet.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,21 +42,12 @@ if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
 __all__ = [
-    "SPECIES_ROLES",
-    "ROLE_GROUPS",
-    "METRIC_NAMES",
     "VariableMatch",
     "ComparisonEntry",
     "ComparisonSpectrum",
     "LENGTH_UNITS_IN_METRES",
-    "LENGTH_METRICS",
     "ComparisonWarning",
-    "spatial_variables",
-    "is_label_variable",
-    "missing_variable_message",
-    "resolve_role",
     "match_variables",
-    "select_snapshot",
     "build_entries",
     "compute_spectra",
     "metrics_table",
@@ -58,25 +58,6 @@ __all__ = [
     "format_table",
     "table_records",
 ]
-
-#: The species (classic) or morphogens (network) every rdnet dataset stores.
-SPECIES_ROLES: tuple[str, ...] = ("u", "v")
-
-#: Names accepted by ``--var`` that stand for several roles at once.
-ROLE_GROUPS: dict[str, tuple[str, ...]] = {
-    "species": SPECIES_ROLES,
-    "reaction": tuple(f"reaction_{name}" for name in SPECIES_ROLES),
-    "diffusion": tuple(f"diffusion_{name}" for name in SPECIES_ROLES),
-    "all": SPECIES_ROLES
-    + tuple(f"reaction_{name}" for name in SPECIES_ROLES)
-    + tuple(f"diffusion_{name}" for name in SPECIES_ROLES),
-}
-
-#: Columns of the metrics table, in order (the keys of ``rdnet.analysis.homogeneity_metrics``).
-METRIC_NAMES: tuple[str, ...] = HOMOGENEITY_KEYS
-
-#: The metrics that are lengths, in the units of the grid coordinates.
-LENGTH_METRICS: tuple[str, ...] = ("dominant_wavelength", "correlation_length")
 
 #: Length units converted into one another, as written in a coordinate's ``units``
 #: attribute, in metres. Other units (pixels, "1", none) are never converted.
@@ -98,10 +79,6 @@ LENGTH_UNITS_IN_METRES: dict[str, float] = {
     "micrometer": 1e-6,
     "nm": 1e-9,
 }
-
-#: Words that mark an integer variable as a label of grid cells (an index, an id), not a field.
-_LABEL_WORDS = frozenset({"index", "indices", "label", "labels", "id", "ids", "mask", "class", "category", "region"})
-
 
 class ComparisonWarning(DatasetWarning):
     """The compared files differ in a way the comparison cannot reconcile (e.g. their length units)."""
@@ -197,109 +174,6 @@ class ComparisonSpectrum:
     def constant(self) -> bool:
         """Whether the field is constant: no power at any wavenumber, so no spectrum to draw."""
         return not bool(np.any(np.asarray(self.power) > 0))
-
-
-def spatial_variables(dataset: xr.Dataset) -> list[str]:
-    """Names of the spatial fields of a dataset: dims ``([time,] ..., y, x)``.
-
-    Parameters
-    ----------
-    dataset : xarray.Dataset
-        An rdnet dataset.
-
-    Returns
-    -------
-    list of str
-        Variable names in the dataset's order.
-    """
-    names = []
-    for name, variable in dataset.data_vars.items():
-        dims = variable.dims
-        if len(dims) >= 2 and dims[-2:] == ("y", "x") and variable.dtype.kind in "iuf":
-            names.append(str(name))
-    return names
-
-
-def is_label_variable(variable: xr.DataArray) -> bool:
-    """Whether a variable labels grid cells (an integer index, id or class) rather than measuring a field.
-
-    True for boolean variables, for integer variables with CF flag attributes
-    (``flag_values``, ``flag_meanings``), and for integer variables whose name or
-    ``long_name`` has a word such as ``index``, ``id``, ``label`` or ``mask``
-    (a network run's ``neuron_index``). Such variables are left out of the default
-    set of fields to analyse or compare; they can still be named explicitly.
-
-    Parameters
-    ----------
-    variable : xarray.DataArray
-        A data variable.
-
-    Returns
-    -------
-    bool
-    """
-    kind = variable.dtype.kind
-    if kind == "b":
-        return True
-    if kind not in "iu":
-        return False
-    if "flag_values" in variable.attrs or "flag_meanings" in variable.attrs:
-        return True
-    text = f"{variable.name or ''} {variable.attrs.get('long_name', '')}".lower()
-    return bool(_LABEL_WORDS.intersection(re.split(r"[^a-z0-9]+", text)))
-
-
-def missing_variable_message(dataset: xr.Dataset, label: str, name: str, *, norm_fallback: bool = True) -> str:
-    """One line saying why ``name`` cannot be compared or drawn: absent, or present but not a spatial field.
-
-    Parameters
-    ----------
-    dataset : xarray.Dataset
-        The dataset.
-    label : str
-        Its name in the message (a file name).
-    name : str
-        The variable (or role) asked for.
-    norm_fallback : bool, optional
-        Whether ``<name>_norm`` was looked for too (a role; not an explicit pairing).
-
-    Returns
-    -------
-    str
-    """
-    spatial = ", ".join(spatial_variables(dataset)) or "none"
-    if name in dataset.variables:
-        return (
-            f"variable {name!r} in {label} is not a spatial field (dims {tuple(dataset[name].dims)}, "
-            f"need last dims y, x); spatial variables: {spatial}"
-        )
-    if norm_fallback:
-        return f"{label} has no variable {name!r} (nor {name}_norm); its spatial variables are: {spatial}"
-    return f"{label} has no spatial variable {name!r}; its spatial variables are: {spatial}"
-
-
-def resolve_role(dataset: xr.Dataset, role: str) -> str | None:
-    """The variable standing for ``role`` in ``dataset``, or None.
-
-    The variable of that exact name wins; otherwise its per-neuron norm
-    ``<role>_norm`` (what a network run stores when the full tensor is large).
-
-    Parameters
-    ----------
-    dataset : xarray.Dataset
-        An rdnet dataset.
-    role : str
-        A role such as ``"v"`` or ``"reaction_u"``.
-
-    Returns
-    -------
-    str or None
-    """
-    spatial = spatial_variables(dataset)
-    for candidate in (role, f"{role}_norm"):
-        if candidate in spatial:
-            return candidate
-    return None
 
 
 def _describe(labels: Sequence[str], datasets: Sequence[xr.Dataset]) -> str:
@@ -415,52 +289,6 @@ def _explicit_match(datasets: Sequence[xr.Dataset], labels: Sequence[str], item:
         if name not in spatial_variables(dataset):
             raise ConfigError(missing_variable_message(dataset, label, name, norm_fallback=False))
     return VariableMatch("/".join(dict.fromkeys(names)), tuple(names))
-
-
-def select_snapshot(variable: xr.DataArray, time_index: int, *, label: str = "") -> tuple[xr.DataArray, int]:
-    """One snapshot of a field, by index along ``time`` (negative counts from the end).
-
-    Parameters
-    ----------
-    variable : xarray.DataArray
-        A field with a leading ``time`` dim.
-    time_index : int
-        Index along ``time``; ``-1`` is the last snapshot.
-    label : str, optional
-        The dataset's name, for the error message.
-
-    Returns
-    -------
-    field : xarray.DataArray
-        The snapshot without the ``time`` dim (loaded into memory).
-    index : int
-        The non-negative index used.
-
-    Raises
-    ------
-    ConfigError
-        When the index is outside ``[-n, n)``, or when the field has no ``time`` dim
-        and the index is neither 0 nor -1 (there is one state, no snapshots).
-    DatasetError
-        When the snapshot is too large to load (see :func:`rdnet.dataset.load_snapshot`).
-    """
-    if "time" not in variable.dims:  # a static field: the one state there is
-        if time_index not in (0, -1):
-            where = f"{label}: " if label else ""
-            raise ConfigError(
-                f"--time {time_index}: {where}{variable.name!r} has no time dimension "
-                "(one field, no snapshots); use 0 or -1"
-            )
-        return load_snapshot(variable, label=label), 0
-    count = variable.sizes["time"]
-    if not -count <= time_index < count:
-        where = f"{label} has" if label else "the file has"
-        raise ConfigError(
-            f"--time {time_index} is out of range: {where} {count} snapshots "
-            f"(use 0..{count - 1}, or -1 for the last)"
-        )
-    index = time_index % count
-    return load_snapshot(variable.isel(time=index), label=label), index
 
 
 def unique_labels(names: Sequence[str]) -> list[str]:
@@ -698,9 +526,9 @@ def metrics_table(
     -------
     pandas.DataFrame
         Columns ``file, role, variable, system, time, time_index, grid, spacing,
-        length_units``, then :data:`METRIC_NAMES` and ``dominant_wavelength_cells``
+        length_units``, then :data:`~rdnet.analysis.HOMOGENEITY_KEYS` and ``dominant_wavelength_cells``
         (the dominant wavelength in grid cells, which compares grids of different
-        spacing). ``spacing`` and the :data:`LENGTH_METRICS` are in ``length_units``.
+        spacing). ``spacing`` and the :data:`~rdnet.analysis.metric_names.LENGTH_METRICS` are in ``length_units``.
     """
     import pandas as pd
 
@@ -723,7 +551,7 @@ def metrics_table(
             "spacing": spacing,
             "length_units": length_units(entry.field),
         }
-        for name in METRIC_NAMES:
+        for name in HOMOGENEITY_KEYS:
             row[name] = float(values.get(name, np.nan))
         row["dominant_wavelength_cells"] = row["dominant_wavelength"] / spacing
         rows.append(row)
@@ -739,7 +567,7 @@ def _homogeneity(function, field: xr.DataArray, *, n_surrogates: int, seed: int,
 def format_table(table: pd.DataFrame, *, digits: int = 4) -> str:
     """The metrics table as aligned text: one block per role, metrics down, files across.
 
-    The lengths (grid spacing, :data:`LENGTH_METRICS`) are labelled with their units,
+    The lengths (grid spacing, :data:`~rdnet.analysis.metric_names.LENGTH_METRICS`) are labelled with their units,
     as ``rdnet analyze`` labels its columns; when the files' units differ, a row
     ``length units`` gives each file's.
 
@@ -771,7 +599,7 @@ def format_table(table: pd.DataFrame, *, digits: int = 4) -> str:
         )))  # fmt: skip
         if common is None:
             lines.append(("length units", *(unit or "none" for unit in units)))
-        for name in (*METRIC_NAMES, "dominant_wavelength_cells"):
+        for name in (*HOMOGENEITY_KEYS, "dominant_wavelength_cells"):
             label = name + suffix if name in LENGTH_METRICS else name
             lines.append((label, *(f"{value:.{digits}g}" for value in rows[name])))
         widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]))]

@@ -112,7 +112,7 @@ def test_ctrl_c_inside_a_write_is_raised_after_the_snapshot_is_complete(tmp_path
     """
     writer = make_writer(tmp_path / "run.nc")
     writer.append(0.0, snapshot(0))
-    make_durable = writer._make_durable
+    make_durable = writer.store._make_durable
     calls = []
 
     def interrupt_between_data_and_flag():
@@ -122,7 +122,7 @@ def test_ctrl_c_inside_a_write_is_raised_after_the_snapshot_is_complete(tmp_path
             time.sleep(0.05)  # let the signal be delivered here, inside the write
         make_durable()
 
-    monkeypatch.setattr(writer, "_make_durable", interrupt_between_data_and_flag)
+    monkeypatch.setattr(writer.store, "_make_durable", interrupt_between_data_and_flag)
     with pytest.raises(KeyboardInterrupt):
         writer.append(1.0, snapshot(1))
     assert len(calls) == 2, "the interrupt cut the append short"
@@ -329,13 +329,13 @@ def test_bad_parameters_json(tmp_path):
 
 
 def test_large_files_open_lazily_with_dask(tmp_path, monkeypatch):
-    import rdnet.dataset as dataset
+    import rdnet.dataset.reader as reader
 
     writer = make_writer(tmp_path / "run.nc")
     for index in range(3):
         writer.append(float(index), snapshot(index))
     path = writer.close()
-    monkeypatch.setattr(dataset, "LAZY_THRESHOLD_BYTES", 0)
+    monkeypatch.setattr(reader, "LAZY_THRESHOLD_BYTES", 0)
     ds = open_dataset(path)
     assert ds["u"].chunks is not None and ds["u"].chunks[0] == (1, 1, 1)
 

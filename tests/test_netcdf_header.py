@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rdnet.dataset import DatasetError, open_dataset
-from rdnet.netcdf_header import HeaderError, check_classic_header
+from rdnet.dataset.netcdf_header import HeaderError, check_classic_header
 
 CLASSIC_FORMATS = {"NETCDF3_CLASSIC": 1, "NETCDF3_64BIT_OFFSET": 2, "NETCDF3_64BIT_DATA": 5}
 CLASSIC_DTYPES = ["i1", "S1", "i2", "i4", "f4", "f8"]

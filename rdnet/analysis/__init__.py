@@ -1,0 +1,133 @@
+"""Pattern analysis: spectra and homogeneity metrics of spatial fields.
+
+One module per concept: :mod:`~rdnet.analysis.fields` (field plumbing: spacing,
+components, running a kernel), :mod:`~rdnet.analysis.spectral_grid` (the wavevectors and
+radial bins of a grid), :mod:`~rdnet.analysis.spectra`, :mod:`~rdnet.analysis.real_space`
+(the real-space homogeneity metrics), :mod:`~rdnet.analysis.surrogates`,
+:mod:`~rdnet.analysis.homogeneity` (all metrics in one pass) and
+:mod:`~rdnet.analysis.metric_names` (the metric list). The public names below are
+imported from this package (``from rdnet.analysis import radial_power_spectrum``);
+each module is loaded when one of its names is first used.
+
+Every function takes a field whose **last two dims are** ``(y, x)`` — a numpy array
+or an :class:`xarray.DataArray`, eager or dask-backed — and returns xarray objects
+with physical coordinates. Grid spacing comes from the DataArray's ``y``/``x``
+coordinates (they must be uniform) or from ``dx=``/``dy=`` (which win over the
+coordinates when given; default 1). Fields are treated as **periodic** by default,
+as on the simulators' grids; ``window="hann"`` (spectral functions) and
+``periodic=False`` (real-space functions) handle non-periodic fields.
+
+Leading dims
+    On a DataArray, every leading dim other than ``"time"`` is by default a
+    **component** dim (``component_dims=`` overrides): a field with dims
+    ``("time", "feature", "y", "x")`` is analysed as one vector-valued field per
+    time, its power summed over ``feature``. Other leading dims are independent
+    fields, kept in the result. On a numpy array the leading axes are independent
+    fields named ``dim_0, dim_1, ...`` (pass ``component_dims=("dim_0",)`` to make
+    one a component axis).
+
+Dask
+    The work runs through :func:`xarray.apply_ufunc` with ``dask="parallelized"``:
+    a chunked ``(time, y, x)`` array is processed chunk by chunk (each chunk holds
+    whole ``(y, x)`` planes; spatial chunks are merged first) and never loaded whole.
+    Results stay lazy until computed.
+
+1-D fields
+    A field with one point along y (a row, e.g. a 1-D run's ``(time, 1, x)``) or along
+    x (a column) is a 1-D field: the spectra are over the one axis (``|k| = |k_x|``),
+    Moran's I uses the line's two neighbours (a ring when periodic) and the correlation
+    length the lags along the line, up to half its length; the spacing of the
+    one-point axis is ignored. Orientation is not defined on a line, so
+    :func:`angular_spectrum` and :func:`anisotropy` are NaN, and so are the rotation
+    scores and the mirror across the line (a trivial identity) in
+    :func:`symmetry_scores`; the mirror along the line is scored.
+
+Defined results
+    A field containing NaN or infinite values raises ``ValueError("field contains
+    NaN or infinite values ...")`` (on dask input: when computed). A constant field
+    (no spatial variation) has a zero spectrum; the metrics that are ratios to the
+    variance are then undefined and returned as NaN (dominant wavelength, spectral
+    entropy, anisotropy, Moran's I, correlation length, symmetry scores), while the
+    coefficient of variation is 0, the distance from its own mean is 0, and the
+    surrogate p-value is 1 (no evidence of structure). See ``docs/analysis.md``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from rdnet.analysis import dominant_wavelength, morans_i
+>>> x = np.arange(64)
+>>> stripes = np.cos(2 * np.pi * x / 16)[None, :].repeat(32, axis=0)
+>>> round(float(dominant_wavelength(stripes)), 6)
+16.0
+>>> bool(np.isclose(float(morans_i(stripes)), (np.cos(2 * np.pi / 16) + 1) / 2))
+True
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rdnet.lazy import lazy_exports
+
+__all__ = [
+    "HOMOGENEITY_KEYS",
+    "SYMMETRIES",
+    "SurrogateResult",
+    "radial_power_spectrum",
+    "dominant_wavelength",
+    "spectral_entropy",
+    "angular_spectrum",
+    "anisotropy",
+    "coefficient_of_variation",
+    "morans_i",
+    "correlation_length",
+    "symmetry_scores",
+    "distance_from_reference",
+    "surrogate_test",
+    "homogeneity_metrics",
+]
+
+#: Public name -> the module defining it.
+_EXPORTS = {
+    "HOMOGENEITY_KEYS": ".metric_names",
+    "LENGTH_METRICS": ".metric_names",
+    "WINDOWS": ".spectral_grid",
+    "MAX_RADIAL_BINS": ".spectral_grid",
+    "radial_power_spectrum": ".spectra",
+    "dominant_wavelength": ".spectra",
+    "spectral_entropy": ".spectra",
+    "angular_spectrum": ".spectra",
+    "anisotropy": ".spectra",
+    "SYMMETRIES": ".real_space",
+    "coefficient_of_variation": ".real_space",
+    "morans_i": ".real_space",
+    "correlation_length": ".real_space",
+    "symmetry_scores": ".real_space",
+    "distance_from_reference": ".real_space",
+    "SurrogateResult": ".surrogates",
+    "surrogate_test": ".surrogates",
+    "homogeneity_metrics": ".homogeneity",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # pragma: no cover - what the names are, for type checkers and IDEs
+    from rdnet.analysis.homogeneity import homogeneity_metrics
+    from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS
+    from rdnet.analysis.real_space import (
+        SYMMETRIES,
+        coefficient_of_variation,
+        correlation_length,
+        distance_from_reference,
+        morans_i,
+        symmetry_scores,
+    )
+    from rdnet.analysis.spectra import (
+        angular_spectrum,
+        anisotropy,
+        dominant_wavelength,
+        radial_power_spectrum,
+        spectral_entropy,
+    )
+    from rdnet.analysis.spectral_grid import MAX_RADIAL_BINS, WINDOWS
+    from rdnet.analysis.surrogates import SurrogateResult, surrogate_test

@@ -1,0 +1,340 @@
+"""Writing rdnet datasets: streaming, one durable snapshot at a time, and whole in-memory datasets.
+
+A :class:`StreamingWriter` is the observer a run loop calls once per snapshot. It holds
+the convention — the attributes every file carries, the declared variables and their
+shapes, a Ctrl-C held until the snapshot in progress is durable — and hands the bytes to
+a :class:`~rdnet.dataset.store.SnapshotStore`: :class:`~rdnet.dataset.netcdf_store.NetCDFStore`
+(``PATH.partial``, then NetCDF-4 at ``PATH``) by default. :func:`write_dataset` writes a
+dataset already in memory (a summary, spectra) atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from rdnet.dataset.convention import COMPLETE_FLAG, PARTIAL_SUFFIX, _attr_values, standard_attrs
+from rdnet.dataset.file_safety import _fsync_file, _fsync_folder, _temporary_path, check_output_path
+from rdnet.dataset.netcdf_store import NetCDFStore
+from rdnet.dataset.store import SnapshotStore
+from rdnet.errors import DatasetError
+
+__all__ = ["VariableSpec", "StreamingWriter", "store_type_for", "write_dataset"]
+
+
+@dataclass(frozen=True)
+class VariableSpec:
+    """Declaration of one variable of a :class:`StreamingWriter`.
+
+    Parameters
+    ----------
+    dims
+        Dimension names. A snapshot variable starts with ``"time"``; the other
+        dims must be fixed coordinates given to the writer.
+    long_name, units
+        CF attributes stored on the variable.
+    dtype
+        NumPy dtype name (``"float64"``, ``"float32"``, ``"int64"``, ...).
+    """
+
+    dims: tuple[str, ...]
+    long_name: str
+    units: str
+    dtype: str = "float64"
+
+
+def store_type_for(path: Path) -> type[SnapshotStore]:
+    """The store that writes a run to ``path``: NetCDF (the default; a ``.zarr`` store joins here)."""
+    return NetCDFStore
+
+
+class StreamingWriter:
+    """Append snapshots to a dataset one at a time, durably.
+
+    Parameters
+    ----------
+    path
+        Final file name. Until :meth:`close`, data goes to ``path + ".partial"``.
+    system, model, parameters, history
+        See :func:`~rdnet.dataset.convention.standard_attrs`.
+    coords
+        Fixed (non-record) coordinates: name to ``(values, attrs)``; e.g. ``y``, ``x``,
+        ``feature`` or ``step``. Each becomes a dimension of that length.
+    variables
+        Name to :class:`VariableSpec`. Variables whose first dim is ``"time"`` are
+        snapshot variables, written by :meth:`append`; the others by :meth:`write_fixed`.
+    time_units, time_long_name
+        Attributes of the ``time`` coordinate.
+    attrs
+        Extra global attributes (dicts and lists are stored as JSON strings).
+    overwrite
+        Replace an existing final file (and discard an interrupted run's partial file).
+
+    Attributes
+    ----------
+    store : SnapshotStore
+        Where the bytes go (:func:`store_type_for` the path).
+
+    Examples
+    --------
+    >>> writer = StreamingWriter(
+    ...     "run.nc", system="classic", model="gray-scott", parameters={"F": 0.035},
+    ...     coords={"y": (y, {"units": "1"}), "x": (x, {"units": "1"})},
+    ...     variables={"u": VariableSpec(("time", "y", "x"), "activator", "1")},
+    ... )  # doctest: +SKIP
+    >>> writer.append(0.0, {"u": u0})  # doctest: +SKIP
+    >>> writer.close()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        system: str,
+        model: str,
+        parameters: Mapping[str, Any],
+        coords: Mapping[str, tuple[np.ndarray, Mapping[str, Any]]],
+        variables: Mapping[str, VariableSpec],
+        time_units: str = "1",
+        time_long_name: str = "time",
+        history: str | None = None,
+        attrs: Mapping[str, Any] | None = None,
+        overwrite: bool = False,
+    ) -> None:
+        path = check_output_path(path, overwrite=overwrite)
+        _check_declarations(coords, variables)
+        global_attrs = standard_attrs(system=system, model=model, parameters=parameters, history=history)
+        if attrs:
+            global_attrs.update(_attr_values(attrs))
+        self.store = store_type_for(path).create(
+            path,
+            coords={name: (values, _attr_values(coord_attrs)) for name, (values, coord_attrs) in coords.items()},
+            variables=variables,
+            time_attrs={"units": time_units, "long_name": time_long_name, "axis": "T"},
+            attrs=global_attrs,
+        )
+
+    @classmethod
+    def resume(cls, partial_path: str | os.PathLike, *, records: int | None = None) -> StreamingWriter:
+        """Reopen the partial file of an interrupted run to continue writing.
+
+        Parameters
+        ----------
+        partial_path
+            The ``.partial`` file left by the interrupted run.
+        records
+            Continue after this many snapshots (default: every complete one). Later
+            snapshots are marked incomplete and will be overwritten.
+
+        Returns
+        -------
+        StreamingWriter
+            A writer whose next :meth:`append` writes snapshot number ``records``.
+
+        Raises
+        ------
+        DatasetError
+            The file is not a readable partial file, or holds fewer snapshots than ``records``.
+        """
+        partial_path = Path(partial_path).expanduser().absolute()
+        if not partial_path.name.endswith(PARTIAL_SUFFIX):
+            raise DatasetError(f"not a partial file (name must end in {PARTIAL_SUFFIX}): {partial_path}")
+        final_path = partial_path.with_name(partial_path.name[: -len(PARTIAL_SUFFIX)])
+        self = cls.__new__(cls)
+        self.store = store_type_for(final_path).reopen(partial_path, records=records)
+        return self
+
+    @property
+    def path(self) -> Path:
+        """The final file name."""
+        return self.store.path
+
+    @property
+    def partial_path(self) -> Path:
+        """The file the run writes to until it is complete."""
+        return self.store.partial_path
+
+    @property
+    def n_records(self) -> int:
+        """Complete, durable snapshots so far."""
+        return self.store.n_records
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The run's parameters, decoded from the file's ``parameters`` attribute."""
+        return json.loads(self.store.get_attr("parameters"))
+
+    def append(self, time: float, fields: Mapping[str, np.ndarray]) -> int:
+        """Write one snapshot and make it durable before returning.
+
+        Parameters
+        ----------
+        time
+            Value of the ``time`` coordinate.
+        fields
+            A value for every snapshot variable, each of the declared shape.
+
+        Returns
+        -------
+        int
+            Index of the snapshot just written.
+        """
+        shapes = self.store.snapshot_shapes
+        missing = set(shapes) - set(fields)
+        unknown = set(fields) - set(shapes)
+        if missing or unknown:
+            raise ValueError(f"append() needs exactly the snapshot variables: missing {sorted(missing)}, unknown {sorted(unknown)}")
+        index = self.n_records
+        for name, values in fields.items():
+            values = np.asarray(values)
+            if values.shape != shapes[name]:
+                raise ValueError(f"{name}: shape {values.shape}, declared {shapes[name]}")
+        with _interrupts_deferred():
+            self.store.append(time, fields)
+        return index
+
+    def write_fixed(self, name: str, values: np.ndarray, start: int = 0) -> None:
+        """Write ``values`` into a non-snapshot variable along its first dim from ``start``.
+
+        The values become durable with the next :meth:`append` or :meth:`flush`.
+        """
+        with _interrupts_deferred():
+            self.store.write_fixed(name, values, start)
+
+    def set_attrs(self, **attrs: Any) -> None:
+        """Add or replace global attributes (dicts and lists are stored as JSON)."""
+        with _interrupts_deferred():
+            self.store.set_attrs(_attr_values(attrs))
+
+    def flush(self) -> None:
+        """Make everything written so far durable."""
+        with _interrupts_deferred():
+            self.store.flush()
+
+    def abort(self) -> Path:
+        """Stop writing and keep the partial file (for an interrupted or failed run).
+
+        Returns
+        -------
+        pathlib.Path
+            The partial file, which holds every complete snapshot.
+        """
+        return self.store.abort()
+
+    def close(self) -> Path:
+        """Complete the run: write the final file atomically, remove the partial.
+
+        Returns
+        -------
+        pathlib.Path
+            The final file.
+        """
+        self.flush()
+        return self.store.finish()
+
+    def __enter__(self) -> StreamingWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_dataset(
+    ds,
+    path: str | os.PathLike,
+    *,
+    system: str,
+    model: str,
+    parameters: Mapping[str, Any],
+    history: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write an in-memory dataset with rdnet's attributes, atomically.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The data. Variables without ``long_name`` get their name; without ``units``, ``"1"``.
+    path
+        Final file name; the file appears there only once complete.
+    system, model, parameters, history
+        See :func:`standard_attrs`.
+    overwrite
+        Replace an existing file.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    path = check_output_path(path, overwrite=overwrite)
+    ds = ds.copy()
+    for name in list(ds.data_vars) + list(ds.coords):
+        variable = ds[name]
+        variable.attrs.setdefault("long_name", str(name))
+        if variable.dtype.kind in "iufc":
+            variable.attrs.setdefault("units", "1")
+    ds.attrs.update(standard_attrs(system=system, model=model, parameters=parameters, history=history))
+    encoding = {
+        name: {"zlib": True, "complevel": 1, "shuffle": True}
+        for name, variable in ds.data_vars.items()
+        if variable.dtype.kind in "iuf" and variable.ndim > 0
+    }
+    temporary = _temporary_path(path)
+    try:
+        ds.to_netcdf(temporary, engine="netcdf4", format="NETCDF4", encoding=encoding)
+        _fsync_file(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    _fsync_folder(path.parent)
+    return path
+
+
+def _check_declarations(coords, variables) -> None:
+    known = {"time", *coords}
+    for name, (values, _) in coords.items():
+        if np.ndim(values) != 1:
+            raise ValueError(f"coordinate {name} must be 1-D")
+    for name, spec in variables.items():
+        unknown = [dim for dim in spec.dims if dim not in known]
+        if unknown:
+            raise ValueError(f"variable {name}: dims {unknown} are not declared coordinates")
+        if "time" in spec.dims[1:]:
+            raise ValueError(f"variable {name}: 'time' must be the first dim")
+        if name in coords or name in ("time", COMPLETE_FLAG):
+            raise ValueError(f"variable {name}: name is taken")
+
+
+@contextmanager
+def _interrupts_deferred():
+    """Hold a Ctrl-C (SIGINT) that arrives inside the block until the block has finished.
+
+    netCDF4's compiled layer swallows a KeyboardInterrupt raised while it runs, so an
+    interrupt landing inside a write would be lost and the run would go on to the end.
+    Deferred, it is raised after the write, with the snapshot complete and durable.
+    Only the main thread can handle signals; elsewhere the block runs unchanged.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield
+        return
+    pending = []
+    signal.signal(signal.SIGINT, lambda signum, frame: pending.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pending:
+        previous(signal.SIGINT, pending[-1])
