@@ -1,7 +1,7 @@
 """Generate docs/cli.md from every rdnet command's --help, sub-commands of groups included.
 
 Run: ``.venv/bin/python docs/make_cli_md.py`` (writes docs/cli.md beside this file).
-``tests/test_cli_info.py`` renders the page in memory and compares it with the
+``tests/cli/test_cli_info.py`` renders the page in memory and compares it with the
 committed file, so the reference cannot drift from the commands' ``--help``.
 """
 

@@ -113,7 +113,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover - what the names are, for type checkers and IDEs
     from rdnet.analysis.homogeneity import homogeneity_metrics
-    from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS
+    from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS  # noqa: F401
     from rdnet.analysis.real_space import (
         SYMMETRIES,
         coefficient_of_variation,
@@ -129,5 +129,5 @@ if TYPE_CHECKING:  # pragma: no cover - what the names are, for type checkers an
         radial_power_spectrum,
         spectral_entropy,
     )
-    from rdnet.analysis.spectral_grid import MAX_RADIAL_BINS, WINDOWS
+    from rdnet.analysis.spectral_grid import MAX_RADIAL_BINS, WINDOWS  # noqa: F401
     from rdnet.analysis.surrogates import SurrogateResult, surrogate_test

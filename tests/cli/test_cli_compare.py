@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from rdnet.cli.main import cli
 from rdnet.dataset import write_dataset
-from test_comparison import classic_dataset, prd_dataset
+from engine_datasets import classic_dataset, prd_dataset
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -2,14 +2,14 @@
 
 The datasets are built here with known patterns (stripes of a chosen wavelength,
 structureless noise), so every expected number comes from the construction, not
-from the code under test. The builders are reused by the plotting and CLI tests.
+from the code under test (the builders are in tests/engine_datasets.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import xarray as xr
+from engine_datasets import classic_dataset, prd_dataset
 
 from rdnet.comparison import (
     build_entries,
@@ -17,115 +17,13 @@ from rdnet.comparison import (
     format_table,
     match_variables,
     metrics_table,
-    resolve_role,
-    select_snapshot,
-    spatial_variables,
     table_records,
     unique_labels,
 )
+from rdnet.dataset.vocabulary import resolve_role, select_snapshot
 from rdnet.errors import ConfigError
 
-
-def stripes(size: int, spacing: float, wavelength: float, *, angle: float = 0.0, phase: float = 0.0) -> np.ndarray:
-    """A plane wave cos(2π (x cosθ + y sinθ)/λ) on a periodic size × size grid."""
-    coordinate = np.arange(size) * spacing
-    y, x = np.meshgrid(coordinate, coordinate, indexing="ij")
-    return np.cos(2 * np.pi * (x * np.cos(angle) + y * np.sin(angle)) / wavelength + phase)
-
-
-def grid_coords(size: int, spacing: float, units: str, name: str = "grid") -> dict:
-    coordinate = np.arange(size) * spacing
-    return {
-        "y": ("y", coordinate, {"units": units, "long_name": f"{name} row position"}),
-        "x": ("x", coordinate, {"units": units, "long_name": f"{name} column position"}),
-    }
-
-
-def classic_dataset(
-    rng: np.random.Generator,
-    *,
-    size: int = 64,
-    spacing: float = 0.5,
-    wavelength: float = 8.0,
-    snapshots: int = 3,
-) -> xr.Dataset:
-    """A Gray-Scott-like run: v forms stripes of ``wavelength`` (growing in time); u mirrors them."""
-    times = np.arange(snapshots, dtype=float) * 10.0
-    growth = np.linspace(0.1, 1.0, snapshots)[:, None, None]
-    pattern = stripes(size, spacing, wavelength)[None]
-    noise = 0.01 * rng.standard_normal((snapshots, size, size))
-    v = 0.25 + 0.2 * growth * pattern + noise
-    u = 0.5 - 0.1 * growth * pattern + noise
-    dims = ("time", "y", "x")
-
-    def spec(values, long_name, units="1"):
-        return (dims, values, {"long_name": long_name, "units": units})
-
-    return xr.Dataset(
-        {
-            "u": spec(u, "substrate concentration u"),
-            "v": spec(v, "activator concentration v"),
-            "reaction_u": spec(-u * v**2, "reaction term of u", "1/s"),
-            "reaction_v": spec(u * v**2, "reaction term of v", "1/s"),
-            "diffusion_u": spec(0.2 * pattern.repeat(snapshots, 0), "diffusion term of u", "1/s"),
-            "diffusion_v": spec(-0.1 * pattern.repeat(snapshots, 0), "diffusion term of v", "1/s"),
-        },
-        coords={"time": ("time", times, {"units": "s", "long_name": "time"}), **grid_coords(size, spacing, "m", "grid")},
-        attrs={"system": "classic", "model": "gray-scott"},
-    )
-
-
-def prd_dataset(
-    rng: np.random.Generator,
-    *,
-    side: int = 12,
-    d_in: int = 16,
-    snapshots: int = 3,
-    steps: int = 20,
-    adversarial: bool = False,
-    full_reaction: bool = False,
-) -> xr.Dataset:
-    """A network-like run: morphogens u (feature, y, x) and v (output, y, x) of structureless noise."""
-    shape = (snapshots, d_in, side, side)
-    u0 = rng.standard_normal(shape[1:])
-    drift = (1.0 if adversarial else 0.05) * np.linspace(0, 1, snapshots)[:, None, None, None]
-    u = u0[None] + drift * rng.standard_normal(shape)
-    v = rng.choice([-1.0, 1.0], size=(snapshots, 1, side, side))
-    displacement = np.sqrt(((u - u0[None]) ** 2).sum(axis=1))
-    step = np.arange(steps + 1)
-    loss = 10.0 * np.exp(-step / 2.0) + 0.01  # three decades: drawn on a log scale
-    data = {
-        "u": (("time", "feature", "y", "x"), u, {"long_name": "hidden-layer weights u_j", "units": "1"}),
-        "v": (("time", "output", "y", "x"), v, {"long_name": "top-layer weights v_j", "units": "1"}),
-        "reaction_u_norm": (("time", "y", "x"), np.abs(rng.standard_normal((snapshots, side, side))), {"long_name": "norm of reaction on u_j", "units": "1"}),
-        "displacement_u": (("time", "y", "x"), displacement, {"long_name": "distance of u_j from initialisation", "units": "1"}),
-        "supervised_loss": (("step",), loss, {"long_name": "supervised loss L_sup", "units": "1"}),
-        "distance_u": (("step",), 0.5 * np.sqrt(step) * (3.0 if adversarial else 0.2), {"long_name": "distance ||U(t)-U(0)||_F", "units": "1"}),
-        "theorem1_bound_u": (("step",), np.full(step.shape, 4.0), {"long_name": "Theorem 1 bound", "units": "1"}),
-    }
-    if full_reaction:
-        data["reaction_u"] = (("time", "feature", "y", "x"), rng.standard_normal(shape), {"long_name": "reaction on u_j", "units": "1"})
-    cells = np.arange(side, dtype=float)
-    return xr.Dataset(
-        data,
-        coords={
-            "time": ("time", np.linspace(0, steps, snapshots), {"units": "1", "long_name": "training step"}),
-            "step": ("step", step, {"units": "1", "long_name": "training step"}),
-            "y": ("y", cells, {"units": "1", "long_name": "neuron grid row"}),
-            "x": ("x", cells, {"units": "1", "long_name": "neuron grid column"}),
-            "feature": ("feature", np.arange(d_in), {"units": "1", "long_name": "input feature"}),
-            "output": ("output", np.arange(1), {"units": "1", "long_name": "output"}),
-        },
-        attrs={"system": "prd", "model": "adversarial" if adversarial else "supervised"},
-    )
-
-
 # ----------------------------------------------------------------- matching
-
-
-def test_spatial_variables_are_fields_on_the_grid(rng):
-    dataset = prd_dataset(rng)
-    assert spatial_variables(dataset) == ["u", "v", "reaction_u_norm", "displacement_u"]
 
 
 def test_species_are_matched_across_systems_by_default(rng):
@@ -170,17 +68,6 @@ def test_no_shared_role_is_a_clear_error(rng):
     second = classic_dataset(rng)[["v"]].rename({"v": "b"})
     with pytest.raises(ConfigError, match="share no spatial variable.*file 1: a; file 2: b"):
         match_variables([first, second])
-
-
-def test_select_snapshot_counts_from_the_end_and_refuses_out_of_range(rng):
-    dataset = classic_dataset(rng, snapshots=3)
-    snapshot, index = select_snapshot(dataset["v"], -1)
-    assert index == 2 and snapshot.dims == ("y", "x")
-    np.testing.assert_array_equal(snapshot.values, dataset["v"].values[2])
-    with pytest.raises(ConfigError, match=r"--time 3 is out of range: gs.nc has 3 snapshots \(use 0..2"):
-        select_snapshot(dataset["v"], 3, label="gs.nc")
-    with pytest.raises(ConfigError):
-        select_snapshot(dataset["v"], -4)
 
 
 def test_unique_labels_number_repeats():
@@ -283,7 +170,7 @@ def test_grids_in_units_that_do_not_convert_are_left_alone_with_a_warning(rng):
 
 
 def test_integer_labels_are_not_default_fields(rng):
-    from rdnet.comparison import is_label_variable
+    from rdnet.dataset.vocabulary import is_label_variable
 
     dataset = prd_dataset(rng)
     dataset["neuron_index"] = (("y", "x"), np.arange(144).reshape(12, 12), {"long_name": "index j of the neuron"})
@@ -297,7 +184,7 @@ def test_integer_labels_are_not_default_fields(rng):
 
 
 def test_a_non_spatial_variable_is_named_as_such_and_a_static_field_has_no_snapshot_3(rng):
-    from rdnet.comparison import missing_variable_message
+    from rdnet.dataset.vocabulary import missing_variable_message
 
     dataset = prd_dataset(rng)
     assert missing_variable_message(dataset, "net.nc", "distance_u").startswith(

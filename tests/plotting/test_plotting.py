@@ -14,7 +14,7 @@ from rdnet.plotting.animation import AnimationInterrupted, animate_field, movie_
 from rdnet.plotting.fields import draw_field, fields_figure, image_extent, reduce_components
 from rdnet.plotting.network import classify_series, filter_mosaic_figure, series_figure, series_scale, square_side
 from rdnet.plotting.spectra import spectra_figure, spectra_file_figure
-from test_comparison import classic_dataset, prd_dataset
+from engine_datasets import classic_dataset, prd_dataset
 
 
 def _drawn_texts(figure):

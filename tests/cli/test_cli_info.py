@@ -14,7 +14,7 @@ from rdnet.cli.main import cli
 from rdnet import __version__
 from rdnet.dataset import write_dataset
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_version():

@@ -1,0 +1,159 @@
+"""Tests of the dataset reader and validation: bad files are refused with a message naming what is wrong."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import xarray as xr
+from dataset_helpers import make_writer, minimal_dataset, snapshot
+
+from rdnet.dataset import (
+    DatasetWarning,
+    open_dataset,
+    write_dataset,
+)
+from rdnet.errors import DatasetError
+
+pytestmark = pytest.mark.filterwarnings("ignore::rdnet.dataset.DatasetWarning")
+
+
+# ------------------------------------------------------------------ bad files
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DatasetError, match="no such file"):
+        open_dataset(tmp_path / "nope.nc")
+
+
+def test_text_file_is_not_netcdf(tmp_path):
+    path = tmp_path / "notes.nc"
+    path.write_text("this is text\n")
+    with pytest.raises(DatasetError, match="is not a NetCDF file"):
+        open_dataset(path)
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.nc"
+    path.write_bytes(b"")
+    with pytest.raises(DatasetError, match="is empty"):
+        open_dataset(path)
+
+
+def test_hdf5_file_that_is_not_netcdf(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    path = tmp_path / "plain.h5"
+    with h5py.File(path, "w") as handle:
+        handle.create_dataset("values", data=np.arange(10.0))
+    with pytest.raises(DatasetError):
+        open_dataset(path)
+
+
+def test_truncated_netcdf(tmp_path):
+    path = write_dataset(minimal_dataset(), tmp_path / "a.nc", system="external", model="m", parameters={})
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    with pytest.raises(DatasetError, match="cannot read"):
+        open_dataset(path)
+
+
+def _write_raw(tmp_path, ds, name="raw.nc"):
+    path = tmp_path / name
+    ds.to_netcdf(path, engine="netcdf4")
+    return path
+
+
+def test_no_spatial_dims(tmp_path):
+    ds = xr.Dataset({"loss": (("step",), np.arange(5.0))})
+    with pytest.raises(DatasetError, match=r"no spatial field.*loss\('step',\)"):
+        open_dataset(_write_raw(tmp_path, ds))
+
+
+def test_missing_coordinate(tmp_path):
+    ds = xr.Dataset({"v": (("y", "x"), np.ones((3, 4)))}, coords={"y": np.arange(3.0)})
+    with pytest.raises(DatasetError, match="dimension 'x' has no coordinate variable"):
+        open_dataset(_write_raw(tmp_path, ds))
+
+
+def test_non_monotonic_coordinate(tmp_path):
+    ds = minimal_dataset(x=np.array([0.0, 2.0, 1.0, 3.0, 4.0]))
+    with pytest.raises(DatasetError, match="'x' is not strictly increasing"):
+        open_dataset(_write_raw(tmp_path, ds))
+
+
+def test_non_uniform_coordinate(tmp_path):
+    ds = minimal_dataset(y=np.array([0.0, 1.0, 2.0, 4.0]))
+    with pytest.raises(DatasetError, match="'y' is not uniformly spaced"):
+        open_dataset(_write_raw(tmp_path, ds))
+
+
+def test_non_numeric_coordinate(tmp_path):
+    ds = minimal_dataset(x=np.array(list("abcde")))
+    with pytest.raises(DatasetError, match="'x' is not numeric"):
+        open_dataset(_write_raw(tmp_path, ds))
+
+
+def test_time_must_come_first(tmp_path):
+    ds = xr.Dataset(
+        {"v": (("feature", "time", "y", "x"), np.ones((2, 2, 3, 4)))},
+        coords={"y": np.arange(3.0), "x": np.arange(4.0), "time": [0.0, 1.0]},
+    )
+    with pytest.raises(DatasetError, match="'time' but not as its first dim"):
+        open_dataset(_write_raw(tmp_path, ds))
+
+
+def test_empty_time(tmp_path):
+    ds = xr.Dataset(
+        {"v": (("time", "y", "x"), np.ones((0, 3, 4)))},
+        coords={"y": np.arange(3.0), "x": np.arange(4.0), "time": np.zeros(0)},
+    )
+    with pytest.raises(DatasetError, match="holds no snapshot"):
+        open_dataset(_write_raw(tmp_path, ds))
+
+
+def test_foreign_file_meeting_the_minimum_is_accepted_with_a_warning(tmp_path):
+    path = _write_raw(tmp_path, minimal_dataset())
+    with pytest.warns(DatasetWarning, match="not written by rdnet"):
+        ds = open_dataset(path)
+    assert ds.sizes == {"y": 4, "x": 5}
+
+
+def test_netcdf3_classic_file_is_read(tmp_path):
+    path = tmp_path / "classic.nc"
+    minimal_dataset().to_netcdf(path, format="NETCDF3_CLASSIC")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DatasetWarning)
+        assert open_dataset(path)["v"].shape == (4, 5)
+
+
+def test_bad_parameters_json(tmp_path):
+    ds = minimal_dataset()
+    ds.attrs["parameters"] = "{not json"
+    with pytest.warns(DatasetWarning), pytest.raises(DatasetError, match="'parameters' is not valid JSON"):
+        open_dataset(_write_raw(tmp_path, ds))
+
+
+def test_large_files_open_lazily_with_dask(tmp_path, monkeypatch):
+    import rdnet.dataset.reader as reader
+
+    writer = make_writer(tmp_path / "run.nc")
+    for index in range(3):
+        writer.append(float(index), snapshot(index))
+    path = writer.close()
+    monkeypatch.setattr(reader, "LAZY_THRESHOLD_BYTES", 0)
+    ds = open_dataset(path)
+    assert ds["u"].chunks is not None and ds["u"].chunks[0] == (1, 1, 1)
+
+
+def test_a_huge_declared_string_variable_is_refused_before_xarray_decodes_it(tmp_path):
+    # netCDF-4 strings are decoded whole when the file opens: an unwritten 2**31 - 1 entry
+    # string variable (a fuzzed file) made the reader allocate until the OOM killer stopped it
+    import netCDF4
+
+    path = tmp_path / "strings.nc"
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as nc:
+        nc.createDimension("n", 2**31 - 1)
+        nc.createVariable("feature", str, ("n",))
+    with pytest.raises(DatasetError, match="string variable 'feature' declares 2147483647 entries"):
+        open_dataset(path)
