@@ -25,7 +25,8 @@ from rdnet.dataset.convention import (
 )
 from rdnet.dataset.file_safety import check_netcdf_file, check_output_path, set_open_timeout
 from rdnet.dataset.reader import load_snapshot, open_dataset, read_partial
-from rdnet.dataset.writer import StreamingWriter, VariableSpec, write_dataset
+from rdnet.dataset.store import VariableSpec
+from rdnet.dataset.writer import StreamingWriter, write_dataset
 from rdnet.errors import DatasetError
 
 __all__ = [

@@ -19,7 +19,7 @@ import numpy as np
 
 from rdnet.dataset.convention import COMPLETE_FLAG, PARTIAL_SUFFIX, _leading_complete
 from rdnet.dataset.file_safety import _fsync_file, _fsync_folder, _partial_path, _temporary_path, check_netcdf_file
-from rdnet.dataset.store import SnapshotStore
+from rdnet.dataset.store import SnapshotStore, VariableSpec
 from rdnet.errors import DatasetError
 
 __all__ = ["NetCDFStore"]
@@ -37,7 +37,7 @@ class NetCDFStore(SnapshotStore):
         path: Path,
         *,
         coords: Mapping[str, tuple[np.ndarray, Mapping[str, Any]]],
-        variables: Mapping[str, Any],
+        variables: Mapping[str, VariableSpec],
         time_attrs: Mapping[str, str],
         attrs: Mapping[str, Any],
     ) -> NetCDFStore:

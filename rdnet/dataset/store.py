@@ -11,12 +11,34 @@ for NetCDF (the default); a zarr store implements the same methods.
 from __future__ import annotations
 
 import abc
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
-__all__ = ["SnapshotStore"]
+__all__ = ["VariableSpec", "SnapshotStore"]
+
+
+@dataclass(frozen=True)
+class VariableSpec:
+    """Declaration of one variable of a :class:`~rdnet.dataset.writer.StreamingWriter` (and of its store).
+
+    Parameters
+    ----------
+    dims
+        Dimension names. A snapshot variable starts with ``"time"``; the other
+        dims must be fixed coordinates given to the writer.
+    long_name, units
+        CF attributes stored on the variable.
+    dtype
+        NumPy dtype name (``"float64"``, ``"float32"``, ``"int64"``, ...).
+    """
+
+    dims: tuple[str, ...]
+    long_name: str
+    units: str
+    dtype: str = "float64"
 
 
 class SnapshotStore(abc.ABC):
@@ -46,14 +68,14 @@ class SnapshotStore(abc.ABC):
         path: Path,
         *,
         coords: Mapping[str, tuple[np.ndarray, Mapping[str, Any]]],
-        variables: Mapping[str, Any],
+        variables: Mapping[str, VariableSpec],
         time_attrs: Mapping[str, str],
         attrs: Mapping[str, Any],
     ) -> SnapshotStore:
         """Start a new run at ``path`` (checked and absolute), replacing any partial file there.
 
         ``coords`` are the fixed coordinates (name to values and attributes), ``variables``
-        name to :class:`~rdnet.dataset.writer.VariableSpec` (checked against ``coords``),
+        name to :class:`VariableSpec` (checked against ``coords``),
         ``time_attrs`` the attributes of the unlimited ``time`` coordinate and ``attrs``
         the global attributes, already encoded (strings and numbers).
         """

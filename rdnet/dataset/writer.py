@@ -15,7 +15,6 @@ import os
 import signal
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -24,31 +23,10 @@ import numpy as np
 from rdnet.dataset.convention import COMPLETE_FLAG, PARTIAL_SUFFIX, _attr_values, standard_attrs
 from rdnet.dataset.file_safety import _fsync_file, _fsync_folder, _temporary_path, check_output_path
 from rdnet.dataset.netcdf_store import NetCDFStore
-from rdnet.dataset.store import SnapshotStore
+from rdnet.dataset.store import SnapshotStore, VariableSpec
 from rdnet.errors import DatasetError
 
-__all__ = ["VariableSpec", "StreamingWriter", "store_type_for", "write_dataset"]
-
-
-@dataclass(frozen=True)
-class VariableSpec:
-    """Declaration of one variable of a :class:`StreamingWriter`.
-
-    Parameters
-    ----------
-    dims
-        Dimension names. A snapshot variable starts with ``"time"``; the other
-        dims must be fixed coordinates given to the writer.
-    long_name, units
-        CF attributes stored on the variable.
-    dtype
-        NumPy dtype name (``"float64"``, ``"float32"``, ``"int64"``, ...).
-    """
-
-    dims: tuple[str, ...]
-    long_name: str
-    units: str
-    dtype: str = "float64"
+__all__ = ["StreamingWriter", "store_type_for", "write_dataset"]
 
 
 def store_type_for(path: Path) -> type[SnapshotStore]:
