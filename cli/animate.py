@@ -19,21 +19,28 @@ MOVIE_SUFFIXES = (".gif", ".mp4")
 @click.option("--fps", type=click.IntRange(1, 120), default=10, show_default=True, help="Frames per second.")
 @click.option("--every", type=click.IntRange(min=1), default=1, show_default=True, help="Use every n-th snapshot.")
 @click.option("--cmap", default="viridis", show_default=True, help="Matplotlib colour map.")
+@click.option("--z-index", "z_index", metavar="INDEX", type=int, default=None,
+              help="For a 3-D field: the z index of the (y, x) plane shown (negative counts from the end). "
+                   "Default: the mid-plane nz//2, named in every frame's title.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing movie file.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def command(file, variable, out, fps, every, cmap, overwrite, quiet):
+def command(file, variable, out, fps, every, cmap, z_index, overwrite, quiet):
     """Animate a field over the snapshots of a run, with a fixed colour scale.
 
     MP4 is written when ffmpeg is on the PATH; otherwise the movie is written as a GIF
     (same name, .gif) and a note says so. Fields with component dims (a network's u)
-    are shown as the norm over the components. The movie appears under its name only
-    when complete (Ctrl-C leaves none); an existing one is replaced with --overwrite.
+    are shown as the norm over the components. A 3-D field (dims time, z, y, x) is shown
+    as one (y, x) plane, the mid-plane z = nz//2 unless --z-index chooses another; every
+    frame's title names it by its z coordinate and index. The movie appears under its
+    name only when complete (Ctrl-C leaves none); an existing one is replaced with
+    --overwrite.
 
     \b
     Examples:
       rdnet animate gs.nc --var v --out gs.gif
       rdnet animate gs.nc --var v --out gs.mp4 --fps 24
       rdnet animate adv.nc --var displacement_u --every 2 --out adv.gif
+      rdnet animate gs3d.nc --var v --z-index -1 --out top.gif   # a 3-D run's top plane
     """
     import matplotlib.colors
 
@@ -70,6 +77,9 @@ def command(file, variable, out, fps, every, cmap, overwrite, quiet):
             raise ConfigError(f"{Path(file).name} has no spatial field to animate (dims ending in y, x)")
         if "time" not in dataset[name].dims:
             raise ConfigError(f"{name} has no time dim: nothing to animate")
+        if z_index is not None and "z" not in dataset[name].dims:
+            raise ConfigError(f"--z-index applies to 3-D fields (dims time, z, y, x); {name} has dims "
+                              f"{tuple(dataset[name].dims)}")  # fmt: skip
         if target != out_path:
             click.echo(f"note: ffmpeg not found on PATH; writing a GIF instead: {target}", err=True)
         written = animate_field(
@@ -80,6 +90,7 @@ def command(file, variable, out, fps, every, cmap, overwrite, quiet):
             title=f"{Path(file).name}: {name}",
             cmap=cmap,
             progress=not quiet and sys.stderr.isatty(),
+            z_index=z_index,
         )
     except AnimationInterrupted as interrupt:
         kept = " (the existing file is unchanged)" if interrupt.path.exists() else ""

@@ -10,12 +10,15 @@ import click
 def command(file: str) -> None:
     """Describe FILE: system, model, grid, snapshots, variables and parameters.
 
+    The grid line gives the points and spacing along each axis: "y x" for 2-D runs,
+    "z y x" for 3-D ones.
+
     \b
     Examples:
       rdnet info gs.nc
       rdnet info run.nc.partial     # an interrupted run: its complete snapshots
     """
-    from rdnet.dataset import open_dataset, parameters_of, spatial_variables
+    from rdnet.dataset import SPATIAL_DIMS, open_dataset, parameters_of, spatial_dims, spatial_variables
 
     ds = open_dataset(file)  # a file from another tool: rdnet.cli.main prints the warning in one line
     attrs = ds.attrs
@@ -23,9 +26,10 @@ def command(file: str) -> None:
                f"rdnet {attrs.get('rdnet_version', '?')}, created {attrs.get('created', '?')}")
     fields = spatial_variables(ds)
     if fields:
-        y, x = ds["y"], ds["x"]
-        click.echo(f"grid: {ds.sizes['y']} x {ds.sizes['x']} (y x), spacing "
-                   f"{_spacing(y)} x {_spacing(x)}{_units(x)}")
+        three_d = any(spatial_dims(ds[name].dims) == SPATIAL_DIMS for name in fields)
+        axes = SPATIAL_DIMS if three_d else SPATIAL_DIMS[1:]
+        click.echo(f"grid: {' x '.join(str(ds.sizes[axis]) for axis in axes)} ({' '.join(axes)}), spacing "
+                   f"{' x '.join(_spacing(ds[axis]) for axis in axes)}{_units(ds['x'])}")
     if "time" in ds.dims:
         time = ds["time"]
         click.echo(f"snapshots: {ds.sizes['time']}, time {float(time[0]):g} to {float(time[-1]):g}"

@@ -25,6 +25,7 @@ def plot_file(
     time_index: int | None = None,
     kind: str = "auto",
     overwrite: bool = True,
+    z_index: int | None = None,
 ) -> list[Path]:
     """Draw the figures of one dataset; return the paths written.
 
@@ -42,11 +43,15 @@ def plot_file(
     time_index : int, optional
         Snapshot index (negative counts from the end); default the last (for a
         spectra file: several snapshots).
+    z_index : int, optional
+        The ``(y, x)`` plane drawn of 3-D fields (negative counts from the end); default
+        the mid-plane ``nz // 2``. Each panel's title names the plane.
 
     Raises
     ------
     ConfigError
-        A figure file is the input file, or exists and ``overwrite`` is False.
+        A figure file is the input file, or exists and ``overwrite`` is False; or
+        ``z_index`` is given but no field drawn is 3-D, or is out of range.
     """
     from rdnet.dataset import open_dataset
     from rdnet.plotting import save_figure
@@ -56,7 +61,8 @@ def plot_file(
     out = Path(out)
     dataset = open_dataset(file)
     try:
-        figures = _draw(dataset, Path(file).name, out, variables=variables, time_index=time_index, kind=kind)
+        figures = _draw(dataset, Path(file).name, out, variables=variables, time_index=time_index, kind=kind,
+                        z_index=z_index)  # fmt: skip
     finally:
         dataset.close()
     for path, _ in figures:
@@ -64,12 +70,14 @@ def plot_file(
     return [save_figure(figure, path) for path, figure in figures]
 
 
-def _draw(dataset, name: str, out: Path, *, variables, time_index, kind) -> list[tuple[Path, object]]:
+def _draw(dataset, name: str, out: Path, *, variables, time_index, kind, z_index=None) -> list[tuple[Path, object]]:
     """The figures of a dataset and the paths they go to (nothing written yet)."""
     from rdnet.comparison import match_variables
     from rdnet.dataset.vocabulary import resolve_role, select_snapshot, spatial_variables
 
     system = str(dataset.attrs.get("system", ""))
+    if z_index is not None and (system in ("gan-dynamics", "sweep", "spectra") or kind not in ("auto", "fields")):
+        raise ConfigError(f"--z-index chooses the plane of 3-D field images; {name} with --kind {kind} draws none")
     if system == "gan-dynamics":
         from rdnet.plotting.gan_dynamics import overlaps_figure, weights_figure
 
@@ -94,6 +102,9 @@ def _draw(dataset, name: str, out: Path, *, variables, time_index, kind) -> list
     if kind in ("auto", "fields"):
         matches = match_variables([dataset], variables or None, labels=[name])
         names = list(dict.fromkeys(n for match in matches for n in match.names))
+        if z_index is not None and not any("z" in dataset[variable].dims for variable in names):
+            raise ConfigError(f"--z-index applies to 3-D fields (dims ..., z, y, x); the fields drawn from {name} "
+                              f"({', '.join(names)}) are 2-D")  # fmt: skip
         fields, titles = [], []
         for variable in names:
             snapshot, index = select_snapshot(dataset[variable], index_asked, label=name)
@@ -101,7 +112,7 @@ def _draw(dataset, name: str, out: Path, *, variables, time_index, kind) -> list
             titles.append(_snapshot_title(dataset, variable, index))
         from rdnet.plotting.fields import fields_figure
 
-        figures.append((out, fields_figure(fields, titles=titles, suptitle=header)))
+        figures.append((out, fields_figure(fields, titles=titles, suptitle=header, z_index=z_index)))
     if kind in ("auto", "filters"):
         u_name = resolve_role(dataset, "u")
         u = dataset[u_name] if u_name == "u" else None
@@ -137,7 +148,7 @@ def _draw(dataset, name: str, out: Path, *, variables, time_index, kind) -> list
 
 
 def _component_dim(variable) -> str | None:
-    extra = [dim for dim in variable.dims if dim not in ("time", "y", "x")]
+    extra = [dim for dim in variable.dims if dim not in ("time", "z", "y", "x")]
     return extra[0] if len(extra) == 1 else None
 
 
@@ -162,9 +173,12 @@ def _snapshot_title(dataset, variable: str, index: int) -> str:
     show_default=True,
     help="auto: field images to --out, plus FIG-filters / FIG-series beside it for network runs.",
 )
+@click.option("--z-index", "z_index", metavar="INDEX", type=int, default=None,
+              help="For 3-D fields: the z index of the (y, x) plane drawn (negative counts from the end). "
+                   "Default: the mid-plane nz//2. Each panel's title names the plane.")
 @click.option("--out", required=True, metavar="FIG.png", type=click.Path(dir_okay=False), help="Figure file (.png, .pdf, .svg).")
 @click.option("--overwrite", is_flag=True, help="Replace existing figure files (FIG and its -filters/-series siblings).")
-def command(file, variables, time_index, kind, out, overwrite):
+def command(file, variables, time_index, kind, z_index, out, overwrite):
     """Draw a run: field images, hidden-filter mosaics and training series.
 
     Field images have physical axes and labelled colour bars. For network runs, with
@@ -172,6 +186,10 @@ def command(file, variables, time_index, kind, out, overwrite):
     (FIG-filters.png, the first and the chosen snapshot) and the training series
     (FIG-series.png: losses; distance from initialisation with the Theorem 1/2 bounds
     when the file holds them).
+
+    A 3-D field (dims time, z, y, x) is drawn as one (y, x) plane: the mid-plane
+    z = nz//2, or the plane --z-index chooses; each panel's title names it by its
+    z coordinate and index.
 
     Files of the solvable GAN (gan-dynamics) and of sweeps get their own figures;
     a spectra file written by `rdnet analyze --out` is drawn as its spectra over time.
@@ -182,6 +200,7 @@ def command(file, variables, time_index, kind, out, overwrite):
     Examples:
       rdnet plot gs.nc --out gs.png
       rdnet plot gs.nc --var v --time 0 --out initial.png
+      rdnet plot gs3d.nc --var v --z-index 0 --out bottom.png   # a 3-D run's z = 0 plane
       rdnet plot adv.nc --out adv.png        # adv.png, adv-filters.png, adv-series.png
       rdnet plot adv.nc --kind series --out losses.pdf
       rdnet plot spectra.nc --out spectra.png    # from rdnet analyze --out spectra.nc
@@ -190,5 +209,6 @@ def command(file, variables, time_index, kind, out, overwrite):
 
     existing_input(file)
     out_path = output_with_suffix(out, FIGURE_SUFFIXES, "file", overwrite=overwrite, inputs=[file])
-    for path in plot_file(file, out_path, variables=list(variables), time_index=time_index, kind=kind, overwrite=overwrite):
+    for path in plot_file(file, out_path, variables=list(variables), time_index=time_index, kind=kind,
+                          overwrite=overwrite, z_index=z_index):  # fmt: skip
         click.echo(f"figure: {path}")

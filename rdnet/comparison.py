@@ -3,9 +3,9 @@
 Both engines write the same dataset convention (``docs/dataset.md``): the species or
 morphogens ``u`` and ``v`` and the two parts of their rate of change,
 ``reaction_<name>`` and ``diffusion_<name>``, as spatial fields with dims
-``(time, [component,] y, x)``. A classic Gray-Scott run and a network run can therefore
-be compared role by role: ``v`` against ``v``, ``reaction_u`` against ``reaction_u``.
-Where a network run stored only per-neuron norms of a large tensor
+``(time, [component,] y, x)`` (``(time, z, y, x)`` on a 3-D grid). A classic Gray-Scott
+run and a network run can therefore be compared role by role: ``v`` against ``v``,
+``reaction_u`` against ``reaction_u``. Where a network run stored only per-neuron norms of a large tensor
 (``reaction_u_norm``), the norm stands in for the role. Those names, the roles and the
 choice of spatial fields are the dataset's vocabulary (:mod:`rdnet.dataset.vocabulary`);
 this module matches them across datasets and measures them alike.
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS
-from rdnet.dataset.convention import DatasetWarning, spatial_variables
+from rdnet.dataset.convention import SPATIAL_DIMS, DatasetWarning, spatial_dims, spatial_variables
 from rdnet.dataset.vocabulary import (
     ROLE_GROUPS,
     SPECIES_ROLES,
@@ -114,7 +114,7 @@ class ComparisonEntry:
     variable : str
         The variable's name in its dataset.
     field : xarray.DataArray
-        The snapshot, dims ``(..., y, x)`` without ``time``.
+        The snapshot, dims ``(..., y, x)`` or ``(..., z, y, x)`` without ``time``.
     time : float
         The snapshot's time coordinate.
     time_index : int
@@ -388,7 +388,7 @@ def to_common_length_units(entries: Sequence[ComparisonEntry]) -> list[Compariso
 
     When the fields' ``x`` coordinates carry different units that are all in
     :data:`LENGTH_UNITS_IN_METRES` (m, cm, mm, µm, ...), every field's ``x`` and ``y``
-    are converted to the units of the first entry, so spectra, spacings and lengths
+    (and ``z`` of a 3-D field) are converted to the units of the first entry, so spectra, spacings and lengths
     in the table compare directly. When the units differ and cannot be converted
     (``"1"``, pixels, none), the entries are returned unchanged and a
     :class:`ComparisonWarning` says that the physical axis and the lengths mix units.
@@ -427,8 +427,8 @@ def to_common_length_units(entries: Sequence[ComparisonEntry]) -> list[Compariso
             continue
         factor = scale / target_scale
         coords = {}
-        for dim in ("y", "x"):
-            if dim in entry.field.coords:
+        for dim in SPATIAL_DIMS:
+            if dim in entry.field.coords and dim in entry.field.dims:
                 coordinate = entry.field[dim]
                 coords[dim] = (dim, np.asarray(coordinate.values, dtype=float) * factor, {**coordinate.attrs, "units": target})
         converted.append(dataclasses.replace(entry, field=entry.field.assign_coords(coords)))
@@ -525,7 +525,8 @@ def metrics_table(
     Returns
     -------
     pandas.DataFrame
-        Columns ``file, role, variable, system, time, time_index, grid, spacing,
+        Columns ``file, role, variable, system, time, time_index, grid`` (points per
+        spatial axis, ``"64x64"`` or ``"32x64x64"`` for z, y, x), ``spacing,
         length_units``, then :data:`~rdnet.analysis.HOMOGENEITY_KEYS` and ``dominant_wavelength_cells``
         (the dominant wavelength in grid cells, which compares grids of different
         spacing). ``spacing`` and the :data:`~rdnet.analysis.metric_names.LENGTH_METRICS` are in ``length_units``.
@@ -547,7 +548,7 @@ def metrics_table(
             "system": entry.system,
             "time": entry.time,
             "time_index": entry.time_index,
-            "grid": f"{entry.field.sizes['y']}x{entry.field.sizes['x']}",
+            "grid": "x".join(str(entry.field.sizes[dim]) for dim in spatial_dims(entry.field.dims)),
             "spacing": spacing,
             "length_units": length_units(entry.field),
         }

@@ -1,8 +1,10 @@
-"""Field plumbing shared by every metric: wrap a field, find its spacing and components, run a kernel.
+"""Field plumbing shared by every metric: wrap a field, find its spatial dims, spacing and components, run a kernel.
 
-A kernel is a function of a float64 array ``(batch, components, ny, nx)``; :func:`_apply`
-runs it on every field of a (possibly dask-backed) DataArray through
-:func:`xarray.apply_ufunc`, and :func:`_scalar_result` labels what comes back.
+A field's spatial dims are its last two dims ``(y, x)``, or its last three ``(z, y, x)``
+when the dim before them is named ``z`` (:data:`DEPTH_DIM`; a 3-D field). A kernel is a
+function of a float64 array ``(batch, components, *spatial)``; :func:`_apply` runs it on
+every field of a (possibly dask-backed) DataArray through :func:`xarray.apply_ufunc`, and
+:func:`_scalar_result` labels what comes back.
 """
 
 from __future__ import annotations
@@ -18,33 +20,33 @@ import xarray as xr
 _Field = Any  # numpy array or xarray.DataArray
 #: A field's power below this fraction of its squared magnitude counts as zero (a constant field).
 _ZERO_VARIANCE_RTOL = 1e-24
+#: The dim that, directly before the last two, makes a field 3-D: ``(..., z, y, x)``.
+DEPTH_DIM = "z"
 
 
 @dataclass(frozen=True)
 class _FieldInfo:
     """What the kernels need to know about a prepared field."""
 
-    data: xr.DataArray  # dims (..., *component_dims, y, x)
+    data: xr.DataArray  # dims (..., *component_dims, *spatial_dims)
     component_dims: tuple[str, ...]
-    y_dim: str
-    x_dim: str
-    dy: float
-    dx: float
+    spatial_dims: tuple[str, ...]  # (y, x) or (z, y, x)
+    spacing: tuple[float, ...]  # one per spatial dim
     length_units: str
     field_units: str
     original_dims: tuple[str, ...] = ()
 
     @property
     def core_dims(self) -> list[str]:
-        return [*self.component_dims, self.y_dim, self.x_dim]
+        return [*self.component_dims, *self.spatial_dims]
 
     @property
     def n_components(self) -> int:
         return int(np.prod([self.data.sizes[d] for d in self.component_dims], dtype=int))
 
     @property
-    def shape(self) -> tuple[int, int]:
-        return self.data.sizes[self.y_dim], self.data.sizes[self.x_dim]
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.sizes[d] for d in self.spatial_dims)
 
 
 def _prepare(
@@ -52,9 +54,10 @@ def _prepare(
     *,
     dx: float | None = None,
     dy: float | None = None,
+    dz: float | None = None,
     component_dims: Iterable[str] | None = None,
 ) -> _FieldInfo:
-    """Wrap ``field`` as a DataArray, find its spatial spacing and component dims."""
+    """Wrap ``field`` as a DataArray, find its spatial dims, spacing and component dims."""
     if isinstance(field, xr.Dataset):
         raise TypeError("expected one field (a DataArray or array), got a Dataset: select a variable, e.g. ds['v']")
     if isinstance(field, xr.DataArray):
@@ -71,41 +74,46 @@ def _prepare(
         raise ValueError(f"a field needs at least two dims (y, x); got dims {data.dims}")
     if not (np.issubdtype(data.dtype, np.number) or data.dtype == bool):
         raise ValueError(f"a field must be numeric; got dtype {data.dtype}")
-    y_dim, x_dim = data.dims[-2], data.dims[-1]
-    leading = list(data.dims[:-2])
-    if component_dims is None:
+    requested = None
+    if component_dims is not None:
+        requested = (component_dims,) if isinstance(component_dims, str) else tuple(component_dims)
+    n_spatial = 3 if data.ndim >= 3 and data.dims[-3] == DEPTH_DIM and DEPTH_DIM not in (requested or ()) else 2
+    spatial_dims = tuple(data.dims[-n_spatial:])
+    leading = list(data.dims[:-n_spatial])
+    if requested is None:
         components = () if from_numpy else tuple(d for d in leading if d != "time")
     else:
-        components = (component_dims,) if isinstance(component_dims, str) else tuple(component_dims)
+        components = requested
         unknown = [d for d in components if d not in leading]
         if unknown:
             raise ValueError(f"component_dims {unknown} are not leading dims of the field (leading dims: {leading})")
     batch = [d for d in leading if d not in components]
     original_dims = tuple(data.dims)
-    data = data.transpose(*batch, *components, y_dim, x_dim)
-    sizes = data.sizes
-    if max(sizes[y_dim], sizes[x_dim]) < 2 or min(sizes[y_dim], sizes[x_dim]) < 1:
+    data = data.transpose(*batch, *components, *spatial_dims)
+    sizes = [data.sizes[d] for d in spatial_dims]
+    if max(sizes) < 2:
+        names = " x ".join(map(str, spatial_dims))
         raise ValueError(
-            f"a field needs at least 2 points along x or y (a 1-D field has one point along the other); "
-            f"got {sizes[y_dim]} x {sizes[x_dim]}"
+            f"a field needs at least 2 points along one of {names} (a 1-D field has one point along the others); "
+            f"got {' x '.join(map(str, sizes))}"
         )
-    if sizes[y_dim] == 1:  # a row: the spacing along y is that along x (y has no extent)
-        spacing_x = _spacing(data, x_dim, dx)
-        spacing_y = spacing_x
-    elif sizes[x_dim] == 1:  # a column
-        spacing_y = _spacing(data, y_dim, dy if dy is not None else dx)
-        spacing_x = spacing_y
-    else:
-        spacing_x = _spacing(data, x_dim, dx)
-        spacing_y = _spacing(data, y_dim, dy if dy is not None else dx)
+    if dz is not None and n_spatial == 2:
+        raise ValueError(f"dz applies to a 3-D field (dims ..., {DEPTH_DIM}, y, x); this field's spatial dims are {spatial_dims}")
+    # dy and dz default to dx when dx is given (a cubic grid), else come from their coordinates
+    given = dict(zip(("z", "y", "x")[-n_spatial:], (dz if dz is not None else dx, dy if dy is not None else dx, dx)[-n_spatial:]))
+    spacing = [
+        _spacing(data, dim, given[axis]) if size > 1 else None
+        for dim, axis, size in zip(spatial_dims, given, sizes)
+    ]
+    # a one-point axis has no extent: its spacing is never used; it takes the spacing of an axis with extent
+    reference = next(d for d in spacing if d is not None)
+    x_dim = spatial_dims[-1]
     units = data[x_dim].attrs.get("units", "1") if x_dim in data.coords else "1"
     return _FieldInfo(
         data=data,
         component_dims=components,
-        y_dim=y_dim,
-        x_dim=x_dim,
-        dy=spacing_y,
-        dx=spacing_x,
+        spatial_dims=spatial_dims,
+        spacing=tuple(reference if d is None else d for d in spacing),
         length_units=str(units),
         field_units=str(data.attrs.get("units", "1")),
         original_dims=original_dims,
@@ -139,16 +147,17 @@ def _apply(
 ) -> xr.DataArray:
     """Run ``kernel`` on every field of ``info.data``.
 
-    ``kernel`` takes a float64 array of shape ``(batch, components, ny, nx)`` and returns
-    an array of shape ``(batch, *output_shape)``. It runs once per dask chunk.
+    ``kernel`` takes a float64 array of shape ``(batch, components, *spatial)`` (``spatial``
+    being ``(ny, nx)`` or ``(nz, ny, nx)``) and returns an array of shape
+    ``(batch, *output_shape)``. It runs once per dask chunk.
     """
     n_core = len(info.core_dims)
+    n_spatial = len(info.spatial_dims)
     n_components = info.n_components
 
     def run(values: np.ndarray) -> np.ndarray:
         leading = values.shape[: values.ndim - n_core]
-        ny, nx = values.shape[-2:]
-        stacked = np.asarray(values, dtype=np.float64).reshape(-1, n_components, ny, nx)
+        stacked = np.asarray(values, dtype=np.float64).reshape(-1, n_components, *values.shape[-n_spatial:])
         _check_finite(stacked)
         result = kernel(stacked)
         return result.reshape(tuple(leading) + result.shape[1:])
@@ -174,21 +183,36 @@ def _check_finite(values: np.ndarray) -> None:
         )
 
 
+def _spatial_axes(values: np.ndarray) -> tuple[int, ...]:
+    """The spatial axes of a kernel's ``(batch, components, *spatial)`` array."""
+    return tuple(range(2, values.ndim))
+
+
+def _field_axes(values: np.ndarray) -> tuple[int, ...]:
+    """The axes of one field of the batch: components and spatial axes (sum over them per field)."""
+    return tuple(range(1, values.ndim))
+
+
+def _n_points(values: np.ndarray) -> int:
+    """Grid points of one field (``ny nx`` or ``nz ny nx``)."""
+    return math.prod(values.shape[2:])
+
+
 def _anomaly(values: np.ndarray) -> np.ndarray:
     """Each component minus its spatial mean."""
-    return values - values.mean(axis=(-2, -1), keepdims=True)
+    return values - values.mean(axis=_spatial_axes(values), keepdims=True)
 
 
 def _is_constant(anomaly: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Per field of the batch: True where the anomaly is zero up to rounding."""
-    power = np.sum(anomaly**2, axis=(1, 2, 3))
-    scale = np.sum(values**2, axis=(1, 2, 3))
+    power = np.sum(anomaly**2, axis=_field_axes(values))
+    scale = np.sum(values**2, axis=_field_axes(values))
     return power <= _ZERO_VARIANCE_RTOL * np.maximum(scale, np.finfo(float).tiny)
 
 
-def _is_line(values: np.ndarray) -> bool:
-    """Whether the fields are 1-D (one point along y or x)."""
-    return min(values.shape[-2:]) == 1
+def _extent_dimension(shape: Sequence[int]) -> int:
+    """How many axes of a grid have more than one point: 1 (a line), 2 (a plane) or 3 (a volume)."""
+    return sum(1 for n in shape if n > 1)
 
 
 def _scalar_result(result: xr.DataArray, name: str, long_name: str, units: str) -> xr.DataArray:

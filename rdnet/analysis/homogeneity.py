@@ -22,8 +22,7 @@ def _homogeneity_kernel(
     grid: _SpectralGrid,
     window: str | None,
     periodic: bool,
-    dy: float,
-    dx: float,
+    spacing: tuple[float, ...],
     n_surrogates: int,
     seed: int,
 ) -> np.ndarray:
@@ -35,7 +34,7 @@ def _homogeneity_kernel(
         _cv_kernel(values),
         _morans_kernel(values, periodic),
         _anisotropy_kernel(values, grid, window),
-        _correlation_length_kernel(values, dy, dx, periodic),
+        _correlation_length_kernel(values, spacing, periodic),
     ]
     if n_surrogates > 0:
         columns.append(_surrogate_kernel(values, grid, window, n_surrogates, seed)[:, 0])
@@ -52,13 +51,14 @@ def homogeneity_metrics(
     seed: int = 0,
     dx: float | None = None,
     dy: float | None = None,
+    dz: float | None = None,
     component_dims: Iterable[str] | None = None,
 ) -> dict[str, Any]:
     """All scalar pattern metrics of a field, computed in one pass.
 
     Parameters
     ----------
-    field, dx, dy, component_dims
+    field, dx, dy, dz, component_dims
         As in :func:`radial_power_spectrum`.
     periodic
         ``True`` (default): periodic field, no window. ``False``: the spectral
@@ -86,16 +86,15 @@ def homogeneity_metrics(
     """
     if int(n_surrogates) != n_surrogates or n_surrogates < 0:
         raise ValueError(f"n_surrogates must be a non-negative integer; got {n_surrogates!r}")
-    info = _prepare(field, dx=dx, dy=dy, component_dims=component_dims)
-    grid = _spectral_grid(*info.shape, info.dy, info.dx)
+    info = _prepare(field, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
+    grid = _spectral_grid(info.shape, info.spacing)
     packed = _apply(
         functools.partial(
             _homogeneity_kernel,
             grid=grid,
             window=None if periodic else "hann",
             periodic=bool(periodic),
-            dy=info.dy,
-            dx=info.dx,
+            spacing=info.spacing,
             n_surrogates=int(n_surrogates),
             seed=int(seed),
         ),

@@ -1,5 +1,6 @@
 """Real-space homogeneity metrics: coefficient of variation, Moran's I, correlation length,
-symmetry scores, distance from a reference state."""
+symmetry scores, distance from a reference state. 2-D fields ``(y, x)`` and 3-D fields
+``(z, y, x)`` alike (neighbours, lags and means over every spatial axis)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,17 @@ from typing import Iterable
 import numpy as np
 import xarray as xr
 
-from rdnet.analysis.fields import _anomaly, _apply, _Field, _is_constant, _is_line, _prepare, _scalar_result
+from rdnet.analysis.fields import (
+    _anomaly,
+    _apply,
+    _Field,
+    _field_axes,
+    _is_constant,
+    _n_points,
+    _prepare,
+    _scalar_result,
+    _spatial_axes,
+)
 from rdnet.analysis.spectral_grid import _axes_with_extent
 
 __all__ = [
@@ -31,12 +42,12 @@ _ZERO_MEAN_RTOL = 1e-12
 
 
 def _cv_kernel(values: np.ndarray) -> np.ndarray:
-    mean = values.mean(axis=(-2, -1))  # (batch, components)
-    anomaly = values - mean[..., None, None]
-    total_std = np.sqrt(np.sum(anomaly**2, axis=(1, 2, 3)) / (values.shape[-2] * values.shape[-1]))
-    mean_norm = np.sqrt(np.sum(mean**2, axis=1))
+    mean = values.mean(axis=_spatial_axes(values), keepdims=True)  # (batch, components, 1, ...)
+    anomaly = values - mean
+    total_std = np.sqrt(np.sum(anomaly**2, axis=_field_axes(values)) / _n_points(values))
+    mean_norm = np.sqrt(np.sum(mean**2, axis=_field_axes(values)))
     constant = _is_constant(anomaly, values)
-    rms = np.sqrt(np.mean(values**2, axis=(1, 2, 3)) * values.shape[1])
+    rms = np.sqrt(np.mean(values**2, axis=_field_axes(values)) * values.shape[1])
     zero_mean = mean_norm <= _ZERO_MEAN_RTOL * rms  # a mean that is zero up to rounding
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(zero_mean, np.inf, total_std / np.where(zero_mean, 1.0, mean_norm))
@@ -55,7 +66,7 @@ def coefficient_of_variation(field: _Field, *, component_dims: Iterable[str] | N
     Parameters
     ----------
     field
-        Array or DataArray with last two dims ``(y, x)``.
+        Array or DataArray with last dims ``(y, x)`` or ``(z, y, x)``.
     component_dims
         As in :func:`radial_power_spectrum`.
 
@@ -70,21 +81,26 @@ def coefficient_of_variation(field: _Field, *, component_dims: Iterable[str] | N
 
 def _morans_kernel(values: np.ndarray, periodic: bool) -> np.ndarray:
     anomaly = _anomaly(values)
-    denominator = np.sum(anomaly**2, axis=(1, 2, 3))
-    ny, nx = values.shape[-2:]
-    if periodic:  # undirected rook links on the torus (on the ring, for a 1-D field)
-        zero = np.zeros(values.shape[0])
-        pairs_x = np.sum(anomaly * np.roll(anomaly, -1, axis=-1), axis=(1, 2, 3)) if nx > 1 else zero
-        pairs_y = np.sum(anomaly * np.roll(anomaly, -1, axis=-2), axis=(1, 2, 3)) if ny > 1 else zero
-        n_links = (ny * nx if nx > 1 else 0) + (ny * nx if ny > 1 else 0)
-    else:
-        pairs_x = np.sum(anomaly[..., :, 1:] * anomaly[..., :, :-1], axis=(1, 2, 3))
-        pairs_y = np.sum(anomaly[..., 1:, :] * anomaly[..., :-1, :], axis=(1, 2, 3))
-        n_links = ny * (nx - 1) + nx * (ny - 1)
-    n_points = ny * nx
+    per_field = _field_axes(values)
+    denominator = np.sum(anomaly**2, axis=per_field)
+    n_points = _n_points(values)
+    pairs = np.zeros(values.shape[0])
+    n_links = 0
+    for axis in _spatial_axes(values):  # undirected rook links along every axis with extent
+        n = values.shape[axis]
+        if n < 2:
+            continue
+        if periodic:  # on the torus (the ring, for a 1-D field)
+            pairs += np.sum(anomaly * np.roll(anomaly, -1, axis=axis), axis=per_field)
+            n_links += n_points
+        else:
+            ahead = np.take(anomaly, np.arange(1, n), axis=axis)
+            behind = np.take(anomaly, np.arange(n - 1), axis=axis)
+            pairs += np.sum(ahead * behind, axis=per_field)
+            n_links += n_points // n * (n - 1)
     # I = (N / W) Σ_ij w_ij z_i z_j / Σ_i z_i², with W = 2 n_links (each link counted both ways)
     with np.errstate(divide="ignore", invalid="ignore"):
-        moran = (n_points / (2 * n_links)) * 2 * (pairs_x + pairs_y) / denominator
+        moran = (n_points / (2 * n_links)) * 2 * pairs / denominator
     moran[_is_constant(anomaly, values)] = np.nan
     return moran
 
@@ -95,21 +111,24 @@ def morans_i(
     periodic: bool = True,
     component_dims: Iterable[str] | None = None,
 ) -> xr.DataArray:
-    r"""Moran's I with rook (4-neighbour) weights.
+    r"""Moran's I with rook weights (4 neighbours in 2-D, 6 in 3-D).
 
     .. math:: I = \frac{N}{W} \frac{\sum_{ij} w_{ij} z_i z_j}{\sum_i z_i^2},\quad z = f - \bar f,
 
-    with ``w_ij = 1`` for rook neighbours (wrapping around on the periodic grid) and
-    ``W = Σ w_ij``. A checkerboard gives −1, a smooth field approaches +1, white noise
-    about 0. For a vector field the numerators and the denominators are each summed
-    over components. Independent of the grid spacing. On a 1-D field the neighbours
-    are the two along the line (a ring when periodic): a sampled cosine of wavelength
-    ``λ`` points gives ``cos(2π/λ)``.
+    with ``w_ij = 1`` for rook neighbours (the nearest points along each axis, wrapping
+    around on the periodic grid) and ``W = Σ w_ij``. A checkerboard gives −1, a smooth
+    field approaches +1, white noise about 0. For a vector field the numerators and the
+    denominators are each summed over components. Independent of the grid spacing. On
+    the periodic grid each axis with extent holds ``N`` links, so ``I`` is the mean over
+    those axes of the lag-one autocorrelation along each: a sampled cosine of wavelength
+    ``λ`` points along one axis gives ``(cos(2π/λ) + D − 1) / D`` with ``D`` the number of
+    axes with extent (2 on a plane, 3 in a volume). On a 1-D field the neighbours are
+    the two along the line (a ring when periodic): the cosine gives ``cos(2π/λ)``.
 
     Parameters
     ----------
     field
-        Array or DataArray with last two dims ``(y, x)``.
+        Array or DataArray with last dims ``(y, x)`` or ``(z, y, x)``.
     periodic
         Wrap neighbours around the edges (default). ``False``: edge points have fewer
         neighbours.
@@ -127,40 +146,41 @@ def morans_i(
 
 
 @functools.lru_cache(maxsize=32)
-def _lag_bins(ny: int, nx: int, dy: float, dx: float, periodic: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Radial lag bins of the autocorrelation grid.
+def _lag_bins(
+    shape: tuple[int, ...], spacing: tuple[float, ...], periodic: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, ...]]:
+    """Radial lag bins of the autocorrelation grid (2-D rings or 3-D shells).
 
-    Returns (bin index per lag or −1 if beyond half the shorter side, mean radius per
+    Returns (bin index per lag or −1 if beyond half the shortest side, mean radius per
     bin, overlap count per lag for the non-periodic normalisation, shape of the lag grid).
     """
-    shape = (ny, nx) if periodic else (2 * ny, 2 * nx)
-    lag_y = np.fft.fftfreq(shape[0], d=1.0 / shape[0])
-    lag_x = np.fft.fftfreq(shape[1], d=1.0 / shape[1])
-    lag_y, lag_x = np.meshgrid(lag_y, lag_x, indexing="ij")
-    radius = np.hypot(lag_y * dy, lag_x * dx)
-    axes = _axes_with_extent(ny, nx, dy, dx)
+    lag_shape = tuple(shape) if periodic else tuple(2 * n for n in shape)
+    lags = np.meshgrid(*(np.fft.fftfreq(m, d=1.0 / m) for m in lag_shape), indexing="ij")
+    radius = functools.reduce(np.hypot, [lag * d for lag, d in zip(lags, spacing)])
+    axes = _axes_with_extent(shape, spacing)
     width = max(d for _, d in axes)
     max_radius = 0.5 * min(n * d for n, d in axes)
     index = np.floor(radius / width + 0.5).astype(np.int64)
     index[radius > max_radius] = -1
     if not periodic:
-        overlap = (ny - np.abs(lag_y)) * (nx - np.abs(lag_x))
+        overlap = functools.reduce(np.multiply, [n - np.abs(lag) for n, lag in zip(shape, lags)])
         index[overlap <= 0] = -1
     else:
-        overlap = np.ones(shape)
+        overlap = np.ones(lag_shape)
     n_bins = int(index.max()) + 1
     inside = index >= 0
     counts = np.bincount(index[inside], minlength=n_bins)
     mean_radius = np.bincount(index[inside], weights=radius[inside], minlength=n_bins) / np.maximum(counts, 1)
-    return index.ravel(), mean_radius, np.maximum(overlap, 1).ravel(), np.array(shape)
+    return index.ravel(), mean_radius, np.maximum(overlap, 1).ravel(), lag_shape
 
 
-def _correlation_length_kernel(values: np.ndarray, dy: float, dx: float, periodic: bool) -> np.ndarray:
-    batch, _, ny, nx = values.shape
+def _correlation_length_kernel(values: np.ndarray, spacing: tuple[float, ...], periodic: bool) -> np.ndarray:
+    batch = values.shape[0]
     anomaly = _anomaly(values)
-    index, radius, overlap, shape = _lag_bins(ny, nx, dy, dx, periodic)
-    transformed = np.fft.fft2(anomaly, s=tuple(shape))
-    autocovariance = np.fft.ifft2((transformed.real**2 + transformed.imag**2).sum(axis=1)).real
+    axes = _spatial_axes(values)
+    index, radius, overlap, lag_shape = _lag_bins(values.shape[2:], spacing, periodic)
+    transformed = np.fft.fftn(anomaly, s=lag_shape, axes=axes)
+    autocovariance = np.fft.ifftn((transformed.real**2 + transformed.imag**2).sum(axis=1), axes=[a - 1 for a in axes]).real
     autocovariance = autocovariance.reshape(batch, -1) / overlap
     inside = index >= 0
     n_bins = radius.size
@@ -188,6 +208,7 @@ def correlation_length(
     periodic: bool = True,
     dx: float | None = None,
     dy: float | None = None,
+    dz: float | None = None,
     component_dims: Iterable[str] | None = None,
 ) -> xr.DataArray:
     """Lag at which the radially averaged autocorrelation first falls below ``1/e``.
@@ -195,12 +216,13 @@ def correlation_length(
     The autocorrelation ``C(r) = ⟨z(p) z(p + r)⟩ / ⟨z²⟩`` (``z`` the anomaly; summed over
     components for a vector field) is computed by FFT — circularly on the periodic grid,
     or with zero padding and per-lag overlap normalisation when ``periodic=False`` — then
-    averaged over lags in rings of width ``max(dx, dy)`` (each ring at its mean radius)
-    and linearly interpolated at the first crossing of ``1/e``.
+    averaged over lags in rings (spherical shells on a 3-D field) of width
+    ``max(dx, dy[, dz])`` (each at its mean radius) and linearly interpolated at the
+    first crossing of ``1/e``.
 
     Parameters
     ----------
-    field, dx, dy, component_dims
+    field, dx, dy, dz, component_dims
         As in :func:`radial_power_spectrum`.
     periodic
         Wrap the field around (default) or treat it as bounded.
@@ -209,12 +231,12 @@ def correlation_length(
     -------
     xarray.DataArray
         Correlation length in length units. ``inf`` when ``C`` stays above ``1/e``
-        out to half the shorter side of the domain (half the line's length for a 1-D
+        out to half the shortest side of the domain (half the line's length for a 1-D
         field; correlated across the domain); NaN for a constant field.
     """
-    info = _prepare(field, dx=dx, dy=dy, component_dims=component_dims)
+    info = _prepare(field, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
     result = _apply(
-        functools.partial(_correlation_length_kernel, dy=info.dy, dx=info.dx, periodic=bool(periodic)),
+        functools.partial(_correlation_length_kernel, spacing=info.spacing, periodic=bool(periodic)),
         info,
     )
     return _scalar_result(result, "correlation_length", "correlation length (1/e of the autocorrelation)", info.length_units)
@@ -232,25 +254,29 @@ def _transform(anomaly: np.ndarray, symmetry: str) -> np.ndarray:
 
 def _symmetry_kernel(values: np.ndarray, periodic: bool, square: bool) -> np.ndarray:
     anomaly = _anomaly(values)
-    variance = np.sum(anomaly**2, axis=(1, 2, 3))
+    per_field = _field_axes(values)
+    axes = _spatial_axes(values)
+    variance = np.sum(anomaly**2, axis=per_field)
     constant = _is_constant(anomaly, values)
     scores = np.full((values.shape[0], len(SYMMETRIES)), np.nan)
     if periodic:
-        spectrum = np.conj(np.fft.fft2(anomaly))
-    defined = set(SYMMETRIES)
-    if _is_line(values):  # a line: only the mirror along it is a symmetry that is not trivial
-        defined = {"mirror_x"} if values.shape[-2] == 1 else {"mirror_y"}
-    elif not square:
-        defined.discard("rotation_90")
+        spectrum = np.conj(np.fft.fftn(anomaly, axes=axes))
+    ny, nx = values.shape[-2:]
+    # a mirror across a one-point axis is the identity, and rotations in the (y, x) plane need both axes
+    defined = {"mirror_x"} if nx > 1 else set()
+    if ny > 1:
+        defined.add("mirror_y")
+    if nx > 1 and ny > 1:
+        defined.update({"rotation_180", "rotation_90"} if square else {"rotation_180"})
     for column, symmetry in enumerate(SYMMETRIES):
         if symmetry not in defined:
             continue
         image = _transform(anomaly, symmetry)
         if periodic:
-            cross = np.fft.ifft2(spectrum * np.fft.fft2(image)).real.sum(axis=1)
+            cross = np.fft.ifftn(spectrum * np.fft.fftn(image, axes=axes), axes=axes).real.sum(axis=1)
             covariance = cross.reshape(cross.shape[0], -1).max(axis=1)
         else:
-            covariance = np.sum(anomaly * image, axis=(1, 2, 3))
+            covariance = np.sum(anomaly * image, axis=per_field)
         with np.errstate(divide="ignore", invalid="ignore"):
             scores[:, column] = np.clip(covariance / variance, -1.0, 1.0)
     scores[constant] = np.nan
@@ -263,6 +289,7 @@ def symmetry_scores(
     periodic: bool = True,
     dx: float | None = None,
     dy: float | None = None,
+    dz: float | None = None,
     component_dims: Iterable[str] | None = None,
 ) -> xr.DataArray:
     """Correlation of the field with its mirror images and rotations, each in ``[-1, 1]``.
@@ -278,9 +305,14 @@ def symmetry_scores(
     (``mirror_x`` for a row, ``mirror_y`` for a column); the mirror across it is the
     identity and rotations leave the line, so those scores are NaN.
 
+    On a 3-D field the same four operations act in every ``(y, x)`` plane: the mirrors
+    are the planes ``x → −x`` and ``y → −y``, the rotations turn about an axis parallel
+    to ``z`` (the periodic search also shifts along ``z``, so a mirror combined with a
+    shift along z counts, as a glide does in 2-D). ``z → −z`` is not scored.
+
     Parameters
     ----------
-    field, dx, dy, component_dims
+    field, dx, dy, dz, component_dims
         As in :func:`radial_power_spectrum` (spacing only matters for ``rotation_90``).
     periodic
         Search all axis/centre positions on the torus (default) or use the centre.
@@ -290,9 +322,10 @@ def symmetry_scores(
     xarray.DataArray
         Dims ``(..., "symmetry")``; NaN everywhere for a constant field.
     """
-    info = _prepare(field, dx=dx, dy=dy, component_dims=component_dims)
-    ny, nx = info.shape
-    square = ny == nx and math.isclose(info.dy, info.dx, rel_tol=1e-9)
+    info = _prepare(field, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
+    ny, nx = info.shape[-2:]
+    dy, dx = info.spacing[-2:]
+    square = ny == nx and math.isclose(dy, dx, rel_tol=1e-9)
     result = _apply(
         functools.partial(_symmetry_kernel, periodic=bool(periodic), square=square),
         info,
@@ -304,7 +337,7 @@ def symmetry_scores(
 
 
 def _rms_kernel(values: np.ndarray) -> np.ndarray:
-    return np.sqrt(np.sum(values**2, axis=(1, 2, 3)) / (values.shape[-2] * values.shape[-1]))
+    return np.sqrt(np.sum(values**2, axis=_field_axes(values)) / _n_points(values))
 
 
 def distance_from_reference(
@@ -315,14 +348,15 @@ def distance_from_reference(
 ) -> xr.DataArray:
     """Root-mean-square distance of the field from a reference state.
 
-    ``d = sqrt(mean_{y,x} Σ_c (f_c − r_c)²)``. Without a reference, ``r`` is the
+    ``d = sqrt(mean_{y,x} Σ_c (f_c − r_c)²)`` (the mean over ``z, y, x`` for a 3-D
+    field). Without a reference, ``r`` is the
     field's own spatial mean, so ``d`` is its total standard deviation (0 for a
     homogeneous field) — how far the state is from homogeneity.
 
     Parameters
     ----------
     field
-        Array or DataArray with last two dims ``(y, x)``.
+        Array or DataArray with last dims ``(y, x)`` or ``(z, y, x)``.
     reference
         ``None`` (the spatial mean), a number, or an array/DataArray that broadcasts
         against the field (a numpy array is matched to the field's trailing dims;
@@ -338,7 +372,7 @@ def distance_from_reference(
     info = _prepare(field, component_dims=component_dims)
     data = info.data
     if reference is None:
-        difference = data - data.mean(dim=[info.y_dim, info.x_dim])
+        difference = data - data.mean(dim=list(info.spatial_dims))
     else:
         if not isinstance(reference, xr.DataArray):
             array = np.asarray(reference)

@@ -1,5 +1,6 @@
 """Spectra of a field and the scalars read from them: radial and angular spectrum, dominant
-wavelength, spectral entropy, anisotropy."""
+wavelength, spectral entropy, anisotropy. 2-D fields ``(y, x)`` and 3-D fields ``(z, y, x)``
+alike: the radial spectrum bins the magnitude of the 2-D or 3-D wavevector."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from rdnet.analysis.fields import (
     _apply,
     _Field,
     _FieldInfo,
+    _extent_dimension,
     _is_constant,
-    _is_line,
     _prepare,
     _scalar_result,
     _squared_units,
@@ -34,7 +35,7 @@ _NEGLIGIBLE_FRACTION = 1e-15
 def _spectral_scalar(info, kernel, window, name: str, long_name: str, units: str) -> xr.DataArray:
     """Apply a per-field spectral kernel (``kernel(values, grid, window)``) and label the scalar result."""
     window = _check_window(window)
-    grid = _spectral_grid(*info.shape, info.dy, info.dx)
+    grid = _spectral_grid(info.shape, info.spacing)
     result = _apply(functools.partial(kernel, grid=grid, window=window), info)
     return _scalar_result(result, name, long_name, units)
 
@@ -48,6 +49,7 @@ def radial_power_spectrum(
     *,
     dx: float | None = None,
     dy: float | None = None,
+    dz: float | None = None,
     window: str | None = None,
     component_dims: Iterable[str] | None = None,
 ) -> xr.DataArray:
@@ -57,18 +59,23 @@ def radial_power_spectrum(
     over all bins equals the field's (population) variance exactly (Parseval). Each bin
     holds the **summed** power of the FFT modes whose ``|k|`` rounds to it (a shell
     sum, not a mean): divide by the ``mode_count`` coordinate for the power per mode,
-    which is flat for white noise.
+    which is flat for white noise. On a 3-D field ``|k| = sqrt(k_z² + k_y² + k_x²)``:
+    the bins are spherical shells.
 
     Parameters
     ----------
     field
-        Array or DataArray with last two dims ``(y, x)``.
-    dx, dy
-        Grid spacing along x and y (override the coordinates; ``dy`` defaults to ``dx``
-        when ``dx`` is given, else to the y coordinate's step; 1 without coordinates).
+        Array or DataArray with last dims ``(y, x)``, or ``(z, y, x)`` for a 3-D field
+        (a DataArray whose dim before the last two is named ``z``; a numpy array's last
+        two axes are always ``(y, x)``, wrap a 3-D one as
+        ``xr.DataArray(a, dims=("z", "y", "x"))``).
+    dx, dy, dz
+        Grid spacing along x, y and z (override the coordinates; ``dy`` and ``dz``
+        default to ``dx`` when ``dx`` is given, else to their coordinate's step; 1
+        without coordinates). ``dz`` is refused for a 2-D field.
     window
-        ``None`` (default): the field is periodic. ``"hann"``: multiply by a 2-D Hann
-        window (after removing the window-weighted mean) for non-periodic fields; the
+        ``None`` (default): the field is periodic. ``"hann"``: multiply by a Hann
+        window (the outer product over the spatial axes) (after removing the window-weighted mean) for non-periodic fields; the
         power is divided by the window's mean square so that the sum over k is the
         window-weighted variance (equal to the variance in expectation).
     component_dims
@@ -79,13 +86,13 @@ def radial_power_spectrum(
     -------
     xarray.DataArray
         Dims ``(..., "wavenumber")``. Coordinates: ``wavenumber`` (bin centres ``j Δk``,
-        cycles per length unit, ``Δk = min(1/(n_x dx), 1/(n_y dy))``, the finer resolution;
-        a mode goes to the bin nearest its ``|k|``),
+        cycles per length unit, ``Δk = min(1/(n_x dx), 1/(n_y dy)[, 1/(n_z dz)])``, the
+        finest resolution; a mode goes to the bin nearest its ``|k|``),
         ``relative_wavenumber`` (``k / k_Nyquist`` with ``k_Nyquist = min(1/(2dx),
-        1/(2dy))``, so grids of different size compare) and ``mode_count``. Bins run up
-        to the grid's corner ``|k|`` (about ``√2 k_Nyquist``): the corner modes keep
-        their own bins (``relative_wavenumber > 1``) so Parseval holds with nothing
-        folded.
+        1/(2dy)[, 1/(2dz)])``, so grids of different size compare) and ``mode_count``.
+        Bins run up to the grid's corner ``|k|`` (about ``√2 k_Nyquist`` in 2-D, ``√3``
+        in 3-D): the corner modes keep their own bins (``relative_wavenumber > 1``) so
+        Parseval holds with nothing folded.
 
     Raises
     ------
@@ -100,9 +107,9 @@ def radial_power_spectrum(
     >>> bool(np.isclose(float(spectrum.sum()), field.var()))
     True
     """
-    info = _prepare(field, dx=dx, dy=dy, component_dims=component_dims)
+    info = _prepare(field, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
     window = _check_window(window)
-    grid = _spectral_grid(*info.shape, info.dy, info.dx)
+    grid = _spectral_grid(info.shape, info.spacing)
     spectrum = _apply(
         functools.partial(_radial_spectrum_kernel, grid=grid, window=window),
         info,
@@ -175,6 +182,7 @@ def dominant_wavelength(
     *,
     dx: float | None = None,
     dy: float | None = None,
+    dz: float | None = None,
     window: str | None = None,
     component_dims: Iterable[str] | None = None,
 ) -> xr.DataArray:
@@ -186,7 +194,7 @@ def dominant_wavelength(
 
     Parameters
     ----------
-    field, dx, dy, window, component_dims
+    field, dx, dy, dz, window, component_dims
         As in :func:`radial_power_spectrum`.
 
     Returns
@@ -202,7 +210,7 @@ def dominant_wavelength(
     >>> float(dominant_wavelength(wave, dx=0.5))
     6.0
     """
-    info = _prepare(field, dx=dx, dy=dy, component_dims=component_dims)
+    info = _prepare(field, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
     return _spectral_scalar(
         info, _dominant_wavelength_kernel, window,
         "dominant_wavelength", "dominant wavelength (1/k at the spectral peak)", info.length_units,
@@ -235,6 +243,7 @@ def spectral_entropy(
     *,
     dx: float | None = None,
     dy: float | None = None,
+    dz: float | None = None,
     window: str | None = None,
     component_dims: Iterable[str] | None = None,
 ) -> xr.DataArray:
@@ -248,7 +257,7 @@ def spectral_entropy(
 
     Parameters
     ----------
-    field, dx, dy, window, component_dims
+    field, dx, dy, dz, window, component_dims
         As in :func:`radial_power_spectrum`.
 
     Returns
@@ -256,23 +265,33 @@ def spectral_entropy(
     xarray.DataArray
         Entropy per field; NaN for a constant field.
     """
-    info = _prepare(field, dx=dx, dy=dy, component_dims=component_dims)
+    info = _prepare(field, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
     return _spectral_scalar(info, _spectral_entropy_kernel, window, "spectral_entropy", "normalised spectral entropy", "1")
 
 
-def _orientation(grid: _SpectralGrid) -> np.ndarray:
-    """Orientation of each mode's wavevector in ``[0, π)`` (0: along +x)."""
-    return np.mod(np.arctan2(grid.ky, grid.kx), np.pi)
+def _orientation_axes(grid: _SpectralGrid) -> tuple[np.ndarray, np.ndarray]:
+    """The two wavevector components an orientation is measured in: those of the plane's two axes.
+
+    A plane is the two axes with extent; otherwise (a line or a volume, where the angular
+    spectrum is NaN) the last two axes ``(y, x)``, which only label the bins.
+    """
+    extended = grid.extended_wavevector
+    return extended if len(extended) == 2 else grid.wavevector[-2:]
 
 
 def _orientation_bins(grid: _SpectralGrid, n_orientations: int) -> tuple[np.ndarray, np.ndarray]:
-    """Orientation bin of every mode (bins centred on ``j π / n``) and the mask of modes with k ≠ 0."""
-    bins = np.mod(np.floor(_orientation(grid) / (np.pi / n_orientations) + 0.5).astype(np.int64), n_orientations)
-    return bins, (grid.kx != 0) | (grid.ky != 0)
+    """Orientation bin of every mode (bins centred on ``j π / n``) and the mask of modes with k ≠ 0.
+
+    The orientation is ``atan2(k_y, k_x)`` folded into ``[0, π)`` (0: along +x).
+    """
+    k_first, k_second = _orientation_axes(grid)
+    orientation = np.mod(np.arctan2(k_first, k_second), np.pi)
+    bins = np.mod(np.floor(orientation / (np.pi / n_orientations) + 0.5).astype(np.int64), n_orientations)
+    return bins, (k_first != 0) | (k_second != 0)
 
 
 def _angular_kernel(values: np.ndarray, grid: _SpectralGrid, window: str | None, n_orientations: int) -> np.ndarray:
-    if _is_line(values):  # orientation is not defined on a line
+    if _extent_dimension(grid.shape) != 2:  # one angle orients a wavevector only in a plane
         return np.full((values.shape[0], n_orientations), np.nan)
     power = _mode_power(values, window)
     bins, nonzero = _orientation_bins(grid, n_orientations)
@@ -289,6 +308,7 @@ def angular_spectrum(
     n_orientations: int = 18,
     dx: float | None = None,
     dy: float | None = None,
+    dz: float | None = None,
     window: str | None = None,
     component_dims: Iterable[str] | None = None,
 ) -> xr.DataArray:
@@ -297,11 +317,12 @@ def angular_spectrum(
     Orientation ``θ = atan2(k_y, k_x)`` folded into ``[0°, 180°)`` (a real field's
     spectrum is symmetric under ``k → −k``): ``0°`` is a wave varying along x
     (stripes parallel to y), ``90°`` one varying along y. Bins are centred on
-    ``j · 180°/n_orientations``.
+    ``j · 180°/n_orientations``. Defined on a plane: a 2-D field, or a 3-D one with a
+    single point along one axis (then measured in the plane of the two other axes).
 
     Parameters
     ----------
-    field, dx, dy, window, component_dims
+    field, dx, dy, dz, window, component_dims
         As in :func:`radial_power_spectrum`.
     n_orientations
         Number of orientation bins.
@@ -311,14 +332,15 @@ def angular_spectrum(
     xarray.DataArray
         Dims ``(..., "orientation")``, coordinate in degrees, with ``mode_count``. All
         NaN for a 1-D field (every wavevector lies along the line: orientation is not
-        defined).
+        defined) and for a 3-D field (a direction in space takes two angles; its
+        orientational order is :func:`anisotropy`).
     """
     if int(n_orientations) != n_orientations or n_orientations < 1:
         raise ValueError(f"n_orientations must be a positive integer; got {n_orientations!r}")
     n_orientations = int(n_orientations)
-    info = _prepare(field, dx=dx, dy=dy, component_dims=component_dims)
+    info = _prepare(field, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
     window = _check_window(window)
-    grid = _spectral_grid(*info.shape, info.dy, info.dx)
+    grid = _spectral_grid(info.shape, info.spacing)
     result = _apply(
         functools.partial(_angular_kernel, grid=grid, window=window, n_orientations=n_orientations),
         info,
@@ -336,15 +358,25 @@ def angular_spectrum(
 
 
 def _anisotropy_kernel(values: np.ndarray, grid: _SpectralGrid, window: str | None) -> np.ndarray:
-    if _is_line(values):  # orientation is not defined on a line
+    extended = grid.extended_wavevector
+    dimension = len(extended)
+    if dimension < 2:  # orientation is not defined on a line
         return np.full(values.shape[0], np.nan)
     power = _mode_power(values, window)
     power[_is_constant(_anomaly(values), values)] = 0.0
-    phase = np.exp(2j * _orientation(grid))
-    phase[(grid.kx == 0) & (grid.ky == 0)] = 0.0
+    wavevector = np.stack(extended, axis=1)  # (modes, D)
+    magnitude = np.linalg.norm(wavevector, axis=1)
+    nonzero = magnitude > 0
+    direction = wavevector[nonzero] / magnitude[nonzero, None]
+    power = power[:, nonzero]
     total = power.sum(axis=1)
+    # power-weighted second moment of the wavevector directions, M = Σ P k̂ k̂ᵀ / Σ P ...
     with np.errstate(divide="ignore", invalid="ignore"):
-        strength = np.abs(power @ phase) / total
+        moment = np.einsum("bm,mi,mj->bij", power, direction, direction) / total[:, None, None]
+    moment[~(total > 0)] = 0.0
+    # ... made traceless and scaled so that one direction gives 1: Q = (D M − I) / (D − 1)
+    order = (dimension * moment - np.eye(dimension)) / (dimension - 1)
+    strength = np.linalg.eigvalsh(order)[:, -1]
     strength[~(total > 0)] = np.nan
     return np.clip(strength, 0.0, 1.0)
 
@@ -354,21 +386,27 @@ def anisotropy(
     *,
     dx: float | None = None,
     dy: float | None = None,
+    dz: float | None = None,
     window: str | None = None,
     component_dims: Iterable[str] | None = None,
 ) -> xr.DataArray:
-    """Orientational order of the spectrum: ``|Σ P(k) e^{2iθ_k}| / Σ P(k)`` in ``[0, 1]``.
+    """Orientational order of the spectrum in ``[0, 1]``: the largest eigenvalue of its order tensor.
 
-    The vector strength of the doubled wavevector orientations, weighted by power
-    (doubling makes ``θ`` and ``θ + π`` the same orientation). Stripes (one
-    orientation) give 1; isotropic fields (noise, labyrinths, spots on a hexagonal
-    or square lattice) give values near 0. On a square grid with ``dx = dy`` the
-    set of modes is symmetric, so equal power in every mode gives 0 (up to the
-    unpaired Nyquist corner); on other grids white noise shows a small bias.
+    With ``M = Σ P(k) k̂ k̂ᵀ / Σ P(k)`` over ``k ≠ 0`` (``k̂`` the unit wavevector over
+    the ``D`` axes with extent), the order tensor is ``Q = (D M − I) / (D − 1)`` and the
+    anisotropy its largest eigenvalue. In 2-D this is exactly the vector strength of
+    the doubled orientations, ``|Σ P(k) e^{2iθ_k}| / Σ P(k)``; in 3-D it is the nematic
+    order parameter of the wavevectors. One wavevector direction (stripes; lamellae in
+    3-D) gives 1; isotropic fields (noise, labyrinths, spots on a hexagonal or square
+    lattice; spots or a gyroid in 3-D) give values near 0; in 3-D, tubes along one
+    axis (wavevectors isotropic in the plane across it) give 1/4. On a square or cubic
+    grid with equal spacings the set of modes is symmetric, so equal power in every
+    mode gives 0 (up to the unpaired Nyquist modes); on other grids white noise shows
+    a small bias.
 
     Parameters
     ----------
-    field, dx, dy, window, component_dims
+    field, dx, dy, dz, window, component_dims
         As in :func:`radial_power_spectrum`.
 
     Returns
@@ -378,7 +416,7 @@ def anisotropy(
         wavevectors lie along the line: orientation is not defined, and 1 would say
         nothing about the pattern).
     """
-    info = _prepare(field, dx=dx, dy=dy, component_dims=component_dims)
+    info = _prepare(field, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
     return _spectral_scalar(
-        info, _anisotropy_kernel, window, "anisotropy", "spectral anisotropy (orientational vector strength)", "1"
+        info, _anisotropy_kernel, window, "anisotropy", "spectral anisotropy (orientational order of the wavevectors)", "1"
     )

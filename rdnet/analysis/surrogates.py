@@ -9,7 +9,7 @@ from typing import Iterable
 import numpy as np
 import xarray as xr
 
-from rdnet.analysis.fields import _anomaly, _apply, _Field, _is_constant, _prepare, _scalar_result
+from rdnet.analysis.fields import _anomaly, _apply, _Field, _is_constant, _n_points, _prepare, _scalar_result
 from rdnet.analysis.spectra import _label_spectrum
 from rdnet.analysis.spectral_grid import _check_window, _mode_power, _radial_sum, _spectral_grid, _SpectralGrid
 
@@ -44,7 +44,9 @@ _SURROGATE_BATCH = 16
 def _surrogate_kernel(
     values: np.ndarray, grid: _SpectralGrid, window: str | None, n_surrogates: int, seed: int
 ) -> np.ndarray:
-    batch, n_components, ny, nx = values.shape
+    batch, n_components = values.shape[:2]
+    spatial_shape = values.shape[2:]
+    n_points = _n_points(values)
     n_bins = grid.wavenumber.size
     output = np.empty((batch, 1 + 3 * n_bins))
     constant = _is_constant(_anomaly(values), values)
@@ -54,12 +56,12 @@ def _surrogate_kernel(
             spectrum[:] = 0.0
         # the same permutations for every field: results do not depend on dask chunking
         rng = np.random.default_rng(seed)
-        pixels = values[b].reshape(n_components, ny * nx)
+        pixels = values[b].reshape(n_components, n_points)
         surrogate_spectra = np.empty((n_surrogates, n_bins))
         for start in range(0, n_surrogates, _SURROGATE_BATCH):
             count = min(_SURROGATE_BATCH, n_surrogates - start)
-            order = np.stack([rng.permutation(ny * nx) for _ in range(count)])
-            shuffled = np.moveaxis(pixels[:, order], 0, 1).reshape(count, n_components, ny, nx)
+            order = np.stack([rng.permutation(n_points) for _ in range(count)])
+            shuffled = np.moveaxis(pixels[:, order], 0, 1).reshape(count, n_components, *spatial_shape)
             surrogate_spectra[start : start + count] = _radial_sum(_mode_power(shuffled, window), grid)
         if constant[b]:
             surrogate_spectra[:] = 0.0
@@ -81,13 +83,14 @@ def surrogate_test(
     seed: int = 0,
     dx: float | None = None,
     dy: float | None = None,
+    dz: float | None = None,
     window: str | None = None,
     component_dims: Iterable[str] | None = None,
 ) -> SurrogateResult:
     """Test for spatial structure against spatially shuffled copies of the field.
 
-    Each surrogate is a random permutation of the field's pixels (the values at a
-    pixel, all components together, move as one): it keeps the value distribution
+    Each surrogate is a random permutation of the field's pixels (voxels in 3-D; the
+    values at a pixel, all components together, move as one): it keeps the value distribution
     and destroys all spatial structure. The statistic is the height of the highest
     bin (``k > 0``) of the radial power spectrum; the Monte-Carlo p-value is
     ``(1 + #{surrogates whose peak ≥ the field's}) / (n_surrogates + 1)``, exact
@@ -96,7 +99,7 @@ def surrogate_test(
 
     Parameters
     ----------
-    field, dx, dy, window, component_dims
+    field, dx, dy, dz, window, component_dims
         As in :func:`radial_power_spectrum`.
     n_surrogates
         Number of shuffled copies (the smallest reachable p-value is ``1/(n+1)``).
@@ -112,9 +115,9 @@ def surrogate_test(
     """
     if int(n_surrogates) != n_surrogates or n_surrogates < 1:
         raise ValueError(f"n_surrogates must be a positive integer; got {n_surrogates!r}")
-    info = _prepare(field, dx=dx, dy=dy, component_dims=component_dims)
+    info = _prepare(field, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
     window = _check_window(window)
-    grid = _spectral_grid(*info.shape, info.dy, info.dx)
+    grid = _spectral_grid(info.shape, info.spacing)
     n_bins = grid.wavenumber.size
     packed = _apply(
         functools.partial(_surrogate_kernel, grid=grid, window=window, n_surrogates=int(n_surrogates), seed=int(seed)),

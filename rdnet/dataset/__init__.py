@@ -17,8 +17,10 @@ from rdnet.dataset.convention import (
     COMPLETE_FLAG,
     PARTIAL_SUFFIX,
     SCHEMA_VERSION,
+    SPATIAL_DIMS,
     DatasetWarning,
     parameters_of,
+    spatial_dims,
     spatial_variables,
     standard_attrs,
     validate,
@@ -47,5 +49,7 @@ __all__ = [
     "open_dataset",
     "validate",
     "spatial_variables",
+    "spatial_dims",
+    "SPATIAL_DIMS",
     "parameters_of",
 ]

@@ -2,10 +2,11 @@
 the check of both.
 
 Both engines store one :class:`xarray.Dataset` per run: spatial fields whose last two dims
-are ``y``, ``x`` with 1-D physical coordinates, an optional leading ``time`` record
-dimension, and global attributes that make the run reproducible (``parameters`` holds
-every parameter as JSON). :func:`spatial_variables` is the one definition of "which
-variables are spatial fields"; :func:`validate` checks a dataset against the convention.
+are ``y``, ``x`` (``z``, ``y``, ``x`` for a 3-D field) with 1-D physical coordinates, an
+optional leading ``time`` record dimension, and global attributes that make the run
+reproducible (``parameters`` holds every parameter as JSON). :func:`spatial_variables` is
+the one definition of "which variables are spatial fields" and :func:`spatial_dims` of
+which of their dims are space; :func:`validate` checks a dataset against the convention.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ __all__ = [
     "parameters_of",
     "validate",
     "spatial_variables",
+    "spatial_dims",
+    "SPATIAL_DIMS",
 ]
 
 
@@ -44,6 +47,8 @@ PARTIAL_SUFFIX = ".partial"
 COMPLETE_FLAG = "snapshot_complete"
 #: Attributes every rdnet writer sets; files from other tools may lack them.
 RDNET_ATTRS = ("rdnet_schema", "system", "model", "parameters", "rdnet_version", "created", "history", "Conventions")
+#: The spatial dims of a 3-D field, in storage order; a 2-D field has the last two.
+SPATIAL_DIMS = ("z", "y", "x")
 #: Systems whose files carry no spatial field by design.
 NON_SPATIAL_SYSTEMS = ("gan-dynamics", "sweep", "spectra")
 
@@ -136,7 +141,7 @@ def validate(ds, *, source: str = "dataset") -> list[str]:
     Returns
     -------
     list of str
-        The spatial variables (last two dims ``y``, ``x``).
+        The spatial variables (last two dims ``y``, ``x``; ``z``, ``y``, ``x`` for 3-D fields).
 
     Raises
     ------
@@ -173,7 +178,13 @@ def validate(ds, *, source: str = "dataset") -> list[str]:
         dims = ds[name].dims
         if "time" in dims and dims[0] != "time":
             raise DatasetError(f"{source}: variable '{name}' has 'time' but not as its first dim {dims}")
-    for axis in ("y", "x"):
+        if "z" in dims and spatial_dims(dims) != SPATIAL_DIMS:
+            raise DatasetError(
+                f"{source}: variable '{name}' has 'z' but not directly before 'y', 'x' {dims} "
+                "(a 3-D field's last dims are z, y, x)"
+            )
+    three_d = any(spatial_dims(ds[name].dims) == SPATIAL_DIMS for name in fields)
+    for axis in SPATIAL_DIMS if three_d else SPATIAL_DIMS[1:]:
         _check_axis(ds, axis, source)
     if "time" in ds.dims:
         _check_time(ds, source)
@@ -184,8 +195,9 @@ def spatial_variables(ds) -> list[str]:
     """Names of the spatial fields of a dataset: the data variables whose last two dims are ``y``, ``x``.
 
     The one definition of a spatial field (``docs/dataset.md``), used by the reader's
-    validation, the ``.rd`` accessor, the variable vocabulary and every command.
-    :func:`validate` further requires a file's spatial fields to be numeric.
+    validation, the ``.rd`` accessor, the variable vocabulary and every command. A 3-D
+    field's last dims are ``z``, ``y``, ``x`` (:func:`spatial_dims`). :func:`validate`
+    further requires a file's spatial fields to be numeric.
 
     Parameters
     ----------
@@ -197,7 +209,31 @@ def spatial_variables(ds) -> list[str]:
     list of str
         Variable names in the dataset's order.
     """
-    return [str(name) for name, variable in ds.data_vars.items() if variable.dims[-2:] == ("y", "x")]
+    return [str(name) for name, variable in ds.data_vars.items() if variable.dims[-2:] == SPATIAL_DIMS[1:]]
+
+
+def spatial_dims(dims) -> tuple[str, ...]:
+    """The spatial dims of a field with these dims: ``("z", "y", "x")``, ``("y", "x")`` or ``()``.
+
+    A field is 3-D when ``z`` comes directly before its last two dims ``y``, ``x``; the
+    dims before the spatial ones are ``time`` and then component dims.
+
+    Parameters
+    ----------
+    dims : sequence of str
+        A variable's dims (``variable.dims``).
+
+    Returns
+    -------
+    tuple of str
+        Empty when the last two dims are not ``y``, ``x`` (not a spatial field).
+    """
+    dims = tuple(dims)
+    if dims[-3:] == SPATIAL_DIMS:
+        return SPATIAL_DIMS
+    if dims[-2:] == SPATIAL_DIMS[1:]:
+        return SPATIAL_DIMS[1:]
+    return ()
 
 
 def _check_axis(ds, axis: str, source: str) -> None:

@@ -86,6 +86,7 @@ def animate_field(
     title: str = "",
     cmap: str = "viridis",
     progress: bool = True,
+    z_index: int | None = None,
 ) -> Path:
     """Write every ``every``-th snapshot of a field as a movie with a fixed colour scale.
 
@@ -98,6 +99,8 @@ def animate_field(
     ----------
     variable : xarray.DataArray
         A field with dims ``(time, ..., y, x)``; component dims are reduced to their norm.
+        A 3-D field ``(time, ..., z, y, x)`` is shown as one ``(y, x)`` plane, named in
+        every frame's title (see ``z_index``).
     path : str or Path
         ``.gif`` or ``.mp4`` (``.gif`` beside it when ffmpeg is missing).
     fps : int, optional
@@ -105,11 +108,15 @@ def animate_field(
     every : int, optional
         Use every n-th snapshot.
     title : str, optional
-        Text before the time in each frame's title.
+        Text before the time in each frame's title (a 3-D field's plane is named on a
+        second line).
     cmap : str, optional
         Colour map.
     progress : bool, optional
         Show a tqdm progress bar on stderr.
+    z_index : int, optional
+        The plane of a 3-D field (negative counts from the end); default the mid-plane
+        ``nz // 2`` (:func:`rdnet.plotting.fields.z_slice`).
 
     Returns
     -------
@@ -120,14 +127,17 @@ def animate_field(
     ------
     AnimationInterrupted
         On Ctrl-C (a KeyboardInterrupt), after the temporary file is removed.
+    ConfigError
+        ``z_index`` is out of range, or given for a field without ``z``.
     """
     import matplotlib as mpl
     from matplotlib.animation import FFMpegWriter, PillowWriter
     from tqdm import tqdm
 
     from rdnet.plotting import written_atomically
-    from rdnet.plotting.fields import draw_field, reduce_components
+    from rdnet.plotting.fields import draw_field, reduce_components, z_slice
 
+    variable, plane_caption = z_slice(variable, z_index)  # lazy: one plane per frame is read
     path, writer_name = movie_format(path)
     frames = np.arange(0, variable.sizes["time"], max(1, int(every)))
     low, high = colour_range(variable, frames, reduce_components)
@@ -137,7 +147,8 @@ def animate_field(
     unit_text = "" if units in ("", "1") else f" {units}"
 
     def caption(index: int) -> str:
-        return f"{title}  t = {times[index]:.5g}{unit_text}  (snapshot {index})".strip()
+        line = f"{title}  t = {times[index]:.5g}{unit_text}  (snapshot {index})".strip()
+        return f"{line}\n{plane_caption}" if plane_caption else line
 
     figure = new_figure(width=5.4, height=4.6)
     axes = figure.subplots()

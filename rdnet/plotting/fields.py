@@ -1,4 +1,8 @@
-"""A spatial field as an image: physical axes, a labelled colour bar, one panel per field."""
+"""A spatial field as an image: physical axes, a labelled colour bar, one panel per field.
+
+A 3-D field ``(..., z, y, x)`` is drawn as one ``(y, x)`` plane, the mid-plane ``z = nz // 2``
+unless another index is chosen (:func:`z_slice`); the panel title names the plane drawn.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rdnet.errors import ConfigError
 from rdnet.plotting import axis_label, new_figure
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -15,11 +20,92 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
     from matplotlib.image import AxesImage
 
-__all__ = ["reduce_components", "image_extent", "coordinate_label", "field_label", "draw_field", "fields_figure"]
+__all__ = [
+    "z_slice",
+    "plane_view",
+    "reduce_components",
+    "image_extent",
+    "coordinate_label",
+    "field_label",
+    "draw_field",
+    "fields_figure",
+]
+
+
+def z_slice(field: xr.DataArray, z_index: int | None = None) -> tuple[xr.DataArray, str]:
+    """The ``(y, x)`` plane of a 3-D field at one index along ``z``, and a caption naming it.
+
+    Parameters
+    ----------
+    field : xarray.DataArray
+        Dims ``(..., z, y, x)`` (a 3-D field) or ``(..., y, x)`` (returned unchanged); may
+        be lazy (only the plane is selected, nothing is loaded).
+    z_index : int, optional
+        Index along ``z`` (negative counts from the end). Default: the mid-plane
+        ``nz // 2``.
+
+    Returns
+    -------
+    plane : xarray.DataArray
+        The field without its ``z`` dim (its ``z`` coordinate kept as a scalar).
+    caption : str
+        ``"z = 7.5 mm (index 8 of 16)"``: the plane's coordinate and index; ``""`` for a
+        field without ``z``.
+
+    Raises
+    ------
+    ConfigError
+        ``z_index`` is outside ``[-nz, nz)``, or is given for a field without ``z``.
+    """
+    if "z" not in field.dims:
+        if z_index is not None:
+            raise ConfigError(
+                f"a z index ({z_index}) applies to 3-D fields (dims ..., z, y, x); "
+                f"{field.name or 'this field'!s} has dims {tuple(field.dims)}"
+            )
+        return field, ""
+    count = field.sizes["z"]
+    index = count // 2 if z_index is None else int(z_index)
+    if not -count <= index < count:
+        raise ConfigError(f"z index {index} is out of range: {field.name or 'the field'!s} has {count} points along z "
+                          f"(use 0..{count - 1}, or negative counts from the end)")  # fmt: skip
+    index %= count
+    plane = field.isel(z=index)
+    if "z" in field.coords:
+        units = field["z"].attrs.get("units", "")
+        unit_text = "" if units in ("", "1") else f" {units}"
+        caption = f"z = {float(plane['z']):.5g}{unit_text} (index {index} of {count})"
+    else:
+        caption = f"z index {index} of {count}"
+    return plane, caption
+
+
+def plane_view(field: xr.DataArray, z_index: int | None = None) -> tuple[xr.DataArray, str]:
+    """What a figure draws of a field: its ``(y, x)`` plane and the caption of the z slice.
+
+    :func:`z_slice` (a 3-D field's plane; the mid-plane by default), then
+    :func:`reduce_components`.
+
+    Parameters
+    ----------
+    field : xarray.DataArray
+        Dims ``(..., y, x)`` or ``(..., z, y, x)``, without ``time``.
+    z_index : int, optional
+        As in :func:`z_slice`.
+
+    Returns
+    -------
+    plane : xarray.DataArray
+        Dims ``(y, x)``.
+    caption : str
+        As in :func:`z_slice` (``""`` for a 2-D field).
+    """
+    plane, caption = z_slice(field, z_index)
+    return reduce_components(plane), caption
 
 
 def reduce_components(field: xr.DataArray) -> xr.DataArray:
-    """A 2-D view of a field: the Euclidean norm over any dims before ``(y, x)``.
+    """A 2-D view of a 2-D field: the Euclidean norm over any dims before ``(y, x)``.
 
     A network morphogen ``u`` has dims ``(feature, y, x)``; its image is the norm
     ``‖u_j‖`` of each neuron's weight vector. Dims of length one are dropped (the signed
@@ -28,7 +114,7 @@ def reduce_components(field: xr.DataArray) -> xr.DataArray:
     Parameters
     ----------
     field : xarray.DataArray
-        Dims ``(..., y, x)`` (no ``time``).
+        Dims ``(..., y, x)`` (no ``time``; a 3-D field's plane from :func:`z_slice`).
 
     Returns
     -------
@@ -100,6 +186,7 @@ def draw_field(
     vmin: float | None = None,
     vmax: float | None = None,
     colorbar: bool = True,
+    z_index: int | None = None,
 ) -> AxesImage:
     """Draw one field as an image with physical axes and (by default) a colour bar.
 
@@ -108,15 +195,19 @@ def draw_field(
     axes : matplotlib.axes.Axes
         Where to draw.
     field : xarray.DataArray
-        Dims ``(..., y, x)``; extra dims are reduced with :func:`reduce_components`.
+        Dims ``(..., y, x)`` or ``(..., z, y, x)``; a 3-D field is drawn as its plane at
+        ``z_index`` and extra dims are reduced (:func:`plane_view`).
     title : str, optional
-        Panel title.
+        Panel title; for a 3-D field the plane drawn is added on a second line
+        (``z = 7.5 (index 8 of 16)``).
     cmap : str, optional
         Colour map name.
     vmin, vmax : float, optional
         Colour range (default the field's range).
     colorbar : bool, optional
         Add a colour bar labelled with the field's long name and units.
+    z_index : int, optional
+        The plane of a 3-D field (default the mid-plane ``nz // 2``; see :func:`z_slice`).
 
     Returns
     -------
@@ -124,7 +215,9 @@ def draw_field(
         The image; for a 1-D field (one point along y or x) the profile drawn as a line
         against the other coordinate, the value on the vertical axis (no colour bar).
     """
-    plane = reduce_components(field)
+    plane, caption = plane_view(field, z_index)
+    if caption:
+        title = f"{title}\n{caption}" if title else caption
     if 1 in (plane.sizes["y"], plane.sizes["x"]):
         return _draw_profile(axes, plane, title=title, vmin=vmin, vmax=vmax)
     values = np.asarray(plane.transpose("y", "x").values, dtype=float)
@@ -171,13 +264,15 @@ def fields_figure(
     cmap: str = "viridis",
     panel_size: float = 3.6,
     shared_scale: bool = False,
+    z_index: int | None = None,
 ) -> Figure:
     """One image panel per field, side by side (wrapping after three), each with its colour bar.
 
     Parameters
     ----------
     fields : sequence of xarray.DataArray
-        Fields with dims ``(..., y, x)``.
+        Fields with dims ``(..., y, x)``, or ``(..., z, y, x)`` drawn as the plane at
+        ``z_index`` (named in the panel's title).
     titles : sequence of str, optional
         Panel titles (default the variable names).
     suptitle : str, optional
@@ -188,6 +283,9 @@ def fields_figure(
         Width of a panel in inches.
     shared_scale : bool, optional
         One colour range for every panel (fields of the same quantity).
+    z_index : int, optional
+        The plane drawn of each 3-D field (default its mid-plane; see :func:`z_slice`);
+        2-D fields beside them are drawn whole. Refused when no field is 3-D.
 
     Returns
     -------
@@ -196,17 +294,29 @@ def fields_figure(
     count = len(fields)
     columns = min(count, 3)
     rows = -(-count // columns)
-    figure = new_figure(width=panel_size * columns + 0.6, height=panel_size * 0.95 * rows + (0.4 if suptitle else 0))
+    volumes = [field for field in fields if "z" in field.dims]
+    if z_index is not None and not volumes:
+        z_slice(fields[0], z_index)  # refuses: a z index needs a 3-D field
+    caption_height = 0.25 * rows if volumes else 0.0  # the second title line naming the plane
+    figure = new_figure(
+        width=panel_size * columns + 0.6, height=panel_size * 0.95 * rows + caption_height + (0.4 if suptitle else 0)
+    )
     grid = figure.subplots(rows, columns, squeeze=False)
     titles = list(titles) if titles is not None else [str(field.name) for field in fields]
     limits: dict[str, float] = {}
     if shared_scale:
-        planes = [np.asarray(reduce_components(field).values, dtype=float) for field in fields]
+        planes = [np.asarray(plane_view(field, _own_index(field, z_index))[0].values, dtype=float) for field in fields]
         limits = {"vmin": min(float(np.nanmin(p)) for p in planes), "vmax": max(float(np.nanmax(p)) for p in planes)}
     for index, field in enumerate(fields):
-        draw_field(grid[index // columns][index % columns], field, title=titles[index], cmap=cmap, **limits)
+        panel = grid[index // columns][index % columns]
+        draw_field(panel, field, title=titles[index], cmap=cmap, z_index=_own_index(field, z_index), **limits)
     for index in range(count, rows * columns):
         grid[index // columns][index % columns].set_visible(False)
     if suptitle:
         figure.suptitle(suptitle, fontsize=11)
     return figure
+
+
+def _own_index(field: xr.DataArray, z_index: int | None) -> int | None:
+    """The z index for one panel of a figure: the chosen one for a 3-D field, none for a 2-D field."""
+    return z_index if "z" in field.dims else None

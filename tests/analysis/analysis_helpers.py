@@ -28,3 +28,20 @@ def as_dataarray(values: np.ndarray, spacing: float = 1.0, units: str = "m") -> 
     if "time" in dims:
         coords["time"] = np.arange(values.shape[0], dtype=float)
     return xr.DataArray(values, dims=dims, coords=coords, attrs={"units": "mol"})
+
+
+def as_volume(values: np.ndarray, spacing: tuple[float, float, float] = (1.0, 1.0, 1.0), units: str = "m") -> xr.DataArray:
+    """A 3-D field ``(..., z, y, x)`` with physical coordinates (``spacing`` is ``(dz, dy, dx)``)."""
+    shape = values.shape[-3:]
+    coords = {dim: (dim, np.arange(n) * step, {"units": units}) for dim, n, step in zip("zyx", shape, spacing)}
+    leading = {3: (), 4: ("time",), 5: ("time", "feature")}[values.ndim]
+    if leading:
+        coords["time"] = np.arange(values.shape[0], dtype=float)
+    return xr.DataArray(values, dims=(*leading, "z", "y", "x"), coords=coords, attrs={"units": "mol"})
+
+
+def volume_wave(shape: tuple[int, int, int], wavevector, spacing=(1.0, 1.0, 1.0), phase: float = 0.3) -> np.ndarray:
+    """cos(2π k·r + φ) on a ``(nz, ny, nx)`` grid; ``wavevector`` is ``(k_z, k_y, k_x)`` in cycles per length."""
+    z, y, x = np.meshgrid(*(np.arange(n) * d for n, d in zip(shape, spacing)), indexing="ij")
+    k_z, k_y, k_x = wavevector
+    return np.cos(2 * np.pi * (k_z * z + k_y * y + k_x * x) + phase)
