@@ -33,7 +33,8 @@ __all__ = ["RdDataArrayAccessor", "RdDatasetAccessor"]
 class RdDataArrayAccessor:
     """``da.rd``: the functions of :mod:`rdnet.analysis` applied to this field.
 
-    The field's last two dims are ``(y, x)``; see :mod:`rdnet.analysis` for the options.
+    The field's last dims are ``(y, x)``, or ``(z, y, x)`` for a 3-D field; see
+    :mod:`rdnet.analysis` for the options.
     """
 
     def __init__(self, data_array: xr.DataArray) -> None:

@@ -102,3 +102,38 @@ def prd_dataset(
         },
         attrs={"system": "prd", "model": "adversarial" if adversarial else "supervised"},
     )
+
+
+def volume_dataset(
+    rng: np.random.Generator,
+    *,
+    shape: tuple[int, int, int] = (8, 12, 16),
+    spacing: tuple[float, float, float] = (0.5, 1.0, 0.5),
+    modes: tuple[int, int, int] = (1, 2, 2),
+    snapshots: int = 3,
+) -> xr.Dataset:
+    """A 3-D classic run (dims time, z, y, x): v a plane wave of mode numbers ``modes`` along (z, y, x).
+
+    The wavevector is ``k = m / (n d)`` per axis; ``v`` also varies with z by construction,
+    so every z plane differs. ``u`` is v's mirror image plus noise.
+    """
+    axes = [np.arange(n) * d for n, d in zip(shape, spacing)]
+    z, y, x = np.meshgrid(*axes, indexing="ij")
+    k_z, k_y, k_x = (m / (n * d) for m, n, d in zip(modes, shape, spacing))
+    pattern = np.cos(2 * np.pi * (k_z * z + k_y * y + k_x * x))
+    growth = np.linspace(0.2, 1.0, snapshots)[:, None, None, None]
+    v = 0.25 + 0.2 * growth * pattern[None]
+    u = 0.5 - 0.1 * growth * pattern[None] + 0.01 * rng.standard_normal((snapshots, *shape))
+    dims = ("time", "z", "y", "x")
+    coords = {
+        axis: (axis, values, {"units": "m", "long_name": f"{axis} position (cell centre)", "axis": axis.upper()})
+        for axis, values in zip("zyx", axes)
+    }
+    return xr.Dataset(
+        {
+            "u": (dims, u, {"long_name": "substrate concentration u", "units": "1"}),
+            "v": (dims, v, {"long_name": "activator concentration v", "units": "1"}),
+        },
+        coords={"time": ("time", np.arange(snapshots) * 10.0, {"units": "s", "long_name": "time"}), **coords},
+        attrs={"system": "classic", "model": "gray-scott"},
+    )

@@ -11,11 +11,14 @@ each module is loaded when one of its names is first used.
 
 Every function takes a field whose **last two dims are** ``(y, x)`` — a numpy array
 or an :class:`xarray.DataArray`, eager or dask-backed — and returns xarray objects
-with physical coordinates. Grid spacing comes from the DataArray's ``y``/``x``
-coordinates (they must be uniform) or from ``dx=``/``dy=`` (which win over the
-coordinates when given; default 1). Fields are treated as **periodic** by default,
-as on the simulators' grids; ``window="hann"`` (spectral functions) and
-``periodic=False`` (real-space functions) handle non-periodic fields.
+with physical coordinates. A DataArray whose dim before ``(y, x)`` is named ``z`` is a
+**3-D field** ``(..., z, y, x)`` and is measured over its 3-D wavevectors and
+neighbours (a numpy array's leading axes are always independent fields). Grid
+spacing comes from the DataArray's ``z``/``y``/``x`` coordinates (they must be
+uniform) or from ``dx=``/``dy=``/``dz=`` (which win over the coordinates when given;
+default 1). Fields are treated as **periodic** by default, as on the simulators'
+grids; ``window="hann"`` (spectral functions) and ``periodic=False`` (real-space
+functions) handle non-periodic fields.
 
 Leading dims
     On a DataArray, every leading dim other than ``"time"`` is by default a
@@ -41,6 +44,16 @@ Dask
     :func:`angular_spectrum` and :func:`anisotropy` are NaN, and so are the rotation
     scores and the mirror across the line (a trivial identity) in
     :func:`symmetry_scores`; the mirror along the line is scored.
+
+3-D fields
+    The radial spectrum bins ``|k|`` of the 3-D wavevector in spherical shells (Parseval
+    holds), Moran's I uses the 6 rook neighbours, the correlation length spherical
+    shells of lags, the surrogates shuffle voxels. :func:`anisotropy` is the largest
+    eigenvalue of the wavevectors' order tensor (in 2-D the same number as the
+    doubled-angle vector strength; in 3-D the nematic order parameter: lamellae 1,
+    tubes 1/4, isotropic 0). :func:`angular_spectrum` is NaN (a direction in space takes
+    two angles). :func:`symmetry_scores` act in the ``(y, x)`` planes (mirrors
+    ``x → −x``, ``y → −y``; rotations about an axis parallel to z).
 
 Defined results
     A field containing NaN or infinite values raises ``ValueError("field contains

@@ -184,8 +184,14 @@ def validate(ds, *, source: str = "dataset") -> list[str]:
                 "(a 3-D field's last dims are z, y, x)"
             )
     three_d = any(spatial_dims(ds[name].dims) == SPATIAL_DIMS for name in fields)
-    for axis in SPATIAL_DIMS if three_d else SPATIAL_DIMS[1:]:
+    axes = SPATIAL_DIMS if three_d else SPATIAL_DIMS[1:]
+    for axis in axes:
         _check_axis(ds, axis, source)
+    units = {axis: str(ds[axis].attrs["units"]).strip() for axis in axes if "units" in ds[axis].attrs}
+    if len(set(units.values())) > 1:
+        found = ", ".join(f"{axis} [{unit}]" for axis, unit in units.items())
+        raise DatasetError(f"{source}: the grid coordinates have different units ({found}); "
+                           "lengths along every axis must share one unit")  # fmt: skip
     if "time" in ds.dims:
         _check_time(ds, source)
     return fields

@@ -51,3 +51,15 @@ def test_dataset_and_dataarray_accessors_agree_with_the_functions(stripes_datase
 def test_unknown_variable_lists_the_spatial_ones(stripes_dataset):
     with pytest.raises(KeyError, match="no variable 'w'.*spatial variables: v"):
         stripes_dataset.rd.spectrum("w")
+
+
+def test_the_accessor_measures_a_three_dimensional_variable(rng):
+    from engine_datasets import volume_dataset
+
+    # modes (1, 2, 4) on (8, 12, 16) points with spacings (0.5, 1, 0.5) m: k = (1/4, 1/6, 1/2) per m
+    dataset = volume_dataset(rng, shape=(8, 12, 16), spacing=(0.5, 1.0, 0.5), modes=(1, 2, 4))
+    np.testing.assert_allclose(dataset.rd.dominant_wavelength("v").values, 1 / math.sqrt(1 / 16 + 1 / 36 + 1 / 4))
+    assert dataset.rd.spatial_variables == ["u", "v"]
+    spectrum = dataset["v"].rd.spectrum()
+    assert spectrum.dims == ("time", "wavenumber")  # z is space, not a component
+    np.testing.assert_allclose(spectrum.sum("wavenumber"), dataset["v"].var(dim=("z", "y", "x")), rtol=1e-10)

@@ -157,3 +157,71 @@ def test_a_huge_declared_string_variable_is_refused_before_xarray_decodes_it(tmp
         nc.createVariable("feature", str, ("n",))
     with pytest.raises(DatasetError, match="string variable 'feature' declares 2147483647 entries"):
         open_dataset(path)
+
+
+# ------------------------------------------------------------------ 3-D fields (time, z, y, x)
+
+
+def test_a_streamed_three_dimensional_run_opens_with_its_z_axis(tmp_path):
+    from rdnet.dataset import VariableSpec, StreamingWriter, spatial_dims
+
+    axes = {name: np.arange(n) * 0.25 for name, n in zip("zyx", (3, 4, 5))}
+    writer = StreamingWriter(
+        tmp_path / "run.nc", system="classic", model="m", parameters={},
+        coords={name: (values, {"units": "mm"}) for name, values in axes.items()},
+        variables={"v": VariableSpec(("time", "z", "y", "x"), "activator", "1")},
+    )  # fmt: skip
+    values = np.random.default_rng(1).random((2, 3, 4, 5))
+    for index in range(2):
+        writer.append(float(index), {"v": values[index]})
+    ds = open_dataset(writer.close())
+    assert ds["v"].dims == ("time", "z", "y", "x") and spatial_dims(ds["v"].dims) == ("z", "y", "x")
+    np.testing.assert_array_equal(ds["v"].values, values)
+    assert ds["z"].attrs["units"] == "mm"
+
+
+def volume(**coords):
+    data = {"v": (("z", "y", "x"), np.ones((3, 4, 5)))}
+    axes = {"z": np.arange(3.0), "y": np.arange(4.0), "x": np.arange(5.0)}
+    axes.update(coords)
+    return xr.Dataset(data, coords={name: values for name, values in axes.items() if values is not None})
+
+
+@pytest.mark.parametrize(
+    "coords, message",
+    [
+        ({"z": None}, "dimension 'z' has no coordinate variable"),
+        ({"z": np.array([0.0, 2.0, 1.0])}, "'z' is not strictly increasing"),
+        ({"z": np.array([0.0, 1.0, 3.0])}, "'z' is not uniformly spaced"),
+        ({"z": np.array([0.0, np.nan, 2.0])}, "'z' has NaN or infinite values"),
+    ],
+)
+def test_the_z_coordinate_is_checked_like_y_and_x(tmp_path, coords, message):
+    with pytest.raises(DatasetError, match=message):
+        open_dataset(_write_raw(tmp_path, volume(**coords)))
+
+
+def test_z_must_come_directly_before_y_and_x(tmp_path):
+    ds = xr.Dataset(
+        {"v": (("z", "feature", "y", "x"), np.ones((2, 3, 4, 5)))},
+        coords={"z": np.arange(2.0), "y": np.arange(4.0), "x": np.arange(5.0)},
+    )
+    with pytest.raises(DatasetError, match=r"'v' has 'z' but not directly before 'y', 'x'"):
+        open_dataset(_write_raw(tmp_path, ds))
+
+
+def test_spatial_dims_name_the_axes_of_two_and_three_dimensional_fields():
+    from rdnet.dataset import spatial_dims
+
+    assert spatial_dims(("time", "z", "y", "x")) == ("z", "y", "x")
+    assert spatial_dims(("time", "feature", "y", "x")) == ("y", "x")
+    assert spatial_dims(("z", "feature", "y", "x")) == ("y", "x")  # z not before y, x: validate refuses it
+    assert spatial_dims(("time",)) == ()
+
+
+def test_grid_coordinates_in_different_units_are_refused(tmp_path):
+    ds = volume()
+    for axis, unit in zip("zyx", ("mm", "m", "m")):
+        ds[axis].attrs["units"] = unit
+    with pytest.raises(DatasetError, match=r"different units \(z \[mm\], y \[m\], x \[m\]\)"):
+        open_dataset(_write_raw(tmp_path, ds))

@@ -14,7 +14,7 @@ from rdnet.plotting.animation import AnimationInterrupted, animate_field, movie_
 from rdnet.plotting.fields import draw_field, fields_figure, image_extent, reduce_components
 from rdnet.plotting.network import classify_series, filter_mosaic_figure, series_figure, series_scale, square_side
 from rdnet.plotting.spectra import spectra_figure, spectra_file_figure
-from engine_datasets import classic_dataset, prd_dataset
+from engine_datasets import classic_dataset, prd_dataset, volume_dataset
 
 
 def _drawn_texts(figure):
@@ -359,3 +359,58 @@ def test_a_one_dimensional_field_is_drawn_as_a_profile_with_its_coordinate(rng):
     np.testing.assert_array_equal(line.get_xdata(), x)
     np.testing.assert_array_equal(line.get_ydata(), values)
     assert "m" in axes.get_xlabel() and "activator" in axes.get_ylabel()
+
+
+# ----------------------------------------------------------------------------- 3-D fields: one plane
+
+
+def test_a_three_dimensional_field_is_drawn_as_its_mid_plane_named_in_the_title(rng):
+    dataset = volume_dataset(rng, shape=(7, 12, 16), spacing=(0.5, 1.0, 0.5))
+    field = dataset["v"].isel(time=-1)
+    figure = fields_figure([field], titles=["v at t = 20"])
+    image_axes = next(axes for axes in figure.axes if axes.images)
+    # nz = 7: the mid-plane is index 3, at z = 3 · 0.5 m
+    np.testing.assert_array_equal(image_axes.images[0].get_array(), dataset["v"].values[-1, 3])
+    assert image_axes.get_title() == "v at t = 20\nz = 1.5 m (index 3 of 7)"
+    assert image_axes.get_xlabel().startswith("x") and image_axes.get_ylabel().startswith("y")
+    assert image_extent(field.isel(z=3)) == pytest.approx((-0.25, 7.75, -0.5, 11.5))
+    assert overlapping_texts(figure) == []
+
+
+def test_the_plane_of_a_three_dimensional_field_can_be_chosen_and_is_checked(rng):
+    from rdnet.errors import ConfigError
+    from rdnet.plotting.fields import z_slice
+
+    dataset = volume_dataset(rng, shape=(6, 8, 8))
+    field = dataset["v"].isel(time=0)
+    figure = fields_figure([field, dataset["u"].isel(time=0)], z_index=-1)
+    panels = [axes for axes in figure.axes if axes.images]
+    np.testing.assert_array_equal(panels[0].images[0].get_array(), dataset["v"].values[0, 5])
+    np.testing.assert_array_equal(panels[1].images[0].get_array(), dataset["u"].values[0, 5])
+    assert panels[0].get_title().endswith("z = 2.5 m (index 5 of 6)")
+    with pytest.raises(ConfigError, match=r"z index 6 is out of range: v has 6 points along z \(use 0..5"):
+        z_slice(field, 6)
+    with pytest.raises(ConfigError, match="applies to 3-D fields"):
+        fields_figure([classic_dataset(rng, size=8)["v"].isel(time=0)], z_index=0)
+    plane, caption = z_slice(classic_dataset(rng, size=8)["v"].isel(time=0))
+    assert caption == "" and plane.dims == ("y", "x")  # a 2-D field is its own plane
+
+
+def test_an_animated_volume_shows_the_mid_plane_of_every_snapshot(rng, tmp_path, monkeypatch):
+    from matplotlib.animation import PillowWriter
+
+    dataset = volume_dataset(rng, shape=(5, 8, 10), snapshots=3)
+    shown = []
+    original = PillowWriter.grab_frame
+
+    def grab_frame(writer, **kwargs):
+        image_axes = next(axes for axes in writer.fig.axes if axes.images)
+        shown.append((np.array(image_axes.images[0].get_array()), image_axes.get_title()))
+        original(writer, **kwargs)
+
+    monkeypatch.setattr(PillowWriter, "grab_frame", grab_frame)
+    animate_field(dataset["v"], tmp_path / "v.gif", progress=False, title="run.nc: v")
+    assert len(shown) == 3
+    for index, (values, title) in enumerate(shown):
+        np.testing.assert_array_equal(values, dataset["v"].values[index, 2])  # nz = 5: index 2, z = 1 m
+        assert title.endswith(f"(snapshot {index})\nz = 1 m (index 2 of 5)")
