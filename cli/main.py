@@ -25,6 +25,7 @@ from rdnet.errors import RdnetError
 COMMANDS: dict[str, str] = {
     "simulate": "simulate",
     "stability": "stability",
+    "models": "models",
     "train": "train",
     "gan-dynamics": "gan_dynamics",
     "info": "info",

@@ -11,8 +11,9 @@ import click
 from rdnet.errors import ConfigError, RunError
 
 
-def _parse_params(pairs: tuple[str, ...]) -> dict[str, float]:
-    values: dict[str, float] = {}
+def _parse_params(pairs: tuple[str, ...], *, fields: bool = True) -> dict[str, float | str]:
+    """``--param NAME=VALUE`` pairs: a number, or (``fields``) a field's text, checked later."""
+    values: dict[str, float | str] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
         if not sep or not name.strip():
@@ -20,8 +21,21 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, float]:
         try:
             values[name.strip()] = float(text)
         except ValueError:
-            raise ConfigError(f"--param {name.strip()} needs a number, got {text!r}") from None
+            if not fields:
+                raise ConfigError(f"--param {name.strip()} needs a number, got {text!r}") from None
+            values[name.strip()] = text.strip()
     return values
+
+
+def model_choice(ctx: click.Context, model: str, model_file: str | None):
+    """The model named by ``--model`` or read from ``--model-file`` (not both)."""
+    from rd_classic.models import load_model_file
+
+    if model_file is None:
+        return model
+    if ctx.get_parameter_source("model") != click.core.ParameterSource.DEFAULT:
+        raise ConfigError("give --model or --model-file, not both")
+    return load_model_file(model_file)
 
 
 def _command_line(ctx: click.Context) -> str:
@@ -44,10 +58,15 @@ def _command_line(ctx: click.Context) -> str:
 
 @click.command("simulate")
 @click.option("--model", "model", default="gray-scott", show_default=True,
-              help="Model: gray-scott, schnakenberg, gierer-meinhardt, brusselator, fitzhugh-nagumo, linear.")
-@click.option("--preset", default=None, help="Named parameter set (default: mitosis for gray-scott, else default).")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a model parameter (repeatable).")
-@click.option("--size", default="256", show_default=True, help="Grid cells: 256 (square), 512x256 (nx x ny), 512x1 (1-D).")
+              help="A built-in model (list them with 'rdnet models').")
+@click.option("--model-file", "model_file", default=None, metavar="FILE.toml",
+              help="A model file declaring your own equations (docs/models.md); instead of --model.")
+@click.option("--preset", default=None, help="Named parameter set (default: the model's, e.g. mitosis for gray-scott).")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Set a model parameter (repeatable): a number, an expression in x, y, z, Lx, Ly, Lz that makes "
+                   "it vary in space (\"F=0.02 + 0.04*x/Lx\"), or a NetCDF variable (F=@ramp.nc:F).")
+@click.option("--size", default="256", show_default=True,
+              help="Grid cells: 256 (square), 512x256 (nx x ny), 512x1 (1-D), 64x64x64 (3-D, nx x ny x nz).")
 @click.option("--steps", type=int, default=None, help="Number of time steps (default: the preset's duration).")
 @click.option("--time", "duration", type=float, default=None,
               help="Model time to simulate (instead of --steps); dt is lowered, if needed, so that the last "
@@ -63,8 +82,10 @@ def _command_line(ctx: click.Context) -> str:
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True)
 @click.option("--snapshot-every", type=int, default=None, help="Steps between snapshots (default: 20 snapshots).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the initial noise.")
-@click.option("--initial", "initial_condition", type=click.Choice(["pearson", "noise"]), default=None,
-              help="Initial condition (default: the preset's).")
+@click.option("--initial", "initial_condition", default=None, metavar="NAME|@FILE.nc[:VAR,..]|@IMAGE.png[:SPECIES]",
+              help="Initial condition (default: the preset's): pearson, noise (homogeneous state + 1%% noise), "
+                   "expr (the model file's [initial] table), the last snapshot of a dataset on the same grid, or a "
+                   "greyscale PNG added to one species.")
 @click.option("--out", "out", default=None, help="Output file (default: <model>.nc).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @click.option("--allow-unstable", is_flag=True, help="Accept a --dt beyond the explicit stability limit.")
@@ -72,21 +93,27 @@ def _command_line(ctx: click.Context) -> str:
               help="Continue an interrupted run from its last durable snapshot (other options are taken from the file).")
 @click.option("--quiet", is_flag=True, help="No progress bar and no messages.")
 @click.pass_context
-def command(ctx: click.Context, model, preset, params, size, steps, duration, dt, dx, integrator, boundary, device,
-            backend, dtype, snapshot_every, seed, initial_condition, out, overwrite, allow_unstable, resume, quiet):  # fmt: skip
-    """Simulate a two-species reaction-diffusion model on a grid.
+def command(ctx: click.Context, model, model_file, preset, params, size, steps, duration, dt, dx, integrator,
+            boundary, device, backend, dtype, snapshot_every, seed, initial_condition, out, overwrite, allow_unstable,
+            resume, quiet):  # fmt: skip
+    """Simulate a reaction-diffusion model (built in, or your model file) on a 1-D, 2-D or 3-D grid.
 
-    Writes u, v and, at each snapshot, the reaction and diffusion parts of their
-    rate of change (reaction_u, diffusion_u, ...) to an rdnet NetCDF dataset. The
-    file appears under its name only when the run completes; until then it is
-    FILE.nc.partial, which --resume continues after Ctrl-C or a crash.
+    Writes every species and, at each snapshot, the reaction and diffusion parts of
+    their rate of change (reaction_u, diffusion_u, ...) to an rdnet NetCDF dataset,
+    with the model's full declaration in its parameters. The file appears under its
+    name only when the run completes; until then it is FILE.nc.partial, which
+    --resume continues after Ctrl-C or a crash.
 
     \b
     Examples:
       rdnet simulate --model gray-scott --out gs.nc
       rdnet simulate --model gray-scott --preset coral --size 512 --steps 40000
       rdnet simulate --model gray-scott --param F=0.035 --param k=0.065 --out spots.nc
+      rdnet simulate --model-file my_model.toml --size 128 --out mine.nc
+      rdnet simulate --model gray-scott --param "F=0.01 + 0.05*x/Lx" --param "k=0.045 + 0.025*y/Ly"
+      rdnet simulate --model brusselator --size 64x64x64 --time 20 --out cube.nc
       rdnet simulate --model schnakenberg --integrator etdrk4 --dt 0.05 --time 200
+      rdnet simulate --model gray-scott --initial @logo.png:v --preset coral
       rdnet simulate --model brusselator --size 1024x1 --boundary no-flux
       rdnet simulate --model gray-scott --device cuda --dtype float32 --size 2048
       rdnet simulate --resume gs.nc.partial
@@ -95,14 +122,16 @@ def command(ctx: click.Context, model, preset, params, size, steps, duration, dt
     from rd_classic.run import SimulationInterrupted, build_config, run_simulation
 
     history = _command_line(ctx)
+    chosen = model_choice(ctx, model, model_file)
     if resume is not None:
         config, state, start_step = load_resume_point(resume)
+        _check_resumed_model(ctx, config, chosen, model_file)
         writer = DatasetObserver(resume_from=resume)
     else:
         from rdnet.dataset import check_output_path
 
         config = build_config(
-            model, preset=preset, parameters=_parse_params(params), size=size, steps=steps, time=duration, dt=dt,
+            chosen, preset=preset, parameters=_parse_params(params), size=size, steps=steps, time=duration, dt=dt,
             dx=dx, integrator=integrator, boundary=boundary, backend=backend, device=device, dtype=dtype,
             snapshot_every=snapshot_every, seed=seed, initial_condition=initial_condition,
             allow_unstable=allow_unstable,
@@ -134,16 +163,28 @@ def command(ctx: click.Context, model, preset, params, size, steps, duration, dt
                    f"t = {config.end_time:g})", err=True)  # fmt: skip
 
 
+def _check_resumed_model(ctx: click.Context, config, chosen, model_file) -> None:
+    """With --resume, a --model or --model-file given must be the run's own model."""
+    from rd_classic.model_file import ModelDeclaration
+
+    if isinstance(chosen, ModelDeclaration):
+        if chosen.digest != config.model.declaration.digest:
+            raise ConfigError(f"--model-file {model_file} declares other equations than the run being resumed "
+                              f"({config.model.name}); the run continues with its stored declaration, so leave "
+                              f"--model-file out")  # fmt: skip
+    elif ctx.get_parameter_source("model") != click.core.ParameterSource.DEFAULT and chosen != config.model.name:
+        raise ConfigError(f"--model {chosen}: the run being resumed is of {config.model.name}")
+
+
 def _out_of_memory_message(config, partial) -> str:
     """One line for a run whose arrays do not fit in memory."""
     import numpy as np
 
-    ny, nx = config.grid.shape
     gib = config.grid.n_cells * np.dtype(config.dtype).itemsize / 2**30
     where = f"on {config.device} " if config.device != "cpu" else ""
     kept = f"; snapshots kept in {partial}" if partial else "; no file was written"
-    return (f"out of memory {where}for a {nx}x{ny} grid ({gib:.3g} GiB per {config.dtype} field, and a run holds "
-            f"about a dozen): try a smaller --size or --dtype float32{kept}")  # fmt: skip
+    return (f"out of memory {where}for a {config.grid.size_text} grid ({gib:.3g} GiB per {config.dtype} field, and a "
+            f"run holds about a dozen): try a smaller --size or --dtype float32{kept}")  # fmt: skip
 
 
 def _interrupted_message(step: int, partial) -> str:

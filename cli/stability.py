@@ -6,14 +6,17 @@ import json
 
 import click
 
-from rdnet.cli.simulate import _parse_params
+from rdnet.cli.simulate import _parse_params, model_choice
 
 #: image types --plot can write
 PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 
 
 @click.command("stability")
-@click.option("--model", "model", default="gray-scott", show_default=True, help="Model name.")
+@click.option("--model", "model", default="gray-scott", show_default=True,
+              help="A built-in model (list them with 'rdnet models').")
+@click.option("--model-file", "model_file", default=None, metavar="FILE.toml",
+              help="A model file declaring your own equations (docs/models.md); instead of --model.")
 @click.option("--preset", default=None, help="Named parameter set (default: the model's default preset).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a model parameter (repeatable).")
 @click.option("--state", "state_index", type=int, default=None,
@@ -24,12 +27,16 @@ PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--plot", "plot_path", default=None, metavar="FILE",
               help="Save the dispersion relation λ(q) as an image (.png, .pdf or .svg).")
-def command(model, preset, params, state_index, critical, bracket, as_json, plot_path):
-    """Dispersion relation, Turing conditions and fastest-growing wavelength.
+@click.pass_context
+def command(ctx, model, model_file, preset, params, state_index, critical, bracket, as_json, plot_path):
+    """Dispersion relation, Turing test and fastest-growing wavelength, for any number of species.
 
-    Linearises the model about its homogeneous steady state(s): a mode
-    exp(λt + iq·x) grows at the largest eigenvalue of J - q² diag(Du, Dv).
-    Wavenumbers q are angular (radians per length unit); wavelength = 2π/q.
+    Linearises the model about its homogeneous steady state(s) (the model file's
+    closed forms, else found from its equations): a mode exp(λt + iq·x) grows at the
+    largest real part of the eigenvalues of J - q² D, with J the symbolic Jacobian of
+    the reaction and D the diagonal of the diffusion coefficients. Turing unstable:
+    stable without diffusion and growing at some q > 0. Wavenumbers q are angular
+    (radians per length unit); wavelength = 2π/q.
 
     \b
     Examples:
@@ -37,6 +44,7 @@ def command(model, preset, params, state_index, critical, bracket, as_json, plot
       rdnet stability --model gray-scott --param F=0.09 --param k=0.059 --json
       rdnet stability --model brusselator --plot dispersion.png
       rdnet stability --model schnakenberg --critical Dv --bracket 1 100
+      rdnet stability --model-file my_model.toml --json
     """
     import numpy as np
 
@@ -49,9 +57,12 @@ def command(model, preset, params, state_index, critical, bracket, as_json, plot
         from rdnet.cli.paths import output_with_suffix
 
         plot_file = output_with_suffix(plot_path, PLOT_SUFFIXES, "image", overwrite=True, option="--plot")
-    chosen = get_preset(model, preset) if preset else default_preset(model)
-    model_object = get_model(model, **{**chosen.parameters, **_parse_params(params)})
+    chosen = model_choice(ctx, model, model_file)
+    selected = get_preset(chosen, preset) if preset else default_preset(chosen)
+    model_object = get_model(chosen, **{**selected.parameters, **_parse_params(params, fields=False)})
     states = model_object.steady_states()
+    if not states:
+        raise ConfigError(f"{model_object.name} has no homogeneous steady state at these parameters")
     if state_index is not None:
         if not 0 <= state_index < len(states):
             raise ConfigError(f"--state {state_index}: the model has {len(states)} steady state(s) (0..{len(states) - 1})")
@@ -59,8 +70,8 @@ def command(model, preset, params, state_index, critical, bracket, as_json, plot
     else:
         indices = list(range(len(states)))
     analyses = [turing_analysis(model_object, state=states[i]) for i in indices]
-    result = {"model": model, "parameters": model_object.parameters(),
-              "states": [analysis.to_dict() for analysis in analyses]}  # fmt: skip
+    result = {"model": model_object.name, "species": list(model_object.species),
+              "parameters": model_object.parameters(), "states": [analysis.to_dict() for analysis in analyses]}  # fmt: skip
     if critical:
         if bracket is None:
             raise ConfigError("--critical needs --bracket LOW HIGH")
@@ -69,14 +80,15 @@ def command(model, preset, params, state_index, critical, bracket, as_json, plot
     if as_json:
         click.echo(json.dumps(result, indent=2, default=float))
     else:
-        click.echo(f"{model}: " + ", ".join(f"{k}={v:g}" for k, v in model_object.parameters().items()))
+        click.echo(f"{model_object.name}: " + ", ".join(f"{k}={v:g}" for k, v in model_object.parameters().items()))
         for index, analysis in zip(indices, analyses):
-            u, v = analysis.state
-            click.echo(f"state {index}: u* = {u:.6g}, v* = {v:.6g}")
+            values = ", ".join(f"{name}* = {value:.6g}" for name, value in zip(model_object.species, analysis.state))
+            click.echo(f"state {index}: {values}")
             click.echo(f"  trace J = {analysis.trace:.6g}, det J = {analysis.determinant:.6g}, "
                        f"stable without diffusion: {analysis.stable_without_diffusion}")  # fmt: skip
             click.echo("  conditions: " + ", ".join(f"{k}={v}" for k, v in analysis.conditions.items()))
-            click.echo(f"  Turing unstable: {analysis.turing_unstable}")
+            kind = f" ({analysis.instability})" if analysis.turing_unstable and analysis.instability else ""
+            click.echo(f"  Turing unstable: {analysis.turing_unstable}{kind}")
             if analysis.unstable_band:
                 low, high = analysis.unstable_band
                 click.echo(f"  unstable band: {low:.6g} < q < {high:.6g} (wavelengths {2 * np.pi / high:.6g} .. "
@@ -98,9 +110,9 @@ def command(model, preset, params, state_index, critical, bracket, as_json, plot
         for index, analysis in zip(indices, analyses):
             ax.plot(q, growth_rate(model_object, q, state=analysis.state), label=f"state {index}")
         ax.axhline(0.0, color="grey", lw=0.8)
-        ax.set_xlabel("angular wavenumber q")
-        ax.set_ylabel("growth rate max Re λ(q)")
-        ax.set_title(f"dispersion relation: {model}")
+        ax.set_xlabel("angular wavenumber q (radians per length unit)")
+        ax.set_ylabel("growth rate max Re λ(q) (1/time)")
+        ax.set_title(f"dispersion relation: {model_object.name}")
         ax.legend()
         fig.tight_layout()
         fig.savefig(plot_file)

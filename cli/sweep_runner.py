@@ -505,7 +505,7 @@ def build_plan(
         raise ConfigError("a sweep needs at least one --grid NAME=SPEC")
     module = COMMAND_MODULES.get(command, "")
     click_command = _load_command(command, module)
-    fixed_arguments = tuple(fixed_arguments)
+    fixed_arguments = _absolute_model_file(tuple(fixed_arguments))
     given = _given_options(fixed_arguments)
     for reserved in ("--out", "--resume"):
         if reserved in given:
@@ -543,6 +543,7 @@ def build_plan(
     directory = Path(directory).expanduser().resolve()
     tasks = []
     model = "prd" if command == "train" else "unknown"
+    model_file = None
     for name, index, values in point_names(axes):
         arguments = (*fixed_arguments, *_point_arguments(command, option_of, values))
         check = [*arguments, "--out", str(directory / f"{name}.nc"), "--quiet"]
@@ -554,10 +555,13 @@ def build_plan(
             raise ConfigError(f"point {name}: {error.format_message()}") from None
         if command == "simulate" and not tasks:
             model = str(context.params.get("model") or "unknown")
+            model_file = context.params.get("model_file")
         tasks.append(PointTask(name, index, command, arguments, str(directory), module))
     units: dict[str, str] = {}
     if command == "simulate":
-        known = _model_parameter_units(model)
+        known = _model_parameter_units(model, model_file)
+        if model_file:
+            model = Path(model_file).stem
         if known is not None:
             unknown = [name for name, option in option_of.items() if option is None and name not in known]
             if unknown:
@@ -570,14 +574,28 @@ def build_plan(
     return SweepPlan(command, tuple(axes), fixed_arguments, directory, tuple(tasks), model)
 
 
-def _model_parameter_units(model: str) -> dict[str, str] | None:
-    """Parameter names and units of a classic model, or None when unknown here."""
+def _absolute_model_file(arguments: tuple[str, ...]) -> tuple[str, ...]:
+    """``--model-file PATH`` with PATH made absolute and checked to exist (the points may run elsewhere)."""
+    result = list(arguments)
+    for position, argument in enumerate(result):
+        if argument == "--model-file" and position + 1 < len(result):
+            path = Path(result[position + 1]).expanduser().resolve()
+            if not path.is_file():
+                raise ConfigError(f"--model-file {result[position + 1]}: file not found")
+            result[position + 1] = str(path)
+        elif argument.startswith("--model-file="):
+            raise ConfigError("write --model-file PATH (with a space) in a sweep")
+    return tuple(result)
+
+
+def _model_parameter_units(model: str, model_file: str | None = None) -> dict[str, str] | None:
+    """Parameter names and units of a classic model (built in, or read from its file), or None when unknown here."""
     try:
-        from rd_classic.models import MODELS
+        from rd_classic.models import MODELS, load_model_file
     except ImportError:  # pragma: no cover - rd_classic is part of the distribution
         return None
-    model_class = MODELS.get(model)
-    return None if model_class is None else dict(model_class.parameter_units())
+    declaration = load_model_file(model_file) if model_file else MODELS.get(model)
+    return None if declaration is None else {p.name: p.units for p in declaration.parameters}
 
 
 # --------------------------------------------------------------------------- one point (on a worker)

@@ -1,117 +1,284 @@
-"""Explicit Runge-Kutta schemes on torch tensors (CPU or CUDA).
+"""The schemes on torch tensors (CPU or CUDA), and a model's terms as differentiable torch functions.
 
-The same 5-point Laplacian and the same model reaction (``model.reaction`` is plain
-arithmetic) as the numba kernels, written with whole-array torch operations so it
-runs on a GPU (``device="cuda"``) and, on the CPU, cross-checks the compiled kernels.
+:class:`TorchModelTerms` holds a model's reaction (its generated array functions,
+:mod:`rd_classic.codegen`, run with torch) and diffusion (the discrete Laplacian of the
+grid, 3-, 5- or 7-point, or the spectral one) as whole-tensor operations. The
+parameters may be given as tensors, so the terms — and a whole simulation built on
+them — are differentiable by autograd (for fitting parameters to an observed pattern).
+
+:class:`TorchExplicitStepper` runs any explicit Runge-Kutta tableau
+(:mod:`rd_classic.schemes`; a full ``A`` too) and :class:`TorchETDRK4Stepper` the
+spectral ETDRK4 scheme, on any torch device; on the CPU they cross-check the numba
+kernels. Both keep the species stacked as one ``(N, *shape)`` tensor.
 """
 
 from __future__ import annotations
+
+from typing import Any, Mapping
 
 import numpy as np
 
 from rdnet.errors import ConfigError
 
 from rd_classic.grids import Grid
-from rd_classic.integrators import RATE_NAMES, ExplicitScheme, _to_numpy
-from rd_classic.models import ReactionDiffusionModel
+from rd_classic.models import Model, array_namespace
+from rd_classic.schemes import ExplicitScheme, etdrk4_coefficients, rate_names
 
-__all__ = ["TorchExplicitStepper", "torch_laplacian"]
+__all__ = ["TorchModelTerms", "TorchExplicitStepper", "TorchETDRK4Stepper", "torch_laplacian", "torch_device"]
 
 
-def torch_laplacian(values, *, inv_dx2: float, periodic: bool):
-    """5-point Laplacian of a 2-D tensor (3-point along x when it has one row).
+def torch_device(device: str):
+    """The torch device named ``device``; :class:`ConfigError` if unknown or without a GPU."""
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r} requested but torch sees no CUDA GPU (use --device cpu)")
+    try:
+        return torch.device(device)
+    except RuntimeError:
+        raise ConfigError(f"unknown torch device {device!r}; use cpu or cuda") from None
+
+
+def torch_laplacian(values, *, inv_dx2: float, periodic: bool, dims: tuple[int, ...] | None = None):
+    """Discrete Laplacian of a tensor along ``dims`` (default all): 3-, 5- or 7-point.
 
     Parameters
     ----------
     values
-        Tensor of shape ``(ny, nx)``.
+        Tensor; e.g. one field ``(ny, nx)`` or stacked species ``(N, ny, nx)`` with ``dims=(1, 2)``.
     inv_dx2
         ``1 / dx²``.
     periodic
         Wrap-around neighbours; otherwise the edge cell mirrors itself (no-flux).
+    dims
+        The spatial dimensions.
     """
     import torch
 
-    if periodic:
-        up, down = torch.roll(values, 1, 0), torch.roll(values, -1, 0)
-        left, right = torch.roll(values, 1, 1), torch.roll(values, -1, 1)
-    else:
-        up = torch.cat([values[:1], values[:-1]], 0)
-        down = torch.cat([values[1:], values[-1:]], 0)
-        left = torch.cat([values[:, :1], values[:, :-1]], 1)
-        right = torch.cat([values[:, 1:], values[:, -1:]], 1)
-    return (up + down + left + right - 4.0 * values) * inv_dx2
+    dims = tuple(range(values.ndim)) if dims is None else dims
+    total = None
+    for dim in dims:
+        if periodic:
+            minus, plus = torch.roll(values, 1, dim), torch.roll(values, -1, dim)
+        else:
+            n = values.shape[dim]
+            minus = torch.cat([values.narrow(dim, 0, 1), values.narrow(dim, 0, n - 1)], dim)
+            plus = torch.cat([values.narrow(dim, 1, n - 1), values.narrow(dim, n - 1, 1)], dim)
+        total = minus + plus if total is None else total + minus + plus
+    return (total - (2.0 * len(dims)) * values) * inv_dx2
 
 
-class TorchExplicitStepper:
-    """Explicit Runge-Kutta (a :class:`~rd_classic.integrators.ExplicitScheme`) in torch.
+class TorchModelTerms:
+    """A model's reaction and diffusion terms as torch functions on stacked species ``(N, *shape)``.
 
     Parameters
     ----------
-    model, grid, scheme, dt, dtype
+    model, grid
+        The model and its grid.
+    device, dtype
+        Where and in what precision.
+    parameter_fields
+        Parameters that vary in space (name → array of the grid's shape).
+    spectral
+        Use the spectral Laplacian (periodic grids; ETDRK4) instead of the stencil.
+
+    Examples
+    --------
+    Gradients of a loss with respect to a parameter, through the reaction:
+
+    >>> terms = TorchModelTerms(get_model("gray-scott"), Grid((8, 8), 1.0), device="cpu", dtype="float64")  # doctest: +SKIP
+    >>> parameters = terms.parameter_tensors(requires_grad=True)  # doctest: +SKIP
+    >>> terms.rate(state, 0.0, parameters).square().sum().backward()  # doctest: +SKIP
+    """
+
+    def __init__(self, model: Model, grid: Grid, *, device: str = "cpu", dtype: str = "float64",
+                 parameter_fields: Mapping[str, np.ndarray] | None = None, spectral: bool = False):  # fmt: skip
+        import torch
+
+        from rd_classic.kernels_numba import functions_for
+
+        self.torch = torch
+        self.model, self.grid = model, grid
+        self.device = torch_device(device)
+        self.dtype = getattr(torch, dtype)
+        self._reaction = functions_for(model.declaration).reaction
+        self._xp = array_namespace("torch")
+        values = grid.expression_values()
+        self._coordinates = [self._tensor(values[name]) for name in ("x", "y", "z")]
+        self._lengths = [float(values[name]) for name in ("Lx", "Ly", "Lz")]
+        self._fields = {name: self._tensor(array) for name, array in (parameter_fields or {}).items()}
+        self._dims = tuple(range(1, len(grid.shape) + 1))
+        self._inv_dx2 = 1.0 / grid.dx**2
+        self._spectral = spectral
+        if spectral:
+            self._laplacian_symbol = self._tensor(-grid.squared_wavenumbers())
+
+    def _tensor(self, values):
+        return self.torch.as_tensor(np.asarray(values), dtype=self.dtype, device=self.device)
+
+    def parameter_tensors(self, *, requires_grad: bool = False) -> dict[str, Any]:
+        """Every scalar parameter as a 0-d tensor (leaves for autograd when ``requires_grad``)."""
+        return {name: self.torch.tensor(value, dtype=self.dtype, device=self.device, requires_grad=requires_grad)
+                for name, value in self.model.values.items()}  # fmt: skip
+
+    def _values(self, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
+        values: dict[str, Any] = dict(self.model.values)
+        values.update(self._fields)
+        if parameters:
+            values.update(parameters)
+        return values
+
+    def reaction(self, state, t: float = 0.0, parameters: Mapping[str, Any] | None = None):
+        """``R(state)``, stacked ``(N, *shape)``."""
+        values = self._values(parameters)
+        terms = self._reaction(self._xp, *state, *values.values(), *self._coordinates, t, *self._lengths)
+        return self.torch.stack([term if hasattr(term, "shape") and term.shape == state.shape[1:]
+                                 else self.torch.broadcast_to(self.torch.as_tensor(term, dtype=self.dtype,
+                                                                                   device=self.device),
+                                                              state.shape[1:])
+                                 for term in terms])  # fmt: skip
+
+    def diffusion_coefficients(self, parameters: Mapping[str, Any] | None = None):
+        """The diffusion coefficients as a ``(N, 1, ..., 1)`` tensor (differentiable in the parameters)."""
+        values = self._values(parameters)
+        coefficients = [self.torch.as_tensor(self.model.declaration.diffusion[name].evaluate(values, library="torch"),
+                                             dtype=self.dtype, device=self.device)
+                        for name in self.model.species]  # fmt: skip
+        return self.torch.stack(coefficients).reshape((-1,) + (1,) * len(self.grid.shape))
+
+    def laplacian(self, state):
+        """The discrete (or spectral) Laplacian of every species."""
+        torch = self.torch
+        if self._spectral:
+            return torch.fft.irfftn(self._laplacian_symbol * torch.fft.rfftn(state, dim=self._dims), s=self.grid.shape,
+                                    dim=self._dims)  # fmt: skip
+        return torch_laplacian(state, inv_dx2=self._inv_dx2, periodic=self.grid.periodic, dims=self._dims)
+
+    def diffusion(self, state, parameters: Mapping[str, Any] | None = None):
+        """``D ∇²state`` for every species."""
+        return self.diffusion_coefficients(parameters) * self.laplacian(state)
+
+    def rate(self, state, t: float = 0.0, parameters: Mapping[str, Any] | None = None):
+        """The whole right-hand side ``D ∇²s + R(s)``."""
+        return self.diffusion(state, parameters) + self.reaction(state, t, parameters)
+
+
+class _TorchStepper:
+    """State handling shared by the torch steppers."""
+
+    def __init__(self, model: Model, grid: Grid, *, dt: float, dtype: str, device: str,
+                 parameter_fields: Mapping[str, np.ndarray] | None, spectral: bool) -> None:  # fmt: skip
+        self.terms = TorchModelTerms(model, grid, device=device, dtype=dtype, parameter_fields=parameter_fields,
+                                     spectral=spectral)  # fmt: skip
+        self.torch = self.terms.torch
+        self.device = self.terms.device
+        self.model, self.grid, self.dt = model, grid, float(dt)
+        self.dtype = np.dtype(dtype)
+        self.n_steps = 0
+        self.step = 0
+        self._state = self.torch.zeros((model.n_species, *grid.shape), dtype=self.terms.dtype, device=self.device)
+        self._rate_names = rate_names(model.species)
+
+    def set_state(self, *fields: np.ndarray, step: int = 0) -> None:
+        """Set the fields (cast to the stepper's dtype, moved to its device) and their step number."""
+        if len(fields) != self.model.n_species:
+            raise ValueError(f"{self.model.name} needs {self.model.n_species} fields, got {len(fields)}")
+        stacked = np.stack([np.asarray(field, dtype=self.dtype) for field in fields])
+        self._state = self.torch.as_tensor(stacked.copy(), device=self.device)
+        self.step = int(step)
+
+    def get_state(self) -> tuple[np.ndarray, ...]:
+        """Copies of the current fields as NumPy arrays."""
+        values = self._state.detach().cpu().numpy()
+        return tuple(np.array(field, dtype=self.dtype, copy=True) for field in values)
+
+    def rates(self) -> dict[str, np.ndarray]:
+        """Reaction and diffusion parts of the rate of change at the current state."""
+        with self.torch.no_grad():
+            time = self.step * self.dt
+            reaction = self.terms.reaction(self._state, time)
+            diffusion = self.terms.diffusion(self._state)
+        values = [part.detach().cpu().numpy().astype(self.dtype) for part in (*reaction, *diffusion)]
+        return dict(zip(self._rate_names, values))
+
+
+class TorchExplicitStepper(_TorchStepper):
+    """An explicit Runge-Kutta tableau (:class:`~rd_classic.schemes.ExplicitScheme`) in torch.
+
+    Parameters
+    ----------
+    model, grid, scheme, dt, dtype, parameter_fields
         See :func:`rd_classic.integrators.make_stepper`.
     device
         ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     """
 
-    def __init__(self, model: ReactionDiffusionModel, grid: Grid, scheme: ExplicitScheme, *, dt: float,
-                 dtype: str = "float64", device: str = "cpu"):  # fmt: skip
-        import torch
-
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise ConfigError(f"device {device!r} requested but torch sees no CUDA GPU (use --device cpu)")
-        try:
-            self.device = torch.device(device)
-        except RuntimeError:
-            raise ConfigError(f"unknown torch device {device!r}; use cpu or cuda") from None
-        self._torch = torch
-        self.model, self.grid, self.scheme, self.dt = model, grid, scheme, float(dt)
-        self.dtype = np.dtype(dtype)
-        self._torch_dtype = getattr(torch, dtype)
-        self.n_steps = 0
-        self._du, self._dv = model.diffusion
-        self._inv_dx2 = 1.0 / grid.dx**2
-        self._periodic = grid.periodic
-        self._u = torch.zeros(grid.shape, dtype=self._torch_dtype, device=self.device)
-        self._v = torch.zeros_like(self._u)
-
-    def set_state(self, u: np.ndarray, v: np.ndarray) -> None:
-        """Set the fields (cast to the stepper's dtype, moved to its device)."""
-        torch = self._torch
-        self._u = torch.as_tensor(np.asarray(u, dtype=self.dtype).copy(), device=self.device)
-        self._v = torch.as_tensor(np.asarray(v, dtype=self.dtype).copy(), device=self.device)
-
-    def get_state(self) -> tuple[np.ndarray, np.ndarray]:
-        """Copies of the current fields as NumPy arrays."""
-        return _to_numpy(self._u, self.dtype), _to_numpy(self._v, self.dtype)
-
-    def _rate(self, u, v):
-        f, g = self.model.reaction(u, v)
-        lu = torch_laplacian(u, inv_dx2=self._inv_dx2, periodic=self._periodic)
-        lv = torch_laplacian(v, inv_dx2=self._inv_dx2, periodic=self._periodic)
-        return self._du * lu + f, self._dv * lv + g
+    def __init__(self, model: Model, grid: Grid, scheme: ExplicitScheme, *, dt: float, dtype: str = "float64",
+                 device: str = "cpu", parameter_fields: Mapping[str, np.ndarray] | None = None):  # fmt: skip
+        super().__init__(model, grid, dt=dt, dtype=dtype, device=device, parameter_fields=parameter_fields,
+                         spectral=False)  # fmt: skip
+        self.scheme = scheme
 
     def advance(self, n_steps: int) -> None:
         """Take ``n_steps`` steps."""
-        scheme, dt = self.scheme, self.dt
-        with self._torch.no_grad():
+        scheme, dt, rate = self.scheme, self.dt, self.terms.rate
+        a, weights, nodes = scheme.a, scheme.weights, scheme.nodes
+        with self.torch.no_grad():
             for _ in range(n_steps):
-                u, v = self._u, self._v
-                ku, kv = self._rate(u, v)
-                acc_u, acc_v = scheme.weights[0] * ku, scheme.weights[0] * kv
-                for stage in range(1, scheme.n_stages):
-                    offset = scheme.stage_offsets[stage - 1] * dt
-                    ku, kv = self._rate(u + offset * ku, v + offset * kv)
-                    acc_u = acc_u + scheme.weights[stage] * ku
-                    acc_v = acc_v + scheme.weights[stage] * kv
-                self._u = u + dt * acc_u
-                self._v = v + dt * acc_v
+                state, time = self._state, self.step * dt
+                stages = []
+                for i in range(scheme.n_stages):
+                    point = state
+                    for j in range(i):
+                        if a[i][j]:
+                            point = point + (a[i][j] * dt) * stages[j]
+                    stages.append(rate(point, time + nodes[i] * dt))
+                increment = weights[0] * stages[0]
+                for weight, stage in zip(weights[1:], stages[1:]):
+                    increment = increment + weight * stage
+                self._state = state + dt * increment
+                self.step += 1
                 self.n_steps += 1
 
-    def rates(self) -> dict[str, np.ndarray]:
-        """Reaction and diffusion parts of the rate of change at the current state."""
-        f, g = self.model.reaction(self._u, self._v)
-        diffusion_u = self._du * torch_laplacian(self._u, inv_dx2=self._inv_dx2, periodic=self._periodic)
-        diffusion_v = self._dv * torch_laplacian(self._v, inv_dx2=self._inv_dx2, periodic=self._periodic)
-        values = (f, g, diffusion_u, diffusion_v)
-        return {name: _to_numpy(value, self.dtype) for name, value in zip(RATE_NAMES, values)}
+
+class TorchETDRK4Stepper(_TorchStepper):
+    """Spectral ETDRK4 on a periodic grid, on any torch device (see :class:`rd_classic.integrators.ETDRK4Stepper`)."""
+
+    def __init__(self, model: Model, grid: Grid, *, dt: float, dtype: str = "float64", device: str = "cpu",
+                 parameter_fields: Mapping[str, np.ndarray] | None = None):  # fmt: skip
+        super().__init__(model, grid, dt=dt, dtype=dtype, device=device, parameter_fields=parameter_fields,
+                         spectral=True)  # fmt: skip
+        q2 = grid.squared_wavenumbers()
+        coefficients = [etdrk4_coefficients(-diffusion * q2, self.dt) for diffusion in model.diffusion]
+        self._coefficients = {key: self.terms._tensor(np.stack([c[key] for c in coefficients]))
+                              for key in coefficients[0]}  # fmt: skip
+
+    def advance(self, n_steps: int) -> None:
+        """Take ``n_steps`` steps."""
+        torch, c = self.torch, self._coefficients
+        dims, shape = self.terms._dims, self.grid.shape
+
+        def fft(values):
+            return torch.fft.rfftn(values, dim=dims)
+
+        def ifft(values):
+            return torch.fft.irfftn(values, s=shape, dim=dims)
+
+        def nonlinear(values, time):
+            return fft(self.terms.reaction(values, time))
+
+        with torch.no_grad():
+            for _ in range(n_steps):
+                time = self.step * self.dt
+                x = fft(self._state)
+                n0 = nonlinear(self._state, time)
+                a = c["E2"] * x + c["Q"] * n0
+                na = nonlinear(ifft(a), time + 0.5 * self.dt)
+                b = c["E2"] * x + c["Q"] * na
+                nb = nonlinear(ifft(b), time + 0.5 * self.dt)
+                cc = c["E2"] * a + c["Q"] * (2.0 * nb - n0)
+                nc = nonlinear(ifft(cc), time + self.dt)
+                x = c["E"] * x + c["f1"] * n0 + 2.0 * c["f2"] * (na + nb) + c["f3"] * nc
+                self._state = ifft(x)
+                self.step += 1
+                self.n_steps += 1

@@ -19,21 +19,31 @@ __all__ = ["DatasetObserver", "ProgressObserver", "snapshot_variables", "load_re
 
 
 def snapshot_variables(config: SimulationConfig) -> dict[str, Any]:
-    """The :class:`rdnet.dataset.VariableSpec` of every variable a classic run writes."""
+    """The :class:`rdnet.dataset.VariableSpec` of every variable a classic run writes.
+
+    Per species ``s``: ``s``, ``reaction_s`` and ``diffusion_s`` with dims ``(time, y, x)``
+    (``(time, z, y, x)`` on a 3-D grid); a ``step`` series; and ``parameter_<name>`` (dims
+    ``(y, x)`` or ``(z, y, x)``) for every field-valued parameter.
+    """
     from rdnet.dataset import VariableSpec
 
-    dims = ("time", "y", "x")
-    long_u, long_v = config.model.species_long_names
+    axes = config.grid.axes
+    dims = ("time", *axes)
     dtype = config.dtype
-    return {
-        "u": VariableSpec(dims, long_u, "1", dtype),
-        "v": VariableSpec(dims, long_v, "1", dtype),
-        "reaction_u": VariableSpec(dims, "reaction term f(u, v) of u", "1/time", dtype),
-        "reaction_v": VariableSpec(dims, "reaction term g(u, v) of v", "1/time", dtype),
-        "diffusion_u": VariableSpec(dims, "diffusion term Du laplacian(u)", "1/time", dtype),
-        "diffusion_v": VariableSpec(dims, "diffusion term Dv laplacian(v)", "1/time", dtype),
-        "step": VariableSpec(("time",), "time step number", "1", "int64"),
-    }
+    model = config.model
+    variables = {}
+    for name, long_name in zip(model.species, model.species_long_names):
+        variables[name] = VariableSpec(dims, long_name, "1", dtype)
+    for name in model.species:
+        variables[f"reaction_{name}"] = VariableSpec(dims, f"reaction term of {name}", "1/time", dtype)
+    for name in model.species:
+        variables[f"diffusion_{name}"] = VariableSpec(dims, f"diffusion term D laplacian({name}) of {name}",
+                                                      "1/time", dtype)  # fmt: skip
+    variables["step"] = VariableSpec(("time",), "time step number", "1", "int64")
+    units = model.parameter_units()
+    for name in config.parameter_fields:
+        variables[f"parameter_{name}"] = VariableSpec(axes, f"field-valued parameter {name}", units[name], "float64")
+    return variables
 
 
 class DatasetObserver:
@@ -69,16 +79,17 @@ class DatasetObserver:
         if self.resume_from is not None:
             self.writer = StreamingWriter.resume(self.resume_from)
         else:
-            y, x = config.grid.coordinates()
             coords = {
-                "y": (y, {"units": "1", "long_name": "y position (cell centre)", "axis": "Y"}),
-                "x": (x, {"units": "1", "long_name": "x position (cell centre)", "axis": "X"}),
+                axis: (values, {"units": "1", "long_name": f"{axis} position (cell centre)", "axis": axis.upper()})
+                for axis, values in zip(config.grid.axes, config.grid.coordinates())
             }
             self.writer = StreamingWriter(
                 self.path, system="classic", model=config.model.name, parameters=config.to_parameters(),
                 coords=coords, variables=snapshot_variables(config), time_units="1",
                 time_long_name="model time", history=self.history, overwrite=self.overwrite,
             )  # fmt: skip
+            for name, item in config.parameter_fields.items():
+                self.writer.write_fixed(f"parameter_{name}", item.values)
         self.partial_path = self.writer.partial_path
 
     def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:  # noqa: D102
@@ -124,7 +135,7 @@ class ProgressObserver:
             self.bar.close()
 
 
-def load_resume_point(partial_path: str | os.PathLike) -> tuple[SimulationConfig, tuple[np.ndarray, np.ndarray], int]:
+def load_resume_point(partial_path: str | os.PathLike) -> tuple[SimulationConfig, tuple[np.ndarray, ...], int]:
     """Read an interrupted run's partial file: its configuration and last durable state.
 
     Parameters
@@ -134,14 +145,17 @@ def load_resume_point(partial_path: str | os.PathLike) -> tuple[SimulationConfig
 
     Returns
     -------
-    (SimulationConfig, (u, v), step)
-        The run as it was configured, the fields of its last complete snapshot (at the
-        run's dtype, so the state is exact) and that snapshot's step number.
+    (SimulationConfig, fields, step)
+        The run as it was configured (its model rebuilt from the declaration the file
+        stores, parsed with the same checks as a model file), the fields of its last
+        complete snapshot (at the run's dtype, so the state is exact) and that
+        snapshot's step number.
 
     Raises
     ------
     ConfigError
-        The file holds no complete snapshot, or is not a classic run.
+        The file holds no complete snapshot, is not a classic run, or its stored
+        declaration or parameters are refused.
     DatasetError
         The file is not a readable partial file.
     """
@@ -160,9 +174,18 @@ def load_resume_point(partial_path: str | os.PathLike) -> tuple[SimulationConfig
         raise DatasetError(f"{partial_path} is not a classic run (system={ds.attrs.get('system')!r})")
     if ds.sizes.get("time", 0) == 0:
         raise ConfigError(f"{partial_path} holds no complete snapshot; start the run again")
-    config = SimulationConfig.from_parameters(json.loads(ds.attrs["parameters"]))
+    try:
+        parameters = json.loads(ds.attrs["parameters"])
+    except (KeyError, TypeError, ValueError):
+        raise DatasetError(f"{partial_path} has no readable 'parameters' attribute") from None
+    if not isinstance(parameters, dict):
+        raise DatasetError(f"{partial_path}: the 'parameters' attribute is not a JSON object")
+    stored = {name[len("parameter_"):]: ds[name].values for name in ds.data_vars if str(name).startswith("parameter_")}
+    config = SimulationConfig.from_parameters(parameters, stored_fields=stored)
     dtype = np.dtype(config.dtype)
-    u = np.asarray(ds["u"].values[-1], dtype=dtype)
-    v = np.asarray(ds["v"].values[-1], dtype=dtype)
+    missing = [name for name in config.model.species if name not in ds.data_vars]
+    if missing:
+        raise DatasetError(f"{partial_path} lacks the species {', '.join(missing)} of {config.model.name}")
+    fields = tuple(np.asarray(ds[name].values[-1], dtype=dtype) for name in config.model.species)
     step = int(ds["step"].values[-1])
-    return config, (u, v), step
+    return config, fields, step

@@ -18,22 +18,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import Any, Mapping, Protocol, Sequence
 
 import numpy as np
 
 from rdnet.errors import ConfigError, RunError
 
 from rd_classic.grids import Grid, parse_size
-from rd_classic.integrators import (
-    BACKENDS,
-    DTYPES,
-    check_integrator,
-    largest_stable_dt,
-    make_stepper,
-)
-from rd_classic.models import ReactionDiffusionModel, get_model
-from rd_classic.presets import INITIAL_CONDITIONS, default_preset, get_preset, initial_state
+from rd_classic.initial import check_initial_condition, initial_state
+from rd_classic.integrators import largest_stable_dt, make_stepper
+from rd_classic.model_file import ModelDeclaration
+from rd_classic.models import Model, builtin_declaration, get_model, model_from_text
+from rd_classic.parameter_fields import ParameterField, is_field_specification, parameter_field
+from rd_classic.presets import default_preset, get_preset
+from rd_classic.schemes import BACKENDS, DTYPES, check_integrator
 
 __all__ = [
     "SimulationConfig",
@@ -53,7 +51,7 @@ _CELL_UPDATES_PER_CHUNK = 50_000_000
 class SimulationConfig:
     """Everything that defines a run (and is stored in its ``parameters`` attribute)."""
 
-    model: ReactionDiffusionModel
+    model: Model
     grid: Grid
     dt: float
     steps: int
@@ -65,10 +63,17 @@ class SimulationConfig:
     seed: int = 0
     initial_condition: str = "noise"
     preset: str | None = None
+    parameter_fields: Mapping[str, ParameterField] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_parameters(self) -> dict[str, Any]:
-        """JSON-able parameters: model parameters (flat) plus the run set-up, enough to rerun."""
+        """JSON-able parameters: model parameters (flat), the model's declaration and the run set-up.
+
+        ``model_declaration`` is the model file's text, so the run can be repeated (or
+        resumed) with no other file; ``parameter_fields`` maps each field-valued
+        parameter to its specification (its values are in the dataset as
+        ``parameter_<name>``).
+        """
         return {
             "model": self.model.name,
             **self.model.parameters(),
@@ -85,17 +90,42 @@ class SimulationConfig:
             "dtype": self.dtype,
             "seed": self.seed,
             "initial_condition": self.initial_condition,
+            "parameter_fields": {name: item.specification for name, item in self.parameter_fields.items()},
+            "model_declaration": self.model.declaration.text,
             **self.extra,
         }
 
     @classmethod
-    def from_parameters(cls, parameters: dict[str, Any]) -> SimulationConfig:
-        """Rebuild the configuration stored by :meth:`to_parameters`."""
+    def from_parameters(cls, parameters: dict[str, Any], *,
+                        stored_fields: Mapping[str, np.ndarray] | None = None) -> SimulationConfig:  # fmt: skip
+        """Rebuild the configuration stored by :meth:`to_parameters`.
+
+        The stored declaration is untrusted text: it is parsed by the same checks as a
+        model file. A file without one (written before model files) names a built-in model.
+
+        Parameters
+        ----------
+        parameters
+            The stored parameters.
+        stored_fields
+            Field-valued parameters as the run's dataset keeps them (``parameter_<name>``),
+            used for fields that were read from files.
+        """
         try:
-            name = parameters["model"]
-            model = get_model(name)
+            text = parameters.get("model_declaration")
+            if text is not None:
+                declaration = model_from_text(text, origin="the run's stored model declaration")
+                if declaration.name != parameters["model"]:
+                    raise ConfigError(f"the stored declaration is of {declaration.name!r}, the run of {parameters['model']!r}")
+            else:
+                declaration = builtin_declaration(parameters["model"])
+            model = get_model(declaration)
             model = model.with_parameters(**{key: parameters[key] for key in model.parameter_names() if key in parameters})
             grid = Grid(tuple(int(n) for n in parameters["size"]), float(parameters["dx"]), parameters["boundary"])
+            fields = {}
+            for name, specification in (parameters.get("parameter_fields") or {}).items():
+                stored = (stored_fields or {}).get(name)
+                fields[name] = parameter_field(model, name, str(specification), grid, stored=stored)
             return cls(
                 model=model,
                 grid=grid,
@@ -109,22 +139,30 @@ class SimulationConfig:
                 seed=int(parameters["seed"]),
                 initial_condition=parameters["initial_condition"],
                 preset=parameters.get("preset"),
+                parameter_fields=fields,
             )
         except KeyError as missing:
             raise ConfigError(f"the file's parameters lack {missing}; cannot rebuild the run") from None
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"the file's parameters are malformed ({error}); cannot rebuild the run") from None
 
     @property
     def end_time(self) -> float:
         """Model time at the last step."""
         return self.steps * self.dt
 
+    @property
+    def field_arrays(self) -> dict[str, np.ndarray]:
+        """The field-valued parameters' arrays, by name."""
+        return {name: item.values for name, item in self.parameter_fields.items()}
+
 
 def build_config(
-    model: str = "gray-scott",
+    model: str | ModelDeclaration | Model = "gray-scott",
     *,
     preset: str | None = None,
-    parameters: dict[str, float] | None = None,
-    size: str | tuple[int, int] = "256",
+    parameters: Mapping[str, float | str] | None = None,
+    size: str | tuple[int, ...] = "256",
     steps: int | None = None,
     time: float | None = None,
     dt: float | None = None,
@@ -145,12 +183,16 @@ def build_config(
     Parameters
     ----------
     model, preset
-        Model name and preset name (default: the model's default preset, e.g.
-        ``mitosis`` for Gray-Scott).
+        A built-in model's name, or a model's declaration (a model file read with
+        :func:`rd_classic.models.load_model_file`); and a preset name (default: the
+        model's default preset, e.g. ``mitosis`` for Gray-Scott).
     parameters
-        Model parameters overriding the preset's.
+        Model parameters overriding the preset's: a number, or a field (an expression
+        in ``x, y, z, Lx, Ly, Lz``, or ``@FILE.nc:VAR``; see
+        :mod:`rd_classic.parameter_fields`).
     size
-        ``"256"``, ``"512x256"`` (nx by ny), ``"512x1"`` (1-D) or a ``(ny, nx)`` tuple.
+        ``"256"``, ``"512x256"`` (nx by ny), ``"512x1"`` (1-D), ``"64x64x64"`` (3-D) or
+        the stored shape as a tuple.
     steps, time
         Number of steps, or the model time to reach; default: the preset's duration.
         With a duration, the run takes ``n = ceil(time / dt)`` steps and ``dt`` is
@@ -158,7 +200,8 @@ def build_config(
     dt
         Time step; default the preset's, or 80 % of the explicit stability limit
         (:func:`~rd_classic.integrators.largest_stable_dt`, reaction and diffusion
-        linearised at the homogeneous state) when the preset's is beyond it.
+        linearised at the homogeneous state; for a field-valued parameter the
+        smallest limit over its minimum and maximum) when the preset's is beyond it.
     dx
         Grid spacing; default the preset's.
     integrator
@@ -175,7 +218,7 @@ def build_config(
     seed
         Seed of the initial noise.
     initial_condition
-        ``pearson`` or ``noise``; default the preset's.
+        See :mod:`rd_classic.initial`; default the preset's.
     allow_unstable
         Accept an explicit ``dt`` beyond the stability limit.
 
@@ -184,13 +227,25 @@ def build_config(
     ConfigError
         Anything invalid, with one line saying what and what would be valid.
     """
-    chosen = get_preset(model, preset) if preset is not None else default_preset(model)
-    values = dict(chosen.parameters)
-    values.update(parameters or {})
-    model_object = get_model(model, **values)
+    if isinstance(model, Model):
+        declaration = model.declaration
+        base_values = dict(model.values)
+    else:
+        declaration = model if isinstance(model, ModelDeclaration) else builtin_declaration(model)
+        base_values = {}
+    chosen = get_preset(declaration, preset) if preset is not None else default_preset(declaration)
+    numbers: dict[str, float] = {**base_values, **chosen.parameters}
+    field_specifications: dict[str, str] = {}
+    for name, value in (parameters or {}).items():
+        if isinstance(value, str) and is_field_specification(value):
+            field_specifications[name] = value
+        else:
+            numbers[name] = value
+    model_object = get_model(declaration, **numbers)
     shape = parse_size(size) if isinstance(size, str) else tuple(int(n) for n in size)
     spacing = chosen.dx if dx is None else _positive("dx", dx)
     grid = Grid(shape, spacing, boundary)
+    fields = {name: parameter_field(model_object, name, text, grid) for name, text in field_specifications.items()}
     check_integrator(integrator)
     if dtype not in DTYPES:
         raise ConfigError(f"unknown dtype {dtype!r}; valid dtypes: {', '.join(DTYPES)}")
@@ -198,7 +253,7 @@ def build_config(
         backend = "torch" if device != "cpu" else ("numpy" if integrator == "etdrk4" else "numba")
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
-    limit = largest_stable_dt(model_object, grid, integrator)
+    limit = _stability_limit(model_object, grid, integrator, fields)
     if dt is None:
         if chosen.dt is not None and chosen.dt <= limit:
             dt = chosen.dt
@@ -227,9 +282,7 @@ def build_config(
         snapshot_every = max(1, steps // max(1, int(snapshots)))
     elif int(snapshot_every) != snapshot_every or snapshot_every < 1:
         raise ConfigError(f"snapshot_every must be a positive integer, got {snapshot_every}")
-    initial = initial_condition or chosen.initial_condition
-    if initial not in INITIAL_CONDITIONS:
-        raise ConfigError(f"unknown initial condition {initial!r}; valid: {', '.join(INITIAL_CONDITIONS)}")
+    initial = check_initial_condition(initial_condition or chosen.initial_condition, model_object)
     if int(seed) != seed or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed}")
     config = SimulationConfig(
@@ -245,8 +298,18 @@ def build_config(
         seed=int(seed),
         initial_condition=initial,
         preset=chosen.name,
+        parameter_fields=fields,
     )
     return config
+
+
+def _stability_limit(model: Model, grid: Grid, integrator: str, fields: Mapping[str, ParameterField]) -> float:
+    """The explicit step limit; with field-valued parameters, the smallest over each field's extremes."""
+    limit = largest_stable_dt(model, grid, integrator)
+    for name, item in fields.items():
+        for extreme in (float(item.values.min()), float(item.values.max())):
+            limit = min(limit, largest_stable_dt(model.with_parameters(**{name: extreme}), grid, integrator))
+    return limit
 
 
 def _positive(name: str, value: float) -> float:
@@ -294,7 +357,7 @@ class MemoryObserver:
             self.fields.setdefault(name, []).append(values)
 
     def stacked(self, name: str) -> np.ndarray:
-        """The snapshots of one field as an array ``(time, y, x)``."""
+        """The snapshots of one field as an array ``(time, y, x)`` (``(time, z, y, x)`` in 3-D)."""
         return np.stack(self.fields[name])
 
 
@@ -325,9 +388,9 @@ def run_simulation(
     config: SimulationConfig,
     *,
     observers: Sequence[Any] = (),
-    state: tuple[np.ndarray, np.ndarray] | None = None,
+    state: tuple[np.ndarray, ...] | None = None,
     start_step: int = 0,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, ...]:
     """Run ``config`` and hand every snapshot to the observers.
 
     Parameters
@@ -337,15 +400,15 @@ def run_simulation(
     observers
         Objects with any of ``start``, ``snapshot``, ``progress``, ``finish``, ``abort``.
     state
-        ``(u, v)`` to start from (a resumed run); default: the configured initial
-        condition, which is also the first snapshot.
+        One field per species to start from (a resumed run); default: the configured
+        initial condition, which is also the first snapshot.
     start_step
         Step number of ``state`` (its snapshot is not repeated).
 
     Returns
     -------
-    (numpy.ndarray, numpy.ndarray)
-        The final ``u``, ``v``.
+    tuple of numpy.ndarray
+        The final fields, one per species.
 
     Raises
     ------
@@ -362,16 +425,17 @@ def run_simulation(
     # everything big is allocated before the observers start (before an output file
     # exists): a grid too large for memory fails here and leaves nothing behind
     stepper = make_stepper(config.model, config.grid, dt=config.dt, integrator=config.integrator,
-                           backend=config.backend, device=config.device, dtype=config.dtype)  # fmt: skip
+                           backend=config.backend, device=config.device, dtype=config.dtype,
+                           parameter_fields=config.field_arrays)  # fmt: skip
     if state is None:
         if start_step != 0:
             raise ValueError("start_step needs a state")
-        stepper.set_state(*initial_state(config.initial_condition, config.model, config.grid.shape, seed=config.seed))
-        first = _snapshot_fields(stepper)
+        stepper.set_state(*initial_state(config.initial_condition, config.model, config.grid, seed=config.seed))
+        first = _snapshot_fields(stepper, config)
         if first is None:
-            raise RunError("the initial state is not finite (NaN/Inf in u, v or their rates); nothing was written")
+            raise RunError("the initial state is not finite (NaN/Inf in the fields or their rates); nothing was written")
     else:
-        stepper.set_state(*state)
+        stepper.set_state(*state, step=start_step)
         first = None
     chunk = max(1, min(config.snapshot_every, _CELL_UPDATES_PER_CHUNK // config.grid.n_cells))
     step = start_step
@@ -406,17 +470,17 @@ def run_simulation(
     return stepper.get_state()
 
 
-def _snapshot_fields(stepper) -> dict[str, np.ndarray] | None:
-    """The fields and rates of the stepper's state; None if ``u`` or ``v`` is not finite."""
-    u, v = stepper.get_state()
-    if not (np.isfinite(u).all() and np.isfinite(v).all()):
+def _snapshot_fields(stepper, config: SimulationConfig) -> dict[str, np.ndarray] | None:
+    """The fields and rates of the stepper's state; None if a field is not finite."""
+    fields = stepper.get_state()
+    if not all(np.isfinite(values).all() for values in fields):
         return None
-    return {"u": u, "v": v, **stepper.rates()}
+    return {**dict(zip(config.model.species, fields)), **stepper.rates()}
 
 
 def _emit(stepper, observers: Sequence[Any], step: int, config: SimulationConfig) -> bool:
     """Send a snapshot to the observers; False (nothing sent) if a field is not finite."""
-    fields = _snapshot_fields(stepper)
+    fields = _snapshot_fields(stepper, config)
     if fields is None:
         return False
     _call(observers, "snapshot", step, step * config.dt, fields)

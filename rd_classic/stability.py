@@ -1,13 +1,18 @@
-"""Linear (Turing) stability analysis of a homogeneous steady state.
+"""Linear (Turing) stability analysis of a homogeneous steady state, for any number of species.
 
 A perturbation :math:`\\delta \\propto e^{\\lambda t + i q \\cdot x}` of a homogeneous
-state :math:`(u^*, v^*)` grows at the eigenvalues of :math:`A(q) = J - q^2 D` with
-:math:`J` the reaction Jacobian and :math:`D = \\mathrm{diag}(D_u, D_v)`: this is the
-dispersion relation :math:`\\lambda(q)`. The state is Turing unstable when it is stable
-without diffusion (:math:`\\operatorname{tr} J < 0`, :math:`\\det J > 0`) and
-:math:`h(q^2) = \\det A(q)` becomes negative for some :math:`q`, i.e.
-:math:`D_v f_u + D_u g_v > 0` and :math:`(D_v f_u + D_u g_v)^2 > 4 D_u D_v \\det J`
-(Murray, *Mathematical Biology II*, §2.3). Wavenumbers are angular (radians per
+state :math:`s^*` grows at the eigenvalues of :math:`A(q) = J - q^2 D`, with :math:`J`
+the reaction Jacobian (symbolic, from the model's equations) and :math:`D` the
+diagonal of the diffusion coefficients: this is the **dispersion relation**
+:math:`\\lambda(q)`, and :math:`\\max \\operatorname{Re} \\lambda(q)` the growth rate of
+wavenumber ``q``. The state is **Turing unstable** (the generalised test, any number
+of species) when it is stable without diffusion — every eigenvalue of :math:`J` has a
+negative real part — and some ``q > 0`` grows. With two species this is Murray's four
+inequalities (*Mathematical Biology II*, §2.3): :math:`\\operatorname{tr} J < 0`,
+:math:`\\det J > 0`, :math:`D_v f_u + D_u g_v > 0` and
+:math:`(D_v f_u + D_u g_v)^2 > 4 D_u D_v \\det J`, reported in ``conditions``. With three
+or more species the growing mode may oscillate (a wave instability); ``instability``
+says which (``stationary`` or ``oscillatory``). Wavenumbers are angular (radians per
 length unit); wavelength is :math:`2\\pi / q`.
 """
 
@@ -20,7 +25,7 @@ import numpy as np
 
 from rdnet.errors import ConfigError
 
-from rd_classic.models import ReactionDiffusionModel
+from rd_classic.models import Model
 
 __all__ = [
     "dispersion_relation",
@@ -30,15 +35,22 @@ __all__ = [
     "fastest_growing_mode",
     "critical_parameter",
     "wavenumber_range",
+    "unstable_band",
 ]
 
 
-def _state(model: ReactionDiffusionModel, state: tuple[float, float] | None) -> tuple[float, float]:
-    return model.homogeneous_state() if state is None else (float(state[0]), float(state[1]))
+def _state(model: Model, state) -> tuple[float, ...]:
+    return model.homogeneous_state() if state is None else tuple(float(value) for value in state)
 
 
-def dispersion_relation(model: ReactionDiffusionModel, wavenumbers, *, state: tuple[float, float] | None = None):
-    """Both eigenvalues of ``J - q² D`` for each angular wavenumber ``q``.
+def _matrices(model: Model, wavenumbers, state) -> tuple[np.ndarray, np.ndarray]:
+    q = np.atleast_1d(np.asarray(wavenumbers, dtype=float))
+    jacobian = model.jacobian(*_state(model, state))
+    return q, jacobian[None, :, :] - (q * q)[:, None, None] * np.diag(model.diffusion)[None, :, :]
+
+
+def dispersion_relation(model: Model, wavenumbers, *, state=None) -> np.ndarray:
+    """Every eigenvalue of ``J - q² D`` for each angular wavenumber ``q``.
 
     Parameters
     ----------
@@ -52,32 +64,30 @@ def dispersion_relation(model: ReactionDiffusionModel, wavenumbers, *, state: tu
     Returns
     -------
     numpy.ndarray
-        Complex array of shape ``(len(q), 2)``, the eigenvalue with the larger real part first.
+        Complex array of shape ``(len(q), N)``, sorted by real part, largest first.
     """
-    q = np.atleast_1d(np.asarray(wavenumbers, dtype=float))
-    jacobian = model.jacobian(*_state(model, state))
-    du, dv = model.diffusion
-    q2 = q * q
-    a = jacobian[0, 0] - du * q2
-    d = jacobian[1, 1] - dv * q2
-    trace = a + d
-    determinant = a * d - jacobian[0, 1] * jacobian[1, 0]
-    root = np.sqrt((trace * trace / 4.0 - determinant).astype(complex))
-    return np.stack([trace / 2.0 + root, trace / 2.0 - root], axis=-1)
+    _, matrices = _matrices(model, wavenumbers, state)
+    eigenvalues = np.linalg.eigvals(matrices).astype(complex)
+    order = np.argsort(-eigenvalues.real, axis=-1, kind="stable")
+    return np.take_along_axis(eigenvalues, order, axis=-1)
 
 
-def growth_rate(model: ReactionDiffusionModel, wavenumbers, *, state: tuple[float, float] | None = None):
+def growth_rate(model: Model, wavenumbers, *, state=None) -> np.ndarray:
     """Largest real part of the dispersion relation, ``max Re λ(q)``, for each ``q``."""
     return dispersion_relation(model, wavenumbers, state=state)[..., 0].real
 
 
-def fastest_growing_mode(
-    model: ReactionDiffusionModel, *, state: tuple[float, float] | None = None
-) -> tuple[float, float]:
+def _wavenumber_scale(model: Model, jacobian: np.ndarray) -> float:
+    diffusion = [value for value in model.diffusion if value > 0]
+    rate = max(float(np.abs(jacobian).max()), 1e-300)
+    return 10.0 * math.sqrt(rate / max(min(diffusion), 1e-300)) + 1.0 if diffusion else 1.0
+
+
+def fastest_growing_mode(model: Model, *, state=None) -> tuple[float, float]:
     """The angular wavenumber ``q >= 0`` with the largest growth rate, and that rate.
 
-    The maximum is bracketed on a logarithmic grid and refined with a bounded scalar
-    search.
+    The maximum is bracketed on a logarithmic grid reaching well past the diffusive
+    scale ``sqrt(max|J| / min D)`` and refined with a bounded scalar search.
 
     Returns
     -------
@@ -87,10 +97,7 @@ def fastest_growing_mode(
     from scipy.optimize import minimize_scalar
 
     state = _state(model, state)
-    jacobian = model.jacobian(*state)
-    du, dv = model.diffusion
-    scale = max(float(np.abs(jacobian).max()), 1e-300) / max(min(du, dv), 1e-300)
-    q_top = 10.0 * math.sqrt(scale) + 1.0
+    q_top = _wavenumber_scale(model, model.jacobian(*state))
     grid = np.concatenate([[0.0], np.geomspace(q_top * 1e-6, q_top, 4000)])
     rates = growth_rate(model, grid, state=state)
     best = int(np.argmax(rates))
@@ -106,12 +113,44 @@ def fastest_growing_mode(
     return float(result.x), float(-result.fun)
 
 
-def wavenumber_range(model: ReactionDiffusionModel, *, state: tuple[float, float] | None = None) -> float:
+def unstable_band(model: Model, *, state=None) -> tuple[float, float] | None:
+    """The interval of ``q`` around the fastest-growing mode where ``max Re λ(q) > 0`` (None if nothing grows).
+
+    Its ends are the roots of the growth rate, found by bracketing on the scan of
+    :func:`fastest_growing_mode` and refined with ``brentq`` (``q_low = 0`` when the
+    homogeneous mode grows too).
+    """
+    from scipy.optimize import brentq
+
+    state = _state(model, state)
+    q_fast, rate = fastest_growing_mode(model, state=state)
+    if rate <= 0:
+        return None
+
+    def rate_at(q: float) -> float:
+        return float(growth_rate(model, q, state=state)[0])
+
+    low = 0.0
+    if q_fast > 0 and rate_at(0.0) <= 0:
+        scan = np.linspace(0.0, q_fast, 2001)
+        values = growth_rate(model, scan, state=state)
+        last_stable = int(np.nonzero(values <= 0)[0].max())
+        low = brentq(rate_at, scan[last_stable], scan[last_stable + 1], xtol=1e-15, rtol=1e-15)
+    top = max(q_fast, 1e-12)
+    while rate_at(top) > 0:
+        top *= 2.0
+        if top > 1e12:
+            return (low, math.inf)
+    high = brentq(rate_at, max(q_fast, top / 2.0), top, xtol=1e-15, rtol=1e-15)
+    return (float(low), float(high))
+
+
+def wavenumber_range(model: Model, *, state=None) -> float:
     """An upper angular wavenumber that shows the dispersion relation's features.
 
     The largest of: twice the top of the unstable band, three times the fastest-growing
     wavenumber, and three times the diffusive scale :math:`q_d = \\sqrt{r / D_{max}}`
-    at which the faster diffusion's damping :math:`D_{max} q^2` equals the reaction
+    at which the fastest diffusion's damping :math:`D_{max} q^2` equals the reaction
     rate :math:`r = \\max |J_{ij}|` (beyond it :math:`\\lambda(q)` falls like
     :math:`-D q^2`). Used to choose the q axis of a plot: Gray-Scott's trivial state,
     with ``D ~ 1e-5``, needs ``q`` up to ~200, Schnakenberg's default ~1.6.
@@ -125,7 +164,7 @@ def wavenumber_range(model: ReactionDiffusionModel, *, state: tuple[float, float
     jacobian = model.jacobian(*state)
     analysis = turing_analysis(model, state=state)
     candidates = [3.0 * analysis.fastest_wavenumber]
-    if analysis.unstable_band is not None:
+    if analysis.unstable_band is not None and math.isfinite(analysis.unstable_band[1]):
         candidates.append(2.0 * analysis.unstable_band[1])
     rate, diffusion = float(np.abs(jacobian).max()), max(model.diffusion)
     if rate > 0 and diffusion > 0:
@@ -139,8 +178,9 @@ class TuringAnalysis:
     """Result of :func:`turing_analysis` (all wavenumbers angular)."""
 
     model: str
+    species: tuple[str, ...]
     parameters: dict[str, float]
-    state: tuple[float, float]
+    state: tuple[float, ...]
     jacobian: np.ndarray = field(repr=False)
     trace: float
     determinant: float
@@ -151,11 +191,13 @@ class TuringAnalysis:
     fastest_wavenumber: float
     fastest_wavelength: float
     max_growth_rate: float
+    instability: str | None
 
     def to_dict(self) -> dict:
         """A JSON-able dict."""
         return {
             "model": self.model,
+            "species": list(self.species),
             "parameters": self.parameters,
             "state": list(self.state),
             "jacobian": self.jacobian.tolist(),
@@ -163,6 +205,7 @@ class TuringAnalysis:
             "determinant": self.determinant,
             "stable_without_diffusion": self.stable_without_diffusion,
             "turing_unstable": self.turing_unstable,
+            "instability": self.instability,
             "conditions": self.conditions,
             "unstable_band": list(self.unstable_band) if self.unstable_band else None,
             "fastest_wavenumber": self.fastest_wavenumber,
@@ -171,64 +214,74 @@ class TuringAnalysis:
         }
 
 
-def turing_analysis(model: ReactionDiffusionModel, *, state: tuple[float, float] | None = None) -> TuringAnalysis:
-    """Turing conditions, unstable band and fastest-growing mode of a homogeneous state.
+def _murray_conditions(jacobian: np.ndarray, diffusion: tuple[float, ...]) -> dict[str, bool]:
+    """Murray's four Turing inequalities of a two-species system."""
+    du, dv = diffusion
+    trace = float(np.trace(jacobian))
+    determinant = float(np.linalg.det(jacobian))
+    mixed = float(dv * jacobian[0, 0] + du * jacobian[1, 1])
+    return {
+        "trace_negative": trace < 0,
+        "determinant_positive": determinant > 0,
+        "diffusion_weighted_trace_positive": mixed > 0,
+        "discriminant_positive": mixed * mixed > 4.0 * du * dv * determinant,
+    }
+
+
+def turing_analysis(model: Model, *, state=None) -> TuringAnalysis:
+    """Turing test, unstable band and fastest-growing mode of a homogeneous state.
 
     Parameters
     ----------
     model
-        The model.
+        The model (any number of species).
     state
         The homogeneous steady state (default ``model.homogeneous_state()``).
 
     Returns
     -------
     TuringAnalysis
-        ``conditions`` holds the four classical inequalities: ``trace < 0``,
-        ``det > 0``, ``Dv fu + Du gv > 0``, ``(Dv fu + Du gv)² > 4 Du Dv det``.
-        ``unstable_band`` is the ``(q_low, q_high)`` interval where ``det(J - q²D) < 0``.
+        ``stable_without_diffusion``: every eigenvalue of ``J`` has a negative real part;
+        ``turing_unstable``: that, and ``max Re λ(q) > 0`` at some ``q > 0``;
+        ``instability``: whether the fastest-growing mode is ``stationary`` (real
+        eigenvalue) or ``oscillatory``, None if nothing grows; ``conditions``: Murray's
+        four inequalities for two species, the two parts of the generalised test otherwise.
     """
     state = _state(model, state)
     jacobian = model.jacobian(*state)
-    du, dv = model.diffusion
-    trace = float(np.trace(jacobian))
-    determinant = float(np.linalg.det(jacobian))
-    mixed = float(dv * jacobian[0, 0] + du * jacobian[1, 1])
-    conditions = {
-        "trace_negative": trace < 0,
-        "determinant_positive": determinant > 0,
-        "diffusion_weighted_trace_positive": mixed > 0,
-        "discriminant_positive": mixed * mixed > 4.0 * du * dv * determinant,
-    }
-    stable_without_diffusion = conditions["trace_negative"] and conditions["determinant_positive"]
-    turing = all(conditions.values())
-    band = None
-    if du * dv > 0 and conditions["diffusion_weighted_trace_positive"] and conditions["discriminant_positive"]:
-        # h(s) = Du Dv s^2 - mixed s + det < 0 between its roots (s = q^2)
-        root = math.sqrt(mixed * mixed - 4.0 * du * dv * determinant)
-        s_low = max((mixed - root) / (2.0 * du * dv), 0.0)
-        s_high = (mixed + root) / (2.0 * du * dv)
-        band = (math.sqrt(s_low), math.sqrt(s_high))
+    diffusion = model.diffusion
+    stable = bool(np.all(np.linalg.eigvals(jacobian).real < 0))
     q_fast, rate = fastest_growing_mode(model, state=state)
+    turing = stable and q_fast > 0 and rate > 0
+    if model.n_species == 2:
+        conditions = _murray_conditions(jacobian, diffusion)
+    else:
+        conditions = {"stable_without_diffusion": stable, "grows_at_some_q": rate > 0 and q_fast > 0}
+    instability = None
+    if rate > 0:
+        fastest = dispersion_relation(model, q_fast, state=state)[0, 0]
+        instability = "oscillatory" if abs(fastest.imag) > 1e-12 * max(1.0, abs(fastest.real)) else "stationary"
     return TuringAnalysis(
         model=model.name,
+        species=model.species,
         parameters=model.parameters(),
         state=state,
         jacobian=jacobian,
-        trace=trace,
-        determinant=determinant,
-        stable_without_diffusion=stable_without_diffusion,
+        trace=float(np.trace(jacobian)),
+        determinant=float(np.linalg.det(jacobian)),
+        stable_without_diffusion=stable,
         turing_unstable=turing,
         conditions=conditions,
-        unstable_band=band,
+        unstable_band=unstable_band(model, state=state),
         fastest_wavenumber=q_fast,
         fastest_wavelength=2.0 * math.pi / q_fast if q_fast > 0 else math.inf,
         max_growth_rate=rate,
+        instability=instability,
     )
 
 
 def critical_parameter(
-    model: ReactionDiffusionModel,
+    model: Model,
     name: str,
     *,
     bracket: tuple[float, float],
@@ -253,7 +306,8 @@ def critical_parameter(
     Raises
     ------
     ConfigError
-        Unknown parameter, or no change of stability inside ``bracket``.
+        Unknown parameter, a state that does not exist along the way, or no change of
+        stability inside ``bracket``.
     """
     from scipy.optimize import brentq
 
@@ -263,7 +317,11 @@ def critical_parameter(
 
     def largest_rate(value: float) -> float:
         varied = model.with_parameters(**{name: value})
-        return fastest_growing_mode(varied, state=varied.steady_states()[state_index])[1]
+        states = varied.steady_states()
+        if state_index >= len(states):
+            raise ConfigError(f"at {name}={value:g} {model.name} has {len(states)} steady state(s); "
+                              f"state {state_index} does not exist there")  # fmt: skip
+        return fastest_growing_mode(varied, state=states[state_index])[1]
 
     low, high = bracket
     rate_low, rate_high = largest_rate(low), largest_rate(high)

@@ -4,7 +4,9 @@ A static scan of the package sources (``rdnet/``, ``rd_classic/``, ``cli/``) wit
 :mod:`ast`, so comments and strings never count and aliases do: no ``eval``/``exec``/
 ``compile``, no pickle (``pickle``, ``dill``, ``shelve``, ``marshal``,
 ``np.load(allow_pickle=True)``, ``pandas.read_pickle``), ``torch.load`` only with
-``weights_only=True``, ``yaml`` only through ``safe_load``, no ``shell=True``. Then
+``weights_only=True``, ``yaml`` only through ``safe_load``, no ``shell=True``, no
+text parsed by sympy (``sympify``, ``parse_expr``, ``S(text)``) or compiled by it
+(``lambdify``: model files are parsed by a whitelist walk). Then
 the local Dask cluster of ``rdnet sweep`` is started for real and its scheduler,
 workers and dashboard must listen on 127.0.0.1.
 """
@@ -21,6 +23,8 @@ from hardening.helpers import REPOSITORY
 PACKAGES = ("rdnet", "rd_classic", "cli")
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__", "execfile", "input"}
 FORBIDDEN_MODULES = {"pickle", "cPickle", "_pickle", "dill", "cloudpickle", "shelve", "marshal", "joblib"}
+#: sympy functions that parse text with ``eval`` or compile source with ``exec``
+SYMPY_TEXT_CALLS = {"sympify", "parse_expr", "lambdify", "S", "parse_latex", "parse_mathematica"}
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
@@ -70,6 +74,8 @@ def unsafe_constructs(source: str, filename: str = "<source>") -> list[str]:
             for alias in node.names:
                 if alias.name in FORBIDDEN_CALLS or alias.name in ("read_pickle", "to_pickle"):
                     report(node, f"from {node.module} import {alias.name}")
+                if (node.module or "").split(".")[0] == "sympy" and alias.name in SYMPY_TEXT_CALLS:
+                    report(node, f"from {node.module} import {alias.name}")
         elif isinstance(node, ast.Call):
             name = _dotted(node.func)
             last = name.rsplit(".", 1)[-1]
@@ -85,6 +91,9 @@ def unsafe_constructs(source: str, filename: str = "<source>") -> list[str]:
                     report(node, f"{name}(...) without weights_only=True")
             elif name in ("yaml.load", "yaml.unsafe_load", "yaml.full_load"):
                 report(node, f"{name}(...) (use yaml.safe_load)")
+            elif last in SYMPY_TEXT_CALLS and "." in name and name.split(".")[-2] in ("sympy", "sp", "parsing",
+                                                                                       "sympy_parser", "utilities"):
+                report(node, f"{name}(...) parses or compiles text")
             if _is_constant(_keyword(node, "shell"), True):
                 report(node, f"{name}(..., shell=True)")
             if last == "LocalCluster":
@@ -120,6 +129,13 @@ def unsafe_constructs(source: str, filename: str = "<source>") -> list[str]:
         "from dask.distributed import LocalCluster\nLocalCluster(n_workers=2)",
         "from dask.distributed import LocalCluster\nLocalCluster(host='0.0.0.0', dashboard_address=':8787')",
         "from dask.distributed import LocalCluster\nLocalCluster(host='127.0.0.1')",
+        "import sympy\nsympy.sympify(text)",
+        "import sympy as sp\nsp.sympify(text)",
+        "from sympy import sympify",
+        "from sympy.parsing.sympy_parser import parse_expr",
+        "import sympy\nsympy.parsing.sympy_parser.parse_expr(text)",
+        "import sympy\nsympy.lambdify(symbols, expression)",
+        "import sympy\nsympy.S(text)",
     ],
 )
 def test_scanner_flags_unsafe_code(snippet):

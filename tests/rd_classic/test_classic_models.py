@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rdnet.errors import ConfigError
-from rd_classic.models import MODELS, get_model, model_names
+from rd_classic.models import get_model, model_names
 
 ALL_MODELS = model_names()
 
@@ -18,20 +18,23 @@ def _test_model(name):
 
 @pytest.mark.parametrize("name", ALL_MODELS)
 def test_jacobian_matches_central_differences(name, rng):
+    # the symbolic Jacobian of every shipped model against central differences of its reaction
     model = _test_model(name)
-    u_star, v_star = model.steady_states()[-1]
+    centre = np.array(model.steady_states()[0])
+    n = model.n_species
     for _ in range(5):
-        u = u_star + 0.3 * rng.uniform(-1, 1) * (abs(u_star) + 0.5)
-        v = v_star + 0.3 * rng.uniform(-1, 1) * (abs(v_star) + 0.5)
+        state = centre + 0.3 * rng.uniform(-1, 1, n) * (np.abs(centre) + 0.5)
         if name == "gierer-meinhardt":
-            v = abs(v) + 0.2  # u^2 / v needs v away from 0
-        h = 1e-6
-        numeric = np.empty((2, 2))
-        for column, (du, dv) in enumerate(((h, 0.0), (0.0, h))):
-            plus = np.array(model.reaction(u + du, v + dv))
-            minus = np.array(model.reaction(u - du, v - dv))
-            numeric[:, column] = (plus - minus) / (2 * h)
-        np.testing.assert_allclose(model.jacobian(u, v), numeric, rtol=1e-6, atol=1e-7)
+            state[1] = abs(state[1]) + 0.2  # u^2 / v needs v away from 0
+        h = 1e-6 * (1.0 + np.abs(state))
+        numeric = np.empty((n, n))
+        for column in range(n):
+            step = np.zeros(n)
+            step[column] = h[column]
+            plus = np.array(model.reaction(*(state + step)), dtype=float)
+            minus = np.array(model.reaction(*(state - step)), dtype=float)
+            numeric[:, column] = (plus - minus) / (2 * h[column])
+        np.testing.assert_allclose(model.jacobian(*state), numeric, rtol=1e-6, atol=1e-7 * (1 + np.abs(numeric).max()))
 
 
 @pytest.mark.parametrize("name", ALL_MODELS)
@@ -39,8 +42,9 @@ def test_steady_states_are_zeros_of_the_reaction(name):
     model = _test_model(name)
     states = model.steady_states()
     assert states
-    for u, v in states:
-        np.testing.assert_allclose(model.reaction(u, v), 0.0, atol=1e-12)
+    for state in states:
+        scale = 1 + max(abs(value) for value in (*state, *model.values.values()))
+        np.testing.assert_allclose(np.array(model.reaction(*state), dtype=float), 0.0, atol=1e-12 * scale**2)
 
 
 def test_gray_scott_has_three_states_inside_the_saddle_node_curve():
@@ -54,21 +58,18 @@ def test_gray_scott_has_three_states_inside_the_saddle_node_curve():
 
 @pytest.mark.parametrize("name", ALL_MODELS)
 def test_compiled_reaction_equals_the_model_reaction(name, rng):
+    # the numba kernels and the array functions are generated separately from the same equations
     from rd_classic import kernels_numba
 
     model = _test_model(name)
-    u = rng.uniform(0.2, 2.0, (4, 5))
-    v = rng.uniform(0.2, 2.0, (4, 5))
-    out = [np.empty_like(u) for _ in range(4)]
-    kernels_numba.rates(model.kernel_id, model.kernel_parameters(), 0.0, 0.0, 1.0, True, u, v, *out)
-    f, g = model.reaction(u, v)
-    np.testing.assert_allclose(out[0], f, rtol=1e-14)
-    np.testing.assert_allclose(out[1], g, rtol=1e-14)
-
-
-def test_kernel_ids_are_unique():
-    ids = [cls.kernel_id for cls in MODELS.values()]
-    assert len(set(ids)) == len(ids)
+    n = model.n_species
+    fields = rng.uniform(0.2, 2.0, (n, 4, 5))
+    kernels = kernels_numba.kernels_for(model.declaration, np.float64, 2)
+    p = kernels_numba.parameter_vector(list(model.values.values()), (5.0, 4.0, 1.0), np.float64)
+    reaction, diffusion = np.empty((n, 4, 5)), np.empty((n, 4, 5))
+    kernels.rates(p, np.zeros(n), np.zeros((0, 1, 1)), 1.0, 0.0, True, fields, reaction, diffusion)
+    for computed, expected in zip(reaction, model.reaction(*fields)):
+        np.testing.assert_allclose(computed, expected, rtol=1e-14)
 
 
 def test_unknown_model_lists_valid_names():

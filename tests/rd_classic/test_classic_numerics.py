@@ -245,13 +245,15 @@ def test_in_place_euler_kernel_matches_out_of_place_step_for_any_row_blocks(shap
     for _ in range(3):
         expected = _numpy_euler_step(*expected, **params, dt=0.9, periodic=boundary == "periodic")
     results = []
+    kernel = kernels_numba.kernels_for(model.declaration, np.float64, 2).euler_step
+    p = kernels_numba.parameter_vector(list(model.values.values()), (1.0, 1.0, 1.0), np.float64)
     for n_blocks in sorted({1, 2, 3, 5, shape[0]}):
-        u, v = u0.copy(), v0.copy()
-        halo, work = kernels_numba.euler_buffers(shape, u.dtype, n_blocks)
-        kernel = kernels_numba.kernels_for(model.kernel_id, u.dtype)["euler_step"]
+        state = np.stack([u0, v0])
+        halo, work = kernels_numba.euler_buffers(shape, state.dtype, 2, n_blocks)
         for _ in range(3):
-            kernel(model.kernel_parameters(), 0.16, 0.08, 0.9, boundary == "periodic", u, v, halo, work)
-        results.append((u, v))
+            kernel(p, np.array([0.16, 0.08]), np.zeros((0, 1, 1)), 1.0, 0.0, 0.9, boundary == "periodic", state,
+                   halo, work)  # fmt: skip
+        results.append(tuple(state))
     for u, v in results[1:]:
         assert np.array_equal(u, results[0][0]) and np.array_equal(v, results[0][1])
     np.testing.assert_allclose(results[0][0], expected[0], rtol=1e-14, atol=1e-15)
@@ -266,7 +268,8 @@ def test_in_place_euler_kernel_matches_out_of_place_step_for_any_row_blocks(shap
 def test_stability_polynomials_and_radii_are_the_known_ones():
     # R(z) of Euler, midpoint RK2 and classic RK4 is the Taylor polynomial of e^z to their order; the
     # real-axis radii are 2, 2 and 2.785293563405282, and RK4 keeps |z| <= 2 sqrt(2) on the imaginary axis
-    from rd_classic.integrators import _exit_radius, _stability_polynomial
+    from rd_classic.schemes import exit_radius as _exit_radius
+    from rd_classic.schemes import stability_polynomial as _stability_polynomial
 
     for name, scheme in EXPLICIT_SCHEMES.items():
         coefficients = _stability_polynomial(scheme)

@@ -1,0 +1,721 @@
+"""Source code generated from a model declaration: array functions and numba kernels.
+
+From a :class:`~rd_classic.model_file.ModelDeclaration` this module builds, once:
+
+* the sympy form of the reaction terms and their **symbolic Jacobian**
+  (:func:`symbolic_model`; every expression is built from the validated tree by
+  :class:`~rd_classic.expressions.SympyBuilder`, never from text);
+* the **array functions** module (:func:`functions_source`): ``reaction`` and
+  ``jacobian`` written against a small namespace ``xp`` of array functions, so the
+  same code runs on floats, NumPy arrays and torch tensors (differentiable by
+  autograd, on any device);
+* the **numba kernels** module (:func:`kernels_source`) for one dtype, grid
+  dimension (2: 1-D and 2-D grids stored ``(ny, nx)``; 3: ``(nz, ny, nx)``) and choice
+  of field-valued parameters: the fused in-place Euler step, the Runge-Kutta stage
+  kernels, the rates (reaction and diffusion parts) and the reaction on whole fields
+  for ETDRK4's nonlinear term. The design is the hand-written kernels': one pass
+  over memory per Euler step, rows (planes in 3-D) spread over threads, the reaction
+  evaluated in registers with common subexpressions taken out (``sympy.cse``), the
+  species unrolled, arithmetic in the arrays' dtype (numbers are typed module
+  constants), ``fastmath`` limited to flags that cannot change a finite result
+  beyond contraction.
+
+**Safety.** The printer (:class:`_Printer`) accepts a fixed set of sympy node types
+and writes only generated identifiers (``a0`` for the first species, ``p1`` for the
+second parameter, ``e3`` for a common subexpression...), finite float literals or
+typed constants, operators and the fixed function names of this file: no text of
+the model file reaches the source. The modules are written to the on-disk cache and
+imported by :mod:`rd_classic.kernel_cache`; nothing here executes text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from rdnet.errors import ConfigError
+
+from rd_classic.model_file import COORDINATES, DOMAIN_LENGTHS, ModelDeclaration
+
+__all__ = [
+    "SymbolicModel",
+    "symbolic_model",
+    "functions_source",
+    "kernels_source",
+    "argument_names",
+    "GENERATOR_SIGNATURE",
+]
+
+#: changes whenever this file changes: part of every cache key, so an updated generator
+#: never loads a module (or numba machine code) written by an older one
+GENERATOR_SIGNATURE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+#: fast-math flags of the kernels: no NaN/inf, signed zeros and FMA contraction; no reassociation
+FASTMATH = '{"nnan", "ninf", "nsz", "contract"}'
+
+
+@dataclass(frozen=True)
+class SymbolicModel:
+    """The sympy form of a declaration's equations.
+
+    Attributes
+    ----------
+    species, parameters, coordinates
+        sympy symbols (real) of the species, the parameters and ``x, y, z, t, Lx, Ly, Lz``.
+    reaction
+        One expression per species.
+    jacobian
+        ``jacobian[i][j] = ∂R_i/∂s_j`` (a sympy Matrix).
+    """
+
+    species: tuple[Any, ...]
+    parameters: tuple[Any, ...]
+    coordinates: tuple[Any, ...]
+    reaction: tuple[Any, ...]
+    jacobian: Any
+
+
+_SYMBOLIC: dict[str, SymbolicModel] = {}
+
+
+def symbolic_model(declaration: ModelDeclaration) -> SymbolicModel:
+    """The declaration's reaction terms and Jacobian in sympy (built once per equations)."""
+    cached = _SYMBOLIC.get(declaration.digest)
+    if cached is not None:
+        return cached
+    import sympy
+
+    from rd_classic.expressions import SympyBuilder
+
+    # symbols get neutral names (the generated identifiers) so that no declared text matters
+    species = tuple(sympy.Symbol(f"a{i}", real=True) for i in range(len(declaration.species)))
+    parameters = tuple(sympy.Symbol(f"p{i}", real=True) for i in range(len(declaration.parameters)))
+    coordinates = tuple(sympy.Symbol(name, real=True) for name in _COORDINATE_IDENTIFIERS)
+    by_name = dict(zip(declaration.species, species))
+    by_name.update(zip(declaration.parameter_names, parameters))
+    by_name.update(zip(COORDINATES + DOMAIN_LENGTHS, coordinates))
+    try:
+        reaction = tuple(
+            declaration.reaction[name].fold(SympyBuilder(by_name, where=f"reaction.{name}"))
+            for name in declaration.species
+        )
+    except ConfigError as error:
+        raise ConfigError(f"{declaration.origin}: {error}") from None
+    jacobian = sympy.Matrix([[sympy.diff(term, symbol) for symbol in species] for term in reaction])
+    model = _SYMBOLIC[declaration.digest] = SymbolicModel(species, parameters, coordinates, reaction, jacobian)
+    return model
+
+
+#: generated names of x, y, z, t, Lx, Ly, Lz
+_COORDINATE_IDENTIFIERS = ("cx", "cy", "cz", "ct", "gx", "gy", "gz")
+
+
+def argument_names(declaration: ModelDeclaration) -> list[str]:
+    """Arguments of the generated array functions after ``xp``: species, parameters, x y z t Lx Ly Lz."""
+    return ([f"a{i}" for i in range(len(declaration.species))]
+            + [f"p{i}" for i in range(len(declaration.parameters))] + list(_COORDINATE_IDENTIFIERS))  # fmt: skip
+
+
+# -- the printer -------------------------------------------------------------------------
+
+
+class _Printer:
+    """sympy → Python source, from a whitelist of node types.
+
+    ``mode="numba"``: numbers become typed module constants (``K0 = DTYPE(0.5)``),
+    functions ``np.exp`` etc. and the module's helpers; ``mode="array"``: numbers are
+    float literals and functions go through the namespace ``xp``.
+    """
+
+    def __init__(self, names: dict[Any, str], mode: str) -> None:
+        import sympy
+
+        self.sympy = sympy
+        self.names = names
+        self.mode = mode
+        self.constants: dict[float, str] = {}
+
+    def constant(self, value: float) -> str:
+        value = float(value)
+        if not math.isfinite(value):
+            raise ConfigError(f"the equations contain a constant that is not finite ({value})")
+        if self.mode == "array":
+            return f"({value!r})" if value < 0 else repr(value)
+        key = value if value != 0 else 0.0  # -0.0 and 0.0 share a constant
+        if key not in self.constants:
+            self.constants[key] = f"K{len(self.constants)}"
+        return self.constants[key]
+
+    def function(self, name: str) -> str:
+        return f"np.{name}" if self.mode == "numba" else f"xp.{name}"
+
+    def __call__(self, expr) -> str:
+        sympy = self.sympy
+        if expr in self.names:
+            return self.names[expr]
+        if expr.is_Number:
+            return self.constant(float(expr))
+        if expr is sympy.pi or expr is sympy.E:
+            return self.constant(float(expr))
+        if isinstance(expr, sympy.Add):
+            return self._add(expr)
+        if isinstance(expr, sympy.Mul):
+            return self._mul(expr)
+        if isinstance(expr, sympy.Pow):
+            return self._pow(expr)
+        for sympy_function, name in ((sympy.exp, "exp"), (sympy.log, "log"), (sympy.sin, "sin"), (sympy.cos, "cos"),
+                                     (sympy.tanh, "tanh"), (sympy.Abs, "abs"), (sympy.sign, "sign")):  # fmt: skip
+            if isinstance(expr, sympy_function):
+                return f"{self.function(name)}({self(expr.args[0])})"
+        if isinstance(expr, (sympy.Min, sympy.Max)):
+            name = "min" if isinstance(expr, sympy.Min) else "max"
+            array_name = "minimum" if name == "min" else "maximum"
+            text = self(expr.args[-1])
+            for argument in reversed(expr.args[:-1]):
+                text = f"{name}({self(argument)}, {text})" if self.mode == "numba" else \
+                    f"xp.{array_name}({self(argument)}, {text})"  # fmt: skip
+            return text
+        if isinstance(expr, sympy.Heaviside):
+            return f"heaviside({self(expr.args[0])})" if self.mode == "numba" else f"xp.heaviside({self(expr.args[0])})"
+        if isinstance(expr, sympy.DiracDelta):
+            return self.constant(0.0)  # the derivative of a step: zero away from the step
+        raise ConfigError(f"cannot generate code for {type(expr).__name__} (not part of the expression language)")
+
+    def _add(self, expr) -> str:
+        terms = []
+        for index, term in enumerate(expr.as_ordered_terms()):
+            coefficient, rest = term.as_coeff_Mul()
+            if coefficient.is_Number and coefficient < 0:
+                text = self(-term)
+                terms.append(f"- {text}" if index else f"-{text}")
+            else:
+                terms.append(f"+ {self(term)}" if index else self(term))
+        return "(" + " ".join(terms) + ")"
+
+    def _mul(self, expr) -> str:
+        sympy = self.sympy
+        coefficient, rest = expr.as_coeff_Mul()
+        if coefficient == -1:
+            return f"(-{self(rest)})"
+        numerator, denominator = [], []
+        for factor in sympy.Mul.make_args(rest):
+            if isinstance(factor, sympy.Pow) and factor.exp.is_Number and factor.exp < 0:
+                denominator.append(self(factor.base ** (-factor.exp)))
+            else:
+                numerator.append(self(factor))
+        if coefficient != 1:
+            numerator.insert(0, self(coefficient))
+        if not numerator:
+            numerator = [self.constant(1.0)]
+        text = " * ".join(numerator)
+        if denominator:
+            below = denominator[0] if len(denominator) == 1 else "(" + " * ".join(denominator) + ")"
+            text = f"{text} / {below}"
+        return f"({text})"
+
+    def _pow(self, expr) -> str:
+        sympy = self.sympy
+        base, exponent = expr.base, expr.exp
+        if exponent.is_Integer:
+            n = int(exponent)
+            if n < 0:
+                return f"({self.constant(1.0)} / {self(base ** (-n))})"
+            if n <= 4:
+                base_text = self(base)
+                if base.is_Symbol or base in self.names:
+                    return "(" + " * ".join([base_text] * n) + ")"
+                if self.mode == "numba":
+                    return f"power{n}({base_text})"
+                return f"({base_text} ** {n})"
+        if exponent == sympy.Rational(1, 2):
+            return f"{self.function('sqrt')}({self(base)})"
+        if exponent == sympy.Rational(-1, 2):
+            return f"({self.constant(1.0)} / {self.function('sqrt')}({self(base)}))"
+        return f"({self(base)} ** {self(exponent)})"
+
+
+def _cse(expressions: Sequence[Any], names: dict[Any, str], mode: str) -> tuple[list[str], list[str], _Printer]:
+    """Common subexpressions of ``expressions`` as assignment lines, and the final texts."""
+    import sympy
+
+    replacements, reduced = sympy.cse(list(expressions), symbols=sympy.numbered_symbols("t"))
+    printer = _Printer(names, mode)
+    lines = []
+    trivial: dict[Any, Any] = {}  # a negated name is not worth a temporary: put it back
+    for symbol, value in replacements:
+        value = value.xreplace(trivial)
+        if value.could_extract_minus_sign() and (-value).is_Atom:
+            trivial[symbol] = value
+            continue
+        names[symbol] = f"e{len(lines)}"
+        lines.append(f"e{len(lines)} = {printer(value)}")
+    return lines, [printer(expression.xreplace(trivial)) for expression in reduced], printer
+
+
+def _header(declaration: ModelDeclaration, what: str) -> str:
+    return (f"# {what}, generated by rd_classic.codegen {GENERATOR_SIGNATURE} from equations with digest "
+            f"{declaration.digest}; do not edit\n")  # fmt: skip
+
+
+def _indent(lines: Sequence[str], depth: int) -> str:
+    return "".join("    " * depth + line + "\n" for line in lines)
+
+
+# -- the array functions -------------------------------------------------------------------
+
+
+def functions_source(declaration: ModelDeclaration) -> str:
+    """Source of the array-functions module of a declaration.
+
+    It defines ``reaction(xp, a0.., p0.., cx, cy, cz, ct, gx, gy, gz)`` returning one
+    value per species, and ``jacobian(...)`` returning rows of entries (see
+    :func:`argument_names`); ``xp`` supplies ``exp log sqrt sin cos tanh abs sign
+    minimum maximum heaviside`` for the arrays in use.
+    """
+    model = symbolic_model(declaration)
+    arguments = ", ".join(["xp", *argument_names(declaration)])
+    parts = [_header(declaration, "array functions")]
+    names = _base_names(model)
+    lines, results, _ = _cse(model.reaction, dict(names), "array")
+    parts.append(f"\n\ndef reaction({arguments}):\n")
+    parts.append(_indent(lines + [f"return ({', '.join(results)},)"], 1))
+    n = len(model.species)
+    entries = [model.jacobian[i, j] for i in range(n) for j in range(n)]
+    lines, results, _ = _cse(entries, dict(names), "array")
+    rows = ", ".join("(" + ", ".join(results[i * n : (i + 1) * n]) + ",)" for i in range(n))
+    parts.append(f"\n\ndef jacobian({arguments}):\n")
+    parts.append(_indent(lines + [f"return ({rows},)"], 1))
+    return "".join(parts)
+
+
+def _base_names(model: SymbolicModel) -> dict[Any, str]:
+    names = {symbol: f"a{i}" for i, symbol in enumerate(model.species)}
+    names.update({symbol: f"p{i}" for i, symbol in enumerate(model.parameters)})
+    names.update(dict(zip(model.coordinates, _COORDINATE_IDENTIFIERS)))
+    return names
+
+
+# -- the numba kernels ---------------------------------------------------------------------
+
+
+_HELPERS = '''
+
+@njit(inline="always")
+def row_neighbours(i, n, periodic):
+    if i > 0:
+        im = i - 1
+    else:
+        im = n - 1 if periodic else 0
+    if i < n - 1:
+        ip = i + 1
+    else:
+        ip = 0 if periodic else n - 1
+    return im, ip
+
+
+@njit(inline="always")
+def row_block(b, n_blocks, n):
+    return b * n // n_blocks, (b + 1) * n // n_blocks
+
+
+@njit(inline="always")
+def copy_row(source, target):
+    for j in range(source.shape[0]):
+        target[j] = source[j]
+
+
+@njit(inline="always")
+def copy_plane(source, target):
+    for i in range(source.shape[0]):
+        for j in range(source.shape[1]):
+            target[i, j] = source[i, j]
+
+
+@njit(inline="always")
+def power2(x):
+    return x * x
+
+
+@njit(inline="always")
+def power3(x):
+    return x * x * x
+
+
+@njit(inline="always")
+def power4(x):
+    y = x * x
+    return y * y
+
+
+@njit(inline="always")
+def heaviside(x):
+    if x > ZERO:
+        return ONE
+    if x < ZERO:
+        return ZERO
+    return HALF
+'''
+
+
+@dataclass(frozen=True)
+class _KernelPlan:
+    """What one kernel module needs to know while its text is written."""
+
+    n_species: int
+    n_parameters: int
+    ndim: int
+    fields: tuple[bool, ...]
+    uses: frozenset[str]
+    reaction_lines: tuple[str, ...]
+    reaction_results: tuple[str, ...]
+
+    @property
+    def species(self) -> range:
+        return range(self.n_species)
+
+    def field_slots(self) -> list[tuple[int, int]]:
+        """``(parameter index, slot in pf)`` of every field parameter."""
+        return [(index, slot) for slot, index in enumerate(i for i, flag in enumerate(self.fields) if flag)]
+
+
+def kernels_source(declaration: ModelDeclaration, *, dtype: str, ndim: int, fields: Sequence[bool]) -> str:
+    """Source of the numba kernels of a declaration for one dtype, grid dimension and field choice.
+
+    Parameters
+    ----------
+    declaration
+        The model.
+    dtype
+        ``"float64"`` or ``"float32"``: the arrays' dtype, and the constants'.
+    ndim
+        2 (grids stored ``(ny, nx)``, 1-D included) or 3 (``(nz, ny, nx)``).
+    fields
+        For each parameter, whether it is a field (read per cell from ``pf``) or a scalar.
+
+    Returns
+    -------
+    str
+        A module defining ``euler_step``, ``rk_stage``, ``rk_final_stage``, ``rates``
+        and ``reaction_fields`` (see :mod:`rd_classic.kernels_numba` for their arguments).
+    """
+    if dtype not in ("float64", "float32") or ndim not in (2, 3):
+        raise ValueError(f"no kernels for dtype {dtype!r}, ndim {ndim}")
+    fields = tuple(bool(flag) for flag in fields)
+    if len(fields) != len(declaration.parameters):
+        raise ValueError("fields needs one flag per parameter")
+    model = symbolic_model(declaration)
+    names = _base_names(model)
+    # a field parameter's value at the cell is q<i>; a scalar one is the local p<i>; the
+    # domain lengths follow the parameters in the kernels' parameter array
+    for index, symbol in enumerate(model.parameters):
+        if fields[index]:
+            names[symbol] = f"q{index}"
+    lines, results, printer = _cse(model.reaction, names, "numba")
+    body_text = "\n".join(lines + results)
+    uses = frozenset(name for name in (*_COORDINATE_IDENTIFIERS, *(f"p{i}" for i in range(len(fields))))
+                     if _mentions(body_text, name))  # fmt: skip
+    plan = _KernelPlan(len(model.species), len(fields), ndim, fields, uses, tuple(lines), tuple(results))
+    constants = dict(printer.constants)
+    for value in (0.0, 0.5, 1.0, 4.0, 6.0):
+        if value not in constants:
+            constants[value] = f"K{len(constants)}"
+    named = {"ZERO": constants[0.0], "HALF": constants[0.5], "ONE": constants[1.0], "FOUR": constants[4.0],
+             "SIX": constants[6.0]}  # fmt: skip
+    parts = [_header(declaration, f"numba kernels ({dtype}, {ndim}-D storage, fields {''.join('1' if f else '0' for f in fields)})")]
+    parts.append("import numpy as np\nfrom numba import njit, prange\n\n")
+    parts.append(f"DTYPE = np.{dtype}\n")
+    for value, name in sorted(constants.items(), key=lambda item: int(item[1][1:])):
+        parts.append(f"{name} = DTYPE({value!r})\n")
+    parts.append("".join(f"{alias} = {name}\n" for alias, name in named.items()))
+    parts.append(f"FASTMATH = {FASTMATH}\n")
+    parts.append(_HELPERS)
+    parts.append(_euler_kernel(plan) if ndim == 2 else _euler_kernel_3d(plan))
+    parts.append(_stage_kernel(plan, final=False))
+    parts.append(_stage_kernel(plan, final=True))
+    parts.append(_rates_kernel(plan))
+    parts.append(_reaction_fields_kernel(plan))
+    return "".join(parts)
+
+
+def _mentions(text: str, name: str) -> bool:
+    import re
+
+    return re.search(rf"\b{name}\b", text) is not None
+
+
+_DECORATOR = '@njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")'
+# the in-place Euler step has two parallel loops, the second overwriting what the first saves:
+# numba must not fuse them (it did, for the 3-D kernel, and block b's update ran before block
+# b + 1 saved its bordering plane)
+_DECORATOR_UNFUSED = '@njit(cache=True, parallel={"fusion": False}, fastmath=FASTMATH, error_model="numpy")'
+_SERIAL = '@njit(cache=True, fastmath=FASTMATH, error_model="numpy")'
+
+
+def _prologue(plan: _KernelPlan) -> list[str]:
+    """Bind the scalar parameters and the diffusion coefficients to locals."""
+    lines = [f"p{i} = p[{i}]" for i in range(plan.n_parameters) if not plan.fields[i] and f"p{i}" in plan.uses]
+    for offset, name in enumerate(("gx", "gy", "gz")):
+        if name in plan.uses:
+            lines.append(f"{name} = p[{plan.n_parameters + offset}]")
+    return lines
+
+
+def _diffusion_locals(plan: _KernelPlan) -> list[str]:
+    return [f"c{s} = c[{s}]" for s in plan.species]
+
+
+def _laplacian(prefix: str, s: int, ndim: int, centre: str | None = None) -> str:
+    centre = centre or f"{prefix}{s}c[j]"
+    z = f"{prefix}{s}zn[j] + {prefix}{s}zs[j] + " if ndim == 3 else ""
+    weight = "SIX" if ndim == 3 else "FOUR"
+    return f"({z}{prefix}{s}n[j] + {prefix}{s}s[j] + {prefix}{s}c[jm] + {prefix}{s}c[jp] - {weight} * {centre})"
+
+
+def _cell_values(plan: _KernelPlan, values: Sequence[str]) -> list[str]:
+    """The species values ``a<s>``, field parameters, coordinates and the reaction ``g<s>`` of one cell."""
+    lines = [f"a{s} = {value}" for s, value in zip(plan.species, values)]
+    lines += [f"q{i} = f{i}[j]" for i in range(plan.n_parameters) if plan.fields[i]]
+    if "cx" in plan.uses:
+        lines.append("cx = (DTYPE(j) + HALF) * dx")
+    lines += list(plan.reaction_lines)
+    lines += [f"g{s} = {result}" for s, result in zip(plan.species, plan.reaction_results)]
+    return lines
+
+
+def _row_coordinates(plan: _KernelPlan, row: str, plane: str | None) -> list[str]:
+    lines = []
+    if "cy" in plan.uses:
+        lines.append(f"cy = (DTYPE({row}) + HALF) * dx")
+    if "cz" in plan.uses:
+        lines.append(f"cz = (DTYPE({plane}) + HALF) * dx" if plane else "cz = HALF * dx")
+    return lines
+
+
+def _loop_over_row(body: list[str], depth: int) -> list[str]:
+    """The interior loop and, in a loop of their own, the first and last cell of the row.
+
+    (Three inlined copies around the interior loop once made numba drop the last
+    copy's stores; the edge loop keeps two.)
+    """
+    lines = ["for j in range(1, nx - 1):", *("    " + line for line in body.replace_j("j - 1", "j + 1"))]
+    lines += ["for edge in range(2):", "    j = edge * (nx - 1)", "    jm = first_m if edge == 0 else j - 1",
+              "    jp = 1 if edge == 0 else last_p", *("    " + line for line in body.replace_j("jm", "jp"))]  # fmt: skip
+    return ["    " * depth + line for line in lines]
+
+
+class _Body(list):
+    """Lines of a cell's body written with ``jm``/``jp``; the interior loop uses ``j - 1``/``j + 1``."""
+
+    def replace_j(self, minus: str, plus: str) -> list[str]:
+        import re
+
+        return [re.sub(r"\bjp\b", plus, re.sub(r"\bjm\b", minus, line)) for line in self]
+
+
+def _edge_neighbours() -> list[str]:
+    return ["first_m = nx - 1 if periodic else 0", "last_p = 0 if periodic else nx - 1"]
+
+
+def _field_rows(plan: _KernelPlan, index: str) -> list[str]:
+    return [f"f{i} = pf[{slot}, {index}]" for i, slot in plan.field_slots()]
+
+
+def _euler_kernel(plan: _KernelPlan) -> str:
+    """The in-place Euler step on ``(N, ny, nx)`` fields (see :mod:`rd_classic.kernels_numba`)."""
+    n = plan.n_species
+    lines = [_DECORATOR_UNFUSED, "def euler_step(p, c, pf, dx, t, dt, periodic, state, halo, work):",
+             "    ny = state.shape[1]", "    nx = state.shape[2]", "    n_blocks = halo.shape[0]"]  # fmt: skip
+    lines += ["    " + line for line in _prologue(plan) + _diffusion_locals(plan) + _edge_neighbours()]
+    if "ct" in plan.uses:
+        lines.append("    ct = t")
+    lines += [
+        "    # the rows bordering each block of rows, saved before any block overwrites them",
+        "    for b in prange(n_blocks):",
+        "        start, stop = row_block(b, n_blocks, ny)",
+        "        if start < stop:",
+        "            above = row_neighbours(start, ny, periodic)[0]",
+        "            below = row_neighbours(stop - 1, ny, periodic)[1]",
+        f"            for s in range({n}):",
+        "                copy_row(state[s, above], halo[b, s])",
+        f"                copy_row(state[s, below], halo[b, {n} + s])",
+        "    for b in prange(n_blocks):",
+        "        start, stop = row_block(b, n_blocks, ny)",
+        "        for i in range(start, stop):",
+    ]
+    inner = []
+    for s in plan.species:
+        inner += [f"u{s}c = state[{s}, i]",
+                  f"u{s}n = halo[b, {s}] if i == start else state[{s}, i - 1]",
+                  f"u{s}s = halo[b, {n + s}] if i == stop - 1 else state[{s}, i + 1]"]  # fmt: skip
+    inner.append("new = work[b, (i - start) % 2]")
+    inner += [f"o{s} = new[{s}]" for s in plan.species]
+    inner += _field_rows(plan, "i") + _row_coordinates(plan, "i", None)
+    body = _Body(_cell_values(plan, [f"u{s}c[j]" for s in plan.species]))
+    body += [f"o{s}[j] = a{s} + dt * (c{s} * {_laplacian('u', s, 2, f'a{s}')} + g{s})" for s in plan.species]
+    inner += _loop_over_row(body, 0)
+    inner += ["# row i - 1 is no longer anyone's neighbour: store its new values",
+              "if i > start:", "    done = work[b, (i - 1 - start) % 2]",
+              f"    for s in range({n}):", "        copy_row(done[s], state[s, i - 1])"]  # fmt: skip
+    lines += ["            " + line for line in inner]
+    lines += ["        if start < stop:", "            done = work[b, (stop - 1 - start) % 2]",
+              f"            for s in range({n}):", "                copy_row(done[s], state[s, stop - 1])"]  # fmt: skip
+    return "\n\n" + "\n".join(lines) + "\n"
+
+
+def _euler_kernel_3d(plan: _KernelPlan) -> str:
+    """The in-place Euler step on ``(N, nz, ny, nx)`` fields: blocks of planes over threads."""
+    n = plan.n_species
+    lines = [_DECORATOR_UNFUSED, "def euler_step(p, c, pf, dx, t, dt, periodic, state, halo, work):",
+             "    nz = state.shape[1]", "    ny = state.shape[2]", "    nx = state.shape[3]",
+             "    n_blocks = halo.shape[0]"]  # fmt: skip
+    lines += ["    " + line for line in _prologue(plan) + _diffusion_locals(plan) + _edge_neighbours()]
+    if "ct" in plan.uses:
+        lines.append("    ct = t")
+    lines += [
+        "    # the planes bordering each block of planes, saved before any block overwrites them",
+        "    for b in prange(n_blocks):",
+        "        start, stop = row_block(b, n_blocks, nz)",
+        "        if start < stop:",
+        "            above = row_neighbours(start, nz, periodic)[0]",
+        "            below = row_neighbours(stop - 1, nz, periodic)[1]",
+        f"            for s in range({n}):",
+        "                copy_plane(state[s, above], halo[b, s])",
+        f"                copy_plane(state[s, below], halo[b, {n} + s])",
+        "    for b in prange(n_blocks):",
+        "        start, stop = row_block(b, n_blocks, nz)",
+        "        for kk in range(start, stop):",
+    ]
+    plane = []
+    for s in plan.species:
+        plane += [f"P{s}n = halo[b, {s}] if kk == start else state[{s}, kk - 1]",
+                  f"P{s}s = halo[b, {n + s}] if kk == stop - 1 else state[{s}, kk + 1]"]  # fmt: skip
+    plane.append("new = work[b, (kk - start) % 2]")
+    plane.append("for i in range(ny):")
+    row = ["im, ip = row_neighbours(i, ny, periodic)"]
+    for s in plan.species:
+        row += [f"u{s}c = state[{s}, kk, i]", f"u{s}n = state[{s}, kk, im]", f"u{s}s = state[{s}, kk, ip]",
+                f"u{s}zn = P{s}n[i]", f"u{s}zs = P{s}s[i]", f"o{s} = new[{s}, i]"]  # fmt: skip
+    row += _field_rows(plan, "kk, i")
+    row += _row_coordinates(plan, "i", "kk")
+    body = _Body(_cell_values(plan, [f"u{s}c[j]" for s in plan.species]))
+    body += [f"o{s}[j] = a{s} + dt * (c{s} * {_laplacian('u', s, 3, f'a{s}')} + g{s})" for s in plan.species]
+    row += _loop_over_row(body, 0)
+    plane += ["    " + line for line in row]
+    plane += ["# plane kk - 1 is no longer anyone's neighbour: store its new values",
+              "if kk > start:", "    done = work[b, (kk - 1 - start) % 2]",
+              f"    for s in range({n}):", "        copy_plane(done[s], state[s, kk - 1])"]  # fmt: skip
+    lines += ["            " + line for line in plane]
+    lines += ["        if start < stop:", "            done = work[b, (stop - 1 - start) % 2]",
+              f"            for s in range({n}):", "                copy_plane(done[s], state[s, stop - 1])"]  # fmt: skip
+    return "\n\n" + "\n".join(lines) + "\n"
+
+
+def _over_rows(plan: _KernelPlan, signature: str, head: list[str], row_lines: list[str], body: _Body) -> str:
+    """A kernel looping over every row (in parallel over rows, or planes in 3-D)."""
+    lines = [_DECORATOR, signature]
+    if plan.ndim == 2:
+        lines += ["    ny = state.shape[1]", "    nx = state.shape[2]"]
+    else:
+        lines += ["    nz = state.shape[1]", "    ny = state.shape[2]", "    nx = state.shape[3]"]
+    lines += ["    " + line for line in _prologue(plan) + _diffusion_locals(plan) + _edge_neighbours() + head]
+    if plan.ndim == 2:
+        loop = ["for i in prange(ny):", "    im, ip = row_neighbours(i, ny, periodic)"]
+        index = "{}"
+        inner = [*(_field_rows(plan, "i")), *_row_coordinates(plan, "i", None)]
+        depth = 1
+    else:
+        loop = ["for kk in prange(nz):", "    km, kp = row_neighbours(kk, nz, periodic)",
+                "    for i in range(ny):", "        im, ip = row_neighbours(i, ny, periodic)"]  # fmt: skip
+        index = "kk, {}"
+        inner = [*_field_rows(plan, "kk, i"), *_row_coordinates(plan, "i", "kk")]
+        depth = 2
+    rows = [_format_index(line, index) for line in row_lines]
+    lines += ["    " + line for line in loop]
+    lines += ["    " * (depth + 1) + line for line in rows + inner]
+    lines += ["    " + line for line in _loop_over_row(body, depth)]
+    return "\n\n" + "\n".join(lines) + "\n"
+
+
+def _format_index(line: str, index: str) -> str:
+    """Replace ``[s, @i]`` style placeholders: ``@X`` becomes the row index of row ``X``."""
+    import re
+
+    return re.sub(r"@(\w+)", lambda match: index.format(match.group(1)), line)
+
+
+def _stage_rows(plan: _KernelPlan, arrays: dict[str, str], outputs: dict[str, str]) -> list[str]:
+    lines = []
+    for prefix, array in arrays.items():
+        for s in plan.species:
+            lines += [f"{prefix}{s}c = {array}[{s}, @i]", f"{prefix}{s}n = {array}[{s}, @im]",
+                      f"{prefix}{s}s = {array}[{s}, @ip]"]  # fmt: skip
+            if plan.ndim == 3:
+                lines += [f"{prefix}{s}zn = {array}[{s}, km, i]", f"{prefix}{s}zs = {array}[{s}, kp, i]"]
+    for prefix, array in outputs.items():
+        lines += [f"{prefix}{s} = {array}[{s}, @i]" for s in plan.species]
+    return lines
+
+
+def _stage_kernel(plan: _KernelPlan, *, final: bool) -> str:
+    """``rk_stage``: ``k_out = F(u + a_dt k)`` and ``acc (+)= b k_out``; ``rk_final_stage``: the update."""
+    if final:
+        signature = "def rk_final_stage(p, c, pf, dx, t, periodic, state, k, a_dt, acc, b, dt, out):"
+        outputs = {"ac": "acc", "o": "out"}
+    else:
+        signature = "def rk_stage(p, c, pf, dx, t, periodic, state, k, a_dt, k_out, acc, b, first):"
+        outputs = {"ko": "k_out", "ac": "acc"}
+    head = ["ct = t"] if "ct" in plan.uses else []
+    row_lines = _stage_rows(plan, {"u": "state", "k": "k"}, outputs)
+    body = _Body(_cell_values(plan, [f"u{s}c[j] + a_dt * k{s}c[j]" for s in plan.species]))
+    for s in plan.species:
+        body.append(f"l{s} = {_laplacian('u', s, plan.ndim)} + a_dt * {_laplacian('k', s, plan.ndim)}")
+        body.append(f"r{s} = c{s} * l{s} + g{s}")
+        if final:
+            body.append(f"o{s}[j] = u{s}c[j] + dt * (ac{s}[j] + b * r{s})")
+        else:
+            body += [f"ko{s}[j] = r{s}", "if first:", f"    ac{s}[j] = b * r{s}", "else:", f"    ac{s}[j] += b * r{s}"]
+    return _over_rows(plan, signature, head, row_lines, body)
+
+
+def _rates_kernel(plan: _KernelPlan) -> str:
+    """``rates``: the reaction ``R(u)`` and the diffusion ``D ∇²u`` of every species, separately."""
+    signature = "def rates(p, c, pf, dx, t, periodic, state, reaction, diffusion):"
+    head = ["ct = t"] if "ct" in plan.uses else []
+    row_lines = _stage_rows(plan, {"u": "state"}, {"r": "reaction", "d": "diffusion"})
+    body = _Body(_cell_values(plan, [f"u{s}c[j]" for s in plan.species]))
+    for s in plan.species:
+        body += [f"r{s}[j] = g{s}", f"d{s}[j] = c{s} * {_laplacian('u', s, plan.ndim, f'a{s}')}"]
+    return _over_rows(plan, signature, head, row_lines, body)
+
+
+def _reaction_fields_kernel(plan: _KernelPlan) -> str:
+    """``reaction_fields``: the reaction of every cell into ``out`` (serial; ETDRK4's nonlinear term).
+
+    Serial on purpose: numba's threads spin after a parallel region and would starve
+    the FFT's worker threads that run next.
+    """
+    lines = [_SERIAL, "def reaction_fields(p, pf, dx, t, state, out):"]
+    if plan.ndim == 2:
+        lines += ["    ny = state.shape[1]", "    nx = state.shape[2]"]
+    else:
+        lines += ["    nz = state.shape[1]", "    ny = state.shape[2]", "    nx = state.shape[3]"]
+    lines += ["    " + line for line in _prologue(plan)]
+    if "ct" in plan.uses:
+        lines.append("    ct = t")
+    if plan.ndim == 2:
+        lines += ["    for i in range(ny):"]
+        index, depth, rows = "i", 2, _row_coordinates(plan, "i", None)
+    else:
+        lines += ["    for kk in range(nz):", "        for i in range(ny):"]
+        index, depth, rows = "kk, i", 3, _row_coordinates(plan, "i", "kk")
+    rows += [f"u{s}c = state[{s}, {index}]" for s in plan.species]
+    rows += [f"o{s} = out[{s}, {index}]" for s in plan.species]
+    rows += _field_rows(plan, index)
+    body = _cell_values(plan, [f"u{s}c[j]" for s in plan.species])
+    body += [f"o{s}[j] = g{s}" for s in plan.species]
+    lines += ["    " * depth + line for line in rows]
+    lines += ["    " * depth + "for j in range(nx):"]
+    lines += ["    " * (depth + 1) + line for line in body]
+    return "\n\n" + "\n".join(lines) + "\n"

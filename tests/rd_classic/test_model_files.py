@@ -1,0 +1,406 @@
+"""Model files: the whitelist parser, hostile and malformed files, user models through the CLI, resume."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import rdnet
+from rdnet.cli.main import cli
+from rdnet.errors import ConfigError
+from rd_classic.expressions import parse_condition, parse_expression
+from rd_classic.model_file import parse_model_text
+
+#: a small user model (Schnakenberg's kinetics under other names), written as a researcher would
+USER_MODEL = """
+name = "my-activator"
+description = "a user's activator-substrate model"
+species = ["a", "s"]
+
+[parameters]
+p = 0.1
+q = { value = 0.9, units = "1", description = "substrate feed" }
+Da = 1.0
+Ds = { value = 20.0, units = "length^2/time" }
+
+[diffusion]
+a = "Da"
+s = "Ds"
+
+[reaction]
+a = "p - a + a**2*s"
+s = "q - a**2*s"
+"""
+
+SMALL = ["--size", "24x20", "--steps", "40", "--snapshot-every", "20", "--quiet"]
+
+
+def _model_file(tmp_path, text=USER_MODEL, name="model.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+# -- the expression language ---------------------------------------------------------------
+
+
+def test_expressions_evaluate_like_python_arithmetic():
+    names = {"u", "v", "a"}
+    cases = {
+        "a - (a + 1)*u + u**2*v": lambda u, v, a: a - (a + 1) * u + u**2 * v,
+        "-u**2 / (1 + v) + +a": lambda u, v, a: -(u**2) / (1 + v) + a,
+        "exp(-u) * sqrt(v) + log(a) - sin(u)*cos(v) + tanh(a*u)": lambda u, v, a: math.exp(-u) * math.sqrt(v)
+        + math.log(a) - math.sin(u) * math.cos(v) + math.tanh(a * u),
+        "abs(u - v) + min(u, v, a) + max(u, v) + heaviside(u - v) + heaviside(0*u)": lambda u, v, a: abs(u - v)
+        + min(u, v, a) + max(u, v) + (1.0 if u > v else 0.0) + 0.5,
+        "2*pi*u + e**a + 1e-3 + 3": lambda u, v, a: 2 * math.pi * u + math.e**a + 1e-3 + 3,
+    }  # fmt: skip
+    values = {"u": 0.7, "v": 0.3, "a": 1.3}
+    for text, reference in cases.items():
+        expression = parse_expression(text, names, where="test")
+        assert float(expression.evaluate(values)) == pytest.approx(reference(**values), rel=1e-14), text
+    assert parse_expression("a*u + v", names).names == {"a", "u", "v"}
+    condition = parse_condition("a + u >= 2", names)
+    assert condition.holds({"a": 1.5, "u": 0.5}) and not condition.holds({"a": 1.0, "u": 0.5})
+
+
+HOSTILE_EXPRESSIONS = [
+    ("__import__('os').system('touch pwned')", "attribute access is not allowed"),
+    ("__import__('os')", "calls to '__import__' are not allowed"),
+    ("u.__class__", "attribute access is not allowed"),
+    ("u[0]", "subscripts are not allowed"),
+    ("(lambda: 1)()", "calling an expression is not allowed"),
+    ("[u for u in v]", "comprehensions are not allowed"),
+    ("exp(x=u)", "takes no keyword arguments"),
+    ("'abc'", "strings are not allowed"),
+    ("f'{u}'", "strings are not allowed"),
+    ("u > 1", "comparisons are not allowed"),
+    ("u // 2", "the operator // is not allowed"),
+    ("u ^ 2", "use ** for powers"),
+    ("(w := 1)", "assignment"),
+    ("open('/etc/passwd')", "calls to 'open' are not allowed"),
+    ("w + u", "name 'w' is not declared"),
+    ("u +* v", "cannot parse"),
+    ("exp(u, v)", "exp() takes 1 argument(s), got 2"),
+    ("True + u", "bool constants are not allowed"),
+    ("1j*u", "complex constants are not allowed"),
+    ("9**9**9**9", "is too large"),
+    ("(" * 300 + "u" + ")" * 300, "nested"),
+    ("u" + "+u" * 600_000, "characters long"),
+]
+
+
+@pytest.mark.parametrize("text,message", HOSTILE_EXPRESSIONS, ids=[m for _, m in HOSTILE_EXPRESSIONS])
+def test_hostile_expressions_are_refused_naming_the_key(text, message):
+    with pytest.raises(ConfigError) as error:
+        parse_expression(text, {"u", "v"}, where="reaction.u")
+    assert str(error.value).startswith("reaction.u: ") and message in str(error.value)
+
+
+def _replace(old, new):
+    assert old in USER_MODEL
+    return USER_MODEL.replace(old, new, 1)
+
+
+#: hostile and malformed files: (what, text or bytes, words of the one error line)
+BAD_FILES = [
+    ("code in a reaction", _replace('"p - a + a**2*s"', "\"__import__('os').system('touch pwned')\""),
+     "reaction.a: attribute access is not allowed"),
+    ("a call of a builtin", _replace('"p - a + a**2*s"', "\"__import__('os')\""),
+     "reaction.a: calls to '__import__' are not allowed"),
+    ("attribute access", _replace('"p - a + a**2*s"', '"a.__class__"'), "reaction.a: attribute access"),
+    ("a 10^6-character expression", _replace('"p - a + a**2*s"', '"' + "a+" * 500_000 + 'a"'),
+     "reaction.a: the expression is 1000001 characters long"),
+    ("an undeclared name", _replace('"p - a + a**2*s"', '"p - a + w"'), "reaction.a: name 'w' is not declared"),
+    ("code in a diffusion", _replace('a = "Da"', "a = \"exec('1')\""), "diffusion.a: calls to 'exec'"),
+    ("species in a diffusion", _replace('a = "Da"', 'a = "s*Da"'), "diffusion.a: name 's' is not declared"),
+    ("not TOML", "name = \n[[", "not valid TOML"),
+    ("no reaction table", USER_MODEL.split("[reaction]")[0], "the key 'reaction' is missing"),
+    ("a species without reaction", _replace('s = "q - a**2*s"', ""), "reaction: no entry for species 's'"),
+    ("a misspelt table", USER_MODEL + "\n[intial]\na = 1\n", "unknown key 'intial'"),
+    ("a reserved species name", _replace('species = ["a", "s"]', 'species = ["a", "t"]'), "the name 't' is reserved"),
+    ("a keyword as a name", _replace("p = 0.1", "lambda = 0.1"), "'lambda' is a Python keyword"),
+    ("too many species", _replace('species = ["a", "s"]', "species = " + json.dumps([f"s{i}" for i in range(9)])),
+     "at most 8"),
+    ("a parameter that is text", _replace("p = 0.1", 'p = "0.1"'), "parameters.p must be a number"),
+    ("a non-finite parameter", _replace("p = 0.1", "p = nan"), "parameters.p must be finite"),
+    ("a giant constant power", _replace('"q - a**2*s"', '"9**9**9**9"'), "reaction.s: the constant exponent"),
+    ("a subscript", _replace('"q - a**2*s"', '"a[0]"'), "reaction.s: subscripts are not allowed"),
+    ("a bad constraint", _replace("[parameters]", 'constraints = ["p"]\n[parameters]'), "a constraint must be one"),
+    ("a duplicated species", _replace('species = ["a", "s"]', 'species = ["a", "a"]'), "'a' is listed twice"),
+    ("not UTF-8", b"\xff\xfe\x00name", "not a UTF-8 text file"),
+    ("over 4 MiB", USER_MODEL + "# " + "x" * 4_200_000 + "\n", "too large for a model file"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("what,text,words", BAD_FILES, ids=[what for what, _, _ in BAD_FILES])
+def test_hostile_and_malformed_model_files_are_refused_and_nothing_is_written(tmp_path, monkeypatch, what, text, words):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "bad.toml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    for command in (["simulate", *SMALL, "--out", "x.nc"], ["stability"], ["models"]):
+        option = ["--model-file", str(path)]
+        result = CliRunner().invoke(cli, [*command, *option])
+        assert result.exit_code == 2, (what, result.output)
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: model file ") and words in lines[0], (what, lines)
+    assert sorted(item.name for item in tmp_path.iterdir()) == ["bad.toml"]  # nothing run, nothing written
+
+
+def test_generated_source_holds_no_text_of_the_model_file(tmp_path):
+    from rd_classic.codegen import functions_source, kernels_source
+
+    zebra = """
+name = "zebra-model"
+species = ["zebra", "s"]
+[parameters]
+quokka = 0.1
+q = 0.9
+[diffusion]
+zebra = 1.0
+s = 20.0
+[reaction]
+zebra = "quokka - zebra + zebra**2*s + exp(-zebra)"
+s = "q - zebra**2*s"
+"""
+    declaration = parse_model_text(zebra)
+    for source in (functions_source(declaration), kernels_source(declaration, dtype="float32", ndim=3,
+                                                                 fields=(True, False))):  # fmt: skip
+        assert "zebra" not in source and "quokka" not in source
+
+
+# -- user models through the command line ------------------------------------------------------
+
+
+def test_simulate_a_user_model_and_store_its_declaration(tmp_path):
+    path = _model_file(tmp_path)
+    out = tmp_path / "mine.nc"
+    result = CliRunner().invoke(cli, ["simulate", "--model-file", str(path), *SMALL, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    ds = rdnet.open_dataset(out)
+    assert ds.attrs["model"] == "my-activator"
+    for name in ("a", "s", "reaction_a", "reaction_s", "diffusion_a", "diffusion_s"):
+        assert ds[name].dims == ("time", "y", "x")
+    parameters = json.loads(ds.attrs["parameters"])
+    assert parameters["model_declaration"] == USER_MODEL and parameters["q"] == 0.9
+    # the noise initial condition sits at the homogeneous state (p + q, q / (p + q)^2) = (1, 0.9)
+    np.testing.assert_allclose(ds["a"].values[0].mean(), 1.0, atol=0.01)
+    np.testing.assert_allclose(ds["s"].values[0].mean(), 0.9, atol=0.01)
+
+
+def test_model_and_model_file_together_are_refused(tmp_path):
+    path = _model_file(tmp_path)
+    result = CliRunner().invoke(cli, ["simulate", "--model", "brusselator", "--model-file", str(path), *SMALL,
+                                      "--out", str(tmp_path / "x.nc")])  # fmt: skip
+    assert result.exit_code == 2 and "give --model or --model-file, not both" in result.output
+    assert not (tmp_path / "x.nc").exists()
+
+
+def test_resumed_user_model_run_equals_the_uninterrupted_one_without_the_model_file(tmp_path, monkeypatch):
+    import rd_classic.run as run_module
+
+    path = _model_file(tmp_path)
+    whole, cut = tmp_path / "whole.nc", tmp_path / "cut.nc"
+    arguments = ["simulate", "--model-file", str(path), "--size", "24x20", "--steps", "60", "--snapshot-every", "20",
+                 "--integrator", "rk4", "--quiet"]  # fmt: skip
+    assert CliRunner().invoke(cli, [*arguments, "--out", str(whole)]).exit_code == 0
+    original = run_module._emit
+
+    def emit_then_interrupt(stepper, observers, step, config):
+        done = original(stepper, observers, step, config)
+        if step == 40:
+            raise KeyboardInterrupt
+        return done
+
+    monkeypatch.setattr(run_module, "_emit", emit_then_interrupt)
+    assert CliRunner().invoke(cli, [*arguments, "--out", str(cut)]).exit_code == 130
+    monkeypatch.setattr(run_module, "_emit", original)
+    path.unlink()  # the run's file alone must reproduce the model
+    result = CliRunner().invoke(cli, ["simulate", "--resume", f"{cut}.partial", "--quiet"])
+    assert result.exit_code == 0, result.output
+    a, b = rdnet.open_dataset(whole), rdnet.open_dataset(cut)
+    for name in ("a", "s", "reaction_a", "diffusion_s", "step", "time"):
+        np.testing.assert_array_equal(a[name].values, b[name].values)
+
+
+def test_a_hostile_declaration_stored_in_a_partial_file_is_refused_on_resume(tmp_path, monkeypatch):
+    import netCDF4
+
+    import rd_classic.run as run_module
+
+    monkeypatch.chdir(tmp_path)
+
+    def interrupt(stepper, observers, step, config):
+        raise KeyboardInterrupt
+
+    original = run_module._emit
+    monkeypatch.setattr(run_module, "_emit", lambda *args: original(*args) and interrupt(*args))
+    CliRunner().invoke(cli, ["simulate", *SMALL, "--out", "run.nc"])
+    monkeypatch.setattr(run_module, "_emit", original)
+    with netCDF4.Dataset("run.nc.partial", "a") as nc:
+        parameters = json.loads(nc.getncattr("parameters"))
+        parameters["model_declaration"] = parameters["model_declaration"].replace(
+            'u = "-u*v**2 + F*(1 - u)"', "u = \"__import__('os')\"")
+        nc.setncattr("parameters", json.dumps(parameters))
+    result = CliRunner().invoke(cli, ["simulate", "--resume", "run.nc.partial", "--quiet"])
+    assert result.exit_code == 2
+    assert "stored model declaration: reaction.u: calls to '__import__' are not allowed" in result.output
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "run.nc").exists()
+
+
+def test_resume_refuses_a_model_file_with_other_equations(tmp_path, monkeypatch):
+    import rd_classic.run as run_module
+
+    path = _model_file(tmp_path)
+    original = run_module._emit
+
+    def interrupt(stepper, observers, step, config):
+        original(stepper, observers, step, config)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "_emit", interrupt)
+    CliRunner().invoke(cli, ["simulate", "--model-file", str(path), *SMALL, "--out", str(tmp_path / "r.nc")])
+    monkeypatch.setattr(run_module, "_emit", original)
+    other = _model_file(tmp_path, USER_MODEL.replace("q - a**2*s", "q - a**2*s - s"), "other.toml")
+    result = CliRunner().invoke(cli, ["simulate", "--resume", f"{tmp_path / 'r.nc'}.partial", "--model-file",
+                                      str(other), "--quiet"])  # fmt: skip
+    assert result.exit_code == 2 and "declares other equations" in result.output
+
+
+def test_models_lists_every_built_in_model_and_shows_one(tmp_path):
+    from rd_classic.models import model_names
+
+    listing = CliRunner().invoke(cli, ["models"])
+    assert listing.exit_code == 0
+    for name in model_names():
+        assert f"\n{name} " in listing.output
+    shown = CliRunner().invoke(cli, ["models", "gray-scott"])
+    assert shown.exit_code == 0
+    assert "du/dt = -u*v**2 + F*(1 - u)" in shown.output and "1/time" in shown.output
+    assert "default preset: mitosis (F=0.0367, k=0.0649)" in shown.output
+    # --toml prints the model file: read back, it is the same model
+    text = CliRunner().invoke(cli, ["models", "extended-brusselator", "--toml"]).output
+    path = _model_file(tmp_path, text, "copy.toml")
+    from rd_classic.models import MODELS, load_model_file
+
+    assert load_model_file(path).digest == MODELS["extended-brusselator"].digest
+    mine = CliRunner().invoke(cli, ["models", "--model-file", str(_model_file(tmp_path))])
+    assert mine.exit_code == 0 and "da/dt = p - a + a**2*s" in mine.output
+    unknown = CliRunner().invoke(cli, ["models", "grey-scott"])
+    assert unknown.exit_code == 2 and "valid models: " in unknown.output
+
+
+def test_stability_of_a_user_model_file(tmp_path):
+    result = CliRunner().invoke(cli, ["stability", "--model-file", str(_model_file(tmp_path)), "--json"])
+    assert result.exit_code == 0, result.output
+    state = json.loads(result.output)["states"][0]
+    # the Schnakenberg kinetics: state (p + q, q / (p + q)^2), Turing unstable for Ds/Da = 20
+    assert state["state"] == pytest.approx([1.0, 0.9])
+    assert state["turing_unstable"] is True and state["stable_without_diffusion"] is True
+    for key in ("fastest_wavelength", "max_growth_rate", "unstable_band", "jacobian", "conditions"):
+        assert key in state
+
+
+def _names_in(source: str) -> set[str]:
+    import io
+    import tokenize
+
+    return {token.string for token in tokenize.generate_tokens(io.StringIO(source).readline)
+            if token.type == tokenize.NAME}  # fmt: skip
+
+
+def test_generated_source_uses_only_the_generator_s_own_names():
+    # every identifier of a generated module is a template word or a numbered generated name
+    import re
+
+    from rd_classic.codegen import functions_source, kernels_source
+    from rd_classic.models import MODELS
+
+    template = _names_in(kernels_source(MODELS["linear"], dtype="float64", ndim=3, fields=(True,) + (False,) * 5))
+    template |= _names_in(kernels_source(MODELS["linear"], dtype="float32", ndim=2, fields=(False,) * 6))
+    template |= _names_in(functions_source(MODELS["linear"]))
+    template = {name for name in template if not re.fullmatch(r"[a-zA-Z]+\d+[a-z]*", name)}
+    assert template <= {"import", "as", "numpy", "np", "from", "numba", "njit", "prange", "DTYPE", "float64", "float32",
+                        "ZERO", "HALF", "ONE", "FOUR", "SIX", "FASTMATH", "def", "return", "if", "else", "for", "in",
+                        "range", "inline", "cache", "True", "parallel", "fastmath", "error_model", "fusion", "False",
+                        "xp", "reaction", "jacobian", "row_neighbours", "row_block", "copy_row", "copy_plane",
+                        "power2", "power3", "power4", "heaviside", "i", "n", "im", "ip", "b", "n_blocks", "source",
+                        "target", "j", "x", "y", "p", "c", "pf", "dx", "t", "dt", "periodic", "state", "halo",
+                        "work", "ny", "nx", "nz", "first_m", "last_p", "start", "stop", "above", "below", "s",
+                        "new", "edge", "jm", "jp", "done", "kk", "km", "kp", "k", "a_dt", "k_out", "acc", "first",
+                        "out", "diffusion", "euler_step", "rk_stage", "rk_final_stage", "rates", "reaction_fields",
+                        "cx", "cy", "cz", "ct", "gx", "gy", "gz", "shape", "not", "and", "or"}  # fmt: skip
+    template |= {"exp", "log", "sqrt", "sin", "cos", "tanh", "abs", "sign", "min", "max", "minimum", "maximum"}
+    hostile = parse_model_text("""
+name = "hostile"
+species = ["os", "sys"]
+[parameters]
+eval_ = 1.0
+exec_ = 2.0
+[diffusion]
+os = 1.0
+sys = "exec_"
+[reaction]
+os = "eval_*os - sys*exp(-os) + max(os, sys) + heaviside(os) + abs(sys)**3 + sqrt(os)**0.5 + tanh(sys)/os"
+sys = "log(os) + sin(sys)*cos(os) + 1e300*os + min(sys, 2, os)**2 + os**-2 + pi*e"
+""")
+    for source in (functions_source(hostile), kernels_source(hostile, dtype="float32", ndim=3, fields=(True, False))):
+        assert _names_in(source) - template <= {name for name in _names_in(source)
+                                                if re.fullmatch(r"[a-zA-Z]+\d+[a-z]*", name)}  # fmt: skip
+        assert not {"os", "sys", "eval_", "exec_", "hostile"} & _names_in(source)
+
+
+def test_a_second_process_imports_no_sympy_and_writes_nothing(tmp_path):
+    # the generated modules are cached on disk by the declaration: a later process loads them
+    import os
+    import subprocess
+    import sys
+
+    path = _model_file(tmp_path)
+    script = (
+        "import sys\n"
+        "from rd_classic.models import get_model, load_model_file\n"
+        "model = get_model(load_model_file(sys.argv[1]))\n"
+        "print(model.jacobian(1.0, 0.9).tolist(), 'sympy' in sys.modules)\n"
+    )
+    environment = dict(os.environ, RDNET_KERNEL_CACHE=str(tmp_path / "cache"))
+    outputs = []
+    for _ in range(2):
+        result = subprocess.run([sys.executable, "-c", script, str(path)], env=environment, capture_output=True,
+                                text=True, timeout=120, check=True)  # fmt: skip
+        outputs.append(result.stdout.strip())
+        written = {item.name: item.stat().st_mtime_ns for item in (tmp_path / "cache").iterdir()}
+        if len(outputs) == 1:
+            first_files = written
+    # J of Schnakenberg's kinetics at (1, 0.9): [[-1 + 2 a s, a^2], [-2 a s, -a^2]]
+    assert outputs[0] == "[[0.8, 1.0], [-1.8, -1.0]] True"
+    assert outputs[1] == "[[0.8, 1.0], [-1.8, -1.0]] False"
+    assert written == first_files
+
+
+@pytest.mark.slow
+def test_a_second_run_compiles_no_kernel(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, numpy as np\n"
+        "from rd_classic.grids import Grid\n"
+        "from rd_classic.integrators import make_stepper\n"
+        "from rd_classic.models import get_model, load_model_file\n"
+        "stepper = make_stepper(get_model(load_model_file(sys.argv[1])), Grid((8, 8), 1.0), dt=0.01)\n"
+        "stepper.set_state(np.ones((8, 8)), np.ones((8, 8))); stepper.advance(2)\n"
+        "stats = stepper._kernels.euler_step.stats\n"
+        "print(sum(stats.cache_misses.values()), sum(stats.cache_hits.values()), 'sympy' in sys.modules)\n"
+    )
+    environment = dict(os.environ, RDNET_KERNEL_CACHE=str(tmp_path / "cache"))
+    outputs = [subprocess.run([sys.executable, "-c", script, str(_model_file(tmp_path))], env=environment,
+                              capture_output=True, text=True, timeout=300, check=True).stdout.split()
+               for _ in range(2)]  # fmt: skip
+    assert outputs[0] == ["1", "0", "True"]  # compiled (and the module generated with sympy)
+    assert outputs[1] == ["0", "1", "False"]  # loaded from the cache: no compilation, no sympy
