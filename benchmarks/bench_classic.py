@@ -13,7 +13,14 @@ Prints, for Gray-Scott with explicit Euler on periodic grids:
   ``a = b + s c`` (24 B counted per element; the write-allocate read of ``a`` moves 8 B
   more that STREAM does not count) and the in-place ``a = a + s c`` (24 B, all of them
   moved: no write-allocate, which is how rd_classic's in-place Euler kernel writes);
-* (d) the time to the first step in a fresh process, cold (empty numba cache) and warm;
+* (d) the time to the first step in a fresh process, cold (empty kernel and numba caches)
+  and warm;
+* (e) the generated kernel against the **hand-written** one it replaced: the Euler kernel
+  of ``rd_classic/kernels_numba.py`` at commit :data:`HANDWRITTEN_COMMIT` (the last with
+  hand-written per-model kernels) is read with ``git show`` into a temporary folder and
+  imported there, and the two Gray-Scott steps are timed in alternation in this process
+  (:func:`generated_versus_handwritten`); and a three-species model's cost per species
+  against Gray-Scott's (:func:`cost_per_species`);
 * ETDRK4 against Euler at equal accuracy on a stiff Schnakenberg case (Dv/Du = 20), see
   :func:`etdrk4_versus_euler`.
 
@@ -21,6 +28,7 @@ Usage::
 
     python benchmarks/bench_classic.py                      # 256, 1024, 2048
     python benchmarks/bench_classic.py --sizes 256,512 --quick
+    python benchmarks/bench_classic.py --only generated     # (e) alone, 2048² float64
 
 Ratios, not absolute numbers, are the point: every figure comes from this run on this machine.
 """
@@ -28,17 +36,22 @@ Ratios, not absolute numbers, are the point: every figure comes from this run on
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 GS = dict(F=0.035, k=0.065, Du=0.16, Dv=0.08)
 DT = 1.0
+#: the last commit whose rd_classic/kernels_numba.py holds the hand-written per-model kernels
+HANDWRITTEN_COMMIT = "0b6384c"
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def initial(n: int, dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -127,6 +140,96 @@ def triad_bandwidth(n_values: int = 2**25) -> float:
     return 24 * n_values / best
 
 
+def _handwritten_kernels():
+    """The hand-written kernel module of :data:`HANDWRITTEN_COMMIT`, imported from a temporary copy."""
+    source = subprocess.run(["git", "show", f"{HANDWRITTEN_COMMIT}:rd_classic/kernels_numba.py"], cwd=REPOSITORY,
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    folder = Path(tempfile.mkdtemp(prefix="rdnet-handwritten-"))
+    path = folder / "handwritten_kernels.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("handwritten_kernels", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["handwritten_kernels"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def generated_versus_handwritten(n: int = 2048, rounds: int = 15, cells_per_round: float = 2e8) -> dict:
+    """Gray-Scott Euler steps at ``n``² float64: the generated kernel (through its stepper) against
+    the hand-written one, timed in alternation in this process.
+
+    Each round times one batch of steps of each (the order alternates from round to round);
+    reported: the median and best rate of each and the median of the per-round ratios.
+    """
+    from rd_classic.grids import Grid
+    from rd_classic.integrators import make_stepper
+    from rd_classic.models import get_model
+
+    old = _handwritten_kernels()
+    old_kernel = old.kernels_for(0, np.float64)["euler_step"]  # kernel_id 0 was Gray-Scott
+    old_p = np.array([GS["F"], GS["k"], 0.0, 0.0])
+    u, v = initial(n, np.float64)
+    old_halo, old_work = old.euler_buffers((n, n), np.float64)
+    stepper = make_stepper(get_model("gray-scott", **GS), Grid((n, n), 1.0), dt=DT)
+    stepper.set_state(u, v)
+
+    def handwritten(steps):
+        for _ in range(steps):
+            old_kernel(old_p, GS["Du"], GS["Dv"], DT, True, u, v, old_halo, old_work)
+
+    candidates = {"handwritten": handwritten, "generated": stepper.advance}
+    for run in candidates.values():
+        run(2)  # compile or load from the cache, touch memory
+    steps = max(3, int(cells_per_round / (n * n)))
+    rates: dict[str, list[float]] = {name: [] for name in candidates}
+    for round_index in range(rounds):
+        order = list(candidates) if round_index % 2 == 0 else list(reversed(candidates))
+        for name in order:
+            start = time.perf_counter()
+            candidates[name](steps)
+            rates[name].append(steps * n * n / (time.perf_counter() - start))
+    ratios = np.array(rates["generated"]) / np.array(rates["handwritten"])
+    return {
+        "median": {name: float(np.median(values)) for name, values in rates.items()},
+        "best": {name: float(np.max(values)) for name, values in rates.items()},
+        "median_ratio": float(np.median(ratios)),
+        "best_ratio": max(rates["generated"]) / max(rates["handwritten"]),
+    }
+
+
+def cost_per_species(n: int = 2048, rounds: int = 9, cells_per_round: float = 2e8) -> dict:
+    """Seconds per cell update per species: the three-species extended Brusselator against Gray-Scott.
+
+    Both generated, Euler, ``n``² float64, timed in alternation; the ratio (three-species
+    over Gray-Scott, medians of the rounds) is the bar (≤ 1.3).
+    """
+    from rd_classic.grids import Grid
+    from rd_classic.integrators import make_stepper
+    from rd_classic.models import get_model
+
+    grid = Grid((n, n), 1.0)
+    gray_scott = make_stepper(get_model("gray-scott", **GS), grid, dt=DT)
+    gray_scott.set_state(*initial(n, np.float64))
+    three = get_model("extended-brusselator")
+    rng = np.random.default_rng(0)
+    brusselator = make_stepper(three, grid, dt=1e-3)
+    brusselator.set_state(*(value + 0.01 * rng.uniform(-1, 1, (n, n)) for value in three.homogeneous_state()))
+    steppers = {"gray-scott": (gray_scott, 2), "extended-brusselator": (brusselator, 3)}
+    for stepper, _ in steppers.values():
+        stepper.advance(2)
+    steps = max(3, int(cells_per_round / (n * n)))
+    costs: dict[str, list[float]] = {name: [] for name in steppers}
+    for round_index in range(rounds):
+        order = list(steppers) if round_index % 2 == 0 else list(reversed(steppers))
+        for name in order:
+            stepper, species = steppers[name]
+            start = time.perf_counter()
+            stepper.advance(steps)
+            costs[name].append((time.perf_counter() - start) / (steps * n * n * species))
+    median = {name: float(np.median(values)) for name, values in costs.items()}
+    return {"median": median, "ratio": median["extended-brusselator"] / median["gray-scott"]}
+
+
 FIRST_STEP = """
 import time; start = time.perf_counter()
 import numpy as np
@@ -140,8 +243,9 @@ print(time.perf_counter() - start)
 
 
 def time_to_first_step() -> tuple[float, float]:
+    """Fresh-process time to the first Gray-Scott step (imports included): with empty caches, then warm."""
     with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache, RDNET_KERNEL_CACHE=os.path.join(cache, "kernels"))
         times = [float(subprocess.run([sys.executable, "-c", FIRST_STEP], env=env, capture_output=True,
                                       text=True, check=True).stdout) for _ in range(2)]  # fmt: skip
     return times[0], times[1]
@@ -206,7 +310,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="256,1024,2048")
     parser.add_argument("--quick", action="store_true", help="fewer steps (noisier)")
     parser.add_argument("--no-pypde", action="store_true")
+    parser.add_argument("--only", choices=["generated"], default=None,
+                        help="run only (e), the generated kernel against the hand-written one")
     args = parser.parse_args()
+    if args.only == "generated":
+        report_generated()
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     budget = 2e8 if args.quick else 1e9  # cell updates per timing of the fast kernels
 
@@ -232,6 +341,7 @@ def main() -> None:
                   f"{ours / numpy_rate:8.1f} {ours / pypde_rate:8.1f} {100 * ours / roofline:9.0f}%")  # fmt: skip
     cold, warm = time_to_first_step()
     print(f"\ntime to first step (fresh process, imports included): cold {cold:.2f} s, warm {warm:.2f} s")
+    report_generated()
     for n, dx in ((128, 0.5), (256, 0.25), (512, 0.125)):
         results = etdrk4_versus_euler(n=n, dx=dx)
         print(f"\nstiff Schnakenberg (Dv/Du = 20, {n}^2, dx = {dx}, t = 10), error vs ETDRK4 reference at dt = 0.02:")
@@ -239,6 +349,21 @@ def main() -> None:
             print(f"  {name:>7}: dt = {dt:.4g}, error = {error:.2e}, wall {seconds:.3f} s")
         met = "" if results["etdrk4"][1] <= results["euler"][1] else " (ETDRK4 did NOT reach Euler's error)"
         print(f"  ETDRK4 speed-up at equal accuracy: {results['euler'][2] / results['etdrk4'][2]:.1f}x{met}")
+
+
+def report_generated() -> None:
+    """Print (e): generated against hand-written, and the cost per species of three species."""
+    comparison = generated_versus_handwritten()
+    print(f"\ngenerated vs hand-written Gray-Scott Euler kernel (2048², float64; hand-written from commit "
+          f"{HANDWRITTEN_COMMIT}), cell updates/s, alternating rounds:")
+    for name in ("handwritten", "generated"):
+        print(f"  {name:>11}: median {comparison['median'][name]:.3e}, best {comparison['best'][name]:.3e}")
+    print(f"  generated / hand-written: median of the per-round ratios {100 * comparison['median_ratio']:.1f} %, "
+          f"best / best {100 * comparison['best_ratio']:.1f} %  (bar: >= 95 %)")
+    species = cost_per_species()
+    print(f"cost per cell update per species (2048², float64, Euler): gray-scott {species['median']['gray-scott']:.3e} s, "
+          f"extended-brusselator (3 species) {species['median']['extended-brusselator']:.3e} s; "
+          f"ratio {species['ratio']:.2f} (bar: <= 1.3)")
 
 
 if __name__ == "__main__":
