@@ -23,7 +23,9 @@ Found in this order:
    ``S = max(1, |p|)`` the largest parameter magnitude, all starts at once; each end
    point is polished with :func:`scipy.optimize.root` (``hybr``), kept when the reaction
    vanishes there, and duplicates (within 1e-7 relative) merged. This finds the states
-   a user is likely to care about but cannot promise all.
+   a user is likely to care about but cannot promise all. A continuum of states (no
+   reaction at all, or one that vanishes along a curve) gives the one reached from the
+   origin.
 
 Found states (2, 3) are ordered with the states whose species are all non-negative (the
 admissible ones for concentrations) first, each group sorted by the species' values
@@ -56,6 +58,8 @@ MAX_BEZOUT = 27
 N_STARTS = 255
 
 _CACHE: dict[tuple, list[tuple[float, ...]]] = {}
+#: what :func:`_solved` returns for a continuum of states
+_CONTINUUM: list = []
 
 
 def steady_states(model: Model) -> list[tuple[float, ...]]:
@@ -76,7 +80,9 @@ def steady_states(model: Model) -> list[tuple[float, ...]]:
             states = _declared(model)
         else:
             states = _solved(model)
-            if states is None:
+            if states is _CONTINUUM:
+                states = _searched(model, origin_only=True)
+            elif states is None:
                 states = _searched(model)
         _CACHE[key] = states
     return list(_CACHE[key])
@@ -128,13 +134,15 @@ def _solved(model: Model) -> list[tuple[float, ...]] | None:
             return None
         bound *= max(1, polynomial.total_degree())
         numerators.append(polynomial.as_expr())
-    if bound > MAX_BEZOUT or all(numerator == 0 for numerator in numerators):
+    if all(numerator == 0 for numerator in numerators):
+        return _CONTINUUM  # no reaction at all: every uniform state is steady
+    if bound > MAX_BEZOUT:
         return None
     basis = sympy.groebner(numerators, *reversed(species), order="lex")
     if list(basis.exprs) == [1]:
         return []  # no state at all, even complex
     if not basis.is_zero_dimensional:
-        return None  # a continuum of states: let the search pick points
+        return _CONTINUUM
     partial: list[dict] = [{}]
     for level, symbol in enumerate(species):
         known = set(species[:level])
@@ -177,17 +185,22 @@ def _same(state: tuple[float, ...], other: tuple[float, ...]) -> bool:
     return all(abs(a - b) <= 1e-7 * (1.0 + abs(b)) for a, b in zip(state, other))
 
 
-def _searched(model: Model) -> list[tuple[float, ...]]:
-    """Damped Newton iterations from every start at once (the generated functions take arrays), then polished."""
+def _searched(model: Model, *, origin_only: bool = False) -> list[tuple[float, ...]]:
+    """Damped Newton iterations from every start at once (the generated functions take arrays), then polished.
+
+    ``origin_only``: for a continuum of states, only the one reached from the origin.
+    """
     from scipy.stats import qmc
 
     n = model.n_species
     scale = max([1.0, *(abs(value) for value in model.values.values())])
     starts = np.vstack([np.zeros(n), -scale + 3 * scale * qmc.Halton(d=n, scramble=False).random(N_STARTS)]).T
+    if origin_only:
+        starts = starts[:, :1]
     x = starts.copy()
     with np.errstate(all="ignore"):
         for _ in range(60):
-            residual = np.array(np.broadcast_arrays(*model.reaction(*x)), dtype=float)  # (N, S)
+            residual = np.array([np.broadcast_to(term, x.shape[1:]) for term in model.reaction(*x)], dtype=float)
             jacobian = np.moveaxis(model.jacobian_array(*x), -1, 0)  # (S, N, N)
             alive = np.isfinite(residual).all(axis=0) & np.isfinite(jacobian).all(axis=(1, 2))
             jacobian[~alive] = np.eye(n)

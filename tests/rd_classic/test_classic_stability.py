@@ -77,3 +77,54 @@ def test_plot_range_reaches_where_the_dispersion_relation_falls():
     mixed, det = model.Dv * fu + model.Du * gv, fu * gv - fv * gu
     band_top = math.sqrt((mixed + math.sqrt(mixed**2 - 4 * model.Du * model.Dv * det)) / (2 * model.Du * model.Dv))
     assert wavenumber_range(model) == pytest.approx(2 * band_top, rel=1e-9)
+
+
+def test_three_species_dispersion_relation_against_a_numpy_eigenvalue_scan():
+    # extended Brusselator at (a, b/a, c a/d): J written by hand from the equations
+    #   f = a - (1 + b) u + u^2 v - c u + d w,  g = b u - u^2 v,  h = c u - d w
+    a, b, c, d, du, dv, dw = 3.0, 9.0, 2.0, 1.0, 1.0, 20.0, 1.0
+    model = get_model("extended-brusselator", a=a, b=b, c=c, d=d, Du=du, Dv=dv, Dw=dw)
+    u, v = a, b / a
+    jacobian = np.array([[-(1 + b) + 2 * u * v - c, u * u, d], [b - 2 * u * v, -u * u, 0.0], [c, 0.0, -d]])
+    np.testing.assert_allclose(model.jacobian(*model.homogeneous_state()), jacobian, rtol=1e-14)
+    q = np.linspace(0.0, 4.0, 401)
+    scan = np.array([np.linalg.eigvals(jacobian - qi**2 * np.diag([du, dv, dw])) for qi in q])
+    computed = dispersion_relation(model, q)
+    for row, expected in zip(computed, scan):
+        np.testing.assert_allclose(np.sort_complex(row), np.sort_complex(expected), atol=1e-12)
+    growth = scan.real.max(axis=1)
+    analysis = turing_analysis(model)
+    assert analysis.stable_without_diffusion and analysis.turing_unstable and analysis.instability == "stationary"
+    best = int(np.argmax(growth))
+    assert analysis.fastest_wavenumber == pytest.approx(q[best], abs=0.01)
+    assert analysis.max_growth_rate == pytest.approx(growth[best], rel=1e-4)
+    low, high = analysis.unstable_band
+    unstable = q[growth > 0]
+    assert low == pytest.approx(unstable.min(), abs=0.01) and high == pytest.approx(unstable.max(), abs=0.01)
+
+
+def test_a_three_species_wave_instability_is_reported_as_oscillatory():
+    # extended Brusselator with a slow inhibitor and a fast exchanging species (Yang et al. 2002's wave
+    # instability): stable at q = 0, and a complex pair grows at q > 0 (impossible with two species)
+    model = get_model("extended-brusselator", a=1.0, b=3.0, c=1.0, d=1.0, Du=1.0, Dv=0.1, Dw=100.0)
+    jacobian = model.jacobian(*model.homogeneous_state())
+    assert np.linalg.eigvals(jacobian).real.max() < 0
+    q = np.linspace(0.0, 2.0, 2001)
+    scan = np.array([np.linalg.eigvals(jacobian - qi**2 * np.diag(model.diffusion)) for qi in q])
+    row = int(np.argmax(scan.real.max(axis=1)))
+    leading = scan[row, np.argmax(scan[row].real)]
+    assert leading.real > 0 and abs(leading.imag) > 0.5  # the scan's own verdict: an oscillating mode grows
+    analysis = turing_analysis(model)
+    assert analysis.turing_unstable and analysis.instability == "oscillatory"
+    assert analysis.fastest_wavenumber == pytest.approx(q[row], abs=2e-3)
+    assert analysis.max_growth_rate == pytest.approx(leading.real, rel=1e-5)
+
+
+def test_steady_states_found_from_the_equations_are_every_real_root():
+    # FitzHugh-Nagumo has no declared states: a1 u^3 + (1 - a1) u - a0 = 0 (v = u - u^3) has three real
+    # roots for a1 = 2, a0 = 0.1; the admissible ones (all species >= 0) come first
+    model = get_model("fitzhugh-nagumo", a1=2.0, a0=0.1)
+    roots = np.sort(np.roots([2.0, 0.0, 1.0 - 2.0, -0.1]).real)
+    expected = [(u, u - u**3) for u in roots]
+    expected = sorted(expected, key=lambda state: (min(state) < 0, state))
+    np.testing.assert_allclose(model.steady_states(), expected, rtol=1e-12, atol=1e-14)
