@@ -64,11 +64,13 @@ def _show(declaration) -> None:
     click.echo("\nequations:")
     width = max(len(name) for name in declaration.species)
     for species in declaration.species:
-        diffusion = declaration.diffusion[species].text
+        diffusion = declaration.diffusion[species].canonical
+        if not diffusion.replace(".", "").replace("_", "").isalnum():  # a product or a sum: in parentheses
+            diffusion = f"({diffusion})"
         long_name = declaration.long_names.get(species)
         note = f"    ({long_name})" if long_name else ""
         click.echo(f"  d{species}/dt{' ' * (width - len(species))} = {declaration.reaction[species].text} "
-                   f"+ ({diffusion}) laplacian({species}){note}")  # fmt: skip
+                   f"+ {diffusion}*laplacian({species}){note}")  # fmt: skip
     click.echo("\nparameters:")
     rows = [(parameter.name, f"{parameter.default:g}", parameter.units, parameter.description)
             for parameter in declaration.parameters]  # fmt: skip

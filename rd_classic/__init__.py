@@ -1,11 +1,19 @@
-"""rd_classic: grid solvers for two-species Turing-type reaction-diffusion models.
+"""rd_classic: grid solvers for reaction-diffusion models given as data (model files).
 
-Modules, one concept each: :mod:`~rd_classic.models` (registered models),
-:mod:`~rd_classic.presets` (named parameter sets, initial conditions),
-:mod:`~rd_classic.grids`, :mod:`~rd_classic.integrators` (schemes and steppers),
-:mod:`~rd_classic.kernels_numba` (fused CPU stencils), :mod:`~rd_classic.backend_torch`,
-:mod:`~rd_classic.run` (configuration and run loop), :mod:`~rd_classic.observers`
-(dataset writer, progress bar) and :mod:`~rd_classic.stability` (linear analysis).
+Modules, one concept each: :mod:`~rd_classic.expressions` (the whitelist expression
+language), :mod:`~rd_classic.model_file` (the TOML declaration),
+:mod:`~rd_classic.models` (a declaration with parameter values; the registry of
+built-in model files), :mod:`~rd_classic.steady_states`, :mod:`~rd_classic.presets`,
+:mod:`~rd_classic.initial` (initial conditions), :mod:`~rd_classic.parameter_fields`,
+:mod:`~rd_classic.field_files` (reading fields from files), :mod:`~rd_classic.grids`,
+:mod:`~rd_classic.schemes` (time-stepping schemes as data),
+:mod:`~rd_classic.codegen` (source generated from the equations),
+:mod:`~rd_classic.kernel_cache` (the on-disk cache of generated modules),
+:mod:`~rd_classic.kernels_numba` (the generated CPU kernels),
+:mod:`~rd_classic.integrators` (the explicit step limit and the CPU steppers),
+:mod:`~rd_classic.backend_torch`, :mod:`~rd_classic.run` (configuration and run
+loop), :mod:`~rd_classic.observers` (dataset writer, progress bar) and
+:mod:`~rd_classic.stability` (linear analysis).
 Every module is imported when used: the names below load on first access (PEP 562),
 so ``import rd_classic.grids`` loads neither xarray nor torch.
 """

@@ -397,8 +397,8 @@ def kernels_source(declaration: ModelDeclaration, *, dtype: str, ndim: int, fiel
     Returns
     -------
     str
-        A module defining ``euler_step``, ``rk_stage``, ``rk_final_stage``, ``rates``
-        and ``reaction_fields`` (see :mod:`rd_classic.kernels_numba` for their arguments).
+        A module defining ``euler_step``, ``rk_stage``, ``rk_final_stage``, ``rates``,
+        ``rhs`` and ``reaction_fields`` (see :mod:`rd_classic.kernels_numba` for their arguments).
     """
     if dtype not in ("float64", "float32") or ndim not in (2, 3):
         raise ValueError(f"no kernels for dtype {dtype!r}, ndim {ndim}")
@@ -435,6 +435,7 @@ def kernels_source(declaration: ModelDeclaration, *, dtype: str, ndim: int, fiel
     parts.append(_stage_kernel(plan, final=False))
     parts.append(_stage_kernel(plan, final=True))
     parts.append(_rates_kernel(plan))
+    parts.append(_rhs_kernel(plan))
     parts.append(_reaction_fields_kernel(plan))
     return "".join(parts)
 
@@ -687,6 +688,16 @@ def _rates_kernel(plan: _KernelPlan) -> str:
     body = _Body(_cell_values(plan, [f"u{s}c[j]" for s in plan.species]))
     for s in plan.species:
         body += [f"r{s}[j] = g{s}", f"d{s}[j] = c{s} * {_laplacian('u', s, plan.ndim, f'a{s}')}"]
+    return _over_rows(plan, signature, head, row_lines, body)
+
+
+def _rhs_kernel(plan: _KernelPlan) -> str:
+    """``rhs``: the whole right-hand side ``D ∇²u + R(u)`` (the building block of a general tableau)."""
+    signature = "def rhs(p, c, pf, dx, t, periodic, state, out):"
+    head = ["ct = t"] if "ct" in plan.uses else []
+    row_lines = _stage_rows(plan, {"u": "state"}, {"o": "out"})
+    body = _Body(_cell_values(plan, [f"u{s}c[j]" for s in plan.species]))
+    body += [f"o{s}[j] = c{s} * {_laplacian('u', s, plan.ndim, f'a{s}')} + g{s}" for s in plan.species]
     return _over_rows(plan, signature, head, row_lines, body)
 
 

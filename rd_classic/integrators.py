@@ -303,15 +303,15 @@ class NumbaExplicitStepper(_CpuStepper):
     Parameters
     ----------
     model, grid, scheme, dt, dtype, parameter_fields
-        See :func:`make_stepper`. ``scheme`` must have a sub-diagonal tableau.
+        See :func:`make_stepper`. A sub-diagonal tableau (Euler, RK2, RK4) runs on the fused
+        stage kernels; any other explicit tableau one ``rhs`` pass per stage, the stages
+        combined with NumPy (the place for embedded pairs).
     """
 
     def __init__(self, model: Model, grid: Grid, scheme: ExplicitScheme, *, dt: float, dtype: str,
                  parameter_fields: Mapping[str, np.ndarray] | None = None):  # fmt: skip
         from rd_classic import kernels_numba
 
-        if not scheme.is_subdiagonal:
-            raise ConfigError(f"the numba backend runs sub-diagonal tableaux; {scheme.name} is not one")
         super().__init__(model, grid, dt=dt, dtype=dtype, parameter_fields=parameter_fields)
         self.scheme = scheme
         self._periodic = grid.periodic
@@ -320,7 +320,10 @@ class NumbaExplicitStepper(_CpuStepper):
         self._nodes_dt = [c * self.dt for c in scheme.nodes]
         self._zero = self._scalar(0.0)
         shape = self._state.shape
-        if scheme.n_stages == 1:
+        if not scheme.is_subdiagonal:  # a general tableau: whole right-hand sides, combined by NumPy
+            self._stages = [np.empty(shape, self.dtype) for _ in range(scheme.n_stages)]
+            self._point = np.empty(shape, self.dtype)
+        elif scheme.n_stages == 1:
             self._halo, self._work = kernels_numba.euler_buffers(grid.shape, self.dtype, model.n_species)
         else:
             self._out = np.empty(shape, self.dtype)
@@ -330,6 +333,9 @@ class NumbaExplicitStepper(_CpuStepper):
     def advance(self, n_steps: int) -> None:
         """Take ``n_steps`` steps."""
         p, c, pf, dx, dt, periodic = self._p, self._c, self._pf, self._dx, self._dt_cast, self._periodic
+        if not self.scheme.is_subdiagonal:
+            self._advance_general(n_steps)
+            return
         if self.scheme.n_stages == 1:
             euler_step = self._kernels.euler_step
             state, halo, work = self._state, self._halo, self._work
@@ -353,6 +359,26 @@ class NumbaExplicitStepper(_CpuStepper):
             rk_final_stage(p, c, pf, dx, self._time(nodes_dt[last]), periodic, state, k_out, offsets_dt[-1],
                            acc, weights[-1], dt, out)  # fmt: skip
             self._state, self._out = out, state
+            self.step += 1
+            self.n_steps += 1
+
+    def _advance_general(self, n_steps: int) -> None:
+        """Any explicit tableau: ``k_i = F(u + dt Σ_j a_ij k_j)``, ``u += dt Σ_i b_i k_i`` (one ``rhs`` pass per stage)."""
+        rhs, scheme, stages, point = self._kernels.rhs, self.scheme, self._stages, self._point
+        a = [[self._scalar(value * self.dt) for value in row] for row in scheme.a]
+        b = [self._scalar(weight * self.dt) for weight in scheme.weights]
+        for _ in range(n_steps):
+            state = self._state
+            for i in range(scheme.n_stages):
+                np.copyto(point, state)
+                for j in range(i):
+                    if scheme.a[i][j]:
+                        point += a[i][j] * stages[j]
+                rhs(self._p, self._c, self._pf, self._dx, self._time(scheme.nodes[i] * self.dt), self._periodic,
+                    point, stages[i])  # fmt: skip
+            for weight, stage in zip(b, stages):
+                if weight:
+                    state += weight * stage
             self.step += 1
             self.n_steps += 1
 

@@ -21,6 +21,8 @@ nothing. :func:`kernels_for` returns the module; its kernels are:
     ``out = u + dt (acc + b F(u + a_dt k))``.
 ``rates(p, c, pf, dx, t, periodic, state, reaction, diffusion)``
     The two parts of the rate of change, ``R(u)`` and ``D ∇²u``.
+``rhs(p, c, pf, dx, t, periodic, state, out)``
+    The whole right-hand side ``out = D ∇²u + R(u)``, for tableaux the fused kernels do not cover.
 ``reaction_fields(p, pf, dx, t, state, out)``
     ``out = R(state)`` (serial; ETDRK4's nonlinear term).
 
@@ -43,7 +45,7 @@ from types import ModuleType
 from typing import Sequence
 
 import numpy as np
-from numba import get_num_threads, njit, prange  # noqa: F401  (prange: see etd kernels)
+from numba import get_num_threads, njit
 
 from rd_classic.model_file import ModelDeclaration
 
@@ -79,7 +81,7 @@ def kernels_for(declaration: ModelDeclaration, dtype, ndim: int, fields: Sequenc
     Returns
     -------
     module
-        With ``euler_step``, ``rk_stage``, ``rk_final_stage``, ``rates``, ``reaction_fields``.
+        With ``euler_step``, ``rk_stage``, ``rk_final_stage``, ``rates``, ``rhs``, ``reaction_fields``.
     """
     import numba
 

@@ -381,3 +381,32 @@ def test_brusselator_on_a_coarse_grid_is_limited_by_its_reaction():
         run_simulation(config, observers=[memory])
         deviation = np.abs(memory.fields["u"][-1] - model.a).max()
         assert bool(deviation < 1e-6) is relaxes, (factor, deviation)
+
+
+@pytest.mark.parametrize("backend", ["numba", "torch"])
+def test_a_general_tableau_runs_at_its_order(backend):
+    # Kutta's third-order method has a full A (a_31 = -1, a_32 = 2): not a sub-diagonal tableau, so the
+    # numba backend takes the general path; on the coupled linear mode it converges at order 3
+    from rd_classic.schemes import ExplicitScheme
+
+    kutta = ExplicitScheme("kutta3", 3, ((0, 0, 0), (0.5, 0, 0), (-1.0, 2.0, 0)), (1 / 6, 2 / 3, 1 / 6), 2.5127453266183286)
+    assert not kutta.is_subdiagonal and kutta.nodes == (0.0, 0.5, 1.0)
+    grid, model, mode, eigenvalue = _mode_problem("rk4")
+    end = 2.0
+    amplitude0 = np.array([1.0, 0.5])
+    exact = expm(end * (model.jacobian(0, 0) + eigenvalue * np.diag(model.diffusion))) @ amplitude0
+    errors = []
+    for count in (10, 20):
+        if backend == "numba":
+            from rd_classic.integrators import NumbaExplicitStepper
+
+            stepper = NumbaExplicitStepper(model, grid, kutta, dt=end / count, dtype="float64")
+        else:
+            from rd_classic.backend_torch import TorchExplicitStepper
+
+            stepper = TorchExplicitStepper(model, grid, kutta, dt=end / count)
+        stepper.set_state(amplitude0[0] * mode, amplitude0[1] * mode)
+        stepper.advance(count)
+        u, v = stepper.get_state()
+        errors.append(max(np.abs(u - exact[0] * mode).max(), np.abs(v - exact[1] * mode).max()))
+    assert abs(math.log2(errors[0] / errors[1]) - 3) < 0.25, errors
