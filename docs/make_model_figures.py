@@ -80,9 +80,10 @@ u = "1"
 v = "0"
 
 [initial]
-# a square seed of u = 1/2, v = 1/4 in every cell of a 40 x 40 lattice, as Pearson's single square
-u = "1 - 0.5*heaviside(sin(2*pi*40*x/Lx)*sin(2*pi*40*y/Ly) - 0.7)"
-v = "0.25*heaviside(sin(2*pi*40*x/Lx)*sin(2*pi*40*y/Ly) - 0.7)"
+# seeds of u = 1/2, v = 1/4 (Pearson's square) on a 12 x 12 lattice: on a 512^2 grid each is
+# about 16 cells wide, close to Pearson's 20
+u = "1 - 0.5*heaviside(sin(2*pi*12*x/Lx)*sin(2*pi*12*y/Ly) - 0.3)"
+v = "0.25*heaviside(sin(2*pi*12*x/Lx)*sin(2*pi*12*y/Ly) - 0.3)"
 noise = 0.01
 
 [presets.default]

@@ -1,12 +1,15 @@
 """Read a field from a file: a NetCDF variable's last snapshot, or a greyscale image.
 
 The I/O behind ``--initial @FILE.nc``, ``--initial @IMAGE.png`` and
-``--param NAME=@FILE.nc:VAR``. Files are untrusted: a variable's shape is checked
-against the grid before its values are read, and non-finite values are refused.
+``--param NAME=@FILE.nc:VAR``. Files are untrusted: a NetCDF file is opened by
+:func:`rdnet.dataset.open_dataset` (its header checked before the NetCDF library reads
+it, the dataset convention validated), a variable's shape is checked against the grid
+before its values are read, and non-finite values are refused.
 
-The **documented minimum** of a NetCDF file (besides rdnet's own datasets): a
-variable whose dimensions end with the grid's ``y, x`` (``z, y, x`` in 3-D), of exactly
-the grid's shape, optionally with a leading ``time`` dimension (its last entry is used).
+A NetCDF file is an rdnet dataset or any file meeting the convention's documented
+minimum (``docs/dataset.md``: fields whose last dims are ``y, x``, with uniform 1-D
+coordinates); the variable must have exactly the grid's shape (``z, y, x`` in 3-D),
+optionally after a leading ``time`` dimension (its last entry is used).
 """
 
 from __future__ import annotations
@@ -48,15 +51,20 @@ def read_snapshot(path: str | os.PathLike, variable: str, shape: tuple[int, ...]
     ConfigError
         Missing file or variable, another shape, non-finite values, not NetCDF.
     """
-    import xarray as xr
+    import warnings
+
+    from rdnet.dataset import open_dataset
+    from rdnet.errors import DatasetError
 
     path = Path(path).expanduser()
     if not path.is_file():
         raise ConfigError(f"{what}: file not found: {path}")
     try:
-        dataset = xr.open_dataset(path, decode_times=False, mask_and_scale=False)
-    except Exception as error:  # noqa: BLE001 - any reader failure is a bad input file
-        raise ConfigError(f"{what}: cannot read {path} as NetCDF ({str(error).splitlines()[0][:200]})") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a file not written by rdnet: fine if it meets the minimum
+            dataset = open_dataset(path)
+    except DatasetError as error:
+        raise ConfigError(f"{what}: {error}") from None
     with dataset:
         if variable not in dataset.variables:
             names = ", ".join(sorted(str(name) for name in dataset.data_vars)) or "none"

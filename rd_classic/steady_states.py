@@ -58,6 +58,7 @@ MAX_BEZOUT = 27
 N_STARTS = 255
 
 _CACHE: dict[tuple, list[tuple[float, ...]]] = {}
+_CACHE_SIZE = 1024
 #: what :func:`_solved` returns for a continuum of states
 _CONTINUUM: list = []
 
@@ -76,6 +77,8 @@ def steady_states(model: Model) -> list[tuple[float, ...]]:
         raise ConfigError(f"{model.name}: the reaction depends on {used}, so there is no homogeneous steady state")
     key = (declaration.digest, declaration.text, tuple(model.values.items()))
     if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_SIZE:  # a long search over parameters: start over
+            _CACHE.clear()
         if declaration.steady_states:
             states = _declared(model)
         else:

@@ -80,7 +80,8 @@ def test_a_parameter_field_read_from_netcdf_is_stored_and_resumed(tmp_path):
     from rd_classic.run import SimulationInterrupted
 
     ramp = np.linspace(0.02, 0.05, 12)[None, :] * np.ones((10, 1))
-    xr.Dataset({"F": (("y", "x"), ramp)}).to_netcdf(tmp_path / "ramp.nc")
+    coordinates = {"y": np.arange(10) + 0.5, "x": np.arange(12) + 0.5}  # the convention's minimum
+    xr.Dataset({"F": (("y", "x"), ramp)}, coords=coordinates).to_netcdf(tmp_path / "ramp.nc")
     options = dict(parameters={"F": f"@{tmp_path / 'ramp.nc'}:F", "Du": 0.16, "Dv": 0.08}, size="12x10", dx=1.0,
                    steps=30, snapshot_every=10, initial_condition="pearson")  # fmt: skip
     config = build_config("gray-scott", **options)
