@@ -278,15 +278,21 @@ class _CpuStepper:
         self._c = np.array([coefficient / grid.dx**2 for coefficient in model.diffusion], dtype=self.dtype)
         self._dx, self._dt_cast = kernels_numba.cast_scalars(self.dtype, grid.dx, self.dt)
         self._scalar = self.dtype.type
-        self._state = np.zeros((model.n_species, *grid.shape), self.dtype)
+        self._state = self._allocate()
         self._rate_names = rate_names(model.species)
+
+    def _allocate(self):
+        """The state: one array per species (see :func:`rd_classic.kernels_numba.species_fields`)."""
+        from rd_classic.kernels_numba import species_fields
+
+        return species_fields(self.model.n_species, self.grid.shape, self.dtype)
 
     def set_state(self, *fields: np.ndarray, step: int = 0) -> None:
         """Set the fields (copied, cast to the stepper's dtype) and the step number they are at."""
         if len(fields) != self.model.n_species:
             raise ValueError(f"{self.model.name} needs {self.model.n_species} fields, got {len(fields)}")
         for index, values in enumerate(fields):
-            self._state[index] = values
+            self._state[index][...] = values
         self.step = int(step)
 
     def get_state(self) -> tuple[np.ndarray, ...]:
@@ -319,16 +325,15 @@ class NumbaExplicitStepper(_CpuStepper):
         self._offsets_dt = kernels_numba.cast_scalars(self.dtype, *(a * self.dt for a in scheme.stage_offsets))
         self._nodes_dt = [c * self.dt for c in scheme.nodes]
         self._zero = self._scalar(0.0)
-        shape = self._state.shape
         if not scheme.is_subdiagonal:  # a general tableau: whole right-hand sides, combined by NumPy
-            self._stages = [np.empty(shape, self.dtype) for _ in range(scheme.n_stages)]
-            self._point = np.empty(shape, self.dtype)
+            self._stages = [self._allocate() for _ in range(scheme.n_stages)]
+            self._point = self._allocate()
         elif scheme.n_stages == 1:
             self._halo, self._work = kernels_numba.euler_buffers(grid.shape, self.dtype, model.n_species)
         else:
-            self._out = np.empty(shape, self.dtype)
-            self._k = [np.empty(shape, self.dtype) for _ in range(2)]  # ping-pong stage values
-            self._acc = np.empty(shape, self.dtype)
+            self._out = self._allocate()
+            self._k = [self._allocate() for _ in range(2)]  # ping-pong stage values
+            self._acc = self._allocate()
 
     def advance(self, n_steps: int) -> None:
         """Take ``n_steps`` steps."""
@@ -370,25 +375,26 @@ class NumbaExplicitStepper(_CpuStepper):
         for _ in range(n_steps):
             state = self._state
             for i in range(scheme.n_stages):
-                np.copyto(point, state)
-                for j in range(i):
-                    if scheme.a[i][j]:
-                        point += a[i][j] * stages[j]
+                for s, (target, field) in enumerate(zip(point, state)):
+                    np.copyto(target, field)
+                    for j in range(i):
+                        if scheme.a[i][j]:
+                            target += a[i][j] * stages[j][s]
                 rhs(self._p, self._c, self._pf, self._dx, self._time(scheme.nodes[i] * self.dt), self._periodic,
                     point, stages[i])  # fmt: skip
             for weight, stage in zip(b, stages):
                 if weight:
-                    state += weight * stage
+                    for field, rate in zip(state, stage):
+                        field += weight * rate
             self.step += 1
             self.n_steps += 1
 
     def rates(self) -> dict[str, np.ndarray]:
         """Reaction and diffusion parts of the rate of change at the current state."""
-        reaction = np.empty_like(self._state)
-        diffusion = np.empty_like(self._state)
+        reaction, diffusion = self._allocate(), self._allocate()
         self._kernels.rates(self._p, self._c, self._pf, self._dx, self._time(), self._periodic, self._state,
                             reaction, diffusion)  # fmt: skip
-        return dict(zip(self._rate_names, (*reaction, *diffusion)))
+        return dict(zip(self._rate_names, (*(field.copy() for field in reaction), *(field.copy() for field in diffusion))))
 
 
 class ETDRK4Stepper(_CpuStepper):
@@ -427,6 +433,10 @@ class ETDRK4Stepper(_CpuStepper):
         self._irfftn = lambda values: scipy.fft.irfftn(values.reshape(self._spectral_shape), s=shape, axes=axes,
                                                        workers=workers)  # fmt: skip
         self._nonlinear_values = np.empty_like(self._state)
+
+    def _allocate(self) -> np.ndarray:
+        """The state stacked ``(N, *shape)``: every transform is one batched FFT."""
+        return np.zeros((self.model.n_species, *self.grid.shape), self.dtype)
 
     def _react(self, state, offset: float) -> None:
         self._kernels.reaction_fields(self._p, self._pf, self._dx, self._time(offset), state, self._nonlinear_values)

@@ -66,8 +66,8 @@ def test_compiled_reaction_equals_the_model_reaction(name, rng):
     fields = rng.uniform(0.2, 2.0, (n, 4, 5))
     kernels = kernels_numba.kernels_for(model.declaration, np.float64, 2)
     p = kernels_numba.parameter_vector(list(model.values.values()), (5.0, 4.0, 1.0), np.float64)
-    reaction, diffusion = np.empty((n, 4, 5)), np.empty((n, 4, 5))
-    kernels.rates(p, np.zeros(n), np.zeros((0, 1, 1)), 1.0, 0.0, True, fields, reaction, diffusion)
+    reaction, diffusion = tuple(np.empty((4, 5)) for _ in range(n)), tuple(np.empty((4, 5)) for _ in range(n))
+    kernels.rates(p, np.zeros(n), np.zeros((0, 1, 1)), 1.0, 0.0, True, tuple(fields), reaction, diffusion)
     for computed, expected in zip(reaction, model.reaction(*fields)):
         np.testing.assert_allclose(computed, expected, rtol=1e-14)
 

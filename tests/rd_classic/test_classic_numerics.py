@@ -248,8 +248,8 @@ def test_in_place_euler_kernel_matches_out_of_place_step_for_any_row_blocks(shap
     kernel = kernels_numba.kernels_for(model.declaration, np.float64, 2).euler_step
     p = kernels_numba.parameter_vector(list(model.values.values()), (1.0, 1.0, 1.0), np.float64)
     for n_blocks in sorted({1, 2, 3, 5, shape[0]}):
-        state = np.stack([u0, v0])
-        halo, work = kernels_numba.euler_buffers(shape, state.dtype, 2, n_blocks)
+        state = (u0.copy(), v0.copy())
+        halo, work = kernels_numba.euler_buffers(shape, np.float64, 2, n_blocks)
         for _ in range(3):
             kernel(p, np.array([0.16, 0.08]), np.zeros((0, 1, 1)), 1.0, 0.0, 0.9, boundary == "periodic", state,
                    halo, work)  # fmt: skip

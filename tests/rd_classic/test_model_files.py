@@ -332,7 +332,7 @@ def test_generated_source_uses_only_the_generator_s_own_names():
                         "target", "j", "x", "y", "p", "c", "pf", "dx", "t", "dt", "periodic", "state", "halo",
                         "work", "ny", "nx", "nz", "first_m", "last_p", "start", "stop", "above", "below", "s",
                         "new", "edge", "jm", "jp", "done", "kk", "km", "kp", "k", "a_dt", "k_out", "acc", "first",
-                        "out", "diffusion", "euler_step", "rk_stage", "rk_final_stage", "rates", "reaction_fields",
+                        "out", "diffusion", "euler_step", "rk_stage", "rk_final_stage", "rates", "rhs", "reaction_fields",
                         "cx", "cy", "cz", "ct", "gx", "gy", "gz", "shape", "not", "and", "or"}  # fmt: skip
     template |= {"exp", "log", "sqrt", "sin", "cos", "tanh", "abs", "sign", "min", "max", "minimum", "maximum"}
     hostile = parse_model_text("""
