@@ -144,7 +144,11 @@ _REFUSED = {
 
 
 class Builder:
-    """What :func:`fold` calls for each node of a validated tree (subclass and override)."""
+    """What :func:`fold` calls for each node of a validated tree (subclass and override).
+
+    ``binary`` adds, subtracts and multiplies with the operands' own operators and hands
+    ``/`` and ``**`` to :meth:`divide` and :meth:`power`, where the builders differ.
+    """
 
     def number(self, value: int | float) -> Any:  # noqa: D102
         raise NotImplementedError
@@ -153,6 +157,20 @@ class Builder:
         raise NotImplementedError
 
     def binary(self, operator: str, left: Any, right: Any) -> Any:  # noqa: D102
+        if operator == "+":
+            return left + right
+        if operator == "-":
+            return left - right
+        if operator == "*":
+            return left * right
+        if operator == "/":
+            return self.divide(left, right)
+        return self.power(left, right)
+
+    def divide(self, left: Any, right: Any) -> Any:  # noqa: D102
+        raise NotImplementedError
+
+    def power(self, base: Any, exponent: Any) -> Any:  # noqa: D102
         raise NotImplementedError
 
     def negate(self, operand: Any) -> Any:  # noqa: D102
@@ -183,13 +201,15 @@ class _Checker(Builder):
         return None
 
     def binary(self, operator, left, right):  # noqa: D102
-        if left is None or right is None:
-            return None
-        if operator == "**":
-            if abs(right) > MAX_CONSTANT_EXPONENT:
-                raise ConfigError(f"{self.where}: the constant exponent {right:g} is too large")
-            return _float_power(left, right)
-        return ArrayBuilder({}).binary(operator, left, right)
+        return None if left is None or right is None else super().binary(operator, left, right)
+
+    def divide(self, left, right):  # noqa: D102
+        return _float_division(left, right)
+
+    def power(self, base, exponent):  # noqa: D102
+        if abs(exponent) > MAX_CONSTANT_EXPONENT:
+            raise ConfigError(f"{self.where}: the constant exponent {exponent:g} is too large")
+        return _float_power(base, exponent)
 
     def negate(self, operand):  # noqa: D102
         return None if operand is None else -operand
@@ -543,19 +563,17 @@ class ArrayBuilder(Builder):
 
     def binary(self, operator, left, right):  # noqa: D102
         with np.errstate(all="ignore"):
-            if operator == "+":
-                return left + right
-            if operator == "-":
-                return left - right
-            if operator == "*":
-                return left * right
-            if operator == "/":
-                if isinstance(left, float) and isinstance(right, float):
-                    return _float_division(left, right)
-                return left / right
-            if isinstance(left, float) and isinstance(right, float):
-                return _float_power(left, right)
-            return left**right
+            return super().binary(operator, left, right)
+
+    def divide(self, left, right):  # noqa: D102
+        if isinstance(left, float) and isinstance(right, float):
+            return _float_division(left, right)
+        return left / right
+
+    def power(self, base, exponent):  # noqa: D102
+        if isinstance(base, float) and isinstance(exponent, float):
+            return _float_power(base, exponent)
+        return base**exponent
 
     def negate(self, operand):  # noqa: D102
         return -operand
@@ -609,20 +627,15 @@ class SympyBuilder(Builder):
             return self.sympy.E
         return self.symbols[name]
 
-    def binary(self, operator, left, right):  # noqa: D102
-        if operator == "+":
-            return left + right
-        if operator == "-":
-            return left - right
-        if operator == "*":
-            return left * right
-        if operator == "/":
-            if right == 0:
-                raise ConfigError(f"{self.where}: division by zero")
-            return left / right
-        if left.is_Number and right.is_Number:
-            return self._constant_power(left, right)
-        return left**right
+    def divide(self, left, right):  # noqa: D102
+        if right == 0:
+            raise ConfigError(f"{self.where}: division by zero")
+        return left / right
+
+    def power(self, base, exponent):  # noqa: D102
+        if base.is_Number and exponent.is_Number:
+            return self._constant_power(base, exponent)
+        return base**exponent
 
     def _constant_power(self, base, exponent):
         base_value, exponent_value = float(base), float(exponent)  # sympy Numbers: exact to float at once

@@ -31,7 +31,7 @@ from rdnet.errors import ConfigError
 
 from rd_classic.grids import Grid
 from rd_classic.models import Model
-from rd_classic.schemes import (
+from rd_classic.schemes import (  # noqa: F401  (EXPLICIT_SCHEMES, INTEGRATORS: also read from here)
     BACKENDS,
     DTYPES,
     EXPLICIT_SCHEMES,
@@ -45,20 +45,7 @@ from rd_classic.schemes import (
     stability_polynomial,
 )
 
-__all__ = [
-    "ExplicitScheme",
-    "EXPLICIT_SCHEMES",
-    "INTEGRATORS",
-    "BACKENDS",
-    "DTYPES",
-    "check_integrator",
-    "largest_stable_dt",
-    "make_stepper",
-    "NumbaExplicitStepper",
-    "ETDRK4Stepper",
-    "etdrk4_coefficients",
-    "field_stack",
-]
+__all__ = ["largest_stable_dt", "mode_eigenvalues", "make_stepper", "NumbaExplicitStepper", "ETDRK4Stepper", "field_stack"]
 
 
 def largest_stable_dt(
