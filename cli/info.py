@@ -41,7 +41,7 @@ def command(file: str) -> None:
         click.echo(f"  {name:<22} ({dims}) {label}{_units(variable)}")
     parameters = parameters_of(ds)
     if parameters:
-        text = ", ".join(f"{key}={value}" for key, value in sorted(parameters.items()))
+        text = ", ".join(f"{key}={_short(value)}" for key, value in sorted(parameters.items()))
         click.echo(f"parameters: {text}")
     ds.close()
 
@@ -54,3 +54,10 @@ def _spacing(coordinate) -> str:
 def _units(variable) -> str:
     units = variable.attrs.get("units", "")
     return f" [{units}]" if units and units != "1" else ""
+
+
+def _short(value) -> str:
+    """A parameter as one short token: a stored text of several lines (a model declaration) is summarised."""
+    if isinstance(value, str) and "\n" in value:
+        return f"<{value.count(chr(10)) + 1} lines of text>"
+    return str(value)
