@@ -6,7 +6,7 @@ This module imports nothing, so the command line and the sweep can name the metr
 
 from __future__ import annotations
 
-__all__ = ["HOMOGENEITY_KEYS", "LENGTH_METRICS"]
+__all__ = ["HOMOGENEITY_KEYS", "LENGTH_METRICS", "MORPHOLOGY_KEYS", "MORPHOLOGY_DETAIL_KEYS", "LABEL_KEYS"]
 
 
 #: Keys of the dictionary returned by :func:`homogeneity_metrics`, in display order.
@@ -22,3 +22,36 @@ HOMOGENEITY_KEYS = (
 
 #: The metrics that are lengths, in the units of the grid coordinates (the others are pure numbers).
 LENGTH_METRICS: tuple[str, ...] = ("dominant_wavelength", "correlation_length")
+
+#: The morphology metrics every table, summary and command shows (a subset of
+#: :data:`MORPHOLOGY_DETAIL_KEYS`), in display order.
+MORPHOLOGY_KEYS = (
+    "area_fraction",
+    "boundary_length",
+    "euler_characteristic",
+    "components",
+    "mean_component_size",
+    "orientation_order",
+)
+
+#: Keys of the dictionary returned by :func:`morphology_metrics`, in order.
+MORPHOLOGY_DETAIL_KEYS = (
+    "threshold",
+    "area_fraction",
+    "boundary_length",
+    "mean_curvature",
+    "euler_characteristic",
+    "euler_number",
+    "components",
+    "components_low",
+    "mean_component_size",
+    "mean_component_size_low",
+    "orientation_order",
+    "stripe_fraction",
+    "stripe_ends",
+    "stripe_junctions",
+    "defects",
+)
+
+#: The two labels: the pattern's regime (:func:`pattern_regime`) and its time behaviour.
+LABEL_KEYS = ("regime", "time_behaviour")
