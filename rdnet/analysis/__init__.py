@@ -7,7 +7,7 @@ radial bins of a grid), :mod:`~rdnet.analysis.spectra`, :mod:`~rdnet.analysis.re
 :mod:`~rdnet.analysis.homogeneity` (all metrics in one pass),
 :mod:`~rdnet.analysis.morphology` (Minkowski functionals, components, orientation order,
 defects), :mod:`~rdnet.analysis.regime` (the regime label),
-:mod:`~rdnet.analysis.time_behaviour` (temporal spectrum, pattern velocity, decorrelation
+:mod:`~rdnet.analysis.temporal` (temporal spectrum, pattern velocity, decorrelation
 time, the time-behaviour label), :mod:`~rdnet.analysis.steady_state` (steady-state
 detection for long runs) and :mod:`~rdnet.analysis.metric_names` (the metric lists). The public names below are
 imported from this package (``from rdnet.analysis import radial_power_spectrum``);
@@ -156,13 +156,13 @@ _EXPORTS = {
     "classify_regime": ".regime",
     "pattern_regime": ".regime",
     "is_pattern": ".regime",
-    "TIME_BEHAVIOURS": ".time_behaviour",
-    "TimeBehaviour": ".time_behaviour",
-    "classify_time_behaviour": ".time_behaviour",
-    "time_behaviour": ".time_behaviour",
-    "temporal_spectrum": ".time_behaviour",
-    "pattern_velocity": ".time_behaviour",
-    "decorrelation_time": ".time_behaviour",
+    "TIME_BEHAVIOURS": ".temporal",
+    "TimeBehaviour": ".temporal",
+    "classify_time_behaviour": ".temporal",
+    "time_behaviour": ".temporal",
+    "temporal_spectrum": ".temporal",
+    "pattern_velocity": ".temporal",
+    "decorrelation_time": ".temporal",
     "SteadyStateDetector": ".steady_state",
 }
 
@@ -182,7 +182,7 @@ if TYPE_CHECKING:  # pragma: no cover - what the names are, for type checkers an
     )
     from rdnet.analysis.regime import REGIMES, Regime, classify_regime, is_pattern, pattern_regime  # noqa: F401
     from rdnet.analysis.steady_state import SteadyStateDetector
-    from rdnet.analysis.time_behaviour import (
+    from rdnet.analysis.temporal import (
         TIME_BEHAVIOURS,
         TimeBehaviour,
         classify_time_behaviour,

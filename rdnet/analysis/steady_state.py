@@ -4,12 +4,14 @@ Engine-agnostic: a :class:`SteadyStateDetector` is fed the snapshots of a run, o
 time, and says when the run may stop. The rule (py-pde's ``SteadyStateTracker`` asks the
 same of every value): the **relative rate of change**
 
-.. math:: r_i = \\max_s \\frac{\\mathrm{RMS}(f_{s,i} - f_{s,i-1})}{(t_i - t_{i-1})\\,\\mathrm{RMS}(f_{s,i})}
+.. math:: r_i = \\frac{\\lVert f_i - f_{i-1} \\rVert}{(t_i - t_{i-1})\\,\\lVert f_i \\rVert},
+   \\qquad \\lVert f \\rVert^2 = \\sum_s \\mathrm{mean}_{grid}\\, f_s^2
 
-(over the species ``s``; RMS over the grid, units 1/time) stays at or below the tolerance
-for ``window`` consecutive snapshot intervals. A species that is zero everywhere counts as
-steady when it stays zero. A pattern that oscillates or travels keeps ``r`` near its
-frequency (or speed over wavelength) and never stops the run.
+(the state vector of all species together, so a species that decays to zero does not
+hold the run; units 1/time) stays at or below the tolerance for ``window`` consecutive
+snapshot intervals. A state that is zero everywhere counts as steady when it stays zero.
+A pattern that oscillates or travels keeps ``r`` near its amplitude times its frequency
+(or speed over wavelength) and never stops the run.
 """
 
 from __future__ import annotations
@@ -84,18 +86,18 @@ class SteadyStateDetector:
             interval = float(time) - earlier_time
             if not interval > 0:
                 raise ValueError(f"snapshot times must increase (got {time} after {earlier_time})")
-            self.rates.append(max(self._relative_rate(earlier[name], current[name], interval) for name in current))
+            change = sum(float(np.mean((current[name] - earlier[name]) ** 2)) for name in current)
+            scale = sum(float(np.mean(values**2)) for values in current.values())
+            self.rates.append(self._relative_rate(change, scale, interval))
         self._previous = (float(time), current)
         self._time = float(time)
         return self.steady
 
     @staticmethod
-    def _relative_rate(earlier: np.ndarray, later: np.ndarray, interval: float) -> float:
-        change = float(np.sqrt(np.mean((later - earlier) ** 2))) / interval
-        scale = float(np.sqrt(np.mean(later**2)))
-        if scale == 0:
-            return 0.0 if change == 0 else math.inf
-        return change / scale
+    def _relative_rate(change_squared: float, scale_squared: float, interval: float) -> float:
+        if scale_squared == 0:
+            return 0.0 if change_squared == 0 else math.inf
+        return math.sqrt(change_squared / scale_squared) / interval
 
     @property
     def steady(self) -> bool:  # noqa: D102

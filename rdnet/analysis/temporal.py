@@ -220,28 +220,53 @@ def temporal_spectrum(series: _Field, *, times: Iterable[float] | None = None,
 
 
 def _shift_between(earlier: np.ndarray, later: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """(shift in cells that moves ``earlier`` onto ``later``, remaining RMS change, raw RMS change)."""
-    from scipy.ndimage import fourier_shift
-    from skimage.registration import phase_cross_correlation
+    """(shift in cells that moves ``earlier`` onto ``later``, remaining RMS change, raw RMS change).
+
+    The shift ``s`` maximises the cross-correlation ``C(s) = Re Σ_k P_k e^{2πi k·s}``,
+    ``P_k = F̂_later(k) conj(F̂_earlier(k))``: the phase change of every Fourier mode,
+    weighted by its power. The best whole-cell shift within half the pattern's
+    characteristic length is refined by Newton's method on ``C`` (analytic gradient and
+    Hessian), so the result is sub-cell and unique even for a periodic pattern.
+    """
+    from rdnet.analysis.morphology import _characteristic_length
 
     raw = _rms(later - earlier)
     if raw == 0 or np.ptp(earlier) == 0 or np.ptp(later) == 0:
         return np.zeros(earlier.ndim), raw, raw
-    shift, _, _ = phase_cross_correlation(later, earlier, upsample_factor=20, normalization=None)
-    moved = np.fft.ifftn(fourier_shift(np.fft.fftn(earlier), shift)).real
-    return np.asarray(shift, dtype=float), _rms(later - moved), raw
+    cross = np.fft.fftn(later - later.mean()) * np.conj(np.fft.fftn(earlier - earlier.mean()))
+    correlation = np.fft.ifftn(cross).real
+    lags = np.meshgrid(*[np.fft.fftfreq(n, d=1.0 / n) for n in earlier.shape], indexing="ij")
+    reach = 0.5 * _characteristic_length(earlier, (1.0,) * earlier.ndim)
+    allowed = np.sqrt(sum(lag**2 for lag in lags)) <= max(reach, 1.0)
+    peak = np.unravel_index(np.argmax(np.where(allowed, correlation, -np.inf)), correlation.shape)
+    shift = np.array([lag[peak] for lag in lags], dtype=float)
+    wavenumbers = np.meshgrid(*[np.fft.fftfreq(n) for n in earlier.shape], indexing="ij")
+    k = np.stack([w.ravel() for w in wavenumbers])  # (ndim, modes), cycles per cell
+    weights = cross.ravel()
+    for _ in range(8):
+        phase = weights * np.exp(2j * np.pi * (shift @ k))
+        gradient = -2 * np.pi * (k @ phase.imag)
+        hessian = -(2 * np.pi) ** 2 * ((k * phase.real) @ k.T)
+        if not np.all(np.linalg.eigvalsh(hessian) < 0):
+            break  # not at a maximum: keep the whole-cell shift
+        step = np.linalg.solve(hessian, -gradient)
+        shift = shift + np.clip(step, -0.5, 0.5)
+        if np.max(np.abs(step)) < 1e-9:
+            break
+    moved = np.fft.ifftn(np.fft.fftn(earlier) * np.exp(-2j * np.pi * np.tensordot(shift, np.stack(wavenumbers), axes=1))).real
+    return shift, _rms(later - moved), raw
 
 
 def pattern_velocity(series: _Field, *, times: Iterable[float] | None = None,
                      component_dims: Iterable[str] | None = None) -> xr.Dataset:  # fmt: skip
     """Velocity of the pattern between consecutive snapshots, from the phases of its Fourier modes.
 
-    For each pair of snapshots, the shift that best maps the earlier onto the later is
-    the peak of their cross-correlation computed from the phases of the Fourier modes
-    (:func:`skimage.registration.phase_cross_correlation`, refined to 1/20 cell, periodic):
-    a pattern that moves rigidly by ``c Δt`` changes the phase of every mode ``k`` by
-    ``−2π k·c Δt``. Shifts larger than half the pattern's wavelength per snapshot
-    alias (snapshots must be close enough to follow the motion).
+    A pattern that moves rigidly by ``c Δt`` changes the phase of every Fourier mode ``k``
+    by ``−2π k·c Δt``. For each pair of snapshots the shift is the one that best explains
+    the phase changes of all modes, weighted by their power: the peak of the periodic
+    cross-correlation, searched within half the pattern's characteristic length and
+    refined below one cell by Newton's method. A pattern that moves more than half its
+    wavelength between snapshots aliases: snapshots must be close enough to follow it.
 
     Returns
     -------
