@@ -112,6 +112,7 @@ __all__ = [
     "Regime",
     "classify_regime",
     "pattern_regime",
+    "pattern_summary",
     "TIME_BEHAVIOURS",
     "TimeBehaviour",
     "classify_time_behaviour",
@@ -155,8 +156,10 @@ _EXPORTS = {
     "Regime": ".regime",
     "classify_regime": ".regime",
     "pattern_regime": ".regime",
+    "pattern_summary": ".regime",
     "is_pattern": ".regime",
     "TIME_BEHAVIOURS": ".temporal",
+    "MIN_SNAPSHOTS": ".temporal",
     "TimeBehaviour": ".temporal",
     "classify_time_behaviour": ".temporal",
     "time_behaviour": ".temporal",
@@ -180,9 +183,10 @@ if TYPE_CHECKING:  # pragma: no cover - what the names are, for type checkers an
         orientation_order,
         periodic_label,
     )
-    from rdnet.analysis.regime import REGIMES, Regime, classify_regime, is_pattern, pattern_regime  # noqa: F401
+    from rdnet.analysis.regime import REGIMES, Regime, classify_regime, is_pattern, pattern_regime, pattern_summary  # noqa: F401
     from rdnet.analysis.steady_state import SteadyStateDetector
-    from rdnet.analysis.temporal import (
+    from rdnet.analysis.temporal import (  # noqa: F401
+        MIN_SNAPSHOTS,
         TIME_BEHAVIOURS,
         TimeBehaviour,
         classify_time_behaviour,

@@ -71,7 +71,7 @@ import numpy as np
 import xarray as xr
 
 from rdnet.analysis.fields import _check_finite, _Field, _prepare, _spacing
-from rdnet.analysis.metric_names import MORPHOLOGY_DETAIL_KEYS
+from rdnet.analysis.metric_names import MORPHOLOGY_DETAIL_KEYS, metric_units
 
 __all__ = [
     "THRESHOLDS",
@@ -172,7 +172,7 @@ def _resolve_threshold(field: np.ndarray, threshold: float | str) -> float:
 # --------------------------------------------------------------------------- Euler characteristic and labels
 
 
-def _periodic_euler_number(binary: np.ndarray) -> int:
+def _euler_number(binary: np.ndarray, periodic: bool = True) -> int:
     """Euler characteristic of a binary image on the torus (full connectivity of the ones).
 
     :func:`skimage.measure.euler_number` sums a weight over every 2ᵈ-cell window of the
@@ -182,11 +182,13 @@ def _periodic_euler_number(binary: np.ndarray) -> int:
     """
     from skimage.measure import euler_number
 
-    if binary.ndim == 1:  # on the ring: the number of runs of ones (a full ring is a circle, χ = 0)
-        starts = binary & ~np.roll(binary, 1)
-        return int(np.count_nonzero(starts))
+    if binary.ndim == 1:  # the number of runs of ones (on the ring a full ring is a circle, χ = 0)
+        before = np.roll(binary, 1) if periodic else np.concatenate([[False], binary[:-1]])
+        return int(np.count_nonzero(binary & ~before))
     if not binary.any():
         return 0
+    if not periodic:
+        return int(euler_number(binary, connectivity=binary.ndim))
     total = 0
     for repeats in itertools.product((1, 2), repeat=binary.ndim):
         sign = (-1) ** sum(2 - r for r in repeats)
@@ -194,7 +196,7 @@ def _periodic_euler_number(binary: np.ndarray) -> int:
     return total
 
 
-def periodic_label(binary: np.ndarray, *, connectivity: int | None = None) -> tuple[np.ndarray, int]:
+def periodic_label(binary: np.ndarray, *, connectivity: int | None = None, periodic: bool = True) -> tuple[np.ndarray, int]:
     """Label the connected components of a binary image on the periodic grid.
 
     :func:`skimage.measure.label`, then the labels that touch across an edge (with the
@@ -208,6 +210,8 @@ def periodic_label(binary: np.ndarray, *, connectivity: int | None = None) -> tu
     connectivity
         As in :func:`skimage.measure.label`: the most axes one step may change along
         (1: 4-/6-neighbours; ``ndim`` (default): 8-/26-neighbours).
+    periodic
+        Merge across the edges (default); ``False`` is plain :func:`skimage.measure.label`.
 
     Returns
     -------
@@ -232,8 +236,8 @@ def periodic_label(binary: np.ndarray, *, connectivity: int | None = None) -> tu
     source = binary[None, :] if binary.ndim == 1 else binary
     labels, count = label(source, connectivity=min(connectivity, source.ndim), return_num=True)
     labels = labels.reshape(binary.shape)
-    if count == 0:
-        return labels, 0
+    if count == 0 or not periodic:
+        return labels, int(count)
     left, right = [], []
     for axis in range(binary.ndim):
         last, first = np.take(labels, -1, axis=axis), np.take(labels, 0, axis=axis)
@@ -255,8 +259,8 @@ def periodic_label(binary: np.ndarray, *, connectivity: int | None = None) -> tu
     return lookup[labels], int(renumbered.max()) + 1
 
 
-def _component_sizes(binary: np.ndarray, connectivity: int, cell_volume: float) -> np.ndarray:
-    labels, count = periodic_label(binary, connectivity=connectivity)
+def _component_sizes(binary: np.ndarray, connectivity: int, cell_volume: float, periodic: bool = True) -> np.ndarray:
+    labels, count = periodic_label(binary, connectivity=connectivity, periodic=periodic)
     return np.bincount(labels.ravel(), minlength=count + 1)[1:] * cell_volume
 
 
@@ -295,25 +299,31 @@ def _crofton_directions(spacings: tuple[float, ...]) -> tuple[tuple[tuple[int, .
     return tuple(half), lengths, weights
 
 
-def _boundary_density(binary: np.ndarray, spacings: tuple[float, ...]) -> float:
-    """Boundary measure per unit domain measure (points per length, length per area, area per volume)."""
+def _boundary_density(binary: np.ndarray, spacings: tuple[float, ...], periodic: bool = True) -> float:
+    """Boundary measure per unit domain measure (points per length, length per area, area per volume).
+
+    On a bounded grid only the pairs of cells inside it are looked at (the edge is no boundary).
+    """
     directions, lengths, weights = _crofton_directions(spacings)
-    n_cells = binary.size
     per_length = 0.0
     for step, length, weight in zip(directions, lengths, weights):
-        shifted = np.roll(binary, tuple(-s for s in step), axis=tuple(range(binary.ndim)))
-        crossings = np.count_nonzero(binary != shifted)
-        per_length += weight * crossings / (n_cells * length)
+        if periodic:
+            first, second = binary, np.roll(binary, tuple(-s for s in step), axis=tuple(range(binary.ndim)))
+        else:
+            first = binary[tuple(slice(max(0, -s), n - max(0, s)) for s, n in zip(step, binary.shape))]
+            second = binary[tuple(slice(max(0, s), n - max(0, -s)) for s, n in zip(step, binary.shape))]
+        if first.size:
+            per_length += weight * np.count_nonzero(first != second) / (first.size * length)
     factor = {1: 1.0, 2: math.pi / 2, 3: 2.0}[binary.ndim]
     return factor * per_length
 
 
-def _mean_curvature_density(binary: np.ndarray, spacings: tuple[float, ...]) -> float:
+def _mean_curvature_density(binary: np.ndarray, spacings: tuple[float, ...], periodic: bool = True) -> float:
     """3-D: integrated mean curvature per volume, ``2π`` times the sections' Euler characteristic per area."""
     volume = binary.size * float(np.prod(spacings))
     total = 0.0
     for axis in range(3):
-        euler = sum(_periodic_euler_number(np.take(binary, i, axis=axis)) for i in range(binary.shape[axis]))
+        euler = sum(_euler_number(np.take(binary, i, axis=axis), periodic) for i in range(binary.shape[axis]))
         total += euler * spacings[axis] / volume
     return 2 * math.pi * total / 3
 
@@ -332,7 +342,7 @@ def _characteristic_length(field: np.ndarray, spacings: tuple[float, ...]) -> fl
     return float(total / np.sum(power * wavenumber))
 
 
-def _orientation_order(field: np.ndarray, spacings: tuple[float, ...], window: float | None) -> tuple[float, float]:
+def _orientation_order(field: np.ndarray, spacings: tuple[float, ...], window: float | None, periodic: bool = True) -> tuple[float, float]:
     """(energy-weighted mean local nematic order, share of the grid whose local order exceeds 1/2)."""
     from skimage.feature import structure_tensor
 
@@ -341,7 +351,7 @@ def _orientation_order(field: np.ndarray, spacings: tuple[float, ...], window: f
         return math.nan, math.nan
     length = _characteristic_length(field, spacings) if window is None else float(window)
     sigma = tuple(max(0.5 * length / d, 0.5) for d in spacings)
-    elements = structure_tensor(field, sigma=sigma, mode="wrap", order="rc")
+    elements = structure_tensor(field, sigma=sigma, mode="wrap" if periodic else "reflect", order="rc")
     pairs = list(itertools.combinations_with_replacement(range(ndim), 2))
     tensor = np.empty(field.shape + (ndim, ndim))
     for (i, j), element in zip(pairs, elements):
@@ -360,30 +370,38 @@ def _orientation_order(field: np.ndarray, spacings: tuple[float, ...], window: f
     return float(np.clip(order, 0.0, 1.0)), float(stripe_fraction)
 
 
-def _stripe_defects(minority: np.ndarray, pad: int) -> tuple[int, int]:
-    """Ends and junctions of the skeleton of a 2-D binary phase on the torus."""
+def _stripe_defects(minority: np.ndarray, pad: int, periodic: bool = True) -> tuple[int, int]:
+    """Ends and junctions of the skeleton of a 2-D binary phase (on the torus when periodic)."""
     from skimage.morphology import skeletonize
 
     if minority.ndim != 2 or not minority.any() or minority.all():
         return 0, 0
     ny, nx = minority.shape
     pad_y, pad_x = min(pad, ny), min(pad, nx)
-    padded = np.pad(minority, ((pad_y, pad_y), (pad_x, pad_x)), mode="wrap")
-    skeleton = skeletonize(padded)[pad_y : pad_y + ny, pad_x : pad_x + nx]
+    if periodic:
+        padded = np.pad(minority, ((pad_y, pad_y), (pad_x, pad_x)), mode="wrap")
+        skeleton = skeletonize(padded)[pad_y : pad_y + ny, pad_x : pad_x + nx]
+        ring = skeleton
+    else:
+        skeleton = skeletonize(minority)
+        ring = np.pad(skeleton, 1)  # no neighbours beyond the edge
     neighbours = sum(
-        np.roll(skeleton, (sy, sx), axis=(0, 1)).astype(np.int8)
+        np.roll(ring, (sy, sx), axis=(0, 1)).astype(np.int8)
         for sy, sx in itertools.product((-1, 0, 1), repeat=2)
         if (sy, sx) != (0, 0)
     )
+    if not periodic:
+        neighbours = neighbours[1:-1, 1:-1]
     ends = int(np.count_nonzero(skeleton & (neighbours == 1)))
-    _, junctions = periodic_label(skeleton & (neighbours >= 3))
+    _, junctions = periodic_label(skeleton & (neighbours >= 3), periodic=periodic)
     return ends, junctions
 
 
 # --------------------------------------------------------------------------- the kernel
 
 
-def _morphology_of(field: np.ndarray, spacings: tuple[float, ...], threshold: float | str, window: float | None) -> dict[str, float]:
+def _morphology_of(field: np.ndarray, spacings: tuple[float, ...], threshold: float | str, window: float | None,
+                   periodic: bool = True) -> dict[str, float]:  # fmt: skip
     """Every morphology number of one scalar field (any of 1-D, 2-D, 3-D after squeezing)."""
     field, spacings = _squeeze_line(field, spacings)
     ndim = field.ndim
@@ -391,15 +409,15 @@ def _morphology_of(field: np.ndarray, spacings: tuple[float, ...], threshold: fl
     high = field > level
     cell = float(np.prod(spacings))
     domain = field.size * cell
-    euler = _periodic_euler_number(high)
-    sizes_high = _component_sizes(high, ndim, cell)
-    sizes_low = _component_sizes(~high, 1, cell)
+    euler = _euler_number(high, periodic)
+    sizes_high = _component_sizes(high, ndim, cell, periodic)
+    sizes_low = _component_sizes(~high, 1, cell, periodic)
     area_fraction = float(np.count_nonzero(high)) / field.size
     result = {
         "threshold": level,
         "area_fraction": area_fraction,
-        "boundary_length": _boundary_density(high, spacings),
-        "mean_curvature": _mean_curvature_density(high, spacings) if ndim == 3 else math.nan,
+        "boundary_length": _boundary_density(high, spacings, periodic),
+        "mean_curvature": _mean_curvature_density(high, spacings, periodic) if ndim == 3 else math.nan,
         "euler_characteristic": euler / domain,
         "euler_number": float(euler),
         "components": float(sizes_high.size),
@@ -413,22 +431,23 @@ def _morphology_of(field: np.ndarray, spacings: tuple[float, ...], threshold: fl
         "defects": math.nan,
     }
     if ndim >= 2 and np.ptp(field) > 0:
-        result["orientation_order"], result["stripe_fraction"] = _orientation_order(field, spacings, window)
+        result["orientation_order"], result["stripe_fraction"] = _orientation_order(field, spacings, window, periodic)
     if ndim == 2 and np.ptp(field) > 0:
         length = _characteristic_length(field, spacings)
         pad = max(4, int(math.ceil(length / min(spacings)))) if math.isfinite(length) else 4
         minority = high if area_fraction <= 0.5 else ~high
-        ends, junctions = _stripe_defects(minority, pad)
+        ends, junctions = _stripe_defects(minority, pad, periodic)
         result.update(stripe_ends=float(ends), stripe_junctions=float(junctions), defects=float(ends + junctions))
     return result
 
 
-def _morphology_kernel(values: np.ndarray, spacings: tuple[float, ...], threshold: float | str, window: float | None) -> np.ndarray:
+def _morphology_kernel(values: np.ndarray, spacings: tuple[float, ...], threshold: float | str, window: float | None,
+                       periodic: bool) -> np.ndarray:  # fmt: skip
     """``(batch, components, *spatial)`` -> ``(batch, len(MORPHOLOGY_DETAIL_KEYS))``."""
     _check_finite(values)
     out = np.empty((values.shape[0], len(MORPHOLOGY_DETAIL_KEYS)))
     for b in range(values.shape[0]):
-        numbers = _morphology_of(_scalar_of(values[b]), spacings, threshold, window)
+        numbers = _morphology_of(_scalar_of(values[b]), spacings, threshold, window, periodic)
         out[b] = [numbers[key] for key in MORPHOLOGY_DETAIL_KEYS]
     return out
 
@@ -459,33 +478,12 @@ def _apply_spatial(
     )
 
 
-def _units(length_units: str, power: int) -> str:
-    if length_units in ("", "1"):
-        return "1"
-    return length_units if power == 1 else f"{length_units}^{power}"
-
-
-def _inverse_units(length_units: str, power: int) -> str:
-    if length_units in ("", "1"):
-        return "1"
-    return f"1/{length_units}" if power == 1 else f"1/{length_units}^{power}"
-
-
-def _metric_units(key: str, ndim: int, length_units: str) -> str:
-    return {
-        "boundary_length": _inverse_units(length_units, 1),
-        "mean_curvature": _inverse_units(length_units, 2),
-        "euler_characteristic": _inverse_units(length_units, ndim),
-        "mean_component_size": _units(length_units, ndim),
-        "mean_component_size_low": _units(length_units, ndim),
-    }.get(key, "1")
-
-
 def morphology_metrics(
     field: _Field,
     *,
     threshold: float | str = "mean",
     window: float | None = None,
+    periodic: bool = True,
     ndim: int | None = None,
     dx: float | None = None,
     dy: float | None = None,
@@ -510,6 +508,9 @@ def morphology_metrics(
     window
         Width (in length units) of the orientation order's window; default half the
         pattern's characteristic length.
+    periodic
+        The grid wraps around (default). ``False``: a bounded grid — shapes cut by the
+        edge stay cut, the edge is no boundary, the windows reflect at the edge.
     ndim
         2 or 3: the number of spatial dims (default: 3 when the third-last dim is ``z``).
     dx, dy, dz, component_dims
@@ -548,7 +549,7 @@ def morphology_metrics(
         _resolve_threshold(np.zeros(1), threshold)  # refuse a bad number now, not in a dask task
     elif threshold not in THRESHOLDS:
         raise ValueError(f"unknown threshold {threshold!r}; valid: a number or one of {', '.join(THRESHOLDS)}")
-    kernel = functools.partial(_morphology_kernel, spacings=spacings, threshold=threshold, window=window)
+    kernel = functools.partial(_morphology_kernel, spacings=spacings, threshold=threshold, window=window, periodic=bool(periodic))
     packed = _apply_spatial(kernel, data, components, spatial, ["metric"], {"metric": len(MORPHOLOGY_DETAIL_KEYS)})
     if packed.ndim == 1:
         return {key: float(value) for key, value in zip(MORPHOLOGY_DETAIL_KEYS, np.asarray(packed.values, dtype=float))}
@@ -557,12 +558,13 @@ def morphology_metrics(
     for position, key in enumerate(MORPHOLOGY_DETAIL_KEYS):
         metric = packed.isel(metric=position, drop=True)
         metric.name = key
-        metric.attrs.update(long_name=key.replace("_", " "), units=_metric_units(key, n_spatial, length_units))
+        metric.attrs.update(long_name=key.replace("_", " "), units=metric_units(key, length_units, n_spatial))
         metrics[key] = metric
     return metrics
 
 
-def _curves_kernel(values: np.ndarray, spacings: tuple[float, ...], thresholds: np.ndarray, standardised: bool) -> np.ndarray:
+def _curves_kernel(values: np.ndarray, spacings: tuple[float, ...], thresholds: np.ndarray, standardised: bool,
+                   periodic: bool) -> np.ndarray:  # fmt: skip
     _check_finite(values)
     out = np.empty((values.shape[0], thresholds.size, 4))
     for b in range(values.shape[0]):
@@ -573,9 +575,9 @@ def _curves_kernel(values: np.ndarray, spacings: tuple[float, ...], thresholds: 
             high = field > level
             out[b, i] = (
                 np.count_nonzero(high) / field.size,
-                _boundary_density(high, cells),
-                _mean_curvature_density(high, cells) if field.ndim == 3 else math.nan,
-                _periodic_euler_number(high) / domain,
+                _boundary_density(high, cells, periodic),
+                _mean_curvature_density(high, cells, periodic) if field.ndim == 3 else math.nan,
+                _euler_number(high, periodic) / domain,
             )
     return out
 
@@ -585,6 +587,7 @@ def minkowski_curves(
     *,
     thresholds: int | Sequence[float] = 33,
     standardised: bool = False,
+    periodic: bool = True,
     ndim: int | None = None,
     dx: float | None = None,
     dy: float | None = None,
@@ -595,7 +598,7 @@ def minkowski_curves(
 
     Parameters
     ----------
-    field, ndim, dx, dy, dz, component_dims
+    field, periodic, ndim, dx, dy, dz, component_dims
         As in :func:`morphology_metrics`.
     thresholds
         The thresholds, or their number (default 33) evenly spaced strictly between the
@@ -635,7 +638,8 @@ def minkowski_curves(
         levels = np.asarray(thresholds, dtype=float).ravel()
         if levels.size == 0 or not np.all(np.isfinite(levels)):
             raise ValueError("thresholds must be finite numbers (at least one)")
-    kernel = functools.partial(_curves_kernel, spacings=spacings, thresholds=levels, standardised=bool(standardised))
+    kernel = functools.partial(_curves_kernel, spacings=spacings, thresholds=levels, standardised=bool(standardised),
+                               periodic=bool(periodic))  # fmt: skip
     packed = _apply_spatial(
         kernel, data, components, spatial, ["threshold", "functional"], {"threshold": levels.size, "functional": 4}
     )
@@ -644,7 +648,7 @@ def minkowski_curves(
     curves = xr.Dataset(
         {
             name: packed.isel(functional=i, drop=True).assign_attrs(
-                long_name=name.replace("_", " "), units=_metric_units(name, n_spatial, length_units)
+                long_name=name.replace("_", " "), units=metric_units(name, length_units, n_spatial)
             )
             for i, name in enumerate(names)
         }
@@ -659,6 +663,7 @@ def component_sizes(
     *,
     threshold: float | str = "mean",
     phase: str = "high",
+    periodic: bool = True,
     ndim: int | None = None,
     dx: float | None = None,
     dy: float | None = None,
@@ -668,7 +673,7 @@ def component_sizes(
 
     Parameters
     ----------
-    field, threshold, ndim, dx, dy, dz
+    field, threshold, periodic, ndim, dx, dy, dz
         As in :func:`morphology_metrics` (one field: no leading dims but components).
     phase
         ``"high"`` (``f > t``, 8-/26-connected) or ``"low"`` (``f ≤ t``, 4-/6-connected).
@@ -691,12 +696,13 @@ def component_sizes(
     values, cells = _squeeze_line(values, spacings)
     high = values > _resolve_threshold(values, threshold)
     binary = high if phase == "high" else ~high
-    sizes = np.sort(_component_sizes(binary, values.ndim if phase == "high" else 1, float(np.prod(cells))))[::-1]
+    connectivity = values.ndim if phase == "high" else 1
+    sizes = np.sort(_component_sizes(binary, connectivity, float(np.prod(cells)), bool(periodic)))[::-1]
     return xr.DataArray(
         sizes,
         dims=("component",),
         name="component_size",
-        attrs={"long_name": f"size of each connected component of the {phase} phase", "units": _units(length_units, values.ndim)},
+        attrs={"long_name": f"size of each connected component of the {phase} phase", "units": metric_units("mean_component_size", length_units, values.ndim)},
     )
 
 
@@ -704,6 +710,7 @@ def orientation_order(
     field: _Field,
     *,
     window: float | None = None,
+    periodic: bool = True,
     ndim: int | None = None,
     dx: float | None = None,
     dy: float | None = None,
@@ -734,7 +741,7 @@ def orientation_order(
         orders = np.empty(values.shape[0])
         for b in range(values.shape[0]):
             scalar, cells = _squeeze_line(_scalar_of(values[b]), spacings)
-            orders[b] = _orientation_order(scalar, cells, window)[0]
+            orders[b] = _orientation_order(scalar, cells, window, bool(periodic))[0]
         return orders
 
     result = _apply_spatial(kernel, data, components, spatial, [], {})

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field as dataclass_field
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -46,6 +46,7 @@ __all__ = [
     "Regime",
     "classify_regime",
     "pattern_regime",
+    "pattern_summary",
     "is_pattern",
 ]
 
@@ -160,9 +161,80 @@ def classify_regime(
     return Regime("mixed", evidence, f"stripe fraction {striped:.3g} and Euler fraction {euler_fraction:.3g} fit no single class")
 
 
+def pattern_summary(
+    field: _Field,
+    *,
+    periodic: bool = True,
+    n_surrogates: int = 99,
+    seed: int = 0,
+    threshold: float | str = "mean",
+    ndim: int | None = None,
+    component_dims: Iterable[str] | None = None,
+) -> dict[str, Any]:
+    """Everything :mod:`rdnet.analysis` says about one field: metrics, morphology and the regime.
+
+    Parameters
+    ----------
+    field
+        One field (dims ``(y, x)``, a line, or ``(z, y, x)``; component dims are summed as
+        power by the spectra and reduced to the norm by the morphology).
+    periodic, n_surrogates, seed
+        As in :func:`~rdnet.analysis.homogeneity_metrics`.
+    threshold, ndim, component_dims
+        As in :func:`~rdnet.analysis.morphology.morphology_metrics`.
+
+    Returns
+    -------
+    dict
+        The floats of :data:`~rdnet.analysis.metric_names.HOMOGENEITY_KEYS` (NaN for a 3-D
+        field, whose spectra are not measured here) and
+        :data:`~rdnet.analysis.metric_names.MORPHOLOGY_DETAIL_KEYS`, ``field_std`` and
+        ``field_mean``, then ``regime`` (the label), ``regime_reason`` and
+        ``regime_evidence`` (see :class:`Regime`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y, x = np.mgrid[0:64, 0:64]
+    >>> summary = pattern_summary(np.cos(2 * np.pi * x / 8), n_surrogates=39)
+    >>> summary["regime"], summary["euler_characteristic"], summary["dominant_wavelength"]
+    ('stripes', 0.0, 8.0)
+    """
+    from rdnet.analysis.homogeneity import homogeneity_metrics
+    from rdnet.analysis.metric_names import HOMOGENEITY_KEYS
+    from rdnet.analysis.morphology import _prepare_spatial, morphology_metrics
+
+    data, components, spatial, _, _ = _prepare_spatial(field, ndim=ndim, dx=None, dy=None, dz=None, component_dims=component_dims)
+    if data.ndim != len(components) + len(spatial):
+        raise ValueError(f"a summary takes one field; got leading dims {data.dims[: data.ndim - len(components) - len(spatial)]}")
+    values = np.asarray(data.values, dtype=float)
+    scalar = np.sqrt(np.sum(values**2, axis=tuple(range(len(components))))) if components else values
+    if len(spatial) == 2:
+        summary = homogeneity_metrics(data, periodic=periodic, n_surrogates=n_surrogates, seed=seed, component_dims=components)
+    else:
+        summary = {key: math.nan for key in HOMOGENEITY_KEYS}
+        summary["surrogate_p_value"] = 0.0 if np.ptp(scalar) > 0 else 1.0  # amplitude only, until 3-D spectra
+    morphology = morphology_metrics(data, threshold=threshold, periodic=periodic, ndim=len(spatial), component_dims=components)
+    summary.update(morphology)
+    summary.update(field_std=float(scalar.std()), field_mean=float(scalar.mean()))
+    regime = classify_regime(
+        surrogate_p_value=summary["surrogate_p_value"],
+        field_std=summary["field_std"],
+        field_mean=summary["field_mean"],
+        orientation_order=morphology["orientation_order"],
+        stripe_fraction=morphology["stripe_fraction"],
+        euler_number=morphology["euler_number"],
+        components=morphology["components"],
+        components_low=morphology["components_low"],
+    )
+    summary.update(regime=regime.label, regime_reason=regime.reason, regime_evidence=regime.evidence)
+    return summary
+
+
 def pattern_regime(
     field: _Field,
     *,
+    periodic: bool = True,
     n_surrogates: int = 99,
     seed: int = 0,
     ndim: int | None = None,
@@ -175,9 +247,9 @@ def pattern_regime(
     field
         One field (dims ``(y, x)``, ``(z, y, x)`` or a line; component dims are reduced to
         the norm).
-    n_surrogates, seed
+    periodic, n_surrogates, seed
         Of the surrogate test (2-D and 1-D fields; a 3-D field is tested by its amplitude
-        only until the spectra handle 3-D).
+        only until the spectra handle 3-D) and the morphology.
     ndim, component_dims
         As in :func:`~rdnet.analysis.morphology.morphology_metrics`.
 
@@ -193,26 +265,6 @@ def pattern_regime(
     >>> pattern_regime(np.cos(2 * np.pi * x / 8), n_surrogates=39).label
     'stripes'
     """
-    from rdnet.analysis.morphology import _prepare_spatial, morphology_metrics
-    from rdnet.analysis.surrogates import surrogate_test
-
-    data, components, spatial, _, _ = _prepare_spatial(field, ndim=ndim, dx=None, dy=None, dz=None, component_dims=component_dims)
-    if data.ndim != len(components) + len(spatial):
-        raise ValueError(f"pattern_regime takes one field; got leading dims {data.dims[: data.ndim - len(spatial)]}")
-    values = np.asarray(data.values, dtype=float)
-    scalar = np.sqrt(np.sum(values**2, axis=tuple(range(len(components))))) if components else values
-    morphology = morphology_metrics(data, ndim=len(spatial), component_dims=components)
-    if len(spatial) == 2:
-        p_value = float(surrogate_test(data, n_surrogates=n_surrogates, seed=seed, component_dims=components).p_value)
-    else:
-        p_value = 0.0 if np.ptp(scalar) > 0 else 1.0
-    return classify_regime(
-        surrogate_p_value=p_value,
-        field_std=float(scalar.std()),
-        field_mean=float(scalar.mean()),
-        orientation_order=morphology["orientation_order"],
-        stripe_fraction=morphology["stripe_fraction"],
-        euler_number=morphology["euler_number"],
-        components=morphology["components"],
-        components_low=morphology["components_low"],
-    )
+    summary = pattern_summary(field, periodic=periodic, n_surrogates=n_surrogates, seed=seed, ndim=ndim,
+                              component_dims=component_dims)  # fmt: skip
+    return Regime(summary["regime"], summary["regime_evidence"], summary["regime_reason"])

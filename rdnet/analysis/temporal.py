@@ -247,9 +247,12 @@ def _shift_between(earlier: np.ndarray, later: np.ndarray) -> tuple[np.ndarray, 
         phase = weights * np.exp(2j * np.pi * (shift @ k))
         gradient = -2 * np.pi * (k @ phase.imag)
         hessian = -(2 * np.pi) ** 2 * ((k * phase.real) @ k.T)
-        if not np.all(np.linalg.eigvalsh(hessian) < 0):
-            break  # not at a maximum: keep the whole-cell shift
-        step = np.linalg.solve(hessian, -gradient)
+        curvature, directions = np.linalg.eigh(hessian)
+        seen = np.abs(curvature) > 1e-9 * max(np.abs(curvature).max(), np.finfo(float).tiny)
+        if not seen.any() or np.any(curvature[seen] >= 0):
+            break  # not at a maximum: keep the shift found so far
+        # Newton step along the directions the pattern varies in (a stripe shows no motion along itself)
+        step = -directions[:, seen] @ ((directions[:, seen].T @ gradient) / curvature[seen])
         shift = shift + np.clip(step, -0.5, 0.5)
         if np.max(np.abs(step)) < 1e-9:
             break

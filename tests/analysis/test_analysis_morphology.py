@@ -101,6 +101,14 @@ def test_periodic_wrap_joins_a_shape_cut_by_the_edges():
     assert m["components"] == 1 and m["euler_number"] == 1
 
 
+def test_a_bounded_grid_keeps_shapes_cut_by_the_edge_apart():
+    field = disc(64, (0.0, 0.0), 10.0)  # four quarter discs in the corners of a bounded box
+    m = morphology_metrics(field, threshold=0.5, periodic=False)
+    assert m["components"] == 4 and m["euler_number"] == 4
+    # the box's edge is no boundary: four quarter arcs make one circle
+    assert m["boundary_length"] * 64**2 == pytest.approx(2 * math.pi * 10, rel=0.05)
+
+
 def test_diagonal_neighbours_across_the_edge_join_only_with_full_connectivity():
     field = np.zeros((8, 8), dtype=bool)
     field[0, 0] = field[-1, -1] = True  # corner cells touch diagonally through the corner of the torus
