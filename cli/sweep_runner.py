@@ -1262,41 +1262,19 @@ def build_summary(plan: SweepPlan, results: Sequence[dict[str, Any]]):
         name: (dims, values, {"long_name": descriptions[name], "units": units[name]})
         for name, values in floats.items()
     }
-    data_vars["regime"] = (
-        dims,
-        regime,
-        {
-            "long_name": f"regime of {analysed} at the last snapshot",
-            "units": "1",
-            "flag_values": np.array(list(REGIME_FLAGS.values()), dtype=np.int8),
-            "flag_meanings": " ".join(REGIME_FLAGS),
-            "rule": "rdnet.analysis.regime: homogeneous (no structure beyond chance or round-off), stripes "
-                    "(stripe fraction >= 0.7), spots/holes (stripe fraction < 0.3 and Euler fraction >= 0.5 / "
-                    "<= -0.5), mixed; see docs/analysis.md",
-        },
-    )  # fmt: skip
-    data_vars["time_behaviour"] = (
-        dims,
-        behaviour,
-        {
-            "long_name": f"time behaviour of {analysed} over the second half of the snapshots",
-            "units": "1",
-            "flag_values": np.array(list(TIME_BEHAVIOUR_FLAGS.values()), dtype=np.int8),
-            "flag_meanings": " ".join(TIME_BEHAVIOUR_FLAGS),
-        },
-    )
     pattern = np.where(regime < 0, -1, (regime != REGIME_FLAGS["homogeneous"]).astype(np.int8)).astype(np.int8)
-    data_vars["pattern"] = (
-        dims,
-        pattern,
-        {
-            "long_name": "pattern label (from the regime)",
-            "units": "1",
-            "flag_values": np.array([-1, 0, 1], dtype=np.int8),
-            "flag_meanings": "failed no_pattern pattern",
-            "rule": "pattern when the regime is not homogeneous",
-        },
-    )
+    regime_rule = ("rdnet.analysis.regime: homogeneous (no structure beyond chance or round-off), stripes (stripe "
+                   "fraction >= 0.7), spots/holes (stripe fraction < 0.3 and Euler fraction >= 0.5 / <= -0.5), mixed; "
+                   "see docs/analysis.md")  # fmt: skip
+    for name, values, flags, long_name, rule in (
+        ("regime", regime, REGIME_FLAGS, f"regime of {analysed} at the last snapshot", regime_rule),
+        ("time_behaviour", behaviour, TIME_BEHAVIOUR_FLAGS, f"time behaviour of {analysed} over the second half of the snapshots", None),
+        ("pattern", pattern, {"failed": -1, "no_pattern": 0, "pattern": 1}, "pattern label (from the regime)",
+         "pattern when the regime is not homogeneous"),
+    ):  # fmt: skip
+        attrs = {"long_name": long_name, "units": "1", "flag_values": np.array(list(flags.values()), dtype=np.int8),
+                 "flag_meanings": " ".join(flags)}  # fmt: skip
+        data_vars[name] = (dims, values, attrs if rule is None else {**attrs, "rule": rule})
     data_vars["status"] = (dims, status.astype(str), {"long_name": "run status (ok, failed, missing)", "units": "1"})
     data_vars["error"] = (dims, error.astype(str), {"long_name": "error message of a failed point", "units": "1"})
     data_vars["file"] = (dims, files.astype(str), {"long_name": "dataset of the point, relative to this folder", "units": "1"})
