@@ -104,6 +104,6 @@ def test_regime_gallery(tmp_path):
     summary = load("regime_gallery").main([str(tmp_path), "--quick"])
     assert_png(tmp_path / "regime_gallery.png")
     # the published classes: Pearson's theta and The Well's maze are labyrinths, lambda and The Well's
-    # spots are spots (on the 64² quick grid too)
+    # spots are spots
     labels = {name: row["regime"] for name, row in summary.items()}
     assert labels == {"Well: maze": "stripes", "Well: spots": "spots", "Pearson: theta": "stripes", "Pearson: lambda": "spots"}
