@@ -70,7 +70,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import xarray as xr
 
-from rdnet.analysis.fields import _check_finite, _Field, _prepare, _spacing
+from rdnet.analysis.fields import DEPTH_DIM, _apply, _check_finite, _Field, _FieldInfo, _prepare
 from rdnet.analysis.metric_names import MORPHOLOGY_DETAIL_KEYS, metric_units
 
 __all__ = [
@@ -99,44 +99,21 @@ def _prepare_spatial(
     dy: float | None,
     dz: float | None,
     component_dims: Iterable[str] | None,
-) -> tuple[xr.DataArray, list[str], list[str], tuple[float, ...], str]:
-    """Wrap a field: (data, component dims, spatial dims, spacings, length units).
-
-    A DataArray whose third-last dim is ``z`` is a 3-D field (or any field with
-    ``ndim=3``); otherwise the last two dims are ``(y, x)`` as everywhere in
-    :mod:`rdnet.analysis`. Spacings come back in the order of the spatial dims.
-    """
+) -> _FieldInfo:
+    """Wrap a field as :func:`~rdnet.analysis.fields._prepare` does; ``ndim=3`` makes a numpy
+    array's last three axes ``(z, y, x)``, and a given ``ndim`` must match the field's."""
     if ndim not in (None, 2, 3):
         raise ValueError(f"ndim must be 2 or 3 (the spatial dims of the field); got {ndim!r}")
-    if not isinstance(field, (xr.DataArray, xr.Dataset)):
+    if ndim == 3 and not isinstance(field, (xr.DataArray, xr.Dataset)):
         array = field if hasattr(field, "ndim") and hasattr(field, "shape") else np.asarray(field)
-        if ndim == 3:
-            if array.ndim < 3:
-                raise ValueError(f"a 3-D field needs at least three dims (z, y, x); got shape {tuple(array.shape)}")
-            names = [f"dim_{i}" for i in range(array.ndim - 3)] + ["z", "y", "x"]
-            field = xr.DataArray(array, dims=names)
-            component_dims = () if component_dims is None else component_dims
-    elif isinstance(field, xr.DataArray) and ndim is None and field.ndim >= 3 and field.dims[-3] == "z":
-        ndim = 3
-    three_d = ndim == 3
-    if three_d:
-        z_dim = field.dims[-3]
-        leading = [d for d in field.dims[:-3]]
-        if component_dims is None:
-            component_dims = tuple(d for d in leading if d != "time")
-        components = (component_dims,) if isinstance(component_dims, str) else tuple(component_dims)
-        unknown = [d for d in components if d not in leading]
-        if unknown:
-            raise ValueError(f"component_dims {unknown} are not leading dims of the field (leading dims: {leading})")
-        info = _prepare(field, dx=dx, dy=dy, component_dims=(*components, z_dim))
-        batch = [d for d in info.data.dims if d not in (*components, z_dim, info.y_dim, info.x_dim)]
-        data = info.data.transpose(*batch, *components, z_dim, info.y_dim, info.x_dim)
-        spacing_z = _spacing(data, z_dim, dz)
-        return data, list(components), [z_dim, info.y_dim, info.x_dim], (spacing_z, info.dy, info.dx), info.length_units
-    if dz is not None:
-        raise ValueError("dz applies to 3-D fields only (dims ending in z, y, x)")
-    info = _prepare(field, dx=dx, dy=dy, component_dims=component_dims)
-    return info.data, list(info.component_dims), [info.y_dim, info.x_dim], (info.dy, info.dx), info.length_units
+        if array.ndim < 3:
+            raise ValueError(f"a 3-D field needs at least three dims (z, y, x); got shape {tuple(array.shape)}")
+        field = xr.DataArray(array, dims=[f"dim_{i}" for i in range(array.ndim - 3)] + [DEPTH_DIM, "y", "x"])
+        component_dims = () if component_dims is None else component_dims
+    info = _prepare(field, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
+    if ndim is not None and len(info.spatial_dims) != ndim:
+        raise ValueError(f"ndim={ndim} but the field's spatial dims are {info.spatial_dims}")
+    return info
 
 
 def _squeeze_line(values: np.ndarray, spacings: tuple[float, ...]) -> tuple[np.ndarray, tuple[float, ...]]:
@@ -452,32 +429,6 @@ def _morphology_kernel(values: np.ndarray, spacings: tuple[float, ...], threshol
     return out
 
 
-def _apply_spatial(
-    kernel, data: xr.DataArray, components: list[str], spatial: list[str], output_dims: Sequence[str], output_sizes: dict[str, int]
-) -> xr.DataArray:
-    """Run ``kernel`` on ``(batch, components, *spatial)`` blocks of ``data`` (dask-aware)."""
-    n_core = len(components) + len(spatial)
-    n_spatial = len(spatial)
-
-    def run(values: np.ndarray) -> np.ndarray:
-        leading = values.shape[: values.ndim - n_core]
-        shape = values.shape[values.ndim - n_spatial :]
-        stacked = np.asarray(values, dtype=np.float64).reshape((-1, int(np.prod(values.shape[len(leading) : values.ndim - n_spatial], dtype=int)), *shape))
-        result = kernel(stacked)
-        return result.reshape(tuple(leading) + result.shape[1:])
-
-    return xr.apply_ufunc(
-        run,
-        data,
-        input_core_dims=[[*components, *spatial]],
-        output_core_dims=[list(output_dims)],
-        dask="parallelized",
-        output_dtypes=[np.float64],
-        dask_gufunc_kwargs={"output_sizes": output_sizes, "allow_rechunk": True},
-        keep_attrs=False,
-    )
-
-
 def morphology_metrics(
     field: _Field,
     *,
@@ -540,9 +491,8 @@ def morphology_metrics(
     >>> m["components"], m["euler_number"]
     (1.0, 1.0)
     """
-    data, components, spatial, spacings, length_units = _prepare_spatial(
-        field, ndim=ndim, dx=dx, dy=dy, dz=dz, component_dims=component_dims
-    )
+    info = _prepare_spatial(field, ndim=ndim, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
+    spacings, length_units = info.spacing, info.length_units
     if window is not None and not (math.isfinite(float(window)) and float(window) > 0):
         raise ValueError(f"window must be a positive length; got {window!r}")
     if not isinstance(threshold, str):
@@ -550,10 +500,10 @@ def morphology_metrics(
     elif threshold not in THRESHOLDS:
         raise ValueError(f"unknown threshold {threshold!r}; valid: a number or one of {', '.join(THRESHOLDS)}")
     kernel = functools.partial(_morphology_kernel, spacings=spacings, threshold=threshold, window=window, periodic=bool(periodic))
-    packed = _apply_spatial(kernel, data, components, spatial, ["metric"], {"metric": len(MORPHOLOGY_DETAIL_KEYS)})
+    packed = _apply(kernel, info, ["metric"], {"metric": len(MORPHOLOGY_DETAIL_KEYS)})
     if packed.ndim == 1:
         return {key: float(value) for key, value in zip(MORPHOLOGY_DETAIL_KEYS, np.asarray(packed.values, dtype=float))}
-    n_spatial = sum(n > 1 for n in (data.sizes[d] for d in spatial)) or 1
+    n_spatial = sum(n > 1 for n in info.shape) or 1
     metrics = {}
     for position, key in enumerate(MORPHOLOGY_DETAIL_KEYS):
         metric = packed.isel(metric=position, drop=True)
@@ -623,9 +573,8 @@ def minkowski_curves(
     >>> curves["euler_characteristic"].values.tolist()  # bands around the torus
     [0.0, 0.0, 0.0]
     """
-    data, components, spatial, spacings, length_units = _prepare_spatial(
-        field, ndim=ndim, dx=dx, dy=dy, dz=dz, component_dims=component_dims
-    )
+    info = _prepare_spatial(field, ndim=ndim, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
+    data, spacings, length_units = info.data, info.spacing, info.length_units
     if isinstance(thresholds, (int, np.integer)) and not isinstance(thresholds, bool):
         if thresholds < 1:
             raise ValueError(f"thresholds must be a positive number of thresholds or a list; got {thresholds}")
@@ -640,10 +589,8 @@ def minkowski_curves(
             raise ValueError("thresholds must be finite numbers (at least one)")
     kernel = functools.partial(_curves_kernel, spacings=spacings, thresholds=levels, standardised=bool(standardised),
                                periodic=bool(periodic))  # fmt: skip
-    packed = _apply_spatial(
-        kernel, data, components, spatial, ["threshold", "functional"], {"threshold": levels.size, "functional": 4}
-    )
-    n_spatial = sum(n > 1 for n in (data.sizes[d] for d in spatial)) or 1
+    packed = _apply(kernel, info, ["threshold", "functional"], {"threshold": levels.size, "functional": 4})
+    n_spatial = sum(n > 1 for n in info.shape) or 1
     names = ("area_fraction", "boundary_length", "mean_curvature", "euler_characteristic")
     curves = xr.Dataset(
         {
@@ -686,9 +633,8 @@ def component_sizes(
     """
     if phase not in ("high", "low"):
         raise ValueError(f"phase must be 'high' or 'low'; got {phase!r}")
-    data, components, spatial, spacings, length_units = _prepare_spatial(
-        field, ndim=ndim, dx=dx, dy=dy, dz=dz, component_dims=None
-    )
+    info = _prepare_spatial(field, ndim=ndim, dx=dx, dy=dy, dz=dz, component_dims=None)
+    data, components, spatial, spacings, length_units = info.data, info.component_dims, info.spatial_dims, info.spacing, info.length_units
     if data.ndim > len(components) + len(spatial):
         raise ValueError(f"component_sizes takes one field; got leading dims {data.dims[: data.ndim - len(spatial)]}")
     _check_finite(np.asarray(data.values, dtype=float))
@@ -732,9 +678,8 @@ def orientation_order(
     xarray.DataArray
         One value per field; NaN for a 1-D or constant field.
     """
-    data, components, spatial, spacings, _ = _prepare_spatial(
-        field, ndim=ndim, dx=dx, dy=dy, dz=dz, component_dims=component_dims
-    )
+    info = _prepare_spatial(field, ndim=ndim, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
+    spacings = info.spacing
 
     def kernel(values: np.ndarray) -> np.ndarray:
         _check_finite(values)
@@ -744,7 +689,7 @@ def orientation_order(
             orders[b] = _orientation_order(scalar, cells, window, bool(periodic))[0]
         return orders
 
-    result = _apply_spatial(kernel, data, components, spatial, [], {})
+    result = _apply(kernel, info)
     result.name = "orientation_order"
     result.attrs.update(long_name="nematic order of the gradient directions within a window", units="1")
     return result

@@ -186,8 +186,7 @@ def pattern_summary(
     Returns
     -------
     dict
-        The floats of :data:`~rdnet.analysis.metric_names.HOMOGENEITY_KEYS` (NaN for a 3-D
-        field, whose spectra are not measured here) and
+        The floats of :data:`~rdnet.analysis.metric_names.HOMOGENEITY_KEYS` and
         :data:`~rdnet.analysis.metric_names.MORPHOLOGY_DETAIL_KEYS`, ``field_std`` and
         ``field_mean``, then ``regime`` (the label), ``regime_reason`` and
         ``regime_evidence`` (see :class:`Regime`).
@@ -201,19 +200,15 @@ def pattern_summary(
     ('stripes', 0.0, 8.0)
     """
     from rdnet.analysis.homogeneity import homogeneity_metrics
-    from rdnet.analysis.metric_names import HOMOGENEITY_KEYS
     from rdnet.analysis.morphology import _prepare_spatial, morphology_metrics
 
-    data, components, spatial, _, _ = _prepare_spatial(field, ndim=ndim, dx=None, dy=None, dz=None, component_dims=component_dims)
+    info = _prepare_spatial(field, ndim=ndim, dx=None, dy=None, dz=None, component_dims=component_dims)
+    data, components, spatial = info.data, info.component_dims, info.spatial_dims
     if data.ndim != len(components) + len(spatial):
         raise ValueError(f"a summary takes one field; got leading dims {data.dims[: data.ndim - len(components) - len(spatial)]}")
     values = np.asarray(data.values, dtype=float)
     scalar = np.sqrt(np.sum(values**2, axis=tuple(range(len(components))))) if components else values
-    if len(spatial) == 2:
-        summary = homogeneity_metrics(data, periodic=periodic, n_surrogates=n_surrogates, seed=seed, component_dims=components)
-    else:
-        summary = {key: math.nan for key in HOMOGENEITY_KEYS}
-        summary["surrogate_p_value"] = 0.0 if np.ptp(scalar) > 0 else 1.0  # amplitude only, until 3-D spectra
+    summary = homogeneity_metrics(data, periodic=periodic, n_surrogates=n_surrogates, seed=seed, component_dims=components)
     morphology = morphology_metrics(data, threshold=threshold, periodic=periodic, ndim=len(spatial), component_dims=components)
     summary.update(morphology)
     summary.update(field_std=float(scalar.std()), field_mean=float(scalar.mean()))
@@ -248,8 +243,7 @@ def pattern_regime(
         One field (dims ``(y, x)``, ``(z, y, x)`` or a line; component dims are reduced to
         the norm).
     periodic, n_surrogates, seed
-        Of the surrogate test (2-D and 1-D fields; a 3-D field is tested by its amplitude
-        only until the spectra handle 3-D) and the morphology.
+        Of the surrogate test and the morphology.
     ndim, component_dims
         As in :func:`~rdnet.analysis.morphology.morphology_metrics`.
 

@@ -89,3 +89,21 @@ def test_the_rule_by_hand():
     regime = classify_regime(**base, stripe_fraction=0.0, euler_number=40, components=40, components_low=1)
     assert regime.evidence["euler_fraction"] == pytest.approx(40 / 41)
     assert "Euler fraction" in regime.reason
+
+
+def test_balls_in_a_volume_are_spots_and_slabs_are_stripes(rng):
+    import xarray as xr
+
+    n = 24
+    z, y, x = np.meshgrid(*(np.arange(n),) * 3, indexing="ij")
+    # a simple cubic lattice of Gaussian balls, spacing 8 cells: 27 balls
+    balls = sum(
+        np.exp(-(((z - cz) % n - 4) ** 2 + ((y - cy) % n - 4) ** 2 + ((x - cx) % n - 4) ** 2) / (2 * 1.5**2))
+        for cz in range(0, n, 8) for cy in range(0, n, 8) for cx in range(0, n, 8)
+    ) + 0.01 * rng.normal(size=(n, n, n))  # fmt: skip
+    volume = xr.DataArray(balls, dims=("z", "y", "x"))
+    regime = pattern_regime(volume, n_surrogates=39)
+    assert regime.label == "spots"
+    assert regime.evidence["components"] == 27 and regime.evidence["euler_number"] == 27
+    slabs = xr.DataArray(np.cos(2 * np.pi * z / 8) + 0.01 * rng.normal(size=(n, n, n)), dims=("z", "y", "x"))
+    assert pattern_regime(slabs, n_surrogates=39).label == "stripes"
