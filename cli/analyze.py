@@ -1,4 +1,4 @@
-"""``rdnet analyze FILE``: homogeneity metrics (and spectra) of a dataset's spatial fields."""
+"""``rdnet analyze FILE``: metrics, morphology, regime and time behaviour (and spectra) of a dataset's spatial fields."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from typing import Any
 
 import click
 
-from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS
+from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LABEL_KEYS, MORPHOLOGY_KEYS, metric_units
 from rdnet.errors import ConfigError
 
-#: Column header of each metric of :data:`~rdnet.analysis.HOMOGENEITY_KEYS` in the table.
+#: The numbers of every row, in column order, then the two labels.
+TABLE_KEYS = (*HOMOGENEITY_KEYS, *MORPHOLOGY_KEYS)
+
+#: Column header of each metric of :data:`TABLE_KEYS` and label of :data:`LABEL_KEYS` in the table.
 HEADERS = {
     "dominant_wavelength": "wavelength",
     "spectral_entropy": "entropy",
@@ -21,6 +24,14 @@ HEADERS = {
     "anisotropy": "anisotropy",
     "correlation_length": "corr.len",
     "surrogate_p_value": "p(surr)",
+    "area_fraction": "area",
+    "boundary_length": "boundary",
+    "euler_characteristic": "Euler",
+    "components": "comps",
+    "mean_component_size": "comp.size",
+    "orientation_order": "order",
+    "regime": "regime",
+    "time_behaviour": "time",
 }
 
 
@@ -81,7 +92,20 @@ def json_number(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def format_value(value: float) -> str:
+def json_value(value: Any) -> Any:
+    """A metric, label or evidence as strict JSON (floats via :func:`json_number`, containers recursively)."""
+    if isinstance(value, dict):
+        return {str(key): json_value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_value(item) for item in value]
+    if isinstance(value, float):
+        return json_number(value)
+    return value
+
+
+def format_value(value: float | str) -> str:
+    if isinstance(value, str):
+        return value
     if math.isnan(value):
         return "nan"
     if math.isinf(value):
@@ -89,14 +113,16 @@ def format_value(value: float) -> str:
     return f"{value:.4g}"
 
 
-def print_table(rows: list[tuple[str, float | None, dict[str, float]]], length_units: str) -> None:
-    """One line per (variable, time): the metrics under short headers."""
-    units = "" if length_units in ("", "1") else f" [{length_units}]"
-    headers = ["variable", "time"] + [
-        HEADERS[key] + (units if key in LENGTH_METRICS else "") for key in HOMOGENEITY_KEYS
-    ]
+def print_table(rows: list[tuple[str, float | None, dict[str, Any]]], length_units: str) -> None:
+    """One line per (variable, time): the metrics under short headers, then the two labels."""
+    def header(key: str) -> str:
+        units = metric_units(key, length_units)
+        return HEADERS[key] + ("" if units == "1" else f" [{units}]")
+
+    keys = [*TABLE_KEYS, *LABEL_KEYS]
+    headers = ["variable", "time"] + [header(key) for key in keys]
     cells = [
-        [name, "-" if time is None else f"{time:g}"] + [format_value(metrics[key]) for key in HOMOGENEITY_KEYS]
+        [name, "-" if time is None else f"{time:g}"] + [format_value(metrics[key]) for key in keys]
         for name, time, metrics in rows
     ]
     widths = [max(len(row[i]) for row in [headers, *cells]) for i in range(len(headers))]
@@ -112,8 +138,9 @@ def print_table(rows: list[tuple[str, float | None, dict[str, float]]], length_u
 @click.option("--time", "time_text", default="-1", show_default=True, metavar="INDEX|all",
               help="Snapshot index (negative counts from the end) or 'all'.")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print JSON {variable: {metric: value}} (with --time all: a list per snapshot, in file order); "
-                   "NaN and infinity are written as null.")
+              help="Print JSON {variable: {metric: value}} (with --time all: a list per snapshot, in file order), "
+                   "with the regime and time behaviour and the numbers that decided them; NaN and infinity are "
+                   "written as null.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="SPECTRA.nc",
               help="Write the radial power spectra (and the metrics) over time to this NetCDF file.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out file.")
@@ -136,8 +163,13 @@ def command(
     """Measure the spatial patterns in FILE: a table of metrics per variable.
 
     Metrics: dominant wavelength (1/k at the spectral peak), spectral entropy,
-    coefficient of variation, Moran's I, anisotropy, correlation length and the
-    p-value of a test against spatially shuffled surrogates (see docs/analysis.md).
+    coefficient of variation, Moran's I, anisotropy, correlation length, the
+    p-value of a test against spatially shuffled surrogates; the morphology at the
+    spatial mean (area fraction, boundary length and Euler characteristic per area,
+    connected components and their mean size, orientation order); the regime
+    (homogeneous, spots, holes, stripes, mixed) and, from the second half of the
+    snapshots, the time behaviour (stationary, travelling, oscillating, chaotic;
+    undetermined when that half holds fewer than 4). See docs/analysis.md for the rules.
 
     \b
     Examples:
@@ -168,8 +200,7 @@ def command(
         ds.close()
     if as_json:
         document = {
-            name: ([{k: json_number(v) for k, v in m.items()} for _, m in rows] if index is None
-                   else {k: json_number(v) for k, v in rows[0][1].items()})
+            name: ([json_value(m) for _, m in rows] if index is None else json_value(rows[0][1]))
             for name, rows in results.items()
         }
         click.echo(json.dumps(document, indent=2))
@@ -181,29 +212,57 @@ def command(
 
 
 def measure(ds, names: list[str], indices: list[int] | None, *, n_surrogates: int, seed: int, periodic: bool,
-            want_spectra: bool, label: str = "") -> tuple[dict[str, list[tuple[float | None, dict[str, float]]]], dict[str, list[Any]]]:
-    """Metrics (and spectra) of every variable at every chosen snapshot, one snapshot in memory at a time."""
+            want_spectra: bool, label: str = "") -> tuple[dict[str, list[tuple[float | None, dict[str, Any]]]], dict[str, list[Any]]]:
+    """Metrics (and spectra) of every variable at every chosen snapshot, one snapshot in memory at a time.
+
+    Each row holds :data:`TABLE_KEYS`, the ``regime`` with ``regime_reason`` and
+    ``regime_evidence``, and the variable's ``time_behaviour`` with
+    ``time_behaviour_reason`` and ``time_behaviour_evidence`` (the same on every row of
+    a variable: it describes the whole series).
+    """
     from tqdm import tqdm
 
-    from rdnet.analysis import homogeneity_metrics, radial_power_spectrum
+    from rdnet.analysis import pattern_summary, radial_power_spectrum
     from rdnet.dataset import load_snapshot
 
     jobs = [(name, i) for name in names for i in (indices if indices is not None and "time" in ds[name].dims else [None])]
-    results: dict[str, list[tuple[float | None, dict[str, float]]]] = {name: [] for name in names}
+    results: dict[str, list[tuple[float | None, dict[str, Any]]]] = {name: [] for name in names}
     spectra: dict[str, list[Any]] = {name: [] for name in names}
+    behaviour = {name: series_behaviour(ds, name, label=label) for name in names}
     progress = tqdm(jobs, desc="analyse", unit="field", file=sys.stderr, disable=not sys.stderr.isatty() or len(jobs) < 2)
     for name, i in progress:
         field = load_snapshot(ds[name] if i is None else ds[name].isel(time=i), label=label)
         time = None if i is None else float(ds["time"].values[i])
         try:
-            metrics = homogeneity_metrics(field, periodic=periodic, n_surrogates=n_surrogates, seed=seed)
+            summary = pattern_summary(field, periodic=periodic, n_surrogates=n_surrogates, seed=seed)
             if want_spectra:
                 spectra[name].append(radial_power_spectrum(field, window=None if periodic else "hann"))
         except ValueError as error:
             where = "" if time is None else f" at time index {i}"
             raise ConfigError(f"cannot analyse {name!r}{where}: {error}") from None
-        results[name].append((time, metrics))
+        row = {key: summary[key] for key in TABLE_KEYS}
+        row.update(regime=summary["regime"], regime_reason=summary["regime_reason"], regime_evidence=summary["regime_evidence"])
+        row.update(behaviour[name])
+        results[name].append((time, row))
     return results, spectra
+
+
+def series_behaviour(ds, name: str, *, label: str = "") -> dict[str, Any]:
+    """The time behaviour of a variable from the second half of its snapshots (loaded at once)."""
+    from rdnet.analysis import MIN_SNAPSHOTS, time_behaviour
+    from rdnet.dataset import load_snapshot
+
+    count = ds.sizes.get("time", 0) if "time" in ds[name].dims else 0
+    window = (count + 1) // 2
+    if window < MIN_SNAPSHOTS:
+        reason = "no time dimension" if count == 0 else f"{count} snapshots: fewer than {MIN_SNAPSHOTS} in the second half"
+        return {"time_behaviour": "undetermined", "time_behaviour_reason": reason, "time_behaviour_evidence": {}}
+    series = load_snapshot(ds[name].isel(time=slice(count - window, None)), label=label)
+    try:
+        result = time_behaviour(series, window=1.0)
+    except ValueError as error:  # uneven snapshot times: the spatial analysis still stands
+        return {"time_behaviour": "undetermined", "time_behaviour_reason": str(error), "time_behaviour_evidence": {}}
+    return {"time_behaviour": result.label, "time_behaviour_reason": result.reason, "time_behaviour_evidence": result.evidence}
 
 
 def write_spectra(out, ds, spectra, results, *, file: str, names: list[str], indices: list[int] | None,
@@ -221,13 +280,13 @@ def write_spectra(out, ds, spectra, results, *, file: str, names: list[str], ind
         spectrum = spectrum.drop_vars([c for c in spectrum.coords if c not in ("time", *spectrum["wavenumber"].coords)])
         spectrum.attrs["long_name"] = f"radial power spectrum of {name} (sums to its variance)"
         variables[f"{name}_spectrum"] = spectrum
-        for key in HOMOGENEITY_KEYS:
+        for key in TABLE_KEYS:
             values = np.array([metrics[key] for _, metrics in results[name]])
             variables[f"{name}_{key}"] = xr.DataArray(
                 values if has_time else values[0], dims=("time",) if has_time else (),
                 coords={"time": [t for t, _ in results[name]]} if has_time else {},
                 attrs={"long_name": f"{key.replace('_', ' ')} of {name}",
-                       "units": str(ds["x"].attrs.get("units", "1")) if key in LENGTH_METRICS else "1"},
+                       "units": metric_units(key, str(ds["x"].attrs.get("units", "1")))},
             )
     out_ds = xr.Dataset(variables)
     if "time" in out_ds.coords and "time" in ds.coords:

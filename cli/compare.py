@@ -119,13 +119,15 @@ def run_comparison(
 @click.option("--window", type=click.Choice(["none", "hann"]), default="none", show_default=True, help="Window before the FFT (hann for non-periodic grids).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out figure or --table file.")
 def command(files, variables, time_index, as_json, as_csv, figure, table, surrogates, seed, absolute, window, overwrite):
-    """Compare the spatial patterns of several runs: spectra and homogeneity metrics.
+    """Compare the spatial patterns of several runs: spectra, metrics, morphology, regime.
 
     Variables of the same role are matched across the FILES automatically (the
     species/morphogens u, v; reaction_*, diffusion_*; a network run's *_norm stands in
     when it saved norms only), so a Gray-Scott simulation and a trained network compare
-    directly. The metrics of rdnet.analysis.homogeneity_metrics are printed side by
-    side; --out draws the radial spectra of every file on one figure, against the
+    directly. The metrics of rdnet.analysis.pattern_summary are printed side by side:
+    the spectral and homogeneity metrics, the morphology at each field's mean (area
+    fraction, boundary length, Euler characteristic, components, orientation order)
+    and the regime label; --out draws the radial spectra of every file on one figure, against the
     wavenumber in physical units and relative to each grid's Nyquist wavenumber, with
     the band of shuffled surrogates. Grids in different length units (m, cm, mm, µm)
     are converted to the first file's units; lengths in the table carry their units.

@@ -92,10 +92,15 @@ def _command_line(ctx: click.Context) -> str:
 @click.option("--resume", "resume", default=None, metavar="FILE.partial",
               help="Continue an interrupted run from its last durable snapshot (other options are taken from the file).")
 @click.option("--quiet", is_flag=True, help="No progress bar and no messages.")
+@click.option("--stop-when-steady", "steady_tolerance", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="TOL",
+              help="Stop once the state's relative rate of change |f_i - f_i-1| / (dt |f_i|) (RMS over the grid and "
+                   "species, per time unit) stays <= TOL over 3 snapshot intervals; the file's stop_reason says why "
+                   "the run stopped. Example: --stop-when-steady 1e-6.")
 @click.pass_context
 def command(ctx: click.Context, model, model_file, preset, params, size, steps, duration, dt, dx, integrator,
             boundary, device, backend, dtype, snapshot_every, seed, initial_condition, out, overwrite, allow_unstable,
-            resume, quiet):  # fmt: skip
+            resume, quiet, steady_tolerance):  # fmt: skip
     """Simulate a reaction-diffusion model (built in, or your model file) on a 1-D, 2-D or 3-D grid.
 
     Writes every species and, at each snapshot, the reaction and diffusion parts of
@@ -117,8 +122,9 @@ def command(ctx: click.Context, model, model_file, preset, params, size, steps, 
       rdnet simulate --model brusselator --size 1024x1 --boundary no-flux
       rdnet simulate --model gray-scott --device cuda --dtype float32 --size 2048
       rdnet simulate --resume gs.nc.partial
+      rdnet simulate --preset theta --time 100000 --stop-when-steady 1e-7
     """
-    from rd_classic.observers import DatasetObserver, ProgressObserver, load_resume_point
+    from rd_classic.observers import DatasetObserver, ProgressObserver, SteadyStateObserver, load_resume_point
     from rd_classic.run import SimulationInterrupted, build_config, run_simulation
 
     history = _command_line(ctx)
@@ -143,7 +149,8 @@ def command(ctx: click.Context, model, model_file, preset, params, size, steps, 
         if not quiet and dt is not None and config.dt != dt:
             click.echo(f"note: dt lowered from {dt:g} to {config.dt:.6g} so that {config.steps} steps end at "
                        f"t = {config.end_time:g}", err=True)  # fmt: skip
-    observers = [writer, ProgressObserver(enabled=False if quiet else None)]
+    steady = None if steady_tolerance is None else SteadyStateObserver(steady_tolerance, record=writer)
+    observers = [*([steady] if steady else []), writer, ProgressObserver(enabled=False if quiet else None)]
     try:
         run_simulation(config, observers=observers, state=state, start_step=start_step)
     except SimulationInterrupted as interrupt:
@@ -158,7 +165,9 @@ def command(ctx: click.Context, model, model_file, preset, params, size, steps, 
         if "out of memory" not in str(error).lower():
             raise
         raise RunError(_out_of_memory_message(config, writer.partial_path)) from None
-    if not quiet:
+    if not quiet and steady is not None and steady.stop_requested:
+        click.echo(f"wrote {writer.final_path}: {steady.reason}", err=True)
+    elif not quiet:
         click.echo(f"wrote {writer.final_path} ({config.steps} steps of {config.model.name}, "
                    f"t = {config.end_time:g})", err=True)  # fmt: skip
 

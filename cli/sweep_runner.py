@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS
+from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, MORPHOLOGY_KEYS, metric_units
 from rdnet.errors import ConfigError, RunError
 
 __all__ = [
@@ -67,11 +67,9 @@ __all__ = [
     "run_point",
     "run_sweep",
     "build_summary",
-    "pattern_label",
     "MAIN_FIELD",
-    "PATTERN_P_VALUE",
-    "PATTERN_RELATIVE_AMPLITUDE",
-    "PATTERN_ABSOLUTE_AMPLITUDE",
+    "REGIME_FLAGS",
+    "TIME_BEHAVIOUR_FLAGS",
 ]
 
 #: sub-commands a sweep can run, and the click option through which model parameters go
@@ -82,16 +80,16 @@ COMMAND_MODULES: dict[str, str] = {"simulate": "rdnet.cli.simulate", "train": "r
 #: the field analysed per point, by the dataset's ``system`` attribute (documented in docs/sweep.md)
 MAIN_FIELD: dict[str, str] = {"classic": "v", "prd": "displacement_u", "gan-dynamics": "displacement_u"}
 
-#: a point shows a pattern when the surrogate test rejects "no spatial structure" at this level ...
-PATTERN_P_VALUE = 0.05
-#: ... and the field's standard deviation exceeds this fraction of its mean magnitude ...
-PATTERN_RELATIVE_AMPLITUDE = 1e-3
-#: ... plus this absolute floor (a decayed homogeneous state keeps only round-off structure)
-PATTERN_ABSOLUTE_AMPLITUDE = 1e-6
+#: the summary's ``regime`` flags: -1 failed, then the labels of :data:`rdnet.analysis.regime.REGIMES`
+REGIME_FLAGS: dict[str, int] = {"failed": -1, "homogeneous": 0, "stripes": 1, "spots": 2, "holes": 3, "mixed": 4}
+#: the summary's ``time_behaviour`` flags: -1 failed, then :data:`rdnet.analysis.temporal.TIME_BEHAVIOURS`
+TIME_BEHAVIOUR_FLAGS: dict[str, int] = {
+    "failed": -1, "stationary": 0, "travelling": 1, "oscillating": 2, "chaotic": 3, "undetermined": 4,
+}  # fmt: skip
 
-#: metrics of :func:`rdnet.analysis.homogeneity_metrics` stored per point, with their units
-#: (the lengths' "grid length" is replaced by the point's x units when known)
-METRIC_UNITS: dict[str, str] = {key: "grid length" if key in LENGTH_METRICS else "1" for key in HOMOGENEITY_KEYS}
+#: metrics of :func:`rdnet.analysis.pattern_summary` stored per point, with their units
+#: in "grid length" (replaced by the point's x units when known)
+METRIC_UNITS: dict[str, str] = {key: metric_units(key, "grid length") for key in (*HOMOGENEITY_KEYS, *MORPHOLOGY_KEYS)}
 
 JOURNAL_NAME = "sweep-journal.jsonl"
 MANIFEST_NAME = "sweep.json"
@@ -751,23 +749,24 @@ def _run_point(task: PointTask) -> dict[str, Any]:
 
 def _with_metrics(result: dict[str, Any], path: Path | None) -> dict[str, Any]:
     metrics = {key: math.nan for key in (*METRIC_UNITS, "field_std", "field_mean")}
-    metrics.update(model="", variable="", length_units="", label=-1)
+    metrics.update(model="", variable="", length_units="", regime="failed", time_behaviour="failed")
     if path is not None:
         try:
             metrics.update(analyse_point(path))
         except Exception as error:  # noqa: BLE001 - the run is kept; only its analysis failed
             result.update(status="failed", error=f"analysis failed: {_one_line(error)}")
-            metrics["label"] = -1
+            metrics.update(regime="failed", time_behaviour="failed")
     result.update(metrics)
     return result
 
 
 def analyse_point(path: str | os.PathLike) -> dict[str, Any]:
-    """Homogeneity metrics of the final snapshot of a point's main field.
+    """Metrics, morphology, regime and time behaviour of a point's main field.
 
     The main field is :data:`MAIN_FIELD` of the dataset's ``system`` (``v`` for classic
     runs, ``displacement_u`` for the network engine); when absent, the first variable
-    with dims ``(time, ..., y, x)``.
+    with dims ``(time, ..., y, x)``. The metrics and the regime are of its last snapshot;
+    the time behaviour is of the second half of its snapshots.
 
     Parameters
     ----------
@@ -777,13 +776,14 @@ def analyse_point(path: str | os.PathLike) -> dict[str, Any]:
     Returns
     -------
     dict
-        The metrics of :func:`rdnet.analysis.homogeneity_metrics`, ``field_std``,
-        ``field_mean``, ``label`` (see :func:`pattern_label`), ``model``, ``variable``
+        The metrics of :func:`rdnet.analysis.pattern_summary` named in :data:`METRIC_UNITS`,
+        ``field_std``, ``field_mean``, ``regime`` (:func:`rdnet.analysis.pattern_regime`),
+        ``time_behaviour`` (:func:`rdnet.analysis.time_behaviour`), ``model``, ``variable``
         and ``length_units``.
     """
     import numpy as np
 
-    from rdnet.analysis import homogeneity_metrics
+    from rdnet.analysis import MIN_SNAPSHOTS, pattern_summary, time_behaviour
     from rdnet.dataset import open_dataset, spatial_variables
 
     with open_dataset(path) as dataset:
@@ -793,28 +793,28 @@ def analyse_point(path: str | os.PathLike) -> dict[str, Any]:
             if not spatial:
                 raise RunError(f"{Path(path).name} has no (time, y, x) field to analyse")
             variable = spatial[0]
-        field_values = dataset[variable].isel(time=-1).load()
+        count = dataset.sizes["time"]
+        window = (count + 1) // 2
+        series = dataset[variable].isel(time=slice(count - window, None)).load()
         model = str(dataset.attrs.get("model", ""))
         periodic = _is_periodic(dataset)
         length_units = str(dataset["x"].attrs.get("units", "")) if "x" in dataset.coords else ""
-    data = np.asarray(field_values.values, dtype=float)
-    if not np.all(np.isfinite(data)):
+    field_values = series.isel(time=-1)
+    if not np.all(np.isfinite(np.asarray(field_values.values, dtype=float))):
         raise RunError(f"{variable} holds NaN or Inf in the last snapshot")
-    component_dims = [dim for dim in field_values.dims if dim not in ("y", "x")]
-    metrics = {
-        key: float(value)
-        for key, value in homogeneity_metrics(field_values, periodic=periodic).items()
-        if key in METRIC_UNITS
-    }
-    if component_dims:  # several components: amplitude of the combined field, like the spectrum
-        magnitude = np.sqrt((data**2).sum(axis=tuple(range(len(component_dims)))))
-    else:
-        magnitude = data
-    field_std, field_mean = float(magnitude.std()), float(magnitude.mean())
+    summary = pattern_summary(field_values, periodic=periodic)
+    metrics = {key: float(summary[key]) for key in METRIC_UNITS}
+    behaviour = "undetermined"
+    if window >= MIN_SNAPSHOTS:
+        try:
+            behaviour = time_behaviour(series, window=1.0).label
+        except ValueError:  # uneven snapshot times (a resumed run): the spatial analysis stands
+            behaviour = "undetermined"
     metrics.update(
-        field_std=field_std,
-        field_mean=field_mean,
-        label=pattern_label(metrics.get("surrogate_p_value", math.nan), field_std, field_mean),
+        field_std=summary["field_std"],
+        field_mean=summary["field_mean"],
+        regime=summary["regime"],
+        time_behaviour=behaviour,
         model=model,
         variable=variable,
         length_units=length_units,
@@ -830,31 +830,6 @@ def _is_periodic(dataset) -> bool:
         return True
     boundary = parameters.get("boundary", "periodic") if isinstance(parameters, dict) else "periodic"
     return str(boundary).lower() == "periodic"
-
-
-def pattern_label(surrogate_p_value: float, field_std: float, field_mean: float) -> int:
-    """The pattern / no-pattern rule of the summary.
-
-    A point shows a pattern (1) when the surrogate test finds spatial structure,
-    ``p < PATTERN_P_VALUE``, *and* the field is not homogeneous up to round-off,
-    ``std > PATTERN_RELATIVE_AMPLITUDE * |mean| + PATTERN_ABSOLUTE_AMPLITUDE``;
-    otherwise no pattern (0).
-
-    Parameters
-    ----------
-    surrogate_p_value : float
-    field_std, field_mean : float
-        Standard deviation and mean of the analysed field over the grid.
-
-    Returns
-    -------
-    int
-        1 for pattern, 0 for no pattern (failed points are -1 in the summary).
-    """
-    if not math.isfinite(surrogate_p_value):
-        return 0
-    amplitude_floor = PATTERN_RELATIVE_AMPLITUDE * abs(field_mean) + PATTERN_ABSOLUTE_AMPLITUDE
-    return int(surrogate_p_value < PATTERN_P_VALUE and field_std > amplitude_floor)
 
 
 # --------------------------------------------------------------------------- the sweep (on the client)
@@ -1207,11 +1182,7 @@ def _summary_parameters(plan: SweepPlan) -> dict[str, Any]:
         "command": plan.command,
         "grid": {axis.name: list(axis.values) for axis in plan.axes},
         "fixed_arguments": list(plan.fixed_arguments),
-        "pattern_rule": {
-            "surrogate_p_value_below": PATTERN_P_VALUE,
-            "relative_amplitude": PATTERN_RELATIVE_AMPLITUDE,
-            "absolute_amplitude": PATTERN_ABSOLUTE_AMPLITUDE,
-        },
+        "regime_rule": "rdnet.analysis.regime (docs/analysis.md)",
     }
 
 
@@ -1227,9 +1198,11 @@ def build_summary(plan: SweepPlan, results: Sequence[dict[str, Any]]):
     Returns
     -------
     xarray.Dataset
-        Float metrics (NaN where failed), ``pattern`` (1 pattern, 0 no pattern,
-        -1 failed, CF flags), ``status``, ``error``, ``file`` (strings) and ``wall_time``.
-        Wall times of skipped points come from the sweep journal.
+        Float metrics (NaN where failed), ``regime`` and ``time_behaviour`` (CF flags,
+        :data:`REGIME_FLAGS` and :data:`TIME_BEHAVIOUR_FLAGS`: colour a phase diagram by
+        them), ``pattern`` (1 for any regime but homogeneous, 0 homogeneous, -1 failed),
+        ``status``, ``error``, ``file`` (strings) and ``wall_time``. Wall times of skipped
+        points come from the sweep journal.
     """
     import numpy as np
     import xarray as xr
@@ -1242,7 +1215,8 @@ def build_summary(plan: SweepPlan, results: Sequence[dict[str, Any]]):
             last_wall_time[event["point"]] = float(event["wall_time"])
     float_names = [*METRIC_UNITS, "field_std", "wall_time"]
     floats = {name: np.full(shape, np.nan) for name in float_names}
-    pattern = np.full(shape, -1, dtype=np.int8)
+    regime = np.full(shape, REGIME_FLAGS["failed"], dtype=np.int8)
+    behaviour = np.full(shape, TIME_BEHAVIOUR_FLAGS["failed"], dtype=np.int8)
     status = np.full(shape, "missing", dtype=object)
     error = np.full(shape, "", dtype=object)
     files = np.full(shape, "", dtype=object)
@@ -1263,7 +1237,8 @@ def build_summary(plan: SweepPlan, results: Sequence[dict[str, Any]]):
             continue
         for name in (*METRIC_UNITS, "field_std"):
             floats[name][task.index] = result.get(name, math.nan)
-        pattern[task.index] = result.get("label", -1)
+        regime[task.index] = REGIME_FLAGS[result.get("regime", "failed")]
+        behaviour[task.index] = TIME_BEHAVIOUR_FLAGS[result.get("time_behaviour", "failed")]
         models.add(result.get("model") or "")
         variables.add(result.get("variable") or "")
         length_units.add(result.get("length_units") or "")
@@ -1290,29 +1265,34 @@ def build_summary(plan: SweepPlan, results: Sequence[dict[str, Any]]):
         "anisotropy": f"anisotropy of the angular spectrum of {analysed}",
         "correlation_length": f"correlation length of {analysed}",
         "surrogate_p_value": f"surrogate-test p-value of {analysed} (small: spatial structure)",
+        "area_fraction": f"area fraction of {analysed} above its mean",
+        "boundary_length": f"boundary length per area of {analysed} at its mean",
+        "euler_characteristic": f"Euler characteristic per area of {analysed} above its mean",
+        "components": f"connected components of {analysed} above its mean",
+        "mean_component_size": f"mean area of the components of {analysed} above its mean",
+        "orientation_order": f"orientation order (local nematic order of the gradients) of {analysed}",
         "field_std": f"standard deviation of {analysed} over the grid",
         "wall_time": "wall time of the point's run",
     }
-    units = {**METRIC_UNITS, "dominant_wavelength": length, "correlation_length": length}
+    units = {key: metric_units(key, length) for key in METRIC_UNITS}
     units.update(field_std="field units", wall_time="s")
     data_vars = {
         name: (dims, values, {"long_name": descriptions[name], "units": units[name]})
         for name, values in floats.items()
     }
-    data_vars["pattern"] = (
-        dims,
-        pattern,
-        {
-            "long_name": "pattern label",
-            "units": "1",
-            "flag_values": np.array([-1, 0, 1], dtype=np.int8),
-            "flag_meanings": "failed no_pattern pattern",
-            "rule": (
-                f"pattern when surrogate_p_value < {PATTERN_P_VALUE} and field std > "
-                f"{PATTERN_RELATIVE_AMPLITUDE} * |field mean| + {PATTERN_ABSOLUTE_AMPLITUDE}"
-            ),
-        },
-    )
+    pattern = np.where(regime < 0, -1, (regime != REGIME_FLAGS["homogeneous"]).astype(np.int8)).astype(np.int8)
+    regime_rule = ("rdnet.analysis.regime: homogeneous (no structure beyond chance or round-off), stripes (stripe "
+                   "fraction >= 0.7), spots/holes (stripe fraction < 0.3 and Euler fraction >= 0.5 / <= -0.5), mixed; "
+                   "see docs/analysis.md")  # fmt: skip
+    for name, values, flags, long_name, rule in (
+        ("regime", regime, REGIME_FLAGS, f"regime of {analysed} at the last snapshot", regime_rule),
+        ("time_behaviour", behaviour, TIME_BEHAVIOUR_FLAGS, f"time behaviour of {analysed} over the second half of the snapshots", None),
+        ("pattern", pattern, {"failed": -1, "no_pattern": 0, "pattern": 1}, "pattern label (from the regime)",
+         "pattern when the regime is not homogeneous"),
+    ):  # fmt: skip
+        attrs = {"long_name": long_name, "units": "1", "flag_values": np.array(list(flags.values()), dtype=np.int8),
+                 "flag_meanings": " ".join(flags)}  # fmt: skip
+        data_vars[name] = (dims, values, attrs if rule is None else {**attrs, "rule": rule})
     data_vars["status"] = (dims, status.astype(str), {"long_name": "run status (ok, failed, missing)", "units": "1"})
     data_vars["error"] = (dims, error.astype(str), {"long_name": "error message of a failed point", "units": "1"})
     data_vars["file"] = (dims, files.astype(str), {"long_name": "dataset of the point, relative to this folder", "units": "1"})

@@ -15,7 +15,7 @@ import numpy as np
 
 from rd_classic.run import SimulationConfig
 
-__all__ = ["DatasetObserver", "ProgressObserver", "snapshot_variables", "load_resume_point"]
+__all__ = ["DatasetObserver", "ProgressObserver", "SteadyStateObserver", "snapshot_variables", "load_resume_point"]
 
 
 def snapshot_variables(config: SimulationConfig) -> dict[str, Any]:
@@ -133,6 +133,50 @@ class ProgressObserver:
     def abort(self) -> None:  # noqa: D102
         if self.bar is not None:
             self.bar.close()
+
+
+class SteadyStateObserver:
+    """Ask the run to stop once it is steady (:class:`rdnet.analysis.SteadyStateDetector`), and say why it stopped.
+
+    Parameters
+    ----------
+    tolerance, window
+        Of the detector: the largest relative rate of change (1/time) that counts as
+        steady, over this many consecutive snapshot intervals.
+    record
+        A :class:`DatasetObserver` whose file gets the global attribute ``stop_reason``;
+        put this observer before it in the list, so the attribute is set before the file
+        is completed.
+    """
+
+    def __init__(self, tolerance: float, *, window: int = 3, record: DatasetObserver | None = None) -> None:
+        from rdnet.analysis import SteadyStateDetector
+
+        self.detector = SteadyStateDetector(tolerance, window=window)
+        self.record = record
+        self.step: int | None = None
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether the run loop should stop after this snapshot."""
+        return self.detector.steady
+
+    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:  # noqa: D102
+        species = {name: values for name, values in fields.items() if not name.startswith(("reaction_", "diffusion_"))}
+        if self.detector.update(time, species) and self.step is None:
+            self.step = step
+
+    @property
+    def reason(self) -> str:
+        """Why the run stopped: the steady state reached, or its end without one."""
+        if self.detector.steady:
+            return f"{self.detector.reason}, step {self.step}"
+        last = f" (last rate {self.detector.rates[-1]:.3g})" if self.detector.rates else ""
+        return f"completed: no steady state within the run (tolerance {self.detector.tolerance:g}){last}"
+
+    def finish(self) -> None:  # noqa: D102
+        if self.record is not None and self.record.writer is not None:
+            self.record.writer.set_attrs(stop_reason=self.reason)
 
 
 def load_resume_point(partial_path: str | os.PathLike) -> tuple[SimulationConfig, tuple[np.ndarray, ...], int]:

@@ -329,7 +329,8 @@ def _round_down(value: float) -> float:
 
 
 class Observer(Protocol):
-    """What the run loop calls. Every method is optional."""
+    """What the run loop calls. Every method is optional; an observer whose
+    ``stop_requested`` is true after a snapshot ends the run there (completed normally)."""
 
     def start(self, config: SimulationConfig, start_step: int) -> None: ...  # noqa: D102
 
@@ -460,6 +461,8 @@ def run_simulation(
                     f"Try a smaller dt or another integrator."
                 )
             last_good = step
+            if any(getattr(observer, "stop_requested", False) for observer in observers):
+                break  # e.g. a steady state: the run is complete
     except KeyboardInterrupt:
         _call(observers, "abort")
         raise SimulationInterrupted(step) from None

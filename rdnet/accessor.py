@@ -88,6 +88,26 @@ class RdDataArrayAccessor:
         """All scalar metrics; see :func:`rdnet.analysis.homogeneity_metrics`."""
         return analysis.homogeneity_metrics(self._field, **options)
 
+    def morphology(self, **options: Any) -> dict[str, Any]:
+        """Minkowski functionals, components, order, defects; see :func:`rdnet.analysis.morphology_metrics`."""
+        return analysis.morphology_metrics(self._field, **options)
+
+    def minkowski_curves(self, **options: Any) -> xr.Dataset:
+        """Minkowski functionals over thresholds; see :func:`rdnet.analysis.minkowski_curves`."""
+        return analysis.minkowski_curves(self._field, **options)
+
+    def regime(self, **options: Any) -> analysis.Regime:
+        """The regime label of one field; see :func:`rdnet.analysis.pattern_regime`."""
+        return analysis.pattern_regime(self._field, **options)
+
+    def time_behaviour(self, **options: Any) -> analysis.TimeBehaviour:
+        """The time-behaviour label of a series; see :func:`rdnet.analysis.time_behaviour`."""
+        return analysis.time_behaviour(self._field, **options)
+
+    def pattern_velocity(self, **options: Any) -> xr.Dataset:
+        """Velocity between snapshots; see :func:`rdnet.analysis.pattern_velocity`."""
+        return analysis.pattern_velocity(self._field, **options)
+
 
 @xr.register_dataset_accessor("rd")
 class RdDatasetAccessor:
@@ -158,3 +178,24 @@ class RdDatasetAccessor:
     def homogeneity(self, name: str, **options: Any) -> dict[str, Any]:
         """All scalar metrics of variable ``name``."""
         return self._field(name).homogeneity(**options)
+
+    def morphology(self, name: str, **options: Any) -> dict[str, Any]:
+        """Morphology of variable ``name``."""
+        return self._field(name).morphology(**options)
+
+    def minkowski_curves(self, name: str, **options: Any) -> xr.Dataset:
+        """Minkowski functionals of variable ``name`` over thresholds."""
+        return self._field(name).minkowski_curves(**options)
+
+    def regime(self, name: str, *, time: int = -1, **options: Any) -> analysis.Regime:
+        """The regime label of variable ``name`` at snapshot ``time`` (default the last)."""
+        field = self._field(name)._field
+        return (field.isel(time=time) if "time" in field.dims else field).rd.regime(**options)
+
+    def time_behaviour(self, name: str, **options: Any) -> analysis.TimeBehaviour:
+        """The time-behaviour label of variable ``name`` over its snapshots."""
+        return self._field(name).time_behaviour(**options)
+
+    def pattern_velocity(self, name: str, **options: Any) -> xr.Dataset:
+        """Velocity of variable ``name`` between snapshots."""
+        return self._field(name).pattern_velocity(**options)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS
+from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS, MORPHOLOGY_KEYS, metric_units
 from rdnet.dataset.convention import SPATIAL_DIMS, DatasetWarning, spatial_dims, spatial_variables
 from rdnet.dataset.vocabulary import (
     ROLE_GROUPS,
@@ -508,7 +508,7 @@ def metrics_table(
     seed: int = 0,
     periodic: bool = True,
 ) -> pd.DataFrame:
-    """The homogeneity metrics of every entry, one row each, side by side.
+    """The metrics, morphology and regime of every entry, one row each, side by side.
 
     Parameters
     ----------
@@ -516,7 +516,7 @@ def metrics_table(
         From :func:`build_entries`.
     metrics : mapping, optional
         Metrics already computed, keyed by ``(label, variable)``; computed with
-        :func:`rdnet.analysis.homogeneity_metrics` otherwise.
+        :func:`rdnet.analysis.pattern_summary` otherwise.
     n_surrogates, seed : int, optional
         Passed to the surrogate test inside the metrics.
     periodic : bool, optional
@@ -527,9 +527,11 @@ def metrics_table(
     pandas.DataFrame
         Columns ``file, role, variable, system, time, time_index, grid`` (points per
         spatial axis, ``"64x64"`` or ``"32x64x64"`` for z, y, x), ``spacing,
-        length_units``, then :data:`~rdnet.analysis.HOMOGENEITY_KEYS` and ``dominant_wavelength_cells``
+        length_units``, then :data:`~rdnet.analysis.HOMOGENEITY_KEYS`, ``dominant_wavelength_cells``
         (the dominant wavelength in grid cells, which compares grids of different
-        spacing). ``spacing`` and the :data:`~rdnet.analysis.metric_names.LENGTH_METRICS` are in ``length_units``.
+        spacing), :data:`~rdnet.analysis.MORPHOLOGY_KEYS` (at the field's mean) and
+        ``regime``. ``spacing`` and the lengths are in ``length_units`` (boundary length per
+        area in 1/length, Euler characteristic per area in 1/length², component size in length²).
     """
     import pandas as pd
 
@@ -537,9 +539,9 @@ def metrics_table(
     for entry in entries:
         values = None if metrics is None else metrics.get((entry.label, entry.variable))
         if values is None:
-            from rdnet.analysis import homogeneity_metrics
+            from rdnet.analysis import pattern_summary
 
-            values = _homogeneity(homogeneity_metrics, entry.field, n_surrogates=n_surrogates, seed=seed, periodic=periodic)
+            values = pattern_summary(entry.field, n_surrogates=n_surrogates, seed=seed, periodic=periodic)
         spacing = grid_spacing(entry.field)
         row = {
             "file": entry.label,
@@ -553,16 +555,13 @@ def metrics_table(
             "length_units": length_units(entry.field),
         }
         for name in HOMOGENEITY_KEYS:
-            row[name] = float(values.get(name, np.nan))
+            row[name] = float(np.asarray(values.get(name, np.nan)))
         row["dominant_wavelength_cells"] = row["dominant_wavelength"] / spacing
+        for name in MORPHOLOGY_KEYS:
+            row[name] = float(np.asarray(values.get(name, np.nan)))
+        row["regime"] = str(values.get("regime", ""))
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _homogeneity(function, field: xr.DataArray, *, n_surrogates: int, seed: int, periodic: bool) -> Mapping[str, float]:
-    """Call ``homogeneity_metrics`` and make its values plain floats."""
-    values = function(field, n_surrogates=n_surrogates, seed=seed, periodic=periodic)
-    return {name: float(np.asarray(value)) for name, value in values.items()}
 
 
 def format_table(table: pd.DataFrame, *, digits: int = 4) -> str:
@@ -600,9 +599,15 @@ def format_table(table: pd.DataFrame, *, digits: int = 4) -> str:
         )))  # fmt: skip
         if common is None:
             lines.append(("length units", *(unit or "none" for unit in units)))
-        for name in (*HOMOGENEITY_KEYS, "dominant_wavelength_cells"):
-            label = name + suffix if name in LENGTH_METRICS else name
+        for name in (*HOMOGENEITY_KEYS, "dominant_wavelength_cells", *MORPHOLOGY_KEYS):
+            if name in LENGTH_METRICS:
+                label = name + suffix
+            else:
+                units = metric_units(name, common) if common else "1"
+                label = name if units == "1" else f"{name} [{units}]"
             lines.append((label, *(f"{value:.{digits}g}" for value in rows[name])))
+        if "regime" in rows:
+            lines.append(("regime", *rows["regime"]))
         widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]))]
         text = [f"role: {role}"]
         for number, line in enumerate(lines):

@@ -1,11 +1,15 @@
-"""Pattern analysis: spectra and homogeneity metrics of spatial fields.
+"""Pattern analysis: spectra, homogeneity metrics, morphology and labels of spatial fields.
 
 One module per concept: :mod:`~rdnet.analysis.fields` (field plumbing: spacing,
 components, running a kernel), :mod:`~rdnet.analysis.spectral_grid` (the wavevectors and
 radial bins of a grid), :mod:`~rdnet.analysis.spectra`, :mod:`~rdnet.analysis.real_space`
 (the real-space homogeneity metrics), :mod:`~rdnet.analysis.surrogates`,
-:mod:`~rdnet.analysis.homogeneity` (all metrics in one pass) and
-:mod:`~rdnet.analysis.metric_names` (the metric list). The public names below are
+:mod:`~rdnet.analysis.homogeneity` (all metrics in one pass),
+:mod:`~rdnet.analysis.morphology` (Minkowski functionals, components, orientation order,
+defects), :mod:`~rdnet.analysis.regime` (the regime label),
+:mod:`~rdnet.analysis.temporal` (temporal spectrum, pattern velocity, decorrelation
+time, the time-behaviour label), :mod:`~rdnet.analysis.steady_state` (steady-state
+detection for long runs) and :mod:`~rdnet.analysis.metric_names` (the metric lists). The public names below are
 imported from this package (``from rdnet.analysis import radial_power_spectrum``);
 each module is loaded when one of its names is first used.
 
@@ -98,6 +102,25 @@ __all__ = [
     "distance_from_reference",
     "surrogate_test",
     "homogeneity_metrics",
+    "MORPHOLOGY_KEYS",
+    "morphology_metrics",
+    "minkowski_curves",
+    "component_sizes",
+    "periodic_label",
+    "orientation_order",
+    "REGIMES",
+    "Regime",
+    "classify_regime",
+    "pattern_regime",
+    "pattern_summary",
+    "TIME_BEHAVIOURS",
+    "TimeBehaviour",
+    "classify_time_behaviour",
+    "time_behaviour",
+    "temporal_spectrum",
+    "pattern_velocity",
+    "decorrelation_time",
+    "SteadyStateDetector",
 ]
 
 #: Public name -> the module defining it.
@@ -120,6 +143,30 @@ _EXPORTS = {
     "SurrogateResult": ".surrogates",
     "surrogate_test": ".surrogates",
     "homogeneity_metrics": ".homogeneity",
+    "MORPHOLOGY_KEYS": ".metric_names",
+    "MORPHOLOGY_DETAIL_KEYS": ".metric_names",
+    "LABEL_KEYS": ".metric_names",
+    "THRESHOLDS": ".morphology",
+    "morphology_metrics": ".morphology",
+    "minkowski_curves": ".morphology",
+    "component_sizes": ".morphology",
+    "periodic_label": ".morphology",
+    "orientation_order": ".morphology",
+    "REGIMES": ".regime",
+    "Regime": ".regime",
+    "classify_regime": ".regime",
+    "pattern_regime": ".regime",
+    "pattern_summary": ".regime",
+    "is_pattern": ".regime",
+    "TIME_BEHAVIOURS": ".temporal",
+    "MIN_SNAPSHOTS": ".temporal",
+    "TimeBehaviour": ".temporal",
+    "classify_time_behaviour": ".temporal",
+    "time_behaviour": ".temporal",
+    "temporal_spectrum": ".temporal",
+    "pattern_velocity": ".temporal",
+    "decorrelation_time": ".temporal",
+    "SteadyStateDetector": ".steady_state",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
@@ -127,6 +174,27 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 if TYPE_CHECKING:  # pragma: no cover - what the names are, for type checkers and IDEs
     from rdnet.analysis.homogeneity import homogeneity_metrics
     from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS  # noqa: F401
+    from rdnet.analysis.metric_names import LABEL_KEYS, MORPHOLOGY_DETAIL_KEYS, MORPHOLOGY_KEYS  # noqa: F401
+    from rdnet.analysis.morphology import (  # noqa: F401
+        THRESHOLDS,
+        component_sizes,
+        minkowski_curves,
+        morphology_metrics,
+        orientation_order,
+        periodic_label,
+    )
+    from rdnet.analysis.regime import REGIMES, Regime, classify_regime, is_pattern, pattern_regime, pattern_summary  # noqa: F401
+    from rdnet.analysis.steady_state import SteadyStateDetector
+    from rdnet.analysis.temporal import (  # noqa: F401
+        MIN_SNAPSHOTS,
+        TIME_BEHAVIOURS,
+        TimeBehaviour,
+        classify_time_behaviour,
+        decorrelation_time,
+        pattern_velocity,
+        temporal_spectrum,
+        time_behaviour,
+    )
     from rdnet.analysis.real_space import (
         SYMMETRIES,
         coefficient_of_variation,

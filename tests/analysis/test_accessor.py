@@ -63,3 +63,20 @@ def test_the_accessor_measures_a_three_dimensional_variable(rng):
     spectrum = dataset["v"].rd.spectrum()
     assert spectrum.dims == ("time", "wavenumber")  # z is space, not a component
     np.testing.assert_allclose(spectrum.sum("wavenumber"), dataset["v"].var(dim=("z", "y", "x")), rtol=1e-10)
+
+
+def test_accessor_names_the_pattern_and_follows_it_in_time(stripes_dataset):
+    morphology = stripes_dataset.rd.morphology("v", threshold=0.1)
+    # above 0.1: the cells at cos = 1, 0.71, 0.71 of every 8: four bands 1.5 m wide around the
+    # torus (8 m), chi = 0
+    np.testing.assert_array_equal(morphology["euler_number"].values, [0, 0])
+    np.testing.assert_array_equal(morphology["components"].values, [4, 4])
+    np.testing.assert_allclose(morphology["mean_component_size"].values, 12.0)
+    assert morphology["mean_component_size"].attrs["units"] == "m^2"
+    regime = stripes_dataset.rd.regime("v", n_surrogates=39)
+    assert regime.label == "stripes" and regime.evidence["euler_number"] == 0
+    assert stripes_dataset.rd.time_behaviour("v").label == "undetermined"  # two snapshots
+    curves = stripes_dataset["v"].isel(time=0).rd.minkowski_curves(thresholds=[0.5])
+    assert float(curves["area_fraction"].squeeze()) == pytest.approx(3 / 8)  # cos > 0.5 at 1, 0.71, 0.71 of 8
+    velocity = stripes_dataset.rd.pattern_velocity("v")
+    np.testing.assert_allclose(velocity["speed"].values, 0.0, atol=1e-9)  # the wave grows in place

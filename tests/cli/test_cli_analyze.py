@@ -11,7 +11,7 @@ import xarray as xr
 from click.testing import CliRunner
 
 from rdnet.cli.main import cli
-from rdnet.analysis import HOMOGENEITY_KEYS
+from rdnet.analysis import HOMOGENEITY_KEYS, LABEL_KEYS, MORPHOLOGY_KEYS
 
 WAVELENGTHS = (4.0, 8.0, 16.0)  # of u at the three snapshots, in cells (dx = 1 m)
 
@@ -58,11 +58,44 @@ def test_json_has_the_metric_keys_and_the_right_values(pattern_file):
     document = json.loads(result.stdout)
     assert list(document) == ["u"]
     metrics = document["u"]
-    assert tuple(metrics) == HOMOGENEITY_KEYS
+    assert tuple(key for key in metrics if not key.endswith(("_reason", "_evidence"))) == (
+        *HOMOGENEITY_KEYS, *MORPHOLOGY_KEYS, *LABEL_KEYS
+    )
     assert metrics["dominant_wavelength"] == pytest.approx(4.0)
     assert metrics["morans_i"] == pytest.approx((math.cos(2 * math.pi / 4) + 1) / 2)
     assert metrics["coefficient_of_variation"] == pytest.approx(1 / math.sqrt(2) / 2.0)
     assert metrics["surrogate_p_value"] == pytest.approx(1 / 20)
+
+
+def test_json_names_the_morphology_and_the_regime_of_stripes(pattern_file):
+    result = run(pattern_file, "--json", "--var", "u", "--time", 0, "--surrogates", 39)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)["u"]
+    # 8 bands of width 2 cells around the torus (wavelength 4 on 32 cells): chi = 0, area 1/2
+    assert metrics["euler_characteristic"] == 0
+    assert metrics["components"] == 8
+    assert metrics["area_fraction"] == pytest.approx(0.5)
+    assert metrics["mean_component_size"] == pytest.approx(2 * 16)  # m^2
+    assert metrics["orientation_order"] == pytest.approx(1.0, abs=1e-6)
+    assert metrics["regime"] == "stripes"
+    assert metrics["regime_evidence"]["stripe_fraction"] == pytest.approx(1.0)
+    assert metrics["time_behaviour"] == "undetermined"  # 3 snapshots
+
+
+def test_time_behaviour_of_a_travelling_wave(tmp_path):
+    x = np.arange(32.0)
+    times = np.arange(12.0)
+    u = np.stack([np.cos(2 * np.pi * (x - 0.5 * t) / 8)[None, :] * np.ones((8, 1)) for t in times])
+    ds = xr.Dataset({"u": (("time", "y", "x"), u)}, coords={"time": times, "y": np.arange(8.0), "x": x})
+    path = tmp_path / "wave.nc"
+    ds.to_netcdf(path, engine="netcdf4")
+    result = run(path, "--json", "--surrogates", 0)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)["u"]
+    assert metrics["time_behaviour"] == "travelling"
+    assert metrics["time_behaviour_evidence"]["velocity"] == pytest.approx([0.0, 0.5], abs=1e-3)
+    table = run(path, "--surrogates", 0)
+    assert table.stdout.split()[-1] == "travelling"
 
 
 def test_json_with_time_all_gives_a_list_per_snapshot(pattern_file):

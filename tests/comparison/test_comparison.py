@@ -100,6 +100,21 @@ def test_stripes_and_noise_differ_in_significance_and_entropy(rng):
     assert table.loc["gs.nc", "spectral_entropy"] < table.loc["net.nc", "spectral_entropy"]
 
 
+def test_morphology_and_regime_sit_beside_the_spectra_for_both_systems(rng):
+    classic, prd = classic_dataset(rng), prd_dataset(rng)
+    entries = build_entries([classic, prd], ["gs.nc", "net.nc"], match_variables([classic, prd], ["v"]))
+    table = metrics_table(entries, n_surrogates=39).set_index("file")
+    gs = table.loc["gs.nc"]
+    # four stripes of 8 m on a 32 m torus: four bands around it, chi = 0, half the area, full order
+    assert (gs["components"], gs["euler_characteristic"]) == (4, 0)
+    assert gs["area_fraction"] == pytest.approx(0.5, abs=0.03)
+    assert gs["mean_component_size"] == pytest.approx(4.0 * 32.0, rel=0.06)  # m^2
+    assert gs["orientation_order"] > 0.9 and gs["regime"] == "stripes"
+    assert table.loc["net.nc", "regime"] == "homogeneous"  # independent signs: nothing beyond chance
+    text = format_table(table.reset_index())
+    assert "euler_characteristic" in text and "stripes" in text
+
+
 def test_spectra_put_a_plane_wave_at_its_wavenumber_and_at_the_right_fraction_of_nyquist(rng):
     spacing, wavelength = 0.5, 8.0
     dataset = classic_dataset(rng, spacing=spacing, wavelength=wavelength)

@@ -30,7 +30,7 @@ def assert_png(path: Path) -> None:
     assert path.read_bytes()[:8] == PNG_MAGIC, path
 
 
-NAMES = ("compare_spectra", "paper_distance_from_init", "paper_filters", "turing_wavelength", "pearson_gallery")
+NAMES = ("compare_spectra", "paper_distance_from_init", "paper_filters", "turing_wavelength", "pearson_gallery", "regime_gallery")
 
 
 def test_the_comparison_examples_exist():
@@ -97,3 +97,13 @@ def test_pearson_gallery(tmp_path):
     assert_png(tmp_path / "pearson_gallery.png")
     for name, row in summary.items():
         assert row["coefficient_of_variation_v"] > 0.1, name  # a pattern, not the homogeneous state
+
+
+@pytest.mark.slow
+def test_regime_gallery(tmp_path):
+    summary = load("regime_gallery").main([str(tmp_path), "--quick"])
+    assert_png(tmp_path / "regime_gallery.png")
+    # the published classes: Pearson's theta and The Well's maze are labyrinths, lambda and The Well's
+    # spots are spots
+    labels = {name: row["regime"] for name, row in summary.items()}
+    assert labels == {"Well: maze": "stripes", "Well: spots": "spots", "Pearson: theta": "stripes", "Pearson: lambda": "spots"}

@@ -24,6 +24,8 @@ from click.testing import CliRunner
 from rdnet.cli.main import cli
 from rdnet.cli.sweep_runner import (
     JOURNAL_NAME,
+    REGIME_FLAGS,
+    TIME_BEHAVIOUR_FLAGS,
     build_plan,
     dask_client,
     read_journal,
@@ -90,7 +92,12 @@ def test_every_point_is_written_once_with_its_own_parameters(client, tmp_path):
     # the trivial state is linearly stable with rate F + k: the decaying point has no pattern
     decayed = summary.sel(**DECAYING)
     assert int(decayed["pattern"]) == 0
+    assert int(decayed["regime"]) == REGIME_FLAGS["homogeneous"]
     assert float(decayed["field_std"]) < 1e-6
+    assert summary["regime"].attrs["flag_meanings"].split() == list(REGIME_FLAGS)
+    # two snapshots: too few to tell a time behaviour
+    assert set(summary["time_behaviour"].values.ravel()) == {TIME_BEHAVIOUR_FLAGS["undetermined"]}
+    assert summary["euler_characteristic"].dims == ("F", "k")
     # no temporary file of any attempt is left behind
     assert sorted(path.name for path in directory.iterdir() if path.name.startswith(".")) == []
     # the phase diagram through the real 'rdnet plot'
@@ -111,6 +118,7 @@ def test_cli_records_a_failing_point_goes_on_and_a_rerun_redoes_only_what_is_mis
     bad, good = summary.sel(F=-0.01, k=0.08), summary.sel(F=0.02, k=0.08)
     assert str(bad["status"].values) == "failed" and "F" in str(bad["error"].values)
     assert int(bad["pattern"]) == -1 and np.isnan(float(bad["dominant_wavelength"]))
+    assert int(bad["regime"]) == REGIME_FLAGS["failed"] and np.isnan(float(bad["euler_characteristic"]))
     assert str(good["status"].values) == "ok"
     assert not (directory / str(bad["file"].values)).exists()
     good_file = directory / str(good["file"].values)

@@ -1,0 +1,129 @@
+"""Time behaviour from snapshots: a travelling wave's velocity, the temporal spectrum of an
+oscillation, the decorrelation time of a moving plane wave, and the four labels; the
+steady-state detector on a run that relaxes and one that oscillates."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from rdnet.analysis import (
+    SteadyStateDetector,
+    decorrelation_time,
+    pattern_velocity,
+    temporal_spectrum,
+    time_behaviour,
+)
+
+
+def travelling_wave(n_times: int, velocity: tuple[float, float], *, n: int = 64, dt: float = 0.5,
+                    spacing: float = 0.25) -> xr.DataArray:  # fmt: skip
+    """Σ cos(2π k·(r − c t) / L) over two oblique lattice wavevectors k (periodic; two, so that
+    the motion is seen in both directions), c in length units per time."""
+    length = n * spacing
+    r = np.arange(n) * spacing
+    y, x = np.meshgrid(r, r, indexing="ij")
+    times = np.arange(n_times) * dt
+    frames = [
+        sum(np.cos(2 * np.pi * (ky * (y - velocity[0] * t) + kx * (x - velocity[1] * t)) / length) for ky, kx in ((2, 3), (3, -1)))
+        for t in times
+    ]
+    return xr.DataArray(np.array(frames), dims=("time", "y", "x"), coords={"time": times, "y": r, "x": r})
+
+
+def test_a_travelling_wave_has_its_velocity():
+    velocity = (0.13, -0.21)  # length units per time: 0.26 and 0.42 cells per snapshot
+    series = travelling_wave(6, velocity)
+    measured = pattern_velocity(series)
+    np.testing.assert_allclose(measured["velocity"].values, [velocity] * 5, rtol=0.02)
+    np.testing.assert_allclose(measured["speed"].values, np.hypot(*velocity), rtol=0.02)
+    assert np.all(measured["residual_ratio"].values < 0.05)
+
+
+def test_a_translated_pattern_moves_in_both_directions(rng):
+    base = rng.normal(size=(48, 48))
+    k = np.fft.fftfreq(48)
+    base = np.fft.ifft2(np.fft.fft2(base) * np.exp(-(k[:, None] ** 2 + k[None, :] ** 2) * 2 * np.pi**2 * 9)).real
+    frames = np.array([np.roll(base, (2 * i, -i), axis=(0, 1)) for i in range(5)])  # 2 cells down, 1 left per step
+    measured = pattern_velocity(frames, times=np.arange(5) * 4.0)
+    np.testing.assert_allclose(measured["velocity"].values, [[0.5, -0.25]] * 4, atol=1e-3)
+    assert time_behaviour(frames, times=np.arange(5) * 4.0, window=1.0).label == "travelling"
+
+
+def test_temporal_spectrum_peaks_at_the_oscillation_and_sums_to_the_variance(rng):
+    times = np.arange(128) * 0.5
+    pattern = rng.normal(size=(16, 16))
+    series = np.cos(2 * np.pi * times / 8.0)[:, None, None] * pattern  # period 8: 16 snapshots
+    spectrum = temporal_spectrum(series, times=times)
+    assert float(spectrum["frequency"][int(spectrum.argmax("frequency"))]) == pytest.approx(1 / 8)
+    # window-weighted temporal variance, averaged over the grid (Parseval with the Hann weights)
+    weights = np.sin(np.pi * (np.arange(128) + 0.5) / 128) ** 2
+    anomaly = series - (weights[:, None, None] * series).sum(0) / weights.sum()
+    expected = np.mean((weights[:, None, None] ** 2 * anomaly**2).sum(0) / (weights**2).sum())
+    assert float(spectrum.sum()) == pytest.approx(expected, rel=1e-10)
+
+
+def test_decorrelation_time_of_a_moving_plane_wave():
+    # a plane wave moving at c: C(τ) = cos(2π c τ / λ); it falls to 1/e at τ = arccos(1/e) λ / (2π c)
+    wavelength, speed, dt = 16.0, 0.4, 1.0
+    x = np.arange(64.0)
+    frames = np.array([np.cos(2 * np.pi * (x - speed * t) / wavelength) for t in np.arange(30) * dt])[:, None, :] * np.ones((1, 4, 1))
+    expected = math.acos(math.exp(-1)) * wavelength / (2 * math.pi * speed)
+    assert decorrelation_time(frames, times=np.arange(30) * dt) == pytest.approx(expected, rel=0.03)
+    frozen = np.repeat(frames[:1], 10, axis=0)
+    assert decorrelation_time(frozen) == math.inf
+
+
+def test_the_labels(rng):
+    times = np.arange(40, dtype=float)
+    pattern = rng.normal(size=(24, 24))
+    frozen = pattern[None] * np.ones((40, 1, 1)) + 1e-4 * rng.normal(size=(40, 24, 24))
+    assert time_behaviour(frozen, times=times).label == "stationary"
+    standing = np.cos(2 * np.pi * times / 5)[:, None, None] * pattern[None]  # period 5 snapshots
+    oscillating = time_behaviour(standing, times=times)
+    assert oscillating.label == "oscillating"
+    assert oscillating.evidence["period"] == pytest.approx(5.0, rel=0.1)
+    moving = travelling_wave(40, (0.1, 0.05))
+    travelling = time_behaviour(moving)
+    assert travelling.label == "travelling"
+    assert travelling.evidence["speed"] > 0
+    chaotic = time_behaviour(rng.normal(size=(40, 24, 24)), times=times)
+    assert chaotic.label == "chaotic"
+    assert chaotic.evidence["decorrelation_time"] < 1.0
+    assert time_behaviour(frozen[:6], times=times[:6]).label == "undetermined"  # 3 snapshots in the window
+
+
+def test_bad_series_are_refused():
+    with pytest.raises(ValueError, match="evenly spaced"):
+        temporal_spectrum(np.zeros((4, 3, 3)), times=[0, 1, 2, 4])
+    with pytest.raises(ValueError, match="'time' as its first dim"):
+        time_behaviour(xr.DataArray(np.zeros((3, 3)), dims=("y", "x")))
+    with pytest.raises(ValueError, match="window"):
+        time_behaviour(np.zeros((4, 3, 3)), window=0)
+
+
+def test_steady_state_detector_stops_a_relaxing_run_and_not_an_oscillating_one(rng):
+    pattern = rng.normal(size=(16, 16))
+    relaxing, oscillating = SteadyStateDetector(1e-3, window=3), SteadyStateDetector(1e-3, window=3)
+    stopped_at = None
+    for t in np.arange(0.0, 200.0, 2.0):
+        fields = {"u": 1.0 + np.exp(-t / 10) * pattern, "v": 0.5 * np.exp(-t / 10) * pattern}
+        if relaxing.update(t, fields) and stopped_at is None:
+            stopped_at = t
+        assert not oscillating.update(t, {"u": 1.0 + 0.3 * np.sin(2 * np.pi * t / 50) * pattern})
+    # the documented rate, |f_i - f_{i-1}| / (dt |f_i|) over both species, first at or below 1e-3
+    # for three intervals in a row: the run stops at the third
+    def state(t):
+        return np.stack([1.0 + np.exp(-t / 10) * pattern, 0.5 * np.exp(-t / 10) * pattern])
+
+    times = np.arange(0.0, 200.0, 2.0)
+    rates = [np.sqrt(np.mean((state(b) - state(a)) ** 2) / np.mean(state(b) ** 2)) / 2.0 for a, b in zip(times, times[1:])]
+    first = next(i for i in range(len(rates)) if all(r <= 1e-3 for r in rates[i : i + 3]))
+    assert stopped_at == times[first + 3]
+    assert 30 < stopped_at < 100
+    assert "steady state" in relaxing.reason and oscillating.reason == ""
+    with pytest.raises(ValueError, match="tolerance"):
+        SteadyStateDetector(0.0)
