@@ -114,11 +114,9 @@ def stability_figure(modes: xr.Dataset, *, title: str | None = None) -> Figure:
 
 
 def dispersion_comparison_figure(
-    classic_wavenumber: np.ndarray,
-    classic_growth: np.ndarray,
+    classic_curves: dict[str, tuple[np.ndarray, np.ndarray]],
     modes: xr.Dataset,
     *,
-    classic_label: str,
     classic_fastest_wavelength: float | None = None,
     classic_length_units: str = "1",
     title: str | None = None,
@@ -127,25 +125,27 @@ def dispersion_comparison_figure(
 
     Parameters
     ----------
-    classic_wavenumber, classic_growth : arrays
-        k = q/2π (cycles per length unit) and max Re λ(q) of the classic model.
+    classic_curves : dict
+        Label (a steady state) to ``(k, growth)``: wavenumbers k = q/2π (cycles per length
+        unit) and max Re λ(q) of the classic model there.
     modes : xarray.Dataset
         A network's modes dataset (its last snapshot is drawn).
-    classic_label : str
-        The model and parameters, for the legend.
     classic_fastest_wavelength : float, optional
         Marked with a dotted line.
+    classic_length_units : str
+        The classic grid's length units.
     """
     figure = new_figure(width=11.0, height=4.2)
     classic_axes, network_axes = figure.subplots(1, 2)
-    classic_axes.plot(classic_wavenumber, classic_growth, color="tab:green", label=classic_label)
+    for label, (wavenumber, growth) in classic_curves.items():
+        classic_axes.plot(wavenumber, growth, label=label)
     classic_axes.axhline(0.0, color="0.4", linewidth=0.8)
     if classic_fastest_wavelength and np.isfinite(classic_fastest_wavelength):
         classic_axes.axvline(1.0 / classic_fastest_wavelength, color="k", linestyle=":",
                              label=f"fastest growing: wavelength {classic_fastest_wavelength:.3g}")  # fmt: skip
-    classic_axes.set_xlabel(axis_label("wavenumber k = q/2π", f"1/{classic_length_units}"
-                                       if classic_length_units not in ("", "1") else "1/length"))  # fmt: skip
-    classic_axes.set_ylabel("growth rate max Re λ(q)")
+    units = "1/length" if classic_length_units in ("", "1") else f"1/{classic_length_units}"
+    classic_axes.set_xlabel(axis_label("wavenumber k = q/2π", units))
+    classic_axes.set_ylabel("growth rate max Re λ(q) [1/time]")
     classic_axes.set_title("classic model: dispersion relation", fontsize=10)
     classic_axes.legend(fontsize=7)
     network_dispersion(network_axes, modes)
