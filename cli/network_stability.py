@@ -36,7 +36,7 @@ def network_options(function):
         click.option("--eigenvalues", "eigenvalues", type=int, default=6, show_default=True, metavar="K",
                      help="[--network] Leading eigenvalues (largest real part) per Jacobian."),
         click.option("--jacobian", "jacobian", type=click.Choice(["reaction", "frozen", "game", "all"]),
-                     default="all", show_default=True,
+                     default="all", show_default=True, metavar="KIND",
                      help="[--network] reaction: J_R = -Hess L_sup; frozen: J_RD = -Hess(L_sup - beta L_adv), critic "
                           "fixed; game: generator and critic linearised together; all: those the run allows."),
         click.option("--train-critic", "train_critic", type=int, default=None, metavar="STEPS",
@@ -190,13 +190,13 @@ def format_report(result) -> str:
         for kind, modes in snapshot.modes.items():
             spectrum = snapshot.spectra[kind]
             lines.append(f"  {JACOBIAN_SYMBOLS[kind]}: {spectrum.products} products in {spectrum.seconds:.1f} s; "
-                         "rank, eigenvalue, label, wavelength [cells], p(surr)"
+                         "rank, eigenvalue, label, wavelength [cells], p(surr), neurons"
                          + (", critic share" if kind == "game" else ""))  # fmt: skip
             for mode in modes:
                 value = mode.eigenvalue
                 text = f"{value.real:.6g}" + (f"{value.imag:+.3g}i" if value.imag else "")
                 row = (f"    {mode.rank:>3}  {text:>22}  {mode.label:<8}  {mode.dominant_wavelength:8.3g}  "
-                       f"{mode.surrogate_p_value:.3g}")  # fmt: skip
+                       f"{mode.surrogate_p_value:5.3g}  {mode.grid.participation:7.1f}")  # fmt: skip
                 if kind == "game":
                     row += f"  {mode.critic_share:.2f}"
                 lines.append(row)

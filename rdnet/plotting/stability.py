@@ -40,13 +40,26 @@ def jacobians_in(modes: xr.Dataset) -> list[str]:
     return [kind for kind in JACOBIAN_STYLES if f"max_real_part_{kind}" in modes]
 
 
+def _growth_axis(axes: Axes, values: list[np.ndarray], tolerance: float) -> None:
+    """A symmetric-log axis of growth rates, linear inside the neutral band ±tolerance, which is shaded."""
+    finite = np.concatenate([np.asarray(v, dtype=float).ravel() for v in values])
+    finite = finite[np.isfinite(finite)]
+    threshold = max(tolerance, 1e-300)
+    low = float(finite.min()) if finite.size else 0.0
+    high = float(finite.max()) if finite.size else threshold
+    axes.axhspan(-tolerance, tolerance, color="0.85", zorder=0, label=f"neutral band ±{tolerance:.2g}")
+    axes.axhline(0.0, color="0.4", linewidth=0.8)
+    axes.set_yscale("symlog", linthresh=threshold)
+    axes.set_ylim(min(low * 3, -3 * threshold) if low < -threshold else -3 * threshold, max(high * 3, 3 * threshold))
+
+
 def network_dispersion(axes: Axes, modes: xr.Dataset, *, time_index: int = -1) -> None:
     """Leading growth rates Re λ against each mode's dominant wavenumber (1/wavelength) on the grid.
 
     The neutral band ±tolerance is shaded; the dotted line marks the wavenumber of the pattern
     the run formed (``displacement_u``).
     """
-    tolerance = 0.0
+    tolerance, drawn = 0.0, []
     for kind in jacobians_in(modes):
         label, colour, marker = JACOBIAN_STYLES[kind]
         snapshot = modes.isel(time=time_index)
@@ -54,12 +67,11 @@ def network_dispersion(axes: Axes, modes: xr.Dataset, *, time_index: int = -1) -
         wavenumber = 1.0 / np.asarray(snapshot[f"dominant_wavelength_{kind}"].values, dtype=float)
         axes.plot(wavenumber, growth, linestyle="none", marker=marker, color=colour, label=label, alpha=0.8)
         tolerance = max(tolerance, float(snapshot[f"tolerance_{kind}"]))
-    axes.axhspan(-tolerance, tolerance, color="0.85", zorder=0, label=f"neutral band ±{tolerance:.2g}")
-    axes.axhline(0.0, color="0.4", linewidth=0.8)
+        drawn.append(growth)
+    _growth_axis(axes, drawn, tolerance)
     pattern = float(modes["pattern_wavelength"].isel(time=time_index))
     if np.isfinite(pattern) and pattern > 0:
         axes.axvline(1.0 / pattern, color="k", linestyle=":", label=f"pattern formed: wavelength {pattern:.3g}")
-    axes.set_yscale("symlog", linthresh=max(tolerance, 1e-12))
     axes.set_xlabel(axis_label("dominant wavenumber of the mode on the neuron grid", "1/cell"))
     axes.set_ylabel("growth rate Re λ [1/(gradient-flow time)]")
     axes.legend(fontsize=7)
@@ -81,16 +93,15 @@ def stability_figure(modes: xr.Dataset, *, title: str | None = None) -> Figure:
         figure = new_figure(width=11.0, height=4.2)
         growth_axes, wavelength_axes = figure.subplots(1, 2)
         time = np.asarray(modes["time"].values, dtype=float)
-        tolerance = 0.0
+        tolerance, drawn = 0.0, []
         for kind in kinds:
             label, colour, marker = JACOBIAN_STYLES[kind]
             growth_axes.plot(time, modes[f"max_real_part_{kind}"].values, marker=marker, color=colour, label=label)
             tolerance = max(tolerance, float(modes[f"tolerance_{kind}"].max()))
+            drawn.append(modes[f"max_real_part_{kind}"].values)
             wavelength_axes.plot(time, modes[f"dominant_wavelength_{kind}"].isel(rank=0).values, marker=marker,
                                  color=colour, label=f"mode 1 of {label.split(':')[0]}")  # fmt: skip
-        growth_axes.axhspan(-tolerance, tolerance, color="0.85", zorder=0, label=f"neutral band ±{tolerance:.2g}")
-        growth_axes.axhline(0.0, color="0.4", linewidth=0.8)
-        growth_axes.set_yscale("symlog", linthresh=max(tolerance, 1e-12))
+        _growth_axis(growth_axes, drawn, tolerance)
         growth_axes.set_ylabel("max Re λ [1/(gradient-flow time)]")
         wavelength_axes.plot(time, modes["pattern_wavelength"].values, "k:", marker="x", label="pattern formed (displacement_u)")
         wavelength_axes.set_ylabel(axis_label("dominant wavelength on the neuron grid", "cells"))

@@ -87,6 +87,7 @@ __all__ = [
     "classify",
     "turing_reading",
     "best_response_critic",
+    "with_critic",
 ]
 
 #: the Jacobians: reaction alone, reaction + diffusion with the critic frozen, the full game
@@ -713,12 +714,16 @@ class ModeOnGrid:
         ‖δu_j‖ and ‖δv_j‖ (v_norm zero when V is fixed).
     critic_share : float
         Fraction of the eigenvector's squared norm in the critic's parameters (game only; else 0).
+    participation : float
+        How many neurons carry the generator's part of the mode: (Σ_j w_j)² / Σ_j w_j², w_j =
+        ‖δθ_j‖² (1 for a mode on one neuron, m for one spread evenly).
     """
 
     components: np.ndarray
     u_norm: np.ndarray
     v_norm: np.ndarray
     critic_share: float
+    participation: float
 
 
 def per_neuron_field(per_neuron: np.ndarray, cells: np.ndarray) -> np.ndarray:
@@ -752,11 +757,14 @@ def mode_on_grid(vector: np.ndarray, layout: ParameterLayout, cells: np.ndarray,
     signed = np.concatenate([signed.real, signed.imag], axis=0) if imaginary else np.real(signed)
     critic = sum(float(np.sum(np.abs(blocks[name]) ** 2)) for name in ("w", "a") if name in blocks)
     total = float(np.sum(np.abs(vector) ** 2))
+    weights = np.sum(np.abs(hidden) ** 2, axis=0) + np.sum(np.abs(top) ** 2, axis=0)
+    participation = float(weights.sum() ** 2 / np.sum(weights**2)) if weights.any() else 0.0
     return ModeOnGrid(
         components=per_neuron_field(signed, cells),
         u_norm=per_neuron_field(np.linalg.norm(hidden, axis=0), cells),
         v_norm=per_neuron_field(np.linalg.norm(top, axis=0), cells),
         critic_share=critic / total if total > 0 else 0.0,
+        participation=participation,
     )
 
 

@@ -67,6 +67,7 @@ class ModeSummary:
             "dominant_wavelength": _finite_or_none(self.dominant_wavelength),
             "surrogate_p_value": _finite_or_none(self.surrogate_p_value),
             "critic_share": self.critic_share,
+            "participation_neurons": self.grid.participation,
         }
 
 
@@ -303,7 +304,7 @@ def modes_dataset(result: NetworkStability):
       float32; its spectrum is the mode's;
     - ``mode<i>_<K>_u_norm``, ``mode<i>_<K>_v_norm`` (time, y, x): ‖δu_j‖ and ‖δv_j‖;
     - ``eigenvalue_real_<K>``, ``eigenvalue_imag_<K>``, ``dominant_wavelength_<K>``,
-      ``surrogate_p_value_<K>`` (time, rank); ``max_real_part_<K>``, ``tolerance_<K>``,
+      ``surrogate_p_value_<K>``, ``participation_<K>`` (time, rank); ``max_real_part_<K>``, ``tolerance_<K>``,
       ``unstable_count_<K>``, ``neutral_count_<K>`` (time);
     - ``snapshot`` (time): the snapshot index in the run; ``pattern_wavelength``, ``pattern_p_value``
       (time): the run's ``displacement_u`` measured the same way; ``neuron_index`` (y, x).
@@ -345,6 +346,8 @@ def modes_dataset(result: NetworkStability):
                                             f"dominant wavelength of each leading mode of {symbol} (grid cells)"),
             f"surrogate_p_value_{kind}": (np.array([[m.surrogate_p_value for m in s.modes[kind][:count]] for s in snapshots]),
                                           f"surrogate p-value of each leading mode of {symbol}"),
+            f"participation_{kind}": (np.array([[m.grid.participation for m in s.modes[kind][:count]] for s in snapshots]),
+                                      f"neurons carrying each leading mode of {symbol} (participation ratio)"),
         }  # fmt: skip
         for name, (values, long_name) in rank_series.items():
             variables[name] = (("time", "rank"), values, {"long_name": long_name, "units": "1"})

@@ -214,3 +214,19 @@ def test_options_that_cannot_apply_are_refused():
     with pytest.raises(ConfigError, match="at most 2000 parameters"):
         stability.dense_jacobian(_state(d_in=100, m=25), "reaction")
     assert math.isfinite(stability.leading_spectrum(state, "reaction", count=1).max_real_part)
+
+
+def test_the_diffusion_couples_no_two_neurons():
+    # with a ReLU critic ∇²g = 0 almost everywhere, so −β∇²L_adv = β Σ_p Σ_i ∂g/∂z_pi ∇²z_pi, and
+    # ∇²z_pi only couples v_ij with u_j of the same neuron j: J_RD − J_R is block-diagonal per neuron
+    state = _state(seed=6)
+    layout, frozen = stability.dense_jacobian(state, "frozen")
+    _, reaction = stability.dense_jacobian(state, "reaction")
+    difference = frozen - reaction
+    parts = layout.offsets()
+    neuron = np.empty(layout.size, dtype=int)
+    neuron[parts["u"]] = np.repeat(np.arange(16), 6)  # U is (m, d_in), row-major
+    neuron[parts["v"]] = np.tile(np.arange(16), 2)  # V is (d_out, m)
+    across = neuron[:, None] != neuron[None, :]
+    assert np.abs(difference[across]).max() < 1e-14
+    assert np.abs(difference[~across]).max() > 1e-2

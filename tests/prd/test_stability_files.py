@@ -8,7 +8,6 @@ in one line."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import netCDF4
