@@ -15,15 +15,12 @@ from rdnet.prd import stability
 from rdnet.prd.networks import CriticWeights, GeneratorWeights, initialise_critic, initialise_generator
 from rdnet.prd.training import TrainingConfig, TrainingState, critic_gradients, generator_rates, make_trainer
 
+from random_networks import random_problem
+
 
 def _state(seed: int = 1, *, n: int = 5, d_in: int = 6, d_out: int = 2, m: int = 16, m_critic: int = 7,
            beta: float = 0.7, train_layers: str = "both", gp_weight: float = 10.0, rate: float = 0.3):  # fmt: skip
-    generator = torch.Generator().manual_seed(seed)
-    X = torch.randn(n, d_in, generator=generator, dtype=torch.float64)
-    X = X / X.norm(dim=1, keepdim=True)
-    Y = torch.randn(n, d_out, generator=generator, dtype=torch.float64)
-    weights = initialise_generator(m, d_in, d_out, generator=generator)
-    critic = initialise_critic(m_critic, d_out, generator=generator)
+    X, Y, weights, critic = random_problem(seed, n, d_in, d_out, m, m_critic)
     return stability.NetworkState(X=X, Y=Y, U=weights.U, V=weights.V, critic=critic, adversary_weight=beta,
                                   train_layers=train_layers, gp_weight=gp_weight, critic_rate=rate)  # fmt: skip
 
