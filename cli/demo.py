@@ -26,6 +26,7 @@ class DemoSettings:
     train_snapshot_every: int
     learning_rate: float
     surrogates: int
+    stability_eigenvalues: int
 
 
 FULL = DemoSettings(
@@ -38,6 +39,7 @@ FULL = DemoSettings(
     train_snapshot_every=40,
     learning_rate=0.1,
     surrogates=39,
+    stability_eigenvalues=6,
 )
 QUICK = DemoSettings(
     gray_scott_preset="mitosis",
@@ -49,6 +51,7 @@ QUICK = DemoSettings(
     train_snapshot_every=10,
     learning_rate=0.1,
     surrogates=19,
+    stability_eigenvalues=4,
 )
 
 #: what the demo compares: the species / morphogens u and v of the three runs, then the
@@ -58,7 +61,9 @@ COMPARED = ("u", "v", "v,displacement_u,displacement_u")
 
 #: the files a demo writes into its folder
 DATASETS = {"gray_scott": "gray_scott.nc", "supervised": "supervised.nc", "adversarial": "adversarial.nc"}
-OUTPUTS = ("spectra.png", "metrics.csv", "metrics.json", "training.csv")
+OUTPUTS = ("spectra.png", "stability.png", "metrics.csv", "metrics.json", "training.csv")
+#: the Jacobians of the network's stability panel: reaction alone, reaction + diffusion (critic frozen)
+STABILITY_JACOBIANS = ("reaction", "frozen")
 
 #: what the demo reports of each network run: (column, variable, reduction, description)
 TRAINING_SUMMARY = (
@@ -179,15 +184,69 @@ def run_demo(folder: str | Path, *, quick: bool = False, seed: int = 0, overwrit
     paths["training_csv"] = folder / "training.csv"
     with written_atomically(paths["training_csv"]) as temporary:
         temporary.write_text(format_training_csv(training))
+    click.echo("linear stability: the Gray-Scott dispersion relation beside the adversarial network's "
+               "leading growth rates", err=True)  # fmt: skip
+    paths["stability"] = folder / "stability.png"
+    stability = stability_panel(paths["gray_scott"], paths["adversarial"], paths["stability"], settings, seed=seed)
     with written_atomically(paths["metrics_json"]) as temporary:
-        temporary.write_text(json.dumps({"metrics": table_records(table), "training": training}, indent=2) + "\n")
+        temporary.write_text(json.dumps({"metrics": table_records(table), "training": training,
+                                         "stability": stability.to_dict()}, indent=2, default=_json_number) + "\n")
     for key in ("gray_scott", "supervised", "adversarial"):
         for written in plot_file(paths[key], folder / f"{key}.png"):
             paths[f"figure {written.stem}"] = written
     click.echo(format_table(table))
     click.echo("")
     click.echo(format_training_table(training))
+    click.echo("")
+    click.echo(f"adversarial network at t = {stability.snapshots[-1].time:g}:")
+    for line in stability.snapshots[-1].reading:
+        click.echo(f"  {line}")
     return paths
+
+
+def _json_number(value):
+    import math
+
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def stability_panel(classic_path: Path, network_path: Path, figure_path: Path, settings: DemoSettings, *, seed: int):
+    """The demo's stability panel: Gray-Scott's dispersion relation beside the network's leading growth rates.
+
+    The classic side is :mod:`rd_classic.stability` at every homogeneous steady state of the
+    preset; the network side is :func:`rdnet.prd.stability_report.analyse_network_run` at the
+    adversarial run's last snapshot (J_R and J_RD). Returns that analysis.
+    """
+    import numpy as np
+
+    from rd_classic.models import get_model
+    from rd_classic.presets import get_preset
+    from rd_classic.stability import fastest_growing_mode, growth_rate, wavenumber_range
+    from rdnet.dataset import open_dataset
+    from rdnet.plotting import save_figure
+    from rdnet.plotting.stability import dispersion_comparison_figure
+    from rdnet.prd.stability_report import analyse_network_run, modes_dataset
+
+    model = get_model("gray-scott", **get_preset("gray-scott", settings.gray_scott_preset).parameters)
+    curves, fastest = {}, (None, -np.inf)
+    for state in model.steady_states():
+        q = np.linspace(0.0, wavenumber_range(model, state=state), 600)
+        label = "state (" + ", ".join(f"{value:.3g}" for value in state) + ")"
+        curves[label] = (q / (2 * np.pi), growth_rate(model, q, state=state))
+        q_max, rate = fastest_growing_mode(model, state=state)
+        if q_max > 0 and rate > fastest[1]:
+            fastest = (2 * np.pi / q_max, rate)
+    with open_dataset(classic_path) as classic:
+        units = str(classic["x"].attrs.get("units", "1"))
+    result = analyse_network_run(network_path, jacobians=list(STABILITY_JACOBIANS),
+                                 count=settings.stability_eigenvalues, n_surrogates=settings.surrogates, seed=seed)  # fmt: skip
+    figure = dispersion_comparison_figure(
+        curves, modes_dataset(result), classic_fastest_wavelength=fastest[0], classic_length_units=units,
+        title=f"Gray-Scott '{settings.gray_scott_preset}' beside the adversarial network (linear stability)",
+    )  # fmt: skip
+    save_figure(figure, figure_path)
+    return result
 
 
 def network_summary(path: Path) -> dict[str, float]:
@@ -241,8 +300,10 @@ def command(folder, quick, seed, overwrite, quiet):
     runs' spectra and homogeneity metrics (rdnet compare): the species u and v, and
     the pattern each system forms — Gray-Scott's v beside the networks' per-neuron
     distance from initialisation (displacement_u). It prints and writes (training.csv)
-    how far each network's neurons travelled and its final loss, writes the figures
-    (rdnet plot) and prints where everything is. The defaults finish in a few minutes on 2 cores.
+    how far each network's neurons travelled and its final loss, draws Gray-Scott's
+    dispersion relation beside the adversarial network's leading growth rates
+    (stability.png; rdnet stability --network), writes the figures (rdnet plot) and
+    prints where everything is. The defaults finish in a few minutes on 2 cores.
 
     \b
     Examples:
@@ -256,7 +317,7 @@ def command(folder, quick, seed, overwrite, quiet):
     for key in ("gray_scott", "supervised", "adversarial"):
         click.echo(f"  {paths[key]}")
     click.echo("comparison:")
-    for key in ("spectra", "metrics_csv", "metrics_json", "training_csv"):
+    for key in ("spectra", "stability", "metrics_csv", "metrics_json", "training_csv"):
         click.echo(f"  {paths[key]}")
     click.echo("figures:")
     for key, path in paths.items():

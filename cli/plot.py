@@ -96,6 +96,13 @@ def _draw(dataset, name: str, out: Path, *, variables, time_index, kind, z_index
         title = f"{name}: spectra from rdnet analyze" + (f" ({source})" if source else "")
         return [(out, spectra_file_figure(dataset, variables=variables or None, time_index=time_index, title=title))]
 
+    if system == "prd-stability" and not variables and kind == "auto":  # rdnet stability --network --out
+        from rdnet.plotting.stability import stability_figure
+
+        source = Path(str(dataset.attrs.get("source", name))).name
+        title = f"{source}: linear stability ({dataset.attrs.get('model', '')} run; critic: {dataset.attrs.get('critic', '')})"
+        return [(out, stability_figure(dataset, title=title))]
+
     header = f"{name}: {system or 'unknown system'}, {dataset.attrs.get('model', '')}".rstrip(", ")
     index_asked = -1 if time_index is None else time_index
     figures: list[tuple[Path, object]] = []
@@ -192,7 +199,9 @@ def command(file, variables, time_index, kind, z_index, out, overwrite):
     z coordinate and index.
 
     Files of the solvable GAN (gan-dynamics) and of sweeps get their own figures;
-    a spectra file written by `rdnet analyze --out` is drawn as its spectra over time.
+    a spectra file written by `rdnet analyze --out` is drawn as its spectra over time,
+    and a modes file of `rdnet stability --network --out` as its growth rates and
+    leading modes (its fields with --var).
     Existing figures are refused unless --overwrite is given; each figure appears
     under its name only when complete.
 
@@ -204,6 +213,7 @@ def command(file, variables, time_index, kind, z_index, out, overwrite):
       rdnet plot adv.nc --out adv.png        # adv.png, adv-filters.png, adv-series.png
       rdnet plot adv.nc --kind series --out losses.pdf
       rdnet plot spectra.nc --out spectra.png    # from rdnet analyze --out spectra.nc
+      rdnet plot modes.nc --out stability.png    # from rdnet stability --network --out
     """
     from rdnet.cli.paths import existing_input, output_with_suffix
 

@@ -1,4 +1,5 @@
-"""``rdnet stability``: linear (Turing) stability analysis of a model's homogeneous state."""
+"""``rdnet stability``: linear (Turing) stability analysis of a model's homogeneous state,
+or (``--network RUN.nc``, :mod:`rdnet.cli.network_stability`) of a trained network's dynamics."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import json
 
 import click
 
+from rdnet.cli.network_stability import dispatch as network_dispatch
+from rdnet.cli.network_stability import network_options
 from rdnet.cli.simulate import _parse_params, model_choice
 
 #: image types --plot can write
@@ -27,8 +30,9 @@ PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--plot", "plot_path", default=None, metavar="FILE",
               help="Save the dispersion relation λ(q) as an image (.png, .pdf or .svg).")
+@network_options
 @click.pass_context
-def command(ctx, model, model_file, preset, params, state_index, critical, bracket, as_json, plot_path):
+def command(ctx, model, model_file, preset, params, state_index, critical, bracket, as_json, plot_path, **network):
     """Dispersion relation, Turing test and fastest-growing wavelength, for any number of species.
 
     Linearises the model about its homogeneous steady state(s) (the model file's
@@ -45,7 +49,12 @@ def command(ctx, model, model_file, preset, params, state_index, critical, brack
       rdnet stability --model brusselator --plot dispersion.png
       rdnet stability --model schnakenberg --critical Dv --bracket 1 100
       rdnet stability --model-file my_model.toml --json
+      rdnet stability --network adv.nc --out modes.nc --plot stability.png
+      rdnet stability --network adv.nc --snapshot all --jacobian frozen --json
+      rdnet stability --network sup.nc --train-critic 500
     """
+    if network_dispatch(as_json=as_json, plot_path=plot_path, **network):
+        return
     import numpy as np
 
     from rdnet.errors import ConfigError

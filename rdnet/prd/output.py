@@ -11,7 +11,15 @@ The dataset (system ``prd``) holds, on the neuron grid (y, x):
   the theory bounds, and ``step_time`` (t = step · η);
 - global attributes: λ0, λ_max, λ1, κ of H∞ (n ≤ 4096) and, in the theory's setting, after the
   run, μ, κμ, L, ‖z(0) − y‖, ε and T0 (:func:`rdnet.prd.run.theory_constants`);
-- ``neuron_index`` (y, x): which neuron sits at each cell.
+- ``neuron_index`` (y, x): which neuron sits at each cell;
+- what the linear-stability analysis (:mod:`rdnet.prd.stability`) needs to rebuild the exact state
+  of every snapshot: the critic's weights ``critic_w`` (time, critic_neuron, output) and
+  ``critic_a`` (time, critic_neuron) and, for an Adam critic, its bias-corrected second moments
+  ``critic_second_moment_w``/``_a``; when ``u`` is not saved in full, the hidden layer as
+  ``u_coefficients`` (time, sample, neuron), B with U(t) = U(0) + Bᵀ X (gradient descent keeps
+  U(t) − U(0) in the span of the inputs; n < d_in), or else ``u_weights`` (time, neuron, feature);
+  and the attribute ``training_data_sha256`` (:func:`training_data_digest`). U(0) and X are
+  regenerated from ``parameters``.
 
 After each snapshot the complete training state is written to ``<partial>.npz`` atomically
 (temporary file, fsync, rename): plain arrays only, loaded with ``allow_pickle=False``.
@@ -19,6 +27,7 @@ After each snapshot the complete training state is written to ``<partial>.npz`` 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -32,7 +41,7 @@ from rdnet.prd.run import BOUND_NAMES, PreparedRun, RunSpec, prepare_run, theory
 from rdnet.prd.training import METRIC_NAMES, StepResult
 
 __all__ = ["SAVE_MODES", "FULL_SAVE_BUDGET_BYTES", "DatasetObserver", "checkpoint_path", "save_checkpoint",
-           "resume_run", "saves_full"]
+           "resume_run", "saves_full", "hidden_layer_storage", "training_data_digest"]
 
 #: ``full`` stores u and its reaction/diffusion in full, ``norms`` only per-neuron norms,
 #: ``auto`` full when it fits :data:`FULL_SAVE_BUDGET_BYTES`
@@ -81,6 +90,26 @@ def saves_full(spec: RunSpec, mode: str, input_dim: int) -> bool:
     return 3 * spec.neurons * input_dim * 8 * snapshots <= FULL_SAVE_BUDGET_BYTES
 
 
+def hidden_layer_storage(spec: RunSpec, full: bool, samples: int, input_dim: int) -> str:
+    """How the hidden layer U of each snapshot is stored: ``u`` (in full, on the grid),
+    ``u_coefficients`` (U(t) = U(0) + Bᵀ X, for gd/sgd with n < d_in) or ``u_weights`` (U itself)."""
+    if full:
+        return "u"
+    if spec.training.optimizer in ("gd", "sgd") and samples < input_dim:
+        return "u_coefficients"
+    return "u_weights"
+
+
+def training_data_digest(inputs: np.ndarray, targets: np.ndarray) -> str:
+    """SHA-256 of the training inputs and targets as C-ordered float64 (what a run stores to check regenerated data)."""
+    digest = hashlib.sha256()
+    for array in (inputs, targets):
+        array = np.ascontiguousarray(array, dtype=np.float64)
+        digest.update(repr(array.shape).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
 def _on_grid(per_neuron: np.ndarray, cells: np.ndarray) -> np.ndarray:
     """(..., m) per-neuron values to (..., H, W) on the grid."""
     return per_neuron[..., cells]
@@ -105,6 +134,20 @@ def _variables(run: PreparedRun, full: bool) -> dict[str, VariableSpec]:
             "reaction_u": VariableSpec(("time", "feature", "y", "x"), "reaction -dL_sup/du_j", "1"),
             "diffusion_u": VariableSpec(("time", "feature", "y", "x"), "diffusion +dL_adv/du_j", "1"),
         })
+    storage = hidden_layer_storage(run.spec, full, run.data.samples, run.data.input_dim)
+    if storage == "u_coefficients":
+        variables["u_coefficients"] = VariableSpec(
+            ("time", "sample", "neuron"), "coefficients B of the hidden layer, U(t) = U(0) + B^T X", "1")
+    elif storage == "u_weights":
+        variables["u_weights"] = VariableSpec(("time", "neuron", "feature"), "hidden layer U (row j is u_j)", "1")
+    if run.spec.training.adversary:
+        variables["critic_w"] = VariableSpec(("time", "critic_neuron", "output"), "critic hidden layer W", "1")
+        variables["critic_a"] = VariableSpec(("time", "critic_neuron"), "critic output weights a", "1")
+        if run.spec.training.critic_optimizer == "adam":
+            variables["critic_second_moment_w"] = VariableSpec(
+                ("time", "critic_neuron", "output"), "Adam's bias-corrected second moment of the critic's W gradient", "1")
+            variables["critic_second_moment_a"] = VariableSpec(
+                ("time", "critic_neuron"), "Adam's bias-corrected second moment of the critic's a gradient", "1")
     variables["neuron_index"] = VariableSpec(("y", "x"), "index j of the neuron at this grid cell", "1", "int64")
     variables["step_time"] = VariableSpec(("step",), "gradient-flow time t = step * lr", "1")
     for name in (*METRIC_NAMES, *BOUND_NAMES):
@@ -114,14 +157,23 @@ def _variables(run: PreparedRun, full: bool) -> dict[str, VariableSpec]:
 
 
 def _coords(run: PreparedRun, full: bool) -> dict:
+    """The fixed coordinates of a new run's file (every dim :func:`_variables` may use)."""
     coords = {
         "y": (np.arange(run.grid.height, dtype=float), {"units": "1", "long_name": "neuron grid row"}),
         "x": (np.arange(run.grid.width, dtype=float), {"units": "1", "long_name": "neuron grid column"}),
         "output": (np.arange(run.data.output_dim), {"units": "1", "long_name": "output component i"}),
         "step": (np.arange(run.spec.steps + 1), {"units": "1", "long_name": "generator step"}),
     }
-    if full:
+    storage = hidden_layer_storage(run.spec, full, run.data.samples, run.data.input_dim)
+    if full or storage == "u_weights":
         coords["feature"] = (np.arange(run.data.input_dim), {"units": "1", "long_name": "input feature k"})
+    if storage == "u_coefficients":
+        coords["sample"] = (np.arange(run.data.samples), {"units": "1", "long_name": "training sample p"})
+    if storage != "u":
+        coords["neuron"] = (np.arange(run.spec.neurons), {"units": "1", "long_name": "hidden neuron j"})
+    if run.spec.training.adversary:
+        critic_width = run.spec.critic_neurons or run.spec.neurons
+        coords["critic_neuron"] = (np.arange(critic_width), {"units": "1", "long_name": "critic neuron r"})
     return coords
 
 
@@ -137,11 +189,17 @@ class DatasetObserver:
         Whether the hidden-layer fields are stored in full.
     first_step : int
         First step whose series values this observer has not written yet.
+    stability_state : bool
+        Whether the file stores what the stability analysis needs (critic weights, the hidden
+        layer when not in full); False only for a partial file of an older rdnet being resumed.
     """
 
-    def __init__(self, writer: StreamingWriter, run: PreparedRun, *, full: bool, first_step: int = 0) -> None:
+    def __init__(self, writer: StreamingWriter, run: PreparedRun, *, full: bool, first_step: int = 0,
+                 stability_state: bool = True) -> None:  # fmt: skip
         self.writer = writer
         self.full = full
+        self.stability_state = stability_state
+        self.hidden_storage = hidden_layer_storage(run.spec, full, run.data.samples, run.data.input_dim)
         self.written_until = first_step
         steps = run.spec.steps + 1
         self.series = {name: np.full(steps, np.nan) for name in (*METRIC_NAMES, *BOUND_NAMES)}
@@ -160,8 +218,10 @@ class DatasetObserver:
         parameters["input_dim_actual"] = run.data.input_dim
         parameters["output_dim"] = run.data.output_dim
         parameters["torch_threads"] = torch.get_num_threads()
+        parameters["stores_stability_state"] = True
         model = "adversarial" if run.spec.training.adversary else "supervised"
-        attrs = {"time_meaning": "gradient-flow time t = step * lr"}
+        attrs = {"time_meaning": "gradient-flow time t = step * lr",
+                 "training_data_sha256": training_data_digest(run.data.inputs, run.data.targets)}
         if run.gram is not None:
             attrs.update(lambda_0=run.gram.lambda_0, lambda_max=run.gram.lambda_max, lambda_1=run.gram.lambda_1,
                          kappa=run.gram.kappa)
@@ -213,6 +273,19 @@ class DatasetObserver:
             fields["u"] = _on_grid(U.T, cells)
             fields["reaction_u"] = _on_grid(reaction_U.T, cells)
             fields["diffusion_u"] = _on_grid(diffusion_U.T, cells)
+        if not self.stability_state:
+            return fields
+        if self.hidden_storage == "u_weights":
+            fields["u_weights"] = U
+        elif self.hidden_storage == "u_coefficients":  # U − U(0) = Bᵀ X: the least-squares B is exact up to rounding (the update stays in X's row span)
+            inputs = run.X.cpu().numpy().astype(np.float64)
+            fields["u_coefficients"] = np.linalg.lstsq(inputs.T, (U - U0).T.astype(np.float64), rcond=None)[0]
+        critic = state.critic
+        if critic is not None:
+            fields["critic_w"] = critic.W.cpu().numpy()
+            fields["critic_a"] = critic.a.cpu().numpy()
+            if run.spec.training.critic_optimizer == "adam":
+                fields.update(_critic_second_moments(run))
         return fields
 
     def on_finish(self, run: PreparedRun) -> None:
@@ -225,6 +298,21 @@ class DatasetObserver:
     def abort(self) -> Path:
         """Keep the partial file (and its checkpoint) after an interruption; returns the partial path."""
         return self.writer.abort()
+
+
+def _critic_second_moments(run: PreparedRun) -> dict[str, np.ndarray]:
+    """Adam's bias-corrected second moments v̂ of the critic's gradients (zeros before its first update)."""
+    state, betas = run.state, run.spec.training.critic_betas
+    moments = {}
+    # the trainer keeps Adam's second moments under "<parameter>_v"
+    for variable, key, parameter in (("critic_second_moment_w", "W_v", state.critic.W),
+                                     ("critic_second_moment_a", "a_v", state.critic.a)):  # fmt: skip
+        second = state.critic_moments.get(key)
+        if second is None or state.critic_updates == 0:
+            moments[variable] = np.zeros(tuple(parameter.shape))
+        else:
+            moments[variable] = (second / (1 - betas[1] ** state.critic_updates)).cpu().numpy()
+    return moments
 
 
 def _rng_state(generator: torch.Generator) -> np.ndarray:
@@ -355,7 +443,8 @@ def resume_run(partial_path: str | os.PathLike, *, history: str | None = None) -
     writer = StreamingWriter.resume(partial, records=int(arrays["record"]) + 1)
     if history:
         writer.set_attrs(resumed_by=history)
-    observer = DatasetObserver(writer, run, full=bool(parameters.get("saved_full")), first_step=state.step)
+    observer = DatasetObserver(writer, run, full=bool(parameters.get("saved_full")), first_step=state.step,
+                               stability_state=bool(parameters.get("stores_stability_state")))
     return run, observer
 
 

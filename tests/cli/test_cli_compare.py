@@ -173,6 +173,11 @@ def test_demo_quick_runs_end_to_end(tmp_path):
         training.loc["adversarial", "distance_u"]
     )
     assert "mean_displacement_u" in result.stdout
+    # the stability panel: the network's leading growth rates beside the classic dispersion relation
+    assert (tmp_path / "stability.png").read_bytes()[:8] == PNG_MAGIC
+    stability = json.loads((tmp_path / "metrics.json").read_text())["stability"]
+    assert set(stability["snapshots"][-1]["jacobians"]) == {"reaction", "frozen"}
+    assert "reaction + diffusion, critic frozen (J_RD)" in result.stdout
 
 
 # ----------------------------------------------------------------------------- outputs: never replaced by surprise

@@ -23,15 +23,7 @@ from rdnet.prd.training import (
     make_trainer,
 )
 
-
-def _problem(rng_seed: int, n: int, d_in: int, d_out: int, m: int, m_critic: int):
-    generator_rng = torch.Generator().manual_seed(rng_seed)
-    X = torch.randn(n, d_in, generator=generator_rng, dtype=torch.float64)
-    X = X / X.norm(dim=1, keepdim=True)
-    Y = torch.randn(n, d_out, generator=generator_rng, dtype=torch.float64)
-    generator = initialise_generator(m, d_in, d_out, generator=generator_rng)
-    critic = initialise_critic(m_critic, d_out, generator=generator_rng)
-    return X, Y, generator, critic
+from random_networks import random_problem
 
 
 def _autograd_losses(X, Y, generator, critic):
@@ -47,7 +39,7 @@ def _autograd_losses(X, Y, generator, critic):
 @pytest.mark.parametrize("d_out", [1, 3])
 @pytest.mark.parametrize("weight", [1.0, 0.7])
 def test_reaction_plus_diffusion_is_minus_autograd_gradient_of_augmented_loss(d_out, weight):
-    X, Y, generator, critic = _problem(1, n=12, d_in=9, d_out=d_out, m=40, m_critic=30)
+    X, Y, generator, critic = random_problem(1, n=12, d_in=9, d_out=d_out, m=40, m_critic=30)
     rate_U, rate_V, split, _ = generator_rates(X, Y, generator, critic, weight, with_split=True)
     U, V, loss_sup, loss_adv = _autograd_losses(X, Y, generator, critic)
     grad_U, grad_V = torch.autograd.grad(loss_sup - weight * loss_adv, (U, V))
@@ -68,7 +60,7 @@ def test_reaction_plus_diffusion_is_minus_autograd_gradient_of_augmented_loss(d_
 
 
 def test_diffusion_is_exactly_zero_under_sole_supervision():
-    X, Y, generator, _ = _problem(2, n=10, d_in=7, d_out=2, m=25, m_critic=25)
+    X, Y, generator, _ = random_problem(2, n=10, d_in=7, d_out=2, m=25, m_critic=25)
     rate_U, rate_V, split, _ = generator_rates(X, Y, generator, None, with_split=True)
     assert torch.count_nonzero(split.diffusion_U) == 0
     assert torch.count_nonzero(split.diffusion_V) == 0
