@@ -31,6 +31,7 @@ __all__ = [
     "initialise_critic",
     "generator_forward",
     "critic_value",
+    "critic_activation",
     "critic_input_gradient",
 ]
 
@@ -205,6 +206,28 @@ def critic_value(W: torch.Tensor, a: torch.Tensor, Y: torch.Tensor) -> torch.Ten
     return torch.relu(Y @ W.T) @ a / math.sqrt(W.shape[0])
 
 
+def critic_activation(W: torch.Tensor, Y: torch.Tensor, *, out: torch.Tensor | None = None) -> torch.Tensor:
+    """The critic's activation pattern 1{w_rᵀ y_p > 0} for every row of ``Y``, as 0/1 in Y's dtype.
+
+    One product and one in-place comparison: the pattern overwrites the pre-activations.
+
+    Parameters
+    ----------
+    W : (m_c, d_out) tensor
+    Y : (n, d_out) tensor
+        Samples as rows.
+    out : (n, m_c) tensor, optional
+        Where to write the pattern (a buffer reused from step to step spares the allocation of a
+        fresh (n, m_c) array, whose page faults cost as much as the product itself at large n m_c).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (n, m_c); ``out`` when given.
+    """
+    return torch.mm(Y, W.T, out=out).gt_(0)
+
+
 def critic_input_gradient(W: torch.Tensor, a: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
     r"""Gradient of the critic with respect to its input, ∇_z g(W, a, z_p), for every row of ``Z``.
 
@@ -215,5 +238,4 @@ def critic_input_gradient(W: torch.Tensor, a: torch.Tensor, Z: torch.Tensor) -> 
     torch.Tensor
         Shape (n, d_out).
     """
-    active = ((Z @ W.T) > 0).to(Z.dtype)
-    return (active * a) @ W / math.sqrt(W.shape[0])
+    return (critic_activation(W, Z) * a) @ W / math.sqrt(W.shape[0])

@@ -41,6 +41,7 @@ from rdnet.prd import defaults
 from rdnet.prd.networks import (
     CriticWeights,
     GeneratorWeights,
+    critic_activation,
     critic_input_gradient,
     critic_value,
     generator_forward,
@@ -400,12 +401,19 @@ def split_norms(
     )
 
 
+def _critic_rows(real: torch.Tensor, fake: torch.Tensor, interpolation: torch.Tensor) -> torch.Tensor:
+    """The rows one evaluation of the critic reads, stacked (3n, d_out): real, fake, interpolates."""
+    return torch.cat((real, fake, interpolation * real + (1 - interpolation) * fake))
+
+
 def critic_gradients(
     critic: CriticWeights,
     real: torch.Tensor,
     fake: torch.Tensor,
     interpolation: torch.Tensor,
     gp_weight: float,
+    *,
+    workspace: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
     r"""Gradients of the WGAN-GP critic loss (the negative of the objective it maximises), in closed form.
 
@@ -414,6 +422,11 @@ def critic_gradients(
     q_p = (Â_p ∘ a) W / s; with P = mean_p (‖q_p‖ − 1)² and C_p = ∂P/∂q_p = 2(‖q_p‖ − 1) q_p / (n ‖q_p‖)
     (0 where q_p = 0), ∂P/∂W = (Â ∘ a)ᵀ C / s and ∂P/∂a = Σ_p Â_p ∘ (C Wᵀ)_p / s (the activation
     pattern is piecewise constant, so it has no derivative almost everywhere).
+
+    Every term is a sum over samples of a pattern times a small factor, so the three patterns
+    (real, fake, interpolated) are formed by one product into ``workspace`` and each is read
+    once: S_r = Σ_p A_pr y_p (and likewise for z and C) gives ∂/∂W_r = a_r S_r / s and, as
+    Σ_p σ(h_pr) = w_r · S_r, ∂/∂a_r = w_r · S_r / s.
 
     Parameters
     ----------
@@ -424,6 +437,8 @@ def critic_gradients(
         ε_p in [0, 1] for the interpolates ŷ_p = ε_p y_p + (1 − ε_p) z_p.
     gp_weight : float
         λ_gp.
+    workspace : (3n, m_c) tensor, optional
+        Where the activation patterns are written (see :func:`~rdnet.prd.networks.critic_activation`).
 
     Returns
     -------
@@ -436,30 +451,26 @@ def critic_gradients(
     W, a = critic.W, critic.a
     n = real.shape[0]
     inverse_width = 1.0 / math.sqrt(W.shape[0])
-    hidden_real = real @ W.T
-    hidden_fake = fake @ W.T
-    active_real = (hidden_real > 0).to(W.dtype)
-    active_fake = (hidden_fake > 0).to(W.dtype)
-    relu_real = hidden_real * active_real
-    relu_fake = hidden_fake * active_fake
-    interpolates = interpolation * real + (1 - interpolation) * fake
-    active_interp = ((interpolates @ W.T) > 0).to(W.dtype)
-    weighted_interp = active_interp * a
-    input_gradient = weighted_interp @ W * inverse_width
+    active = critic_activation(W, _critic_rows(real, fake, interpolation), out=workspace)
+    active_real, active_fake, active_interp = active[:n], active[n:2 * n], active[2 * n:]
+    weighted_W = W * (a[:, None] * inverse_width)  # row r: a_r w_r / s
+    input_gradient = active_interp @ weighted_W
     norms = torch.linalg.vector_norm(input_gradient, dim=1, keepdim=True)
     penalty = ((norms - 1) ** 2).mean()
     safe_norms = torch.where(norms > 0, norms, torch.ones_like(norms))
     penalty_gradient = torch.where(norms > 0, 2 * (norms - 1) / (n * safe_norms), torch.zeros_like(norms)) * input_gradient
-    grad_W = ((active_fake * a).T @ fake - (active_real * a).T @ real
-              + gp_weight * (weighted_interp.T @ penalty_gradient)) * inverse_width
-    grad_a = (relu_fake.sum(0) - relu_real.sum(0)
-              + gp_weight * (active_interp * (penalty_gradient @ W.T)).sum(0)) * inverse_width
-    value_real = relu_real @ a * inverse_width
-    value_fake = relu_fake @ a * inverse_width
+    # S as (d_out, m_c): a contiguous (d_out, n) factor times an (n, m_c) pattern, each read once
+    sums_real = real.T.contiguous() @ active_real
+    sums_fake = fake.T.contiguous() @ active_fake
+    sums_loss = sums_fake - sums_real + gp_weight * (penalty_gradient.T.contiguous() @ active_interp)
+    grad_W = sums_loss.T * (a[:, None] * inverse_width)
+    grad_a = (sums_loss * W.T).sum(0) * inverse_width
+    value_real = (sums_real * W.T).sum(0) @ a * inverse_width
+    value_fake = (sums_fake * W.T).sum(0) @ a * inverse_width
     values = {
-        "critic_loss": value_fake.sum() - value_real.sum() + gp_weight * penalty,
+        "critic_loss": value_fake - value_real + gp_weight * penalty,
         "gradient_penalty": penalty,
-        "wasserstein_estimate": value_real.mean() - value_fake.mean(),
+        "wasserstein_estimate": (value_real - value_fake) / n,
     }
     return grad_W, grad_a, values
 
@@ -470,8 +481,14 @@ def critic_measurements(
     fake: torch.Tensor,
     interpolation: torch.Tensor,
     gp_weight: float,
+    *,
+    workspace: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """The critic's diagnostics and what the generator needs from it, in one pass (no parameter gradients).
+
+    One product forms the activation patterns of the real, fake and interpolated samples and one
+    more their input gradients q_p = ∇g; the values follow from these, as the critic (no biases)
+    is positively homogeneous of degree 1: g(y) = yᵀ ∇g(y).
 
     Parameters
     ----------
@@ -482,6 +499,8 @@ def critic_measurements(
         ε_p of the interpolates ŷ_p = ε_p y_p + (1 − ε_p) z_p of the gradient penalty.
     gp_weight : float
         λ_gp.
+    workspace : (3n, m_c) tensor, optional
+        Where the activation patterns are written (see :func:`~rdnet.prd.networks.critic_activation`).
 
     Returns
     -------
@@ -490,26 +509,22 @@ def critic_measurements(
         ``wasserstein_estimate`` = mean g(y) − mean g(z), ``loss_adv`` = Σ_p g(z_p) and
         ``input_gradient`` = ∇_z g at every z_p (n, d_out): the same values as
         :func:`critic_gradients`, :func:`~rdnet.prd.networks.critic_value` and
-        :func:`~rdnet.prd.networks.critic_input_gradient`, sharing the products z Wᵀ.
+        :func:`~rdnet.prd.networks.critic_input_gradient`.
     """
     W, a = critic.W, critic.a
-    inverse_width = 1.0 / math.sqrt(W.shape[0])
-    hidden_real = real @ W.T
-    hidden_fake = fake @ W.T
-    active_fake = (hidden_fake > 0).to(W.dtype)
-    value_real = torch.relu(hidden_real) @ a * inverse_width
-    value_fake = (hidden_fake * active_fake) @ a * inverse_width
-    interpolates = interpolation * real + (1 - interpolation) * fake
-    active_interp = ((interpolates @ W.T) > 0).to(W.dtype)
-    norms = torch.linalg.vector_norm((active_interp * a) @ W * inverse_width, dim=1)
+    n = real.shape[0]
+    active = critic_activation(W, _critic_rows(real, fake, interpolation), out=workspace)
+    input_gradients = active @ (W * (a[:, None] / math.sqrt(W.shape[0])))
+    value_real = (real * input_gradients[:n]).sum()
+    loss_adv = (fake * input_gradients[n:2 * n]).sum()
+    norms = torch.linalg.vector_norm(input_gradients[2 * n:], dim=1)
     penalty = ((norms - 1) ** 2).mean()
-    loss_adv = value_fake.sum()
     return {
-        "critic_loss": loss_adv - value_real.sum() + gp_weight * penalty,
+        "critic_loss": loss_adv - value_real + gp_weight * penalty,
         "gradient_penalty": penalty,
-        "wasserstein_estimate": value_real.mean() - value_fake.mean(),
+        "wasserstein_estimate": (value_real - loss_adv) / n,
         "loss_adv": loss_adv,
-        "input_gradient": (active_fake * a) @ W * inverse_width,
+        "input_gradient": input_gradients[n:2 * n],
     }
 
 
@@ -523,6 +538,26 @@ def finite_width_gram(X: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
         The 0/1 activation pattern.
     """
     return (X @ X.T) * (active @ active.T) / active.shape[1]
+
+
+class _Scratch:
+    """Large temporaries of a trainer, allocated once and reused at every step.
+
+    A fresh allocation of tens of MB costs its page faults on first touch every time (the
+    allocator hands such blocks back to the system when freed): at the benchmark's shapes that
+    costs as much as the products that fill them. Only what never leaves the step lives here.
+    """
+
+    def __init__(self, dtype: torch.dtype, device: torch.device) -> None:
+        self.dtype, self.device = dtype, device
+        self.tensors: dict[str, torch.Tensor] = {}
+
+    def __call__(self, name: str, *shape: int) -> torch.Tensor:
+        """An uninitialised tensor of ``shape`` (the same storage at every call with that shape)."""
+        tensor = self.tensors.get(name)
+        if tensor is None or tensor.shape != shape:
+            tensor = self.tensors[name] = torch.empty(shape, dtype=self.dtype, device=self.device)
+        return tensor
 
 
 def _adam_update(
@@ -577,13 +612,16 @@ def make_trainer(
     nan = torch.tensor(float("nan"), dtype=X.dtype, device=X.device)
     # per-step split norms through K = X Xᵀ cost n² m, against the n m d_in of each generator product
     input_gram = X @ X.T if config.adversary and SPLIT_NORM_COST_RATIO * batch_rows <= X.shape[1] else None
+    scratch = _Scratch(X.dtype, X.device)
 
     def critic_round(state: TrainingState, real: torch.Tensor, fake: torch.Tensor, update: bool):
         critic = state.critic
         epsilon = None
+        # the activation patterns of real, fake and interpolated samples, rewritten at every evaluation
+        patterns = scratch("critic_patterns", 3 * real.shape[0], critic.W.shape[0])
         for _ in range(config.critic_steps if update else 0):
             epsilon = torch.rand((real.shape[0], 1), generator=state.critic_rng, dtype=X.dtype).to(X.device)
-            grad_W, grad_a, _ = critic_gradients(critic, real, fake, epsilon, config.gp_weight)
+            grad_W, grad_a, _ = critic_gradients(critic, real, fake, epsilon, config.gp_weight, workspace=patterns)
             state.critic_updates += 1
             if config.critic_optimizer == "gd":
                 critic.W.sub_(config.critic_lr * grad_W)
@@ -596,7 +634,7 @@ def make_trainer(
             epsilon = torch.rand((real.shape[0], 1), generator=state.critic_rng, dtype=X.dtype).to(X.device)
         # measured with the updated critic (on the last update's interpolates): the critic the
         # generator's update of this step uses
-        return critic_measurements(critic, real, fake, epsilon, config.gp_weight)
+        return critic_measurements(critic, real, fake, epsilon, config.gp_weight, workspace=patterns)
 
     def step(state: TrainingState, *, with_split: bool = False, update: bool = True) -> StepResult:
         if full_batch:
