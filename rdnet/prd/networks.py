@@ -173,7 +173,7 @@ def initialise_critic(
 
 
 def generator_forward(
-    U: torch.Tensor, V: torch.Tensor, X: torch.Tensor
+    U: torch.Tensor, V: torch.Tensor, X: torch.Tensor, *, out: tuple[torch.Tensor, torch.Tensor] | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Evaluate the generator on a batch.
 
@@ -183,6 +183,9 @@ def generator_forward(
     V : (d_out, m) tensor
     X : (n, d_in) tensor
         Inputs as rows.
+    out : pair of (n, m) tensors, optional
+        Where to write ``active`` and ``hidden`` (buffers reused from step to step spare the page
+        faults of fresh large arrays); the pre-activations are formed in the second in place.
 
     Returns
     -------
@@ -193,9 +196,10 @@ def generator_forward(
     Z : (n, d_out) tensor
         Predictions f(U, V, x_p) as rows.
     """
-    pre = X @ U.T
-    active = (pre > 0).to(X.dtype)
-    hidden = pre * active
+    active, hidden = (None, None) if out is None else out
+    pre = torch.mm(X, U.T, out=hidden)
+    active = (pre > 0).to(X.dtype) if active is None else torch.gt(pre, 0, out=active)
+    hidden = pre.mul_(active)
     scale = 1.0 / math.sqrt(V.shape[0] * U.shape[0])
     Z = (hidden @ V.T) * scale
     return active, hidden, Z

@@ -269,6 +269,7 @@ def generator_rates(
     with_diffusion_factors: bool = False,
     forward: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
     critic_terms: tuple[torch.Tensor, torch.Tensor] | None = None,
+    workspace: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, ReactionDiffusion | None, dict[str, torch.Tensor]]:
     """Rates of change −∂L_aug/∂U, −∂L_aug/∂V and (optionally) their reaction/diffusion split.
 
@@ -291,6 +292,8 @@ def generator_rates(
     critic_terms : tuple of tensors, optional
         ∇_z g at the predictions (n, d_out) and L_adv = Σ_p g(z_p), when already computed
         (:func:`critic_measurements` returns both).
+    workspace : pair of (n, m) tensors, optional
+        Where to write ``rate_factor`` and ``diffusion_factor`` (buffers reused from step to step).
 
     Returns
     -------
@@ -320,13 +323,14 @@ def generator_rates(
     # one shared forward pass and activation pattern feed both layers and both parts
     # scale the small (n, d_out) factor, not the large (m, d_in) product
     scaled_gradient = output_gradient * (-scale)
-    rate_factor = (scaled_gradient @ V) * active
+    rate_buffer, diffusion_buffer = (None, None) if workspace is None else workspace
+    rate_factor = torch.mm(scaled_gradient, V, out=rate_buffer).mul_(active)
     rate_U = rate_factor.T @ X
     rate_V = scaled_gradient.T @ hidden
     diffusion_factor = diffusion_V = None
     if critic_gradient is not None and (with_split or with_diffusion_factors):
         weighted = critic_gradient * (adversary_weight * scale)
-        diffusion_factor = (weighted @ V) * active
+        diffusion_factor = torch.mm(weighted, V, out=diffusion_buffer).mul_(active)
         diffusion_V = weighted.T @ hidden
     split = None
     if with_split:
@@ -391,7 +395,7 @@ def split_norms(
     projected = input_gram @ diffusion_factor
     diffusion_squared = (diffusion_factor * projected).sum(0)
     overlap = (rate_factor * projected).sum(0)
-    reaction_squared = ((rate_U * rate_U).sum(1) - 2 * overlap + diffusion_squared).clamp_min(0)
+    reaction_squared = (torch.linalg.vector_norm(rate_U, dim=1).square() - 2 * overlap + diffusion_squared).clamp_min(0)
     return (
         reaction_squared.sum().sqrt(),
         diffusion_squared.sum().clamp_min(0).sqrt(),
@@ -645,8 +649,10 @@ def make_trainer(
             gram_batch = None if input_gram is None else input_gram[index][:, index]
         generator = state.generator
         critic = state.critic if config.adversary else None
+        rows, neurons = X_batch.shape[0], generator.U.shape[0]
         with torch.no_grad():
-            forward = generator_forward(generator.U, generator.V, X_batch)
+            forward = generator_forward(generator.U, generator.V, X_batch,
+                                        out=(scratch("active", rows, neurons), scratch("hidden", rows, neurons)))
             critic_terms = None
             if critic is not None:
                 critic_values = critic_round(state, Y_batch, forward[2], update)
@@ -655,6 +661,7 @@ def make_trainer(
             rate_U, rate_V, split, internals = generator_rates(
                 X_batch, Y_batch, generator, critic, beta, with_split=with_split,
                 with_diffusion_factors=per_step_norms, forward=forward, critic_terms=critic_terms,
+                workspace=(scratch("rate_factor", rows, neurons), scratch("diffusion_factor", rows, neurons)),
             )
             if not train_V:
                 rate_V = torch.zeros_like(rate_V)
@@ -681,7 +688,8 @@ def make_trainer(
                 lambda_min = torch.linalg.eigvalsh(gram)[0]
             else:
                 lambda_min = nan
-            neuron_distances = torch.linalg.vector_norm(generator.U - state.initial_U, dim=1)
+            displacement = torch.sub(generator.U, state.initial_U, out=scratch("displacement", *generator.U.shape))
+            neuron_distances = torch.linalg.vector_norm(displacement, dim=1)
             scalars = [
                 internals["loss_sup"],
                 internals["loss_adv"],
