@@ -418,7 +418,7 @@ def critic_gradients(
     gp_weight: float,
     *,
     workspace: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Gradients of the WGAN-GP critic loss (the negative of the objective it maximises), in closed form.
 
     With s = sqrt(m_c), h = y Wᵀ and A = 1{h > 0}: ∂Σ_p g(y_p)/∂W = (A ∘ a)ᵀ Y / s and
@@ -427,10 +427,12 @@ def critic_gradients(
     (0 where q_p = 0), ∂P/∂W = (Â ∘ a)ᵀ C / s and ∂P/∂a = Σ_p Â_p ∘ (C Wᵀ)_p / s (the activation
     pattern is piecewise constant, so it has no derivative almost everywhere).
 
-    Every term is a sum over samples of a pattern times a small factor, so the three patterns
-    (real, fake, interpolated) are formed by one product into ``workspace`` and each is read
-    once: S_r = Σ_p A_pr y_p (and likewise for z and C) gives ∂/∂W_r = a_r S_r / s and, as
-    Σ_p σ(h_pr) = w_r · S_r, ∂/∂a_r = w_r · S_r / s.
+    Every term is a pattern summed over samples with a small factor: with the patterns of the
+    real, fake and interpolated samples stacked (3n, m_c) (one product, :func:`critic_activation`)
+    and the factors F = [−Y; Z; λ_gp C] (3n, d_out), S = Fᵀ A (one more product) holds, for every
+    critic neuron r, S_r = Σ_p A_pr f_p, so that ∂/∂W_r = a_r S_r / s and, as
+    Σ_p σ(h_pr) = w_r · Σ_p A_pr y_p, ∂/∂a_r = w_r · S_r / s. The critic's values are
+    :func:`critic_measurements`'.
 
     Parameters
     ----------
@@ -448,35 +450,22 @@ def critic_gradients(
     -------
     grad_W, grad_a : torch.Tensor
         ∂(critic loss)/∂W and ∂/∂a, the critic loss being −Σ g(y) + Σ g(z) + λ_gp · penalty.
-    values : dict
-        ``critic_loss``, ``gradient_penalty`` = mean (‖∇g(ŷ)‖ − 1)²,
-        ``wasserstein_estimate`` = mean g(y) − mean g(z), all at the critic *before* this update.
     """
     W, a = critic.W, critic.a
     n = real.shape[0]
     inverse_width = 1.0 / math.sqrt(W.shape[0])
     active = critic_activation(W, _critic_rows(real, fake, interpolation), out=workspace)
-    active_real, active_fake, active_interp = active[:n], active[n:2 * n], active[2 * n:]
-    weighted_W = W * (a[:, None] * inverse_width)  # row r: a_r w_r / s
-    input_gradient = active_interp @ weighted_W
+    scaled_a = a * inverse_width
+    input_gradient = active[2 * n:] @ (W * scaled_a[:, None])  # q_p = Σ_r Â_pr a_r w_r / s
     norms = torch.linalg.vector_norm(input_gradient, dim=1, keepdim=True)
-    penalty = ((norms - 1) ** 2).mean()
     safe_norms = torch.where(norms > 0, norms, torch.ones_like(norms))
     penalty_gradient = torch.where(norms > 0, 2 * (norms - 1) / (n * safe_norms), torch.zeros_like(norms)) * input_gradient
-    # S as (d_out, m_c): a contiguous (d_out, n) factor times an (n, m_c) pattern, each read once
-    sums_real = real.T.contiguous() @ active_real
-    sums_fake = fake.T.contiguous() @ active_fake
-    sums_loss = sums_fake - sums_real + gp_weight * (penalty_gradient.T.contiguous() @ active_interp)
-    grad_W = sums_loss.T * (a[:, None] * inverse_width)
-    grad_a = (sums_loss * W.T).sum(0) * inverse_width
-    value_real = (sums_real * W.T).sum(0) @ a * inverse_width
-    value_fake = (sums_fake * W.T).sum(0) @ a * inverse_width
-    values = {
-        "critic_loss": value_fake - value_real + gp_weight * penalty,
-        "gradient_penalty": penalty,
-        "wasserstein_estimate": (value_real - value_fake) / n,
-    }
-    return grad_W, grad_a, values
+    # (d_out, 3n) contiguous times (3n, m_c): every pattern read once, in one product
+    factors = torch.cat((-real.T, fake.T, gp_weight * penalty_gradient.T), dim=1)
+    sums = factors @ active
+    grad_W = sums.T * scaled_a[:, None]
+    grad_a = torch.linalg.vecdot(sums, W.T, dim=0) * inverse_width
+    return grad_W, grad_a
 
 
 def critic_measurements(
@@ -574,13 +563,14 @@ def _adam_update(
     betas: tuple[float, float],
     eps: float,
 ) -> None:
-    first = moments.setdefault(f"{name}_m", torch.zeros_like(parameter))
-    second = moments.setdefault(f"{name}_v", torch.zeros_like(parameter))
+    """θ ← θ − lr m̂ / (sqrt(v̂) + eps), m̂ = m / (1 − β1^t), v̂ = v / (1 − β2^t), in place (moments too)."""
+    if f"{name}_m" not in moments:
+        moments[f"{name}_m"], moments[f"{name}_v"] = torch.zeros_like(parameter), torch.zeros_like(parameter)
+    first, second = moments[f"{name}_m"], moments[f"{name}_v"]
     first.mul_(betas[0]).add_(gradient, alpha=1 - betas[0])
     second.mul_(betas[1]).addcmul_(gradient, gradient, value=1 - betas[1])
-    first_hat = first / (1 - betas[0] ** count)
-    second_hat = second / (1 - betas[1] ** count)
-    parameter.sub_(lr * first_hat / (second_hat.sqrt() + eps))
+    denominator = torch.div(second, 1 - betas[1] ** count).sqrt_().add_(eps)
+    parameter.addcdiv_(first, denominator, value=-lr / (1 - betas[0] ** count))
 
 
 def make_trainer(
@@ -625,7 +615,7 @@ def make_trainer(
         patterns = scratch("critic_patterns", 3 * real.shape[0], critic.W.shape[0])
         for _ in range(config.critic_steps if update else 0):
             epsilon = torch.rand((real.shape[0], 1), generator=state.critic_rng, dtype=X.dtype).to(X.device)
-            grad_W, grad_a, _ = critic_gradients(critic, real, fake, epsilon, config.gp_weight, workspace=patterns)
+            grad_W, grad_a = critic_gradients(critic, real, fake, epsilon, config.gp_weight, workspace=patterns)
             state.critic_updates += 1
             if config.critic_optimizer == "gd":
                 critic.W.sub_(config.critic_lr * grad_W)
