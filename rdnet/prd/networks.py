@@ -97,13 +97,15 @@ def _draw(
     device: str | torch.device,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     _check_scheme(scheme)
-    # draw on the CPU with a CPU generator: the same seed gives the same weights on every device
-    first = torch.randn(shape_first, generator=generator, dtype=dtype)
+    # draw on the CPU with a CPU generator and in float64, then round: the same seed gives the
+    # same weights on every device, and in float32 the float64 weights rounded (torch draws
+    # another sequence in each dtype)
+    first = torch.randn(shape_first, generator=generator, dtype=torch.float64)
     if scheme == "paper":
-        second = _signs(shape_second, generator, dtype)
+        second = _signs(shape_second, generator, torch.float64)
     else:
-        second = torch.randn(shape_second, generator=generator, dtype=dtype)
-    return first.to(device), second.to(device)
+        second = torch.randn(shape_second, generator=generator, dtype=torch.float64)
+    return first.to(device, dtype), second.to(device, dtype)
 
 
 def initialise_generator(

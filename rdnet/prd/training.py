@@ -23,9 +23,15 @@ update, maximising Σ_p g(y_p) − Σ_p g(z_p) − λ_gp · mean_p (‖∇g(ŷ_p
 ŷ = ε y + (1 − ε) z, ε ~ U(0, 1).
 
 A step k runs the critic's updates first and then measures everything at θ_k with the updated
-critic, the one the generator's update uses (the critic's values share the products z Wᵀ with
-∇g(z) and L_adv). The norms of R and D are measured at every step through K = X Xᵀ when that
-costs little (:data:`SPLIT_NORM_COST_RATIO`), the full per-neuron split only when asked for.
+critic, the one the generator's update uses. The norms of R and D are measured at every step
+through K = X Xᵀ when that costs little (:data:`SPLIT_NORM_COST_RATIO`), the full per-neuron
+split only when asked for.
+
+Every critic evaluation (an update, or the measurement) forms the activation patterns of the
+real, fake and interpolated samples with one product and an in-place comparison, and reads each
+pattern once more in one product per quantity it needs; the critic's values come from its input
+gradients (the critic is positively homogeneous, g(y) = yᵀ∇g(y)). The large (n, m) and (3n, m_c)
+arrays live in buffers a trainer allocates once and reuses (:class:`_Scratch`).
 """
 
 from __future__ import annotations
@@ -500,8 +506,8 @@ def critic_measurements(
     dict
         ``critic_loss`` = Σ g(z) − Σ g(y) + λ_gp · ``gradient_penalty`` (mean (‖∇g(ŷ)‖ − 1)²),
         ``wasserstein_estimate`` = mean g(y) − mean g(z), ``loss_adv`` = Σ_p g(z_p) and
-        ``input_gradient`` = ∇_z g at every z_p (n, d_out): the same values as
-        :func:`critic_gradients`, :func:`~rdnet.prd.networks.critic_value` and
+        ``input_gradient`` = ∇_z g at every z_p (n, d_out): the values of
+        :func:`~rdnet.prd.networks.critic_value` and
         :func:`~rdnet.prd.networks.critic_input_gradient`.
     """
     W, a = critic.W, critic.a
@@ -608,13 +614,17 @@ def make_trainer(
     input_gram = X @ X.T if config.adversary and SPLIT_NORM_COST_RATIO * batch_rows <= X.shape[1] else None
     scratch = _Scratch(X.dtype, X.device)
 
+    def interpolation_weights(state: TrainingState, rows: int) -> torch.Tensor:
+        # drawn in float64 whatever the run's dtype: a float32 run sees the float64 run's ε, rounded
+        return torch.rand((rows, 1), generator=state.critic_rng, dtype=torch.float64).to(X.device, X.dtype)
+
     def critic_round(state: TrainingState, real: torch.Tensor, fake: torch.Tensor, update: bool):
         critic = state.critic
         epsilon = None
         # the activation patterns of real, fake and interpolated samples, rewritten at every evaluation
         patterns = scratch("critic_patterns", 3 * real.shape[0], critic.W.shape[0])
         for _ in range(config.critic_steps if update else 0):
-            epsilon = torch.rand((real.shape[0], 1), generator=state.critic_rng, dtype=X.dtype).to(X.device)
+            epsilon = interpolation_weights(state, real.shape[0])
             grad_W, grad_a = critic_gradients(critic, real, fake, epsilon, config.gp_weight, workspace=patterns)
             state.critic_updates += 1
             if config.critic_optimizer == "gd":
@@ -625,7 +635,7 @@ def make_trainer(
                     _adam_update(parameter, gradient, state.critic_moments, name, state.critic_updates,
                                  config.critic_lr, config.critic_betas, config.adam_eps)
         if epsilon is None:  # frozen critic or final measurement: fresh interpolates
-            epsilon = torch.rand((real.shape[0], 1), generator=state.critic_rng, dtype=X.dtype).to(X.device)
+            epsilon = interpolation_weights(state, real.shape[0])
         # measured with the updated critic (on the last update's interpolates): the critic the
         # generator's update of this step uses
         return critic_measurements(critic, real, fake, epsilon, config.gp_weight, workspace=patterns)
@@ -651,7 +661,8 @@ def make_trainer(
             rate_U, rate_V, split, internals = generator_rates(
                 X_batch, Y_batch, generator, critic, beta, with_split=with_split,
                 with_diffusion_factors=per_step_norms, forward=forward, critic_terms=critic_terms,
-                workspace=(scratch("rate_factor", rows, neurons), scratch("diffusion_factor", rows, neurons)),
+                workspace=(scratch("rate_factor", rows, neurons),
+                           None if critic is None else scratch("diffusion_factor", rows, neurons)),
             )
             if not train_V:
                 rate_V = torch.zeros_like(rate_V)
