@@ -559,6 +559,12 @@ class _Scratch:
         return tensor
 
 
+def _largest_magnitude(tensor: torch.Tensor) -> torch.Tensor:
+    """max |x| over a tensor (NaN if any is) in one pass, without the temporary of ``tensor.abs()``."""
+    smallest, largest = torch.aminmax(tensor)
+    return torch.maximum(-smallest, largest)
+
+
 def _adam_update(
     parameter: torch.Tensor,
     gradient: torch.Tensor,
@@ -700,8 +706,8 @@ def make_trainer(
                 torch.linalg.vector_norm(neuron_distances),
                 torch.linalg.vector_norm(generator.V - state.initial_V),
                 internals["residual_norm"],
-                rate_U.abs().max(),
-                rate_V.abs().max(),
+                _largest_magnitude(rate_U),
+                _largest_magnitude(rate_V),
                 neuron_distances.max(),
                 lambda_min,
                 torch.linalg.vector_norm(critic.W) if critic is not None else nan,
