@@ -29,14 +29,22 @@ Run:  python benchmarks/bench_train.py [--rounds 7] [--threads N] [--float32]
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
-import torch
+# Before torch starts its OpenMP runtime: idle workers sleep at once instead of spinning after every
+# parallel region (GNU OpenMP's default). On a machine shared with other jobs the spinning worker
+# takes the core from the thread with work: at load 5 on 2 cores it made every 2-thread step 2-3x
+# slower, most of all the adversarial step's many short operations (docs/benchmarks_prd.md). Set
+# OMP_WAIT_POLICY=ACTIVE in the environment to measure the default.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from rdnet.prd import defaults
-from rdnet.prd.run import RunSpec, prepare_run
-from rdnet.prd.training import METRIC_NAMES, TrainingConfig, make_trainer
+import torch  # noqa: E402
+
+from rdnet.prd import defaults  # noqa: E402
+from rdnet.prd.run import RunSpec, prepare_run  # noqa: E402
+from rdnet.prd.training import METRIC_NAMES, TrainingConfig, make_trainer  # noqa: E402
 
 #: the timed variants, in their order within a round: (label, adversary, split at every step, dtype)
 VARIANTS = (
@@ -218,7 +226,8 @@ def main() -> None:
         torch.set_num_threads(threads)
     side = int(round(shape["neurons"] ** 0.5))
     print(f"m={side * side} d_in={shape['input_dim']} n={shape['samples']} d_out={shape['outputs']} lr={shape['lr']} "
-          f"device={options.device} threads={torch.get_num_threads()} torch={torch.__version__}")  # fmt: skip
+          f"device={options.device} threads={torch.get_num_threads()} OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']} "
+          f"torch={torch.__version__}")  # fmt: skip
     if options.deviation is not None:
         for adversary in (False, True):
             print(f"{'adversarial' if adversary else 'supervised'}: max |difference| / max |float64 value| "
