@@ -10,7 +10,7 @@ import torch
 import xarray as xr
 from click.testing import CliRunner
 
-from rdnet.cli.train import command
+from rdnet.cli.main import cli
 from rdnet.prd.run import RunSpec, prepare_run
 from rdnet.prd.training import TrainingConfig, make_trainer
 
@@ -51,7 +51,7 @@ def test_a_float32_run_follows_the_float64_run_to_float32_precision(adversary):
 
 def test_train_dtype_float32_writes_its_run(tmp_path):
     out = tmp_path / "single.nc"
-    result = CliRunner().invoke(command, ["--samples", "8", "--input-dim", "12", "--neurons", "16", "--steps", "5",
+    result = CliRunner().invoke(cli, ["train", "--samples", "8", "--input-dim", "12", "--neurons", "16", "--steps", "5",
                                           "--adversary", "--dtype", "float32", "--threads", "1", "--quiet",
                                           "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
