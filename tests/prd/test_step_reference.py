@@ -134,13 +134,12 @@ def _reference_trainer(X, Y, config):
             epsilon = torch.rand((real.shape[0], 1), generator=state.critic_rng, dtype=X.dtype)
             grad_W, grad_a = _reference_critic_gradients(critic.W, critic.a, real, fake, epsilon, config.gp_weight)
             state.critic_updates += 1
-            if config.critic_optimizer == "gd":
-                critic.W.sub_(config.critic_lr * grad_W)
-                critic.a.sub_(config.critic_lr * grad_a)
-            else:
-                for name, parameter, gradient in (("W", critic.W, grad_W), ("a", critic.a, grad_a)):
+            for name, parameter, gradient in (("W", critic.W, grad_W), ("a", critic.a, grad_a)):
+                if config.critic_optimizer == "adam":
                     _reference_adam(parameter, gradient, state.critic_moments, name, state.critic_updates,
                                     config.critic_lr, config.critic_betas, config.adam_eps)
+                else:
+                    parameter.sub_(config.critic_lr * gradient)
         if epsilon is None:
             epsilon = torch.rand((real.shape[0], 1), generator=state.critic_rng, dtype=X.dtype)
         return _reference_critic_measurements(critic.W, critic.a, real, fake, epsilon, config.gp_weight)
@@ -197,17 +196,13 @@ def _reference_trainer(X, Y, config):
         metrics = dict(zip(METRIC_NAMES, torch.stack([s.to(X.dtype) for s in scalars]).tolist()))
         if update:
             state.generator_updates += 1
-            if config.optimizer == "adam":
-                count = state.generator_updates
-                _reference_adam(generator.U, -rate_U, state.generator_moments, "U", count,
-                                config.lr, config.adam_betas, config.adam_eps)
-                if train_V:
-                    _reference_adam(generator.V, -rate_V, state.generator_moments, "V", count,
+            moving = [("U", generator.U, rate_U)] + ([("V", generator.V, rate_V)] if train_V else [])
+            for name, parameter, rate in moving:
+                if config.optimizer == "adam":
+                    _reference_adam(parameter, -rate, state.generator_moments, name, state.generator_updates,
                                     config.lr, config.adam_betas, config.adam_eps)
-            else:
-                generator.U.add_(rate_U, alpha=config.lr)
-                if train_V:
-                    generator.V.add_(rate_V, alpha=config.lr)
+                else:
+                    parameter.add_(rate, alpha=config.lr)
             state.step += 1
         return metrics, rate_U, rate_V, split
 
