@@ -116,7 +116,9 @@ def _kept(observer) -> str:
 @click.option("--embedding", type=click.Choice(["pca", "tsne"]), default=defaults.EMBEDDING, show_default=True,
               help="2-D embedding for --layout embedding.")
 @click.option("--device", default=defaults.DEVICE, show_default=True, help="cpu or cuda.")
-@click.option("--dtype", type=click.Choice(["float64", "float32"]), default=defaults.DTYPE, show_default=True)
+@click.option("--dtype", type=click.Choice(["float64", "float32"]), default=defaults.DTYPE, show_default=True,
+              help="Precision. float32 is about 2x faster and runs the float64 run (same seed, weights rounded) "
+                   "to ~1e-7 at first; see docs/benchmarks_prd.md for how far it strays.")
 @click.option("--seed", type=int, default=defaults.SEED, show_default=True,
               help="Seed of weights, minibatches, critic noise.")
 @click.option("--data-seed", type=int, default=defaults.DATA_SEED, show_default=True,
@@ -145,6 +147,7 @@ def command(**options) -> None:
     Examples:
       rdnet train --out sup.nc
       rdnet train --adversary --out adv.nc
+      rdnet train --adversary --dtype float32 --out adv32.nc
       rdnet train --adversary --outputs 1 --train-layers hidden --neurons 4096 --out theory.nc
       rdnet train --dataset digits --samples 256 --grid 16x32 --adversary --out digits.nc
       rdnet train --dataset idx:~/data/mnist --samples 512 --optimizer adam --lr 1e-3 --out mnist.nc

@@ -31,6 +31,7 @@ __all__ = [
     "initialise_critic",
     "generator_forward",
     "critic_value",
+    "critic_activation",
     "critic_input_gradient",
 ]
 
@@ -96,13 +97,15 @@ def _draw(
     device: str | torch.device,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     _check_scheme(scheme)
-    # draw on the CPU with a CPU generator: the same seed gives the same weights on every device
-    first = torch.randn(shape_first, generator=generator, dtype=dtype)
+    # draw on the CPU with a CPU generator and in float64, then round: the same seed gives the
+    # same weights on every device, and in float32 the float64 weights rounded (torch draws
+    # another sequence in each dtype)
+    first = torch.randn(shape_first, generator=generator, dtype=torch.float64)
     if scheme == "paper":
-        second = _signs(shape_second, generator, dtype)
+        second = _signs(shape_second, generator, torch.float64)
     else:
-        second = torch.randn(shape_second, generator=generator, dtype=dtype)
-    return first.to(device), second.to(device)
+        second = torch.randn(shape_second, generator=generator, dtype=torch.float64)
+    return first.to(device, dtype), second.to(device, dtype)
 
 
 def initialise_generator(
@@ -172,7 +175,7 @@ def initialise_critic(
 
 
 def generator_forward(
-    U: torch.Tensor, V: torch.Tensor, X: torch.Tensor
+    U: torch.Tensor, V: torch.Tensor, X: torch.Tensor, *, out: tuple[torch.Tensor, torch.Tensor] | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Evaluate the generator on a batch.
 
@@ -182,6 +185,9 @@ def generator_forward(
     V : (d_out, m) tensor
     X : (n, d_in) tensor
         Inputs as rows.
+    out : pair of (n, m) tensors, optional
+        Where to write ``active`` and ``hidden`` (buffers reused from step to step spare the page
+        faults of fresh large arrays); the pre-activations are formed in the second in place.
 
     Returns
     -------
@@ -192,9 +198,10 @@ def generator_forward(
     Z : (n, d_out) tensor
         Predictions f(U, V, x_p) as rows.
     """
-    pre = X @ U.T
-    active = (pre > 0).to(X.dtype)
-    hidden = pre * active
+    active, hidden = (None, None) if out is None else out
+    pre = torch.mm(X, U.T, out=hidden)
+    active = (pre > 0).to(X.dtype) if active is None else torch.gt(pre, 0, out=active)
+    hidden = pre.mul_(active)
     scale = 1.0 / math.sqrt(V.shape[0] * U.shape[0])
     Z = (hidden @ V.T) * scale
     return active, hidden, Z
@@ -203,6 +210,28 @@ def generator_forward(
 def critic_value(W: torch.Tensor, a: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
     """Critic output g(W, a, y_p) for every row of ``Y`` (shape (n, d_out)); returns shape (n,)."""
     return torch.relu(Y @ W.T) @ a / math.sqrt(W.shape[0])
+
+
+def critic_activation(W: torch.Tensor, Y: torch.Tensor, *, out: torch.Tensor | None = None) -> torch.Tensor:
+    """The critic's activation pattern 1{w_rᵀ y_p > 0} for every row of ``Y``, as 0/1 in Y's dtype.
+
+    One product and one in-place comparison: the pattern overwrites the pre-activations.
+
+    Parameters
+    ----------
+    W : (m_c, d_out) tensor
+    Y : (n, d_out) tensor
+        Samples as rows.
+    out : (n, m_c) tensor, optional
+        Where to write the pattern (a buffer reused from step to step spares the allocation of a
+        fresh (n, m_c) array, whose page faults cost as much as the product itself at large n m_c).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (n, m_c); ``out`` when given.
+    """
+    return torch.mm(Y, W.T, out=out).gt_(0)
 
 
 def critic_input_gradient(W: torch.Tensor, a: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
@@ -215,5 +244,4 @@ def critic_input_gradient(W: torch.Tensor, a: torch.Tensor, Z: torch.Tensor) -> 
     torch.Tensor
         Shape (n, d_out).
     """
-    active = ((Z @ W.T) > 0).to(Z.dtype)
-    return (active * a) @ W / math.sqrt(W.shape[0])
+    return (critic_activation(W, Z) * a) @ W / math.sqrt(W.shape[0])

@@ -23,9 +23,15 @@ update, maximising Σ_p g(y_p) − Σ_p g(z_p) − λ_gp · mean_p (‖∇g(ŷ_p
 ŷ = ε y + (1 − ε) z, ε ~ U(0, 1).
 
 A step k runs the critic's updates first and then measures everything at θ_k with the updated
-critic, the one the generator's update uses (the critic's values share the products z Wᵀ with
-∇g(z) and L_adv). The norms of R and D are measured at every step through K = X Xᵀ when that
-costs little (:data:`SPLIT_NORM_COST_RATIO`), the full per-neuron split only when asked for.
+critic, the one the generator's update uses. The norms of R and D are measured at every step
+through K = X Xᵀ when that costs little (:data:`SPLIT_NORM_COST_RATIO`), the full per-neuron
+split only when asked for.
+
+Every critic evaluation (an update, or the measurement) forms the activation patterns of the
+real, fake and interpolated samples with one product and an in-place comparison, and reads each
+pattern once more in one product per quantity it needs; the critic's values come from its input
+gradients (the critic is positively homogeneous, g(y) = yᵀ∇g(y)). The large (n, m) and (3n, m_c)
+arrays live in buffers a trainer allocates once and reuses (:class:`_Scratch`).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from rdnet.prd import defaults
 from rdnet.prd.networks import (
     CriticWeights,
     GeneratorWeights,
+    critic_activation,
     critic_input_gradient,
     critic_value,
     generator_forward,
@@ -268,6 +275,7 @@ def generator_rates(
     with_diffusion_factors: bool = False,
     forward: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
     critic_terms: tuple[torch.Tensor, torch.Tensor] | None = None,
+    workspace: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, ReactionDiffusion | None, dict[str, torch.Tensor]]:
     """Rates of change −∂L_aug/∂U, −∂L_aug/∂V and (optionally) their reaction/diffusion split.
 
@@ -290,6 +298,8 @@ def generator_rates(
     critic_terms : tuple of tensors, optional
         ∇_z g at the predictions (n, d_out) and L_adv = Σ_p g(z_p), when already computed
         (:func:`critic_measurements` returns both).
+    workspace : pair of (n, m) tensors, optional
+        Where to write ``rate_factor`` and ``diffusion_factor`` (buffers reused from step to step).
 
     Returns
     -------
@@ -319,13 +329,14 @@ def generator_rates(
     # one shared forward pass and activation pattern feed both layers and both parts
     # scale the small (n, d_out) factor, not the large (m, d_in) product
     scaled_gradient = output_gradient * (-scale)
-    rate_factor = (scaled_gradient @ V) * active
+    rate_buffer, diffusion_buffer = (None, None) if workspace is None else workspace
+    rate_factor = torch.mm(scaled_gradient, V, out=rate_buffer).mul_(active)
     rate_U = rate_factor.T @ X
     rate_V = scaled_gradient.T @ hidden
     diffusion_factor = diffusion_V = None
     if critic_gradient is not None and (with_split or with_diffusion_factors):
         weighted = critic_gradient * (adversary_weight * scale)
-        diffusion_factor = (weighted @ V) * active
+        diffusion_factor = torch.mm(weighted, V, out=diffusion_buffer).mul_(active)
         diffusion_V = weighted.T @ hidden
     split = None
     if with_split:
@@ -390,7 +401,7 @@ def split_norms(
     projected = input_gram @ diffusion_factor
     diffusion_squared = (diffusion_factor * projected).sum(0)
     overlap = (rate_factor * projected).sum(0)
-    reaction_squared = ((rate_U * rate_U).sum(1) - 2 * overlap + diffusion_squared).clamp_min(0)
+    reaction_squared = (torch.linalg.vector_norm(rate_U, dim=1).square() - 2 * overlap + diffusion_squared).clamp_min(0)
     return (
         reaction_squared.sum().sqrt(),
         diffusion_squared.sum().clamp_min(0).sqrt(),
@@ -400,13 +411,20 @@ def split_norms(
     )
 
 
+def _critic_rows(real: torch.Tensor, fake: torch.Tensor, interpolation: torch.Tensor) -> torch.Tensor:
+    """The rows one evaluation of the critic reads, stacked (3n, d_out): real, fake, interpolates."""
+    return torch.cat((real, fake, interpolation * real + (1 - interpolation) * fake))
+
+
 def critic_gradients(
     critic: CriticWeights,
     real: torch.Tensor,
     fake: torch.Tensor,
     interpolation: torch.Tensor,
     gp_weight: float,
-) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+    *,
+    workspace: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Gradients of the WGAN-GP critic loss (the negative of the objective it maximises), in closed form.
 
     With s = sqrt(m_c), h = y Wᵀ and A = 1{h > 0}: ∂Σ_p g(y_p)/∂W = (A ∘ a)ᵀ Y / s and
@@ -414,6 +432,13 @@ def critic_gradients(
     q_p = (Â_p ∘ a) W / s; with P = mean_p (‖q_p‖ − 1)² and C_p = ∂P/∂q_p = 2(‖q_p‖ − 1) q_p / (n ‖q_p‖)
     (0 where q_p = 0), ∂P/∂W = (Â ∘ a)ᵀ C / s and ∂P/∂a = Σ_p Â_p ∘ (C Wᵀ)_p / s (the activation
     pattern is piecewise constant, so it has no derivative almost everywhere).
+
+    Every term is a pattern summed over samples with a small factor: with the patterns of the
+    real, fake and interpolated samples stacked (3n, m_c) (one product, :func:`critic_activation`)
+    and the factors F = [−Y; Z; λ_gp C] (3n, d_out), S = Fᵀ A (one more product) holds, for every
+    critic neuron r, S_r = Σ_p A_pr f_p, so that ∂/∂W_r = a_r S_r / s and, as
+    Σ_p σ(h_pr) = w_r · Σ_p A_pr y_p, ∂/∂a_r = w_r · S_r / s. The critic's values are
+    :func:`critic_measurements`'.
 
     Parameters
     ----------
@@ -424,44 +449,29 @@ def critic_gradients(
         ε_p in [0, 1] for the interpolates ŷ_p = ε_p y_p + (1 − ε_p) z_p.
     gp_weight : float
         λ_gp.
+    workspace : (3n, m_c) tensor, optional
+        Where the activation patterns are written (see :func:`~rdnet.prd.networks.critic_activation`).
 
     Returns
     -------
     grad_W, grad_a : torch.Tensor
         ∂(critic loss)/∂W and ∂/∂a, the critic loss being −Σ g(y) + Σ g(z) + λ_gp · penalty.
-    values : dict
-        ``critic_loss``, ``gradient_penalty`` = mean (‖∇g(ŷ)‖ − 1)²,
-        ``wasserstein_estimate`` = mean g(y) − mean g(z), all at the critic *before* this update.
     """
     W, a = critic.W, critic.a
     n = real.shape[0]
     inverse_width = 1.0 / math.sqrt(W.shape[0])
-    hidden_real = real @ W.T
-    hidden_fake = fake @ W.T
-    active_real = (hidden_real > 0).to(W.dtype)
-    active_fake = (hidden_fake > 0).to(W.dtype)
-    relu_real = hidden_real * active_real
-    relu_fake = hidden_fake * active_fake
-    interpolates = interpolation * real + (1 - interpolation) * fake
-    active_interp = ((interpolates @ W.T) > 0).to(W.dtype)
-    weighted_interp = active_interp * a
-    input_gradient = weighted_interp @ W * inverse_width
+    active = critic_activation(W, _critic_rows(real, fake, interpolation), out=workspace)
+    scaled_a = a * inverse_width
+    input_gradient = active[2 * n:] @ (W * scaled_a[:, None])  # q_p = Σ_r Â_pr a_r w_r / s
     norms = torch.linalg.vector_norm(input_gradient, dim=1, keepdim=True)
-    penalty = ((norms - 1) ** 2).mean()
     safe_norms = torch.where(norms > 0, norms, torch.ones_like(norms))
     penalty_gradient = torch.where(norms > 0, 2 * (norms - 1) / (n * safe_norms), torch.zeros_like(norms)) * input_gradient
-    grad_W = ((active_fake * a).T @ fake - (active_real * a).T @ real
-              + gp_weight * (weighted_interp.T @ penalty_gradient)) * inverse_width
-    grad_a = (relu_fake.sum(0) - relu_real.sum(0)
-              + gp_weight * (active_interp * (penalty_gradient @ W.T)).sum(0)) * inverse_width
-    value_real = relu_real @ a * inverse_width
-    value_fake = relu_fake @ a * inverse_width
-    values = {
-        "critic_loss": value_fake.sum() - value_real.sum() + gp_weight * penalty,
-        "gradient_penalty": penalty,
-        "wasserstein_estimate": value_real.mean() - value_fake.mean(),
-    }
-    return grad_W, grad_a, values
+    # (d_out, 3n) contiguous times (3n, m_c): every pattern read once, in one product
+    factors = torch.cat((-real.T, fake.T, gp_weight * penalty_gradient.T), dim=1)
+    sums = factors @ active
+    grad_W = sums.T * scaled_a[:, None]
+    grad_a = torch.linalg.vecdot(sums, W.T, dim=0) * inverse_width
+    return grad_W, grad_a
 
 
 def critic_measurements(
@@ -470,8 +480,14 @@ def critic_measurements(
     fake: torch.Tensor,
     interpolation: torch.Tensor,
     gp_weight: float,
+    *,
+    workspace: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """The critic's diagnostics and what the generator needs from it, in one pass (no parameter gradients).
+
+    One product forms the activation patterns of the real, fake and interpolated samples and one
+    more their input gradients q_p = ∇g; the values follow from these, as the critic (no biases)
+    is positively homogeneous of degree 1: g(y) = yᵀ ∇g(y).
 
     Parameters
     ----------
@@ -482,34 +498,32 @@ def critic_measurements(
         ε_p of the interpolates ŷ_p = ε_p y_p + (1 − ε_p) z_p of the gradient penalty.
     gp_weight : float
         λ_gp.
+    workspace : (3n, m_c) tensor, optional
+        Where the activation patterns are written (see :func:`~rdnet.prd.networks.critic_activation`).
 
     Returns
     -------
     dict
         ``critic_loss`` = Σ g(z) − Σ g(y) + λ_gp · ``gradient_penalty`` (mean (‖∇g(ŷ)‖ − 1)²),
         ``wasserstein_estimate`` = mean g(y) − mean g(z), ``loss_adv`` = Σ_p g(z_p) and
-        ``input_gradient`` = ∇_z g at every z_p (n, d_out): the same values as
-        :func:`critic_gradients`, :func:`~rdnet.prd.networks.critic_value` and
-        :func:`~rdnet.prd.networks.critic_input_gradient`, sharing the products z Wᵀ.
+        ``input_gradient`` = ∇_z g at every z_p (n, d_out): the values of
+        :func:`~rdnet.prd.networks.critic_value` and
+        :func:`~rdnet.prd.networks.critic_input_gradient`.
     """
     W, a = critic.W, critic.a
-    inverse_width = 1.0 / math.sqrt(W.shape[0])
-    hidden_real = real @ W.T
-    hidden_fake = fake @ W.T
-    active_fake = (hidden_fake > 0).to(W.dtype)
-    value_real = torch.relu(hidden_real) @ a * inverse_width
-    value_fake = (hidden_fake * active_fake) @ a * inverse_width
-    interpolates = interpolation * real + (1 - interpolation) * fake
-    active_interp = ((interpolates @ W.T) > 0).to(W.dtype)
-    norms = torch.linalg.vector_norm((active_interp * a) @ W * inverse_width, dim=1)
+    n = real.shape[0]
+    active = critic_activation(W, _critic_rows(real, fake, interpolation), out=workspace)
+    input_gradients = active @ (W * (a[:, None] / math.sqrt(W.shape[0])))
+    value_real = (real * input_gradients[:n]).sum()
+    loss_adv = (fake * input_gradients[n:2 * n]).sum()
+    norms = torch.linalg.vector_norm(input_gradients[2 * n:], dim=1)
     penalty = ((norms - 1) ** 2).mean()
-    loss_adv = value_fake.sum()
     return {
-        "critic_loss": loss_adv - value_real.sum() + gp_weight * penalty,
+        "critic_loss": loss_adv - value_real + gp_weight * penalty,
         "gradient_penalty": penalty,
-        "wasserstein_estimate": value_real.mean() - value_fake.mean(),
+        "wasserstein_estimate": (value_real - loss_adv) / n,
         "loss_adv": loss_adv,
-        "input_gradient": (active_fake * a) @ W * inverse_width,
+        "input_gradient": input_gradients[n:2 * n],
     }
 
 
@@ -525,6 +539,32 @@ def finite_width_gram(X: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
     return (X @ X.T) * (active @ active.T) / active.shape[1]
 
 
+class _Scratch:
+    """Large temporaries of a trainer, allocated once and reused at every step.
+
+    A fresh allocation of tens of MB costs its page faults on first touch every time (the
+    allocator hands such blocks back to the system when freed): at the benchmark's shapes that
+    costs as much as the products that fill them. Only what never leaves the step lives here.
+    """
+
+    def __init__(self, dtype: torch.dtype, device: torch.device) -> None:
+        self.dtype, self.device = dtype, device
+        self.tensors: dict[str, torch.Tensor] = {}
+
+    def __call__(self, name: str, *shape: int) -> torch.Tensor:
+        """An uninitialised tensor of ``shape`` (the same storage at every call with that shape)."""
+        tensor = self.tensors.get(name)
+        if tensor is None or tensor.shape != shape:
+            tensor = self.tensors[name] = torch.empty(shape, dtype=self.dtype, device=self.device)
+        return tensor
+
+
+def _largest_magnitude(tensor: torch.Tensor) -> torch.Tensor:
+    """max |x| over a tensor (NaN if any is) in one pass, without the temporary of ``tensor.abs()``."""
+    smallest, largest = torch.aminmax(tensor)
+    return torch.maximum(-smallest, largest)
+
+
 def _adam_update(
     parameter: torch.Tensor,
     gradient: torch.Tensor,
@@ -535,13 +575,14 @@ def _adam_update(
     betas: tuple[float, float],
     eps: float,
 ) -> None:
-    first = moments.setdefault(f"{name}_m", torch.zeros_like(parameter))
-    second = moments.setdefault(f"{name}_v", torch.zeros_like(parameter))
+    """θ ← θ − lr m̂ / (sqrt(v̂) + eps), m̂ = m / (1 − β1^t), v̂ = v / (1 − β2^t), in place (moments too)."""
+    if f"{name}_m" not in moments:
+        moments[f"{name}_m"], moments[f"{name}_v"] = torch.zeros_like(parameter), torch.zeros_like(parameter)
+    first, second = moments[f"{name}_m"], moments[f"{name}_v"]
     first.mul_(betas[0]).add_(gradient, alpha=1 - betas[0])
     second.mul_(betas[1]).addcmul_(gradient, gradient, value=1 - betas[1])
-    first_hat = first / (1 - betas[0] ** count)
-    second_hat = second / (1 - betas[1] ** count)
-    parameter.sub_(lr * first_hat / (second_hat.sqrt() + eps))
+    denominator = torch.div(second, 1 - betas[1] ** count).sqrt_().add_(eps)
+    parameter.addcdiv_(first, denominator, value=-lr / (1 - betas[0] ** count))
 
 
 def make_trainer(
@@ -577,13 +618,20 @@ def make_trainer(
     nan = torch.tensor(float("nan"), dtype=X.dtype, device=X.device)
     # per-step split norms through K = X Xᵀ cost n² m, against the n m d_in of each generator product
     input_gram = X @ X.T if config.adversary and SPLIT_NORM_COST_RATIO * batch_rows <= X.shape[1] else None
+    scratch = _Scratch(X.dtype, X.device)
+
+    def interpolation_weights(state: TrainingState, rows: int) -> torch.Tensor:
+        # drawn in float64 whatever the run's dtype: a float32 run sees the float64 run's ε, rounded
+        return torch.rand((rows, 1), generator=state.critic_rng, dtype=torch.float64).to(X.device, X.dtype)
 
     def critic_round(state: TrainingState, real: torch.Tensor, fake: torch.Tensor, update: bool):
         critic = state.critic
         epsilon = None
+        # the activation patterns of real, fake and interpolated samples, rewritten at every evaluation
+        patterns = scratch("critic_patterns", 3 * real.shape[0], critic.W.shape[0])
         for _ in range(config.critic_steps if update else 0):
-            epsilon = torch.rand((real.shape[0], 1), generator=state.critic_rng, dtype=X.dtype).to(X.device)
-            grad_W, grad_a, _ = critic_gradients(critic, real, fake, epsilon, config.gp_weight)
+            epsilon = interpolation_weights(state, real.shape[0])
+            grad_W, grad_a = critic_gradients(critic, real, fake, epsilon, config.gp_weight, workspace=patterns)
             state.critic_updates += 1
             if config.critic_optimizer == "gd":
                 critic.W.sub_(config.critic_lr * grad_W)
@@ -593,10 +641,10 @@ def make_trainer(
                     _adam_update(parameter, gradient, state.critic_moments, name, state.critic_updates,
                                  config.critic_lr, config.critic_betas, config.adam_eps)
         if epsilon is None:  # frozen critic or final measurement: fresh interpolates
-            epsilon = torch.rand((real.shape[0], 1), generator=state.critic_rng, dtype=X.dtype).to(X.device)
+            epsilon = interpolation_weights(state, real.shape[0])
         # measured with the updated critic (on the last update's interpolates): the critic the
         # generator's update of this step uses
-        return critic_measurements(critic, real, fake, epsilon, config.gp_weight)
+        return critic_measurements(critic, real, fake, epsilon, config.gp_weight, workspace=patterns)
 
     def step(state: TrainingState, *, with_split: bool = False, update: bool = True) -> StepResult:
         if full_batch:
@@ -607,8 +655,10 @@ def make_trainer(
             gram_batch = None if input_gram is None else input_gram[index][:, index]
         generator = state.generator
         critic = state.critic if config.adversary else None
+        rows, neurons = X_batch.shape[0], generator.U.shape[0]
         with torch.no_grad():
-            forward = generator_forward(generator.U, generator.V, X_batch)
+            forward = generator_forward(generator.U, generator.V, X_batch,
+                                        out=(scratch("active", rows, neurons), scratch("hidden", rows, neurons)))
             critic_terms = None
             if critic is not None:
                 critic_values = critic_round(state, Y_batch, forward[2], update)
@@ -617,6 +667,8 @@ def make_trainer(
             rate_U, rate_V, split, internals = generator_rates(
                 X_batch, Y_batch, generator, critic, beta, with_split=with_split,
                 with_diffusion_factors=per_step_norms, forward=forward, critic_terms=critic_terms,
+                workspace=(scratch("rate_factor", rows, neurons),
+                           None if critic is None else scratch("diffusion_factor", rows, neurons)),
             )
             if not train_V:
                 rate_V = torch.zeros_like(rate_V)
@@ -643,7 +695,8 @@ def make_trainer(
                 lambda_min = torch.linalg.eigvalsh(gram)[0]
             else:
                 lambda_min = nan
-            neuron_distances = torch.linalg.vector_norm(generator.U - state.initial_U, dim=1)
+            displacement = torch.sub(generator.U, state.initial_U, out=scratch("displacement", *generator.U.shape))
+            neuron_distances = torch.linalg.vector_norm(displacement, dim=1)
             scalars = [
                 internals["loss_sup"],
                 internals["loss_adv"],
@@ -653,8 +706,8 @@ def make_trainer(
                 torch.linalg.vector_norm(neuron_distances),
                 torch.linalg.vector_norm(generator.V - state.initial_V),
                 internals["residual_norm"],
-                rate_U.abs().max(),
-                rate_V.abs().max(),
+                _largest_magnitude(rate_U),
+                _largest_magnitude(rate_V),
                 neuron_distances.max(),
                 lambda_min,
                 torch.linalg.vector_norm(critic.W) if critic is not None else nan,

@@ -74,7 +74,8 @@ def test_closed_form_critic_gradients_match_autograd_wgan_gp(d_out):
     real = torch.randn(20, d_out, generator=generator_rng, dtype=torch.float64)
     fake = torch.randn(20, d_out, generator=generator_rng, dtype=torch.float64)
     epsilon = torch.rand(20, 1, generator=generator_rng, dtype=torch.float64)
-    grad_W, grad_a, values = critic_gradients(critic, real, fake, epsilon, gp_weight=10.0)
+    grad_W, grad_a = critic_gradients(critic, real, fake, epsilon, gp_weight=10.0)
+    values = critic_measurements(critic, real, fake, epsilon, gp_weight=10.0)
 
     W = critic.W.clone().requires_grad_(True)
     a = critic.a.clone().requires_grad_(True)
@@ -128,11 +129,15 @@ def test_critic_measurements_share_one_pass_and_match_the_separate_functions():
     fake = torch.randn(15, 3, generator=generator_rng, dtype=torch.float64)
     epsilon = torch.rand(15, 1, generator=generator_rng, dtype=torch.float64)
     measured = critic_measurements(critic, real, fake, epsilon, gp_weight=10.0)
-    _, _, values = critic_gradients(critic, real, fake, epsilon, gp_weight=10.0)
-    for name in ("critic_loss", "gradient_penalty", "wasserstein_estimate"):
-        torch.testing.assert_close(measured[name], values[name], rtol=1e-12, atol=1e-12)
-    torch.testing.assert_close(measured["loss_adv"], critic_value(critic.W, critic.a, fake).sum(),
-                               rtol=1e-12, atol=1e-12)
+    # the values from the critic's outputs g(y) (not through g(y) = yᵀ∇g(y), as measured)
+    W, a = critic.W, critic.a
+    value_real, value_fake = critic_value(W, a, real), critic_value(W, a, fake)
+    interpolates = epsilon * real + (1 - epsilon) * fake
+    penalty = ((critic_input_gradient(W, a, interpolates).norm(dim=1) - 1) ** 2).mean()
+    expected = {"critic_loss": value_fake.sum() - value_real.sum() + 10.0 * penalty, "gradient_penalty": penalty,
+                "wasserstein_estimate": value_real.mean() - value_fake.mean(), "loss_adv": value_fake.sum()}
+    for name, value in expected.items():
+        torch.testing.assert_close(measured[name], value, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(measured["input_gradient"], critic_input_gradient(critic.W, critic.a, fake),
                                rtol=1e-12, atol=1e-12)
 
