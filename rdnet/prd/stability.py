@@ -906,7 +906,7 @@ def best_response_critic(
     for _ in range(steps):
         epsilon = torch.rand((state.Y.shape[0], 1), generator=random, dtype=torch.float64)
         with torch.no_grad():
-            grad_W, grad_a, _ = critic_gradients(CriticWeights(W=W.detach(), a=a.detach()), state.Y, Z, epsilon,
+            grad_W, grad_a = critic_gradients(CriticWeights(W=W.detach(), a=a.detach()), state.Y, Z, epsilon,
                                                  state.gp_weight)  # fmt: skip
         if optimizer == "adam":
             W.grad, a.grad = grad_W, grad_a

@@ -13,7 +13,14 @@ import torch
 from rdnet.errors import ConfigError
 from rdnet.prd import stability
 from rdnet.prd.networks import CriticWeights, GeneratorWeights, initialise_critic, initialise_generator
-from rdnet.prd.training import TrainingConfig, TrainingState, critic_gradients, generator_rates, make_trainer
+from rdnet.prd.training import (
+    TrainingConfig,
+    TrainingState,
+    critic_gradients,
+    critic_measurements,
+    generator_rates,
+    make_trainer,
+)
 
 from random_networks import random_problem
 
@@ -36,7 +43,7 @@ def _engine_rates(state: stability.NetworkState, layout, flat: np.ndarray, *, cr
     parts = [rate_U.reshape(-1)] + ([rate_V.reshape(-1)] if "v" in blocks else [])
     if critic_rows:
         epsilon = torch.full((state.X.shape[0], 1), 0.5, dtype=torch.float64)  # irrelevant without penalty
-        grad_W, grad_a, _ = critic_gradients(critic, state.Y, internals["Z"], epsilon, gp_weight=0.0)
+        grad_W, grad_a = critic_gradients(critic, state.Y, internals["Z"], epsilon, gp_weight=0.0)
         parts += [-state.critic_rate * grad_W.reshape(-1), -state.critic_rate * grad_a.reshape(-1)]
     return torch.cat(parts).numpy()
 
@@ -195,8 +202,8 @@ def test_best_response_critic_trains_against_the_fixed_generator():
     from rdnet.prd.networks import generator_forward
 
     Z = generator_forward(state.U, state.V, state.X)[2]
-    before = critic_gradients(initial, state.Y, Z, epsilon, state.gp_weight)[2]["critic_loss"]
-    after = critic_gradients(trained, state.Y, Z, epsilon, state.gp_weight)[2]["critic_loss"]
+    before = critic_measurements(initial, state.Y, Z, epsilon, state.gp_weight)["critic_loss"]
+    after = critic_measurements(trained, state.Y, Z, epsilon, state.gp_weight)["critic_loss"]
     assert after < before  # it minimised its loss
     assert preconditioner[0].shape == trained.W.shape and torch.all(preconditioner[0] > 0)
 
