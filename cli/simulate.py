@@ -75,7 +75,11 @@ def _command_line(ctx: click.Context) -> str:
               help="Time step (default: the preset's, or 80% of the stability limit, reaction included).")
 @click.option("--dx", type=float, default=None, help="Grid spacing (default: the preset's).")
 @click.option("--integrator", type=click.Choice(["euler", "rk2", "rk4", "etdrk4"]), default="euler", show_default=True)
-@click.option("--boundary", type=click.Choice(["periodic", "no-flux"]), default="periodic", show_default=True)
+@click.option("--boundary", "boundary", multiple=True, metavar="[SPECIES[.SIDE]=]CONDITION",
+              help="Boundary condition (repeatable, applied in order after the model file's [boundary]): periodic "
+                   "(the default), no-flux, 'neumann G' (outward flux), 'dirichlet V', 'robin A B C' "
+                   "(A u + B du/dn = C); values may be expressions in the parameters, x, y, z, t. A bare condition "
+                   "sets every side of every species; u=COND one species; u.x-=COND one side (x-, x+, y-, y+, z-, z+).")
 @click.option("--device", default="cpu", show_default=True, help="cpu, or cuda (torch on a GPU).")
 @click.option("--backend", type=click.Choice(["numba", "torch", "numpy"]), default=None,
               help="Array backend (default: numba on cpu, numpy FFT for etdrk4, torch on cuda).")
@@ -120,6 +124,8 @@ def command(ctx: click.Context, model, model_file, preset, params, size, steps, 
       rdnet simulate --model schnakenberg --integrator etdrk4 --dt 0.05 --time 200
       rdnet simulate --model gray-scott --initial @logo.png:v --preset coral
       rdnet simulate --model brusselator --size 1024x1 --boundary no-flux
+      rdnet simulate --model schnakenberg --boundary no-flux --boundary "u=dirichlet 1"
+      rdnet simulate --model gray-scott --boundary "v.x-=dirichlet 0.25" --boundary "v.x+=dirichlet 0"
       rdnet simulate --model gray-scott --device cuda --dtype float32 --size 2048
       rdnet simulate --resume gs.nc.partial
       rdnet simulate --preset theta --time 100000 --stop-when-steady 1e-7
@@ -138,7 +144,7 @@ def command(ctx: click.Context, model, model_file, preset, params, size, steps, 
 
         config = build_config(
             chosen, preset=preset, parameters=_parse_params(params), size=size, steps=steps, time=duration, dt=dt,
-            dx=dx, integrator=integrator, boundary=boundary, backend=backend, device=device, dtype=dtype,
+            dx=dx, integrator=integrator, boundary=list(boundary) or None, backend=backend, device=device, dtype=dtype,
             snapshot_every=snapshot_every, seed=seed, initial_condition=initial_condition,
             allow_unstable=allow_unstable,
         )  # fmt: skip

@@ -20,6 +20,7 @@ import numpy as np
 
 from rdnet.errors import ConfigError
 
+from rd_classic.boundaries import AXES, SIDES, BoundaryConditions, conditions_or_uniform, face_points
 from rd_classic.grids import Grid
 from rd_classic.models import Model, array_namespace
 from rd_classic.schemes import ExplicitScheme, etdrk4_coefficients, rate_names
@@ -81,6 +82,10 @@ class TorchModelTerms:
         Parameters that vary in space (name → array of the grid's shape).
     spectral
         Use the spectral Laplacian (periodic grids; ETDRK4) instead of the stencil.
+    boundary
+        Every species' condition on every side (:mod:`rd_classic.boundaries`); default
+        ``grid.boundary`` everywhere. Sides other than periodic and no-flux read ghost
+        values ``α u_e + β`` (their values ``β`` are constants for autograd).
 
     Examples
     --------
@@ -92,13 +97,15 @@ class TorchModelTerms:
     """
 
     def __init__(self, model: Model, grid: Grid, *, device: str = "cpu", dtype: str = "float64",
-                 parameter_fields: Mapping[str, np.ndarray] | None = None, spectral: bool = False):  # fmt: skip
+                 parameter_fields: Mapping[str, np.ndarray] | None = None, spectral: bool = False,
+                 boundary: BoundaryConditions | None = None):  # fmt: skip
         import torch
 
         from rd_classic.kernels_numba import functions_for
 
         self.torch = torch
         self.model, self.grid = model, grid
+        self.boundary = conditions_or_uniform(boundary, model.species, grid.boundary, grid.ndim)
         self.device = torch_device(device)
         self.dtype = getattr(torch, dtype)
         self._reaction = functions_for(model.declaration).reaction
@@ -112,6 +119,27 @@ class TorchModelTerms:
         self._spectral = spectral
         if spectral:
             self._laplacian_symbol = self._tensor(-grid.squared_wavenumbers())
+        self._uniform = self.boundary.summary(grid.ndim) in ("periodic", "no-flux")
+        self._base = {**dict(model.values), **values}
+        self._ghosts = {} if self._uniform else self._ghost_coefficients()
+
+    def _ghost_coefficients(self) -> dict:
+        """species index → side → ``("wrap",)`` or ``("ghost", α, β tensor or None, condition)``."""
+        ghosts: dict = {}
+        for s, name in enumerate(self.model.species):
+            for side in SIDES[: 2 * self.grid.ndim]:
+                condition = self.boundary.side(name, side)
+                if condition.periodic:
+                    ghosts.setdefault(s, {})[side] = ("wrap",)
+                    continue
+                alpha = condition.ghost_alpha(self._base, self.grid.dx)
+                beta = None if condition.time_dependent else self._ghost_beta(condition, side, 0.0)
+                ghosts.setdefault(s, {})[side] = ("ghost", alpha, beta, condition)
+        return ghosts
+
+    def _ghost_beta(self, condition, side: str, time: float):
+        values, shape = face_points(self.grid.shape, self.grid.axes, side, {**self._base, "t": float(time)})
+        return self._tensor(np.broadcast_to(condition.ghost_beta(values, self.grid.dx), shape).copy())
 
     def _tensor(self, values):
         return self.torch.as_tensor(np.asarray(values), dtype=self.dtype, device=self.device)
@@ -146,30 +174,58 @@ class TorchModelTerms:
                         for name in self.model.species]  # fmt: skip
         return self.torch.stack(coefficients).reshape((-1,) + (1,) * len(self.grid.shape))
 
-    def laplacian(self, state):
-        """The discrete (or spectral) Laplacian of every species."""
+    def laplacian(self, state, t: float = 0.0):
+        """The discrete (or spectral) Laplacian of every species, boundary conditions included."""
         torch = self.torch
         if self._spectral:
             return torch.fft.irfftn(self._laplacian_symbol * torch.fft.rfftn(state, dim=self._dims), s=self.grid.shape,
                                     dim=self._dims)  # fmt: skip
-        return torch_laplacian(state, inv_dx2=self._inv_dx2, periodic=self.grid.periodic, dims=self._dims)
+        if self._uniform:
+            return torch_laplacian(state, inv_dx2=self._inv_dx2, periodic=self.boundary.all_periodic(self.grid.ndim),
+                                   dims=self._dims)  # fmt: skip
+        return torch.stack([self._ghost_laplacian(state[s], s, t) for s in range(self.model.n_species)])
 
-    def diffusion(self, state, parameters: Mapping[str, Any] | None = None):
+    def _ghost_laplacian(self, field, s: int, t: float):
+        """One species' Laplacian with its ghost cells (periodic axes wrap; axes the grid lacks add nothing)."""
+        torch = self.torch
+        total = None
+        for dim, axis in enumerate(self.grid.axes):
+            n = field.shape[dim]
+            if axis not in AXES[: self.grid.ndim]:
+                minus = plus = field  # one cell thick: no second difference
+            elif self._ghosts[s][f"{axis}-"][0] == "wrap":
+                minus, plus = torch.roll(field, 1, dim), torch.roll(field, -1, dim)
+            else:
+                low = self._ghost(field.narrow(dim, 0, 1), s, f"{axis}-", t)
+                high = self._ghost(field.narrow(dim, n - 1, 1), s, f"{axis}+", t)
+                minus = torch.cat([low, field.narrow(dim, 0, n - 1)], dim)
+                plus = torch.cat([field.narrow(dim, 1, n - 1), high], dim)
+            total = minus + plus if total is None else total + minus + plus
+        return (total - (2.0 * len(self.grid.axes)) * field) * self._inv_dx2
+
+    def _ghost(self, edge, s: int, side: str, t: float):
+        _, alpha, beta, condition = self._ghosts[s][side]
+        if beta is None:
+            beta = self._ghost_beta(condition, side, t)
+        return alpha * edge + beta
+
+    def diffusion(self, state, parameters: Mapping[str, Any] | None = None, t: float = 0.0):
         """``D ∇²state`` for every species."""
-        return self.diffusion_coefficients(parameters) * self.laplacian(state)
+        return self.diffusion_coefficients(parameters) * self.laplacian(state, t)
 
     def rate(self, state, t: float = 0.0, parameters: Mapping[str, Any] | None = None):
         """The whole right-hand side ``D ∇²s + R(s)``."""
-        return self.diffusion(state, parameters) + self.reaction(state, t, parameters)
+        return self.diffusion(state, parameters, t) + self.reaction(state, t, parameters)
 
 
 class _TorchStepper:
     """State handling shared by the torch steppers."""
 
     def __init__(self, model: Model, grid: Grid, *, dt: float, dtype: str, device: str,
-                 parameter_fields: Mapping[str, np.ndarray] | None, spectral: bool) -> None:  # fmt: skip
+                 parameter_fields: Mapping[str, np.ndarray] | None, spectral: bool,
+                 boundary: BoundaryConditions | None = None) -> None:  # fmt: skip
         self.terms = TorchModelTerms(model, grid, device=device, dtype=dtype, parameter_fields=parameter_fields,
-                                     spectral=spectral)  # fmt: skip
+                                     spectral=spectral, boundary=boundary)  # fmt: skip
         self.torch = self.terms.torch
         self.device = self.terms.device
         self.model, self.grid, self.dt = model, grid, float(dt)
@@ -197,7 +253,7 @@ class _TorchStepper:
         with self.torch.no_grad():
             time = self.step * self.dt
             reaction = self.terms.reaction(self._state, time)
-            diffusion = self.terms.diffusion(self._state)
+            diffusion = self.terms.diffusion(self._state, t=time)
         values = [part.detach().cpu().numpy().astype(self.dtype) for part in (*reaction, *diffusion)]
         return dict(zip(self._rate_names, values))
 
@@ -207,16 +263,17 @@ class TorchExplicitStepper(_TorchStepper):
 
     Parameters
     ----------
-    model, grid, scheme, dt, dtype, parameter_fields
+    model, grid, scheme, dt, dtype, parameter_fields, boundary
         See :func:`rd_classic.integrators.make_stepper`.
     device
         ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     """
 
     def __init__(self, model: Model, grid: Grid, scheme: ExplicitScheme, *, dt: float, dtype: str = "float64",
-                 device: str = "cpu", parameter_fields: Mapping[str, np.ndarray] | None = None):  # fmt: skip
+                 device: str = "cpu", parameter_fields: Mapping[str, np.ndarray] | None = None,
+                 boundary: BoundaryConditions | None = None):  # fmt: skip
         super().__init__(model, grid, dt=dt, dtype=dtype, device=device, parameter_fields=parameter_fields,
-                         spectral=False)  # fmt: skip
+                         spectral=False, boundary=boundary)  # fmt: skip
         self.scheme = scheme
 
     def advance(self, n_steps: int) -> None:

@@ -29,6 +29,7 @@ import numpy as np
 
 from rdnet.errors import ConfigError
 
+from rd_classic.boundaries import BoundaryConditions, conditions_or_uniform
 from rd_classic.grids import Grid
 from rd_classic.models import Model
 from rd_classic.schemes import (  # noqa: F401  (EXPLICIT_SCHEMES, INTEGRATORS: also read from here)
@@ -54,6 +55,7 @@ def largest_stable_dt(
     integrator: str,
     *,
     state: tuple[float, ...] | None = None,
+    boundary: BoundaryConditions | None = None,
 ) -> float:
     r"""Largest time step for which an explicit scheme keeps every decaying linear mode decaying.
 
@@ -91,6 +93,13 @@ def largest_stable_dt(
         run that leaves the linear regime unstably); a model without a homogeneous
         steady state (none exists, or the reaction depends on position or time) is
         bounded by its diffusion alone.
+    boundary
+        Every species' conditions (default ``grid.boundary`` everywhere): they fix the
+        modes of each axis (:func:`rd_classic.boundaries.axis_eigenvalues`: cosine modes on
+        no-flux sides, sine modes on Dirichlet sides, the tridiagonal operator's own for
+        Robin). When species have different modes along an axis, the union of their
+        eigenvalues is used for all of them (the diffusive extremes are kept exactly; the
+        coupling through the reaction is then approximate).
 
     Returns
     -------
@@ -119,7 +128,7 @@ def largest_stable_dt(
         jacobian = np.zeros((model.n_species, model.n_species))
     else:
         jacobian = np.asarray(model.jacobian(*(float(value) for value in state)), dtype=float)
-    eigenvalues = mode_eigenvalues(jacobian, model.diffusion, _laplacian_modes(grid))
+    eigenvalues = mode_eigenvalues(jacobian, model.diffusion, _laplacian_modes(model, grid, boundary))
     eigenvalues = eigenvalues[eigenvalues != 0]
     if eigenvalues.size == 0:
         return float("inf")
@@ -139,9 +148,9 @@ _MAX_EXACT_MODES = 1 << 14
 _MODE_SAMPLES = 4097
 
 
-def _laplacian_modes(grid: Grid) -> np.ndarray:
+def _laplacian_modes(model: Model, grid: Grid, boundary: BoundaryConditions | None) -> np.ndarray:
     """The discrete Laplacian's eigenvalues ``μ`` (distinct, or a sampling of their range)."""
-    axes = grid.laplacian_eigenvalues()
+    axes = axis_mode_eigenvalues(model, grid, boundary)
     if math.prod(axis.size for axis in axes) <= _MAX_EXACT_MODES:
         total = np.zeros(1)
         for axis in axes:
@@ -149,6 +158,22 @@ def _laplacian_modes(grid: Grid) -> np.ndarray:
         return np.unique(total)
     lowest = sum(axis.min() for axis in axes)
     return np.linspace(lowest, 0.0, _MODE_SAMPLES)
+
+
+def axis_mode_eigenvalues(model: Model, grid: Grid, boundary: BoundaryConditions | None) -> tuple[np.ndarray, ...]:
+    """The distinct eigenvalues of each stored axis' second difference, over every species' conditions."""
+    from rd_classic.boundaries import AXES, axis_eigenvalues
+
+    boundary = conditions_or_uniform(boundary, model.species, grid.boundary, grid.ndim)
+    values = {**dict(model.values), **grid.expression_values()}
+    axes = []
+    for name, n in zip(grid.axes, grid.shape):
+        if name not in AXES[: grid.ndim]:  # one cell thick: no second difference
+            axes.append(np.zeros(1))
+            continue
+        sets = {boundary.axis_alphas(species, name, values, grid.dx) for species in model.species}
+        axes.append(np.unique(np.concatenate([axis_eigenvalues(n, grid.dx, alphas) for alphas in sets])))
+    return tuple(axes)
 
 
 def mode_eigenvalues(jacobian: np.ndarray, diffusion: tuple[float, ...], modes: np.ndarray) -> np.ndarray:
@@ -169,6 +194,7 @@ def make_stepper(
     device: str = "cpu",
     dtype: str = "float64",
     parameter_fields: Mapping[str, np.ndarray] | None = None,
+    boundary: BoundaryConditions | None = None,
 ):
     """Build the stepper for one run.
 
@@ -191,6 +217,9 @@ def make_stepper(
         ``"float64"`` or ``"float32"``.
     parameter_fields
         Parameters that vary in space: name → array of the grid's shape.
+    boundary
+        Every species' condition on every side (:mod:`rd_classic.boundaries`); default
+        ``grid.boundary`` on every side of every species.
 
     Returns
     -------
@@ -230,10 +259,11 @@ def make_stepper(
     if backend == "torch":
         from rd_classic.backend_torch import TorchExplicitStepper
 
-        return TorchExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype, device=device, parameter_fields=fields)
+        return TorchExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype, device=device, parameter_fields=fields,
+                                    boundary=boundary)  # fmt: skip
     if backend == "numpy":
         raise ConfigError(f"the numpy backend runs only etdrk4; use numba or torch for {integrator}")
-    return NumbaExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype, parameter_fields=fields)
+    return NumbaExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype, parameter_fields=fields, boundary=boundary)
 
 
 def field_stack(model: Model, grid: Grid, parameter_fields: Mapping[str, np.ndarray], dtype) -> tuple[tuple[bool, ...], np.ndarray]:
@@ -249,10 +279,13 @@ class _CpuStepper:
     """What the NumPy/numba steppers share: the parameters as the kernels take them, the state, time."""
 
     def __init__(self, model: Model, grid: Grid, *, dt: float, dtype: str,
-                 parameter_fields: Mapping[str, np.ndarray] | None) -> None:  # fmt: skip
+                 parameter_fields: Mapping[str, np.ndarray] | None,
+                 boundary: BoundaryConditions | None = None) -> None:  # fmt: skip
         from rd_classic import kernels_numba
+        from rd_classic.ghost_cells import FaceCorrections
 
         self.model, self.grid, self.dt = model, grid, float(dt)
+        self.boundary = conditions_or_uniform(boundary, model.species, grid.boundary, grid.ndim)
         self.dtype = np.dtype(dtype)
         self.n_steps = 0
         self.step = 0
@@ -267,6 +300,8 @@ class _CpuStepper:
         self._scalar = self.dtype.type
         self._state = self._allocate()
         self._rate_names = rate_names(model.species)
+        self._faces = FaceCorrections(model.values, self._c, grid, self.boundary, self.dtype)
+        self._periodic = self._faces.periodic
 
     def _allocate(self):
         """The state: one array per species (see :func:`rd_classic.kernels_numba.species_fields`)."""
@@ -295,19 +330,21 @@ class NumbaExplicitStepper(_CpuStepper):
 
     Parameters
     ----------
-    model, grid, scheme, dt, dtype, parameter_fields
+    model, grid, scheme, dt, dtype, parameter_fields, boundary
         See :func:`make_stepper`. A sub-diagonal tableau (Euler, RK2, RK4) runs on the fused
         stage kernels; any other explicit tableau one ``rhs`` pass per stage, the stages
-        combined with NumPy (the place for embedded pairs).
+        combined with NumPy (the place for embedded pairs). Boundary conditions other than
+        periodic and no-flux are ghost-cell corrections added to what the kernels write
+        (:mod:`rd_classic.ghost_cells`).
     """
 
     def __init__(self, model: Model, grid: Grid, scheme: ExplicitScheme, *, dt: float, dtype: str,
-                 parameter_fields: Mapping[str, np.ndarray] | None = None):  # fmt: skip
+                 parameter_fields: Mapping[str, np.ndarray] | None = None,
+                 boundary: BoundaryConditions | None = None):  # fmt: skip
         from rd_classic import kernels_numba
 
-        super().__init__(model, grid, dt=dt, dtype=dtype, parameter_fields=parameter_fields)
+        super().__init__(model, grid, dt=dt, dtype=dtype, parameter_fields=parameter_fields, boundary=boundary)
         self.scheme = scheme
-        self._periodic = grid.periodic
         self._weights = kernels_numba.cast_scalars(self.dtype, *scheme.weights)
         self._offsets_dt = kernels_numba.cast_scalars(self.dtype, *(a * self.dt for a in scheme.stage_offsets))
         self._nodes_dt = [c * self.dt for c in scheme.nodes]
@@ -325,6 +362,7 @@ class NumbaExplicitStepper(_CpuStepper):
     def advance(self, n_steps: int) -> None:
         """Take ``n_steps`` steps."""
         p, c, pf, dx, dt, periodic = self._p, self._c, self._pf, self._dx, self._dt_cast, self._periodic
+        faces = self._faces if self._faces.active else None
         if not self.scheme.is_subdiagonal:
             self._advance_general(n_steps)
             return
@@ -332,7 +370,11 @@ class NumbaExplicitStepper(_CpuStepper):
             euler_step = self._kernels.euler_step
             state, halo, work = self._state, self._halo, self._work
             for _ in range(n_steps):
+                if faces:  # from the old edge values, before the kernel overwrites them
+                    faces.compute(state, state, 0.0, self._time())
                 euler_step(p, c, pf, dx, self._time(), dt, periodic, state, halo, work)  # in place
+                if faces:
+                    faces.apply(state, self.dt)
                 self.step += 1
                 self.n_steps += 1
             return
@@ -343,32 +385,59 @@ class NumbaExplicitStepper(_CpuStepper):
             state, out, acc = self._state, self._out, self._acc
             k_previous, k_out = self._k
             # stage 0 at u itself (k argument unused: a_dt = 0)
+            if faces:
+                faces.compute(state, state, 0.0, self._time())
             rk_stage(p, c, pf, dx, self._time(), periodic, state, state, self._zero, k_out, acc, weights[0], True)
+            if faces:
+                self._correct_stage(k_out, acc, weights[0])
             for stage in range(1, last):
                 k_previous, k_out = k_out, k_previous
+                if faces:
+                    faces.compute(state, k_previous, offsets_dt[stage - 1], self._time(nodes_dt[stage]))
                 rk_stage(p, c, pf, dx, self._time(nodes_dt[stage]), periodic, state, k_previous,
                          offsets_dt[stage - 1], k_out, acc, weights[stage], False)  # fmt: skip
+                if faces:
+                    self._correct_stage(k_out, acc, weights[stage])
+            if faces:
+                faces.compute(state, k_out, offsets_dt[-1], self._time(nodes_dt[last]))
             rk_final_stage(p, c, pf, dx, self._time(nodes_dt[last]), periodic, state, k_out, offsets_dt[-1],
                            acc, weights[-1], dt, out)  # fmt: skip
+            if faces:
+                faces.apply(out, self.dt * self.scheme.weights[-1])
             self._state, self._out = out, state
             self.step += 1
             self.n_steps += 1
 
+    def _correct_stage(self, k_out, acc, weight) -> None:
+        """Add the boundary corrections to a stage's rate and to the weighted sum of rates."""
+        self._faces.apply(k_out, 1.0)
+        self._faces.apply(acc, weight)
+
+    def stage_rates(self, state, time: float, dt: float) -> list:
+        """``k_i = F(t + c_i dt, u + dt Σ_j a_ij k_j)`` of every stage, from ``state`` (one ``rhs`` pass each)."""
+        scheme, stages, point = self.scheme, self._stages, self._point
+        for i in range(scheme.n_stages):
+            for s, (target, field) in enumerate(zip(point, state)):
+                np.copyto(target, field)
+                for j in range(i):
+                    if scheme.a[i][j]:
+                        target += self._scalar(scheme.a[i][j] * dt) * stages[j][s]
+            self.rhs(point, time + scheme.nodes[i] * dt, stages[i])
+        return stages
+
+    def rhs(self, state, time: float, out) -> None:
+        """``out = D ∇²u + R(u)`` at ``state`` and ``time``, boundary conditions included."""
+        self._kernels.rhs(self._p, self._c, self._pf, self._dx, self._scalar(time), self._periodic, state, out)
+        if self._faces.active:
+            self._faces.compute(state, state, 0.0, time)
+            self._faces.apply(out, 1.0)
+
     def _advance_general(self, n_steps: int) -> None:
         """Any explicit tableau: ``k_i = F(u + dt Σ_j a_ij k_j)``, ``u += dt Σ_i b_i k_i`` (one ``rhs`` pass per stage)."""
-        rhs, scheme, stages, point = self._kernels.rhs, self.scheme, self._stages, self._point
-        a = [[self._scalar(value * self.dt) for value in row] for row in scheme.a]
-        b = [self._scalar(weight * self.dt) for weight in scheme.weights]
+        b = [self._scalar(weight * self.dt) for weight in self.scheme.weights]
         for _ in range(n_steps):
             state = self._state
-            for i in range(scheme.n_stages):
-                for s, (target, field) in enumerate(zip(point, state)):
-                    np.copyto(target, field)
-                    for j in range(i):
-                        if scheme.a[i][j]:
-                            target += a[i][j] * stages[j][s]
-                rhs(self._p, self._c, self._pf, self._dx, self._time(scheme.nodes[i] * self.dt), self._periodic,
-                    point, stages[i])  # fmt: skip
+            stages = self.stage_rates(state, self.step * self.dt, self.dt)
             for weight, stage in zip(b, stages):
                 if weight:
                     for field, rate in zip(state, stage):
@@ -381,6 +450,9 @@ class NumbaExplicitStepper(_CpuStepper):
         reaction, diffusion = self._allocate(), self._allocate()
         self._kernels.rates(self._p, self._c, self._pf, self._dx, self._time(), self._periodic, self._state,
                             reaction, diffusion)  # fmt: skip
+        if self._faces.active:
+            self._faces.compute(self._state, self._state, 0.0, self._time())
+            self._faces.apply(diffusion, 1.0)
         return dict(zip(self._rate_names, (*(field.copy() for field in reaction), *(field.copy() for field in diffusion))))
 
 

@@ -24,7 +24,8 @@ import numpy as np
 
 from rdnet.errors import ConfigError, RunError
 
-from rd_classic.grids import Grid, parse_size
+from rd_classic.boundaries import BoundaryConditions, resolve_boundary_conditions
+from rd_classic.grids import BOUNDARIES, Grid, parse_size
 from rd_classic.initial import check_initial_condition, initial_state
 from rd_classic.integrators import largest_stable_dt, make_stepper
 from rd_classic.model_file import ModelDeclaration
@@ -65,6 +66,14 @@ class SimulationConfig:
     preset: str | None = None
     parameter_fields: Mapping[str, ParameterField] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    boundary_conditions: BoundaryConditions | None = None
+
+    @property
+    def boundary(self) -> BoundaryConditions:
+        """Every species' condition on every side (``grid.boundary`` everywhere unless given)."""
+        if self.boundary_conditions is not None:
+            return self.boundary_conditions
+        return BoundaryConditions.uniform(self.grid.boundary, self.model.species)
 
     def to_parameters(self) -> dict[str, Any]:
         """JSON-able parameters: model parameters (flat), the model's declaration and the run set-up.
@@ -72,7 +81,8 @@ class SimulationConfig:
         ``model_declaration`` is the model file's text, so the run can be repeated (or
         resumed) with no other file; ``parameter_fields`` maps each field-valued
         parameter to its specification (its values are in the dataset as
-        ``parameter_<name>``).
+        ``parameter_<name>``); ``boundary`` is ``periodic``, ``no-flux`` or ``mixed`` and
+        ``boundary_conditions`` every species' condition on every side.
         """
         return {
             "model": self.model.name,
@@ -80,7 +90,8 @@ class SimulationConfig:
             "preset": self.preset,
             "size": list(self.grid.shape),
             "dx": self.grid.dx,
-            "boundary": self.grid.boundary,
+            "boundary": self.boundary.summary(self.grid.ndim),
+            "boundary_conditions": self.boundary.to_json(),
             "dt": self.dt,
             "steps": self.steps,
             "snapshot_every": self.snapshot_every,
@@ -121,7 +132,12 @@ class SimulationConfig:
                 declaration = builtin_declaration(parameters["model"])
             model = get_model(declaration)
             model = model.with_parameters(**{key: parameters[key] for key in model.parameter_names() if key in parameters})
-            grid = Grid(tuple(int(n) for n in parameters["size"]), float(parameters["dx"]), parameters["boundary"])
+            word = parameters["boundary"]
+            grid = Grid(tuple(int(n) for n in parameters["size"]), float(parameters["dx"]),
+                        word if word in BOUNDARIES else "no-flux")  # fmt: skip
+            stored = parameters.get("boundary_conditions")
+            conditions = None if stored is None else BoundaryConditions.from_json(stored, model.species,
+                                                                                   model.parameter_names())  # fmt: skip
             fields = {}
             for name, specification in (parameters.get("parameter_fields") or {}).items():
                 stored = (stored_fields or {}).get(name)
@@ -140,6 +156,7 @@ class SimulationConfig:
                 initial_condition=parameters["initial_condition"],
                 preset=parameters.get("preset"),
                 parameter_fields=fields,
+                boundary_conditions=conditions,
             )
         except KeyError as missing:
             raise ConfigError(f"the file's parameters lack {missing}; cannot rebuild the run") from None
@@ -168,7 +185,7 @@ def build_config(
     dt: float | None = None,
     dx: float | None = None,
     integrator: str = "euler",
-    boundary: str = "periodic",
+    boundary: str | Sequence[str] | Mapping[str, str] | None = None,
     backend: str | None = None,
     device: str = "cpu",
     dtype: str = "float64",
@@ -207,7 +224,11 @@ def build_config(
     integrator
         ``euler``, ``rk2``, ``rk4`` or ``etdrk4``.
     boundary
-        ``periodic`` or ``no-flux``.
+        Boundary conditions (:mod:`rd_classic.boundaries`), applied after the model file's
+        ``[boundary]`` table: ``"periodic"`` or ``"no-flux"`` (every side of every species),
+        any condition (``"dirichlet 0"``), ``"u=dirichlet 1"`` (one species),
+        ``"u.x-=neumann 0.1"`` (one side), a list of these in order, or a mapping
+        ``{"u": "dirichlet 1"}``. Sides nothing sets are periodic.
     backend
         ``numba``, ``torch`` or ``numpy``; default ``numba`` on the CPU (``numpy``
         for ``etdrk4``) and ``torch`` on other devices.
@@ -244,8 +265,13 @@ def build_config(
     model_object = get_model(declaration, **numbers)
     shape = parse_size(size) if isinstance(size, str) else tuple(int(n) for n in size)
     spacing = chosen.dx if dx is None else _positive("dx", dx)
-    grid = Grid(shape, spacing, boundary)
+    conditions = resolve_boundary_conditions(declaration.species, declaration.parameter_names,
+                                             declared=declaration.boundary, specifications=boundary)  # fmt: skip
+    probe = Grid(shape, spacing)  # the grid's dimension decides which sides exist
+    conditions.check(probe.ndim)
+    grid = Grid(shape, spacing, "periodic" if conditions.all_periodic(probe.ndim) else "no-flux")
     fields = {name: parameter_field(model_object, name, text, grid) for name, text in field_specifications.items()}
+    _check_boundary_values(conditions, grid, fields)
     check_integrator(integrator)
     if dtype not in DTYPES:
         raise ConfigError(f"unknown dtype {dtype!r}; valid dtypes: {', '.join(DTYPES)}")
@@ -253,7 +279,7 @@ def build_config(
         backend = "torch" if device != "cpu" else ("numpy" if integrator == "etdrk4" else "numba")
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
-    limit = _stability_limit(model_object, grid, integrator, fields)
+    limit = _stability_limit(model_object, grid, integrator, fields, conditions)
     if dt is None:
         if chosen.dt is not None and chosen.dt <= limit:
             dt = chosen.dt
@@ -299,16 +325,29 @@ def build_config(
         initial_condition=initial,
         preset=chosen.name,
         parameter_fields=fields,
+        boundary_conditions=conditions,
     )
     return config
 
 
-def _stability_limit(model: Model, grid: Grid, integrator: str, fields: Mapping[str, ParameterField]) -> float:
+def _check_boundary_values(conditions: BoundaryConditions, grid: Grid, fields: Mapping[str, ParameterField]) -> None:
+    """Refuse a condition on a side the grid has that uses a field-valued parameter (its value is per face, not per cell)."""
+    for condition in conditions.used(grid.ndim):
+        for expression in condition.coefficients or ():
+            used = sorted(expression.names & set(fields))
+            if used:
+                raise ConfigError(f"boundary condition '{condition.text}' uses {used[0]}, which varies in space; "
+                                  f"give the condition its own expression in x, y, z instead")  # fmt: skip
+
+
+def _stability_limit(model: Model, grid: Grid, integrator: str, fields: Mapping[str, ParameterField],
+                     boundary: BoundaryConditions | None = None) -> float:  # fmt: skip
     """The explicit step limit; with field-valued parameters, the smallest over each field's extremes."""
-    limit = largest_stable_dt(model, grid, integrator)
+    limit = largest_stable_dt(model, grid, integrator, boundary=boundary)
     for name, item in fields.items():
         for extreme in (float(item.values.min()), float(item.values.max())):
-            limit = min(limit, largest_stable_dt(model.with_parameters(**{name: extreme}), grid, integrator))
+            varied = model.with_parameters(**{name: extreme})
+            limit = min(limit, largest_stable_dt(varied, grid, integrator, boundary=boundary))
     return limit
 
 
@@ -427,7 +466,7 @@ def run_simulation(
     # exists): a grid too large for memory fails here and leaves nothing behind
     stepper = make_stepper(config.model, config.grid, dt=config.dt, integrator=config.integrator,
                            backend=config.backend, device=config.device, dtype=config.dtype,
-                           parameter_fields=config.field_arrays)  # fmt: skip
+                           parameter_fields=config.field_arrays, boundary=config.boundary)  # fmt: skip
     if state is None:
         if start_step != 0:
             raise ValueError("start_step needs a state")
