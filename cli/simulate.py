@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from rdnet.errors import ConfigError, RunError
+from rd_classic.schemes import INTEGRATORS
 
 
 def _parse_params(pairs: tuple[str, ...], *, fields: bool = True) -> dict[str, float | str]:
@@ -74,7 +75,10 @@ def _command_line(ctx: click.Context) -> str:
 @click.option("--dt", type=float, default=None,
               help="Time step (default: the preset's, or 80% of the stability limit, reaction included).")
 @click.option("--dx", type=float, default=None, help="Grid spacing (default: the preset's).")
-@click.option("--integrator", type=click.Choice(["euler", "rk2", "rk4", "etdrk4"]), default="euler", show_default=True)
+@click.option("--integrator", type=click.Choice(INTEGRATORS), default="euler", show_default=True,
+              help="Time stepping: euler, rk2, rk4 (explicit; dt within the stability limit); etdrk4 (exponential, "
+                   "diffusion exact: FFT on periodic boxes, cosine/sine transforms on Neumann/Dirichlet boxes); imex "
+                   "(ARS(2,2,2): diffusion implicit, any boundary); no diffusive step limit for the last two.")
 @click.option("--boundary", "boundary", multiple=True, metavar="[SPECIES[.SIDE]=]CONDITION",
               help="Boundary condition (repeatable, applied in order after the model file's [boundary]): periodic "
                    "(the default), no-flux, 'neumann G' (outward flux), 'dirichlet V', 'robin A B C' "

@@ -47,6 +47,10 @@ class FaceCorrections:
         The grid and every species' conditions.
     dtype
         The fields' dtype.
+    sources_only
+        Compute only the affine part ``D β / dx²`` of the ghost sides (the fluxes and values):
+        what a spectral stepper adds to its explicit term, its transforms taking the
+        linear part ``α u_e`` (and the periodic sides) exactly.
 
     Attributes
     ----------
@@ -58,7 +62,7 @@ class FaceCorrections:
     """
 
     def __init__(self, model_values: Mapping[str, float], species_coefficients: np.ndarray, grid: Grid,
-                 boundary: BoundaryConditions, dtype) -> None:  # fmt: skip
+                 boundary: BoundaryConditions, dtype, *, sources_only: bool = False) -> None:  # fmt: skip
         boundary.check(grid.ndim)
         self.grid = grid
         self.dtype = np.dtype(dtype)
@@ -75,18 +79,18 @@ class FaceCorrections:
         self._beta = np.zeros((len(species), n_sides, *pad), self.dtype)
         self._out = np.zeros_like(self._beta)
         self._faces = faces
-        if not self.periodic:
+        if not self.periodic or sources_only:
             for s, name in enumerate(species):
                 for index in range(n_sides):
                     side = SIDES[index]
                     condition = boundary.side(name, side)
                     if side[0] not in AXES[: grid.ndim] or condition.zero_flux:
                         continue
-                    if condition.periodic:
-                        self._kinds[s, index] = WRAP
+                    if condition.periodic or (sources_only and condition.homogeneous):
+                        self._kinds[s, index] = NOTHING if sources_only else WRAP
                         continue
                     self._kinds[s, index] = GHOST
-                    self._alpha[s, index] = condition.ghost_alpha(self._base, grid.dx)
+                    self._alpha[s, index] = 1.0 if sources_only else condition.ghost_alpha(self._base, grid.dx)
                     self._set_beta(s, index, condition, 0.0)
                     if condition.time_dependent:
                         self._time_dependent.append((s, index, condition))

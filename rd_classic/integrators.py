@@ -36,6 +36,7 @@ from rd_classic.schemes import (  # noqa: F401  (EXPLICIT_SCHEMES, INTEGRATORS: 
     BACKENDS,
     DTYPES,
     EXPLICIT_SCHEMES,
+    IMEX_SCHEMES,
     INTEGRATORS,
     SMALLEST_RADIUS,
     ExplicitScheme,
@@ -104,9 +105,9 @@ def largest_stable_dt(
     Returns
     -------
     float
-        The limit; ``inf`` for ``etdrk4`` (diffusion exact; the explicitly treated
-        reaction is not checked) or when no mode constrains the step (e.g. no
-        reaction and no diffusion).
+        The limit; ``inf`` for ``etdrk4`` and ``imex`` (diffusion exact or implicit;
+        the explicitly treated reaction is not checked) or when no mode constrains the
+        step (e.g. no reaction and no diffusion).
 
     Notes
     -----
@@ -115,7 +116,7 @@ def largest_stable_dt(
     ends exact) over its range, which contains every mode.
     """
     check_integrator(integrator)
-    if integrator == "etdrk4":
+    if integrator not in EXPLICIT_SCHEMES:  # etdrk4, imex: the diffusion is exact or implicit
         return float("inf")
     scheme = EXPLICIT_SCHEMES[integrator]
     if state is None:
@@ -206,11 +207,12 @@ def make_stepper(
         Time step (checked to be positive and finite; stability is the caller's guard,
         see :func:`largest_stable_dt`).
     integrator
-        ``"euler"``, ``"rk2"``, ``"rk4"`` or ``"etdrk4"``.
+        ``"euler"``, ``"rk2"``, ``"rk4"``, ``"etdrk4"`` or ``"imex"``.
     backend
-        ``"numba"`` (explicit schemes on the CPU), ``"torch"`` (any scheme, ``device``
-        ``"cpu"`` or ``"cuda"``), ``"numpy"`` (``etdrk4`` with scipy's FFT). ``etdrk4``
-        with ``"numba"`` runs on ``"numpy"``.
+        ``"numba"`` (explicit schemes on the CPU), ``"torch"`` (the explicit schemes and
+        periodic ``etdrk4``, ``device`` ``"cpu"`` or ``"cuda"``), ``"numpy"`` (``etdrk4``
+        with scipy's FFT, DCT and DST; ``imex``). ``etdrk4`` and ``imex`` with
+        ``"numba"`` run on ``"numpy"``.
     device
         Torch device name; the numba and numpy backends need ``"cpu"``.
     dtype
@@ -229,8 +231,9 @@ def make_stepper(
     Raises
     ------
     ConfigError
-        Unknown integrator/backend/dtype, bad ``dt``, ``etdrk4`` on a no-flux grid,
-        a CUDA device without the torch backend, a field of the wrong shape.
+        Unknown integrator/backend/dtype, bad ``dt``, ``etdrk4`` with a Robin side
+        (or on torch, a side that is not periodic), ``imex`` on torch, a CUDA device
+        without the torch backend, a field of the wrong shape.
     """
     check_integrator(integrator)
     if backend not in BACKENDS:
@@ -248,13 +251,22 @@ def make_stepper(
         if np.shape(values) != grid.shape:
             raise ConfigError(f"the field of parameter {name} has shape {np.shape(values)}, the grid {grid.shape}")
     if integrator == "etdrk4":
-        if not grid.periodic:
-            raise ConfigError("etdrk4 is spectral and needs --boundary periodic (use euler or rk4 for no-flux)")
         if backend == "torch":
             from rd_classic.backend_torch import TorchETDRK4Stepper
 
+            conditions = conditions_or_uniform(boundary, model.species, grid.boundary, grid.ndim)
+            if not conditions.all_periodic(grid.ndim):
+                raise ConfigError("etdrk4 on the torch backend needs every side periodic; the cosine and sine "
+                                  "transforms of other boxes run on --backend numpy")  # fmt: skip
             return TorchETDRK4Stepper(model, grid, dt=dt, dtype=dtype, device=device, parameter_fields=fields)
-        return ETDRK4Stepper(model, grid, dt=dt, dtype=dtype, parameter_fields=fields)
+        return ETDRK4Stepper(model, grid, dt=dt, dtype=dtype, parameter_fields=fields, boundary=boundary)
+    if integrator in IMEX_SCHEMES:
+        if backend == "torch":
+            raise ConfigError(f"{integrator} runs on the CPU (--backend numpy): its implicit solves use scipy")
+        from rd_classic.stiff import IMEXStepper
+
+        return IMEXStepper(model, grid, IMEX_SCHEMES[integrator], dt=dt, dtype=dtype, parameter_fields=fields,
+                           boundary=boundary)  # fmt: skip
     scheme = EXPLICIT_SCHEMES[integrator]
     if backend == "torch":
         from rd_classic.backend_torch import TorchExplicitStepper
@@ -262,7 +274,7 @@ def make_stepper(
         return TorchExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype, device=device, parameter_fields=fields,
                                     boundary=boundary)  # fmt: skip
     if backend == "numpy":
-        raise ConfigError(f"the numpy backend runs only etdrk4; use numba or torch for {integrator}")
+        raise ConfigError(f"the numpy backend runs only etdrk4 and imex; use numba or torch for {integrator}")
     return NumbaExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype, parameter_fields=fields, boundary=boundary)
 
 
@@ -457,28 +469,42 @@ class NumbaExplicitStepper(_CpuStepper):
 
 
 class ETDRK4Stepper(_CpuStepper):
-    """Spectral ETDRK4 on a periodic grid, with scipy's FFT and the model's generated reaction kernel.
+    """ETDRK4 with scipy's transforms and the model's generated reaction kernel.
 
-    All species are stacked ``(N, *shape)`` so that every transform is one batched
-    ``rfftn``/``irfftn`` call; the reaction is evaluated by a generated numba kernel into
-    a preallocated array and the Fourier-space combinations are fused (numba) on flat
-    arrays. The state is kept in physical space between steps (one extra FFT per step),
-    so a run restarted from a stored snapshot continues exactly as the uninterrupted one.
+    On a periodic box the pseudo-spectral scheme: FFT and the spectral Laplacian
+    ``-|q|²``. On a box whose sides are periodic, Neumann or Dirichlet (any flux or
+    value) the ghost-cell Laplacian of the explicit schemes, made diagonal by cosine
+    and sine transforms along the non-periodic axes (:mod:`rd_classic.spectral`); the
+    fluxes and values enter as sources at the edge cells, with the reaction. All
+    species are stacked ``(N, *shape)`` so that every transform is one batched call
+    (per group of species with the same transforms); the reaction is evaluated by a
+    generated numba kernel into a preallocated array and the transform-space
+    combinations are fused (numba) on flat arrays. The state is kept in physical space
+    between steps (one extra transform per step), so a run restarted from a stored
+    snapshot continues exactly as the uninterrupted one.
 
     Parameters
     ----------
-    model, grid, dt, dtype, parameter_fields
+    model, grid, dt, dtype, parameter_fields, boundary
         See :func:`make_stepper`.
     """
 
     def __init__(self, model: Model, grid: Grid, *, dt: float, dtype: str = "float64",
-                 parameter_fields: Mapping[str, np.ndarray] | None = None):  # fmt: skip
+                 parameter_fields: Mapping[str, np.ndarray] | None = None,
+                 boundary: BoundaryConditions | None = None):  # fmt: skip
         import scipy.fft
 
         from rd_classic import kernels_numba
+        from rd_classic.ghost_cells import FaceCorrections
 
-        super().__init__(model, grid, dt=dt, dtype=dtype, parameter_fields=parameter_fields)
+        super().__init__(model, grid, dt=dt, dtype=dtype, parameter_fields=parameter_fields, boundary=boundary)
         self._kn = kernels_numba
+        self._nonlinear_values = np.empty_like(self._state)
+        self._sources = FaceCorrections(model.values, self._c, grid, self.boundary, self.dtype, sources_only=True)
+        self._box = None
+        if not self.boundary.all_periodic(grid.ndim):
+            self._set_up_box()
+            return
         q2 = grid.squared_wavenumbers()
         self._laplacian = (-q2).astype(self.dtype)
         coefficients = [etdrk4_coefficients(-diffusion * q2, self.dt) for diffusion in model.diffusion]
@@ -491,7 +517,23 @@ class ETDRK4Stepper(_CpuStepper):
         self._rfftn = lambda values: scipy.fft.rfftn(values, axes=axes, workers=workers).reshape(-1)
         self._irfftn = lambda values: scipy.fft.irfftn(values.reshape(self._spectral_shape), s=shape, axes=axes,
                                                        workers=workers)  # fmt: skip
-        self._nonlinear_values = np.empty_like(self._state)
+
+    def _set_up_box(self) -> None:
+        """Cosine/sine/Fourier transforms per axis and species, the ghost-cell Laplacian's eigenvalues."""
+        from rd_classic.spectral import SpectralBox, axis_transforms
+
+        values = {**dict(self.model.values), **self.grid.expression_values()}
+        kinds = [axis_transforms(self.grid, self.boundary, name, values) for name in self.model.species]
+        if any(kind is None for kind in kinds):
+            raise ConfigError("etdrk4 needs every side periodic, Neumann or Dirichlet (a Robin side has no cosine or "
+                              "sine transform); use --integrator imex")  # fmt: skip
+        self._box = box = SpectralBox(self.grid, kinds)
+        self._diffusion_symbol = box.per_species(self.model.diffusion) * box.symbol
+        coefficients = etdrk4_coefficients(self._diffusion_symbol, self.dt)
+        self._flat = {key: np.ascontiguousarray(value, dtype=self.dtype) for key, value in coefficients.items()}
+        complex_dtype = np.result_type(self.dtype, np.complex64)
+        self._rfftn = lambda values: box.forward(values).astype(complex_dtype if box.complex else self.dtype, copy=False)
+        self._irfftn = box.inverse
 
     def _allocate(self) -> np.ndarray:
         """The state stacked ``(N, *shape)``: every transform is one batched FFT."""
@@ -499,6 +541,9 @@ class ETDRK4Stepper(_CpuStepper):
 
     def _react(self, state, offset: float) -> None:
         self._kernels.reaction_fields(self._p, self._pf, self._dx, self._time(offset), state, self._nonlinear_values)
+        if self._sources.active:  # the fluxes and values of the sides, as sources at the edge cells
+            self._sources.compute(state, state, 0.0, self._time(offset))
+            self._sources.apply(self._nonlinear_values, 1.0)
 
     def advance(self, n_steps: int) -> None:
         """Take ``n_steps`` steps."""
@@ -529,8 +574,14 @@ class ETDRK4Stepper(_CpuStepper):
 
     def rates(self) -> dict[str, np.ndarray]:
         """Reaction ``R(u)`` and spectral diffusion ``D ∇²u`` at the current state."""
-        self._react(self._state, 0.0)
+        self._kernels.reaction_fields(self._p, self._pf, self._dx, self._time(), self._state, self._nonlinear_values)
         reaction = self._nonlinear_values.copy()
+        if self._box is not None:
+            diffusion = np.ascontiguousarray(self._irfftn(self._rfftn(self._state) * self._diffusion_symbol), dtype=self.dtype)
+            if self._sources.active:
+                self._sources.compute(self._state, self._state, 0.0, self._time())
+                self._sources.apply(diffusion, 1.0)
+            return dict(zip(self._rate_names, (*reaction, *diffusion)))
         spectral = self._rfftn(self._state).reshape(self._spectral_shape)
         scale = np.array(self.model.diffusion, dtype=self.dtype).reshape((-1,) + (1,) * len(self.grid.shape)) * self._laplacian
         diffusion = np.asarray(self._irfftn(spectral * scale), dtype=self.dtype)

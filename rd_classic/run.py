@@ -32,7 +32,7 @@ from rd_classic.model_file import ModelDeclaration
 from rd_classic.models import Model, builtin_declaration, get_model, model_from_text
 from rd_classic.parameter_fields import ParameterField, is_field_specification, parameter_field
 from rd_classic.presets import default_preset, get_preset
-from rd_classic.schemes import BACKENDS, DTYPES, check_integrator
+from rd_classic.schemes import BACKENDS, DTYPES, EXPLICIT_SCHEMES, check_integrator
 
 __all__ = [
     "SimulationConfig",
@@ -276,7 +276,7 @@ def build_config(
     if dtype not in DTYPES:
         raise ConfigError(f"unknown dtype {dtype!r}; valid dtypes: {', '.join(DTYPES)}")
     if backend is None:
-        backend = "torch" if device != "cpu" else ("numpy" if integrator == "etdrk4" else "numba")
+        backend = "torch" if device != "cpu" else ("numba" if integrator in EXPLICIT_SCHEMES else "numpy")
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
     limit = _stability_limit(model_object, grid, integrator, fields, conditions)

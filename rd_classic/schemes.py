@@ -13,6 +13,9 @@ A scheme is its coefficient table, apart from the backends that run it
 * :func:`etdrk4_coefficients` — the exponential time differencing RK4 of Cox &
   Matthews (J. Comput. Phys. 176:430, 2002) with the contour-integral coefficients of
   Kassam & Trefethen (SIAM J. Sci. Comput. 26:1214, 2005).
+* :class:`IMEXScheme` — an implicit-explicit Runge-Kutta pair (the reaction explicit,
+  the diffusion implicit): ``imex`` is Ascher, Ruuth & Spiteri's L-stable, stiffly
+  accurate ARS(2,2,2) (Appl. Numer. Math. 25:151, 1997, §2.6).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ __all__ = [
     "stability_polynomial",
     "exit_radius",
     "etdrk4_coefficients",
+    "IMEXScheme",
+    "IMEX_SCHEMES",
     "SMALLEST_RADIUS",
 ]
 
@@ -110,8 +115,59 @@ EXPLICIT_SCHEMES: dict[str, ExplicitScheme] = {
         ExplicitScheme.subdiagonal("rk4", 4, (0.5, 0.5, 1.0), (1 / 6, 1 / 3, 1 / 3, 1 / 6), 2.785293563405282),
     )
 }
+@dataclass(frozen=True)
+class IMEXScheme:
+    """An implicit-explicit Runge-Kutta scheme: an explicit tableau for the reaction, a diagonally implicit one
+    for the diffusion, on the same nodes.
+
+    Stage ``i`` solves ``(1 - a_ii dt L) U_i = u + dt Σ_{j<i} (â_ij N(U_j) + a_ij L U_j)`` (``L`` the
+    diffusion, ``N`` the reaction); ``u_new = u + dt Σ_i (b̂_i N(U_i) + b_i L U_i)``, which is the last
+    stage when the scheme is stiffly accurate.
+
+    Parameters
+    ----------
+    name, order
+        Registry name and order of accuracy.
+    explicit_a, explicit_weights
+        ``â`` (strictly lower triangular) and ``b̂``.
+    implicit_a, implicit_weights
+        ``a`` (lower triangular) and ``b``.
+    """
+
+    name: str
+    order: int
+    explicit_a: tuple[tuple[float, ...], ...]
+    explicit_weights: tuple[float, ...]
+    implicit_a: tuple[tuple[float, ...], ...]
+    implicit_weights: tuple[float, ...]
+
+    @property
+    def n_stages(self) -> int:
+        """Number of stages."""
+        return len(self.explicit_weights)
+
+    @property
+    def nodes(self) -> tuple[float, ...]:
+        """``c_i``: stage ``i`` is at ``t + c_i dt`` (the row sums of either tableau)."""
+        return tuple(float(sum(row)) for row in self.implicit_a)
+
+    @property
+    def stiffly_accurate(self) -> bool:
+        """Whether both weight rows are the tableaux' last rows (the step's result is the last stage)."""
+        return self.implicit_weights == self.implicit_a[-1] and self.explicit_weights == self.explicit_a[-1]
+
+
+def _ars222() -> IMEXScheme:
+    gamma = 1.0 - 1.0 / np.sqrt(2.0)
+    delta = 1.0 - 1.0 / (2.0 * gamma)
+    return IMEXScheme("imex", 2, ((0.0, 0.0, 0.0), (gamma, 0.0, 0.0), (delta, 1.0 - delta, 0.0)), (delta, 1.0 - delta, 0.0),
+                      ((0.0, 0.0, 0.0), (0.0, gamma, 0.0), (0.0, 1.0 - gamma, gamma)), (0.0, 1.0 - gamma, gamma))  # fmt: skip
+
+
+#: implicit-explicit schemes by name
+IMEX_SCHEMES: dict[str, IMEXScheme] = {scheme.name: scheme for scheme in (_ars222(),)}
 #: every integrator name
-INTEGRATORS: tuple[str, ...] = (*EXPLICIT_SCHEMES, "etdrk4")
+INTEGRATORS: tuple[str, ...] = (*EXPLICIT_SCHEMES, "etdrk4", *IMEX_SCHEMES)
 #: array backends: numba (fused CPU kernels), torch (CPU or CUDA), numpy (ETDRK4 only)
 BACKENDS: tuple[str, ...] = ("numba", "torch", "numpy")
 #: supported floating-point types
