@@ -84,12 +84,17 @@ def _command_line(ctx: click.Context) -> str:
                    "(the default), no-flux, 'neumann G' (outward flux), 'dirichlet V', 'robin A B C' "
                    "(A u + B du/dn = C); values may be expressions in the parameters, x, y, z, t. A bare condition "
                    "sets every side of every species; u=COND one species; u.x-=COND one side (x-, x+, y-, y+, z-, z+).")
+@click.option("--noise", "noise", multiple=True, metavar="SPECIES=AMPLITUDE",
+              help="Noise term g of a species (repeatable, after the model file's [noise]): additive (u=0.01) or "
+                   "multiplicative (v=0.1*v), an expression in the species, parameters, x, y, z, t; spatially white "
+                   "on the grid, Ito (docs/classic.md#noise). 0 removes one, 'none' all. Needs --integrator euler "
+                   "(Euler-Maruyama) or milstein; --seed seeds it.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, or cuda (torch on a GPU).")
 @click.option("--backend", type=click.Choice(["numba", "torch", "numpy"]), default=None,
               help="Array backend (default: numba on cpu, numpy FFT for etdrk4, torch on cuda).")
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True)
 @click.option("--snapshot-every", type=int, default=None, help="Steps between snapshots (default: 20 snapshots).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the initial noise.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the initial noise and of --noise.")
 @click.option("--initial", "initial_condition", default=None, metavar="NAME|@FILE.nc[:VAR,..]|@IMAGE.png[:SPECIES]",
               help="Initial condition (default: the preset's): pearson, noise (homogeneous state + 1%% noise), "
                    "expr (the model file's [initial] table), the last snapshot of a dataset on the same grid, or a "
@@ -107,7 +112,7 @@ def _command_line(ctx: click.Context) -> str:
                    "the run stopped. Example: --stop-when-steady 1e-6.")
 @click.pass_context
 def command(ctx: click.Context, model, model_file, preset, params, size, steps, duration, dt, dx, integrator,
-            boundary, device, backend, dtype, snapshot_every, seed, initial_condition, out, overwrite, allow_unstable,
+            boundary, noise, device, backend, dtype, snapshot_every, seed, initial_condition, out, overwrite, allow_unstable,
             resume, quiet, steady_tolerance):  # fmt: skip
     """Simulate a reaction-diffusion model (built in, or your model file) on a 1-D, 2-D or 3-D grid.
 
@@ -130,6 +135,8 @@ def command(ctx: click.Context, model, model_file, preset, params, size, steps, 
       rdnet simulate --model brusselator --size 1024x1 --boundary no-flux
       rdnet simulate --model schnakenberg --boundary no-flux --boundary "u=dirichlet 1"
       rdnet simulate --model gray-scott --boundary "v.x-=dirichlet 0.25" --boundary "v.x+=dirichlet 0"
+      rdnet simulate --model schnakenberg --param b=1.05 --noise u=0.01 --noise v=0.01 --seed 3
+      rdnet simulate --model schnakenberg --integrator imex --dt 0.05 --boundary no-flux
       rdnet simulate --model gray-scott --device cuda --dtype float32 --size 2048
       rdnet simulate --resume gs.nc.partial
       rdnet simulate --preset theta --time 100000 --stop-when-steady 1e-7
@@ -148,7 +155,7 @@ def command(ctx: click.Context, model, model_file, preset, params, size, steps, 
 
         config = build_config(
             chosen, preset=preset, parameters=_parse_params(params), size=size, steps=steps, time=duration, dt=dt,
-            dx=dx, integrator=integrator, boundary=list(boundary) or None, backend=backend, device=device, dtype=dtype,
+            dx=dx, integrator=integrator, boundary=list(boundary) or None, noise=list(noise) or None, backend=backend, device=device, dtype=dtype,
             snapshot_every=snapshot_every, seed=seed, initial_condition=initial_condition,
             allow_unstable=allow_unstable,
         )  # fmt: skip

@@ -23,6 +23,7 @@ from rdnet.errors import ConfigError
 from rd_classic.boundaries import AXES, SIDES, BoundaryConditions, conditions_or_uniform, face_points
 from rd_classic.grids import Grid
 from rd_classic.models import Model, array_namespace
+from rd_classic.noise import NoiseTerms
 from rd_classic.schemes import ExplicitScheme, etdrk4_coefficients, rate_names
 
 __all__ = ["TorchModelTerms", "TorchExplicitStepper", "TorchETDRK4Stepper", "torch_laplacian", "torch_device"]
@@ -217,6 +218,18 @@ class TorchModelTerms:
         """The whole right-hand side ``D ∇²s + R(s)``."""
         return self.diffusion(state, parameters, t) + self.reaction(state, t, parameters)
 
+    def noise_amplitudes(self, noise: NoiseTerms, state, t: float = 0.0, parameters: Mapping[str, Any] | None = None,
+                         *, slopes: bool = False) -> list:  # fmt: skip
+        """``g_s`` of every species with noise (and ``∂g_s/∂s`` when ``slopes``), broadcast to the grid."""
+        from rd_classic.kernels_numba import noise_functions_for
+
+        functions = noise_functions_for(self.model.declaration, noise, milstein=slopes)
+        values = self._values(parameters)
+        arguments = (self._xp, *state, *values.values(), *self._coordinates, t, *self._lengths)
+        terms = (functions.noise_slope if slopes else functions.noise)(*arguments)
+        return [self.torch.broadcast_to(self.torch.as_tensor(term, dtype=self.dtype, device=self.device), state.shape[1:])
+                for term in terms]  # fmt: skip
+
 
 class _TorchStepper:
     """State handling shared by the torch steppers."""
@@ -267,14 +280,50 @@ class TorchExplicitStepper(_TorchStepper):
         See :func:`rd_classic.integrators.make_stepper`.
     device
         ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    noise, seed, milstein
+        Noise terms (Euler only): Euler–Maruyama, or Milstein. On the CPU the normal numbers
+        are the numba kernels' own (:mod:`rd_classic.random_numbers`), so both backends draw
+        the same noise; on a GPU they come from torch's generator seeded per step from
+        ``(seed, step)`` (reproducible on the same device, and on resume).
     """
 
     def __init__(self, model: Model, grid: Grid, scheme: ExplicitScheme, *, dt: float, dtype: str = "float64",
                  device: str = "cpu", parameter_fields: Mapping[str, np.ndarray] | None = None,
-                 boundary: BoundaryConditions | None = None):  # fmt: skip
+                 boundary: BoundaryConditions | None = None, noise: NoiseTerms | None = None, seed: int = 0,
+                 milstein: bool = False):  # fmt: skip
         super().__init__(model, grid, dt=dt, dtype=dtype, device=device, parameter_fields=parameter_fields,
                          spectral=False, boundary=boundary)  # fmt: skip
         self.scheme = scheme
+        self.noise, self.seed, self.milstein = noise, int(seed), milstein
+        if noise is not None and scheme.n_stages != 1:
+            raise ConfigError(f"noise is integrated by Euler-Maruyama or Milstein, not {scheme.name}")
+        self._noise_scale = NoiseTerms.increment_scale(grid.dx, self.dt, grid.ndim)
+
+    def _normals(self, step: int):
+        """The standard normal numbers of every noisy species at ``step``, ``(k, *shape)``."""
+        from rd_classic.random_numbers import standard_normals, stream_key
+
+        torch, shape = self.torch, self.grid.shape
+        if self.device.type == "cpu":
+            values = np.stack([standard_normals(self.seed, step, s, shape) for s in self.noise.noisy])
+            return torch.as_tensor(values, dtype=self.terms.dtype)
+        generator = torch.Generator(device=self.device)
+        generator.manual_seed(int(stream_key(self.seed, step, 0)) >> 1)
+        return torch.randn((len(self.noise.noisy), *shape), generator=generator, dtype=self.terms.dtype,
+                           device=self.device)  # fmt: skip
+
+    def _noise_increment(self, state, time: float):
+        """``g ΔW`` (+ Milstein's ``½ g g' (ΔW² - scale²)``) of every species, zero where there is no noise."""
+        kicks = self._noise_scale * self._normals(self.step)
+        amplitudes = self.terms.noise_amplitudes(self.noise, state, time)
+        slopes = self.terms.noise_amplitudes(self.noise, state, time, slopes=True) if self.milstein else None
+        increment = self.torch.zeros_like(state)
+        for slot, s in enumerate(self.noise.noisy):
+            kick = kicks[slot]
+            increment[s] = amplitudes[slot] * kick
+            if slopes is not None:
+                increment[s] += 0.5 * amplitudes[slot] * slopes[slot] * (kick * kick - self._noise_scale**2)
+        return increment
 
     def advance(self, n_steps: int) -> None:
         """Take ``n_steps`` steps."""
@@ -294,6 +343,8 @@ class TorchExplicitStepper(_TorchStepper):
                 for weight, stage in zip(weights[1:], stages[1:]):
                     increment = increment + weight * stage
                 self._state = state + dt * increment
+                if self.noise is not None:
+                    self._state = self._state + self._noise_increment(state, time)
                 self.step += 1
                 self.n_steps += 1
 

@@ -32,12 +32,14 @@ from rdnet.errors import ConfigError
 from rd_classic.boundaries import BoundaryConditions, conditions_or_uniform
 from rd_classic.grids import Grid
 from rd_classic.models import Model
+from rd_classic.noise import NoiseTerms
 from rd_classic.schemes import (  # noqa: F401  (EXPLICIT_SCHEMES, INTEGRATORS: also read from here)
     BACKENDS,
     DTYPES,
     EXPLICIT_SCHEMES,
     IMEX_SCHEMES,
     INTEGRATORS,
+    NOISE_INTEGRATORS,
     SMALLEST_RADIUS,
     ExplicitScheme,
     check_integrator,
@@ -116,6 +118,8 @@ def largest_stable_dt(
     ends exact) over its range, which contains every mode.
     """
     check_integrator(integrator)
+    if integrator == "milstein":  # the deterministic part is Euler's
+        integrator = "euler"
     if integrator not in EXPLICIT_SCHEMES:  # etdrk4, imex: the diffusion is exact or implicit
         return float("inf")
     scheme = EXPLICIT_SCHEMES[integrator]
@@ -196,6 +200,8 @@ def make_stepper(
     dtype: str = "float64",
     parameter_fields: Mapping[str, np.ndarray] | None = None,
     boundary: BoundaryConditions | None = None,
+    noise: NoiseTerms | None = None,
+    seed: int = 0,
 ):
     """Build the stepper for one run.
 
@@ -222,6 +228,9 @@ def make_stepper(
     boundary
         Every species' condition on every side (:mod:`rd_classic.boundaries`); default
         ``grid.boundary`` on every side of every species.
+    noise, seed
+        Noise terms (:mod:`rd_classic.noise`) and the seed of their random numbers: the run
+        is then integrated by Euler–Maruyama (``euler``) or Milstein (``milstein``).
 
     Returns
     -------
@@ -250,6 +259,12 @@ def make_stepper(
             raise ConfigError(f"model {model.name!r} has no parameter {name!r}")
         if np.shape(values) != grid.shape:
             raise ConfigError(f"the field of parameter {name} has shape {np.shape(values)}, the grid {grid.shape}")
+    if noise is not None and integrator not in NOISE_INTEGRATORS:
+        raise ConfigError(f"a run with noise is integrated by euler (Euler-Maruyama) or milstein, not {integrator}")
+    if integrator == "milstein":
+        if noise is None:
+            raise ConfigError("milstein integrates noise; this run has none (add a [noise] table or --noise)")
+        noise.check_milstein()
     if integrator == "etdrk4":
         if backend == "torch":
             from rd_classic.backend_torch import TorchETDRK4Stepper
@@ -267,15 +282,17 @@ def make_stepper(
 
         return IMEXStepper(model, grid, IMEX_SCHEMES[integrator], dt=dt, dtype=dtype, parameter_fields=fields,
                            boundary=boundary)  # fmt: skip
-    scheme = EXPLICIT_SCHEMES[integrator]
+    scheme = EXPLICIT_SCHEMES["euler" if integrator == "milstein" else integrator]
+    noise_options = {"noise": noise, "seed": seed, "milstein": integrator == "milstein"}
     if backend == "torch":
         from rd_classic.backend_torch import TorchExplicitStepper
 
         return TorchExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype, device=device, parameter_fields=fields,
-                                    boundary=boundary)  # fmt: skip
+                                    boundary=boundary, **noise_options)  # fmt: skip
     if backend == "numpy":
         raise ConfigError(f"the numpy backend runs only etdrk4 and imex; use numba or torch for {integrator}")
-    return NumbaExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype, parameter_fields=fields, boundary=boundary)
+    return NumbaExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype, parameter_fields=fields, boundary=boundary,
+                                **noise_options)  # fmt: skip
 
 
 def field_stack(model: Model, grid: Grid, parameter_fields: Mapping[str, np.ndarray], dtype) -> tuple[tuple[bool, ...], np.ndarray]:
@@ -348,15 +365,25 @@ class NumbaExplicitStepper(_CpuStepper):
         combined with NumPy (the place for embedded pairs). Boundary conditions other than
         periodic and no-flux are ghost-cell corrections added to what the kernels write
         (:mod:`rd_classic.ghost_cells`).
+    noise, seed, milstein
+        Noise terms, the seed of their numbers, and whether to add Milstein's correction:
+        the Euler step becomes Euler–Maruyama (Milstein), generated with the noise term in
+        the fused kernel (:func:`rd_classic.kernels_numba.noise_kernels_for`). The numbers
+        of step ``n`` depend only on ``(seed, n, species, cell)``: a resumed run draws what
+        the uninterrupted one drew.
     """
 
     def __init__(self, model: Model, grid: Grid, scheme: ExplicitScheme, *, dt: float, dtype: str,
                  parameter_fields: Mapping[str, np.ndarray] | None = None,
-                 boundary: BoundaryConditions | None = None):  # fmt: skip
-        from rd_classic import kernels_numba
+                 boundary: BoundaryConditions | None = None, noise: NoiseTerms | None = None, seed: int = 0,
+                 milstein: bool = False):  # fmt: skip
+        from rd_classic import kernels_numba, random_numbers
 
         super().__init__(model, grid, dt=dt, dtype=dtype, parameter_fields=parameter_fields, boundary=boundary)
         self.scheme = scheme
+        self.noise = noise
+        if noise is not None and scheme.n_stages != 1:
+            raise ConfigError(f"noise is integrated by Euler-Maruyama or Milstein, not {scheme.name}")
         self._weights = kernels_numba.cast_scalars(self.dtype, *scheme.weights)
         self._offsets_dt = kernels_numba.cast_scalars(self.dtype, *(a * self.dt for a in scheme.stage_offsets))
         self._nodes_dt = [c * self.dt for c in scheme.nodes]
@@ -366,6 +393,17 @@ class NumbaExplicitStepper(_CpuStepper):
             self._point = self._allocate()
         elif scheme.n_stages == 1:
             self._halo, self._work = kernels_numba.euler_buffers(grid.shape, self.dtype, model.n_species)
+            if noise is not None:
+                flags = tuple(name in self.parameter_fields for name in model.parameter_names())
+                self._noisy_step = kernels_numba.noise_kernels_for(model.declaration, noise, self.dtype,
+                                                                   len(grid.shape), flags,
+                                                                   milstein=milstein).noisy_euler_step  # fmt: skip
+                self._streams = np.array(noise.noisy, dtype=np.int64)
+                self._keys = np.empty(len(noise.noisy), np.uint64)
+                self._normals = kernels_numba.noise_buffers(grid.shape, self.dtype, len(noise.noisy), self._halo.shape[0])
+                self._noise_scale = self._scalar(NoiseTerms.increment_scale(grid.dx, self.dt, grid.ndim))
+                self._seed = np.uint64(int(seed) & (2**64 - 1))
+                self._stream_keys = random_numbers.stream_keys
         else:
             self._out = self._allocate()
             self._k = [self._allocate() for _ in range(2)]  # ping-pong stage values
@@ -384,7 +422,12 @@ class NumbaExplicitStepper(_CpuStepper):
             for _ in range(n_steps):
                 if faces:  # from the old edge values, before the kernel overwrites them
                     faces.compute(state, state, 0.0, self._time())
-                euler_step(p, c, pf, dx, self._time(), dt, periodic, state, halo, work)  # in place
+                if self.noise is None:
+                    euler_step(p, c, pf, dx, self._time(), dt, periodic, state, halo, work)  # in place
+                else:
+                    self._stream_keys(self._seed, np.uint64(self.step), self._streams, self._keys)
+                    self._noisy_step(p, c, pf, dx, self._time(), dt, periodic, state, halo, work, self._keys,
+                                     self._noise_scale, self._normals)  # fmt: skip
                 if faces:
                     faces.apply(state, self.dt)
                 self.step += 1

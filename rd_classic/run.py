@@ -30,9 +30,10 @@ from rd_classic.initial import check_initial_condition, initial_state
 from rd_classic.integrators import largest_stable_dt, make_stepper
 from rd_classic.model_file import ModelDeclaration
 from rd_classic.models import Model, builtin_declaration, get_model, model_from_text
+from rd_classic.noise import NoiseTerms, resolve_noise
 from rd_classic.parameter_fields import ParameterField, is_field_specification, parameter_field
 from rd_classic.presets import default_preset, get_preset
-from rd_classic.schemes import BACKENDS, DTYPES, EXPLICIT_SCHEMES, check_integrator
+from rd_classic.schemes import BACKENDS, DTYPES, IMEX_SCHEMES, NOISE_INTEGRATORS, check_integrator
 
 __all__ = [
     "SimulationConfig",
@@ -67,6 +68,7 @@ class SimulationConfig:
     parameter_fields: Mapping[str, ParameterField] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     boundary_conditions: BoundaryConditions | None = None
+    noise: NoiseTerms | None = None
 
     @property
     def boundary(self) -> BoundaryConditions:
@@ -82,7 +84,8 @@ class SimulationConfig:
         resumed) with no other file; ``parameter_fields`` maps each field-valued
         parameter to its specification (its values are in the dataset as
         ``parameter_<name>``); ``boundary`` is ``periodic``, ``no-flux`` or ``mixed`` and
-        ``boundary_conditions`` every species' condition on every side.
+        ``boundary_conditions`` every species' condition on every side; ``noise_terms`` the
+        noise amplitude of every species with noise (its numbers are seeded by ``seed``).
         """
         return {
             "model": self.model.name,
@@ -92,6 +95,7 @@ class SimulationConfig:
             "dx": self.grid.dx,
             "boundary": self.boundary.summary(self.grid.ndim),
             "boundary_conditions": self.boundary.to_json(),
+            "noise_terms": self.noise.to_json() if self.noise is not None else {},
             "dt": self.dt,
             "steps": self.steps,
             "snapshot_every": self.snapshot_every,
@@ -138,6 +142,10 @@ class SimulationConfig:
             stored = parameters.get("boundary_conditions")
             conditions = None if stored is None else BoundaryConditions.from_json(stored, model.species,
                                                                                    model.parameter_names())  # fmt: skip
+            noise_terms = parameters.get("noise_terms") or {}
+            if not isinstance(noise_terms, dict):
+                raise ConfigError("the stored noise_terms are not a table of species")
+            noise = resolve_noise(model.species, model.parameter_names(), specifications=noise_terms)
             fields = {}
             for name, specification in (parameters.get("parameter_fields") or {}).items():
                 stored = (stored_fields or {}).get(name)
@@ -157,6 +165,7 @@ class SimulationConfig:
                 preset=parameters.get("preset"),
                 parameter_fields=fields,
                 boundary_conditions=conditions,
+                noise=noise,
             )
         except KeyError as missing:
             raise ConfigError(f"the file's parameters lack {missing}; cannot rebuild the run") from None
@@ -186,6 +195,7 @@ def build_config(
     dx: float | None = None,
     integrator: str = "euler",
     boundary: str | Sequence[str] | Mapping[str, str] | None = None,
+    noise: str | Sequence[str] | Mapping[str, str] | None = None,
     backend: str | None = None,
     device: str = "cpu",
     dtype: str = "float64",
@@ -229,6 +239,11 @@ def build_config(
         any condition (``"dirichlet 0"``), ``"u=dirichlet 1"`` (one species),
         ``"u.x-=neumann 0.1"`` (one side), a list of these in order, or a mapping
         ``{"u": "dirichlet 1"}``. Sides nothing sets are periodic.
+    noise
+        Noise terms (:mod:`rd_classic.noise`), applied after the model file's ``[noise]``:
+        ``"u=0.01"``, ``"v=0.1*v"`` (``0`` removes one, ``"none"`` all), a list of these,
+        or a mapping ``{"u": "0.01"}``. A run with noise is integrated by ``euler``
+        (Euler–Maruyama) or ``milstein``, its numbers seeded by ``seed``.
     backend
         ``numba``, ``torch`` or ``numpy``; default ``numba`` on the CPU (``numpy``
         for ``etdrk4``) and ``torch`` on other devices.
@@ -237,7 +252,7 @@ def build_config(
     snapshot_every, snapshots
         Steps between snapshots; default ``steps // snapshots``.
     seed
-        Seed of the initial noise.
+        Seed of the initial noise and of the noise terms' numbers.
     initial_condition
         See :mod:`rd_classic.initial`; default the preset's.
     allow_unstable
@@ -273,10 +288,13 @@ def build_config(
     fields = {name: parameter_field(model_object, name, text, grid) for name, text in field_specifications.items()}
     _check_boundary_values(conditions, grid, fields)
     check_integrator(integrator)
+    noise_terms = resolve_noise(declaration.species, declaration.parameter_names, declared=declaration.noise,
+                                specifications=noise)  # fmt: skip
+    _check_noise(noise_terms, integrator)
     if dtype not in DTYPES:
         raise ConfigError(f"unknown dtype {dtype!r}; valid dtypes: {', '.join(DTYPES)}")
     if backend is None:
-        backend = "torch" if device != "cpu" else ("numba" if integrator in EXPLICIT_SCHEMES else "numpy")
+        backend = "torch" if device != "cpu" else ("numpy" if integrator in ("etdrk4", *IMEX_SCHEMES) else "numba")
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
     limit = _stability_limit(model_object, grid, integrator, fields, conditions)
@@ -326,8 +344,20 @@ def build_config(
         preset=chosen.name,
         parameter_fields=fields,
         boundary_conditions=conditions,
+        noise=noise_terms,
     )
     return config
+
+
+def _check_noise(noise: NoiseTerms | None, integrator: str) -> None:
+    """A run with noise is integrated by euler or milstein; milstein needs diagonal noise."""
+    if noise is not None and integrator not in NOISE_INTEGRATORS:
+        raise ConfigError(f"a run with noise is integrated by euler (Euler-Maruyama) or milstein, not {integrator} "
+                          f"(noise on: {', '.join(noise.terms)})")  # fmt: skip
+    if integrator == "milstein":
+        if noise is None:
+            raise ConfigError("milstein integrates noise; this run has none (add a [noise] table or --noise)")
+        noise.check_milstein()
 
 
 def _check_boundary_values(conditions: BoundaryConditions, grid: Grid, fields: Mapping[str, ParameterField]) -> None:
@@ -466,7 +496,8 @@ def run_simulation(
     # exists): a grid too large for memory fails here and leaves nothing behind
     stepper = make_stepper(config.model, config.grid, dt=config.dt, integrator=config.integrator,
                            backend=config.backend, device=config.device, dtype=config.dtype,
-                           parameter_fields=config.field_arrays, boundary=config.boundary)  # fmt: skip
+                           parameter_fields=config.field_arrays, boundary=config.boundary, noise=config.noise,
+                           seed=config.seed)  # fmt: skip
     if state is None:
         if start_step != 0:
             raise ValueError("start_step needs a state")

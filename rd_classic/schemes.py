@@ -13,6 +13,9 @@ A scheme is its coefficient table, apart from the backends that run it
 * :func:`etdrk4_coefficients` — the exponential time differencing RK4 of Cox &
   Matthews (J. Comput. Phys. 176:430, 2002) with the contour-integral coefficients of
   Kassam & Trefethen (SIAM J. Sci. Comput. 26:1214, 2005).
+* Noise (:mod:`rd_classic.noise`): ``euler`` is then Euler–Maruyama (Itô), and
+  ``milstein`` adds Milstein's correction for diagonal noise (strong order 1); both step
+  the deterministic part as Euler does.
 * :class:`IMEXScheme` — an implicit-explicit Runge-Kutta pair (the reaction explicit,
   the diffusion implicit): ``imex`` is Ascher, Ruuth & Spiteri's L-stable, stiffly
   accurate ARS(2,2,2) (Appl. Numer. Math. 25:151, 1997, §2.6).
@@ -39,6 +42,7 @@ __all__ = [
     "etdrk4_coefficients",
     "IMEXScheme",
     "IMEX_SCHEMES",
+    "NOISE_INTEGRATORS",
     "SMALLEST_RADIUS",
 ]
 
@@ -166,8 +170,10 @@ def _ars222() -> IMEXScheme:
 
 #: implicit-explicit schemes by name
 IMEX_SCHEMES: dict[str, IMEXScheme] = {scheme.name: scheme for scheme in (_ars222(),)}
+#: the integrators of a run with noise: Euler–Maruyama and Milstein
+NOISE_INTEGRATORS: tuple[str, ...] = ("euler", "milstein")
 #: every integrator name
-INTEGRATORS: tuple[str, ...] = (*EXPLICIT_SCHEMES, "etdrk4", *IMEX_SCHEMES)
+INTEGRATORS: tuple[str, ...] = (*EXPLICIT_SCHEMES, "etdrk4", *IMEX_SCHEMES, "milstein")
 #: array backends: numba (fused CPU kernels), torch (CPU or CUDA), numpy (ETDRK4 only)
 BACKENDS: tuple[str, ...] = ("numba", "torch", "numpy")
 #: supported floating-point types
