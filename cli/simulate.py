@@ -76,9 +76,15 @@ def _command_line(ctx: click.Context) -> str:
               help="Time step (default: the preset's, or 80% of the stability limit, reaction included).")
 @click.option("--dx", type=float, default=None, help="Grid spacing (default: the preset's).")
 @click.option("--integrator", type=click.Choice(INTEGRATORS), default="euler", show_default=True,
-              help="Time stepping: euler, rk2, rk4 (explicit; dt within the stability limit); etdrk4 (exponential, "
-                   "diffusion exact: FFT on periodic boxes, cosine/sine transforms on Neumann/Dirichlet boxes); imex "
-                   "(ARS(2,2,2): diffusion implicit, any boundary); no diffusive step limit for the last two.")
+              help="Time stepping: euler, rk2, rk4 (explicit; dt within the stability limit); rk23, rk45 (adaptive "
+                   "embedded pairs: --rtol/--atol choose every step, capped by the stability limit; --dt is the first "
+                   "try); etdrk4 (exponential, diffusion exact: FFT on periodic boxes, cosine/sine transforms on "
+                   "Neumann/Dirichlet boxes); imex (ARS(2,2,2): diffusion implicit, any boundary); milstein (noise). "
+                   "No diffusive step limit for etdrk4 and imex.")
+@click.option("--rtol", type=float, default=None,
+              help="Relative tolerance of rk23/rk45 (default 1e-3): the RMS over the grid of each step's error "
+                   "estimate / (atol + rtol |u|) stays <= 1.")
+@click.option("--atol", type=float, default=None, help="Absolute tolerance of rk23/rk45 (default 1e-6).")
 @click.option("--boundary", "boundary", multiple=True, metavar="[SPECIES[.SIDE]=]CONDITION",
               help="Boundary condition (repeatable, applied in order after the model file's [boundary]): periodic "
                    "(the default), no-flux, 'neumann G' (outward flux), 'dirichlet V', 'robin A B C' "
@@ -112,7 +118,7 @@ def _command_line(ctx: click.Context) -> str:
                    "the run stopped. Example: --stop-when-steady 1e-6.")
 @click.pass_context
 def command(ctx: click.Context, model, model_file, preset, params, size, steps, duration, dt, dx, integrator,
-            boundary, noise, device, backend, dtype, snapshot_every, seed, initial_condition, out, overwrite, allow_unstable,
+            rtol, atol, boundary, noise, device, backend, dtype, snapshot_every, seed, initial_condition, out, overwrite, allow_unstable,
             resume, quiet, steady_tolerance):  # fmt: skip
     """Simulate a reaction-diffusion model (built in, or your model file) on a 1-D, 2-D or 3-D grid.
 
@@ -137,6 +143,7 @@ def command(ctx: click.Context, model, model_file, preset, params, size, steps, 
       rdnet simulate --model gray-scott --boundary "v.x-=dirichlet 0.25" --boundary "v.x+=dirichlet 0"
       rdnet simulate --model schnakenberg --param b=1.05 --noise u=0.01 --noise v=0.01 --seed 3
       rdnet simulate --model schnakenberg --integrator imex --dt 0.05 --boundary no-flux
+      rdnet simulate --model brusselator --integrator rk45 --rtol 1e-5 --time 50
       rdnet simulate --model gray-scott --device cuda --dtype float32 --size 2048
       rdnet simulate --resume gs.nc.partial
       rdnet simulate --preset theta --time 100000 --stop-when-steady 1e-7
@@ -157,13 +164,13 @@ def command(ctx: click.Context, model, model_file, preset, params, size, steps, 
             chosen, preset=preset, parameters=_parse_params(params), size=size, steps=steps, time=duration, dt=dt,
             dx=dx, integrator=integrator, boundary=list(boundary) or None, noise=list(noise) or None, backend=backend, device=device, dtype=dtype,
             snapshot_every=snapshot_every, seed=seed, initial_condition=initial_condition,
-            allow_unstable=allow_unstable,
+            allow_unstable=allow_unstable, rtol=rtol, atol=atol,
         )  # fmt: skip
         out = out or f"{config.model.name}.nc"
         check_output_path(out, overwrite=overwrite)
         state, start_step = None, 0
         writer = DatasetObserver(out, history=history, overwrite=overwrite)
-        if not quiet and dt is not None and config.dt != dt:
+        if not quiet and dt is not None and config.dt != dt and not config.adaptive:
             click.echo(f"note: dt lowered from {dt:g} to {config.dt:.6g} so that {config.steps} steps end at "
                        f"t = {config.end_time:g}", err=True)  # fmt: skip
     steady = None if steady_tolerance is None else SteadyStateObserver(steady_tolerance, record=writer)
@@ -185,8 +192,8 @@ def command(ctx: click.Context, model, model_file, preset, params, size, steps, 
     if not quiet and steady is not None and steady.stop_requested:
         click.echo(f"wrote {writer.final_path}: {steady.reason}", err=True)
     elif not quiet:
-        click.echo(f"wrote {writer.final_path} ({config.steps} steps of {config.model.name}, "
-                   f"t = {config.end_time:g})", err=True)  # fmt: skip
+        steps = f"{config.integrator} under rtol {config.rtol:g}" if config.adaptive else f"{config.steps} steps"
+        click.echo(f"wrote {writer.final_path} ({steps} of {config.model.name}, t = {config.end_time:g})", err=True)
 
 
 def _check_resumed_model(ctx: click.Context, config, chosen, model_file) -> None:

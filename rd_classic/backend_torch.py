@@ -261,10 +261,10 @@ class _TorchStepper:
         values = self._state.detach().cpu().numpy()
         return tuple(np.array(field, dtype=self.dtype, copy=True) for field in values)
 
-    def rates(self) -> dict[str, np.ndarray]:
-        """Reaction and diffusion parts of the rate of change at the current state."""
+    def rates(self, time: float | None = None) -> dict[str, np.ndarray]:
+        """Reaction and diffusion parts of the rate of change at the current state (at ``time``, default the step's)."""
         with self.torch.no_grad():
-            time = self.step * self.dt
+            time = self.step * self.dt if time is None else float(time)
             reaction = self.terms.reaction(self._state, time)
             diffusion = self.terms.diffusion(self._state, t=time)
         values = [part.detach().cpu().numpy().astype(self.dtype) for part in (*reaction, *diffusion)]
@@ -298,6 +298,35 @@ class TorchExplicitStepper(_TorchStepper):
         if noise is not None and scheme.n_stages != 1:
             raise ConfigError(f"noise is integrated by Euler-Maruyama or Milstein, not {scheme.name}")
         self._noise_scale = NoiseTerms.increment_scale(grid.dx, self.dt, grid.ndim)
+
+    def attempt(self, time: float, dt: float, rtol: float, atol: float, *, reuse_first: bool = False) -> float:
+        """One trial step of an embedded pair (see :meth:`rd_classic.integrators.NumbaExplicitStepper.attempt`)."""
+        scheme, rate, state = self.scheme, self.terms.rate, self._state
+        with self.torch.no_grad():
+            stages = [self._first if reuse_first else rate(state, time)]
+            for i in range(1, scheme.n_stages):
+                point = state
+                for j in range(i):
+                    if scheme.a[i][j]:
+                        point = point + (scheme.a[i][j] * dt) * stages[j]
+                stages.append(rate(point, time + scheme.nodes[i] * dt))
+            candidate, error = state, self.torch.zeros_like(state)
+            for i, stage in enumerate(stages):
+                if scheme.weights[i]:
+                    candidate = candidate + (scheme.weights[i] * dt) * stage
+                if scheme.weights[i] != scheme.embedded_weights[i]:
+                    error = error + ((scheme.weights[i] - scheme.embedded_weights[i]) * dt) * stage
+            scale = atol + rtol * self.torch.maximum(state.abs(), candidate.abs())
+            self._candidate, self._stages = candidate, stages
+            self._first = stages[0]
+            return float(self.torch.sqrt(self.torch.mean(self.torch.square(error / scale).double())))
+
+    def accept(self) -> None:
+        """Make the last :meth:`attempt`'s candidate the state."""
+        self._state = self._candidate
+        if self.scheme.first_same_as_last:
+            self._first = self._stages[-1]
+        self.n_steps += 1
 
     def _normals(self, step: int):
         """The standard normal numbers of every noisy species at ``step``, ``(k, *shape)``."""

@@ -468,10 +468,13 @@ class NumbaExplicitStepper(_CpuStepper):
         self._faces.apply(k_out, 1.0)
         self._faces.apply(acc, weight)
 
-    def stage_rates(self, state, time: float, dt: float) -> list:
-        """``k_i = F(t + c_i dt, u + dt Σ_j a_ij k_j)`` of every stage, from ``state`` (one ``rhs`` pass each)."""
+    def stage_rates(self, state, time: float, dt: float, *, reuse_first: bool = False) -> list:
+        """``k_i = F(t + c_i dt, u + dt Σ_j a_ij k_j)`` of every stage, from ``state`` (one ``rhs`` pass each;
+        with ``reuse_first`` the first stage already holds ``F(t, u)``)."""
         scheme, stages, point = self.scheme, self._stages, self._point
         for i in range(scheme.n_stages):
+            if i == 0 and reuse_first:
+                continue
             for s, (target, field) in enumerate(zip(point, state)):
                 np.copyto(target, field)
                 for j in range(i):
@@ -479,6 +482,37 @@ class NumbaExplicitStepper(_CpuStepper):
                         target += self._scalar(scheme.a[i][j] * dt) * stages[j][s]
             self.rhs(point, time + scheme.nodes[i] * dt, stages[i])
         return stages
+
+    def attempt(self, time: float, dt: float, rtol: float, atol: float, *, reuse_first: bool = False) -> float:
+        """One trial step of an embedded pair from the current state at ``time``; the candidate is kept for
+        :meth:`accept`. Returns the error norm ``sqrt(mean((e / (atol + rtol max(|u|, |u_new|)))²))``
+        over every cell and species, ``e = dt Σ (b_i - b̂_i) k_i`` (``<= 1``: accept)."""
+        scheme, state = self.scheme, self._state
+        if not hasattr(self, "_candidate"):
+            self._candidate, self._error = self._allocate(), self._allocate()
+        stages = self.stage_rates(state, time, dt, reuse_first=reuse_first)
+        weights = [self._scalar(b * dt) for b in scheme.weights]
+        differences = [self._scalar((b - e) * dt) for b, e in zip(scheme.weights, scheme.embedded_weights)]
+        total = 0.0
+        for s, (field, candidate, error) in enumerate(zip(state, self._candidate, self._error)):
+            np.copyto(candidate, field)
+            error.fill(0.0)
+            for i, stage in enumerate(stages):
+                if scheme.weights[i]:
+                    candidate += weights[i] * stage[s]
+                if scheme.weights[i] != scheme.embedded_weights[i]:
+                    error += differences[i] * stage[s]
+            scale = atol + rtol * np.maximum(np.abs(field), np.abs(candidate), dtype=np.float64)
+            total += float(np.sum(np.square(error / scale)))
+        return math.sqrt(total / (len(state) * self.grid.n_cells))
+
+    def accept(self) -> None:
+        """Make the last :meth:`attempt`'s candidate the state (first-same-as-last: its last stage becomes the
+        next step's first)."""
+        self._state, self._candidate = self._candidate, self._state
+        if self.scheme.first_same_as_last:
+            self._stages[0], self._stages[-1] = self._stages[-1], self._stages[0]
+        self.n_steps += 1
 
     def rhs(self, state, time: float, out) -> None:
         """``out = D ∇²u + R(u)`` at ``state`` and ``time``, boundary conditions included."""
@@ -500,13 +534,14 @@ class NumbaExplicitStepper(_CpuStepper):
             self.step += 1
             self.n_steps += 1
 
-    def rates(self) -> dict[str, np.ndarray]:
-        """Reaction and diffusion parts of the rate of change at the current state."""
+    def rates(self, time: float | None = None) -> dict[str, np.ndarray]:
+        """Reaction and diffusion parts of the rate of change at the current state (at ``time``, default the step's)."""
+        time = self._time() if time is None else self._scalar(time)
         reaction, diffusion = self._allocate(), self._allocate()
-        self._kernels.rates(self._p, self._c, self._pf, self._dx, self._time(), self._periodic, self._state,
+        self._kernels.rates(self._p, self._c, self._pf, self._dx, time, self._periodic, self._state,
                             reaction, diffusion)  # fmt: skip
         if self._faces.active:
-            self._faces.compute(self._state, self._state, 0.0, self._time())
+            self._faces.compute(self._state, self._state, 0.0, time)
             self._faces.apply(diffusion, 1.0)
         return dict(zip(self._rate_names, (*(field.copy() for field in reaction), *(field.copy() for field in diffusion))))
 
