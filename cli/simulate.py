@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from rdnet.errors import ConfigError, RunError
+from rd_classic.schemes import INTEGRATORS
 
 
 def _parse_params(pairs: tuple[str, ...], *, fields: bool = True) -> dict[str, float | str]:
@@ -74,14 +75,32 @@ def _command_line(ctx: click.Context) -> str:
 @click.option("--dt", type=float, default=None,
               help="Time step (default: the preset's, or 80% of the stability limit, reaction included).")
 @click.option("--dx", type=float, default=None, help="Grid spacing (default: the preset's).")
-@click.option("--integrator", type=click.Choice(["euler", "rk2", "rk4", "etdrk4"]), default="euler", show_default=True)
-@click.option("--boundary", type=click.Choice(["periodic", "no-flux"]), default="periodic", show_default=True)
+@click.option("--integrator", type=click.Choice(INTEGRATORS), default="euler", show_default=True,
+              help="Time stepping: euler, rk2, rk4 (explicit; dt within the stability limit); rk23, rk45 (adaptive "
+                   "embedded pairs: --rtol/--atol choose every step, capped by the stability limit; --dt is the first "
+                   "try); etdrk4 (exponential, diffusion exact: FFT on periodic boxes, cosine/sine transforms on "
+                   "Neumann/Dirichlet boxes); imex (ARS(2,2,2): diffusion implicit, any boundary); milstein (noise). "
+                   "No diffusive step limit for etdrk4 and imex.")
+@click.option("--rtol", type=float, default=None,
+              help="Relative tolerance of rk23/rk45 (default 1e-3): the RMS over the grid of each step's error "
+                   "estimate / (atol + rtol |u|) stays <= 1.")
+@click.option("--atol", type=float, default=None, help="Absolute tolerance of rk23/rk45 (default 1e-6).")
+@click.option("--boundary", "boundary", multiple=True, metavar="[SPECIES[.SIDE]=]CONDITION",
+              help="Boundary condition (repeatable, applied in order after the model file's [boundary]): periodic "
+                   "(the default), no-flux, 'neumann G' (outward flux), 'dirichlet V', 'robin A B C' "
+                   "(A u + B du/dn = C); values may be expressions in the parameters, x, y, z, t. A bare condition "
+                   "sets every side of every species; u=COND one species; u.x-=COND one side (x-, x+, y-, y+, z-, z+).")
+@click.option("--noise", "noise", multiple=True, metavar="SPECIES=AMPLITUDE",
+              help="Noise term g of a species (repeatable, after the model file's [noise]): additive (u=0.01) or "
+                   "multiplicative (v=0.1*v), an expression in the species, parameters, x, y, z, t; spatially white "
+                   "on the grid, Ito (docs/classic.md#noise). 0 removes one, 'none' all. Needs --integrator euler "
+                   "(Euler-Maruyama) or milstein; --seed seeds it.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, or cuda (torch on a GPU).")
 @click.option("--backend", type=click.Choice(["numba", "torch", "numpy"]), default=None,
               help="Array backend (default: numba on cpu, numpy FFT for etdrk4, torch on cuda).")
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True)
 @click.option("--snapshot-every", type=int, default=None, help="Steps between snapshots (default: 20 snapshots).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the initial noise.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the initial noise and of --noise.")
 @click.option("--initial", "initial_condition", default=None, metavar="NAME|@FILE.nc[:VAR,..]|@IMAGE.png[:SPECIES]",
               help="Initial condition (default: the preset's): pearson, noise (homogeneous state + 1%% noise), "
                    "expr (the model file's [initial] table), the last snapshot of a dataset on the same grid, or a "
@@ -99,7 +118,7 @@ def _command_line(ctx: click.Context) -> str:
                    "the run stopped. Example: --stop-when-steady 1e-6.")
 @click.pass_context
 def command(ctx: click.Context, model, model_file, preset, params, size, steps, duration, dt, dx, integrator,
-            boundary, device, backend, dtype, snapshot_every, seed, initial_condition, out, overwrite, allow_unstable,
+            rtol, atol, boundary, noise, device, backend, dtype, snapshot_every, seed, initial_condition, out, overwrite, allow_unstable,
             resume, quiet, steady_tolerance):  # fmt: skip
     """Simulate a reaction-diffusion model (built in, or your model file) on a 1-D, 2-D or 3-D grid.
 
@@ -120,6 +139,11 @@ def command(ctx: click.Context, model, model_file, preset, params, size, steps, 
       rdnet simulate --model schnakenberg --integrator etdrk4 --dt 0.05 --time 200
       rdnet simulate --model gray-scott --initial @logo.png:v --preset coral
       rdnet simulate --model brusselator --size 1024x1 --boundary no-flux
+      rdnet simulate --model schnakenberg --boundary no-flux --boundary "u=dirichlet 1"
+      rdnet simulate --model gray-scott --boundary "v.x-=dirichlet 0.25" --boundary "v.x+=dirichlet 0"
+      rdnet simulate --model schnakenberg --param b=1.05 --noise u=0.01 --noise v=0.01 --seed 3
+      rdnet simulate --model schnakenberg --integrator imex --dt 0.05 --boundary no-flux
+      rdnet simulate --model brusselator --integrator rk45 --rtol 1e-5 --time 50
       rdnet simulate --model gray-scott --device cuda --dtype float32 --size 2048
       rdnet simulate --resume gs.nc.partial
       rdnet simulate --preset theta --time 100000 --stop-when-steady 1e-7
@@ -138,15 +162,15 @@ def command(ctx: click.Context, model, model_file, preset, params, size, steps, 
 
         config = build_config(
             chosen, preset=preset, parameters=_parse_params(params), size=size, steps=steps, time=duration, dt=dt,
-            dx=dx, integrator=integrator, boundary=boundary, backend=backend, device=device, dtype=dtype,
+            dx=dx, integrator=integrator, boundary=list(boundary) or None, noise=list(noise) or None, backend=backend, device=device, dtype=dtype,
             snapshot_every=snapshot_every, seed=seed, initial_condition=initial_condition,
-            allow_unstable=allow_unstable,
+            allow_unstable=allow_unstable, rtol=rtol, atol=atol,
         )  # fmt: skip
         out = out or f"{config.model.name}.nc"
         check_output_path(out, overwrite=overwrite)
         state, start_step = None, 0
         writer = DatasetObserver(out, history=history, overwrite=overwrite)
-        if not quiet and dt is not None and config.dt != dt:
+        if not quiet and dt is not None and config.dt != dt and not config.adaptive:
             click.echo(f"note: dt lowered from {dt:g} to {config.dt:.6g} so that {config.steps} steps end at "
                        f"t = {config.end_time:g}", err=True)  # fmt: skip
     steady = None if steady_tolerance is None else SteadyStateObserver(steady_tolerance, record=writer)
@@ -168,8 +192,8 @@ def command(ctx: click.Context, model, model_file, preset, params, size, steps, 
     if not quiet and steady is not None and steady.stop_requested:
         click.echo(f"wrote {writer.final_path}: {steady.reason}", err=True)
     elif not quiet:
-        click.echo(f"wrote {writer.final_path} ({config.steps} steps of {config.model.name}, "
-                   f"t = {config.end_time:g})", err=True)  # fmt: skip
+        steps = f"{config.integrator} under rtol {config.rtol:g}" if config.adaptive else f"{config.steps} steps"
+        click.echo(f"wrote {writer.final_path} ({steps} of {config.model.name}, t = {config.end_time:g})", err=True)
 
 
 def _check_resumed_model(ctx: click.Context, config, chosen, model_file) -> None:

@@ -27,12 +27,19 @@ PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 @click.option("--critical", default=None, metavar="NAME",
               help="Also find the critical value of parameter NAME (needs --bracket).")
 @click.option("--bracket", nargs=2, type=float, default=None, metavar="LOW HIGH", help="Search interval for --critical.")
+@click.option("--box", default=None, metavar="LX[xLY[xLZ]]",
+              help="Also list the modes a box of these side lengths admits (cosines between no-flux sides, sines "
+                   "between Dirichlet sides, Fourier modes on periodic axes) and which of them grow.")
+@click.option("--boundary", "boundary", multiple=True, metavar="[SPECIES[.SIDE]=]CONDITION",
+              help="The box's conditions, as 'rdnet simulate --boundary' takes them (default periodic, after the "
+                   "model file's [boundary]); only their kind matters here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--plot", "plot_path", default=None, metavar="FILE",
               help="Save the dispersion relation λ(q) as an image (.png, .pdf or .svg).")
 @network_options
 @click.pass_context
-def command(ctx, model, model_file, preset, params, state_index, critical, bracket, as_json, plot_path, **network):
+def command(ctx, model, model_file, preset, params, state_index, critical, bracket, box, boundary, as_json, plot_path,
+            **network):  # fmt: skip
     """Dispersion relation, Turing test and fastest-growing wavelength, for any number of species.
 
     Linearises the model about its homogeneous steady state(s) (the model file's
@@ -49,6 +56,8 @@ def command(ctx, model, model_file, preset, params, state_index, critical, brack
       rdnet stability --model brusselator --plot dispersion.png
       rdnet stability --model schnakenberg --critical Dv --bracket 1 100
       rdnet stability --model-file my_model.toml --json
+      rdnet stability --model schnakenberg --box 20 --boundary no-flux
+      rdnet stability --model brusselator --box 30x30 --boundary "dirichlet 4.5"
       rdnet stability --network adv.nc --out modes.nc --plot stability.png
       rdnet stability --network adv.nc --snapshot all --jacobian frozen --json
       rdnet stability --network sup.nc --train-critic 500
@@ -60,7 +69,7 @@ def command(ctx, model, model_file, preset, params, state_index, critical, brack
     from rdnet.errors import ConfigError
     from rd_classic.models import get_model
     from rd_classic.presets import default_preset, get_preset
-    from rd_classic.stability import critical_parameter, growth_rate, turing_analysis, wavenumber_range
+    from rd_classic.stability import box_modes, critical_parameter, growth_rate, turing_analysis, wavenumber_range
 
     if plot_path:  # checked before any work
         from rdnet.cli.paths import output_with_suffix
@@ -81,6 +90,9 @@ def command(ctx, model, model_file, preset, params, state_index, critical, brack
     analyses = [turing_analysis(model_object, state=states[i]) for i in indices]
     result = {"model": model_object.name, "species": list(model_object.species),
               "parameters": model_object.parameters(), "states": [analysis.to_dict() for analysis in analyses]}  # fmt: skip
+    boxes = _box_modes(model_object, box, boundary, [states[i] for i in indices], box_modes)
+    for entry, modes in zip(result["states"], boxes):
+        entry["box"] = modes.to_dict()
     if critical:
         if bracket is None:
             raise ConfigError("--critical needs --bracket LOW HIGH")
@@ -104,6 +116,12 @@ def command(ctx, model, model_file, preset, params, state_index, critical, brack
                            f"{2 * np.pi / low if low > 0 else float('inf'):.6g})")  # fmt: skip
             click.echo(f"  fastest growing: q = {analysis.fastest_wavenumber:.6g}, wavelength = "
                        f"{analysis.fastest_wavelength:.6g}, rate = {analysis.max_growth_rate:.6g}")  # fmt: skip
+            if boxes:
+                modes = boxes[indices.index(index)]
+                sides = " x ".join(f"{length:g}" for length in modes.lengths)
+                click.echo(f"  box {sides} ({', '.join(modes.kinds)}): {modes.growing} allowed mode(s) grow; fastest "
+                           f"allowed: mode {tuple(int(m) for m in modes.modes[0])}, q = {modes.wavenumbers[0]:.6g}, "
+                           f"rate = {modes.rates[0]:.6g}")  # fmt: skip
         if critical:
             click.echo(f"critical {critical} = {result['critical']['value']:.8g}")
     if plot_path:
@@ -128,3 +146,27 @@ def command(ctx, model, model_file, preset, params, state_index, critical, brack
         plt.close(fig)
         if not as_json:
             click.echo(f"wrote {plot_path}")
+
+
+def _box_modes(model_object, box, boundary, states, box_modes) -> list:
+    """The box's modes at every analysed state (none without --box; --boundary needs --box)."""
+    from rdnet.errors import ConfigError
+    from rd_classic.boundaries import resolve_boundary_conditions
+    from rd_classic.stability import box_axis_kinds
+
+    if box is None:
+        if boundary:
+            raise ConfigError("--boundary sets the conditions of a --box; give --box LX[xLY[xLZ]] too")
+        return []
+    try:
+        lengths = [float(part) for part in str(box).lower().replace("×", "x").split("x")]
+    except ValueError:
+        raise ConfigError(f"--box needs side lengths like 20, 30x20 or 10x10x10, got {box!r}") from None
+    if not 1 <= len(lengths) <= 3 or min(lengths) <= 0 or not all(length < float("inf") for length in lengths):
+        raise ConfigError(f"--box needs one to three positive side lengths, got {box!r}")
+    declaration = model_object.declaration
+    conditions = resolve_boundary_conditions(declaration.species, declaration.parameter_names,
+                                             declared=declaration.boundary, specifications=list(boundary) or None)  # fmt: skip
+    conditions.check(len(lengths))
+    kinds = box_axis_kinds(conditions, len(lengths))
+    return [box_modes(model_object, lengths, kinds, state=state) for state in states]

@@ -20,8 +20,10 @@ import numpy as np
 
 from rdnet.errors import ConfigError
 
+from rd_classic.boundaries import AXES, SIDES, BoundaryConditions, conditions_or_uniform, face_points
 from rd_classic.grids import Grid
 from rd_classic.models import Model, array_namespace
+from rd_classic.noise import NoiseTerms
 from rd_classic.schemes import ExplicitScheme, etdrk4_coefficients, rate_names
 
 __all__ = ["TorchModelTerms", "TorchExplicitStepper", "TorchETDRK4Stepper", "torch_laplacian", "torch_device"]
@@ -81,6 +83,10 @@ class TorchModelTerms:
         Parameters that vary in space (name → array of the grid's shape).
     spectral
         Use the spectral Laplacian (periodic grids; ETDRK4) instead of the stencil.
+    boundary
+        Every species' condition on every side (:mod:`rd_classic.boundaries`); default
+        ``grid.boundary`` everywhere. Sides other than periodic and no-flux read ghost
+        values ``α u_e + β`` (their values ``β`` are constants for autograd).
 
     Examples
     --------
@@ -92,13 +98,15 @@ class TorchModelTerms:
     """
 
     def __init__(self, model: Model, grid: Grid, *, device: str = "cpu", dtype: str = "float64",
-                 parameter_fields: Mapping[str, np.ndarray] | None = None, spectral: bool = False):  # fmt: skip
+                 parameter_fields: Mapping[str, np.ndarray] | None = None, spectral: bool = False,
+                 boundary: BoundaryConditions | None = None):  # fmt: skip
         import torch
 
         from rd_classic.kernels_numba import functions_for
 
         self.torch = torch
         self.model, self.grid = model, grid
+        self.boundary = conditions_or_uniform(boundary, model.species, grid.boundary, grid.ndim)
         self.device = torch_device(device)
         self.dtype = getattr(torch, dtype)
         self._reaction = functions_for(model.declaration).reaction
@@ -112,6 +120,27 @@ class TorchModelTerms:
         self._spectral = spectral
         if spectral:
             self._laplacian_symbol = self._tensor(-grid.squared_wavenumbers())
+        self._uniform = self.boundary.summary(grid.ndim) in ("periodic", "no-flux")
+        self._base = {**dict(model.values), **values}
+        self._ghosts = {} if self._uniform else self._ghost_coefficients()
+
+    def _ghost_coefficients(self) -> dict:
+        """species index → side → ``("wrap",)`` or ``("ghost", α, β tensor or None, condition)``."""
+        ghosts: dict = {}
+        for s, name in enumerate(self.model.species):
+            for side in SIDES[: 2 * self.grid.ndim]:
+                condition = self.boundary.side(name, side)
+                if condition.periodic:
+                    ghosts.setdefault(s, {})[side] = ("wrap",)
+                    continue
+                alpha = condition.ghost_alpha(self._base, self.grid.dx)
+                beta = None if condition.time_dependent else self._ghost_beta(condition, side, 0.0)
+                ghosts.setdefault(s, {})[side] = ("ghost", alpha, beta, condition)
+        return ghosts
+
+    def _ghost_beta(self, condition, side: str, time: float):
+        values, shape = face_points(self.grid.shape, self.grid.axes, side, {**self._base, "t": float(time)})
+        return self._tensor(np.broadcast_to(condition.ghost_beta(values, self.grid.dx), shape).copy())
 
     def _tensor(self, values):
         return self.torch.as_tensor(np.asarray(values), dtype=self.dtype, device=self.device)
@@ -146,30 +175,70 @@ class TorchModelTerms:
                         for name in self.model.species]  # fmt: skip
         return self.torch.stack(coefficients).reshape((-1,) + (1,) * len(self.grid.shape))
 
-    def laplacian(self, state):
-        """The discrete (or spectral) Laplacian of every species."""
+    def laplacian(self, state, t: float = 0.0):
+        """The discrete (or spectral) Laplacian of every species, boundary conditions included."""
         torch = self.torch
         if self._spectral:
             return torch.fft.irfftn(self._laplacian_symbol * torch.fft.rfftn(state, dim=self._dims), s=self.grid.shape,
                                     dim=self._dims)  # fmt: skip
-        return torch_laplacian(state, inv_dx2=self._inv_dx2, periodic=self.grid.periodic, dims=self._dims)
+        if self._uniform:
+            return torch_laplacian(state, inv_dx2=self._inv_dx2, periodic=self.boundary.all_periodic(self.grid.ndim),
+                                   dims=self._dims)  # fmt: skip
+        return torch.stack([self._ghost_laplacian(state[s], s, t) for s in range(self.model.n_species)])
 
-    def diffusion(self, state, parameters: Mapping[str, Any] | None = None):
+    def _ghost_laplacian(self, field, s: int, t: float):
+        """One species' Laplacian with its ghost cells (periodic axes wrap; axes the grid lacks add nothing)."""
+        torch = self.torch
+        total = None
+        for dim, axis in enumerate(self.grid.axes):
+            n = field.shape[dim]
+            if axis not in AXES[: self.grid.ndim]:
+                minus = plus = field  # one cell thick: no second difference
+            elif self._ghosts[s][f"{axis}-"][0] == "wrap":
+                minus, plus = torch.roll(field, 1, dim), torch.roll(field, -1, dim)
+            else:
+                low = self._ghost(field.narrow(dim, 0, 1), s, f"{axis}-", t)
+                high = self._ghost(field.narrow(dim, n - 1, 1), s, f"{axis}+", t)
+                minus = torch.cat([low, field.narrow(dim, 0, n - 1)], dim)
+                plus = torch.cat([field.narrow(dim, 1, n - 1), high], dim)
+            total = minus + plus if total is None else total + minus + plus
+        return (total - (2.0 * len(self.grid.axes)) * field) * self._inv_dx2
+
+    def _ghost(self, edge, s: int, side: str, t: float):
+        _, alpha, beta, condition = self._ghosts[s][side]
+        if beta is None:
+            beta = self._ghost_beta(condition, side, t)
+        return alpha * edge + beta
+
+    def diffusion(self, state, parameters: Mapping[str, Any] | None = None, t: float = 0.0):
         """``D ∇²state`` for every species."""
-        return self.diffusion_coefficients(parameters) * self.laplacian(state)
+        return self.diffusion_coefficients(parameters) * self.laplacian(state, t)
 
     def rate(self, state, t: float = 0.0, parameters: Mapping[str, Any] | None = None):
         """The whole right-hand side ``D ∇²s + R(s)``."""
-        return self.diffusion(state, parameters) + self.reaction(state, t, parameters)
+        return self.diffusion(state, parameters, t) + self.reaction(state, t, parameters)
+
+    def noise_amplitudes(self, noise: NoiseTerms, state, t: float = 0.0, parameters: Mapping[str, Any] | None = None,
+                         *, slopes: bool = False) -> list:  # fmt: skip
+        """``g_s`` of every species with noise (and ``∂g_s/∂s`` when ``slopes``), broadcast to the grid."""
+        from rd_classic.kernels_numba import noise_functions_for
+
+        functions = noise_functions_for(self.model.declaration, noise, milstein=slopes)
+        values = self._values(parameters)
+        arguments = (self._xp, *state, *values.values(), *self._coordinates, t, *self._lengths)
+        terms = (functions.noise_slope if slopes else functions.noise)(*arguments)
+        return [self.torch.broadcast_to(self.torch.as_tensor(term, dtype=self.dtype, device=self.device), state.shape[1:])
+                for term in terms]  # fmt: skip
 
 
 class _TorchStepper:
     """State handling shared by the torch steppers."""
 
     def __init__(self, model: Model, grid: Grid, *, dt: float, dtype: str, device: str,
-                 parameter_fields: Mapping[str, np.ndarray] | None, spectral: bool) -> None:  # fmt: skip
+                 parameter_fields: Mapping[str, np.ndarray] | None, spectral: bool,
+                 boundary: BoundaryConditions | None = None) -> None:  # fmt: skip
         self.terms = TorchModelTerms(model, grid, device=device, dtype=dtype, parameter_fields=parameter_fields,
-                                     spectral=spectral)  # fmt: skip
+                                     spectral=spectral, boundary=boundary)  # fmt: skip
         self.torch = self.terms.torch
         self.device = self.terms.device
         self.model, self.grid, self.dt = model, grid, float(dt)
@@ -192,12 +261,12 @@ class _TorchStepper:
         values = self._state.detach().cpu().numpy()
         return tuple(np.array(field, dtype=self.dtype, copy=True) for field in values)
 
-    def rates(self) -> dict[str, np.ndarray]:
-        """Reaction and diffusion parts of the rate of change at the current state."""
+    def rates(self, time: float | None = None) -> dict[str, np.ndarray]:
+        """Reaction and diffusion parts of the rate of change at the current state (at ``time``, default the step's)."""
         with self.torch.no_grad():
-            time = self.step * self.dt
+            time = self.step * self.dt if time is None else float(time)
             reaction = self.terms.reaction(self._state, time)
-            diffusion = self.terms.diffusion(self._state)
+            diffusion = self.terms.diffusion(self._state, t=time)
         values = [part.detach().cpu().numpy().astype(self.dtype) for part in (*reaction, *diffusion)]
         return dict(zip(self._rate_names, values))
 
@@ -207,17 +276,83 @@ class TorchExplicitStepper(_TorchStepper):
 
     Parameters
     ----------
-    model, grid, scheme, dt, dtype, parameter_fields
+    model, grid, scheme, dt, dtype, parameter_fields, boundary
         See :func:`rd_classic.integrators.make_stepper`.
     device
         ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    noise, seed, milstein
+        Noise terms (Euler only): Euler–Maruyama, or Milstein. On the CPU the normal numbers
+        are the numba kernels' own (:mod:`rd_classic.random_numbers`), so both backends draw
+        the same noise; on a GPU they come from torch's generator seeded per step from
+        ``(seed, step)`` (reproducible on the same device, and on resume).
     """
 
     def __init__(self, model: Model, grid: Grid, scheme: ExplicitScheme, *, dt: float, dtype: str = "float64",
-                 device: str = "cpu", parameter_fields: Mapping[str, np.ndarray] | None = None):  # fmt: skip
+                 device: str = "cpu", parameter_fields: Mapping[str, np.ndarray] | None = None,
+                 boundary: BoundaryConditions | None = None, noise: NoiseTerms | None = None, seed: int = 0,
+                 milstein: bool = False):  # fmt: skip
         super().__init__(model, grid, dt=dt, dtype=dtype, device=device, parameter_fields=parameter_fields,
-                         spectral=False)  # fmt: skip
+                         spectral=False, boundary=boundary)  # fmt: skip
         self.scheme = scheme
+        self.noise, self.seed, self.milstein = noise, int(seed), milstein
+        if noise is not None and scheme.n_stages != 1:
+            raise ConfigError(f"noise is integrated by Euler-Maruyama or Milstein, not {scheme.name}")
+        self._noise_scale = NoiseTerms.increment_scale(grid.dx, self.dt, grid.ndim)
+
+    def attempt(self, time: float, dt: float, rtol: float, atol: float, *, reuse_first: bool = False) -> float:
+        """One trial step of an embedded pair (see :meth:`rd_classic.integrators.NumbaExplicitStepper.attempt`)."""
+        scheme, rate, state = self.scheme, self.terms.rate, self._state
+        with self.torch.no_grad():
+            stages = [self._first if reuse_first else rate(state, time)]
+            for i in range(1, scheme.n_stages):
+                point = state
+                for j in range(i):
+                    if scheme.a[i][j]:
+                        point = point + (scheme.a[i][j] * dt) * stages[j]
+                stages.append(rate(point, time + scheme.nodes[i] * dt))
+            candidate, error = state, self.torch.zeros_like(state)
+            for i, stage in enumerate(stages):
+                if scheme.weights[i]:
+                    candidate = candidate + (scheme.weights[i] * dt) * stage
+                if scheme.weights[i] != scheme.embedded_weights[i]:
+                    error = error + ((scheme.weights[i] - scheme.embedded_weights[i]) * dt) * stage
+            scale = atol + rtol * self.torch.maximum(state.abs(), candidate.abs())
+            self._candidate, self._stages = candidate, stages
+            self._first = stages[0]
+            return float(self.torch.sqrt(self.torch.mean(self.torch.square(error / scale).double())))
+
+    def accept(self) -> None:
+        """Make the last :meth:`attempt`'s candidate the state."""
+        self._state = self._candidate
+        if self.scheme.first_same_as_last:
+            self._first = self._stages[-1]
+        self.n_steps += 1
+
+    def _normals(self, step: int):
+        """The standard normal numbers of every noisy species at ``step``, ``(k, *shape)``."""
+        from rd_classic.random_numbers import standard_normals, stream_key
+
+        torch, shape = self.torch, self.grid.shape
+        if self.device.type == "cpu":
+            values = np.stack([standard_normals(self.seed, step, s, shape) for s in self.noise.noisy])
+            return torch.as_tensor(values, dtype=self.terms.dtype)
+        generator = torch.Generator(device=self.device)
+        generator.manual_seed(int(stream_key(self.seed, step, 0)) >> 1)
+        return torch.randn((len(self.noise.noisy), *shape), generator=generator, dtype=self.terms.dtype,
+                           device=self.device)  # fmt: skip
+
+    def _noise_increment(self, state, time: float):
+        """``g ΔW`` (+ Milstein's ``½ g g' (ΔW² - scale²)``) of every species, zero where there is no noise."""
+        kicks = self._noise_scale * self._normals(self.step)
+        amplitudes = self.terms.noise_amplitudes(self.noise, state, time)
+        slopes = self.terms.noise_amplitudes(self.noise, state, time, slopes=True) if self.milstein else None
+        increment = self.torch.zeros_like(state)
+        for slot, s in enumerate(self.noise.noisy):
+            kick = kicks[slot]
+            increment[s] = amplitudes[slot] * kick
+            if slopes is not None:
+                increment[s] += 0.5 * amplitudes[slot] * slopes[slot] * (kick * kick - self._noise_scale**2)
+        return increment
 
     def advance(self, n_steps: int) -> None:
         """Take ``n_steps`` steps."""
@@ -237,6 +372,8 @@ class TorchExplicitStepper(_TorchStepper):
                 for weight, stage in zip(weights[1:], stages[1:]):
                     increment = increment + weight * stage
                 self._state = state + dt * increment
+                if self.noise is not None:
+                    self._state = self._state + self._noise_increment(state, time)
                 self.step += 1
                 self.n_steps += 1
 

@@ -13,7 +13,10 @@ From a :class:`~rd_classic.model_file.ModelDeclaration` this module builds, once
   dimension (2: 1-D and 2-D grids stored ``(ny, nx)``; 3: ``(nz, ny, nx)``) and choice
   of field-valued parameters: the fused in-place Euler step, the Runge-Kutta stage
   kernels, the rates (reaction and diffusion parts) and the reaction on whole fields
-  for ETDRK4's nonlinear term. The design is the hand-written kernels': one pass
+  for ETDRK4's nonlinear term; and, for a run with noise (:mod:`rd_classic.noise`), a
+  module with the Euler–Maruyama/Milstein step (:func:`noise_kernels_source`: the
+  Euler step with the noise term, its normal numbers drawn row by row in the kernel,
+  :mod:`rd_classic.random_numbers`). The design is the hand-written kernels': one pass
   over memory per Euler step, rows (planes in 3-D) spread over threads, the reaction
   evaluated in registers with common subexpressions taken out (``sympy.cse``), the
   species unrolled, arithmetic in the arrays' dtype (numbers are typed module
@@ -45,6 +48,8 @@ __all__ = [
     "symbolic_model",
     "functions_source",
     "kernels_source",
+    "noise_kernels_source",
+    "noise_functions_source",
     "argument_names",
     "GENERATOR_SIGNATURE",
 ]
@@ -370,6 +375,10 @@ class _KernelPlan:
     uses: frozenset[str]
     reaction_lines: tuple[str, ...]
     reaction_results: tuple[str, ...]
+    #: the noise amplitude of every species with noise, by species index (empty: no noise)
+    noise_results: tuple[tuple[int, str], ...] = ()
+    #: with Milstein's correction: ∂g_s/∂s of the same species
+    slope_results: tuple[tuple[int, str], ...] = ()
 
     @property
     def species(self) -> range:
@@ -417,26 +426,93 @@ def kernels_source(declaration: ModelDeclaration, *, dtype: str, ndim: int, fiel
     uses = frozenset(name for name in (*_COORDINATE_IDENTIFIERS, *(f"p{i}" for i in range(len(fields))))
                      if _mentions(body_text, name))  # fmt: skip
     plan = _KernelPlan(len(model.species), len(fields), ndim, fields, uses, tuple(lines), tuple(results))
+    what = f"numba kernels ({dtype}, {ndim}-D storage, fields {''.join('1' if f else '0' for f in fields)})"
+    kernels = [_euler_kernel(plan), _stage_kernel(plan, final=False), _stage_kernel(plan, final=True),
+               _rates_kernel(plan), _rhs_kernel(plan), _reaction_fields_kernel(plan)]  # fmt: skip
+    return _module(declaration, printer, dtype, what, kernels)
+
+
+def _symbolic_noise(declaration: ModelDeclaration, noise, milstein: bool) -> tuple[list[int], list, list[int], list]:
+    """sympy amplitudes of the species with noise, and (Milstein) their derivatives in their own species."""
+    import sympy
+
+    from rd_classic.expressions import SympyBuilder
+
+    model = symbolic_model(declaration)
+    by_name = dict(zip(declaration.species, model.species))
+    by_name.update(zip(declaration.parameter_names, model.parameters))
+    by_name.update(zip(COORDINATES + DOMAIN_LENGTHS, model.coordinates))
+    indices = list(noise.noisy)
+    amplitudes = [noise.terms[declaration.species[s]].fold(SympyBuilder(by_name, where=f"noise.{declaration.species[s]}"))
+                  for s in indices]  # fmt: skip
+    slopes = [sympy.diff(term, model.species[s]) for s, term in zip(indices, amplitudes)] if milstein else []
+    return indices, amplitudes, (indices if milstein else []), slopes
+
+
+def noise_kernels_source(declaration: ModelDeclaration, noise, *, dtype: str, ndim: int, fields: Sequence[bool],
+                         milstein: bool) -> str:  # fmt: skip
+    """Source of the Euler–Maruyama (``milstein``: Milstein) kernel of a declaration with noise terms.
+
+    The module defines ``noisy_euler_step(p, c, pf, dx, t, dt, periodic, state, halo, work,
+    keys, scale, normals)``: :func:`kernels_source`'s in-place Euler step plus, in every cell
+    of a species with noise, ``g ΔW`` (and ``½ g ∂g/∂s (ΔW² - scale²)``) with ``ΔW = scale Z``;
+    ``keys`` holds each noisy species' stream key for this step
+    (:func:`rd_classic.random_numbers.stream_key`), ``normals`` a row buffer per block and noisy
+    species, ``(n_blocks, n_noisy, nx)``. Amplitudes and reaction share one common-subexpression pass.
+    """
+    if dtype not in ("float64", "float32") or ndim not in (2, 3):
+        raise ValueError(f"no kernels for dtype {dtype!r}, ndim {ndim}")
+    fields = tuple(bool(flag) for flag in fields)
+    model = symbolic_model(declaration)
+    names = _base_names(model)
+    for index, symbol in enumerate(model.parameters):
+        if fields[index]:
+            names[symbol] = f"q{index}"
+    noisy, amplitudes, sloped, slopes = _symbolic_noise(declaration, noise, milstein)
+    expressions = [*model.reaction, *amplitudes, *slopes]
+    lines, results, printer = _cse(expressions, names, "numba")
+    n = len(model.species)
+    body_text = "\n".join(lines + results)
+    uses = frozenset(name for name in (*_COORDINATE_IDENTIFIERS, *(f"p{i}" for i in range(len(fields))))
+                     if _mentions(body_text, name))  # fmt: skip
+    plan = _KernelPlan(n, len(fields), ndim, fields, uses, tuple(lines), tuple(results[:n]),
+                       tuple(zip(noisy, results[n : n + len(noisy)])), tuple(zip(sloped, results[n + len(noisy) :])))  # fmt: skip
+    what = f"noisy Euler kernel ({'Milstein' if milstein else 'Euler-Maruyama'}, {dtype}, {ndim}-D storage)"
+    return _module(declaration, printer, dtype, what, [_euler_kernel(plan)],
+                   "from rd_classic.random_numbers import fill_normals\n")  # fmt: skip
+
+
+def _module(declaration: ModelDeclaration, printer: _Printer, dtype: str, what: str, kernels: Sequence[str],
+            imports: str = "") -> str:  # fmt: skip
+    """A kernel module: header, typed constants, helpers and ``kernels``."""
     constants = dict(printer.constants)
     for value in (0.0, 0.5, 1.0, 4.0, 6.0):
         if value not in constants:
             constants[value] = f"K{len(constants)}"
     named = {"ZERO": constants[0.0], "HALF": constants[0.5], "ONE": constants[1.0], "FOUR": constants[4.0],
              "SIX": constants[6.0]}  # fmt: skip
-    parts = [_header(declaration, f"numba kernels ({dtype}, {ndim}-D storage, fields {''.join('1' if f else '0' for f in fields)})")]
-    parts.append("import numpy as np\nfrom numba import njit, prange\n\n")
+    parts = [_header(declaration, what), "import numpy as np\nfrom numba import njit, prange\n", imports, "\n"]
     parts.append(f"DTYPE = np.{dtype}\n")
     for value, name in sorted(constants.items(), key=lambda item: int(item[1][1:])):
         parts.append(f"{name} = DTYPE({value!r})\n")
     parts.append("".join(f"{alias} = {name}\n" for alias, name in named.items()))
     parts.append(f"FASTMATH = {FASTMATH}\n")
     parts.append(_HELPERS)
-    parts.append(_euler_kernel(plan))
-    parts.append(_stage_kernel(plan, final=False))
-    parts.append(_stage_kernel(plan, final=True))
-    parts.append(_rates_kernel(plan))
-    parts.append(_rhs_kernel(plan))
-    parts.append(_reaction_fields_kernel(plan))
+    parts.extend(kernels)
+    return "".join(parts)
+
+
+def noise_functions_source(declaration: ModelDeclaration, noise, *, milstein: bool) -> str:
+    """Source of ``noise(xp, ...)`` (the amplitudes of the species with noise, in order) and ``noise_slope``
+    (their derivatives in their own species; Milstein), array functions like :func:`functions_source`'s."""
+    noisy, amplitudes, _, slopes = _symbolic_noise(declaration, noise, milstein)
+    model = symbolic_model(declaration)
+    arguments = ", ".join(["xp", *argument_names(declaration)])
+    parts = [_header(declaration, "noise array functions")]
+    for name, expressions in (("noise", amplitudes), ("noise_slope", slopes)):
+        lines, results, _ = _cse(expressions, dict(_base_names(model)), "array") if expressions else ([], [], None)
+        parts.append(f"\n\ndef {name}({arguments}):\n")
+        parts.append(_indent(lines + [f"return ({', '.join(results)}{',' if results else ''})"], 1))
     return "".join(parts)
 
 
@@ -482,6 +558,8 @@ def _cell_values(plan: _KernelPlan, values: Sequence[str]) -> list[str]:
         lines.append("cx = (DTYPE(j) + HALF) * dx")
     lines += list(plan.reaction_lines)
     lines += [f"g{s} = {result}" for s, result in zip(plan.species, plan.reaction_results)]
+    lines += [f"n{s} = {result}" for s, result in plan.noise_results]
+    lines += [f"m{s} = {result}" for s, result in plan.slope_results]
     return lines
 
 
@@ -542,7 +620,10 @@ def _euler_kernel(plan: _KernelPlan) -> str:
     """
     n, three = plan.n_species, plan.ndim == 3
     extent, copy, slab = ("nz", "copy_plane", "kk") if three else ("ny", "copy_row", "i")
-    lines = [_DECORATOR_UNFUSED, "def euler_step(p, c, pf, dx, t, dt, periodic, state, halo, work):"]
+    signature = "def euler_step(p, c, pf, dx, t, dt, periodic, state, halo, work):"
+    if plan.noise_results:  # Euler-Maruyama (Milstein): the normal numbers of each row drawn into a row buffer
+        signature = "def noisy_euler_step(p, c, pf, dx, t, dt, periodic, state, halo, work, keys, scale, normals):"
+    lines = [_DECORATOR_UNFUSED, signature]
     shapes = ["nz = sa0.shape[0]", "ny = sa0.shape[1]", "nx = sa0.shape[2]"] if three else \
         ["ny = sa0.shape[0]", "nx = sa0.shape[1]"]  # fmt: skip
     head = _bind_species_arrays(plan, {"sa": "state"}) + shapes + ["n_blocks = halo.shape[0]"]
@@ -558,7 +639,10 @@ def _euler_kernel(plan: _KernelPlan) -> str:
               f"        for {slab} in range(start, stop):"]  # fmt: skip
     inner = []
     body = _Body(_cell_values(plan, [f"u{s}c[j]" for s in plan.species]))
-    body += [f"o{s}[j] = a{s} + dt * (c{s} * {_laplacian('u', s, plan.ndim, f'a{s}')} + g{s})" for s in plan.species]
+    body += _noise_increments(plan)
+    kicks = {s: f" + w{s}" for s, _ in plan.noise_results}
+    body += [f"o{s}[j] = a{s} + dt * (c{s} * {_laplacian('u', s, plan.ndim, f'a{s}')} + g{s}){kicks.get(s, '')}"
+             for s in plan.species]  # fmt: skip
     if three:
         for s in plan.species:
             inner += [f"P{s}n = halo[b, {s}] if kk == start else sa{s}[kk - 1]",
@@ -568,7 +652,8 @@ def _euler_kernel(plan: _KernelPlan) -> str:
         for s in plan.species:
             row += [f"u{s}c = sa{s}[kk, i]", f"u{s}n = sa{s}[kk, im]", f"u{s}s = sa{s}[kk, ip]",
                     f"u{s}zn = P{s}n[i]", f"u{s}zs = P{s}s[i]", f"o{s} = new[{s}, i]"]  # fmt: skip
-        row += _field_rows(plan, "kk, i") + _row_coordinates(plan, "i", "kk") + _loop_over_row(body, 0)
+        row += _field_rows(plan, "kk, i") + _row_coordinates(plan, "i", "kk") + _row_normals(plan, "kk * ny + i")
+        row += _loop_over_row(body, 0)
         inner += ["    " + line for line in row]
     else:
         for s in plan.species:
@@ -576,7 +661,8 @@ def _euler_kernel(plan: _KernelPlan) -> str:
                       f"u{s}s = halo[b, {n + s}] if i == stop - 1 else sa{s}[i + 1]"]  # fmt: skip
         inner.append("new = work[b, (i - start) % 2]")
         inner += [f"o{s} = new[{s}]" for s in plan.species]
-        inner += _field_rows(plan, "i") + _row_coordinates(plan, "i", None) + _loop_over_row(body, 0)
+        inner += _field_rows(plan, "i") + _row_coordinates(plan, "i", None) + _row_normals(plan, "i")
+        inner += _loop_over_row(body, 0)
     inner += [f"# {slab} - 1 is no longer anyone's neighbour: store its new values",
               f"if {slab} > start:", f"    done = work[b, ({slab} - 1 - start) % 2]"]  # fmt: skip
     inner += [f"    {copy}(done[{s}], sa{s}[{slab} - 1])" for s in plan.species]
@@ -584,6 +670,27 @@ def _euler_kernel(plan: _KernelPlan) -> str:
     lines += ["        if start < stop:", "            done = work[b, (stop - 1 - start) % 2]"]
     lines += [f"            {copy}(done[{s}], sa{s}[stop - 1])" for s in plan.species]
     return "\n\n" + "\n".join(lines) + "\n"
+
+
+def _row_normals(plan: _KernelPlan, row: str) -> list[str]:
+    """Draw the row's normal numbers of every species with noise into its row buffer ``z<s>``."""
+    lines = []
+    for slot, (s, _) in enumerate(plan.noise_results):
+        lines += [f"z{s} = normals[b, {slot}]", f"fill_normals(keys[{slot}], {row}, z{s})"]
+    return lines
+
+
+def _noise_increments(plan: _KernelPlan) -> list[str]:
+    """``w<s>``: the noise's increment ``g ΔW`` (plus Milstein's ``½ g g' (ΔW² - Δ)``), ``ΔW = scale Z``."""
+    lines = []
+    slopes = dict(plan.slope_results)
+    for s, _ in plan.noise_results:
+        lines.append(f"k{s} = scale * z{s}[j]")
+        if s in slopes:
+            lines.append(f"w{s} = n{s} * k{s} + HALF * n{s} * m{s} * (k{s} * k{s} - scale * scale)")
+        else:
+            lines.append(f"w{s} = n{s} * k{s}")
+    return lines
 
 
 def _over_rows(plan: _KernelPlan, signature: str, arrays: dict[str, str], head: list[str], row_lines: list[str],

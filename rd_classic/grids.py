@@ -156,14 +156,10 @@ class Grid:
             The distinct eigenvalues along each stored axis (each ``<= 0``, sorted).
         """
 
-        def axis(n: int) -> np.ndarray:
-            if n == 1:
-                return np.zeros(1)
-            m = np.arange(n)
-            angle = np.pi * m / n if self.periodic else np.pi * m / (2 * n)
-            return np.unique(-4.0 / self.dx**2 * np.sin(angle) ** 2)
+        from rd_classic.boundaries import axis_eigenvalues
 
-        return tuple(axis(n) for n in self.shape)
+        alphas = None if self.periodic else (1.0, 1.0)
+        return tuple(np.unique(axis_eigenvalues(n, self.dx, alphas)) for n in self.shape)
 
 
 def parse_size(text: str) -> tuple[int, ...]:

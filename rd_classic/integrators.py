@@ -29,13 +29,17 @@ import numpy as np
 
 from rdnet.errors import ConfigError
 
+from rd_classic.boundaries import BoundaryConditions, conditions_or_uniform
 from rd_classic.grids import Grid
 from rd_classic.models import Model
+from rd_classic.noise import NoiseTerms
 from rd_classic.schemes import (  # noqa: F401  (EXPLICIT_SCHEMES, INTEGRATORS: also read from here)
     BACKENDS,
     DTYPES,
     EXPLICIT_SCHEMES,
+    IMEX_SCHEMES,
     INTEGRATORS,
+    NOISE_INTEGRATORS,
     SMALLEST_RADIUS,
     ExplicitScheme,
     check_integrator,
@@ -54,6 +58,7 @@ def largest_stable_dt(
     integrator: str,
     *,
     state: tuple[float, ...] | None = None,
+    boundary: BoundaryConditions | None = None,
 ) -> float:
     r"""Largest time step for which an explicit scheme keeps every decaying linear mode decaying.
 
@@ -91,13 +96,20 @@ def largest_stable_dt(
         run that leaves the linear regime unstably); a model without a homogeneous
         steady state (none exists, or the reaction depends on position or time) is
         bounded by its diffusion alone.
+    boundary
+        Every species' conditions (default ``grid.boundary`` everywhere): they fix the
+        modes of each axis (:func:`rd_classic.boundaries.axis_eigenvalues`: cosine modes on
+        no-flux sides, sine modes on Dirichlet sides, the tridiagonal operator's own for
+        Robin). When species have different modes along an axis, the union of their
+        eigenvalues is used for all of them (the diffusive extremes are kept exactly; the
+        coupling through the reaction is then approximate).
 
     Returns
     -------
     float
-        The limit; ``inf`` for ``etdrk4`` (diffusion exact; the explicitly treated
-        reaction is not checked) or when no mode constrains the step (e.g. no
-        reaction and no diffusion).
+        The limit; ``inf`` for ``etdrk4`` and ``imex`` (diffusion exact or implicit;
+        the explicitly treated reaction is not checked) or when no mode constrains the
+        step (e.g. no reaction and no diffusion).
 
     Notes
     -----
@@ -106,7 +118,9 @@ def largest_stable_dt(
     ends exact) over its range, which contains every mode.
     """
     check_integrator(integrator)
-    if integrator == "etdrk4":
+    if integrator == "milstein":  # the deterministic part is Euler's
+        integrator = "euler"
+    if integrator not in EXPLICIT_SCHEMES:  # etdrk4, imex: the diffusion is exact or implicit
         return float("inf")
     scheme = EXPLICIT_SCHEMES[integrator]
     if state is None:
@@ -119,7 +133,7 @@ def largest_stable_dt(
         jacobian = np.zeros((model.n_species, model.n_species))
     else:
         jacobian = np.asarray(model.jacobian(*(float(value) for value in state)), dtype=float)
-    eigenvalues = mode_eigenvalues(jacobian, model.diffusion, _laplacian_modes(grid))
+    eigenvalues = mode_eigenvalues(jacobian, model.diffusion, _laplacian_modes(model, grid, boundary))
     eigenvalues = eigenvalues[eigenvalues != 0]
     if eigenvalues.size == 0:
         return float("inf")
@@ -139,9 +153,9 @@ _MAX_EXACT_MODES = 1 << 14
 _MODE_SAMPLES = 4097
 
 
-def _laplacian_modes(grid: Grid) -> np.ndarray:
+def _laplacian_modes(model: Model, grid: Grid, boundary: BoundaryConditions | None) -> np.ndarray:
     """The discrete Laplacian's eigenvalues ``μ`` (distinct, or a sampling of their range)."""
-    axes = grid.laplacian_eigenvalues()
+    axes = axis_mode_eigenvalues(model, grid, boundary)
     if math.prod(axis.size for axis in axes) <= _MAX_EXACT_MODES:
         total = np.zeros(1)
         for axis in axes:
@@ -149,6 +163,22 @@ def _laplacian_modes(grid: Grid) -> np.ndarray:
         return np.unique(total)
     lowest = sum(axis.min() for axis in axes)
     return np.linspace(lowest, 0.0, _MODE_SAMPLES)
+
+
+def axis_mode_eigenvalues(model: Model, grid: Grid, boundary: BoundaryConditions | None) -> tuple[np.ndarray, ...]:
+    """The distinct eigenvalues of each stored axis' second difference, over every species' conditions."""
+    from rd_classic.boundaries import AXES, axis_eigenvalues
+
+    boundary = conditions_or_uniform(boundary, model.species, grid.boundary, grid.ndim)
+    values = {**dict(model.values), **grid.expression_values()}
+    axes = []
+    for name, n in zip(grid.axes, grid.shape):
+        if name not in AXES[: grid.ndim]:  # one cell thick: no second difference
+            axes.append(np.zeros(1))
+            continue
+        sets = {boundary.axis_alphas(species, name, values, grid.dx) for species in model.species}
+        axes.append(np.unique(np.concatenate([axis_eigenvalues(n, grid.dx, alphas) for alphas in sets])))
+    return tuple(axes)
 
 
 def mode_eigenvalues(jacobian: np.ndarray, diffusion: tuple[float, ...], modes: np.ndarray) -> np.ndarray:
@@ -169,6 +199,9 @@ def make_stepper(
     device: str = "cpu",
     dtype: str = "float64",
     parameter_fields: Mapping[str, np.ndarray] | None = None,
+    boundary: BoundaryConditions | None = None,
+    noise: NoiseTerms | None = None,
+    seed: int = 0,
 ):
     """Build the stepper for one run.
 
@@ -180,17 +213,24 @@ def make_stepper(
         Time step (checked to be positive and finite; stability is the caller's guard,
         see :func:`largest_stable_dt`).
     integrator
-        ``"euler"``, ``"rk2"``, ``"rk4"`` or ``"etdrk4"``.
+        ``"euler"``, ``"rk2"``, ``"rk4"``, ``"etdrk4"`` or ``"imex"``.
     backend
-        ``"numba"`` (explicit schemes on the CPU), ``"torch"`` (any scheme, ``device``
-        ``"cpu"`` or ``"cuda"``), ``"numpy"`` (``etdrk4`` with scipy's FFT). ``etdrk4``
-        with ``"numba"`` runs on ``"numpy"``.
+        ``"numba"`` (explicit schemes on the CPU), ``"torch"`` (the explicit schemes and
+        periodic ``etdrk4``, ``device`` ``"cpu"`` or ``"cuda"``), ``"numpy"`` (``etdrk4``
+        with scipy's FFT, DCT and DST; ``imex``). ``etdrk4`` and ``imex`` with
+        ``"numba"`` run on ``"numpy"``.
     device
         Torch device name; the numba and numpy backends need ``"cpu"``.
     dtype
         ``"float64"`` or ``"float32"``.
     parameter_fields
         Parameters that vary in space: name → array of the grid's shape.
+    boundary
+        Every species' condition on every side (:mod:`rd_classic.boundaries`); default
+        ``grid.boundary`` on every side of every species.
+    noise, seed
+        Noise terms (:mod:`rd_classic.noise`) and the seed of their random numbers: the run
+        is then integrated by Euler–Maruyama (``euler``) or Milstein (``milstein``).
 
     Returns
     -------
@@ -200,8 +240,9 @@ def make_stepper(
     Raises
     ------
     ConfigError
-        Unknown integrator/backend/dtype, bad ``dt``, ``etdrk4`` on a no-flux grid,
-        a CUDA device without the torch backend, a field of the wrong shape.
+        Unknown integrator/backend/dtype, bad ``dt``, ``etdrk4`` with a Robin side
+        (or on torch, a side that is not periodic), ``imex`` on torch, a CUDA device
+        without the torch backend, a field of the wrong shape.
     """
     check_integrator(integrator)
     if backend not in BACKENDS:
@@ -218,22 +259,40 @@ def make_stepper(
             raise ConfigError(f"model {model.name!r} has no parameter {name!r}")
         if np.shape(values) != grid.shape:
             raise ConfigError(f"the field of parameter {name} has shape {np.shape(values)}, the grid {grid.shape}")
+    if noise is not None and integrator not in NOISE_INTEGRATORS:
+        raise ConfigError(f"a run with noise is integrated by euler (Euler-Maruyama) or milstein, not {integrator}")
+    if integrator == "milstein":
+        if noise is None:
+            raise ConfigError("milstein integrates noise; this run has none (add a [noise] table or --noise)")
+        noise.check_milstein()
     if integrator == "etdrk4":
-        if not grid.periodic:
-            raise ConfigError("etdrk4 is spectral and needs --boundary periodic (use euler or rk4 for no-flux)")
         if backend == "torch":
             from rd_classic.backend_torch import TorchETDRK4Stepper
 
+            conditions = conditions_or_uniform(boundary, model.species, grid.boundary, grid.ndim)
+            if not conditions.all_periodic(grid.ndim):
+                raise ConfigError("etdrk4 on the torch backend needs every side periodic; the cosine and sine "
+                                  "transforms of other boxes run on --backend numpy")  # fmt: skip
             return TorchETDRK4Stepper(model, grid, dt=dt, dtype=dtype, device=device, parameter_fields=fields)
-        return ETDRK4Stepper(model, grid, dt=dt, dtype=dtype, parameter_fields=fields)
-    scheme = EXPLICIT_SCHEMES[integrator]
+        return ETDRK4Stepper(model, grid, dt=dt, dtype=dtype, parameter_fields=fields, boundary=boundary)
+    if integrator in IMEX_SCHEMES:
+        if backend == "torch":
+            raise ConfigError(f"{integrator} runs on the CPU (--backend numpy): its implicit solves use scipy")
+        from rd_classic.stiff import IMEXStepper
+
+        return IMEXStepper(model, grid, IMEX_SCHEMES[integrator], dt=dt, dtype=dtype, parameter_fields=fields,
+                           boundary=boundary)  # fmt: skip
+    scheme = EXPLICIT_SCHEMES["euler" if integrator == "milstein" else integrator]
+    noise_options = {"noise": noise, "seed": seed, "milstein": integrator == "milstein"}
     if backend == "torch":
         from rd_classic.backend_torch import TorchExplicitStepper
 
-        return TorchExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype, device=device, parameter_fields=fields)
+        return TorchExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype, device=device, parameter_fields=fields,
+                                    boundary=boundary, **noise_options)  # fmt: skip
     if backend == "numpy":
-        raise ConfigError(f"the numpy backend runs only etdrk4; use numba or torch for {integrator}")
-    return NumbaExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype, parameter_fields=fields)
+        raise ConfigError(f"the numpy backend runs only etdrk4 and imex; use numba or torch for {integrator}")
+    return NumbaExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype, parameter_fields=fields, boundary=boundary,
+                                **noise_options)  # fmt: skip
 
 
 def field_stack(model: Model, grid: Grid, parameter_fields: Mapping[str, np.ndarray], dtype) -> tuple[tuple[bool, ...], np.ndarray]:
@@ -249,10 +308,13 @@ class _CpuStepper:
     """What the NumPy/numba steppers share: the parameters as the kernels take them, the state, time."""
 
     def __init__(self, model: Model, grid: Grid, *, dt: float, dtype: str,
-                 parameter_fields: Mapping[str, np.ndarray] | None) -> None:  # fmt: skip
+                 parameter_fields: Mapping[str, np.ndarray] | None,
+                 boundary: BoundaryConditions | None = None) -> None:  # fmt: skip
         from rd_classic import kernels_numba
+        from rd_classic.ghost_cells import FaceCorrections
 
         self.model, self.grid, self.dt = model, grid, float(dt)
+        self.boundary = conditions_or_uniform(boundary, model.species, grid.boundary, grid.ndim)
         self.dtype = np.dtype(dtype)
         self.n_steps = 0
         self.step = 0
@@ -267,6 +329,8 @@ class _CpuStepper:
         self._scalar = self.dtype.type
         self._state = self._allocate()
         self._rate_names = rate_names(model.species)
+        self._faces = FaceCorrections(model.values, self._c, grid, self.boundary, self.dtype)
+        self._periodic = self._faces.periodic
 
     def _allocate(self):
         """The state: one array per species (see :func:`rd_classic.kernels_numba.species_fields`)."""
@@ -295,19 +359,31 @@ class NumbaExplicitStepper(_CpuStepper):
 
     Parameters
     ----------
-    model, grid, scheme, dt, dtype, parameter_fields
+    model, grid, scheme, dt, dtype, parameter_fields, boundary
         See :func:`make_stepper`. A sub-diagonal tableau (Euler, RK2, RK4) runs on the fused
         stage kernels; any other explicit tableau one ``rhs`` pass per stage, the stages
-        combined with NumPy (the place for embedded pairs).
+        combined with NumPy (the place for embedded pairs). Boundary conditions other than
+        periodic and no-flux are ghost-cell corrections added to what the kernels write
+        (:mod:`rd_classic.ghost_cells`).
+    noise, seed, milstein
+        Noise terms, the seed of their numbers, and whether to add Milstein's correction:
+        the Euler step becomes Euler–Maruyama (Milstein), generated with the noise term in
+        the fused kernel (:func:`rd_classic.kernels_numba.noise_kernels_for`). The numbers
+        of step ``n`` depend only on ``(seed, n, species, cell)``: a resumed run draws what
+        the uninterrupted one drew.
     """
 
     def __init__(self, model: Model, grid: Grid, scheme: ExplicitScheme, *, dt: float, dtype: str,
-                 parameter_fields: Mapping[str, np.ndarray] | None = None):  # fmt: skip
-        from rd_classic import kernels_numba
+                 parameter_fields: Mapping[str, np.ndarray] | None = None,
+                 boundary: BoundaryConditions | None = None, noise: NoiseTerms | None = None, seed: int = 0,
+                 milstein: bool = False):  # fmt: skip
+        from rd_classic import kernels_numba, random_numbers
 
-        super().__init__(model, grid, dt=dt, dtype=dtype, parameter_fields=parameter_fields)
+        super().__init__(model, grid, dt=dt, dtype=dtype, parameter_fields=parameter_fields, boundary=boundary)
         self.scheme = scheme
-        self._periodic = grid.periodic
+        self.noise = noise
+        if noise is not None and scheme.n_stages != 1:
+            raise ConfigError(f"noise is integrated by Euler-Maruyama or Milstein, not {scheme.name}")
         self._weights = kernels_numba.cast_scalars(self.dtype, *scheme.weights)
         self._offsets_dt = kernels_numba.cast_scalars(self.dtype, *(a * self.dt for a in scheme.stage_offsets))
         self._nodes_dt = [c * self.dt for c in scheme.nodes]
@@ -317,6 +393,17 @@ class NumbaExplicitStepper(_CpuStepper):
             self._point = self._allocate()
         elif scheme.n_stages == 1:
             self._halo, self._work = kernels_numba.euler_buffers(grid.shape, self.dtype, model.n_species)
+            if noise is not None:
+                flags = tuple(name in self.parameter_fields for name in model.parameter_names())
+                self._noisy_step = kernels_numba.noise_kernels_for(model.declaration, noise, self.dtype,
+                                                                   len(grid.shape), flags,
+                                                                   milstein=milstein).noisy_euler_step  # fmt: skip
+                self._streams = np.array(noise.noisy, dtype=np.int64)
+                self._keys = np.empty(len(noise.noisy), np.uint64)
+                self._normals = kernels_numba.noise_buffers(grid.shape, self.dtype, len(noise.noisy), self._halo.shape[0])
+                self._noise_scale = self._scalar(NoiseTerms.increment_scale(grid.dx, self.dt, grid.ndim))
+                self._seed = np.uint64(int(seed) & (2**64 - 1))
+                self._stream_keys = random_numbers.stream_keys
         else:
             self._out = self._allocate()
             self._k = [self._allocate() for _ in range(2)]  # ping-pong stage values
@@ -325,6 +412,7 @@ class NumbaExplicitStepper(_CpuStepper):
     def advance(self, n_steps: int) -> None:
         """Take ``n_steps`` steps."""
         p, c, pf, dx, dt, periodic = self._p, self._c, self._pf, self._dx, self._dt_cast, self._periodic
+        faces = self._faces if self._faces.active else None
         if not self.scheme.is_subdiagonal:
             self._advance_general(n_steps)
             return
@@ -332,7 +420,16 @@ class NumbaExplicitStepper(_CpuStepper):
             euler_step = self._kernels.euler_step
             state, halo, work = self._state, self._halo, self._work
             for _ in range(n_steps):
-                euler_step(p, c, pf, dx, self._time(), dt, periodic, state, halo, work)  # in place
+                if faces:  # from the old edge values, before the kernel overwrites them
+                    faces.compute(state, state, 0.0, self._time())
+                if self.noise is None:
+                    euler_step(p, c, pf, dx, self._time(), dt, periodic, state, halo, work)  # in place
+                else:
+                    self._stream_keys(self._seed, np.uint64(self.step), self._streams, self._keys)
+                    self._noisy_step(p, c, pf, dx, self._time(), dt, periodic, state, halo, work, self._keys,
+                                     self._noise_scale, self._normals)  # fmt: skip
+                if faces:
+                    faces.apply(state, self.dt)
                 self.step += 1
                 self.n_steps += 1
             return
@@ -343,32 +440,93 @@ class NumbaExplicitStepper(_CpuStepper):
             state, out, acc = self._state, self._out, self._acc
             k_previous, k_out = self._k
             # stage 0 at u itself (k argument unused: a_dt = 0)
+            if faces:
+                faces.compute(state, state, 0.0, self._time())
             rk_stage(p, c, pf, dx, self._time(), periodic, state, state, self._zero, k_out, acc, weights[0], True)
+            if faces:
+                self._correct_stage(k_out, acc, weights[0])
             for stage in range(1, last):
                 k_previous, k_out = k_out, k_previous
+                if faces:
+                    faces.compute(state, k_previous, offsets_dt[stage - 1], self._time(nodes_dt[stage]))
                 rk_stage(p, c, pf, dx, self._time(nodes_dt[stage]), periodic, state, k_previous,
                          offsets_dt[stage - 1], k_out, acc, weights[stage], False)  # fmt: skip
+                if faces:
+                    self._correct_stage(k_out, acc, weights[stage])
+            if faces:
+                faces.compute(state, k_out, offsets_dt[-1], self._time(nodes_dt[last]))
             rk_final_stage(p, c, pf, dx, self._time(nodes_dt[last]), periodic, state, k_out, offsets_dt[-1],
                            acc, weights[-1], dt, out)  # fmt: skip
+            if faces:
+                faces.apply(out, self.dt * self.scheme.weights[-1])
             self._state, self._out = out, state
             self.step += 1
             self.n_steps += 1
 
+    def _correct_stage(self, k_out, acc, weight) -> None:
+        """Add the boundary corrections to a stage's rate and to the weighted sum of rates."""
+        self._faces.apply(k_out, 1.0)
+        self._faces.apply(acc, weight)
+
+    def stage_rates(self, state, time: float, dt: float, *, reuse_first: bool = False) -> list:
+        """``k_i = F(t + c_i dt, u + dt Σ_j a_ij k_j)`` of every stage, from ``state`` (one ``rhs`` pass each;
+        with ``reuse_first`` the first stage already holds ``F(t, u)``)."""
+        scheme, stages, point = self.scheme, self._stages, self._point
+        for i in range(scheme.n_stages):
+            if i == 0 and reuse_first:
+                continue
+            for s, (target, field) in enumerate(zip(point, state)):
+                np.copyto(target, field)
+                for j in range(i):
+                    if scheme.a[i][j]:
+                        target += self._scalar(scheme.a[i][j] * dt) * stages[j][s]
+            self.rhs(point, time + scheme.nodes[i] * dt, stages[i])
+        return stages
+
+    def attempt(self, time: float, dt: float, rtol: float, atol: float, *, reuse_first: bool = False) -> float:
+        """One trial step of an embedded pair from the current state at ``time``; the candidate is kept for
+        :meth:`accept`. Returns the error norm ``sqrt(mean((e / (atol + rtol max(|u|, |u_new|)))²))``
+        over every cell and species, ``e = dt Σ (b_i - b̂_i) k_i`` (``<= 1``: accept)."""
+        scheme, state = self.scheme, self._state
+        if not hasattr(self, "_candidate"):
+            self._candidate, self._error = self._allocate(), self._allocate()
+        stages = self.stage_rates(state, time, dt, reuse_first=reuse_first)
+        weights = [self._scalar(b * dt) for b in scheme.weights]
+        differences = [self._scalar((b - e) * dt) for b, e in zip(scheme.weights, scheme.embedded_weights)]
+        total = 0.0
+        for s, (field, candidate, error) in enumerate(zip(state, self._candidate, self._error)):
+            np.copyto(candidate, field)
+            error.fill(0.0)
+            for i, stage in enumerate(stages):
+                if scheme.weights[i]:
+                    candidate += weights[i] * stage[s]
+                if scheme.weights[i] != scheme.embedded_weights[i]:
+                    error += differences[i] * stage[s]
+            scale = atol + rtol * np.maximum(np.abs(field), np.abs(candidate), dtype=np.float64)
+            total += float(np.sum(np.square(error / scale)))
+        return math.sqrt(total / (len(state) * self.grid.n_cells))
+
+    def accept(self) -> None:
+        """Make the last :meth:`attempt`'s candidate the state (first-same-as-last: its last stage becomes the
+        next step's first)."""
+        self._state, self._candidate = self._candidate, self._state
+        if self.scheme.first_same_as_last:
+            self._stages[0], self._stages[-1] = self._stages[-1], self._stages[0]
+        self.n_steps += 1
+
+    def rhs(self, state, time: float, out) -> None:
+        """``out = D ∇²u + R(u)`` at ``state`` and ``time``, boundary conditions included."""
+        self._kernels.rhs(self._p, self._c, self._pf, self._dx, self._scalar(time), self._periodic, state, out)
+        if self._faces.active:
+            self._faces.compute(state, state, 0.0, time)
+            self._faces.apply(out, 1.0)
+
     def _advance_general(self, n_steps: int) -> None:
         """Any explicit tableau: ``k_i = F(u + dt Σ_j a_ij k_j)``, ``u += dt Σ_i b_i k_i`` (one ``rhs`` pass per stage)."""
-        rhs, scheme, stages, point = self._kernels.rhs, self.scheme, self._stages, self._point
-        a = [[self._scalar(value * self.dt) for value in row] for row in scheme.a]
-        b = [self._scalar(weight * self.dt) for weight in scheme.weights]
+        b = [self._scalar(weight * self.dt) for weight in self.scheme.weights]
         for _ in range(n_steps):
             state = self._state
-            for i in range(scheme.n_stages):
-                for s, (target, field) in enumerate(zip(point, state)):
-                    np.copyto(target, field)
-                    for j in range(i):
-                        if scheme.a[i][j]:
-                            target += a[i][j] * stages[j][s]
-                rhs(self._p, self._c, self._pf, self._dx, self._time(scheme.nodes[i] * self.dt), self._periodic,
-                    point, stages[i])  # fmt: skip
+            stages = self.stage_rates(state, self.step * self.dt, self.dt)
             for weight, stage in zip(b, stages):
                 if weight:
                     for field, rate in zip(state, stage):
@@ -376,37 +534,55 @@ class NumbaExplicitStepper(_CpuStepper):
             self.step += 1
             self.n_steps += 1
 
-    def rates(self) -> dict[str, np.ndarray]:
-        """Reaction and diffusion parts of the rate of change at the current state."""
+    def rates(self, time: float | None = None) -> dict[str, np.ndarray]:
+        """Reaction and diffusion parts of the rate of change at the current state (at ``time``, default the step's)."""
+        time = self._time() if time is None else self._scalar(time)
         reaction, diffusion = self._allocate(), self._allocate()
-        self._kernels.rates(self._p, self._c, self._pf, self._dx, self._time(), self._periodic, self._state,
+        self._kernels.rates(self._p, self._c, self._pf, self._dx, time, self._periodic, self._state,
                             reaction, diffusion)  # fmt: skip
+        if self._faces.active:
+            self._faces.compute(self._state, self._state, 0.0, time)
+            self._faces.apply(diffusion, 1.0)
         return dict(zip(self._rate_names, (*(field.copy() for field in reaction), *(field.copy() for field in diffusion))))
 
 
 class ETDRK4Stepper(_CpuStepper):
-    """Spectral ETDRK4 on a periodic grid, with scipy's FFT and the model's generated reaction kernel.
+    """ETDRK4 with scipy's transforms and the model's generated reaction kernel.
 
-    All species are stacked ``(N, *shape)`` so that every transform is one batched
-    ``rfftn``/``irfftn`` call; the reaction is evaluated by a generated numba kernel into
-    a preallocated array and the Fourier-space combinations are fused (numba) on flat
-    arrays. The state is kept in physical space between steps (one extra FFT per step),
-    so a run restarted from a stored snapshot continues exactly as the uninterrupted one.
+    On a periodic box the pseudo-spectral scheme: FFT and the spectral Laplacian
+    ``-|q|²``. On a box whose sides are periodic, Neumann or Dirichlet (any flux or
+    value) the ghost-cell Laplacian of the explicit schemes, made diagonal by cosine
+    and sine transforms along the non-periodic axes (:mod:`rd_classic.spectral`); the
+    fluxes and values enter as sources at the edge cells, with the reaction. All
+    species are stacked ``(N, *shape)`` so that every transform is one batched call
+    (per group of species with the same transforms); the reaction is evaluated by a
+    generated numba kernel into a preallocated array and the transform-space
+    combinations are fused (numba) on flat arrays. The state is kept in physical space
+    between steps (one extra transform per step), so a run restarted from a stored
+    snapshot continues exactly as the uninterrupted one.
 
     Parameters
     ----------
-    model, grid, dt, dtype, parameter_fields
+    model, grid, dt, dtype, parameter_fields, boundary
         See :func:`make_stepper`.
     """
 
     def __init__(self, model: Model, grid: Grid, *, dt: float, dtype: str = "float64",
-                 parameter_fields: Mapping[str, np.ndarray] | None = None):  # fmt: skip
+                 parameter_fields: Mapping[str, np.ndarray] | None = None,
+                 boundary: BoundaryConditions | None = None):  # fmt: skip
         import scipy.fft
 
         from rd_classic import kernels_numba
+        from rd_classic.ghost_cells import FaceCorrections
 
-        super().__init__(model, grid, dt=dt, dtype=dtype, parameter_fields=parameter_fields)
+        super().__init__(model, grid, dt=dt, dtype=dtype, parameter_fields=parameter_fields, boundary=boundary)
         self._kn = kernels_numba
+        self._nonlinear_values = np.empty_like(self._state)
+        self._sources = FaceCorrections(model.values, self._c, grid, self.boundary, self.dtype, sources_only=True)
+        self._box = None
+        if not self.boundary.all_periodic(grid.ndim):
+            self._set_up_box()
+            return
         q2 = grid.squared_wavenumbers()
         self._laplacian = (-q2).astype(self.dtype)
         coefficients = [etdrk4_coefficients(-diffusion * q2, self.dt) for diffusion in model.diffusion]
@@ -419,7 +595,23 @@ class ETDRK4Stepper(_CpuStepper):
         self._rfftn = lambda values: scipy.fft.rfftn(values, axes=axes, workers=workers).reshape(-1)
         self._irfftn = lambda values: scipy.fft.irfftn(values.reshape(self._spectral_shape), s=shape, axes=axes,
                                                        workers=workers)  # fmt: skip
-        self._nonlinear_values = np.empty_like(self._state)
+
+    def _set_up_box(self) -> None:
+        """Cosine/sine/Fourier transforms per axis and species, the ghost-cell Laplacian's eigenvalues."""
+        from rd_classic.spectral import SpectralBox, axis_transforms
+
+        values = {**dict(self.model.values), **self.grid.expression_values()}
+        kinds = [axis_transforms(self.grid, self.boundary, name, values) for name in self.model.species]
+        if any(kind is None for kind in kinds):
+            raise ConfigError("etdrk4 needs every side periodic, Neumann or Dirichlet (a Robin side has no cosine or "
+                              "sine transform); use --integrator imex")  # fmt: skip
+        self._box = box = SpectralBox(self.grid, kinds)
+        self._diffusion_symbol = box.per_species(self.model.diffusion) * box.symbol
+        coefficients = etdrk4_coefficients(self._diffusion_symbol, self.dt)
+        self._flat = {key: np.ascontiguousarray(value, dtype=self.dtype) for key, value in coefficients.items()}
+        complex_dtype = np.result_type(self.dtype, np.complex64)
+        self._rfftn = lambda values: box.forward(values).astype(complex_dtype if box.complex else self.dtype, copy=False)
+        self._irfftn = box.inverse
 
     def _allocate(self) -> np.ndarray:
         """The state stacked ``(N, *shape)``: every transform is one batched FFT."""
@@ -427,6 +619,9 @@ class ETDRK4Stepper(_CpuStepper):
 
     def _react(self, state, offset: float) -> None:
         self._kernels.reaction_fields(self._p, self._pf, self._dx, self._time(offset), state, self._nonlinear_values)
+        if self._sources.active:  # the fluxes and values of the sides, as sources at the edge cells
+            self._sources.compute(state, state, 0.0, self._time(offset))
+            self._sources.apply(self._nonlinear_values, 1.0)
 
     def advance(self, n_steps: int) -> None:
         """Take ``n_steps`` steps."""
@@ -457,8 +652,14 @@ class ETDRK4Stepper(_CpuStepper):
 
     def rates(self) -> dict[str, np.ndarray]:
         """Reaction ``R(u)`` and spectral diffusion ``D ∇²u`` at the current state."""
-        self._react(self._state, 0.0)
+        self._kernels.reaction_fields(self._p, self._pf, self._dx, self._time(), self._state, self._nonlinear_values)
         reaction = self._nonlinear_values.copy()
+        if self._box is not None:
+            diffusion = np.ascontiguousarray(self._irfftn(self._rfftn(self._state) * self._diffusion_symbol), dtype=self.dtype)
+            if self._sources.active:
+                self._sources.compute(self._state, self._state, 0.0, self._time())
+                self._sources.apply(diffusion, 1.0)
+            return dict(zip(self._rate_names, (*reaction, *diffusion)))
         spectral = self._rfftn(self._state).reshape(self._spectral_shape)
         scale = np.array(self.model.diffusion, dtype=self.dtype).reshape((-1,) + (1,) * len(self.grid.shape)) * self._laplacian
         diffusion = np.asarray(self._irfftn(spectral * scale), dtype=self.dtype)

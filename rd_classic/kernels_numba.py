@@ -26,6 +26,12 @@ nothing. :func:`kernels_for` returns the module; its kernels are:
 ``reaction_fields(p, pf, dx, t, state, out)``
     ``out = R(state)`` (serial; ETDRK4's nonlinear term).
 
+A run with noise has one more module (:func:`noise_kernels_for`) with
+``noisy_euler_step(p, c, pf, dx, t, dt, periodic, state, halo, work, keys, scale, normals)``:
+the Euler step plus each noisy species' ``g ΔW`` (Euler–Maruyama, or Milstein), the
+normal numbers drawn row by row into ``normals`` (:func:`noise_buffers`) by the
+counter-based generator of :mod:`rd_classic.random_numbers`, keyed per species and step.
+
 Arguments: ``state``, ``k``, ``k_out``, ``acc``, ``out``, ``reaction`` and ``diffusion`` are
 tuples of one array per species, of the grid's shape (:func:`species_fields` places them so
 that no two are a power of two apart in memory: such arrays share cache sets and 4 KiB
@@ -56,6 +62,9 @@ from rd_classic.model_file import ModelDeclaration
 __all__ = [
     "kernels_for",
     "functions_for",
+    "noise_kernels_for",
+    "noise_functions_for",
+    "noise_buffers",
     "euler_buffers",
     "species_fields",
     "parameter_vector",
@@ -108,6 +117,37 @@ def functions_for(declaration: ModelDeclaration) -> ModuleType:
 
     key = module_key("functions", codegen.GENERATOR_SIGNATURE, declaration.digest)
     return load_generated(key, lambda: codegen.functions_source(declaration))
+
+
+def noise_kernels_for(declaration: ModelDeclaration, noise, dtype, ndim: int, fields: Sequence[bool] = (), *,
+                      milstein: bool = False) -> ModuleType:  # fmt: skip
+    """The generated noisy Euler kernel of a model with these noise terms (see the module docstring)."""
+    import numba
+
+    from rd_classic import codegen, random_numbers
+    from rd_classic.kernel_cache import load_generated, module_key
+
+    dtype = np.dtype(dtype).name
+    fields = tuple(bool(flag) for flag in fields) or (False,) * len(declaration.parameters)
+    flags = "".join("1" if flag else "0" for flag in fields)
+    key = module_key("noise-kernels", codegen.GENERATOR_SIGNATURE, random_numbers.SIGNATURE, numba.__version__,
+                     declaration.digest, noise.canonical(), str(milstein), dtype, str(ndim), flags)  # fmt: skip
+    return load_generated(key, lambda: codegen.noise_kernels_source(declaration, noise, dtype=dtype, ndim=ndim,
+                                                                    fields=fields, milstein=milstein))  # fmt: skip
+
+
+def noise_functions_for(declaration: ModelDeclaration, noise, *, milstein: bool = False) -> ModuleType:
+    """The generated array functions ``noise`` and ``noise_slope`` of a model with these noise terms."""
+    from rd_classic import codegen
+    from rd_classic.kernel_cache import load_generated, module_key
+
+    key = module_key("noise-functions", codegen.GENERATOR_SIGNATURE, declaration.digest, noise.canonical(), str(milstein))
+    return load_generated(key, lambda: codegen.noise_functions_source(declaration, noise, milstein=milstein))
+
+
+def noise_buffers(shape, dtype, n_noisy: int, n_blocks: int) -> np.ndarray:
+    """The row buffers of the noisy Euler kernel's normal numbers: ``(n_blocks, n_noisy, nx)``."""
+    return np.empty((n_blocks, n_noisy, shape[-1]), dtype)
 
 
 def parameter_vector(values: Sequence[float], lengths: Sequence[float], dtype) -> np.ndarray:

@@ -32,8 +32,12 @@ Optional: ``[long_names]`` (species → text), ``constraints`` (a list of compar
 of the parameters, ``"a > 0"``), ``[[steady_states]]`` (closed forms, species →
 expression in the parameters; the first is the default state), ``[initial]``
 (species → expression in ``x, y, z, Lx, Ly, Lz`` and the parameters, plus
-``noise = amplitude``), ``[presets.NAME]`` (``parameters``, ``description``,
-``source``, ``dx``, ``dt``, ``time``, ``initial``) and ``[metadata]`` (free).
+``noise = amplitude``), ``[boundary]`` (species → condition on every side, or
+``[boundary.SPECIES]`` with single sides; :mod:`rd_classic.boundaries`), ``[noise]``
+(species → the amplitude of its noise term, an expression in the species, the
+parameters, ``x, y, z, t`` and ``Lx, Ly, Lz``; :mod:`rd_classic.noise`),
+``[presets.NAME]`` (``parameters``, ``description``, ``source``, ``dx``, ``dt``,
+``time``, ``initial``) and ``[metadata]`` (free).
 Any other key is refused, so a misspelt table is not silently ignored.
 
 Everything is checked when the file is read — names, tables, every expression
@@ -56,6 +60,7 @@ from typing import Any, Mapping
 
 from rdnet.errors import ConfigError
 
+from rd_classic.boundaries import SideCondition, declared_boundary
 from rd_classic.expressions import FUNCTIONS, CONSTANTS, Condition, Expression, parse_condition, parse_expression
 
 __all__ = [
@@ -88,13 +93,14 @@ RESERVED_NAMES = frozenset(
      "model", "model_declaration", "parameter_fields", "preset", "size", "dx", "boundary", "dt", "steps",
      "snapshot_every", "snapshots", "integrator", "backend", "device", "dtype", "seed", "initial",
      "initial_condition", "time", "step", "out", "overwrite", "resume", "quiet", "param", "allow_unstable",
-     "model_file"}
+     "model_file", "noise", "noise_terms", "boundary_conditions", "rtol", "atol", "adaptive", "step_size_min", "step_size_max", "step_size_next", "rejected_steps"}
 )  # fmt: skip
 #: a species' variables in a dataset are NAME, reaction_NAME and diffusion_NAME
 RESERVED_PREFIXES = ("reaction_", "diffusion_", "parameter_")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
 _TOP_LEVEL_KEYS = ("name", "description", "source", "species", "default_preset", "long_names", "parameters",
-                   "diffusion", "reaction", "constraints", "steady_states", "initial", "presets", "metadata")  # fmt: skip
+                   "diffusion", "reaction", "constraints", "steady_states", "initial", "boundary", "noise", "presets",
+                   "metadata")  # fmt: skip
 _PRESET_KEYS = ("parameters", "description", "source", "dx", "dt", "time", "initial")
 
 
@@ -142,6 +148,8 @@ class ModelDeclaration:
     steady_states: tuple[Mapping[str, Expression], ...] = ()
     initial: Mapping[str, Expression] | None = None
     initial_noise: float = 0.0
+    boundary: Mapping[str, Mapping[str, SideCondition]] = field(default_factory=dict)
+    noise: Mapping[str, Expression] = field(default_factory=dict)
     presets: Mapping[str, PresetDeclaration] = field(default_factory=dict)
     default_preset: str | None = None
     text: str = ""
@@ -285,6 +293,8 @@ def _declaration(data: dict[str, Any], text: str, origin: str) -> ModelDeclarati
     constraints = tuple(_constraints(data.get("constraints", []), constants))
     steady_states = tuple(_steady_states(data.get("steady_states", []), species, constants))
     initial, noise = _initial(data.get("initial"), species, constants)
+    boundary = declared_boundary(data.get("boundary", {}), species, parameter_names)
+    noise_terms = _noise(data.get("noise", {}), species, reaction_names)
     presets = _presets(data.get("presets", {}), parameter_names, initial is not None)
     default_preset = data.get("default_preset")
     if default_preset is not None:
@@ -307,6 +317,8 @@ def _declaration(data: dict[str, Any], text: str, origin: str) -> ModelDeclarati
         steady_states=steady_states,
         initial=initial,
         initial_noise=noise,
+        boundary=boundary,
+        noise=noise_terms,
         presets=presets,
         default_preset=default_preset,
         text=text,
@@ -425,6 +437,15 @@ def _initial(value: Any, species: tuple[str, ...], names: set[str]) -> tuple[dic
         raise ConfigError(f"initial.noise must be >= 0, got {noise}")
     allowed = names | {"x", "y", "z"} | set(DOMAIN_LENGTHS)
     return _per_species(entries, "initial", species, allowed), noise
+
+
+def _noise(value: Any, species: tuple[str, ...], names: set[str]) -> dict[str, Expression]:
+    if not isinstance(value, dict):
+        raise ConfigError('noise must be a table (species = "amplitude", like u = "0.01" or v = "sigma*v")')
+    extra = [name for name in value if name not in species]
+    if extra:
+        raise ConfigError(f"noise: {extra[0]!r} is not a species (species: {', '.join(species)})")
+    return {name: parse_expression(text, names, where=f"noise.{name}") for name, text in value.items()}
 
 
 def _presets(value: Any, parameter_names: list[str], has_initial: bool) -> dict[str, PresetDeclaration]:

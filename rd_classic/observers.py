@@ -23,7 +23,10 @@ def snapshot_variables(config: SimulationConfig) -> dict[str, Any]:
 
     Per species ``s``: ``s``, ``reaction_s`` and ``diffusion_s`` with dims ``(time, y, x)``
     (``(time, z, y, x)`` on a 3-D grid); a ``step`` series; and ``parameter_<name>`` (dims
-    ``(y, x)`` or ``(z, y, x)``) for every field-valued parameter.
+    ``(y, x)`` or ``(z, y, x)``) for every field-valued parameter; for an adaptive run, the
+    series ``step_size_min``, ``step_size_max`` (of the steps accepted since the previous
+    snapshot), ``step_size_next`` (the size the controller tries next) and ``rejected_steps``
+    (rejected trial steps so far).
     """
     from rdnet.dataset import VariableSpec
 
@@ -40,6 +43,13 @@ def snapshot_variables(config: SimulationConfig) -> dict[str, Any]:
         variables[f"diffusion_{name}"] = VariableSpec(dims, f"diffusion term D laplacian({name}) of {name}",
                                                       "1/time", dtype)  # fmt: skip
     variables["step"] = VariableSpec(("time",), "time step number", "1", "int64")
+    if config.adaptive:
+        variables["step_size_min"] = VariableSpec(("time",), "smallest step accepted since the previous snapshot",
+                                                  "time", "float64")  # fmt: skip
+        variables["step_size_max"] = VariableSpec(("time",), "largest step accepted since the previous snapshot",
+                                                  "time", "float64")  # fmt: skip
+        variables["step_size_next"] = VariableSpec(("time",), "step size the controller tries next", "time", "float64")
+        variables["rejected_steps"] = VariableSpec(("time",), "rejected trial steps so far", "1", "int64")
     units = model.parameter_units()
     for name in config.parameter_fields:
         variables[f"parameter_{name}"] = VariableSpec(axes, f"field-valued parameter {name}", units[name], "float64")
@@ -72,6 +82,7 @@ class DatasetObserver:
         self.writer = None
         self.partial_path: Path | None = None
         self.final_path: Path | None = None
+        self._step_sizes: dict[str, Any] = {}
 
     def start(self, config: SimulationConfig, start_step: int) -> None:  # noqa: D102
         from rdnet.dataset import StreamingWriter
@@ -92,8 +103,16 @@ class DatasetObserver:
                 self.writer.write_fixed(f"parameter_{name}", item.values)
         self.partial_path = self.writer.partial_path
 
+    def step_sizes(self, times: np.ndarray, sizes: np.ndarray, rejected: int, dt_next: float) -> None:  # noqa: D102
+        self._step_sizes = {
+            "step_size_min": np.float64(sizes.min() if sizes.size else np.nan),
+            "step_size_max": np.float64(sizes.max() if sizes.size else np.nan),
+            "step_size_next": np.float64(dt_next),
+            "rejected_steps": np.int64(rejected),
+        }
+
     def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:  # noqa: D102
-        self.writer.append(time, {**fields, "step": np.int64(step)})
+        self.writer.append(time, {**fields, "step": np.int64(step), **self._step_sizes})
 
     def finish(self) -> None:  # noqa: D102
         self.final_path = self.writer.close()
@@ -108,6 +127,10 @@ class DatasetObserver:
             self.partial_path = None
 
 
+#: an adaptive run's bar: model time reached of the duration
+_TIME_BAR = "{desc}: {percentage:3.0f}%|{bar}| t = {n:.4g}/{total:.4g} [{elapsed}<{remaining}]"
+
+
 class ProgressObserver:
     """A tqdm progress bar on stderr with steps per second (hidden when not a terminal)."""
 
@@ -119,6 +142,12 @@ class ProgressObserver:
         from tqdm.auto import tqdm
 
         disable = (not sys.stderr.isatty()) if self.enabled is None else not self.enabled
+        if config.adaptive:  # in model time: the number of steps is not known in advance
+            start = config.adaptive_start[0] if config.adaptive_start and start_step else 0.0
+            self.bar = tqdm(total=config.end_time, initial=start, unit="time", file=sys.stderr, disable=disable,
+                            desc=config.model.name, dynamic_ncols=True, bar_format=_TIME_BAR)  # fmt: skip
+            self._last = start
+            return
         self.bar = tqdm(total=config.steps, initial=start_step, unit="step", file=sys.stderr,
                         disable=disable, desc=config.model.name, dynamic_ncols=True)  # fmt: skip
         self._last = start_step
@@ -126,6 +155,10 @@ class ProgressObserver:
     def progress(self, step: int) -> None:  # noqa: D102
         self.bar.update(step - self._last)
         self._last = step
+
+    def progress_time(self, time: float) -> None:  # noqa: D102
+        self.bar.update(time - self._last)
+        self._last = time
 
     def finish(self) -> None:  # noqa: D102
         self.bar.close()
@@ -193,7 +226,8 @@ def load_resume_point(partial_path: str | os.PathLike) -> tuple[SimulationConfig
         The run as it was configured (its model rebuilt from the declaration the file
         stores, parsed with the same checks as a model file), the fields of its last
         complete snapshot (at the run's dtype, so the state is exact) and that
-        snapshot's step number.
+        snapshot's step number; an adaptive run's configuration also holds the
+        snapshot's time, next step size and rejected steps (``adaptive_start``).
 
     Raises
     ------
@@ -232,4 +266,9 @@ def load_resume_point(partial_path: str | os.PathLike) -> tuple[SimulationConfig
         raise DatasetError(f"{partial_path} lacks the species {', '.join(missing)} of {config.model.name}")
     fields = tuple(np.asarray(ds[name].values[-1], dtype=dtype) for name in config.model.species)
     step = int(ds["step"].values[-1])
+    if config.adaptive:  # where the controller was: the state's time, the next step size, the rejections so far
+        import dataclasses
+
+        clock = (float(ds["time"].values[-1]), float(ds["step_size_next"].values[-1]), int(ds["rejected_steps"].values[-1]))
+        config = dataclasses.replace(config, adaptive_start=clock)
     return config, fields, step

@@ -24,14 +24,16 @@ import numpy as np
 
 from rdnet.errors import ConfigError, RunError
 
-from rd_classic.grids import Grid, parse_size
+from rd_classic.boundaries import BoundaryConditions, resolve_boundary_conditions
+from rd_classic.grids import BOUNDARIES, Grid, parse_size
 from rd_classic.initial import check_initial_condition, initial_state
 from rd_classic.integrators import largest_stable_dt, make_stepper
 from rd_classic.model_file import ModelDeclaration
 from rd_classic.models import Model, builtin_declaration, get_model, model_from_text
+from rd_classic.noise import NoiseTerms, resolve_noise
 from rd_classic.parameter_fields import ParameterField, is_field_specification, parameter_field
 from rd_classic.presets import default_preset, get_preset
-from rd_classic.schemes import BACKENDS, DTYPES, check_integrator
+from rd_classic.schemes import ADAPTIVE_SCHEMES, BACKENDS, DTYPES, IMEX_SCHEMES, NOISE_INTEGRATORS, check_integrator
 
 __all__ = [
     "SimulationConfig",
@@ -41,6 +43,8 @@ __all__ = [
     "SimulationInterrupted",
     "run_simulation",
     "snapshot_steps",
+    "snapshot_times",
+    "StepSizeRecorder",
 ]
 
 #: steps between progress updates are capped so that one chunk is about this many cell updates
@@ -65,6 +69,28 @@ class SimulationConfig:
     preset: str | None = None
     parameter_fields: Mapping[str, ParameterField] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    boundary_conditions: BoundaryConditions | None = None
+    noise: NoiseTerms | None = None
+    #: an adaptive run (:mod:`rd_classic.adaptive`): tolerances, end time and number of snapshot intervals
+    #: (its ``dt`` is the first step to try; ``steps`` and ``snapshot_every`` are 0)
+    rtol: float | None = None
+    atol: float | None = None
+    duration: float | None = None
+    snapshot_count: int = 0
+    #: a resumed adaptive run: the time, next step size and rejected steps of its state
+    adaptive_start: tuple[float, float, int] | None = None
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether the step size is chosen by an embedded pair's error estimate."""
+        return self.rtol is not None
+
+    @property
+    def boundary(self) -> BoundaryConditions:
+        """Every species' condition on every side (``grid.boundary`` everywhere unless given)."""
+        if self.boundary_conditions is not None:
+            return self.boundary_conditions
+        return BoundaryConditions.uniform(self.grid.boundary, self.model.species)
 
     def to_parameters(self) -> dict[str, Any]:
         """JSON-able parameters: model parameters (flat), the model's declaration and the run set-up.
@@ -72,7 +98,11 @@ class SimulationConfig:
         ``model_declaration`` is the model file's text, so the run can be repeated (or
         resumed) with no other file; ``parameter_fields`` maps each field-valued
         parameter to its specification (its values are in the dataset as
-        ``parameter_<name>``).
+        ``parameter_<name>``); ``boundary`` is ``periodic``, ``no-flux`` or ``mixed`` and
+        ``boundary_conditions`` every species' condition on every side; ``noise_terms`` the
+        noise amplitude of every species with noise (its numbers are seeded by ``seed``);
+        an adaptive run's ``adaptive`` its ``rtol``, ``atol``, ``duration`` and ``snapshots``
+        (``dt`` is then the first step tried).
         """
         return {
             "model": self.model.name,
@@ -80,7 +110,9 @@ class SimulationConfig:
             "preset": self.preset,
             "size": list(self.grid.shape),
             "dx": self.grid.dx,
-            "boundary": self.grid.boundary,
+            "boundary": self.boundary.summary(self.grid.ndim),
+            "boundary_conditions": self.boundary.to_json(),
+            "noise_terms": self.noise.to_json() if self.noise is not None else {},
             "dt": self.dt,
             "steps": self.steps,
             "snapshot_every": self.snapshot_every,
@@ -92,6 +124,8 @@ class SimulationConfig:
             "initial_condition": self.initial_condition,
             "parameter_fields": {name: item.specification for name, item in self.parameter_fields.items()},
             "model_declaration": self.model.declaration.text,
+            **({"adaptive": {"rtol": self.rtol, "atol": self.atol, "duration": self.duration,
+                             "snapshots": self.snapshot_count}} if self.adaptive else {}),  # fmt: skip
             **self.extra,
         }
 
@@ -121,7 +155,17 @@ class SimulationConfig:
                 declaration = builtin_declaration(parameters["model"])
             model = get_model(declaration)
             model = model.with_parameters(**{key: parameters[key] for key in model.parameter_names() if key in parameters})
-            grid = Grid(tuple(int(n) for n in parameters["size"]), float(parameters["dx"]), parameters["boundary"])
+            word = parameters["boundary"]
+            grid = Grid(tuple(int(n) for n in parameters["size"]), float(parameters["dx"]),
+                        word if word in BOUNDARIES else "no-flux")  # fmt: skip
+            stored = parameters.get("boundary_conditions")
+            conditions = None if stored is None else BoundaryConditions.from_json(stored, model.species,
+                                                                                   model.parameter_names())  # fmt: skip
+            noise_terms = parameters.get("noise_terms") or {}
+            if not isinstance(noise_terms, dict):
+                raise ConfigError("the stored noise_terms are not a table of species")
+            noise = resolve_noise(model.species, model.parameter_names(), specifications=noise_terms)
+            adaptive = parameters.get("adaptive") or {}
             fields = {}
             for name, specification in (parameters.get("parameter_fields") or {}).items():
                 stored = (stored_fields or {}).get(name)
@@ -140,6 +184,12 @@ class SimulationConfig:
                 initial_condition=parameters["initial_condition"],
                 preset=parameters.get("preset"),
                 parameter_fields=fields,
+                boundary_conditions=conditions,
+                noise=noise,
+                rtol=None if not adaptive else float(adaptive["rtol"]),
+                atol=None if not adaptive else float(adaptive["atol"]),
+                duration=None if not adaptive else float(adaptive["duration"]),
+                snapshot_count=0 if not adaptive else int(adaptive["snapshots"]),
             )
         except KeyError as missing:
             raise ConfigError(f"the file's parameters lack {missing}; cannot rebuild the run") from None
@@ -149,7 +199,7 @@ class SimulationConfig:
     @property
     def end_time(self) -> float:
         """Model time at the last step."""
-        return self.steps * self.dt
+        return self.duration if self.adaptive else self.steps * self.dt
 
     @property
     def field_arrays(self) -> dict[str, np.ndarray]:
@@ -168,7 +218,8 @@ def build_config(
     dt: float | None = None,
     dx: float | None = None,
     integrator: str = "euler",
-    boundary: str = "periodic",
+    boundary: str | Sequence[str] | Mapping[str, str] | None = None,
+    noise: str | Sequence[str] | Mapping[str, str] | None = None,
     backend: str | None = None,
     device: str = "cpu",
     dtype: str = "float64",
@@ -177,6 +228,8 @@ def build_config(
     seed: int = 0,
     initial_condition: str | None = None,
     allow_unstable: bool = False,
+    rtol: float | None = None,
+    atol: float | None = None,
 ) -> SimulationConfig:
     """Validate user choices and fill defaults from the model's preset.
 
@@ -207,7 +260,16 @@ def build_config(
     integrator
         ``euler``, ``rk2``, ``rk4`` or ``etdrk4``.
     boundary
-        ``periodic`` or ``no-flux``.
+        Boundary conditions (:mod:`rd_classic.boundaries`), applied after the model file's
+        ``[boundary]`` table: ``"periodic"`` or ``"no-flux"`` (every side of every species),
+        any condition (``"dirichlet 0"``), ``"u=dirichlet 1"`` (one species),
+        ``"u.x-=neumann 0.1"`` (one side), a list of these in order, or a mapping
+        ``{"u": "dirichlet 1"}``. Sides nothing sets are periodic.
+    noise
+        Noise terms (:mod:`rd_classic.noise`), applied after the model file's ``[noise]``:
+        ``"u=0.01"``, ``"v=0.1*v"`` (``0`` removes one, ``"none"`` all), a list of these,
+        or a mapping ``{"u": "0.01"}``. A run with noise is integrated by ``euler``
+        (Euler–Maruyama) or ``milstein``, its numbers seeded by ``seed``.
     backend
         ``numba``, ``torch`` or ``numpy``; default ``numba`` on the CPU (``numpy``
         for ``etdrk4``) and ``torch`` on other devices.
@@ -216,11 +278,16 @@ def build_config(
     snapshot_every, snapshots
         Steps between snapshots; default ``steps // snapshots``.
     seed
-        Seed of the initial noise.
+        Seed of the initial noise and of the noise terms' numbers.
     initial_condition
         See :mod:`rd_classic.initial`; default the preset's.
     allow_unstable
         Accept an explicit ``dt`` beyond the stability limit.
+    rtol, atol
+        Tolerances of an adaptive run (``integrator`` ``rk23`` or ``rk45``; default 1e-3 and
+        1e-6): its step is chosen by the pair's error estimate and capped by the stability
+        limit, ``dt`` is only the first step tried, the run needs ``time`` (or the preset's
+        duration), not ``steps``, and takes ``snapshots`` snapshots at equal times.
 
     Raises
     ------
@@ -244,23 +311,32 @@ def build_config(
     model_object = get_model(declaration, **numbers)
     shape = parse_size(size) if isinstance(size, str) else tuple(int(n) for n in size)
     spacing = chosen.dx if dx is None else _positive("dx", dx)
-    grid = Grid(shape, spacing, boundary)
+    conditions = resolve_boundary_conditions(declaration.species, declaration.parameter_names,
+                                             declared=declaration.boundary, specifications=boundary)  # fmt: skip
+    probe = Grid(shape, spacing)  # the grid's dimension decides which sides exist
+    conditions.check(probe.ndim)
+    grid = Grid(shape, spacing, "periodic" if conditions.all_periodic(probe.ndim) else "no-flux")
     fields = {name: parameter_field(model_object, name, text, grid) for name, text in field_specifications.items()}
+    _check_boundary_values(conditions, grid, fields)
     check_integrator(integrator)
+    noise_terms = resolve_noise(declaration.species, declaration.parameter_names, declared=declaration.noise,
+                                specifications=noise)  # fmt: skip
+    _check_noise(noise_terms, integrator)
     if dtype not in DTYPES:
         raise ConfigError(f"unknown dtype {dtype!r}; valid dtypes: {', '.join(DTYPES)}")
     if backend is None:
-        backend = "torch" if device != "cpu" else ("numpy" if integrator == "etdrk4" else "numba")
+        backend = "torch" if device != "cpu" else ("numpy" if integrator in ("etdrk4", *IMEX_SCHEMES) else "numba")
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
-    limit = _stability_limit(model_object, grid, integrator, fields)
+    limit = _stability_limit(model_object, grid, integrator, fields, conditions)
+    if integrator in ADAPTIVE_SCHEMES:
+        return _adaptive_config(model_object, grid, chosen, integrator, backend, device, dtype, seed, fields,
+                                conditions, noise_terms, initial_condition, dt=dt, limit=limit, steps=steps,
+                                time=time, snapshots=snapshots, snapshot_every=snapshot_every, rtol=rtol, atol=atol)  # fmt: skip
+    if rtol is not None or atol is not None:
+        raise ConfigError(f"rtol and atol set the step of an adaptive integrator (rk23 or rk45), not {integrator}")
     if dt is None:
-        if chosen.dt is not None and chosen.dt <= limit:
-            dt = chosen.dt
-        elif math.isfinite(limit):
-            dt = _round_down(0.8 * limit)
-        else:
-            dt = chosen.dt if chosen.dt is not None else 0.1
+        dt = _default_dt(chosen, limit)
     else:
         dt = _positive("dt", dt)
         if dt > limit and not allow_unstable:
@@ -299,16 +375,78 @@ def build_config(
         initial_condition=initial,
         preset=chosen.name,
         parameter_fields=fields,
+        boundary_conditions=conditions,
+        noise=noise_terms,
     )
     return config
 
 
-def _stability_limit(model: Model, grid: Grid, integrator: str, fields: Mapping[str, ParameterField]) -> float:
+def _default_dt(chosen, limit: float) -> float:
+    """The preset's dt when within the limit, else 80 % of the limit rounded down to two digits."""
+    if chosen.dt is not None and chosen.dt <= limit:
+        return chosen.dt
+    if math.isfinite(limit):
+        return _round_down(0.8 * limit)
+    return chosen.dt if chosen.dt is not None else 0.1
+
+
+def _adaptive_config(model: Model, grid: Grid, chosen, integrator: str, backend: str, device: str, dtype: str,
+                     seed, fields, conditions, noise_terms, initial_condition, *, dt, limit, steps, time, snapshots,
+                     snapshot_every, rtol, atol) -> SimulationConfig:  # fmt: skip
+    """The configuration of an adaptive run (an embedded pair): tolerances, duration, snapshots at equal times."""
+    if steps is not None:
+        raise ConfigError(f"{integrator} chooses its own steps: give a duration (time), not steps")
+    if snapshot_every is not None:
+        raise ConfigError(f"{integrator} chooses its own steps: give the number of snapshots, not snapshot_every")
+    rtol = 1e-3 if rtol is None else _positive("rtol", rtol)
+    atol = 1e-6 if atol is None else _positive("atol", atol)
+    if rtol < 1e-13:
+        raise ConfigError(f"rtol={rtol:g} is below what float64 can resolve; use rtol >= 1e-13")
+    duration = chosen.time if time is None else _positive("time", time)
+    count = int(snapshots)
+    if count != snapshots or count < 1:
+        raise ConfigError(f"snapshots must be a positive integer, got {snapshots}")
+    first = _default_dt(chosen, limit) if dt is None else min(_positive("dt", dt), limit)
+    if int(seed) != seed or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed}")
+    return SimulationConfig(
+        model=model, grid=grid, dt=float(min(first, duration)), steps=0, snapshot_every=0, integrator=integrator,
+        backend=backend, device=device, dtype=dtype, seed=int(seed),
+        initial_condition=check_initial_condition(initial_condition or chosen.initial_condition, model),
+        preset=chosen.name, parameter_fields=fields, boundary_conditions=conditions, noise=noise_terms,
+        rtol=rtol, atol=atol, duration=duration, snapshot_count=count,
+    )  # fmt: skip
+
+
+def _check_noise(noise: NoiseTerms | None, integrator: str) -> None:
+    """A run with noise is integrated by euler or milstein; milstein needs diagonal noise."""
+    if noise is not None and integrator not in NOISE_INTEGRATORS:
+        raise ConfigError(f"a run with noise is integrated by euler (Euler-Maruyama) or milstein, not {integrator} "
+                          f"(noise on: {', '.join(noise.terms)})")  # fmt: skip
+    if integrator == "milstein":
+        if noise is None:
+            raise ConfigError("milstein integrates noise; this run has none (add a [noise] table or --noise)")
+        noise.check_milstein()
+
+
+def _check_boundary_values(conditions: BoundaryConditions, grid: Grid, fields: Mapping[str, ParameterField]) -> None:
+    """Refuse a condition on a side the grid has that uses a field-valued parameter (its value is per face, not per cell)."""
+    for condition in conditions.used(grid.ndim):
+        for expression in condition.coefficients or ():
+            used = sorted(expression.names & set(fields))
+            if used:
+                raise ConfigError(f"boundary condition '{condition.text}' uses {used[0]}, which varies in space; "
+                                  f"give the condition its own expression in x, y, z instead")  # fmt: skip
+
+
+def _stability_limit(model: Model, grid: Grid, integrator: str, fields: Mapping[str, ParameterField],
+                     boundary: BoundaryConditions | None = None) -> float:  # fmt: skip
     """The explicit step limit; with field-valued parameters, the smallest over each field's extremes."""
-    limit = largest_stable_dt(model, grid, integrator)
+    limit = largest_stable_dt(model, grid, integrator, boundary=boundary)
     for name, item in fields.items():
         for extreme in (float(item.values.min()), float(item.values.max())):
-            limit = min(limit, largest_stable_dt(model.with_parameters(**{name: extreme}), grid, integrator))
+            varied = model.with_parameters(**{name: extreme})
+            limit = min(limit, largest_stable_dt(varied, grid, integrator, boundary=boundary))
     return limit
 
 
@@ -330,13 +468,20 @@ def _round_down(value: float) -> float:
 
 class Observer(Protocol):
     """What the run loop calls. Every method is optional; an observer whose
-    ``stop_requested`` is true after a snapshot ends the run there (completed normally)."""
+    ``stop_requested`` is true after a snapshot ends the run there (completed normally).
+    An adaptive run calls ``step_sizes`` before every snapshot with the end times and sizes
+    of the steps accepted since the last one, the rejected steps so far and the next step
+    size, and ``progress_time`` instead of ``progress``."""
 
     def start(self, config: SimulationConfig, start_step: int) -> None: ...  # noqa: D102
 
     def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None: ...  # noqa: D102
 
     def progress(self, step: int) -> None: ...  # noqa: D102
+
+    def progress_time(self, time: float) -> None: ...  # noqa: D102  (adaptive runs, after every accepted step)
+
+    def step_sizes(self, times: np.ndarray, sizes: np.ndarray, rejected: int, dt_next: float) -> None: ...  # noqa: D102
 
     def finish(self) -> None: ...  # noqa: D102
 
@@ -368,6 +513,27 @@ class SimulationInterrupted(KeyboardInterrupt):
     def __init__(self, step: int) -> None:
         super().__init__(f"interrupted at step {step}")
         self.step = step
+
+
+def snapshot_times(config: SimulationConfig) -> list[float]:
+    """Times of an adaptive run's snapshots: ``snapshot_count`` equal intervals up to ``duration`` (ends exact)."""
+    count = config.snapshot_count
+    return [config.duration * k / count for k in range(count)] + [config.duration]
+
+
+class StepSizeRecorder:
+    """Keep the end time and size of every accepted step of an adaptive run (``times``, ``sizes``), and the
+    rejected steps so far (``rejected``)."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.sizes: list[float] = []
+        self.rejected = 0
+
+    def step_sizes(self, times: np.ndarray, sizes: np.ndarray, rejected: int, dt_next: float) -> None:  # noqa: D102
+        self.times.extend(float(value) for value in times)
+        self.sizes.extend(float(value) for value in sizes)
+        self.rejected = int(rejected)
 
 
 def snapshot_steps(config: SimulationConfig) -> list[int]:
@@ -427,7 +593,13 @@ def run_simulation(
     # exists): a grid too large for memory fails here and leaves nothing behind
     stepper = make_stepper(config.model, config.grid, dt=config.dt, integrator=config.integrator,
                            backend=config.backend, device=config.device, dtype=config.dtype,
-                           parameter_fields=config.field_arrays)  # fmt: skip
+                           parameter_fields=config.field_arrays, boundary=config.boundary, noise=config.noise,
+                           seed=config.seed)  # fmt: skip
+    if config.adaptive:
+        from rd_classic.adaptive import AdaptiveStepper
+
+        limit = _stability_limit(config.model, config.grid, config.integrator, config.parameter_fields, config.boundary)
+        stepper = AdaptiveStepper(stepper, rtol=config.rtol, atol=config.atol, dt_max=limit, dt_initial=config.dt)
     if state is None:
         if start_step != 0:
             raise ValueError("start_step needs a state")
@@ -435,28 +607,37 @@ def run_simulation(
         first = _snapshot_fields(stepper, config)
         if first is None:
             raise RunError("the initial state is not finite (NaN/Inf in the fields or their rates); nothing was written")
+    elif config.adaptive:
+        time, dt_next, rejected = config.adaptive_start or (0.0, config.dt, 0)
+        stepper.set_state(*state, step=start_step, time=time, dt_next=dt_next, rejected=rejected)
+        first = None
     else:
         stepper.set_state(*state, step=start_step)
         first = None
-    chunk = max(1, min(config.snapshot_every, _CELL_UPDATES_PER_CHUNK // config.grid.n_cells))
     step = start_step
     try:
         _call(observers, "start", config, start_step)
         if first is not None:
+            if config.adaptive:
+                _call(observers, "step_sizes", np.zeros(0), np.zeros(0), 0, stepper.dt_next)
             _call(observers, "snapshot", 0, 0.0, first)
             del first
         last_good = step
-        for target in snapshot_steps(config):
-            if target <= step:
-                continue
-            while step < target:
-                n = min(chunk, target - step)
-                stepper.advance(n)
-                step += n
-                _call(observers, "progress", step)
+        for target in snapshot_times(config) if config.adaptive else snapshot_steps(config):
+            if config.adaptive:
+                if target <= stepper.time:
+                    continue
+                times, sizes = stepper.advance_to(target, progress=lambda now: _call(observers, "progress_time", now))
+                step, time = stepper.step, target
+                _call(observers, "step_sizes", times, sizes, stepper.rejected, stepper.dt_next)
+            else:
+                if target <= step:
+                    continue
+                step = _advance_steps(stepper, observers, step, target, config)
+                time = step * config.dt
             if not _emit(stepper, observers, step, config):
                 raise RunError(
-                    f"NaN/Inf appeared between step {last_good} and step {step} (time {step * config.dt:g}); "
+                    f"NaN/Inf appeared between step {last_good} and step {step} (time {time:g}); "
                     f"the run stopped, snapshots up to step {last_good} are kept. "
                     f"Try a smaller dt or another integrator."
                 )
@@ -473,6 +654,17 @@ def run_simulation(
     return stepper.get_state()
 
 
+def _advance_steps(stepper, observers: Sequence[Any], step: int, target: int, config: SimulationConfig) -> int:
+    """Fixed steps up to ``target``, in chunks that keep the progress bar moving; returns ``target``."""
+    chunk = max(1, min(config.snapshot_every, _CELL_UPDATES_PER_CHUNK // config.grid.n_cells))
+    while step < target:
+        n = min(chunk, target - step)
+        stepper.advance(n)
+        step += n
+        _call(observers, "progress", step)
+    return step
+
+
 def _snapshot_fields(stepper, config: SimulationConfig) -> dict[str, np.ndarray] | None:
     """The fields and rates of the stepper's state; None if a field is not finite."""
     fields = stepper.get_state()
@@ -486,5 +678,5 @@ def _emit(stepper, observers: Sequence[Any], step: int, config: SimulationConfig
     fields = _snapshot_fields(stepper, config)
     if fields is None:
         return False
-    _call(observers, "snapshot", step, step * config.dt, fields)
+    _call(observers, "snapshot", step, stepper.time if config.adaptive else step * config.dt, fields)
     return True

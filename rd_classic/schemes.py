@@ -6,13 +6,23 @@ A scheme is its coefficient table, apart from the backends that run it
 * :class:`ExplicitScheme` — an explicit Runge-Kutta method, its Butcher tableau
   ``(A, b, c)`` (``A`` strictly lower triangular). The fused numba kernels run the
   tableaux whose ``A`` has only a sub-diagonal (each stage at ``u + a_i dt k_{i-1}``:
-  Euler, the midpoint RK2, classic RK4); an embedded pair or a general tableau plugs
-  in here with a backend path for full ``A``.
+  Euler, the midpoint RK2, classic RK4); full tableaux run one right-hand side per
+  stage. An **embedded pair** has a second weight row ``b̂`` of lower order: ``rk23``
+  (Bogacki & Shampine, Appl. Math. Lett. 2:321, 1989; 3rd order, error estimate of
+  2nd) and ``rk45`` (Dormand & Prince, J. Comput. Appl. Math. 6:19, 1980; 5th order,
+  estimate of 4th), both first-same-as-last; :mod:`rd_classic.adaptive` controls
+  their step.
 * :func:`stability_polynomial` and :func:`exit_radius` — what one step does to a
   linear mode ``y' = λ y``, used for the explicit step limit.
 * :func:`etdrk4_coefficients` — the exponential time differencing RK4 of Cox &
   Matthews (J. Comput. Phys. 176:430, 2002) with the contour-integral coefficients of
   Kassam & Trefethen (SIAM J. Sci. Comput. 26:1214, 2005).
+* Noise (:mod:`rd_classic.noise`): ``euler`` is then Euler–Maruyama (Itô), and
+  ``milstein`` adds Milstein's correction for diagonal noise (strong order 1); both step
+  the deterministic part as Euler does.
+* :class:`IMEXScheme` — an implicit-explicit Runge-Kutta pair (the reaction explicit,
+  the diffusion implicit): ``imex`` is Ascher, Ruuth & Spiteri's L-stable, stiffly
+  accurate ARS(2,2,2) (Appl. Numer. Math. 25:151, 1997, §2.6).
 """
 
 from __future__ import annotations
@@ -34,6 +44,10 @@ __all__ = [
     "stability_polynomial",
     "exit_radius",
     "etdrk4_coefficients",
+    "IMEXScheme",
+    "IMEX_SCHEMES",
+    "NOISE_INTEGRATORS",
+    "ADAPTIVE_SCHEMES",
     "SMALLEST_RADIUS",
 ]
 
@@ -55,6 +69,9 @@ class ExplicitScheme:
     stability_radius
         Where the stability region meets the negative real axis: the scheme is
         stable for a real eigenvalue ``λ < 0`` when ``dt |λ| <= stability_radius``.
+    embedded_weights, embedded_order
+        An embedded pair's second weight row ``b̂`` and its order: ``dt Σ (b_i - b̂_i) k_i``
+        estimates the step's local error (None: no estimate, fixed steps only).
     """
 
     name: str
@@ -62,6 +79,8 @@ class ExplicitScheme:
     a: tuple[tuple[float, ...], ...]
     weights: tuple[float, ...]
     stability_radius: float
+    embedded_weights: tuple[float, ...] | None = None
+    embedded_order: int | None = None
 
     def __post_init__(self) -> None:
         s = len(self.weights)
@@ -100,7 +119,27 @@ class ExplicitScheme:
         """``a_{i, i-1}`` for stages ``i = 1 .. s-1`` (the sub-diagonal)."""
         return tuple(self.a[i][i - 1] for i in range(1, self.n_stages))
 
+    @property
+    def adaptive(self) -> bool:
+        """Whether the scheme estimates its error (an embedded pair)."""
+        return self.embedded_weights is not None
 
+    @property
+    def first_same_as_last(self) -> bool:
+        """Whether the last stage is evaluated at the step's result (it is then the next step's first stage)."""
+        return abs(self.nodes[-1] - 1.0) < 1e-12 and tuple(self.a[-1]) == tuple(self.weights)
+
+
+_DORMAND_PRINCE_A = (
+    (0.0,) * 7,
+    (1 / 5,) + (0.0,) * 6,
+    (3 / 40, 9 / 40) + (0.0,) * 5,
+    (44 / 45, -56 / 15, 32 / 9) + (0.0,) * 4,
+    (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729) + (0.0,) * 3,
+    (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656) + (0.0,) * 2,
+    (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0.0),
+)
+_DORMAND_PRINCE_B = _DORMAND_PRINCE_A[-1]
 #: explicit schemes by name
 EXPLICIT_SCHEMES: dict[str, ExplicitScheme] = {
     scheme.name: scheme
@@ -108,10 +147,70 @@ EXPLICIT_SCHEMES: dict[str, ExplicitScheme] = {
         ExplicitScheme.subdiagonal("euler", 1, (), (1.0,), 2.0),
         ExplicitScheme.subdiagonal("rk2", 2, (0.5,), (0.0, 1.0), 2.0),
         ExplicitScheme.subdiagonal("rk4", 4, (0.5, 0.5, 1.0), (1 / 6, 1 / 3, 1 / 3, 1 / 6), 2.785293563405282),
+        ExplicitScheme("rk23", 3, ((0.0, 0.0, 0.0, 0.0), (0.5, 0.0, 0.0, 0.0), (0.0, 0.75, 0.0, 0.0),
+                                   (2 / 9, 1 / 3, 4 / 9, 0.0)), (2 / 9, 1 / 3, 4 / 9, 0.0), 2.5127453266183286,
+                       (7 / 24, 1 / 4, 1 / 3, 1 / 8), 2),
+        ExplicitScheme("rk45", 5, _DORMAND_PRINCE_A, _DORMAND_PRINCE_B, 3.3065678926349467,
+                       (5179 / 57600, 0.0, 7571 / 16695, 393 / 640, -92097 / 339200, 187 / 2100, 1 / 40), 4),
     )
 }
+@dataclass(frozen=True)
+class IMEXScheme:
+    """An implicit-explicit Runge-Kutta scheme: an explicit tableau for the reaction, a diagonally implicit one
+    for the diffusion, on the same nodes.
+
+    Stage ``i`` solves ``(1 - a_ii dt L) U_i = u + dt Σ_{j<i} (â_ij N(U_j) + a_ij L U_j)`` (``L`` the
+    diffusion, ``N`` the reaction); ``u_new = u + dt Σ_i (b̂_i N(U_i) + b_i L U_i)``, which is the last
+    stage when the scheme is stiffly accurate.
+
+    Parameters
+    ----------
+    name, order
+        Registry name and order of accuracy.
+    explicit_a, explicit_weights
+        ``â`` (strictly lower triangular) and ``b̂``.
+    implicit_a, implicit_weights
+        ``a`` (lower triangular) and ``b``.
+    """
+
+    name: str
+    order: int
+    explicit_a: tuple[tuple[float, ...], ...]
+    explicit_weights: tuple[float, ...]
+    implicit_a: tuple[tuple[float, ...], ...]
+    implicit_weights: tuple[float, ...]
+
+    @property
+    def n_stages(self) -> int:
+        """Number of stages."""
+        return len(self.explicit_weights)
+
+    @property
+    def nodes(self) -> tuple[float, ...]:
+        """``c_i``: stage ``i`` is at ``t + c_i dt`` (the row sums of either tableau)."""
+        return tuple(float(sum(row)) for row in self.implicit_a)
+
+    @property
+    def stiffly_accurate(self) -> bool:
+        """Whether both weight rows are the tableaux' last rows (the step's result is the last stage)."""
+        return self.implicit_weights == self.implicit_a[-1] and self.explicit_weights == self.explicit_a[-1]
+
+
+def _ars222() -> IMEXScheme:
+    gamma = 1.0 - 1.0 / np.sqrt(2.0)
+    delta = 1.0 - 1.0 / (2.0 * gamma)
+    return IMEXScheme("imex", 2, ((0.0, 0.0, 0.0), (gamma, 0.0, 0.0), (delta, 1.0 - delta, 0.0)), (delta, 1.0 - delta, 0.0),
+                      ((0.0, 0.0, 0.0), (0.0, gamma, 0.0), (0.0, 1.0 - gamma, gamma)), (0.0, 1.0 - gamma, gamma))  # fmt: skip
+
+
+#: implicit-explicit schemes by name
+IMEX_SCHEMES: dict[str, IMEXScheme] = {scheme.name: scheme for scheme in (_ars222(),)}
+#: the embedded pairs: their step is chosen by the error estimate (--rtol, --atol)
+ADAPTIVE_SCHEMES: tuple[str, ...] = tuple(name for name, scheme in EXPLICIT_SCHEMES.items() if scheme.adaptive)
+#: the integrators of a run with noise: Euler–Maruyama and Milstein
+NOISE_INTEGRATORS: tuple[str, ...] = ("euler", "milstein")
 #: every integrator name
-INTEGRATORS: tuple[str, ...] = (*EXPLICIT_SCHEMES, "etdrk4")
+INTEGRATORS: tuple[str, ...] = (*EXPLICIT_SCHEMES, "etdrk4", *IMEX_SCHEMES, "milstein")
 #: array backends: numba (fused CPU kernels), torch (CPU or CUDA), numpy (ETDRK4 only)
 BACKENDS: tuple[str, ...] = ("numba", "torch", "numpy")
 #: supported floating-point types

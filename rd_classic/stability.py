@@ -36,6 +36,10 @@ __all__ = [
     "critical_parameter",
     "wavenumber_range",
     "unstable_band",
+    "BoxModes",
+    "box_modes",
+    "box_axis_kinds",
+    "AXIS_KINDS",
 ]
 
 
@@ -331,3 +335,106 @@ def critical_parameter(
             f"(largest growth rate {rate_low:.3g} and {rate_high:.3g}); widen the bracket"
         )
     return float(brentq(largest_rate, low, high, xtol=1e-12 * max(abs(low), abs(high), 1.0)))
+
+
+#: the modes an axis of a box admits: kind -> (angular wavenumber of mode m) * L / pi, and the first m
+AXIS_KINDS = {
+    "periodic": (lambda m: 2.0 * m, 0),
+    "no-flux": (lambda m: 1.0 * m, 0),
+    "dirichlet": (lambda m: m + 1.0, 0),
+    "dirichlet-no-flux": (lambda m: m + 0.5, 0),
+}
+
+
+def box_axis_kinds(boundary, ndim: int) -> tuple[str, ...]:
+    """The kind of every axis of a box (x first): from every species' conditions' homogeneous parts.
+
+    Raises
+    ------
+    ConfigError
+        A Robin side, or species whose conditions differ in kind along an axis (their modes
+        would not be shared, so the modes would not decouple).
+    """
+    kinds = []
+    for axis in "xyz"[:ndim]:
+        found = set()
+        for name in boundary.species:
+            low, high = boundary.side(name, f"{axis}-"), boundary.side(name, f"{axis}+")
+            if low.periodic:
+                found.add("periodic")
+                continue
+            if "robin" in (low.kind, high.kind):
+                raise ConfigError(f"the allowed modes are computed for periodic, no-flux (Neumann) and Dirichlet "
+                                  f"sides; {name} has a Robin side on {axis}")  # fmt: skip
+            pair = tuple(sorted({low.kind, high.kind}))
+            found.add({("neumann",): "no-flux", ("dirichlet",): "dirichlet"}.get(pair, "dirichlet-no-flux"))
+        if len(found) != 1:
+            raise ConfigError(f"the species have different kinds of condition along {axis} ({', '.join(sorted(found))}): "
+                              f"their modes are not shared, so the box has no common set of modes")  # fmt: skip
+        kinds.append(found.pop())
+    return tuple(kinds)
+
+
+@dataclass(frozen=True)
+class BoxModes:
+    """The modes a box admits and their growth rates (:func:`box_modes`).
+
+    Attributes
+    ----------
+    lengths, kinds
+        The box's side lengths and axis kinds, x first.
+    modes
+        ``(K, d)`` mode numbers of every mode up to the wavenumber range, by growth rate (largest first).
+    wavenumbers, rates
+        Each mode's ``|q|`` and growth rate ``max Re λ(|q|)``.
+    """
+
+    lengths: tuple[float, ...]
+    kinds: tuple[str, ...]
+    modes: np.ndarray
+    wavenumbers: np.ndarray
+    rates: np.ndarray
+
+    @property
+    def growing(self) -> int:
+        """How many modes grow."""
+        return int(np.sum(self.rates > 0))
+
+    def to_dict(self, limit: int = 10) -> dict:
+        """A JSON-able summary: the kinds, the fastest ``limit`` modes, how many grow."""
+        fastest = [{"mode": [int(m) for m in self.modes[i]], "wavenumber": float(self.wavenumbers[i]),
+                    "wavelength": float(2 * math.pi / self.wavenumbers[i]) if self.wavenumbers[i] > 0 else math.inf,
+                    "growth_rate": float(self.rates[i])} for i in range(min(limit, len(self.rates)))]  # fmt: skip
+        return {"lengths": list(self.lengths), "kinds": list(self.kinds), "growing_modes": self.growing,
+                "fastest_modes": fastest}  # fmt: skip
+
+
+def box_modes(model: Model, lengths, kinds, *, state=None, max_wavenumber: float | None = None) -> BoxModes:
+    """The modes of a box (x first: ``lengths`` and ``kinds`` of :data:`AXIS_KINDS`), largest growth rate first.
+
+    Every combination of allowed mode numbers with ``|q| <=`` ``max_wavenumber`` (default
+    :func:`wavenumber_range`) is listed, with its growth rate from the dispersion relation.
+    """
+    lengths = tuple(float(length) for length in lengths)
+    kinds = tuple(kinds)
+    if len(lengths) != len(kinds) or not 1 <= len(lengths) <= 3:
+        raise ConfigError("give one length and one kind per axis (1 to 3 axes)")
+    unknown = [kind for kind in kinds if kind not in AXIS_KINDS]
+    if unknown:
+        raise ConfigError(f"unknown axis kind {unknown[0]!r}; valid: {', '.join(AXIS_KINDS)}")
+    state = _state(model, state)
+    top = wavenumber_range(model, state=state) if max_wavenumber is None else float(max_wavenumber)
+    axes = []
+    for length, kind in zip(lengths, kinds):
+        scale, first = AXIS_KINDS[kind]
+        count = int(top * length / math.pi) + 2
+        numbers = np.arange(first, first + count)
+        axes.append((numbers, math.pi * np.array([scale(m) for m in numbers]) / length))
+    grids = np.meshgrid(*[numbers for numbers, _ in axes], indexing="ij")
+    squares = sum(np.meshgrid(*[q * q for _, q in axes], indexing="ij"))
+    keep = squares.ravel() <= top * top
+    modes = np.stack([g.ravel()[keep] for g in grids], axis=1)
+    wavenumbers = np.sqrt(squares.ravel()[keep])
+    rates = growth_rate(model, wavenumbers, state=state) if wavenumbers.size else np.zeros(0)
+    order = np.argsort(-rates, kind="stable")
+    return BoxModes(lengths, kinds, modes[order], wavenumbers[order], rates[order])

@@ -131,7 +131,9 @@ def test_time_ends_exactly_at_the_requested_time():
         ({"integrator": "leapfrog"}, "valid integrators"),
         ({"steps": 0}, "positive integer"),
         ({"dx": -1.0}, "dx"),
-        ({"integrator": "etdrk4", "boundary": "no-flux", "dt": 0.5}, None),
+        ({"integrator": "etdrk4", "boundary": "robin 1 1 0", "dt": 0.5}, "Robin side"),
+        ({"integrator": "etdrk4", "boundary": "no-flux", "dt": 0.5, "backend": "torch"}, "every side periodic"),
+        ({"integrator": "imex", "backend": "torch"}, "runs on the CPU"),
     ],
 )
 def test_bad_configuration_is_a_config_error(changes, message):

@@ -1,0 +1,282 @@
+"""Benchmarks of the solver's depth: stiff boxes, adaptive steps, noise, boundary conditions.
+
+Prints, each figure a ratio of two runs of this script on this machine:
+
+* **stiff** — ETDRK4 with cosine transforms (and the IMEX scheme) against explicit Euler at
+  equal accuracy on a stiff Neumann box: Schnakenberg (a = 0.1, b = 0.9), Du = 1, Dv = 20,
+  no-flux ``n``² box of spacing ``dx``, smooth cosine perturbation, t = 10. Accuracy is
+  measured against the PDE: a reference on the grid refined twice (ETDRK4 at dt = 0.005),
+  carried to the coarse cell centres by 4-point cubic interpolation per axis; every
+  coarse run has the same 5-point spatial error, and Euler (at 0.95 of its stability
+  limit) adds almost no time error. ETDRK4 and IMEX run at the largest dt of a geometric
+  list whose error is at most Euler's. Wall time = ``advance`` only, best of two.
+* **adaptive** — rk45 under ``rtol`` against fixed steps of equal accuracy (rk45 itself, and
+  the fused rk4) on FitzHugh–Nagumo relaxation oscillations (ε = 0.05, a1 = 0, Du = Dv = 0.1,
+  64², t = 100), whose fast jumps and slow phases want steps 20× apart; error = max over
+  the grid against an rk45 run at rtol 1e-11.
+* **noise** — the cost of a noisy Euler–Maruyama (Milstein) step against the deterministic
+  Euler step of the same model and grid, the normal numbers drawn in the kernel; and the
+  alternative of a separate array pass (normals drawn into arrays, then added), on Gray-Scott
+  and the three-species extended Brusselator; median of alternating rounds.
+* **boundary** — an Euler step with Dirichlet/Robin sides (ghost-cell corrections) against the
+  periodic one.
+
+Usage::
+
+    python benchmarks/bench_solver.py                 # everything (a few minutes)
+    python benchmarks/bench_solver.py --only stiff --stiff-sizes 128 256
+    python benchmarks/bench_solver.py --only noise --size 1024
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import time
+
+import numpy as np
+
+
+def _timed(stepper, fields, steps, repeats=2):
+    """Best wall time of ``steps`` steps from ``fields`` (kernels compiled before)."""
+    stepper.set_state(*fields)
+    stepper.advance(1)
+    best = math.inf
+    for _ in range(repeats):
+        stepper.set_state(*fields)
+        start = time.perf_counter()
+        stepper.advance(steps)
+        best = min(best, time.perf_counter() - start)
+    return stepper.get_state(), best
+
+
+def _cubic_to_coarse(values: np.ndarray) -> np.ndarray:
+    """A field on the twice-refined cell-centred grid at the coarse cell centres (4-point cubic, mirrored edges)."""
+    for axis in range(values.ndim):
+        padded = np.concatenate([np.take(values, [1, 0], axis=axis), values,
+                                 np.take(values, [-1, -2], axis=axis)], axis=axis)  # fmt: skip
+        n = values.shape[axis] // 2
+
+        def part(offset):
+            return np.take(padded, 2 * np.arange(n) + offset, axis=axis)
+
+        values = (-part(1) + 9 * part(2) + 9 * part(3) - part(4)) / 16
+    return values
+
+
+def stiff_neumann(n: int = 256, dx: float = 0.25, end: float = 10.0) -> dict:
+    """Euler, ETDRK4 (DCT) and IMEX at equal accuracy on a stiff no-flux Schnakenberg box (see the module docstring)."""
+    from rd_classic.boundaries import resolve_boundary_conditions
+    from rd_classic.grids import Grid
+    from rd_classic.integrators import largest_stable_dt, make_stepper
+    from rd_classic.models import get_model
+
+    model = get_model("schnakenberg", Du=1.0, Dv=20.0)
+    boundary = resolve_boundary_conditions(model.species, model.parameter_names(), specifications="no-flux")
+    u_star, v_star = model.homogeneous_state()
+
+    def initial(grid):
+        y, x = grid.coordinates()
+        length = grid.lengths[1]
+        bump = 0.1 * np.cos(np.pi * 3 * x / length)[None, :] * np.cos(np.pi * 2 * y / length)[:, None]
+        return u_star + bump, v_star - bump
+
+    fine = Grid((2 * n, 2 * n), dx / 2)
+    stepper = make_stepper(model, fine, dt=0.005, integrator="etdrk4", boundary=boundary)
+    stepper.set_state(*initial(fine))
+    stepper.advance(round(end / 0.005))
+    reference = _cubic_to_coarse(stepper.get_state()[0])
+    grid = Grid((n, n), dx)
+    fields = initial(grid)
+
+    def run(integrator, dt):
+        steps = round(end / dt)
+        (u, _), seconds = _timed(make_stepper(model, grid, dt=end / steps, integrator=integrator, boundary=boundary),
+                                 fields, steps)  # fmt: skip
+        return end / steps, float(np.abs(u - reference).max() / np.abs(reference).max()), seconds
+
+    results = {"euler": run("euler", 0.95 * largest_stable_dt(model, grid, "euler", boundary=boundary))}
+    for integrator in ("etdrk4", "imex"):
+        for candidate in 2.0 / np.sqrt(2.0) ** np.arange(16):
+            results[integrator] = run(integrator, candidate)
+            if results[integrator][1] <= results["euler"][1]:
+                break
+    return results
+
+
+def adaptive_versus_fixed(n: int = 64, end: float = 100.0, rtol: float = 1e-6) -> dict:
+    """rk45 under ``rtol`` against fixed rk45 and fused rk4 steps of equal accuracy (see the module docstring)."""
+    from rd_classic.adaptive import AdaptiveStepper
+    from rd_classic.grids import Grid
+    from rd_classic.integrators import largest_stable_dt, make_stepper
+    from rd_classic.models import get_model
+
+    model = get_model("fitzhugh-nagumo", epsilon=0.05, a1=0.0, a0=0.0, Du=0.1, Dv=0.1)
+    grid = Grid((n, n), 1.0)
+    rng = np.random.default_rng(3)
+    fields = (0.5 * rng.standard_normal(grid.shape), 0.5 * rng.standard_normal(grid.shape))
+    limit = largest_stable_dt(model, grid, "rk45")
+
+    def adaptive(tolerance, repeats=2):
+        stepper = AdaptiveStepper(make_stepper(model, grid, dt=0.01, integrator="rk45"), rtol=tolerance,
+                                  atol=tolerance * 1e-3, dt_max=limit, dt_initial=0.01)  # fmt: skip
+        stepper.set_state(*fields)
+        stepper.advance_to(0.1)  # the first trial steps load the kernels: not timed
+        best = math.inf
+        for _ in range(repeats):
+            stepper.set_state(*fields)
+            start = time.perf_counter()
+            _, sizes = stepper.advance_to(end)
+            best = min(best, time.perf_counter() - start)
+        return stepper.get_state()[0], best, sizes, stepper.rejected
+
+    reference = adaptive(1e-11, repeats=1)[0]
+    u, seconds, sizes, rejected = adaptive(rtol)
+    results = {"adaptive rk45": (len(sizes), float(np.abs(u - reference).max()), seconds,
+                                 (float(sizes.min()), float(sizes.max()), rejected))}  # fmt: skip
+    for integrator in ("rk45", "rk4"):
+        steps = max(10, round(end / limit))
+        while True:
+            with np.errstate(over="ignore", invalid="ignore"):  # the first tries may blow up: then more steps
+                (u, _), seconds = _timed(make_stepper(model, grid, dt=end / steps, integrator=integrator), fields,
+                                         steps, repeats=1)  # fmt: skip
+            error = float(np.abs(u - reference).max()) if np.isfinite(u).all() else math.inf
+            if error <= results["adaptive rk45"][1] or steps > 10**6:
+                break
+            steps = int(steps * 1.25) + 1
+        results[f"fixed {integrator}"] = (steps, error, seconds, None)
+    return results
+
+
+def noise_overhead(n: int = 1024, rounds: int = 7) -> dict:
+    """Median cost of noisy steps relative to the deterministic Euler step (see the module docstring)."""
+    from rd_classic.grids import Grid
+    from rd_classic.integrators import make_stepper
+    from rd_classic.models import get_model
+    from rd_classic.noise import resolve_noise
+    from rd_classic.random_numbers import standard_normals
+
+    grid = Grid((n, n), 1.0)
+    rng = np.random.default_rng(0)
+    results = {}
+    cases = {
+        "gray-scott": (get_model("gray-scott", F=0.035, k=0.065, Du=0.16, Dv=0.08), 1.0,
+                       (1 - 0.5 * rng.uniform(size=grid.shape), 0.25 * rng.uniform(size=grid.shape))),
+        "extended-brusselator": (get_model("extended-brusselator"), 1e-3,
+                                 tuple(value + 0.01 * rng.standard_normal(grid.shape) for value in (3.0, 3.0, 6.0))),
+    }  # fmt: skip
+    for name, (model, dt, fields) in cases.items():
+        every = ",".join(f"{s}=0.001" for s in model.species)
+        variants = {
+            "deterministic euler": dict(),
+            "EM, additive, every species": dict(noise=every.split(",")),
+            "EM, additive, one species": dict(noise=[f"{model.species[-1]}=0.001"]),
+            "Milstein, multiplicative, every species": dict(noise=[f"{s}=0.001*{s}" for s in model.species],
+                                                            integrator="milstein"),
+        }  # fmt: skip
+        steppers = {}
+        for label, options in variants.items():
+            noise = resolve_noise(model.species, model.parameter_names(), specifications=options.get("noise"))
+            steppers[label] = make_stepper(model, grid, dt=dt, integrator=options.get("integrator", "euler"), noise=noise)
+            steppers[label].set_state(*fields)
+            steppers[label].advance(2)
+        separate = make_stepper(model, grid, dt=dt)
+        separate.set_state(*fields)
+        scale = math.sqrt(dt)
+
+        def separate_pass():  # the alternative: a deterministic step, then normals drawn into arrays and added
+            separate.advance(1)
+            for index, field in enumerate(separate._state):
+                field += 0.001 * scale * standard_normals(0, separate.step, index, grid.shape)
+
+        separate_pass()
+        steps = max(3, int(2e7 / grid.n_cells))
+        times = {label: [] for label in [*steppers, "deterministic + separate array pass"]}
+        for _ in range(rounds):
+            for label, stepper in steppers.items():
+                start = time.perf_counter()
+                stepper.advance(steps)
+                times[label].append((time.perf_counter() - start) / steps)
+            start = time.perf_counter()
+            for _ in range(steps):
+                separate_pass()
+            times["deterministic + separate array pass"].append((time.perf_counter() - start) / steps)
+        base = np.median(times["deterministic euler"])
+        results[name] = {label: (float(np.median(values)), float(np.median(values) / base)) for label, values in times.items()}
+    return results
+
+
+def boundary_overhead(n: int = 1024, rounds: int = 7) -> dict:
+    """Median cost of an Euler step with Dirichlet and Robin sides relative to the periodic one."""
+    from rd_classic.boundaries import resolve_boundary_conditions
+    from rd_classic.grids import Grid
+    from rd_classic.integrators import make_stepper
+    from rd_classic.models import get_model
+
+    model = get_model("gray-scott", F=0.035, k=0.065, Du=0.16, Dv=0.08)
+    grid = Grid((n, n), 1.0)
+    rng = np.random.default_rng(0)
+    fields = (1 - 0.5 * rng.uniform(size=grid.shape), 0.25 * rng.uniform(size=grid.shape))
+    variants = {"periodic": "periodic", "no-flux": "no-flux", "dirichlet": "dirichlet 1",
+                "robin, time-dependent": "robin 1, 2, 1 + 0.1*sin(t + x + y)"}  # fmt: skip
+    steppers = {}
+    for label, text in variants.items():
+        boundary = resolve_boundary_conditions(model.species, model.parameter_names(), specifications=text)
+        steppers[label] = make_stepper(model, grid, dt=1.0, boundary=boundary)
+        steppers[label].set_state(*fields)
+        steppers[label].advance(2)
+    steps = max(3, int(2e7 / grid.n_cells))
+    times = {label: [] for label in steppers}
+    for _ in range(rounds):
+        for label, stepper in steppers.items():
+            stepper.set_state(*fields)
+            start = time.perf_counter()
+            stepper.advance(steps)
+            times[label].append((time.perf_counter() - start) / steps)
+    base = np.median(times["periodic"])
+    return {label: (float(np.median(values)), float(np.median(values) / base)) for label, values in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["stiff", "adaptive", "noise", "boundary"], default=None)
+    parser.add_argument("--size", type=int, default=1024, help="grid side of the noise and boundary timings")
+    parser.add_argument("--stiff-sizes", type=int, nargs="+", default=[128],
+                        help="grid sides of the stiff case (box 64 long; 256 takes several minutes more)")
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}")
+    if args.only in (None, "stiff"):
+        for n in args.stiff_sizes:
+            dx = 64.0 / n  # one box, 64 long, resolved ever finer
+            results = stiff_neumann(n, dx)
+            print(f"\nstiff Schnakenberg, no-flux box (Dv/Du = 20, {n}^2, dx = {dx}, t = 10), error vs the PDE "
+                  f"(2x refined reference):")  # fmt: skip
+            for name, (dt, error, seconds) in results.items():
+                print(f"  {name:>7}: dt = {dt:.4g}, error = {error:.3e}, wall {seconds:.3f} s")
+            for name in ("etdrk4", "imex"):
+                met = "" if results[name][1] <= results["euler"][1] else f" ({name} did NOT reach Euler's error)"
+                print(f"  {name} speed-up over Euler at equal accuracy: {results['euler'][2] / results[name][2]:.1f}x{met}")
+    if args.only in (None, "adaptive"):
+        results = adaptive_versus_fixed()
+        print("\nFitzHugh-Nagumo relaxation oscillations (64^2, t = 100), error vs rk45 at rtol 1e-11:")
+        for name, (steps, error, seconds, extra) in results.items():
+            detail = f", dt {extra[0]:.3g} .. {extra[1]:.3g}, {extra[2]} rejected" if extra else ""
+            print(f"  {name:>14}: {steps} steps, error {error:.3e}, wall {seconds:.3f} s{detail}")
+        for name in ("fixed rk45", "fixed rk4"):
+            print(f"  adaptive rk45 vs {name} at equal accuracy: {results[name][2] / results['adaptive rk45'][2]:.2f}x "
+                  f"faster, {results[name][0] / results['adaptive rk45'][0]:.1f}x fewer steps")
+    if args.only in (None, "noise"):
+        for name, rows in noise_overhead(args.size).items():
+            print(f"\nnoise, {name}, {args.size}^2, float64, per step (median of alternating rounds):")
+            for label, (seconds, ratio) in rows.items():
+                print(f"  {label:>42}: {seconds * 1e3:8.3f} ms  {ratio:5.2f}x")
+    if args.only in (None, "boundary"):
+        print(f"\nboundary conditions, gray-scott Euler, {args.size}^2, per step (median of alternating rounds):")
+        for label, (seconds, ratio) in boundary_overhead(args.size).items():
+            print(f"  {label:>22}: {seconds * 1e3:8.3f} ms  {ratio:5.2f}x")
+    print(f"\nload at the end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
