@@ -66,6 +66,7 @@ __all__ = [
     "noise_functions_for",
     "noise_buffers",
     "euler_buffers",
+    "rk_buffers",
     "species_fields",
     "parameter_vector",
     "cast_scalars",
@@ -203,6 +204,24 @@ def euler_buffers(shape, dtype, n_species: int = 2, n_blocks: int | None = None)
     outer, row = shape[0], tuple(shape[1:])
     n_blocks = max(1, min(outer, get_num_threads() if n_blocks is None else n_blocks))
     return np.empty((n_blocks, 2 * n_species, *row), dtype), np.empty((n_blocks, 2, n_species, *row), dtype)
+
+
+def rk_buffers(shape, dtype, n_species: int, n_stages: int, n_blocks: int | None = None) -> tuple[np.ndarray, ...]:
+    """The buffers of the fused in-place Runge-Kutta step ``rk_step`` (2-D storage ``(ny, nx)``).
+
+    Returns
+    -------
+    halo, rings, acc, done : numpy.ndarray
+        ``(n_blocks, 2, n_stages, N, nx)`` (the rows beyond each block's ends),
+        ``(n_blocks, n_stages - 1, 4, N, nx)`` (ring buffers of the stage rates),
+        ``(n_blocks, 8, N, nx)`` (the weighted sums) and ``(n_blocks, 2, N, nx)`` (new rows
+        waiting to be stored); ``n_blocks`` as in :func:`euler_buffers`. Any value gives the same result.
+    """
+    ny, nx = shape
+    n_blocks = max(1, min(ny, get_num_threads() if n_blocks is None else n_blocks))
+    return (np.empty((n_blocks, 2, n_stages, n_species, nx), dtype),
+            np.empty((n_blocks, max(1, n_stages - 1), 4, n_species, nx), dtype),
+            np.empty((n_blocks, 8, n_species, nx), dtype), np.empty((n_blocks, 2, n_species, nx), dtype))  # fmt: skip
 
 
 # -- ETDRK4's Fourier-space combinations on flat arrays (coefficients real, values complex) --
