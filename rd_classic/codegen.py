@@ -779,7 +779,7 @@ def _fused_rk_kernel(plan: _KernelPlan) -> str:
     The stages run as a wavefront over the rows of each thread's block: at wavefront ``w``
     stage ``st`` computes row ``w - st`` (its stencil needs the previous stage's rows
     ``w - st - 1 .. w - st + 1``, computed at this wavefront or before), into ring buffers
-    of rows (``rings``: 4 rows of each stage's rate; ``acc``: 8 rows of the weighted sum),
+    of rows (``rings``: 3 rows of each stage's rate; ``acc``: ``n_stages`` rows of the weighted sum),
     and the new row ``r`` (finished at wavefront ``r + n_stages - 1``) is stored over the old
     one at wavefront ``r + n_stages``, when no stencil needs the old row any more. Each block
     also computes the stages on the ``n_stages - 1 - st`` rows beyond each of its ends from the
@@ -814,15 +814,15 @@ def _fused_rk_kernel(plan: _KernelPlan) -> str:
             inner.append(f"u{s}{suffix} = halo[b, 0, {row} - start + depth, {s}] if {row} < start else "
                          f"(halo[b, 1, {row} - stop, {s}] if {row} >= stop else sa{s}[{row}])")  # fmt: skip
     inner += ["if st == 0:", *(f"    k{s}{x} = u{s}{x}" for s in plan.species for x in "cns"), "else:",
-              *(f"    k{s}{x} = rings[b, st - 1, {row} & 3, {s}]" for s in plan.species
+              *(f"    k{s}{x} = rings[b, st - 1, {row} % 3, {s}]" for s in plan.species
                 for x, row in (("c", "r"), ("n", "im"), ("s", "ip"))),
               "a_dt = a_dts[st]", "b_st = weights[st]", "first = st == 0"]  # fmt: skip
-    inner += [f"ac{s} = acc[b, r & 7, {s}]" for s in plan.species]
+    inner += [f"ac{s} = acc[b, r % depth, {s}]" for s in plan.species]
     inner += _field_rows(plan, "i") + _row_coordinates(plan, "i", None)
     if "ct" in plan.uses:
         inner.append("ct = t + nodes_dt[st]")
     final = [f"o{s} = done[b, r & 1, {s}]" for s in plan.species]
-    stage = [f"ko{s} = rings[b, st, r & 3, {s}]" for s in plan.species]
+    stage = [f"ko{s} = rings[b, st, r % 3, {s}]" for s in plan.species]
     inner += ["if st == depth - 1:", *("    " + line for line in final + _loop_over_row(_rename_b(_stage_body(plan, final=True)), 0)),
               "else:", *("    " + line for line in stage + _loop_over_row(_rename_b(_stage_body(plan, final=False)), 0))]  # fmt: skip
     lines += ["                " + line for line in inner]

@@ -213,15 +213,15 @@ def rk_buffers(shape, dtype, n_species: int, n_stages: int, n_blocks: int | None
     -------
     halo, rings, acc, done : numpy.ndarray
         ``(n_blocks, 2, n_stages, N, nx)`` (the rows beyond each block's ends),
-        ``(n_blocks, n_stages - 1, 4, N, nx)`` (ring buffers of the stage rates),
-        ``(n_blocks, 8, N, nx)`` (the weighted sums) and ``(n_blocks, 2, N, nx)`` (new rows
+        ``(n_blocks, n_stages - 1, 3, N, nx)`` (ring buffers of the stage rates: the rows a stencil
+        needs), ``(n_blocks, n_stages, N, nx)`` (the weighted sums of the rows in flight) and ``(n_blocks, 2, N, nx)`` (new rows
         waiting to be stored); ``n_blocks`` as in :func:`euler_buffers`. Any value gives the same result.
     """
     ny, nx = shape
     n_blocks = max(1, min(ny, get_num_threads() if n_blocks is None else n_blocks))
     return (np.empty((n_blocks, 2, n_stages, n_species, nx), dtype),
-            np.empty((n_blocks, max(1, n_stages - 1), 4, n_species, nx), dtype),
-            np.empty((n_blocks, 8, n_species, nx), dtype), np.empty((n_blocks, 2, n_species, nx), dtype))  # fmt: skip
+            np.empty((n_blocks, max(1, n_stages - 1), 3, n_species, nx), dtype),
+            np.empty((n_blocks, n_stages, n_species, nx), dtype), np.empty((n_blocks, 2, n_species, nx), dtype))  # fmt: skip
 
 
 # -- ETDRK4's Fourier-space combinations on flat arrays (coefficients real, values complex) --

@@ -182,8 +182,6 @@ def test_fused_and_per_stage_rk_steps_agree(integrator, rng):
 @pytest.mark.parametrize("name", ["gray-scott", "extended-brusselator"])
 @pytest.mark.parametrize("boundary", ["periodic", "no-flux"])
 def test_3d_in_place_euler_follows_the_numpy_integration_for_any_plane_blocks(name, boundary, rng):
-    from rd_classic import kernels_numba
-
     model, grid, fields = _set_up(name, (6, 5, 7), boundary, rng)
     dt = 0.5 * largest_stable_dt(model, grid, "euler")
     expected = _numpy_run(name, fields, model.values, grid.dx, grid.periodic, dt, 100, "euler")
