@@ -272,16 +272,23 @@ def euler_candidates(n: int, dtype: str, *, pypde: bool) -> dict:
 
 
 def interleaved_euler(n: int, dtype: str, *, rounds: int, seconds: float, pypde: bool) -> dict[str, list[float]]:
-    """Every Euler candidate and the triads, timed in interleaved rounds at ``n``², ``dtype``.
+    """Every Euler candidate (:func:`euler_candidates`) and the triads, timed in interleaved rounds at ``n``²
+    (:func:`_interleaved`); adds under ``"roofline"`` each round's roofline: the round's triad bandwidth divided
+    by the bytes one Euler cell update moves (read u, v; write u, v)."""
+    rates = _interleaved(euler_candidates(n, dtype, pypde=pypde), n, rounds=rounds, seconds=seconds)
+    rates["roofline"] = [bandwidth / (4 * np.dtype(dtype).itemsize) for bandwidth in rates["bandwidth"]]
+    return rates
+
+
+def _interleaved(candidates: dict, n: int, *, rounds: int, seconds: float) -> dict[str, list[float]]:
+    """Time ``advance(steps)`` of every candidate at ``n``² in interleaved rounds, and the triads.
 
     Each candidate's step count is set from a first timing so that one timing lasts about
     ``seconds``; each round times every candidate once, then the two triads (STREAM's and the
     in-place one, 2^24 float64 values each); the order of the candidates reverses from round
     to round. Returns, per candidate, the rate (cell updates/s) of every round, and under
-    ``"roofline"`` each round's roofline: the larger triad bandwidth of the round divided by
-    the bytes one Euler cell update moves (read u, v; write u, v).
+    ``"bandwidth"`` each round's larger triad bandwidth (bytes/s, 24 B counted per element).
     """
-    candidates = euler_candidates(n, dtype, pypde=pypde)
     steps = {}
     for name, advance in candidates.items():
         advance(2)  # compile, touch memory
@@ -293,8 +300,7 @@ def interleaved_euler(n: int, dtype: str, *, rounds: int, seconds: float, pypde:
     values = 2**24
     a, b, c = np.ones(values), np.ones(values), np.ones(values)
     triad(a, b, c, 3.0)
-    bytes_per_update = 2 * 2 * np.dtype(dtype).itemsize
-    rates: dict[str, list[float]] = {name: [] for name in [*candidates, "roofline"]}
+    rates: dict[str, list[float]] = {name: [] for name in [*candidates, "bandwidth"]}
     for round_index in range(rounds):
         order = list(candidates) if round_index % 2 == 0 else list(reversed(candidates))
         for name in order:
@@ -306,8 +312,36 @@ def interleaved_euler(n: int, dtype: str, *, rounds: int, seconds: float, pypde:
             start = time.perf_counter()
             triad(a, source, c, 1e-9)
             bandwidth = max(bandwidth, 24 * values / (time.perf_counter() - start))
-        rates["roofline"].append(bandwidth / bytes_per_update)
+        rates["bandwidth"].append(bandwidth)
     return rates
+
+
+#: state bytes one cell update moves per species, per explicit scheme (reads + writes of field values, a write
+#: to a freshly written array counted twice for its write-allocate read), in units of the value's size
+SCHEME_TRAFFIC = {
+    "euler": 2,  # in place: read u, write u
+    "rk2": 2,  # fused rk_step, in place: read u, write u
+    "rk4": 2,
+    "rk2 per stage": 10,  # stage 0: read u, write k (+1), write acc (+1); final: read u, k, acc, write out (+1)
+    "rk4 per stage": 22,  # stage 0: 5; two middle stages: read u, k, acc, write k (+1), acc: 6 each; final: 5
+}
+
+
+def interleaved_schemes(n: int, dtype: str, *, rounds: int, seconds: float) -> dict[str, list[float]]:
+    """Gray-Scott with Euler, fused RK2/RK4 and per-stage RK2/RK4 (``fuse_stages=False``) at ``n``², timed in
+    interleaved rounds with the triads; rates in cell updates per second, ``"bandwidth"`` in bytes/s."""
+    from rd_classic.grids import Grid
+    from rd_classic.integrators import EXPLICIT_SCHEMES, NumbaExplicitStepper
+    from rd_classic.models import get_model
+
+    candidates = {}
+    for name in SCHEME_TRAFFIC:
+        scheme = EXPLICIT_SCHEMES[name.split()[0]]
+        stepper = NumbaExplicitStepper(get_model("gray-scott", **GS), Grid((n, n), 1.0), scheme, dt=0.5, dtype=dtype,
+                                       fuse_stages="per stage" not in name)  # fmt: skip
+        stepper.set_state(*initial(n, dtype))
+        candidates[name] = stepper.advance
+    return _interleaved(candidates, n, rounds=rounds, seconds=seconds)
 
 
 def _handwritten_kernels():
@@ -515,6 +549,8 @@ def report_peers(sizes: list[int], *, rounds: int, seconds: float, pypde: bool) 
             rates = interleaved_euler(n, dtype, rounds=rounds, seconds=seconds, pypde=pypde)
             ours = np.array(rates["rd_classic"])
             print(f"{n}² {dtype}:")
+            bandwidth = rates.pop("bandwidth")
+            print(f"  triad bandwidth {np.median(bandwidth) / 1e9:.1f} GB/s (median of rounds)")
             for name, values in rates.items():
                 values = np.array(values)
                 line = f"  {name:>16}: {np.median(values):10.3e}  [{values.min():.2e}-{values.max():.2e}]"
@@ -529,6 +565,22 @@ def report_peers(sizes: list[int], *, rounds: int, seconds: float, pypde: bool) 
                   f"{np.median(ours / np.array(rates[fastest])):.2f}x\n")
 
 
+def report_schemes(n: int, *, rounds: int, seconds: float) -> None:
+    """Print every explicit scheme's rate, its state bytes per cell update and its share of the roofline."""
+    print(f"\nexplicit schemes, Gray-Scott {n}², cell updates/s (median of {rounds} interleaved rounds); bytes = state "
+          f"bytes one cell update moves (2 species; a freshly written array counted twice)")  # fmt: skip
+    for dtype in ("float64", "float32"):
+        rates = interleaved_schemes(n, dtype, rounds=rounds, seconds=seconds)
+        bandwidth = np.array(rates.pop("bandwidth"))
+        size = np.dtype(dtype).itemsize
+        print(f"  {dtype} (triad {np.median(bandwidth) / 1e9:.1f} GB/s):")
+        for name, values in rates.items():
+            moved = 2 * SCHEME_TRAFFIC[name] * size
+            share = np.median(np.array(values) * moved / bandwidth)
+            print(f"    {name:>14}: {np.median(values):10.3e}  {moved:4d} B per cell update  "
+                  f"{100 * share:5.1f} % of the bandwidth")  # fmt: skip
+
+
 def _numba_threads() -> int:
     from numba import get_num_threads
 
@@ -541,13 +593,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds of the Euler peers")
     parser.add_argument("--quick", action="store_true", help="shorter timings and 3 rounds (noisier)")
     parser.add_argument("--no-pypde", action="store_true")
-    parser.add_argument("--only", choices=["peers", "generated", "stiff"], default=None,
-                        help="run one part: the Euler peers, (e) generated vs hand-written, or ETDRK4 vs Euler")
+    parser.add_argument("--only", choices=["peers", "schemes", "generated", "stiff"], default=None,
+                        help="run one part: the Euler peers, the explicit schemes, (e) generated vs hand-written, "
+                             "or ETDRK4 vs Euler")  # fmt: skip
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.only in (None, "peers"):
         report_peers(sizes, rounds=3 if args.quick else args.rounds, seconds=0.3 if args.quick else 1.0,
                      pypde=not args.no_pypde)  # fmt: skip
+    if args.only in (None, "schemes"):
+        report_schemes(max(sizes), rounds=3 if args.quick else 5, seconds=0.3 if args.quick else 1.0)
     if args.only is None:
         cold, warm = time_to_first_step()
         print(f"time to first step (fresh process, imports included): cold {cold:.2f} s, warm {warm:.2f} s")

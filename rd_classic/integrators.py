@@ -373,7 +373,8 @@ class NumbaExplicitStepper(_CpuStepper):
         the uninterrupted one drew.
     fuse_stages
         Run RK2, RK4 (any sub-diagonal tableau of 2 to 8 stages) on 1-D and 2-D grids with
-        periodic or no-flux sides as one in-place pass over memory per step (the generated
+        periodic or no-flux sides as one in-place pass over memory per step (default ``None``:
+        when the state is at least :attr:`FUSED_STAGES_FROM_BYTES`) (the generated
         ``rk_step``: the stages as a wavefront over rows, :mod:`rd_classic.codegen`), which moves
         what an Euler step moves (one read and one write of each species per cell); ``False``:
         one pass per stage (``rk_stage``, ``rk_final_stage``), as on 3-D grids and with ghost-cell
@@ -383,7 +384,7 @@ class NumbaExplicitStepper(_CpuStepper):
     def __init__(self, model: Model, grid: Grid, scheme: ExplicitScheme, *, dt: float, dtype: str,
                  parameter_fields: Mapping[str, np.ndarray] | None = None,
                  boundary: BoundaryConditions | None = None, noise: NoiseTerms | None = None, seed: int = 0,
-                 milstein: bool = False, fuse_stages: bool = True):  # fmt: skip
+                 milstein: bool = False, fuse_stages: bool | None = None):  # fmt: skip
         from rd_classic import kernels_numba, random_numbers
 
         super().__init__(model, grid, dt=dt, dtype=dtype, parameter_fields=parameter_fields, boundary=boundary)
@@ -411,7 +412,7 @@ class NumbaExplicitStepper(_CpuStepper):
                 self._noise_scale = self._scalar(NoiseTerms.increment_scale(grid.dx, self.dt, grid.ndim))
                 self._seed = np.uint64(int(seed) & (2**64 - 1))
                 self._stream_keys = random_numbers.stream_keys
-        elif fuse_stages and self._fused_stages_apply():  # every stage in one in-place pass over memory
+        elif self._fused_stages_apply(fuse_stages):  # every stage in one in-place pass over memory
             n_stages = scheme.n_stages
             self._rk_buffers = kernels_numba.rk_buffers(grid.shape, self.dtype, model.n_species, n_stages)
             self._rk_coefficients = (np.array([0.0, *self._offsets_dt], self.dtype), np.array(self._weights, self.dtype),
@@ -421,10 +422,18 @@ class NumbaExplicitStepper(_CpuStepper):
             self._k = [self._allocate() for _ in range(2)]  # ping-pong stage values
             self._acc = self._allocate()
 
-    def _fused_stages_apply(self) -> bool:
+    #: state size (all species) from which the one-pass step is the default: below it the per-stage arrays stay
+    #: in the caches and the per-stage kernels were faster (Gray-Scott, 2 threads: 256² float64 and 512² float32
+    #: per stage 1.3-2x faster; 512² float64 and larger, one pass 1.3-2.3x faster)
+    FUSED_STAGES_FROM_BYTES = 4 << 20
+
+    def _fused_stages_apply(self, fuse_stages: bool | None) -> bool:
         """Whether the fused in-place step (``rk_step``) runs this sub-diagonal tableau: 2-D storage (1-D and 2-D
-        grids), up to 8 stages, and no ghost-cell corrections to add between the stages (periodic or no-flux sides)."""
-        return len(self.grid.shape) == 2 and 2 <= self.scheme.n_stages <= 8 and not self._faces.active
+        grids), up to 8 stages, no ghost-cell corrections to add between the stages (periodic or no-flux sides),
+        and ``fuse_stages`` (``None``: a state of at least :attr:`FUSED_STAGES_FROM_BYTES`)."""
+        if fuse_stages is None:
+            fuse_stages = self.model.n_species * self.grid.n_cells * self.dtype.itemsize >= self.FUSED_STAGES_FROM_BYTES
+        return fuse_stages and len(self.grid.shape) == 2 and 2 <= self.scheme.n_stages <= 8 and not self._faces.active
 
     def advance(self, n_steps: int) -> None:
         """Take ``n_steps`` steps."""
