@@ -593,11 +593,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds of the Euler peers")
     parser.add_argument("--quick", action="store_true", help="shorter timings and 3 rounds (noisier)")
     parser.add_argument("--no-pypde", action="store_true")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="numba threads of every kernel, the triads and py-pde's 'mt' runs [numba's default]; on a "
+                             "loaded machine one thread gives steadier figures (a parallel step waits for its slowest "
+                             "thread)")  # fmt: skip
     parser.add_argument("--only", choices=["peers", "schemes", "generated", "stiff"], default=None,
                         help="run one part: the Euler peers, the explicit schemes, (e) generated vs hand-written, "
                              "or ETDRK4 vs Euler")  # fmt: skip
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.threads is not None:
+        from numba import set_num_threads
+
+        set_num_threads(args.threads)
     if args.only in (None, "peers"):
         report_peers(sizes, rounds=3 if args.quick else args.rounds, seconds=0.3 if args.quick else 1.0,
                      pypde=not args.no_pypde)  # fmt: skip
