@@ -407,7 +407,8 @@ def kernels_source(declaration: ModelDeclaration, *, dtype: str, ndim: int, fiel
     -------
     str
         A module defining ``euler_step``, ``rk_stage``, ``rk_final_stage``, ``rates``,
-        ``rhs`` and ``reaction_fields`` (see :mod:`rd_classic.kernels_numba` for their arguments).
+        ``rhs``, ``reaction_fields`` and, for 2-D storage, ``rk_step`` (see
+        :mod:`rd_classic.kernels_numba` for their arguments).
     """
     if dtype not in ("float64", "float32") or ndim not in (2, 3):
         raise ValueError(f"no kernels for dtype {dtype!r}, ndim {ndim}")

@@ -9,7 +9,7 @@ advances it:
 The schemes themselves are data (:mod:`rd_classic.schemes`). This module runs them on
 the CPU: :class:`NumbaExplicitStepper` steps an explicit Runge-Kutta tableau with the
 model's generated, fused kernels (:mod:`rd_classic.kernels_numba`; discrete Laplacian:
-3-, 5- or 7-point), :class:`ETDRK4Stepper` the spectral ETDRK4 scheme with scipy's FFT
+3-, 5- or 7-point), :class:`ETDRK4Stepper` the spectral ETDRK4 scheme with ducc0's FFT
 (the diffusion exact in Fourier space, so periodic grids only and no diffusive step
 limit). :mod:`rd_classic.backend_torch` runs both on torch devices.
 
@@ -217,7 +217,7 @@ def make_stepper(
     backend
         ``"numba"`` (explicit schemes on the CPU), ``"torch"`` (the explicit schemes and
         periodic ``etdrk4``, ``device`` ``"cpu"`` or ``"cuda"``), ``"numpy"`` (``etdrk4``
-        with scipy's FFT, DCT and DST; ``imex``). ``etdrk4`` and ``imex`` with
+        with ducc0's FFT and scipy's DCT and DST; ``imex``). ``etdrk4`` and ``imex`` with
         ``"numba"`` run on ``"numpy"``.
     device
         Torch device name; the numba and numpy backends need ``"cpu"``.

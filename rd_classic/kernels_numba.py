@@ -19,6 +19,12 @@ nothing. :func:`kernels_for` returns the module; its kernels are:
     ``k_out = F(u + a_dt k)`` and ``acc = b k_out`` (``first``) or ``acc += b k_out``.
 ``rk_final_stage(p, c, pf, dx, t, periodic, state, k, a_dt, acc, b, dt, out)``
     ``out = u + dt (acc + b F(u + a_dt k))``.
+``rk_step(p, c, pf, dx, t, dt, periodic, state, halo, rings, acc, done, a_dts, weights, nodes_dt)``
+    A whole step of a sub-diagonal Runge-Kutta tableau (RK2, RK4; 2-D storage) in one pass over
+    memory, **in place**: the stages run as a wavefront over the rows of each thread's block, the
+    rows a stencil needs kept in ring buffers (:func:`rk_buffers`); ``a_dts`` holds ``0`` then each
+    stage's ``a dt``, ``weights`` the ``b``, ``nodes_dt`` the ``c dt``. The same cells as the
+    per-stage kernels, and any cut into blocks gives the same bits.
 ``rates(p, c, pf, dx, t, periodic, state, reaction, diffusion)``
     The two parts of the rate of change, ``R(u)`` and ``D ∇²u``.
 ``rhs(p, c, pf, dx, t, periodic, state, out)``
