@@ -56,6 +56,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from numba import prange
 
 GS = dict(F=0.035, k=0.065, Du=0.16, Dv=0.08)
 DT = 1.0
@@ -82,36 +83,33 @@ def rdnet_euler(n: int, dtype: str):
     return stepper.advance
 
 
-def _prange_gray_scott():
-    """The hand-written numba kernel a performance-minded user writes: one fused ``prange`` loop over
-    rows into ping-pong output arrays, ``fastmath``, the same arithmetic as py-pde's fused rate."""
-    from numba import njit, prange
-
-    @njit(parallel=True, fastmath=True, cache=False)
-    def step(u, v, u_out, v_out, F, k, Du, Dv, dt):
-        ny, nx = u.shape
-        four, one = u.dtype.type(4.0), u.dtype.type(1.0)
-        for i in prange(ny):
-            im = i - 1 if i > 0 else ny - 1
-            ip = i + 1 if i < ny - 1 else 0
-            for j in range(nx):
-                jm = j - 1 if j > 0 else nx - 1
-                jp = j + 1 if j < nx - 1 else 0
-                uc, vc = u[i, j], v[i, j]
-                uvv = uc * vc * vc
-                lu = u[im, j] + u[ip, j] + u[i, jm] + u[i, jp] - four * uc
-                lv = v[im, j] + v[ip, j] + v[i, jm] + v[i, jp] - four * vc
-                u_out[i, j] = uc + dt * (Du * lu - uvv + F * (one - uc))
-                v_out[i, j] = vc + dt * (Dv * lv + uvv - (F + k) * vc)
-
-    return step
+def gray_scott_update(u, v, u_out, v_out, F, k, Du, Dv, dt, keep):
+    """``out = keep * field + dt * rate`` of one Gray-Scott Euler step, one fused loop over rows (``prange``);
+    compiled by numba for the hand-written peer (``keep = 1``: the step) and by py-pde's backend for its
+    fused ``PDEBase`` rate (``keep = 0``, ``dt = 1``: the rate)."""
+    ny, nx = u.shape
+    for i in prange(ny):
+        im = i - 1 if i > 0 else ny - 1
+        ip = i + 1 if i < ny - 1 else 0
+        for j in range(nx):
+            jm = j - 1 if j > 0 else nx - 1
+            jp = j + 1 if j < nx - 1 else 0
+            uc, vc = u[i, j], v[i, j]
+            uvv = uc * vc * vc
+            lu = u[im, j] + u[ip, j] + u[i, jm] + u[i, jp] - 4 * uc
+            lv = v[im, j] + v[ip, j] + v[i, jm] + v[i, jp] - 4 * vc
+            u_out[i, j] = keep * uc + dt * (Du * lu - uvv + F * (1 - uc))
+            v_out[i, j] = keep * vc + dt * (Dv * lv + uvv - (F + k) * vc)
 
 
 def numba_prange_euler(n: int, dtype: str):
-    """The hand-written numba ``prange`` Gray-Scott Euler step (:func:`_prange_gray_scott`), ping-pong arrays."""
-    step = _prange_gray_scott()
+    """The hand-written numba Gray-Scott Euler step a performance-minded user writes: one fused ``prange`` loop
+    over rows (:func:`gray_scott_update`) into ping-pong output arrays, ``fastmath``."""
+    from numba import njit
+
+    step = njit(parallel=True, fastmath=True, cache=False)(gray_scott_update)
     scalar = np.dtype(dtype).type
-    constants = [scalar(value) for value in (GS["F"], GS["k"], GS["Du"], GS["Dv"], DT)]
+    constants = [scalar(value) for value in (GS["F"], GS["k"], GS["Du"], GS["Dv"], DT, 1.0)]
     fields = [list(initial(n, dtype)), [np.empty((n, n), dtype), np.empty((n, n), dtype)]]
 
     def advance(steps: int) -> None:
@@ -176,7 +174,6 @@ def _pypde_fused_pde():
     """py-pde's documented fast path: a ``PDEBase`` subclass whose ``make_evolution_rate`` returns one fused
     loop over the grid (a numba ``prange`` over rows compiled by py-pde's backend, whose multithreading
     setting decides whether the loop runs on threads)."""
-    import numba
     import pde
 
     F, k, Du, Dv = GS["F"], GS["k"], GS["Du"], GS["Dv"]
@@ -191,24 +188,14 @@ def _pypde_fused_pde():
             return rate
 
         def make_evolution_rate(self, state, backend):
-            ny, nx = state.grid.shape
+            update = backend.compile_function(gray_scott_update, parallel=True)
 
             def rate(data, t=0):
                 out = np.empty_like(data)
-                u, v = data[0], data[1]
-                for i in numba.prange(ny):
-                    im = i - 1 if i > 0 else ny - 1
-                    ip = i + 1 if i < ny - 1 else 0
-                    for j in range(nx):
-                        jm = j - 1 if j > 0 else nx - 1
-                        jp = j + 1 if j < nx - 1 else 0
-                        uc, vc = u[i, j], v[i, j]
-                        uvv = uc * vc * vc
-                        out[0, i, j] = Du * (u[im, j] + u[ip, j] + u[i, jm] + u[i, jp] - 4 * uc) - uvv + F * (1 - uc)
-                        out[1, i, j] = Dv * (v[im, j] + v[ip, j] + v[i, jm] + v[i, jp] - 4 * vc) + uvv - (F + k) * vc
+                update(data[0], data[1], out[0], out[1], F, k, Du, Dv, 1.0, 0.0)
                 return out
 
-            return backend.compile_function(rate, parallel=True)
+            return backend.compile_function(rate)
 
     return GrayScottFused()
 

@@ -145,17 +145,26 @@ def test_fused_rk_step_follows_the_numpy_integration_for_any_row_blocks(shape, b
     c = np.array(model.diffusion) / grid.dx**2
     coefficients = (np.array([0.0, 0.5 * dt, 0.5 * dt, dt]), np.array([1 / 6, 1 / 3, 1 / 3, 1 / 6]),
                     np.array([0.0, 0.5 * dt, 0.5 * dt, dt]))  # fmt: skip
-    results = []
-    for n_blocks in sorted({1, 2, 3, shape[0]}):
-        state = kernels_numba.species_fields(model.n_species, grid.shape, np.float64)
-        for target, values in zip(state, fields):
-            target[...] = values
+
+    def run(state, n_blocks):
         buffers = kernels_numba.rk_buffers(grid.shape, np.float64, model.n_species, 4, n_blocks)
         for _ in range(60):
             kernel(p, c, np.zeros((0, 1, 1)), grid.dx, 0.0, dt, grid.periodic, state, *buffers, *coefficients)
+
+    _assert_any_blocks_follow(run, sorted({1, 2, 3, shape[0]}), model, grid, fields, expected)
+
+
+def _assert_any_blocks_follow(run, block_counts, model, grid, fields, expected):
+    """``run(state, n_blocks)`` from ``fields`` gives the same bits for every block count, and ``expected`` to 1e-12."""
+    results = []
+    for n_blocks in block_counts:
+        state = kernels_numba.species_fields(model.n_species, grid.shape, np.float64)
+        for target, values in zip(state, fields):
+            target[...] = values
+        run(state, n_blocks)
         results.append(state)
     for state in results[1:]:
-        assert np.array_equal(np.stack(state), np.stack(results[0]))  # any cut into blocks of rows: the same bits
+        assert np.array_equal(np.stack(state), np.stack(results[0]))  # any cut into blocks: the same bits
     for result, reference in zip(results[0], expected):
         np.testing.assert_allclose(result, reference, rtol=1e-12, atol=1e-12 * np.abs(reference).max())
 
@@ -188,19 +197,13 @@ def test_3d_in_place_euler_follows_the_numpy_integration_for_any_plane_blocks(na
     kernel = kernels_numba.kernels_for(model.declaration, np.float64, 3).euler_step
     p = kernels_numba.parameter_vector(list(model.values.values()), (1.0, 1.0, 1.0), np.float64)
     c = np.array(model.diffusion) / grid.dx**2
-    results = []
-    for n_blocks in (1, 2, 4, 6):
-        state = kernels_numba.species_fields(model.n_species, grid.shape, np.float64)
-        for target, values in zip(state, fields):
-            target[...] = values
+
+    def run(state, n_blocks):
         halo, work = kernels_numba.euler_buffers(grid.shape, np.float64, model.n_species, n_blocks)
         for _ in range(100):
             kernel(p, c, np.zeros((0, 1, 1, 1)), grid.dx, 0.0, dt, grid.periodic, state, halo, work)
-        results.append(state)
-    for state in results[1:]:
-        assert np.array_equal(np.stack(state), np.stack(results[0]))  # any cut into blocks of planes: the same bits
-    for result, reference in zip(results[0], expected):
-        np.testing.assert_allclose(result, reference, rtol=1e-12, atol=1e-12 * np.abs(reference).max())
+
+    _assert_any_blocks_follow(run, (1, 2, 4, 6), model, grid, fields, expected)  # blocks of planes
 
 
 @pytest.mark.parametrize("backend", ["numba", "torch"])
