@@ -621,7 +621,7 @@ class ETDRK4Stepper(_CpuStepper):
         self._flat = {key: np.ascontiguousarray(np.stack([c[key] for c in coefficients]), dtype=self.dtype).reshape(-1)
                       for key in coefficients[0]}  # fmt: skip
         # ducc0's multi-dimensional real transforms (pocketfft's successor): 2.6x scipy.fft's inverse and 1.5x its
-        # forward transform on two 512² fields on 2 threads, where the FFTs are 85 % of a step
+        # forward transform on two 512² fields on 2 threads (the FFTs are 85 % of a step; the step 1.26x faster)
         import ducc0
 
         workers = os.cpu_count() or 1
