@@ -1,18 +1,26 @@
 """Benchmark of the classic solver against its peers, all measured in the same run.
 
-Prints, for Gray-Scott with explicit Euler on periodic grids:
+Prints, for Gray-Scott with explicit Euler on periodic grids, in interleaved rounds
+(:func:`interleaved_euler`: every candidate once per round, the order reversed from round
+to round, medians and medians of per-round ratios reported):
 
-* cell updates per second of rd_classic's fused numba kernel, float64 and float32;
-* the same for (a) a plain NumPy ``np.roll`` implementation and (b) py-pde's fastest
-  documented path (``pde.PDE`` expressions compiled with numba, fixed-step explicit
-  solver, no tracker), float64;
-* (c) the memory-bandwidth roofline: the bandwidth of a STREAM-style triad measured
-  here, converted to cell updates per second with the bytes one Euler cell update
-  must move (read u, v; write u, v: 4 values = 32 B in float64, 16 B in float32). Two
-  triads are timed and the faster one sets the roofline (the stricter figure): STREAM's
-  ``a = b + s c`` (24 B counted per element; the write-allocate read of ``a`` moves 8 B
-  more that STREAM does not count) and the in-place ``a = a + s c`` (24 B, all of them
-  moved: no write-allocate, which is how rd_classic's in-place Euler kernel writes);
+* cell updates per second of rd_classic's generated, fused in-place numba kernel, float64
+  and float32;
+* the same for its peers, each the strongest form its users write: (a) a hand-written
+  numba ``prange`` kernel of the same step (:func:`numba_prange_euler`), (b) the step in
+  JAX on the CPU (``jax.jit`` over a ``lax.fori_loop``: XLA fuses it; when JAX is
+  installed), (c) a plain NumPy ``np.roll`` implementation, (d) py-pde's numba
+  ``EulerSolver`` (fixed step, no tracker, its stepping function called directly) on its
+  string ``PDE`` and on a ``PDEBase`` subclass whose ``make_evolution_rate`` returns one
+  fused numba loop (py-pde's documented fast path), each compiled with py-pde's
+  multithreading on (``mt``) and off (``1t``), float64 only; the fastest peer is named;
+* the memory-bandwidth roofline, measured in every round: the larger bandwidth of two
+  STREAM-style triads, converted to cell updates per second with the bytes one Euler
+  cell update must move (read u, v; write u, v: 4 values = 32 B in float64, 16 B in
+  float32): STREAM's ``a = b + s c`` (24 B counted per element; the write-allocate read
+  of ``a`` moves 8 B more that STREAM does not count) and the in-place ``a = a + s c``
+  (24 B, all of them moved: no write-allocate, which is how rd_classic's in-place Euler
+  kernel writes);
 * (d) the time to the first step in a fresh process, cold (empty kernel and numba caches)
   and warm;
 * (e) the generated kernel against the **hand-written** one it replaced: the Euler kernel
@@ -26,9 +34,11 @@ Prints, for Gray-Scott with explicit Euler on periodic grids:
 
 Usage::
 
-    python benchmarks/bench_classic.py                      # 256, 1024, 2048
+    python benchmarks/bench_classic.py                      # everything; peers at 512² and 2048²
+    python benchmarks/bench_classic.py --only peers --sizes 2048 --rounds 9
     python benchmarks/bench_classic.py --sizes 256,512 --quick
     python benchmarks/bench_classic.py --only generated     # (e) alone, 2048² float64
+    python benchmarks/bench_classic.py --only stiff         # ETDRK4 vs Euler alone
 
 Ratios, not absolute numbers, are the point: every figure comes from this run on this machine.
 """
@@ -46,6 +56,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from numba import prange
 
 GS = dict(F=0.035, k=0.065, Du=0.16, Dv=0.08)
 DT = 1.0
@@ -61,66 +72,167 @@ def initial(n: int, dtype) -> tuple[np.ndarray, np.ndarray]:
     return u, v
 
 
-def rate_rdnet(n: int, dtype: str, steps: int) -> float:
+def rdnet_euler(n: int, dtype: str):
+    """rd_classic's generated, fused in-place Euler step (through its stepper): ``advance(steps)``."""
     from rd_classic.grids import Grid
     from rd_classic.integrators import make_stepper
     from rd_classic.models import get_model
 
     stepper = make_stepper(get_model("gray-scott", **GS), Grid((n, n), 1.0), dt=DT, dtype=dtype)
     stepper.set_state(*initial(n, dtype))
-    stepper.advance(2)  # compile / load from cache, touch memory
-    best = math.inf
-    for _ in range(3):
-        start = time.perf_counter()
-        stepper.advance(steps)
-        best = min(best, time.perf_counter() - start)
-    return steps * n * n / best
+    return stepper.advance
 
 
-def rate_numpy(n: int, dtype: str, steps: int) -> float:
-    u, v = initial(n, dtype)
+def gray_scott_update(u, v, u_out, v_out, F, k, Du, Dv, dt, keep):
+    """``out = keep * field + dt * rate`` of one Gray-Scott Euler step, one fused loop over rows (``prange``);
+    compiled by numba for the hand-written peer (``keep = 1``: the step) and by py-pde's backend for its
+    fused ``PDEBase`` rate (``keep = 0``, ``dt = 1``: the rate)."""
+    ny, nx = u.shape
+    for i in prange(ny):
+        im = i - 1 if i > 0 else ny - 1
+        ip = i + 1 if i < ny - 1 else 0
+        for j in range(nx):
+            jm = j - 1 if j > 0 else nx - 1
+            jp = j + 1 if j < nx - 1 else 0
+            uc, vc = u[i, j], v[i, j]
+            uvv = uc * vc * vc
+            lu = u[im, j] + u[ip, j] + u[i, jm] + u[i, jp] - 4 * uc
+            lv = v[im, j] + v[ip, j] + v[i, jm] + v[i, jp] - 4 * vc
+            u_out[i, j] = keep * uc + dt * (Du * lu - uvv + F * (1 - uc))
+            v_out[i, j] = keep * vc + dt * (Dv * lv + uvv - (F + k) * vc)
+
+
+def numba_prange_euler(n: int, dtype: str):
+    """The hand-written numba Gray-Scott Euler step a performance-minded user writes: one fused ``prange`` loop
+    over rows (:func:`gray_scott_update`) into ping-pong output arrays, ``fastmath``."""
+    from numba import njit
+
+    step = njit(parallel=True, fastmath=True, cache=False)(gray_scott_update)
+    scalar = np.dtype(dtype).type
+    constants = [scalar(value) for value in (GS["F"], GS["k"], GS["Du"], GS["Dv"], DT, 1.0)]
+    fields = [list(initial(n, dtype)), [np.empty((n, n), dtype), np.empty((n, n), dtype)]]
+
+    def advance(steps: int) -> None:
+        for _ in range(steps):
+            step(*fields[0], *fields[1], *constants)
+            fields.reverse()
+
+    return advance
+
+
+def numpy_euler(n: int, dtype: str):
+    """A plain NumPy ``np.roll`` implementation of the same step."""
+    state = list(initial(n, dtype))
     F, k, Du, Dv = GS["F"], GS["k"], GS["Du"], GS["Dv"]
 
     def laplacian(a):
         return np.roll(a, 1, 0) + np.roll(a, -1, 0) + np.roll(a, 1, 1) + np.roll(a, -1, 1) - 4 * a
 
-    start = time.perf_counter()
-    for _ in range(steps):
+    def advance(steps: int) -> None:
+        u, v = state
+        for _ in range(steps):
+            uvv = u * v * v
+            u, v = (u + DT * (Du * laplacian(u) - uvv + F * (1 - u)),
+                    v + DT * (Dv * laplacian(v) + uvv - (F + k) * v))  # fmt: skip
+        state[:] = u, v
+
+    return advance
+
+
+def jax_euler(n: int, dtype: str):
+    """The same step in JAX on the CPU: ``jnp.roll`` stencils, ``jax.jit`` over a ``lax.fori_loop`` of steps
+    (XLA fuses the step into one loop); ``None`` when JAX is not installed."""
+    try:
+        import jax
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    from jax import lax
+
+    F, k, Du, Dv = GS["F"], GS["k"], GS["Du"], GS["Dv"]
+
+    def laplacian(a):
+        return jnp.roll(a, 1, 0) + jnp.roll(a, -1, 0) + jnp.roll(a, 1, 1) + jnp.roll(a, -1, 1) - 4 * a
+
+    def one_step(_, fields):
+        u, v = fields
         uvv = u * v * v
-        u, v = (u + DT * (Du * laplacian(u) - uvv + F * (1 - u)),
-                v + DT * (Dv * laplacian(v) + uvv - (F + k) * v))  # fmt: skip
-    return steps * n * n / (time.perf_counter() - start)
+        return (u + DT * (Du * laplacian(u) - uvv + F * (1 - u)), v + DT * (Dv * laplacian(v) + uvv - (F + k) * v))
+
+    run = jax.jit(lambda u, v, steps: lax.fori_loop(0, steps, one_step, (u, v)))
+    state = [tuple(jnp.asarray(field) for field in initial(n, dtype))]
+
+    def advance(steps: int) -> None:
+        state[0] = run(*state[0], steps)
+        jax.block_until_ready(state[0])
+
+    return advance
 
 
-def rate_pypde(n: int, steps: int) -> float:
+def _pypde_fused_pde():
+    """py-pde's documented fast path: a ``PDEBase`` subclass whose ``make_evolution_rate`` returns one fused
+    loop over the grid (a numba ``prange`` over rows compiled by py-pde's backend, whose multithreading
+    setting decides whether the loop runs on threads)."""
+    import pde
+
+    F, k, Du, Dv = GS["F"], GS["k"], GS["Du"], GS["Dv"]
+
+    class GrayScottFused(pde.PDEBase):
+        def evolution_rate(self, state, t=0):  # py-pde's NumPy path (not the one timed)
+            u, v = state
+            uvv = u.data * v.data**2
+            rate = state.copy()
+            rate[0].data[...] = Du * u.laplace("periodic").data - uvv + F * (1 - u.data)
+            rate[1].data[...] = Dv * v.laplace("periodic").data + uvv - (F + k) * v.data
+            return rate
+
+        def make_evolution_rate(self, state, backend):
+            update = backend.compile_function(gray_scott_update, parallel=True)
+
+            def rate(data, t=0):
+                out = np.empty_like(data)
+                update(data[0], data[1], out[0], out[1], F, k, Du, Dv, 1.0, 0.0)
+                return out
+
+            return backend.compile_function(rate)
+
+    return GrayScottFused()
+
+
+def pypde_euler(n: int, *, fused: bool, threads: bool):
+    """py-pde's numba ``EulerSolver`` (fixed step, no tracker) on the string ``PDE`` or the fused ``PDEBase``
+    subclass (:func:`_pypde_fused_pde`), compiled with py-pde's ``backend.numba.multithreading`` set to
+    ``"always"`` (``threads``) or ``"never"``; the solver's own stepping function advances the field in place
+    (no controller, so no set-up cost is timed)."""
     import pde
 
     grid = pde.CartesianGrid([[0, n], [0, n]], [n, n], periodic=True)
     u, v = initial(n, np.float64)
     state = pde.FieldCollection([pde.ScalarField(grid, u, label="u"), pde.ScalarField(grid, v, label="v")])
-    eq = pde.PDE({"u": f"{GS['Du']} * laplace(u) - u * v**2 + {GS['F']} * (1 - u)",
-                  "v": f"{GS['Dv']} * laplace(v) + u * v**2 - {GS['F'] + GS['k']} * v"})  # fmt: skip
+    if fused:
+        equation = _pypde_fused_pde()
+    else:
+        equation = pde.PDE({"u": f"{GS['Du']} * laplace(u) - u * v**2 + {GS['F']} * (1 - u)",
+                            "v": f"{GS['Dv']} * laplace(v) + u * v**2 - {GS['F'] + GS['k']} * v"})  # fmt: skip
+    setting = pde.config["backend.numba.multithreading"]
+    pde.config["backend.numba.multithreading"] = "always" if threads else "never"
+    try:
+        stepper = pde.EulerSolver(equation, backend="numba", adaptive=False).make_stepper(state, dt=DT)
+        stepper(state, 0.0, DT)  # compile (one step)
+    finally:
+        pde.config["backend.numba.multithreading"] = setting
+    clock = [DT]
 
-    def solve(n_steps: int) -> float:
-        solver = pde.EulerSolver(eq, backend="numba", adaptive=False)
-        controller = pde.Controller(solver, t_range=n_steps * DT, tracker=None)
-        start = time.perf_counter()
-        controller.run(state.copy(), dt=DT)
-        return time.perf_counter() - start
+    def advance(steps: int) -> None:
+        stepper(state, clock[0], clock[0] + steps * DT)  # round((t_end - t_start) / dt) = steps steps
+        clock[0] += steps * DT
 
-    solve(2)  # compile
-    short, long = solve(2), solve(2 + steps)  # the difference removes set-up cost
-    if long - short < 0.2 * long:  # set-up dominates: the difference is noise, report nothing
-        return float("nan")
-    return steps * n * n / (long - short)
+    return advance
 
 
-def triad_bandwidth(n_values: int = 2**25) -> float:
-    """The larger bandwidth of two STREAM-style triads with numba threads, in bytes/s.
-
-    STREAM's ``a = b + s c`` and the in-place ``a = a + s c``, each counting 24 B per
-    element (see the module docstring), best of 5.
-    """
+def triad_kernel():
+    """STREAM's triad ``a[i] = b[i] + s c[i]`` on numba's threads (``b`` may be ``a``: the in-place triad)."""
     from numba import njit, prange
 
     @njit(parallel=True, cache=False)
@@ -128,16 +240,95 @@ def triad_bandwidth(n_values: int = 2**25) -> float:
         for i in prange(a.size):
             a[i] = b[i] + s * c[i]
 
-    a, b, c = np.ones(n_values), np.ones(n_values), np.ones(n_values)
+    return triad
+
+
+def euler_candidates(n: int, dtype: str, *, pypde: bool) -> dict:
+    """The Euler steps timed against each other, by column name (py-pde runs in float64 only)."""
+    candidates = {"rd_classic": rdnet_euler(n, dtype), "numba prange": numba_prange_euler(n, dtype)}
+    jax_advance = jax_euler(n, dtype)
+    if jax_advance is not None:
+        candidates["jax jit"] = jax_advance
+    candidates["numpy roll"] = numpy_euler(n, dtype)
+    if pypde and dtype == "float64":
+        for fused in (True, False):
+            for threads in (True, False):
+                name = f"py-pde {'fused' if fused else 'PDE'} {'mt' if threads else '1t'}"
+                candidates[name] = pypde_euler(n, fused=fused, threads=threads)
+    return candidates
+
+
+def interleaved_euler(n: int, dtype: str, *, rounds: int, seconds: float, pypde: bool) -> dict[str, list[float]]:
+    """Every Euler candidate (:func:`euler_candidates`) and the triads, timed in interleaved rounds at ``n``²
+    (:func:`_interleaved`); adds under ``"roofline"`` each round's roofline: the round's triad bandwidth divided
+    by the bytes one Euler cell update moves (read u, v; write u, v)."""
+    rates = _interleaved(euler_candidates(n, dtype, pypde=pypde), n, rounds=rounds, seconds=seconds)
+    rates["roofline"] = [bandwidth / (4 * np.dtype(dtype).itemsize) for bandwidth in rates["bandwidth"]]
+    return rates
+
+
+def _interleaved(candidates: dict, n: int, *, rounds: int, seconds: float) -> dict[str, list[float]]:
+    """Time ``advance(steps)`` of every candidate at ``n``² in interleaved rounds, and the triads.
+
+    Each candidate's step count is set from a first timing so that one timing lasts about
+    ``seconds``; each round times every candidate once, then the two triads (STREAM's and the
+    in-place one, 2^24 float64 values each); the order of the candidates reverses from round
+    to round. Returns, per candidate, the rate (cell updates/s) of every round, and under
+    ``"bandwidth"`` each round's larger triad bandwidth (bytes/s, 24 B counted per element).
+    """
+    steps = {}
+    for name, advance in candidates.items():
+        advance(2)  # compile, touch memory
+        start = time.perf_counter()
+        advance(2)
+        steps[name] = max(2, int(2 * seconds / max(time.perf_counter() - start, 1e-9)))
+        advance(steps[name])  # warm at this count (jax compiles nothing more: the count is traced)
+    triad = triad_kernel()
+    values = 2**24
+    a, b, c = np.ones(values), np.ones(values), np.ones(values)
     triad(a, b, c, 3.0)
-    triad(a, a, c, 3.0)
-    best = math.inf
-    for _ in range(5):
-        for source in (b, a):  # STREAM's triad, then the in-place one
+    rates: dict[str, list[float]] = {name: [] for name in [*candidates, "bandwidth"]}
+    for round_index in range(rounds):
+        order = list(candidates) if round_index % 2 == 0 else list(reversed(candidates))
+        for name in order:
+            start = time.perf_counter()
+            candidates[name](steps[name])
+            rates[name].append(steps[name] * n * n / (time.perf_counter() - start))
+        bandwidth = 0.0
+        for source in (b, a):
             start = time.perf_counter()
             triad(a, source, c, 1e-9)
-            best = min(best, time.perf_counter() - start)
-    return 24 * n_values / best
+            bandwidth = max(bandwidth, 24 * values / (time.perf_counter() - start))
+        rates["bandwidth"].append(bandwidth)
+    return rates
+
+
+#: state bytes one cell update moves per species, per explicit scheme (reads + writes of field values, a write
+#: to a freshly written array counted twice for its write-allocate read), in units of the value's size
+SCHEME_TRAFFIC = {
+    "euler": 2,  # in place: read u, write u
+    "rk2": 2,  # fused rk_step, in place: read u, write u
+    "rk4": 2,
+    "rk2 per stage": 10,  # stage 0: read u, write k (+1), write acc (+1); final: read u, k, acc, write out (+1)
+    "rk4 per stage": 22,  # stage 0: 5; two middle stages: read u, k, acc, write k (+1), acc: 6 each; final: 5
+}
+
+
+def interleaved_schemes(n: int, dtype: str, *, rounds: int, seconds: float) -> dict[str, list[float]]:
+    """Gray-Scott with Euler, fused RK2/RK4 and per-stage RK2/RK4 (``fuse_stages=False``) at ``n``², timed in
+    interleaved rounds with the triads; rates in cell updates per second, ``"bandwidth"`` in bytes/s."""
+    from rd_classic.grids import Grid
+    from rd_classic.integrators import EXPLICIT_SCHEMES, NumbaExplicitStepper
+    from rd_classic.models import get_model
+
+    candidates = {}
+    for name in SCHEME_TRAFFIC:
+        scheme = EXPLICIT_SCHEMES[name.split()[0]]
+        stepper = NumbaExplicitStepper(get_model("gray-scott", **GS), Grid((n, n), 1.0), scheme, dt=0.5, dtype=dtype,
+                                       fuse_stages="per stage" not in name)  # fmt: skip
+        stepper.set_state(*initial(n, dtype))
+        candidates[name] = stepper.advance
+    return _interleaved(candidates, n, rounds=rounds, seconds=seconds)
 
 
 def _handwritten_kernels():
@@ -334,43 +525,90 @@ def etdrk4_versus_euler(n: int = 256, dx: float = 0.25, dv: float = 20.0, end: f
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="256,1024,2048")
-    parser.add_argument("--quick", action="store_true", help="fewer steps (noisier)")
-    parser.add_argument("--no-pypde", action="store_true")
-    parser.add_argument("--only", choices=["generated"], default=None,
-                        help="run only (e), the generated kernel against the hand-written one")
-    args = parser.parse_args()
-    if args.only == "generated":
-        report_generated()
-        return
-    sizes = [int(s) for s in args.sizes.split(",")]
-    budget = 2e8 if args.quick else 1e9  # cell updates per timing of the fast kernels
-
-    bandwidth = triad_bandwidth()
-    print(f"threads: {os.cpu_count()} cores; STREAM triad: {bandwidth / 1e9:.2f} GB/s")
-    print("roofline = triad bandwidth / bytes per cell update (32 B float64, 16 B float32); the triads are")
-    print("re-measured just before each row's rd_classic timing and the larger of the two figures is used")
-    print("(on a shared machine the bandwidth drifts; the larger one gives the stricter % roofline)\n")
-    header = f"{'size':>6} {'dtype':>8} {'rd_classic':>12} {'numpy roll':>11} {'py-pde':>10} {'roofline':>10} "
-    header += f"{'x numpy':>8} {'x py-pde':>8} {'% roofline':>10}"
-    print(header + "   (cell updates/s)")
+def report_peers(sizes: list[int], *, rounds: int, seconds: float, pypde: bool) -> None:
+    """Print (a)-(c): every Euler candidate's median rate, rd_classic's ratio to each, the roofline share."""
+    print(f"Gray-Scott explicit Euler, periodic, cell updates/s: median of {rounds} interleaved rounds "
+          f"(~{seconds:.1f} s per timing); numba threads {_numba_threads()}, {os.cpu_count()} cores")
+    print("roofline = the round's larger triad bandwidth (STREAM's a = b + s c, in-place a = a + s c; 24 B counted)")
+    print("           / 32 B (float64) or 16 B (float32) per cell update; ratios are medians of per-round ratios\n")
     for n in sizes:
         for dtype in ("float64", "float32"):
-            cells = n * n
-            row_bandwidth = max(bandwidth, triad_bandwidth(2**24))
-            ours = rate_rdnet(n, dtype, max(5, int(budget / cells)))
-            numpy_rate = rate_numpy(n, dtype, max(2, int(budget / 20 / cells)))
-            pypde_rate = float("nan")
-            if dtype == "float64" and not args.no_pypde:
-                pypde_rate = rate_pypde(n, max(3, int(budget / 5 / cells)))
-            roofline = row_bandwidth / (32 if dtype == "float64" else 16)
-            print(f"{n:>6} {dtype:>8} {ours:12.3e} {numpy_rate:11.3e} {pypde_rate:10.3e} {roofline:10.3e} "
-                  f"{ours / numpy_rate:8.1f} {ours / pypde_rate:8.1f} {100 * ours / roofline:9.0f}%")  # fmt: skip
-    cold, warm = time_to_first_step()
-    print(f"\ntime to first step (fresh process, imports included): cold {cold:.2f} s, warm {warm:.2f} s")
-    report_generated()
+            rates = interleaved_euler(n, dtype, rounds=rounds, seconds=seconds, pypde=pypde)
+            ours = np.array(rates["rd_classic"])
+            print(f"{n}² {dtype}:")
+            bandwidth = rates.pop("bandwidth")
+            print(f"  triad bandwidth {np.median(bandwidth) / 1e9:.1f} GB/s (median of rounds)")
+            for name, values in rates.items():
+                values = np.array(values)
+                line = f"  {name:>16}: {np.median(values):10.3e}  [{values.min():.2e}-{values.max():.2e}]"
+                if name == "roofline":
+                    line += f"   rd_classic at {100 * np.median(ours / values):.0f} % of it (median of rounds)"
+                elif name != "rd_classic":
+                    line += f"   rd_classic / this: {np.median(ours / values):6.2f}x"
+                print(line)
+            peers = {name: np.median(values) for name, values in rates.items() if name not in ("rd_classic", "roofline")}
+            fastest = max(peers, key=peers.get)
+            print(f"  fastest peer: {fastest} ({peers[fastest]:.3e}); rd_classic / fastest peer "
+                  f"{np.median(ours / np.array(rates[fastest])):.2f}x\n")
+
+
+def report_schemes(n: int, *, rounds: int, seconds: float) -> None:
+    """Print every explicit scheme's rate, its state bytes per cell update and its share of the roofline."""
+    print(f"\nexplicit schemes, Gray-Scott {n}², cell updates/s (median of {rounds} interleaved rounds); bytes = state "
+          f"bytes one cell update moves (2 species; a freshly written array counted twice)")  # fmt: skip
+    for dtype in ("float64", "float32"):
+        rates = interleaved_schemes(n, dtype, rounds=rounds, seconds=seconds)
+        bandwidth = np.array(rates.pop("bandwidth"))
+        size = np.dtype(dtype).itemsize
+        print(f"  {dtype} (triad {np.median(bandwidth) / 1e9:.1f} GB/s):")
+        for name, values in rates.items():
+            moved = 2 * SCHEME_TRAFFIC[name] * size
+            share = np.median(np.array(values) * moved / bandwidth)
+            print(f"    {name:>14}: {np.median(values):10.3e}  {moved:4d} B per cell update  "
+                  f"{100 * share:5.1f} % of the bandwidth")  # fmt: skip
+
+
+def _numba_threads() -> int:
+    from numba import get_num_threads
+
+    return get_num_threads()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="512,2048")
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds of the Euler peers")
+    parser.add_argument("--quick", action="store_true", help="shorter timings and 3 rounds (noisier)")
+    parser.add_argument("--no-pypde", action="store_true")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="numba threads of every kernel, the triads and py-pde's 'mt' runs [numba's default]; on a "
+                             "loaded machine one thread gives steadier figures (a parallel step waits for its slowest "
+                             "thread)")  # fmt: skip
+    parser.add_argument("--only", choices=["peers", "schemes", "generated", "stiff"], default=None,
+                        help="run one part: the Euler peers, the explicit schemes, (e) generated vs hand-written, "
+                             "or ETDRK4 vs Euler")  # fmt: skip
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.threads is not None:
+        from numba import set_num_threads
+
+        set_num_threads(args.threads)
+    if args.only in (None, "peers"):
+        report_peers(sizes, rounds=3 if args.quick else args.rounds, seconds=0.3 if args.quick else 1.0,
+                     pypde=not args.no_pypde)  # fmt: skip
+    if args.only in (None, "schemes"):
+        report_schemes(max(sizes), rounds=3 if args.quick else 5, seconds=0.3 if args.quick else 1.0)
+    if args.only is None:
+        cold, warm = time_to_first_step()
+        print(f"time to first step (fresh process, imports included): cold {cold:.2f} s, warm {warm:.2f} s")
+    if args.only in (None, "generated"):
+        report_generated()
+    if args.only in (None, "stiff"):
+        report_stiff()
+
+
+def report_stiff() -> None:
+    """Print ETDRK4 against Euler at equal accuracy on the stiff Schnakenberg case, 128² to 512²."""
     for n, dx in ((128, 0.5), (256, 0.25), (512, 0.125)):
         results = etdrk4_versus_euler(n=n, dx=dx)
         print(f"\nstiff Schnakenberg (Dv/Du = 20, {n}^2, dx = {dx}, t = 10), error vs ETDRK4 reference at dt = 0.02:")

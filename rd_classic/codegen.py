@@ -407,7 +407,8 @@ def kernels_source(declaration: ModelDeclaration, *, dtype: str, ndim: int, fiel
     -------
     str
         A module defining ``euler_step``, ``rk_stage``, ``rk_final_stage``, ``rates``,
-        ``rhs`` and ``reaction_fields`` (see :mod:`rd_classic.kernels_numba` for their arguments).
+        ``rhs``, ``reaction_fields`` and, for 2-D storage, ``rk_step`` (see
+        :mod:`rd_classic.kernels_numba` for their arguments).
     """
     if dtype not in ("float64", "float32") or ndim not in (2, 3):
         raise ValueError(f"no kernels for dtype {dtype!r}, ndim {ndim}")
@@ -429,6 +430,8 @@ def kernels_source(declaration: ModelDeclaration, *, dtype: str, ndim: int, fiel
     what = f"numba kernels ({dtype}, {ndim}-D storage, fields {''.join('1' if f else '0' for f in fields)})"
     kernels = [_euler_kernel(plan), _stage_kernel(plan, final=False), _stage_kernel(plan, final=True),
                _rates_kernel(plan), _rhs_kernel(plan), _reaction_fields_kernel(plan)]  # fmt: skip
+    if ndim == 2:
+        kernels.append(_fused_rk_kernel(plan))
     return _module(declaration, printer, dtype, what, kernels)
 
 
@@ -742,6 +745,20 @@ def _stage_rows(plan: _KernelPlan, arrays: dict[str, str], outputs: dict[str, st
     return lines
 
 
+def _stage_body(plan: _KernelPlan, *, final: bool) -> _Body:
+    """One cell of a Runge-Kutta stage at ``u + a_dt k``: ``ko = F``, ``ac (+)= b F`` (``first``: ``=``), or
+    (``final``) the update ``o = u + dt (ac + b F)``; the rows are ``u<s>c/n/s``, ``k<s>c/n/s``, ``ko<s>``, ``ac<s>``, ``o<s>``."""
+    body = _Body(_cell_values(plan, [f"u{s}c[j] + a_dt * k{s}c[j]" for s in plan.species]))
+    for s in plan.species:
+        body.append(f"l{s} = {_laplacian('u', s, plan.ndim)} + a_dt * {_laplacian('k', s, plan.ndim)}")
+        body.append(f"r{s} = c{s} * l{s} + g{s}")
+        if final:
+            body.append(f"o{s}[j] = u{s}c[j] + dt * (ac{s}[j] + b * r{s})")
+        else:
+            body += [f"ko{s}[j] = r{s}", "if first:", f"    ac{s}[j] = b * r{s}", "else:", f"    ac{s}[j] += b * r{s}"]
+    return body
+
+
 def _stage_kernel(plan: _KernelPlan, *, final: bool) -> str:
     """``rk_stage``: ``k_out = F(u + a_dt k)`` and ``acc (+)= b k_out``; ``rk_final_stage``: the update."""
     if final:
@@ -754,15 +771,74 @@ def _stage_kernel(plan: _KernelPlan, *, final: bool) -> str:
         outputs = {"ko": "za", "ac": "wa"}
     head = ["ct = t"] if "ct" in plan.uses else []
     row_lines = _stage_rows(plan, {"u": "sa", "k": "ka"}, outputs)
-    body = _Body(_cell_values(plan, [f"u{s}c[j] + a_dt * k{s}c[j]" for s in plan.species]))
+    return _over_rows(plan, signature, arrays, head, row_lines, _stage_body(plan, final=final))
+
+
+def _fused_rk_kernel(plan: _KernelPlan) -> str:
+    """``rk_step``: a whole step of a sub-diagonal Runge-Kutta tableau in one pass over memory, in place (2-D storage).
+
+    The stages run as a wavefront over the rows of each thread's block: at wavefront ``w``
+    stage ``st`` computes row ``w - st`` (its stencil needs the previous stage's rows
+    ``w - st - 1 .. w - st + 1``, computed at this wavefront or before), into ring buffers
+    of rows (``rings``: 3 rows of each stage's rate; ``acc``: ``n_stages`` rows of the weighted sum),
+    and the new row ``r`` (finished at wavefront ``r + n_stages - 1``) is stored over the old
+    one at wavefront ``r + n_stages``, when no stencil needs the old row any more. Each block
+    also computes the stages on the ``n_stages - 1 - st`` rows beyond each of its ends from the
+    ``n_stages`` rows beyond them, saved (``halo``) before any block starts. A step reads and
+    writes each species once, as the Euler step does; the arithmetic of every cell is the stage
+    kernels' (:func:`_stage_body`), so the results are theirs, bit for bit.
+    """
+    n = plan.n_species
+    signature = "def rk_step(p, c, pf, dx, t, dt, periodic, state, halo, rings, acc, done, a_dts, weights, nodes_dt):"
+    lines = [_DECORATOR_UNFUSED, signature]
+    head = _bind_species_arrays(plan, {"sa": "state"}) + ["ny = sa0.shape[0]", "nx = sa0.shape[1]",
+                                                          "n_blocks = halo.shape[0]", "depth = weights.shape[0]"]  # fmt: skip
+    head += _prologue(plan) + _diffusion_locals(plan) + _edge_neighbours()
+    lines += ["    " + line for line in head]
+    lines += ["    # the depth rows beyond each block's ends, saved before any block overwrites them",
+              "    for b in prange(n_blocks):", "        start, stop = row_block(b, n_blocks, ny)",
+              "        for q in range(depth if start < stop else 0):", "            above = start - depth + q",
+              "            below = stop + q"]  # fmt: skip
+    lines += ["            if periodic or above >= 0:"]
+    lines += [f"                copy_row(sa{s}[above % ny], halo[b, 0, q, {s}])" for s in plan.species]
+    lines += ["            if periodic or below < ny:"]
+    lines += [f"                copy_row(sa{s}[below % ny], halo[b, 1, q, {s}])" for s in plan.species]
+    lines += ["    for b in prange(n_blocks):", "        start, stop = row_block(b, n_blocks, ny)",
+              "        for w in range(start - depth + 1, stop + depth if start < stop else start):",
+              "            for st in range(depth):"]  # fmt: skip
+    inner = ["r = w - st", "reach = depth - 1 - st  # rows this stage computes beyond the block",
+             "if r < start - reach or r >= stop + reach or not (periodic or 0 <= r < ny):", "    continue",
+             "im = r - 1 if periodic or r > 0 else r", "ip = r + 1 if periodic or r < ny - 1 else r",
+             "i = r % ny"]  # fmt: skip
     for s in plan.species:
-        body.append(f"l{s} = {_laplacian('u', s, plan.ndim)} + a_dt * {_laplacian('k', s, plan.ndim)}")
-        body.append(f"r{s} = c{s} * l{s} + g{s}")
-        if final:
-            body.append(f"o{s}[j] = u{s}c[j] + dt * (ac{s}[j] + b * r{s})")
-        else:
-            body += [f"ko{s}[j] = r{s}", "if first:", f"    ac{s}[j] = b * r{s}", "else:", f"    ac{s}[j] += b * r{s}"]
-    return _over_rows(plan, signature, arrays, head, row_lines, body)
+        for suffix, row in (("c", "r"), ("n", "im"), ("s", "ip")):
+            inner.append(f"u{s}{suffix} = halo[b, 0, {row} - start + depth, {s}] if {row} < start else "
+                         f"(halo[b, 1, {row} - stop, {s}] if {row} >= stop else sa{s}[{row}])")  # fmt: skip
+    inner += ["if st == 0:", *(f"    k{s}{x} = u{s}{x}" for s in plan.species for x in "cns"), "else:",
+              *(f"    k{s}{x} = rings[b, st - 1, {row} % 3, {s}]" for s in plan.species
+                for x, row in (("c", "r"), ("n", "im"), ("s", "ip"))),
+              "a_dt = a_dts[st]", "b_st = weights[st]", "first = st == 0"]  # fmt: skip
+    inner += [f"ac{s} = acc[b, r % depth, {s}]" for s in plan.species]
+    inner += _field_rows(plan, "i") + _row_coordinates(plan, "i", None)
+    if "ct" in plan.uses:
+        inner.append("ct = t + nodes_dt[st]")
+    final = [f"o{s} = done[b, r & 1, {s}]" for s in plan.species]
+    stage = [f"ko{s} = rings[b, st, r % 3, {s}]" for s in plan.species]
+    inner += ["if st == depth - 1:", *("    " + line for line in final + _loop_over_row(_rename_b(_stage_body(plan, final=True)), 0)),
+              "else:", *("    " + line for line in stage + _loop_over_row(_rename_b(_stage_body(plan, final=False)), 0))]  # fmt: skip
+    lines += ["                " + line for line in inner]
+    tail = ["# the row finished one wavefront ago is no longer anyone's neighbour: store it",
+            "r = w - depth", "if start <= r < stop:"]  # fmt: skip
+    tail += [f"    copy_row(done[b, r & 1, {s}], sa{s}[r])" for s in plan.species]
+    lines += ["            " + line for line in tail]
+    return "\n\n" + "\n".join(lines) + "\n"
+
+
+def _rename_b(body: _Body) -> _Body:
+    """The stage body with its weight ``b`` named ``b_st`` (``b`` is the block index in the fused kernel)."""
+    import re
+
+    return _Body(re.sub(r"\bb\b", "b_st", line) for line in body)
 
 
 def _rates_kernel(plan: _KernelPlan) -> str:

@@ -19,6 +19,12 @@ nothing. :func:`kernels_for` returns the module; its kernels are:
     ``k_out = F(u + a_dt k)`` and ``acc = b k_out`` (``first``) or ``acc += b k_out``.
 ``rk_final_stage(p, c, pf, dx, t, periodic, state, k, a_dt, acc, b, dt, out)``
     ``out = u + dt (acc + b F(u + a_dt k))``.
+``rk_step(p, c, pf, dx, t, dt, periodic, state, halo, rings, acc, done, a_dts, weights, nodes_dt)``
+    A whole step of a sub-diagonal Runge-Kutta tableau (RK2, RK4; 2-D storage) in one pass over
+    memory, **in place**: the stages run as a wavefront over the rows of each thread's block, the
+    rows a stencil needs kept in ring buffers (:func:`rk_buffers`); ``a_dts`` holds ``0`` then each
+    stage's ``a dt``, ``weights`` the ``b``, ``nodes_dt`` the ``c dt``. The same cells as the
+    per-stage kernels, and any cut into blocks gives the same bits.
 ``rates(p, c, pf, dx, t, periodic, state, reaction, diffusion)``
     The two parts of the rate of change, ``R(u)`` and ``D ∇²u``.
 ``rhs(p, c, pf, dx, t, periodic, state, out)``
@@ -66,6 +72,7 @@ __all__ = [
     "noise_functions_for",
     "noise_buffers",
     "euler_buffers",
+    "rk_buffers",
     "species_fields",
     "parameter_vector",
     "cast_scalars",
@@ -203,6 +210,24 @@ def euler_buffers(shape, dtype, n_species: int = 2, n_blocks: int | None = None)
     outer, row = shape[0], tuple(shape[1:])
     n_blocks = max(1, min(outer, get_num_threads() if n_blocks is None else n_blocks))
     return np.empty((n_blocks, 2 * n_species, *row), dtype), np.empty((n_blocks, 2, n_species, *row), dtype)
+
+
+def rk_buffers(shape, dtype, n_species: int, n_stages: int, n_blocks: int | None = None) -> tuple[np.ndarray, ...]:
+    """The buffers of the fused in-place Runge-Kutta step ``rk_step`` (2-D storage ``(ny, nx)``).
+
+    Returns
+    -------
+    halo, rings, acc, done : numpy.ndarray
+        ``(n_blocks, 2, n_stages, N, nx)`` (the rows beyond each block's ends),
+        ``(n_blocks, n_stages - 1, 3, N, nx)`` (ring buffers of the stage rates: the rows a stencil
+        needs), ``(n_blocks, n_stages, N, nx)`` (the weighted sums of the rows in flight) and ``(n_blocks, 2, N, nx)`` (new rows
+        waiting to be stored); ``n_blocks`` as in :func:`euler_buffers`. Any value gives the same result.
+    """
+    ny, nx = shape
+    n_blocks = max(1, min(ny, get_num_threads() if n_blocks is None else n_blocks))
+    return (np.empty((n_blocks, 2, n_stages, n_species, nx), dtype),
+            np.empty((n_blocks, max(1, n_stages - 1), 3, n_species, nx), dtype),
+            np.empty((n_blocks, n_stages, n_species, nx), dtype), np.empty((n_blocks, 2, n_species, nx), dtype))  # fmt: skip
 
 
 # -- ETDRK4's Fourier-space combinations on flat arrays (coefficients real, values complex) --

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rd_classic import kernels_numba
 from rd_classic.grids import Grid
 from rd_classic.integrators import largest_stable_dt, make_stepper
 from rd_classic.models import get_model, model_names
@@ -132,30 +133,77 @@ def test_generated_rk4_kernels_follow_the_numpy_integration(name, backend, rng):
         np.testing.assert_allclose(result, reference, rtol=1e-12, atol=1e-12 * np.abs(reference).max())
 
 
+@pytest.mark.parametrize("shape,boundary", [((13, 11), "periodic"), ((9, 7), "no-flux"), ((1, 15), "periodic")])
+def test_fused_rk_step_follows_the_numpy_integration_for_any_row_blocks(shape, boundary, rng):
+    """The one-pass RK4 step (stages as a wavefront over rows, in place): the NumPy RK4 run for 1 to 13 blocks
+    of rows (down to one row per block, where every block computes its stages from the saved neighbours)."""
+    model, grid, fields = _set_up("extended-brusselator", shape, boundary, rng)
+    dt = 0.5 * largest_stable_dt(model, grid, "rk4")
+    expected = _numpy_run("extended-brusselator", fields, model.values, grid.dx, grid.periodic, dt, 60, "rk4")
+    kernel = kernels_numba.kernels_for(model.declaration, np.float64, 2).rk_step
+    p = kernels_numba.parameter_vector(list(model.values.values()), (1.0, 1.0, 1.0), np.float64)
+    c = np.array(model.diffusion) / grid.dx**2
+    coefficients = (np.array([0.0, 0.5 * dt, 0.5 * dt, dt]), np.array([1 / 6, 1 / 3, 1 / 3, 1 / 6]),
+                    np.array([0.0, 0.5 * dt, 0.5 * dt, dt]))  # fmt: skip
+
+    def run(state, n_blocks):
+        buffers = kernels_numba.rk_buffers(grid.shape, np.float64, model.n_species, 4, n_blocks)
+        for _ in range(60):
+            kernel(p, c, np.zeros((0, 1, 1)), grid.dx, 0.0, dt, grid.periodic, state, *buffers, *coefficients)
+
+    _assert_any_blocks_follow(run, sorted({1, 2, 3, shape[0]}), model, grid, fields, expected)
+
+
+def _assert_any_blocks_follow(run, block_counts, model, grid, fields, expected):
+    """``run(state, n_blocks)`` from ``fields`` gives the same bits for every block count, and ``expected`` to 1e-12."""
+    results = []
+    for n_blocks in block_counts:
+        state = kernels_numba.species_fields(model.n_species, grid.shape, np.float64)
+        for target, values in zip(state, fields):
+            target[...] = values
+        run(state, n_blocks)
+        results.append(state)
+    for state in results[1:]:
+        assert np.array_equal(np.stack(state), np.stack(results[0]))  # any cut into blocks: the same bits
+    for result, reference in zip(results[0], expected):
+        np.testing.assert_allclose(result, reference, rtol=1e-12, atol=1e-12 * np.abs(reference).max())
+
+
+@pytest.mark.parametrize("integrator", ["rk2", "rk4"])
+def test_fused_and_per_stage_rk_steps_agree(integrator, rng):
+    """The stepper's one-pass step and its pass-per-stage kernels compute the same cells (to rounding)."""
+    from rd_classic.integrators import EXPLICIT_SCHEMES, NumbaExplicitStepper
+
+    model, grid, fields = _set_up("gray-scott", (24, 20), "periodic", rng)
+    dt = 0.5 * largest_stable_dt(model, grid, integrator)
+    ends = []
+    for fuse in (True, False):
+        stepper = NumbaExplicitStepper(model, grid, EXPLICIT_SCHEMES[integrator], dt=dt, dtype="float64",
+                                       fuse_stages=fuse)  # fmt: skip
+        assert hasattr(stepper, "_rk_buffers") == fuse
+        stepper.set_state(*fields)
+        stepper.advance(50)
+        ends.append(stepper.get_state())
+    for fused, staged in zip(*ends):
+        np.testing.assert_allclose(fused, staged, rtol=1e-14, atol=0)
+
+
 @pytest.mark.parametrize("name", ["gray-scott", "extended-brusselator"])
 @pytest.mark.parametrize("boundary", ["periodic", "no-flux"])
 def test_3d_in_place_euler_follows_the_numpy_integration_for_any_plane_blocks(name, boundary, rng):
-    from rd_classic import kernels_numba
-
     model, grid, fields = _set_up(name, (6, 5, 7), boundary, rng)
     dt = 0.5 * largest_stable_dt(model, grid, "euler")
     expected = _numpy_run(name, fields, model.values, grid.dx, grid.periodic, dt, 100, "euler")
     kernel = kernels_numba.kernels_for(model.declaration, np.float64, 3).euler_step
     p = kernels_numba.parameter_vector(list(model.values.values()), (1.0, 1.0, 1.0), np.float64)
     c = np.array(model.diffusion) / grid.dx**2
-    results = []
-    for n_blocks in (1, 2, 4, 6):
-        state = kernels_numba.species_fields(model.n_species, grid.shape, np.float64)
-        for target, values in zip(state, fields):
-            target[...] = values
+
+    def run(state, n_blocks):
         halo, work = kernels_numba.euler_buffers(grid.shape, np.float64, model.n_species, n_blocks)
         for _ in range(100):
             kernel(p, c, np.zeros((0, 1, 1, 1)), grid.dx, 0.0, dt, grid.periodic, state, halo, work)
-        results.append(state)
-    for state in results[1:]:
-        assert np.array_equal(np.stack(state), np.stack(results[0]))  # any cut into blocks of planes: the same bits
-    for result, reference in zip(results[0], expected):
-        np.testing.assert_allclose(result, reference, rtol=1e-12, atol=1e-12 * np.abs(reference).max())
+
+    _assert_any_blocks_follow(run, (1, 2, 4, 6), model, grid, fields, expected)  # blocks of planes
 
 
 @pytest.mark.parametrize("backend", ["numba", "torch"])
