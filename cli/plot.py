@@ -160,16 +160,18 @@ def _component_dim(variable) -> str | None:
 
 
 def _snapshot_title(dataset, variable: str, index: int) -> str:
+    from rdnet.dataset.cf import model_time_units
+
     if "time" in dataset[variable].dims and "time" in dataset.coords:
         time = dataset["time"]
-        units = time.attrs.get("units", "")
-        unit_text = "" if units in ("", "1") else f" {units}"
+        units = model_time_units(time.attrs)
+        unit_text = f" {units}" if units else ""
         return f"{variable} at t = {float(time.values[index]):.5g}{unit_text} (snapshot {index})"
     return variable
 
 
 @click.command(name="plot")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option("--var", "variables", multiple=True, metavar="NAME", help="Field(s) to draw (default: u and v). Repeatable.")
 @click.option("--time", "time_index", metavar="INDEX", type=int, default=None,
               help="Snapshot index (negative counts from the end). Default: the last; for a spectra file, several.")

@@ -749,7 +749,7 @@ def _run_point(task: PointTask) -> dict[str, Any]:
 
 def _with_metrics(result: dict[str, Any], path: Path | None) -> dict[str, Any]:
     metrics = {key: math.nan for key in (*METRIC_UNITS, "field_std", "field_mean")}
-    metrics.update(model="", variable="", length_units="", regime="failed", time_behaviour="failed")
+    metrics.update(model="", variable="", length_units="", field_units="", regime="failed", time_behaviour="failed")
     if path is not None:
         try:
             metrics.update(analyse_point(path))
@@ -818,6 +818,7 @@ def analyse_point(path: str | os.PathLike) -> dict[str, Any]:
         model=model,
         variable=variable,
         length_units=length_units,
+        field_units=str(series.attrs.get("units", "1")),
     )
     return metrics
 
@@ -1220,7 +1221,7 @@ def build_summary(plan: SweepPlan, results: Sequence[dict[str, Any]]):
     status = np.full(shape, "missing", dtype=object)
     error = np.full(shape, "", dtype=object)
     files = np.full(shape, "", dtype=object)
-    models, variables, length_units = set(), set(), set()
+    models, variables, length_units, field_units = set(), set(), set(), set()
     for task in plan.tasks:
         result = by_name.get(task.name)
         files[task.index] = task.final_path.name
@@ -1242,9 +1243,11 @@ def build_summary(plan: SweepPlan, results: Sequence[dict[str, Any]]):
         models.add(result.get("model") or "")
         variables.add(result.get("variable") or "")
         length_units.add(result.get("length_units") or "")
+        field_units.add(result.get("field_units") or "")
     models.discard("")
     variables.discard("")
     length_units.discard("")
+    field_units.discard("")
     length = length_units.pop() if len(length_units) == 1 else "grid length"
     analysed = ", ".join(sorted(variables)) or MAIN_FIELD.get("classic" if plan.command == "simulate" else "prd")
 
@@ -1275,7 +1278,7 @@ def build_summary(plan: SweepPlan, results: Sequence[dict[str, Any]]):
         "wall_time": "wall time of the point's run",
     }
     units = {key: metric_units(key, length) for key in METRIC_UNITS}
-    units.update(field_std="field units", wall_time="s")
+    units.update(field_std=field_units.pop() if len(field_units) == 1 else "1", wall_time="s")
     data_vars = {
         name: (dims, values, {"long_name": descriptions[name], "units": units[name]})
         for name, values in floats.items()

@@ -91,13 +91,12 @@ class DatasetObserver:
             self.writer = StreamingWriter.resume(self.resume_from)
         else:
             coords = {
-                axis: (values, {"units": "1", "long_name": f"{axis} position (cell centre)", "axis": axis.upper()})
+                axis: (values, {"units": "1", "long_name": f"{axis} position (cell centre, model length units)"})
                 for axis, values in zip(config.grid.axes, config.grid.coordinates())
             }
             self.writer = StreamingWriter(
                 self.path, system="classic", model=config.model.name, parameters=config.to_parameters(),
-                coords=coords, variables=snapshot_variables(config), time_units="1",
-                time_long_name="model time", history=self.history, overwrite=self.overwrite,
+                coords=coords, variables=snapshot_variables(config), time_long_name="model time", history=self.history, overwrite=self.overwrite,
             )  # fmt: skip
             for name, item in config.parameter_fields.items():
                 self.writer.write_fixed(f"parameter_{name}", item.values)

@@ -120,19 +120,19 @@ def _variables(run: PreparedRun, full: bool) -> dict[str, VariableSpec]:
     variables = {
         "displacement_u": VariableSpec(grid, "distance from initialisation ||u_j(t) - u_j(0)||", "1"),
         "displacement_v": VariableSpec(grid, "distance from initialisation ||v_j(t) - v_j(0)||", "1"),
-        "reaction_u_norm": VariableSpec(grid, "norm of the reaction -dL_sup/du_j", "1"),
-        "diffusion_u_norm": VariableSpec(grid, "norm of the diffusion +dL_adv/du_j", "1"),
-        "reaction_v_norm": VariableSpec(grid, "norm of the reaction -dL_sup/dv_j", "1"),
-        "diffusion_v_norm": VariableSpec(grid, "norm of the diffusion +dL_adv/dv_j", "1"),
+        "reaction_u_norm": VariableSpec(grid, "norm of the reaction -dL_sup/du_j", "1/time"),
+        "diffusion_u_norm": VariableSpec(grid, "norm of the diffusion +dL_adv/du_j", "1/time"),
+        "reaction_v_norm": VariableSpec(grid, "norm of the reaction -dL_sup/dv_j", "1/time"),
+        "diffusion_v_norm": VariableSpec(grid, "norm of the diffusion +dL_adv/dv_j", "1/time"),
         "v": VariableSpec(("time", "output", "y", "x"), "top-layer morphogen v_j", "1"),
-        "reaction_v": VariableSpec(("time", "output", "y", "x"), "reaction -dL_sup/dv_j", "1"),
-        "diffusion_v": VariableSpec(("time", "output", "y", "x"), "diffusion +dL_adv/dv_j", "1"),
+        "reaction_v": VariableSpec(("time", "output", "y", "x"), "reaction -dL_sup/dv_j", "1/time"),
+        "diffusion_v": VariableSpec(("time", "output", "y", "x"), "diffusion +dL_adv/dv_j", "1/time"),
     }
     if full:
         variables.update({
             "u": VariableSpec(("time", "feature", "y", "x"), "hidden-layer morphogen u_j", "1"),
-            "reaction_u": VariableSpec(("time", "feature", "y", "x"), "reaction -dL_sup/du_j", "1"),
-            "diffusion_u": VariableSpec(("time", "feature", "y", "x"), "diffusion +dL_adv/du_j", "1"),
+            "reaction_u": VariableSpec(("time", "feature", "y", "x"), "reaction -dL_sup/du_j", "1/time"),
+            "diffusion_u": VariableSpec(("time", "feature", "y", "x"), "diffusion +dL_adv/du_j", "1/time"),
         })
     storage = hidden_layer_storage(run.spec, full, run.data.samples, run.data.input_dim)
     if storage == "u_coefficients":
@@ -228,7 +228,7 @@ class DatasetObserver:
         writer = StreamingWriter(
             path, system="prd", model=model, parameters=parameters,
             coords=_coords(run, full), variables=_variables(run, full),
-            time_units="1", time_long_name="gradient-flow time t = step * lr",
+            time_long_name="gradient-flow time t = step * lr",
             history=history, attrs=attrs, overwrite=overwrite,
         )
         writer.write_fixed("neuron_index", run.cells)

@@ -79,7 +79,7 @@ def test_every_point_is_written_once_with_its_own_parameters(client, tmp_path):
     assert summary["pattern"].dims == ("F", "k")
     np.testing.assert_array_equal(summary["F"].values, [0.02, 0.035])
     np.testing.assert_array_equal(summary["k"].values, [0.06, 0.08])
-    assert summary["F"].attrs["units"] == "1/time"
+    assert summary["F"].attrs["units"] == "1/s" and summary["F"].attrs["model_units"] == "1/time"
     for i, F in enumerate(summary["F"].values):
         for j, k in enumerate(summary["k"].values):
             point = summary.isel(F=i, k=j)
