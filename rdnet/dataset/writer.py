@@ -30,10 +30,14 @@ from rdnet.errors import DatasetError
 __all__ = ["StreamingWriter", "store_type_for", "write_dataset"]
 
 
-def store_type_for(path: Path) -> type[SnapshotStore]:
-    """The store that writes a run to ``path``: zarr for a name ending in ``.zarr``, else NetCDF."""
+def store_type_for(path: Path | None) -> type[SnapshotStore]:
+    """The store that writes a run to ``path``: zarr for a name ending in ``.zarr``, NetCDF for
+    another name, memory for None (:class:`~rdnet.dataset.memory_store.MemoryStore`)."""
+    from rdnet.dataset.memory_store import MemoryStore
     from rdnet.dataset.zarr_store import ZarrStore, is_zarr_path
 
+    if path is None:
+        return MemoryStore
     return ZarrStore if is_zarr_path(path) else NetCDFStore
 
 
@@ -43,7 +47,9 @@ class StreamingWriter:
     Parameters
     ----------
     path
-        Final file name. Until :meth:`close`, data goes to ``path + ".partial"``.
+        Final file name (``.nc``; a name ending in ``.zarr`` is a zarr store). Until
+        :meth:`close`, data goes to ``path + ".partial"``. None keeps the run in memory
+        (:class:`~rdnet.dataset.memory_store.MemoryStore`): :attr:`dataset` after :meth:`close`.
     system, model, parameters, history
         See :func:`~rdnet.dataset.convention.standard_attrs`.
     coords
@@ -78,7 +84,7 @@ class StreamingWriter:
 
     def __init__(
         self,
-        path: str | os.PathLike,
+        path: str | os.PathLike | None,
         *,
         system: str,
         model: str,
@@ -90,7 +96,7 @@ class StreamingWriter:
         attrs: Mapping[str, Any] | None = None,
         overwrite: bool = False,
     ) -> None:
-        path = check_output_path(path, overwrite=overwrite)
+        path = None if path is None else check_output_path(path, overwrite=overwrite)
         _check_declarations(coords, variables)
         global_attrs = standard_attrs(system=system, model=model, parameters=parameters, history=history)
         if attrs:
@@ -160,7 +166,8 @@ class StreamingWriter:
             New values of fixed coordinates (a ``step`` axis made longer); the variables
             along them keep their values at the start and are NaN beyond.
         attrs
-            Global attributes to add or replace (the continued run's ``parameters``).
+            Global attributes to add or replace (the continued run's ``parameters``); None
+            removes one.
         history
             The continuing command, appended as a line to ``history``.
 
@@ -188,7 +195,8 @@ class StreamingWriter:
             available = ds.sizes.get("time", 0)
             if not 0 < records <= available:
                 raise DatasetError(f"{source} holds {available} complete snapshots, cannot keep {records}")
-            scratch = final_path.with_name(f".{final_path.name}.continue-{os.getpid()}")
+            # a hidden name in the same folder, with the same suffix (so the same store type)
+            scratch = final_path.with_name(f".{final_path.stem}.continue-{os.getpid()}{final_path.suffix}")
             writer = cls._copy_of(ds, scratch, records=records, coords=coords or {}, attrs=attrs or {},
                                   history=history)  # fmt: skip
         scratch_partial = writer.abort()
@@ -216,7 +224,11 @@ class StreamingWriter:
             for name, variable in ds.data_vars.items()
         }  # fmt: skip
         kept = {key: value for key, value in ds.attrs.items() if key not in ("system", "model", "history")}
-        kept.update(attrs)
+        for key, value in attrs.items():
+            if value is None:
+                kept.pop(key, None)
+            else:
+                kept[key] = value
         parameters = kept.pop("parameters", "{}")
         writer = cls(
             path, system=str(ds.attrs.get("system", "external")), model=str(ds.attrs.get("model", "")),
@@ -255,6 +267,11 @@ class StreamingWriter:
     def partial_path(self) -> Path:
         """The file the run writes to until it is complete."""
         return self.store.partial_path
+
+    @property
+    def dataset(self):
+        """The run as an :class:`xarray.Dataset`, for a run kept in memory (``path`` None) once closed."""
+        return getattr(self.store, "dataset", None)
 
     @property
     def n_records(self) -> int:

@@ -139,7 +139,7 @@ class ZarrStore(SnapshotStore):
             for name, (values, coord_attrs) in coords.items():
                 values = np.asarray(values)
                 array = _new_array(root, name, values.shape, values.shape, values.dtype, (name,), coord_attrs)
-                array[...] = values
+                array[...] = values.astype(array.dtype, copy=False)
             lengths = {name: np.asarray(values).shape[0] for name, (values, _) in coords.items()}
             for name, spec in variables.items():
                 shape = tuple(0 if dim == "time" else lengths[dim] for dim in spec.dims)
@@ -351,7 +351,7 @@ def _dims(array) -> tuple[str, ...]:
 
 
 def _new_array(root, name, shape, chunks, dtype, dims, attrs):
-    dtype = np.dtype(dtype)
+    dtype = np.dtype(dtype).newbyteorder("=")  # values read from a NetCDF-3 file are big-endian
     if dtype.kind == "b":
         dtype = np.dtype("i1")
     fill = np.nan if dtype.kind == "f" else 0

@@ -191,8 +191,9 @@ CLI_ROWS = [
     Row("output path is a folder", (*S, "--out", "idx"), words="folder"),
     # simulate: resume
     Row("--resume missing file", ("simulate", "--resume", "nosuch.nc.partial"), words="not found"),
-    Row("--resume a final file", ("simulate", "--resume", "good.nc"), words=".partial", final=None),
-    Row("--resume a text file", ("simulate", "--resume", "notes.txt"), words=".partial"),
+    Row("--resume a file not written by simulate", ("simulate", "--resume", "good.nc"), words="cannot rebuild the run",
+        final=None),
+    Row("--resume a text file", ("simulate", "--resume", "notes.txt"), words="not a NetCDF file"),
     # train
     Row("train: non-square --neurons", (*T, "--neurons", "10", "--out", "t.nc"), words="square", final="t.nc"),
     Row("train: zero --neurons", (*T, "--neurons", "0", "--out", "t.nc"), words="", final="t.nc"),
