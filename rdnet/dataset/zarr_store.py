@@ -152,7 +152,7 @@ class ZarrStore(SnapshotStore):
             _remove_store(partial_path)
             raise
         store = cls(root, path=path, partial_path=partial_path, n_records=0)
-        store._make_durable(everything=True)
+        store._make_durable()
         return store
 
     @classmethod
@@ -177,7 +177,7 @@ class ZarrStore(SnapshotStore):
             flags[records:] = 0
         path = partial_path.with_name(partial_path.name[: -len(PARTIAL_SUFFIX)])
         store = cls(root, path=path, partial_path=partial_path, n_records=records)
-        store._make_durable(everything=True)
+        store._make_durable()
         return store
 
     def __init__(self, root, *, path: Path, partial_path: Path, n_records: int) -> None:
