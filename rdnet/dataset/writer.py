@@ -27,7 +27,7 @@ from rdnet.dataset.netcdf_store import NetCDFStore
 from rdnet.dataset.store import SnapshotStore, VariableSpec
 from rdnet.errors import DatasetError
 
-__all__ = ["StreamingWriter", "store_type_for", "write_dataset"]
+__all__ = ["StreamingWriter", "store_type_for", "write_dataset", "prepare_dataset"]
 
 
 def store_type_for(path: Path | None) -> type[SnapshotStore]:
@@ -376,9 +376,7 @@ def write_dataset(
     Parameters
     ----------
     ds : xarray.Dataset
-        The data. Variables without ``long_name`` get their name; without ``units``, ``"1"``;
-        units, the ``time`` coordinate and the grid coordinates get the CF encoding of
-        :func:`rdnet.dataset.cf.encode`.
+        The data, completed as by :func:`prepare_dataset`.
     path
         Final file name; the file appears there only once complete.
     system, model, parameters, history
@@ -392,14 +390,7 @@ def write_dataset(
         The written file.
     """
     path = check_output_path(path, overwrite=overwrite)
-    ds = ds.copy()
-    for name in list(ds.data_vars) + list(ds.coords):
-        variable = ds[name]
-        variable.attrs.setdefault("long_name", str(name))
-        if variable.dtype.kind in "iufc":
-            variable.attrs.setdefault("units", "1")
-    ds = encode(ds)
-    ds.attrs.update(standard_attrs(system=system, model=model, parameters=parameters, history=history))
+    ds = prepare_dataset(ds, system=system, model=model, parameters=parameters, history=history)
     encoding = {
         name: {"zlib": True, "complevel": 1, "shuffle": True}
         for name, variable in ds.data_vars.items()
@@ -416,6 +407,34 @@ def write_dataset(
         temporary.unlink(missing_ok=True)
     _fsync_folder(path.parent)
     return path
+
+
+def prepare_dataset(ds, *, system: str, model: str, parameters: Mapping[str, Any], history: str | None = None):
+    """An in-memory dataset with everything :func:`write_dataset` stores: rdnet's attributes and the CF encoding.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The data. Variables without ``long_name`` get their name; without ``units``, ``"1"``;
+        units, the ``time`` coordinate and the grid coordinates get the CF encoding of
+        :func:`rdnet.dataset.cf.encode`.
+    system, model, parameters, history
+        See :func:`standard_attrs`.
+
+    Returns
+    -------
+    xarray.Dataset
+        A copy, as :func:`write_dataset` writes it (and :func:`rdnet.open_dataset` reads it).
+    """
+    ds = ds.copy()
+    for name in list(ds.data_vars) + list(ds.coords):
+        variable = ds[name]
+        variable.attrs.setdefault("long_name", str(name))
+        if variable.dtype.kind in "iufc":
+            variable.attrs.setdefault("units", "1")
+    ds = encode(ds)
+    ds.attrs.update(standard_attrs(system=system, model=model, parameters=parameters, history=history))
+    return ds
 
 
 def _check_declarations(coords, variables) -> None:
