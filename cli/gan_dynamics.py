@@ -48,7 +48,8 @@ def command(ctx: click.Context, features, dimension, final_time, tau_d, tau_g, n
     times, the linear-theory phase and the ODE's phase. The ODE's phase is read from a separate
     long integration (to t = 300, longer while still moving, at most max(3000, T)), so a short
     run is not mistaken for an oscillation; "undetermined" means still moving at the cap.
-    Draw the file with `rdnet plot FILE.nc --out FIG.png`.
+    Draw the file with `rdnet plot FILE.nc --out FIG.png`. In Python:
+    rdnet.gan_dynamics.simulate(...) with the same options (--lambda is lambdas).
 
     \b
     Examples:

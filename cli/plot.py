@@ -105,6 +105,7 @@ def command(file, variables, time_index, kind, z_index, out, overwrite):
     a spectra file written by `rdnet analyze --out` is drawn as its spectra over time,
     and a modes file of `rdnet stability --network --out` as its growth rates and
     leading modes (its fields with --var).
+    In Python: ds.rd.plot(...) returns the --out figure of a dataset.
     Existing figures are refused unless --overwrite is given; each figure appears
     under its name only when complete.
 

@@ -90,7 +90,8 @@ class DatasetObserver:
         self.final_path: Path | None = None
         self._step_sizes: dict[str, Any] = {}
 
-    def start(self, config: SimulationConfig, start_step: int) -> None:  # noqa: D102
+    def start(self, config: SimulationConfig, start_step: int) -> None:
+        """Open the writer (a new partial file, the resumed one, or memory)."""
         from rdnet.dataset import StreamingWriter
 
         if self.open_writer is not None:
@@ -110,7 +111,8 @@ class DatasetObserver:
                 self.writer.write_fixed(f"parameter_{name}", item.values)
         self.partial_path = self.writer.partial_path
 
-    def step_sizes(self, times: np.ndarray, sizes: np.ndarray, rejected: int, dt_next: float) -> None:  # noqa: D102
+    def step_sizes(self, times: np.ndarray, sizes: np.ndarray, rejected: int, dt_next: float) -> None:
+        """Keep the step-size series of the snapshot about to be written."""
         self._step_sizes = {
             "step_size_min": np.float64(sizes.min() if sizes.size else np.nan),
             "step_size_max": np.float64(sizes.max() if sizes.size else np.nan),
@@ -118,10 +120,12 @@ class DatasetObserver:
             "rejected_steps": np.int64(rejected),
         }
 
-    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:  # noqa: D102
+    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:
+        """Write one snapshot; durable once this returns."""
         self.writer.append(time, {**fields, "step": np.int64(step), **self._step_sizes})
 
-    def finish(self) -> None:  # noqa: D102
+    def finish(self) -> None:
+        """Close the writer: the file appears under its final name."""
         self.final_path = self.writer.close()
 
     def abort(self) -> None:
@@ -145,7 +149,8 @@ class ProgressObserver:
         self.enabled = enabled
         self.bar = None
 
-    def start(self, config: SimulationConfig, start_step: int) -> None:  # noqa: D102
+    def start(self, config: SimulationConfig, start_step: int) -> None:
+        """Open the progress bar at ``start_step``."""
         from tqdm.auto import tqdm
 
         disable = (not sys.stderr.isatty()) if self.enabled is None else not self.enabled
@@ -159,18 +164,22 @@ class ProgressObserver:
                         disable=disable, desc=config.model.name, dynamic_ncols=True)  # fmt: skip
         self._last = start_step
 
-    def progress(self, step: int) -> None:  # noqa: D102
+    def progress(self, step: int) -> None:
+        """Advance the bar to ``step``."""
         self.bar.update(step - self._last)
         self._last = step
 
-    def progress_time(self, time: float) -> None:  # noqa: D102
+    def progress_time(self, time: float) -> None:
+        """Advance the bar to model time ``time``."""
         self.bar.update(time - self._last)
         self._last = time
 
-    def finish(self) -> None:  # noqa: D102
+    def finish(self) -> None:
+        """Close the bar."""
         self.bar.close()
 
-    def abort(self) -> None:  # noqa: D102
+    def abort(self) -> None:
+        """Close the bar."""
         if self.bar is not None:
             self.bar.close()
 
@@ -201,7 +210,8 @@ class SteadyStateObserver:
         """Whether the run loop should stop after this snapshot."""
         return self.detector.steady
 
-    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:  # noqa: D102
+    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:
+        """Measure the rate of change since the last snapshot; request a stop once steady."""
         species = {name: values for name, values in fields.items() if not name.startswith(("reaction_", "diffusion_"))}
         if self.detector.update(time, species) and self.step is None:
             self.step = step
@@ -214,7 +224,8 @@ class SteadyStateObserver:
         last = f" (last rate {self.detector.rates[-1]:.3g})" if self.detector.rates else ""
         return f"completed: no steady state within the run (tolerance {self.detector.tolerance:g}){last}"
 
-    def finish(self) -> None:  # noqa: D102
+    def finish(self) -> None:
+        """Record the stop reason in the dataset's attributes."""
         if self.record is not None and self.record.writer is not None:
             self.record.writer.set_attrs(stop_reason=self.reason)
 

@@ -244,6 +244,7 @@ class DatasetObserver:
         return cls(writer, run, full=full)
 
     def on_step(self, result: StepResult, run: PreparedRun) -> None:
+        """Record the step's scalar series (before the last step, also the state a longer run continues from)."""
         k = result.step
         for name, values in self.series.items():
             values[k] = result.metrics[name]
@@ -254,6 +255,7 @@ class DatasetObserver:
             self.final_step_state = checkpoint_arrays(run, record=-1, next_step=run.spec.steps)
 
     def on_snapshot(self, result: StepResult, run: PreparedRun) -> None:
+        """Write one snapshot of the neuron fields, the series so far and the resume checkpoint."""
         k = result.step
         for name, values in self.series.items():
             self.writer.write_fixed(name, values[self.written_until:k + 1], start=self.written_until)
@@ -304,6 +306,7 @@ class DatasetObserver:
         return fields
 
     def on_finish(self, run: PreparedRun) -> None:
+        """Store the theory constants and the resume state; close the writer (the file appears under its final name)."""
         constants = theory_constants(run)
         if constants:
             self.writer.set_attrs(**constants)
