@@ -131,7 +131,7 @@ def print_table(rows: list[tuple[str, float | None, dict[str, Any]]], length_uni
 
 
 @click.command("analyze")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option("--var", "variables", multiple=True, metavar="NAME",
               help="Spatial variable to analyse (repeatable). Default: every variable whose last dims are y, x, "
                    "except integer labels such as neuron_index.")

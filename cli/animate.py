@@ -13,7 +13,7 @@ MOVIE_SUFFIXES = (".gif", ".mp4")
 
 
 @click.command(name="animate")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option("--var", "variable", metavar="NAME", default=None, help="Field to animate (default: v, else the first field).")
 @click.option("--out", required=True, metavar="MOVIE.gif|mp4", type=click.Path(dir_okay=False), help="Movie file: .gif, or .mp4 (needs ffmpeg; else a .gif is written).")
 @click.option("--fps", type=click.IntRange(1, 120), default=10, show_default=True, help="Frames per second.")

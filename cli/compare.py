@@ -99,7 +99,7 @@ def run_comparison(
 
 
 @click.command(name="compare")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--var",
     "variables",

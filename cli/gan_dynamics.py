@@ -6,79 +6,15 @@ with one line ``Error: ...`` and exit status 2.
 
 from __future__ import annotations
 
-import math
 import shlex
 import sys
-from pathlib import Path
 
 import click
 
 from rdnet.errors import ConfigError
-
-#: limits of the options (beyond them a run is unphysical, overflows, or cannot finish)
-MAX_DIMENSION = 10**7  # the planted features are stored as n-vectors
-MAX_STEPS = 10**12  # online steps T·n of one replica (days at ~10^6 steps/s)
-MAX_REPLICAS = 10**4
-MAX_RECORDS = 10**5
-MAX_RESULT_BYTES = 4 * 2**30
-MAX_RATE = 100.0  # τ, τ̃
-MAX_STRENGTH = 1e4  # λ, η
-MAX_GRID_COUNT = 200
-MAX_HORIZON = 1e5
-
-
-def _number(value: float, option: str, *, low: float | None = None, high: float | None = None,
-            low_open: bool = False) -> float:
-    """``value`` if finite and within [low, high] (low excluded when ``low_open``); else ConfigError."""
-    if not math.isfinite(value):
-        raise ConfigError(f"{option} must be a finite number, got {value}")
-    if low is not None and (value <= low if low_open else value < low):
-        raise ConfigError(f"{option} must be {'>' if low_open else '>='} {low:g}, got {value:g}")
-    if high is not None and value > high:
-        raise ConfigError(f"{option} must be <= {high:g}, got {value:g}")
-    return value
-
-
-def _integer(value: int, option: str, *, low: int, high: int | None = None) -> int:
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise ConfigError(f"{option} must be an integer {bound}, got {value}")
-    return value
-
-
-def _parse_lambdas(text: str, option: str = "--lambda") -> tuple[float, ...]:
-    try:
-        values = tuple(float(item) for item in text.split(","))
-    except ValueError:
-        raise ConfigError(f"{option} must be comma-separated numbers such as 3,5; got {text!r}") from None
-    for value in values:
-        _number(value, option, low=0.0, high=MAX_STRENGTH, low_open=True)
-    return values
-
-
-def _parse_value_or_range(text: str, option: str, *, low: float, low_open: bool, high: float):
-    """``"2"`` -> 2.0; ``"0.5:5:40"`` -> 40 values from 0.5 to 5 (checked against [low, high])."""
-    import numpy as np
-
-    parts = text.split(":")
-    usage = f"{option} must be a number or a range START:STOP:COUNT (e.g. 0.5:5:40), got {text!r}"
-    if len(parts) not in (1, 3):
-        raise ConfigError(usage)
-    try:
-        numbers = [float(part) for part in parts[:2]]
-        count = int(parts[2]) if len(parts) == 3 else None
-    except ValueError:
-        raise ConfigError(usage) from None
-    for number in numbers:
-        _number(number, option, low=low, high=high, low_open=low_open)
-    if count is None:
-        return numbers[0]
-    start, stop = numbers
-    if not stop > start:
-        raise ConfigError(f"{option}: a range START:STOP:COUNT needs START < STOP, got {text!r}")
-    _integer(count, f"{option}'s COUNT", low=2, high=MAX_GRID_COUNT)
-    return np.linspace(start, stop, count)
-
+from rdnet.gan_dynamics.options import (
+    MAX_HORIZON, MAX_RATE, MAX_STRENGTH, check_number, parse_lambdas, parse_value_or_range,
+)  # fmt: skip
 
 @click.group(name="gan-dynamics", invoke_without_command=True)
 @click.option("--features", "-d", type=int, default=None, help="Number of features d (default: one per --lambda value).")
@@ -112,7 +48,8 @@ def command(ctx: click.Context, features, dimension, final_time, tau_d, tau_g, n
     times, the linear-theory phase and the ODE's phase. The ODE's phase is read from a separate
     long integration (to t = 300, longer while still moving, at most max(3000, T)), so a short
     run is not mistaken for an oscillation; "undetermined" means still moving at the cap.
-    Draw the file with `rdnet plot FILE.nc --out FIG.png`.
+    Draw the file with `rdnet plot FILE.nc --out FIG.png`. In Python:
+    rdnet.gan_dynamics.simulate(...) with the same options (--lambda is lambdas).
 
     \b
     Examples:
@@ -125,74 +62,23 @@ def command(ctx: click.Context, features, dimension, final_time, tau_d, tau_g, n
         return
     if out is None:
         raise ConfigError("--out FILE.nc is required (or use the phase-diagram sub-command)")
-    from rdnet.gan_dynamics.model import GanModel, initial_state
-    from rdnet.gan_dynamics.ode import check_ode_cost
-    from rdnet.gan_dynamics.phases import DEFAULT_MAX_HORIZON
-
-    lambda_real = _parse_lambdas(lambdas)
-    lambda_generator = _parse_lambdas(lambda_gen, "--lambda-gen") if lambda_gen is not None else lambda_real
-    if len(lambda_generator) != len(lambda_real):
-        raise ConfigError(f"--lambda-gen has {len(lambda_generator)} value(s) but --lambda has "
-                          f"{len(lambda_real)}; give one per feature")
-    d = len(lambda_real)
-    if features is not None and features != d:
-        raise ConfigError(f"--features {features} does not match the {d} value(s) of --lambda {lambdas}; "
-                          "give one λ per feature")
-    _integer(dimension, "--dim", low=2 * d + 2, high=MAX_DIMENSION)
-    _number(final_time, "--time", low=0.0, low_open=True)
-    steps = final_time * dimension
-    if steps < 1 or steps > MAX_STEPS:
-        raise ConfigError(f"--time × --dim is the number of online steps, between 1 and {MAX_STEPS:.0e}; "
-                          f"got {final_time:g} × {dimension} = {steps:.3g}")
-    for option, value in (("--tau-d", tau_d), ("--tau-g", tau_g)):
-        _number(value, option, low=0.0, high=MAX_RATE, low_open=True)
-    _number(noise, "--noise", low=0.0, high=MAX_STRENGTH)
-    if noise_gen is not None:
-        _number(noise_gen, "--noise-gen", low=0.0, high=MAX_STRENGTH)
-    for option, value in (("--p0", p0), ("--q0", q0), ("--r0", r0)):
-        _number(value, option, low=-1.0, high=1.0)
-    _integer(replicas, "--replicas", low=1, high=MAX_REPLICAS)
-    _integer(records, "--records", low=2, high=MAX_RECORDS)
-    _integer(seed, "--seed", low=0)
-    # the series (mean, std, quantiles, ODE, every replica) and the weight snapshots held in memory
-    result_bytes = 8 * (records * (replicas + 6) * (2 * d * d + 3 * d + 1) + replicas * 3 * 2000 * (d + 1))
-    if result_bytes > MAX_RESULT_BYTES:
-        raise ConfigError(f"--replicas {replicas} with --records {records} would hold about "
-                          f"{result_bytes / 2**30:.1f} GiB of results (at most {MAX_RESULT_BYTES / 2**30:g}); "
-                          "use fewer replicas or records")
-    model = GanModel(tau_d, tau_g, lambda_real, lambda_generator, noise, noise if noise_gen is None else noise_gen)
-    initial = initial_state(d, P0=p0, q0=q0, r0=r0)
-    check_ode_cost(tau_d, tau_g, lambda_real, lambda_generator, max(DEFAULT_MAX_HORIZON, final_time))
-
-    from rdnet.dataset import check_output_path
-
-    path = check_output_path(out, overwrite=overwrite)
-
     import numpy as np
-    from tqdm import tqdm
 
-    from rdnet.dataset import write_dataset
+    from rdnet.gan_dynamics.one_call import run
     from rdnet.gan_dynamics.phases import ode_phase_summary
-    from rdnet.gan_dynamics.run import MODEL, SYSTEM, run_dataset
 
-    total = int(round(steps)) * replicas
-    with tqdm(total=total, unit="step", unit_scale=True, file=sys.stderr, disable=None,
-              desc="gan-dynamics") as bar:
-        ds = run_dataset(model, initial, dimension=dimension, time=final_time, records=records,
-                         replicas=replicas, seed=seed, engine=engine, progress=bar.update)
-    parameters = {
-        **model.as_dict(),
-        "features": d, "dimension": dimension, "time": final_time, "P0": p0, "q0": q0,
-        "r0": r0, "replicas": replicas, "records": records, "engine": engine, "seed": seed,
-    }
-    write_dataset(ds, path, system=SYSTEM, model=MODEL, parameters=parameters,
-                  history=shlex.join(["rdnet", *sys.argv[1:]]), overwrite=overwrite)
+    result = run(features=features, dim=dimension, time=final_time, tau_d=tau_d, tau_g=tau_g, noise=noise,
+                 noise_gen=noise_gen, lambdas=lambdas, lambda_gen=lambda_gen, p0=p0, q0=q0, r0=r0,
+                 replicas=replicas, records=records, engine=engine, seed=seed, out=out, overwrite=overwrite,
+                 quiet=False, history=shlex.join(["rdnet", *sys.argv[1:]]))  # fmt: skip
+    ds = result.dataset
     diag = np.diagonal(ds["P_mean"].values[-1])
     click.echo(
-        f"wrote {path}: linear theory {ds.attrs['linear_phase']}; long-horizon ODE {ode_phase_summary(ds.attrs)}; "
-        f"final diag P at t = {final_time:g}: simulation {np.round(diag, 3).tolist()}, "
-        f"ODE {np.round(np.diagonal(ds['P_ode'].values[-1]), 3).tolist()}"
+        f"wrote {result.path}: linear theory {ds.attrs['linear_phase']}; long-horizon ODE "
+        f"{ode_phase_summary(ds.attrs)}; final diag P at t = {final_time:g}: simulation "
+        f"{np.round(diag, 3).tolist()}, ODE {np.round(np.diagonal(ds['P_ode'].values[-1]), 3).tolist()}"
     )
+    ds.close()
 
 
 @command.command(name="phase-diagram")
@@ -235,20 +121,20 @@ def phase_diagram(tau_d, tau_g, noise, lambdas, final_time, max_time, out, overw
 
     out = output_with_suffix(out, (".png", ".pdf", ".svg"), "figure", overwrite=overwrite)
     values = {
-        "noise": _parse_value_or_range(noise, "--noise", low=0.0, low_open=False, high=MAX_STRENGTH),
-        "tau_d": _parse_value_or_range(tau_d, "--tau-d", low=0.0, low_open=True, high=MAX_RATE),
-        "tau_g": _parse_value_or_range(tau_g, "--tau-g", low=0.0, low_open=True, high=MAX_RATE),
+        "noise": parse_value_or_range(noise, "--noise", low=0.0, low_open=False, high=MAX_STRENGTH),
+        "tau_d": parse_value_or_range(tau_d, "--tau-d", low=0.0, low_open=True, high=MAX_RATE),
+        "tau_g": parse_value_or_range(tau_g, "--tau-g", low=0.0, low_open=True, high=MAX_RATE),
     }
     ranges = {name: v for name, v in values.items() if isinstance(v, np.ndarray)}
     if len(ranges) != 2:
         raise ConfigError(
             f"give exactly two of --noise, --tau-d, --tau-g as ranges START:STOP:COUNT (got {len(ranges)})"
         )
-    lambda_values = _parse_lambdas(lambdas)
-    _number(final_time, "--time", low=0.0, high=MAX_HORIZON, low_open=True)
+    lambda_values = parse_lambdas(lambdas)
+    check_number(final_time, "--time", low=0.0, high=MAX_HORIZON, low_open=True)
     if max_time is None:
         max_time = max(DEFAULT_MAX_HORIZON, final_time)
-    _number(max_time, "--max-time", low=final_time, high=MAX_HORIZON)
+    check_number(max_time, "--max-time", low=final_time, high=MAX_HORIZON)
     largest = {name: float(np.max(v)) for name, v in values.items()}
     check_ode_cost(largest["tau_d"], largest["tau_g"], lambda_values, lambda_values, max_time)
 

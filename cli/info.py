@@ -6,7 +6,7 @@ import click
 
 
 @click.command("info")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 def command(file: str) -> None:
     """Describe FILE: system, model, grid, snapshots, variables and parameters.
 
@@ -52,7 +52,11 @@ def _spacing(coordinate) -> str:
 
 
 def _units(variable) -> str:
-    units = variable.attrs.get("units", "")
+    units = variable.attrs.get("model_units", variable.attrs.get("units", ""))
+    if variable.name == "time":
+        from rdnet.dataset.cf import model_time_units
+
+        units = model_time_units(variable.attrs)
     return f" [{units}]" if units and units != "1" else ""
 
 

@@ -15,10 +15,13 @@ from rdnet.errors import ConfigError
 
 
 def existing_input(file: str) -> Path:
-    """The input file as a path; ConfigError when it does not exist."""
+    """The input file (or zarr store) as a path; ConfigError when it does not exist."""
+    from rdnet.dataset.zarr_store import is_zarr_path
+
     path = Path(file).expanduser()
-    if not path.is_file():
-        raise ConfigError(f"no such file: {file}")
+    if not (path.is_file() or (path.is_dir() and is_zarr_path(path))):
+        raise ConfigError(f"no such file: {file}" if not path.is_dir() else
+                          f"{file} is a folder, not a NetCDF file or a zarr store (NAME.zarr)")  # fmt: skip
     return path
 
 

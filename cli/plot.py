@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from rdnet.errors import ConfigError
+from rdnet.plotting.dataset import KINDS
 
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
-KINDS = ("auto", "fields", "filters", "series")
 
 
 def sibling(path: Path, tag: str) -> Path:
@@ -55,14 +54,16 @@ def plot_file(
     """
     from rdnet.dataset import open_dataset
     from rdnet.plotting import save_figure
+    from rdnet.plotting.dataset import dataset_figures
 
     from rdnet.cli.paths import check_new_output
 
     out = Path(out)
     dataset = open_dataset(file)
     try:
-        figures = _draw(dataset, Path(file).name, out, variables=variables, time_index=time_index, kind=kind,
-                        z_index=z_index)  # fmt: skip
+        drawn = dataset_figures(dataset, Path(file).name, variables=variables, time_index=time_index, kind=kind,
+                                z_index=z_index)  # fmt: skip
+        figures = [(sibling(out, tag) if tag else out, figure) for tag, figure in drawn]
     finally:
         dataset.close()
     for path, _ in figures:
@@ -70,106 +71,8 @@ def plot_file(
     return [save_figure(figure, path) for path, figure in figures]
 
 
-def _draw(dataset, name: str, out: Path, *, variables, time_index, kind, z_index=None) -> list[tuple[Path, object]]:
-    """The figures of a dataset and the paths they go to (nothing written yet)."""
-    from rdnet.comparison import match_variables
-    from rdnet.dataset.vocabulary import resolve_role, select_snapshot, spatial_variables
-
-    system = str(dataset.attrs.get("system", ""))
-    if z_index is not None and (system in ("gan-dynamics", "sweep", "spectra") or kind not in ("auto", "fields")):
-        raise ConfigError(f"--z-index chooses the plane of 3-D field images; {name} with --kind {kind} draws none")
-    if system == "gan-dynamics":
-        from rdnet.plotting.gan_dynamics import overlaps_figure, weights_figure
-
-        figures = [(out, overlaps_figure(dataset))]
-        if "discriminator_weights" in dataset:
-            figures.append((sibling(out, "weights"), weights_figure(dataset)))
-        return figures
-    if system == "sweep":
-        from rdnet.plotting.phase_diagram import phase_diagram_figure
-
-        return [(out, phase_diagram_figure(dataset))]
-    if system == "spectra":  # written by `rdnet analyze --out`: its spectra over time
-        from rdnet.plotting.spectra import spectra_file_figure
-
-        source = dataset.attrs.get("model", "")
-        title = f"{name}: spectra from rdnet analyze" + (f" ({source})" if source else "")
-        return [(out, spectra_file_figure(dataset, variables=variables or None, time_index=time_index, title=title))]
-
-    if system == "prd-stability" and not variables and kind == "auto":  # rdnet stability --network --out
-        from rdnet.plotting.stability import stability_figure
-
-        source = Path(str(dataset.attrs.get("source", name))).name
-        title = f"{source}: linear stability ({dataset.attrs.get('model', '')} run; critic: {dataset.attrs.get('critic', '')})"
-        return [(out, stability_figure(dataset, title=title))]
-
-    header = f"{name}: {system or 'unknown system'}, {dataset.attrs.get('model', '')}".rstrip(", ")
-    index_asked = -1 if time_index is None else time_index
-    figures: list[tuple[Path, object]] = []
-    if kind in ("auto", "fields"):
-        matches = match_variables([dataset], variables or None, labels=[name])
-        names = list(dict.fromkeys(n for match in matches for n in match.names))
-        if z_index is not None and not any("z" in dataset[variable].dims for variable in names):
-            raise ConfigError(f"--z-index applies to 3-D fields (dims ..., z, y, x); the fields drawn from {name} "
-                              f"({', '.join(names)}) are 2-D")  # fmt: skip
-        fields, titles = [], []
-        for variable in names:
-            snapshot, index = select_snapshot(dataset[variable], index_asked, label=name)
-            fields.append(snapshot)
-            titles.append(_snapshot_title(dataset, variable, index))
-        from rdnet.plotting.fields import fields_figure
-
-        figures.append((out, fields_figure(fields, titles=titles, suptitle=header, z_index=z_index)))
-    if kind in ("auto", "filters"):
-        u_name = resolve_role(dataset, "u")
-        u = dataset[u_name] if u_name == "u" else None
-        component = _component_dim(u) if u is not None else None
-        from rdnet.plotting.network import filter_mosaic_figure, square_side
-
-        if component is not None and square_side(u.sizes[component]) is not None:
-            final, index = select_snapshot(u, index_asked, label=name)
-            initial, _ = select_snapshot(u, 0, label=name)
-            side = square_side(u.sizes[component])
-            panels = [(_snapshot_title(dataset, "u", 0), initial), (_snapshot_title(dataset, "u", index), final)]
-            figure = filter_mosaic_figure(
-                panels,
-                component_dim=component,
-                title=f"{header}: hidden filters u_j (d_in = {side}×{side})",
-            )
-            figures.append((out if kind == "filters" else sibling(out, "filters"), figure))
-        elif kind == "filters":
-            raise ConfigError(
-                f"{name} has no full hidden-layer tensor u with a square input dimension "
-                f"(spatial variables: {', '.join(spatial_variables(dataset))}); "
-                "train with --save full on square inputs (digits: 8x8, idx: 28x28)"
-            )
-    if kind in ("auto", "series"):
-        from rdnet.plotting.network import series_figure
-
-        figure = series_figure(dataset, title=f"{header}: training series")
-        if figure is not None:
-            figures.append((out if kind == "series" else sibling(out, "series"), figure))
-        elif kind == "series":
-            raise ConfigError(f"{name} holds no 1-D series (losses, distances) to plot")
-    return figures
-
-
-def _component_dim(variable) -> str | None:
-    extra = [dim for dim in variable.dims if dim not in ("time", "z", "y", "x")]
-    return extra[0] if len(extra) == 1 else None
-
-
-def _snapshot_title(dataset, variable: str, index: int) -> str:
-    if "time" in dataset[variable].dims and "time" in dataset.coords:
-        time = dataset["time"]
-        units = time.attrs.get("units", "")
-        unit_text = "" if units in ("", "1") else f" {units}"
-        return f"{variable} at t = {float(time.values[index]):.5g}{unit_text} (snapshot {index})"
-    return variable
-
-
 @click.command(name="plot")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option("--var", "variables", multiple=True, metavar="NAME", help="Field(s) to draw (default: u and v). Repeatable.")
 @click.option("--time", "time_index", metavar="INDEX", type=int, default=None,
               help="Snapshot index (negative counts from the end). Default: the last; for a spectra file, several.")
@@ -202,6 +105,7 @@ def command(file, variables, time_index, kind, z_index, out, overwrite):
     a spectra file written by `rdnet analyze --out` is drawn as its spectra over time,
     and a modes file of `rdnet stability --network --out` as its growth rates and
     leading modes (its fields with --var).
+    In Python: ds.rd.plot(...) returns the --out figure of a dataset.
     Existing figures are refused unless --overwrite is given; each figure appears
     under its name only when complete.
 

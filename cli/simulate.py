@@ -51,7 +51,6 @@ def _command_line(ctx: click.Context) -> str:
         if ctx.get_parameter_source(name) == click.core.ParameterSource.DEFAULT:
             continue
         option = "--" + name.replace("_", "-")
-        option = {"--params": "--param", "--duration": "--time", "--initial-condition": "--initial"}.get(option, option)
         for item in value if isinstance(value, tuple) else (value,):
             words += [option] if item is True else [option, shlex.quote(str(item))]
     return " ".join(words)
@@ -63,13 +62,13 @@ def _command_line(ctx: click.Context) -> str:
 @click.option("--model-file", "model_file", default=None, metavar="FILE.toml",
               help="A model file declaring your own equations (docs/models.md); instead of --model.")
 @click.option("--preset", default=None, help="Named parameter set (default: the model's, e.g. mitosis for gray-scott).")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+@click.option("--param", "param", multiple=True, metavar="NAME=VALUE",
               help="Set a model parameter (repeatable): a number, an expression in x, y, z, Lx, Ly, Lz that makes "
                    "it vary in space (\"F=0.02 + 0.04*x/Lx\"), or a NetCDF variable (F=@ramp.nc:F).")
 @click.option("--size", default="256", show_default=True,
               help="Grid cells: 256 (square), 512x256 (nx x ny), 512x1 (1-D), 64x64x64 (3-D, nx x ny x nz).")
 @click.option("--steps", type=int, default=None, help="Number of time steps (default: the preset's duration).")
-@click.option("--time", "duration", type=float, default=None,
+@click.option("--time", "time", type=float, default=None,
               help="Model time to simulate (instead of --steps); dt is lowered, if needed, so that the last "
                    "step ends at it.")
 @click.option("--dt", type=float, default=None,
@@ -101,32 +100,36 @@ def _command_line(ctx: click.Context) -> str:
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True)
 @click.option("--snapshot-every", type=int, default=None, help="Steps between snapshots (default: 20 snapshots).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the initial noise and of --noise.")
-@click.option("--initial", "initial_condition", default=None, metavar="NAME|@FILE.nc[:VAR,..]|@IMAGE.png[:SPECIES]",
+@click.option("--initial", "initial", default=None, metavar="NAME|@FILE.nc[:VAR,..]|@IMAGE.png[:SPECIES]",
               help="Initial condition (default: the preset's): pearson, noise (homogeneous state + 1%% noise), "
                    "expr (the model file's [initial] table), the last snapshot of a dataset on the same grid, or a "
                    "greyscale PNG added to one species.")
-@click.option("--out", "out", default=None, help="Output file (default: <model>.nc).")
+@click.option("--out", "out", default=None,
+              help="Output file (default: <model>.nc), or a zarr store (a name ending in .zarr).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @click.option("--allow-unstable", is_flag=True, help="Accept a --dt beyond the explicit stability limit.")
 @click.option("--resume", "resume", default=None, metavar="FILE.partial",
-              help="Continue an interrupted run from its last durable snapshot (other options are taken from the file).")
+              help="Continue a run from its file: an interrupted run's FILE.partial from its last durable snapshot, "
+                   "or a finished FILE (or FILE.partial) to a later end given by --steps or --time. Every other "
+                   "option is taken from the file and refused here; the continued run equals one asked for that "
+                   "end from the start (with the same --snapshot-every).")
 @click.option("--quiet", is_flag=True, help="No progress bar and no messages.")
-@click.option("--stop-when-steady", "steady_tolerance", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--stop-when-steady", "stop_when_steady", type=click.FloatRange(min=0, min_open=True), default=None,
               metavar="TOL",
               help="Stop once the state's relative rate of change |f_i - f_i-1| / (dt |f_i|) (RMS over the grid and "
                    "species, per time unit) stays <= TOL over 3 snapshot intervals; the file's stop_reason says why "
                    "the run stopped. Example: --stop-when-steady 1e-6.")
 @click.pass_context
-def command(ctx: click.Context, model, model_file, preset, params, size, steps, duration, dt, dx, integrator,
-            rtol, atol, boundary, noise, device, backend, dtype, snapshot_every, seed, initial_condition, out, overwrite, allow_unstable,
-            resume, quiet, steady_tolerance):  # fmt: skip
+def command(ctx: click.Context, **options) -> None:
     """Simulate a reaction-diffusion model (built in, or your model file) on a 1-D, 2-D or 3-D grid.
 
     Writes every species and, at each snapshot, the reaction and diffusion parts of
-    their rate of change (reaction_u, diffusion_u, ...) to an rdnet NetCDF dataset,
-    with the model's full declaration in its parameters. The file appears under its
-    name only when the run completes; until then it is FILE.nc.partial, which
-    --resume continues after Ctrl-C or a crash.
+    their rate of change (reaction_u, diffusion_u, ...) to an rdnet dataset (NetCDF,
+    or zarr for a name ending in .zarr), with the model's full declaration in its
+    parameters. The file appears under its name only when the run completes; until
+    then it is FILE.nc.partial, which --resume continues after Ctrl-C or a crash.
+    --resume with --steps or --time continues a run, finished or not, to a later end.
+    In Python: rd_classic.simulate(...) with the same options.
 
     \b
     Examples:
@@ -135,7 +138,7 @@ def command(ctx: click.Context, model, model_file, preset, params, size, steps, 
       rdnet simulate --model gray-scott --param F=0.035 --param k=0.065 --out spots.nc
       rdnet simulate --model-file my_model.toml --size 128 --out mine.nc
       rdnet simulate --model gray-scott --param "F=0.01 + 0.05*x/Lx" --param "k=0.045 + 0.025*y/Ly"
-      rdnet simulate --model brusselator --size 64x64x64 --time 20 --out cube.nc
+      rdnet simulate --model brusselator --size 64x64x64 --time 20 --out cube.zarr
       rdnet simulate --model schnakenberg --integrator etdrk4 --dt 0.05 --time 200
       rdnet simulate --model gray-scott --initial @logo.png:v --preset coral
       rdnet simulate --model brusselator --size 1024x1 --boundary no-flux
@@ -146,78 +149,33 @@ def command(ctx: click.Context, model, model_file, preset, params, size, steps, 
       rdnet simulate --model brusselator --integrator rk45 --rtol 1e-5 --time 50
       rdnet simulate --model gray-scott --device cuda --dtype float32 --size 2048
       rdnet simulate --resume gs.nc.partial
+      rdnet simulate --resume gs.nc --steps 40000
       rdnet simulate --preset theta --time 100000 --stop-when-steady 1e-7
     """
-    from rd_classic.observers import DatasetObserver, ProgressObserver, SteadyStateObserver, load_resume_point
-    from rd_classic.run import SimulationInterrupted, build_config, run_simulation
+    from rd_classic.run import SimulationInterrupted
+    from rd_classic.simulation import run
 
-    history = _command_line(ctx)
-    chosen = model_choice(ctx, model, model_file)
-    if resume is not None:
-        config, state, start_step = load_resume_point(resume)
-        _check_resumed_model(ctx, config, chosen, model_file)
-        writer = DatasetObserver(resume_from=resume)
-    else:
-        from rdnet.dataset import check_output_path
-
-        config = build_config(
-            chosen, preset=preset, parameters=_parse_params(params), size=size, steps=steps, time=duration, dt=dt,
-            dx=dx, integrator=integrator, boundary=list(boundary) or None, noise=list(noise) or None, backend=backend, device=device, dtype=dtype,
-            snapshot_every=snapshot_every, seed=seed, initial_condition=initial_condition,
-            allow_unstable=allow_unstable, rtol=rtol, atol=atol,
-        )  # fmt: skip
-        out = out or f"{config.model.name}.nc"
-        check_output_path(out, overwrite=overwrite)
-        state, start_step = None, 0
-        writer = DatasetObserver(out, history=history, overwrite=overwrite)
-        if not quiet and dt is not None and config.dt != dt and not config.adaptive:
-            click.echo(f"note: dt lowered from {dt:g} to {config.dt:.6g} so that {config.steps} steps end at "
-                       f"t = {config.end_time:g}", err=True)  # fmt: skip
-    steady = None if steady_tolerance is None else SteadyStateObserver(steady_tolerance, record=writer)
-    observers = [*([steady] if steady else []), writer, ProgressObserver(enabled=False if quiet else None)]
+    given = {name: value for name, value in options.items()
+             if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT}  # fmt: skip
+    if "param" in given:
+        given["param"] = _parse_params(given["param"])
+    quiet = options["quiet"]
     try:
-        run_simulation(config, observers=observers, state=state, start_step=start_step)
+        result = run(history=_command_line(ctx), **given)
     except SimulationInterrupted as interrupt:
-        click.echo(_interrupted_message(interrupt.step, writer.partial_path), err=True)
+        click.echo(_interrupted_message(interrupt.step, getattr(interrupt, "partial_path", None)), err=True)
         ctx.exit(130)
-    except RunError as error:
-        where = f" (partial file kept: {writer.partial_path})" if writer.partial_path else ""
-        raise RunError(f"{error}{where}") from None
-    except MemoryError:
-        raise RunError(_out_of_memory_message(config, writer.partial_path)) from None
-    except RuntimeError as error:  # torch on a GPU: torch.cuda.OutOfMemoryError
-        if "out of memory" not in str(error).lower():
-            raise
-        raise RunError(_out_of_memory_message(config, writer.partial_path)) from None
-    if not quiet and steady is not None and steady.stop_requested:
-        click.echo(f"wrote {writer.final_path}: {steady.reason}", err=True)
-    elif not quiet:
+    config = result.config
+    if quiet:
+        return
+    if result.dt_lowered_from is not None:
+        click.echo(f"note: dt lowered from {result.dt_lowered_from:g} to {config.dt:.6g} so that {config.steps} "
+                   f"steps end at t = {config.end_time:g}", err=True)  # fmt: skip
+    if result.stopped_steady:
+        click.echo(f"wrote {result.path}: {result.stop_reason}", err=True)
+    else:
         steps = f"{config.integrator} under rtol {config.rtol:g}" if config.adaptive else f"{config.steps} steps"
-        click.echo(f"wrote {writer.final_path} ({steps} of {config.model.name}, t = {config.end_time:g})", err=True)
-
-
-def _check_resumed_model(ctx: click.Context, config, chosen, model_file) -> None:
-    """With --resume, a --model or --model-file given must be the run's own model."""
-    from rd_classic.model_file import ModelDeclaration
-
-    if isinstance(chosen, ModelDeclaration):
-        if chosen.digest != config.model.declaration.digest:
-            raise ConfigError(f"--model-file {model_file} declares other equations than the run being resumed "
-                              f"({config.model.name}); the run continues with its stored declaration, so leave "
-                              f"--model-file out")  # fmt: skip
-    elif ctx.get_parameter_source("model") != click.core.ParameterSource.DEFAULT and chosen != config.model.name:
-        raise ConfigError(f"--model {chosen}: the run being resumed is of {config.model.name}")
-
-
-def _out_of_memory_message(config, partial) -> str:
-    """One line for a run whose arrays do not fit in memory."""
-    import numpy as np
-
-    gib = config.grid.n_cells * np.dtype(config.dtype).itemsize / 2**30
-    where = f"on {config.device} " if config.device != "cpu" else ""
-    kept = f"; snapshots kept in {partial}" if partial else "; no file was written"
-    return (f"out of memory {where}for a {config.grid.size_text} grid ({gib:.3g} GiB per {config.dtype} field, and a "
-            f"run holds about a dozen): try a smaller --size or --dtype float32{kept}")  # fmt: skip
+        click.echo(f"wrote {result.path} ({steps} of {config.model.name}, t = {config.end_time:g})", err=True)
 
 
 def _interrupted_message(step: int, partial) -> str:

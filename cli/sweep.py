@@ -33,7 +33,7 @@ def _sweep_options(function):
             "directory",
             required=True,
             type=click.Path(file_okay=False, path_type=str),
-            help="Folder for one dataset per point, summary.nc and the sweep journal.",
+            help="Folder for one dataset per point (or points.zarr), summary.nc and the sweep journal.",
         ),
         click.option(
             "--workers",
@@ -48,6 +48,16 @@ def _sweep_options(function):
             help="Submit to a running Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a "
             "local cluster; its workers need rdnet installed and DIR on a shared file system.",
         ),
+        click.option(
+            "--format",
+            "store_format",
+            type=click.Choice(["netcdf", "zarr"]),
+            default="netcdf",
+            show_default=True,
+            help="netcdf: one DIR/<point>.nc per point; zarr: every point in one store DIR/points.zarr, "
+            "one region per point written by the workers (open it with xarray.open_zarr; the points must "
+            "share grid and snapshot times).",
+        ),
         click.option("--quiet", is_flag=True, help="No progress bar or status lines."),
     ]
     for option in reversed(options):
@@ -55,13 +65,13 @@ def _sweep_options(function):
     return function
 
 
-def _run(command: str, grid_specs, directory, workers, scheduler, quiet, fixed_arguments) -> None:
+def _run(command: str, grid_specs, directory, workers, scheduler, quiet, fixed_arguments, store_format) -> None:
     from rdnet.cli.sweep_runner import build_plan, run_sweep
     from rdnet.errors import ConfigError, RunError
 
     if workers is not None and scheduler is not None:
         raise ConfigError("--workers sets up a local cluster; it cannot go with --scheduler")
-    plan = build_plan(command, grid_specs, fixed_arguments, directory)
+    plan = build_plan(command, grid_specs, fixed_arguments, directory, format=store_format)
 
     def echo(line: str) -> None:
         if not quiet:
@@ -114,7 +124,7 @@ def command() -> None:
 @command.command(name="simulate", context_settings=_PASS_THROUGH)
 @_sweep_options
 @click.pass_context
-def simulate(context: click.Context, grid_specs, directory, workers, scheduler, quiet) -> None:
+def simulate(context: click.Context, grid_specs, directory, workers, scheduler, store_format, quiet) -> None:
     """Sweep 'rdnet simulate' over a parameter grid.
 
     A grid NAME that is an option of 'rdnet simulate' (seed, dt, size, ...)
@@ -130,17 +140,20 @@ def simulate(context: click.Context, grid_specs, directory, workers, scheduler, 
       # an ensemble of 8 seeds on 4 local worker processes
       rdnet sweep simulate --model gray-scott --preset alpha --grid seed=0:8 \\
           --workers 4 --out seeds
+      # every point in one zarr store, written in parallel by the workers
+      rdnet sweep simulate --grid F=0.02:0.06:8 --grid k=0.05:0.07:8 --size 64 \\
+          --format zarr --out gs-zarr
       # on a running Dask cluster
       rdnet sweep simulate --model schnakenberg --grid b=0.8,0.9,1.0 \\
           --scheduler tcp://10.0.0.5:8786 --out /shared/sweep
     """
-    _run("simulate", grid_specs, directory, workers, scheduler, quiet, context.args)
+    _run("simulate", grid_specs, directory, workers, scheduler, quiet, context.args, store_format)
 
 
 @command.command(name="train", context_settings=_PASS_THROUGH)
 @_sweep_options
 @click.pass_context
-def train(context: click.Context, grid_specs, directory, workers, scheduler, quiet) -> None:
+def train(context: click.Context, grid_specs, directory, workers, scheduler, store_format, quiet) -> None:
     """Sweep 'rdnet train' over a parameter grid.
 
     Every grid NAME must be an option of 'rdnet train' (seed, lr,
@@ -166,4 +179,4 @@ def train(context: click.Context, grid_specs, directory, workers, scheduler, qui
     neuron_grids = [spec for spec in grid_specs if "=" not in spec and _NEURON_GRID.match(spec.strip())]
     sweep_specs = [spec for spec in grid_specs if spec not in neuron_grids]
     fixed = [*context.args, *(item for spec in neuron_grids for item in ("--grid", spec.strip()))]
-    _run("train", sweep_specs, directory, workers, scheduler, quiet, fixed)
+    _run("train", sweep_specs, directory, workers, scheduler, quiet, fixed, store_format)

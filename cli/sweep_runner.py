@@ -38,6 +38,7 @@ Every start, publication, failure and skip is appended as one JSON line to
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -343,6 +344,11 @@ class PointTask:
         Absolute path of the sweep folder.
     module : str
         Importable module whose ``command`` attribute is the click command run.
+    store : str
+        With ``--format zarr``: the sweep's zarr store (its partial name), where the point
+        writes its region (:mod:`rdnet.dataset.sweep_store`); empty for one file per point.
+    store_axes : tuple
+        The sweep's axes for creating that store: ``(dim, values, attrs)`` per axis.
     """
 
     name: str
@@ -351,6 +357,8 @@ class PointTask:
     arguments: tuple[str, ...]
     directory: str
     module: str = ""
+    store: str = ""
+    store_axes: tuple = ()
 
     @property
     def final_path(self) -> Path:
@@ -379,6 +387,8 @@ class SweepPlan:
         In C order of the axes.
     model : str
         The model name for the summary (``--model`` of simulate, ``"prd"`` for train).
+    format : {"netcdf", "zarr"}
+        One NetCDF file per point, or every point in one zarr store ``points.zarr``.
     """
 
     command: str
@@ -387,6 +397,14 @@ class SweepPlan:
     directory: Path
     tasks: tuple[PointTask, ...]
     model: str
+    format: str = "netcdf"
+
+    @property
+    def store_path(self) -> Path:
+        """The zarr store of a ``--format zarr`` sweep (published name)."""
+        from rdnet.dataset.sweep_store import STORE_NAME
+
+        return self.directory / STORE_NAME
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -472,6 +490,8 @@ def build_plan(
     grid_specs: Sequence[str],
     fixed_arguments: Sequence[str],
     directory: str | os.PathLike,
+    *,
+    format: str = "netcdf",
 ) -> SweepPlan:
     """Validate a sweep completely before anything is written.
 
@@ -485,6 +505,8 @@ def build_plan(
         Options given to every point (e.g. ``["--model", "gray-scott", "--size", "64"]``).
     directory : path
         The sweep folder (created by :func:`run_sweep`).
+    format : {"netcdf", "zarr"}
+        One NetCDF file per point, or all points in one zarr store.
 
     Returns
     -------
@@ -569,7 +591,21 @@ def build_plan(
                 )
             units = {name: known[name] for name, option in option_of.items() if option is None}
     axes = [GridAxis(axis.name, axis.values, units.get(axis.name, "1")) for axis in axes]
-    return SweepPlan(command, tuple(axes), fixed_arguments, directory, tuple(tasks), model)
+    if format not in ("netcdf", "zarr"):
+        raise ConfigError(f"--format must be netcdf or zarr, got {format!r}")
+    if format == "zarr":
+        from rdnet.dataset import PARTIAL_SUFFIX
+        from rdnet.dataset.sweep_store import STORE_NAME
+
+        store = str(directory / (STORE_NAME + PARTIAL_SUFFIX))
+        store_axes = tuple((axis.dim, tuple(axis.values), _axis_attrs(axis)) for axis in axes)
+        tasks = [dataclasses.replace(task, store=store, store_axes=store_axes) for task in tasks]
+    return SweepPlan(command, tuple(axes), fixed_arguments, directory, tuple(tasks), model, format)
+
+
+def _axis_attrs(axis: GridAxis) -> dict[str, str]:
+    """The attributes of a swept parameter's coordinate (in the summary and the zarr store)."""
+    return {"long_name": f"swept parameter {axis.name}", "units": axis.units, "option": axis.name}
 
 
 def _absolute_model_file(arguments: tuple[str, ...]) -> tuple[str, ...]:
@@ -717,7 +753,13 @@ def run_point(task: PointTask) -> dict[str, Any]:
 def _run_point(task: PointTask) -> dict[str, Any]:
     final = task.final_path
     result: dict[str, Any] = {"name": task.name, "index": task.index, "skipped": False, "error": ""}
-    if is_complete(final):
+    if task.store:
+        done = _point_in_store(task)
+        if done is not None:
+            _journal(task.journal_path, "skipped", task.name)
+            result.update(status="ok", skipped=True, wall_time=None)
+            return _with_metrics(result, done)
+    elif is_complete(final):
         _journal(task.journal_path, "skipped", task.name)
         result.update(status="ok", skipped=True, wall_time=None)
         return _with_metrics(result, final)
@@ -737,6 +779,8 @@ def _run_point(task: PointTask) -> dict[str, Any]:
         result.update(status="failed", error=message, wall_time=wall_time)
         return _with_metrics(result, None)
     wall_time = time.perf_counter() - started
+    if task.store:
+        return _write_region(task, temp, result, token, wall_time)
     if _publish(temp, final):
         _journal(task.journal_path, "written", task.name, attempt=token, wall_time=wall_time)
     else:
@@ -747,9 +791,55 @@ def _run_point(task: PointTask) -> dict[str, Any]:
     return _with_metrics(result, final)
 
 
+def _point_in_store(task: PointTask):
+    """The point's run as held in the sweep's zarr store, or None when its region is not written."""
+    from rdnet.dataset import PARTIAL_SUFFIX
+    from rdnet.dataset.sweep_store import completed_points
+
+    store = Path(task.store)
+    published = store.with_name(store.name[: -len(PARTIAL_SUFFIX)])
+    for candidate in (store, published):
+        flags = completed_points(candidate)
+        if flags is not None and flags[task.index]:
+            import xarray as xr
+
+            ds = xr.open_zarr(candidate, consolidated=False, decode_times=False)
+            axes = [axis for axis, _, _ in task.store_axes]
+            point = ds.isel(dict(zip(axes, task.index))).drop_vars(["point_complete", *axes])
+            point.attrs = {"system": "classic" if task.command == "simulate" else "prd"}  # for MAIN_FIELD
+            return point
+    return None
+
+
+def _write_region(task: PointTask, temp: Path, result: dict[str, Any], token: str, wall_time: float) -> dict[str, Any]:
+    """Write a finished point's run (its temporary file) into its region of the sweep's store."""
+    import numpy as np
+
+    from rdnet.dataset import DatasetError, open_dataset
+    from rdnet.dataset import sweep_store
+
+    result = _with_metrics(result, temp)
+    axes = {dim: (np.asarray(values), attrs) for dim, values, attrs in task.store_axes}
+    try:
+        with open_dataset(temp) as point:
+            point = point.load()
+        sweep_store.create(task.store, point, axes, {"system": "sweep", "sweep_dims": " ".join(axes)})
+        sweep_store.write_point(task.store, task.index, point)
+    except DatasetError as error:  # a point of another layout: this point fails, the sweep goes on
+        message = _one_line(error)
+        _journal(task.journal_path, "failed", task.name, attempt=token, wall_time=wall_time, error=message)
+        result.update(status="failed", error=message, wall_time=wall_time)
+        return result
+    finally:
+        _remove_attempt_files(temp)
+    _journal(task.journal_path, "written", task.name, attempt=token, wall_time=wall_time)
+    result.update(status="ok", wall_time=wall_time)
+    return result
+
+
 def _with_metrics(result: dict[str, Any], path: Path | None) -> dict[str, Any]:
     metrics = {key: math.nan for key in (*METRIC_UNITS, "field_std", "field_mean")}
-    metrics.update(model="", variable="", length_units="", regime="failed", time_behaviour="failed")
+    metrics.update(model="", variable="", length_units="", field_units="", regime="failed", time_behaviour="failed")
     if path is not None:
         try:
             metrics.update(analyse_point(path))
@@ -760,7 +850,7 @@ def _with_metrics(result: dict[str, Any], path: Path | None) -> dict[str, Any]:
     return result
 
 
-def analyse_point(path: str | os.PathLike) -> dict[str, Any]:
+def analyse_point(path) -> dict[str, Any]:
     """Metrics, morphology, regime and time behaviour of a point's main field.
 
     The main field is :data:`MAIN_FIELD` of the dataset's ``system`` (``v`` for classic
@@ -770,8 +860,8 @@ def analyse_point(path: str | os.PathLike) -> dict[str, Any]:
 
     Parameters
     ----------
-    path : path
-        A point's dataset.
+    path : path or xarray.Dataset
+        A point's dataset (its file, or the run itself).
 
     Returns
     -------
@@ -786,12 +876,12 @@ def analyse_point(path: str | os.PathLike) -> dict[str, Any]:
     from rdnet.analysis import MIN_SNAPSHOTS, pattern_summary, time_behaviour
     from rdnet.dataset import open_dataset, spatial_variables
 
-    with open_dataset(path) as dataset:
+    with (contextlib.nullcontext(path) if hasattr(path, "data_vars") else open_dataset(path)) as dataset:
         variable = MAIN_FIELD.get(str(dataset.attrs.get("system")), "")
         if variable not in dataset:
             spatial = [name for name in spatial_variables(dataset) if dataset[name].dims[0] == "time"]
             if not spatial:
-                raise RunError(f"{Path(path).name} has no (time, y, x) field to analyse")
+                raise RunError(f"the point's run has no (time, y, x) field to analyse")
             variable = spatial[0]
         count = dataset.sizes["time"]
         window = (count + 1) // 2
@@ -818,6 +908,7 @@ def analyse_point(path: str | os.PathLike) -> dict[str, Any]:
         model=model,
         variable=variable,
         length_units=length_units,
+        field_units=str(series.attrs.get("units", "1")),
     )
     return metrics
 
@@ -1053,7 +1144,10 @@ def run_sweep(
     """
     _prepare_directory(plan)
     started = time.perf_counter()
-    existing = sum(task.final_path.exists() for task in plan.tasks)
+    if plan.format == "zarr":
+        existing = _reopen_store(plan)
+    else:
+        existing = sum(task.final_path.exists() for task in plan.tasks)
     with contextlib.ExitStack() as stack:
         if client is None:
             client = stack.enter_context(
@@ -1070,6 +1164,8 @@ def run_sweep(
     summary = build_summary(plan, results)
     from rdnet.dataset import write_dataset
 
+    if plan.format == "zarr":
+        _publish_store(plan, summary, history)
     write_dataset(
         summary,
         outcome.summary_path,
@@ -1171,10 +1267,44 @@ def _ctrl_c_sets_flag() -> Iterator[Any]:
 
 
 def _remove_stale_attempts(directory: Path) -> None:
-    """Delete temporary files of attempts that died with their worker."""
-    for leftover in directory.glob(f".*{_TEMP_MARK}*"):
+    """Delete temporary files of attempts that died with their worker (and store skeletons they left)."""
+    import shutil
+
+    for leftover in [*directory.glob(f".*{_TEMP_MARK}*"), *directory.glob(".*.zarr.partial.create-*")]:
         with contextlib.suppress(FileNotFoundError):
-            leftover.unlink()
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+
+
+def _reopen_store(plan: SweepPlan) -> int:
+    """Points already in the sweep's store; a published store missing points becomes partial again."""
+    from rdnet.dataset.sweep_store import completed_points, unpublish
+
+    final = plan.store_path
+    partial = Path(plan.tasks[0].store)
+    if final.is_dir() and not partial.exists():
+        flags = completed_points(final)
+        if flags is not None and flags.all():
+            return int(flags.sum())
+        unpublish(final)
+    flags = completed_points(partial)
+    return 0 if flags is None else int(flags.sum())
+
+
+def _publish_store(plan: SweepPlan, summary, history: str | None) -> None:
+    """Give the sweep's store rdnet's attributes and its final name (once every point has been tried)."""
+    import zarr
+
+    from rdnet.dataset import standard_attrs
+    from rdnet.dataset.sweep_store import publish
+
+    partial = Path(plan.tasks[0].store)
+    if not partial.is_dir():
+        return
+    attrs = standard_attrs(system="sweep", model=summary.attrs.get("model", plan.model),
+                           parameters=_summary_parameters(plan), history=history)  # fmt: skip
+    attrs["sweep_dims"] = " ".join(axis.dim for axis in plan.axes)
+    zarr.open_group(partial, mode="r+").attrs.update(attrs)
+    publish(partial)
 
 
 def _summary_parameters(plan: SweepPlan) -> dict[str, Any]:
@@ -1220,10 +1350,10 @@ def build_summary(plan: SweepPlan, results: Sequence[dict[str, Any]]):
     status = np.full(shape, "missing", dtype=object)
     error = np.full(shape, "", dtype=object)
     files = np.full(shape, "", dtype=object)
-    models, variables, length_units = set(), set(), set()
+    models, variables, length_units, field_units = set(), set(), set(), set()
     for task in plan.tasks:
         result = by_name.get(task.name)
-        files[task.index] = task.final_path.name
+        files[task.index] = plan.store_path.name if plan.format == "zarr" else task.final_path.name
         if result is None:
             error[task.index] = "not run (sweep interrupted)"
             continue
@@ -1242,19 +1372,17 @@ def build_summary(plan: SweepPlan, results: Sequence[dict[str, Any]]):
         models.add(result.get("model") or "")
         variables.add(result.get("variable") or "")
         length_units.add(result.get("length_units") or "")
+        field_units.add(result.get("field_units") or "")
     models.discard("")
     variables.discard("")
     length_units.discard("")
+    field_units.discard("")
     length = length_units.pop() if len(length_units) == 1 else "grid length"
     analysed = ", ".join(sorted(variables)) or MAIN_FIELD.get("classic" if plan.command == "simulate" else "prd")
 
     dims = tuple(axis.dim for axis in plan.axes)
     coords = {
-        axis.dim: (
-            axis.dim,
-            np.asarray(axis.values),
-            {"long_name": f"swept parameter {axis.name}", "units": axis.units, "option": axis.name},
-        )
+        axis.dim: (axis.dim, np.asarray(axis.values), _axis_attrs(axis))
         for axis in plan.axes
     }
     descriptions = {
@@ -1275,7 +1403,7 @@ def build_summary(plan: SweepPlan, results: Sequence[dict[str, Any]]):
         "wall_time": "wall time of the point's run",
     }
     units = {key: metric_units(key, length) for key in METRIC_UNITS}
-    units.update(field_std="field units", wall_time="s")
+    units.update(field_std=field_units.pop() if len(field_units) == 1 else "1", wall_time="s")
     data_vars = {
         name: (dims, values, {"long_name": descriptions[name], "units": units[name]})
         for name, values in floats.items()

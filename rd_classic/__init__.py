@@ -12,7 +12,9 @@ built-in model files), :mod:`~rd_classic.steady_states`, :mod:`~rd_classic.prese
 :mod:`~rd_classic.kernels_numba` (the generated CPU kernels),
 :mod:`~rd_classic.integrators` (the explicit step limit and the CPU steppers),
 :mod:`~rd_classic.backend_torch`, :mod:`~rd_classic.run` (configuration and run
-loop), :mod:`~rd_classic.observers` (dataset writer, progress bar) and
+loop), :mod:`~rd_classic.observers` (dataset writer, progress bar),
+:mod:`~rd_classic.resume` (continuing a run from its file), :mod:`~rd_classic.simulation`
+(:func:`simulate`, the one call returning a dataset) and
 :mod:`~rd_classic.stability` (linear analysis).
 Every module is imported when used: the names below load on first access (PEP 562),
 so ``import rd_classic.grids`` loads neither xarray nor torch.
@@ -24,12 +26,14 @@ from typing import TYPE_CHECKING
 
 from rdnet.lazy import lazy_exports
 
-__all__ = ["Grid", "MODELS", "get_model", "model_names"]
+__all__ = ["Grid", "MODELS", "get_model", "model_names", "simulate"]
 
 __getattr__, __dir__ = lazy_exports(
-    __name__, {"Grid": ".grids", "MODELS": ".models", "get_model": ".models", "model_names": ".models"}
+    __name__,
+    {"Grid": ".grids", "MODELS": ".models", "get_model": ".models", "model_names": ".models", "simulate": ".simulation"},
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     from rd_classic.grids import Grid
     from rd_classic.models import MODELS, get_model, model_names
+    from rd_classic.simulation import simulate

@@ -150,13 +150,16 @@ class Builder:
     ``/`` and ``**`` to :meth:`divide` and :meth:`power`, where the builders differ.
     """
 
-    def number(self, value: int | float) -> Any:  # noqa: D102
+    def number(self, value: int | float) -> Any:
+        """A numeric literal."""
         raise NotImplementedError
 
-    def name(self, name: str) -> Any:  # noqa: D102
+    def name(self, name: str) -> Any:
+        """A parameter, field or coordinate name."""
         raise NotImplementedError
 
-    def binary(self, operator: str, left: Any, right: Any) -> Any:  # noqa: D102
+    def binary(self, operator: str, left: Any, right: Any) -> Any:
+        """``left operator right`` for ``+ - * / **``."""
         if operator == "+":
             return left + right
         if operator == "-":
@@ -167,16 +170,20 @@ class Builder:
             return self.divide(left, right)
         return self.power(left, right)
 
-    def divide(self, left: Any, right: Any) -> Any:  # noqa: D102
+    def divide(self, left: Any, right: Any) -> Any:
+        """``left / right``."""
         raise NotImplementedError
 
-    def power(self, base: Any, exponent: Any) -> Any:  # noqa: D102
+    def power(self, base: Any, exponent: Any) -> Any:
+        """``base ** exponent``."""
         raise NotImplementedError
 
-    def negate(self, operand: Any) -> Any:  # noqa: D102
+    def negate(self, operand: Any) -> Any:
+        """``-operand``."""
         raise NotImplementedError
 
-    def call(self, function: str, arguments: list[Any]) -> Any:  # noqa: D102
+    def call(self, function: str, arguments: list[Any]) -> Any:
+        """A whitelisted function applied to its arguments."""
         raise NotImplementedError
 
 
@@ -555,30 +562,37 @@ class ArrayBuilder(Builder):
         self.values = values
         self.functions = array_functions(library)
 
-    def number(self, value):  # noqa: D102
+    def number(self, value):
+        """The literal as a float."""
         return float(value)
 
-    def name(self, name):  # noqa: D102
+    def name(self, name):
+        """The array bound to ``name``."""
         return CONSTANTS[name] if name in CONSTANTS else self.values[name]
 
-    def binary(self, operator, left, right):  # noqa: D102
+    def binary(self, operator, left, right):
+        """``left operator right`` on arrays."""
         with np.errstate(all="ignore"):
             return super().binary(operator, left, right)
 
-    def divide(self, left, right):  # noqa: D102
+    def divide(self, left, right):
+        """``left / right`` on arrays."""
         if isinstance(left, float) and isinstance(right, float):
             return _float_division(left, right)
         return left / right
 
-    def power(self, base, exponent):  # noqa: D102
+    def power(self, base, exponent):
+        """``base ** exponent`` on arrays."""
         if isinstance(base, float) and isinstance(exponent, float):
             return _float_power(base, exponent)
         return base**exponent
 
-    def negate(self, operand):  # noqa: D102
+    def negate(self, operand):
+        """``-operand``."""
         return -operand
 
-    def call(self, function, arguments):  # noqa: D102
+    def call(self, function, arguments):
+        """The NumPy function of the whitelisted name, applied."""
         with np.errstate(all="ignore"):
             result = self.functions[function](*arguments)
         return float(result) if np.ndim(result) == 0 and not hasattr(result, "requires_grad") else result
@@ -617,22 +631,26 @@ class SympyBuilder(Builder):
             "heaviside": lambda x: sympy.Heaviside(x, sympy.Rational(1, 2)),
         }  # fmt: skip
 
-    def number(self, value):  # noqa: D102
+    def number(self, value):
+        """The literal as a SymPy Integer or Float."""
         return self.sympy.Integer(value) if isinstance(value, int) else self.sympy.Float(value)
 
-    def name(self, name):  # noqa: D102
+    def name(self, name):
+        """The SymPy symbol of ``name``."""
         if name == "pi":
             return self.sympy.pi
         if name == "e":
             return self.sympy.E
         return self.symbols[name]
 
-    def divide(self, left, right):  # noqa: D102
+    def divide(self, left, right):
+        """``left / right`` as a SymPy expression."""
         if right == 0:
             raise ConfigError(f"{self.where}: division by zero")
         return left / right
 
-    def power(self, base, exponent):  # noqa: D102
+    def power(self, base, exponent):
+        """``base ** exponent`` as a SymPy expression."""
         if base.is_Number and exponent.is_Number:
             return self._constant_power(base, exponent)
         return base**exponent
@@ -648,8 +666,10 @@ class SympyBuilder(Builder):
             return base**exponent  # exact and small
         return self.sympy.Float(value)
 
-    def negate(self, operand):  # noqa: D102
+    def negate(self, operand):
+        """``-operand``."""
         return -operand
 
-    def call(self, function, arguments):  # noqa: D102
+    def call(self, function, arguments):
+        """The SymPy function of the whitelisted name, applied."""
         return self._functions[function](*arguments)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -62,7 +62,8 @@ class DatasetObserver:
     Parameters
     ----------
     path
-        Final file name (``.nc``); data goes to ``path.partial`` until the run completes.
+        Final file name (``.nc``, or ``.zarr`` for a zarr store); data goes to ``path.partial``
+        until the run completes. None keeps the run in memory (``writer.dataset`` once finished).
         A run stopped before its first snapshot deletes the partial file (nothing to
         resume); one stopped later keeps it for ``--resume``.
     history
@@ -71,39 +72,47 @@ class DatasetObserver:
         Replace an existing file.
     resume_from
         A ``.partial`` file to continue (then ``path`` is ignored).
+    open_writer
+        Instead of ``path`` or ``resume_from``: a function that opens the writer when the run
+        starts (:func:`rd_classic.resume.open_resumed_writer` for a continued run).
     """
 
     def __init__(self, path: str | os.PathLike | None = None, *, history: str | None = None,
-                 overwrite: bool = False, resume_from: str | os.PathLike | None = None):  # fmt: skip
+                 overwrite: bool = False, resume_from: str | os.PathLike | None = None,
+                 open_writer: Callable[[], Any] | None = None):  # fmt: skip
         self.path = None if path is None else Path(path)
         self.history = history
         self.overwrite = overwrite
         self.resume_from = resume_from
+        self.open_writer = open_writer
         self.writer = None
         self.partial_path: Path | None = None
         self.final_path: Path | None = None
         self._step_sizes: dict[str, Any] = {}
 
-    def start(self, config: SimulationConfig, start_step: int) -> None:  # noqa: D102
+    def start(self, config: SimulationConfig, start_step: int) -> None:
+        """Open the writer (a new partial file, the resumed one, or memory)."""
         from rdnet.dataset import StreamingWriter
 
-        if self.resume_from is not None:
+        if self.open_writer is not None:
+            self.writer = self.open_writer()
+        elif self.resume_from is not None:
             self.writer = StreamingWriter.resume(self.resume_from)
         else:
             coords = {
-                axis: (values, {"units": "1", "long_name": f"{axis} position (cell centre)", "axis": axis.upper()})
+                axis: (values, {"units": "1", "long_name": f"{axis} position (cell centre, model length units)"})
                 for axis, values in zip(config.grid.axes, config.grid.coordinates())
             }
             self.writer = StreamingWriter(
                 self.path, system="classic", model=config.model.name, parameters=config.to_parameters(),
-                coords=coords, variables=snapshot_variables(config), time_units="1",
-                time_long_name="model time", history=self.history, overwrite=self.overwrite,
+                coords=coords, variables=snapshot_variables(config), time_long_name="model time", history=self.history, overwrite=self.overwrite,
             )  # fmt: skip
             for name, item in config.parameter_fields.items():
                 self.writer.write_fixed(f"parameter_{name}", item.values)
         self.partial_path = self.writer.partial_path
 
-    def step_sizes(self, times: np.ndarray, sizes: np.ndarray, rejected: int, dt_next: float) -> None:  # noqa: D102
+    def step_sizes(self, times: np.ndarray, sizes: np.ndarray, rejected: int, dt_next: float) -> None:
+        """Keep the step-size series of the snapshot about to be written."""
         self._step_sizes = {
             "step_size_min": np.float64(sizes.min() if sizes.size else np.nan),
             "step_size_max": np.float64(sizes.max() if sizes.size else np.nan),
@@ -111,10 +120,12 @@ class DatasetObserver:
             "rejected_steps": np.int64(rejected),
         }
 
-    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:  # noqa: D102
+    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:
+        """Write one snapshot; durable once this returns."""
         self.writer.append(time, {**fields, "step": np.int64(step), **self._step_sizes})
 
-    def finish(self) -> None:  # noqa: D102
+    def finish(self) -> None:
+        """Close the writer: the file appears under its final name."""
         self.final_path = self.writer.close()
 
     def abort(self) -> None:
@@ -122,7 +133,7 @@ class DatasetObserver:
         if self.writer is None:
             return
         self.writer.abort()
-        if self.writer.n_records == 0:  # nothing to resume, and it would block a rerun
+        if self.writer.n_records == 0 and self.writer.partial_path is not None:  # nothing to resume, and it would block a rerun
             self.writer.partial_path.unlink(missing_ok=True)
             self.partial_path = None
 
@@ -138,7 +149,8 @@ class ProgressObserver:
         self.enabled = enabled
         self.bar = None
 
-    def start(self, config: SimulationConfig, start_step: int) -> None:  # noqa: D102
+    def start(self, config: SimulationConfig, start_step: int) -> None:
+        """Open the progress bar at ``start_step``."""
         from tqdm.auto import tqdm
 
         disable = (not sys.stderr.isatty()) if self.enabled is None else not self.enabled
@@ -152,18 +164,22 @@ class ProgressObserver:
                         disable=disable, desc=config.model.name, dynamic_ncols=True)  # fmt: skip
         self._last = start_step
 
-    def progress(self, step: int) -> None:  # noqa: D102
+    def progress(self, step: int) -> None:
+        """Advance the bar to ``step``."""
         self.bar.update(step - self._last)
         self._last = step
 
-    def progress_time(self, time: float) -> None:  # noqa: D102
+    def progress_time(self, time: float) -> None:
+        """Advance the bar to model time ``time``."""
         self.bar.update(time - self._last)
         self._last = time
 
-    def finish(self) -> None:  # noqa: D102
+    def finish(self) -> None:
+        """Close the bar."""
         self.bar.close()
 
-    def abort(self) -> None:  # noqa: D102
+    def abort(self) -> None:
+        """Close the bar."""
         if self.bar is not None:
             self.bar.close()
 
@@ -194,7 +210,8 @@ class SteadyStateObserver:
         """Whether the run loop should stop after this snapshot."""
         return self.detector.steady
 
-    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:  # noqa: D102
+    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:
+        """Measure the rate of change since the last snapshot; request a stop once steady."""
         species = {name: values for name, values in fields.items() if not name.startswith(("reaction_", "diffusion_"))}
         if self.detector.update(time, species) and self.step is None:
             self.step = step
@@ -207,7 +224,8 @@ class SteadyStateObserver:
         last = f" (last rate {self.detector.rates[-1]:.3g})" if self.detector.rates else ""
         return f"completed: no steady state within the run (tolerance {self.detector.tolerance:g}){last}"
 
-    def finish(self) -> None:  # noqa: D102
+    def finish(self) -> None:
+        """Record the stop reason in the dataset's attributes."""
         if self.record is not None and self.record.writer is not None:
             self.record.writer.set_attrs(stop_reason=self.reason)
 
@@ -237,38 +255,12 @@ def load_resume_point(partial_path: str | os.PathLike) -> tuple[SimulationConfig
     DatasetError
         The file is not a readable partial file.
     """
-    import json
+    from rdnet.dataset import PARTIAL_SUFFIX
+    from rdnet.errors import ConfigError
 
-    from rdnet.dataset import PARTIAL_SUFFIX, read_partial
-    from rdnet.errors import ConfigError, DatasetError
+    from rd_classic.resume import resume_point
 
-    partial_path = Path(partial_path)
-    if not partial_path.name.endswith(PARTIAL_SUFFIX):
+    if not Path(partial_path).name.endswith(PARTIAL_SUFFIX):
         raise ConfigError(f"--resume needs the run's {PARTIAL_SUFFIX} file, got {partial_path}")
-    if not partial_path.exists():
-        raise ConfigError(f"partial file not found: {partial_path}")
-    ds = read_partial(partial_path)
-    if ds.attrs.get("system") != "classic":
-        raise DatasetError(f"{partial_path} is not a classic run (system={ds.attrs.get('system')!r})")
-    if ds.sizes.get("time", 0) == 0:
-        raise ConfigError(f"{partial_path} holds no complete snapshot; start the run again")
-    try:
-        parameters = json.loads(ds.attrs["parameters"])
-    except (KeyError, TypeError, ValueError):
-        raise DatasetError(f"{partial_path} has no readable 'parameters' attribute") from None
-    if not isinstance(parameters, dict):
-        raise DatasetError(f"{partial_path}: the 'parameters' attribute is not a JSON object")
-    stored = {name[len("parameter_"):]: ds[name].values for name in ds.data_vars if str(name).startswith("parameter_")}
-    config = SimulationConfig.from_parameters(parameters, stored_fields=stored)
-    dtype = np.dtype(config.dtype)
-    missing = [name for name in config.model.species if name not in ds.data_vars]
-    if missing:
-        raise DatasetError(f"{partial_path} lacks the species {', '.join(missing)} of {config.model.name}")
-    fields = tuple(np.asarray(ds[name].values[-1], dtype=dtype) for name in config.model.species)
-    step = int(ds["step"].values[-1])
-    if config.adaptive:  # where the controller was: the state's time, the next step size, the rejections so far
-        import dataclasses
-
-        clock = (float(ds["time"].values[-1]), float(ds["step_size_next"].values[-1]), int(ds["rejected_steps"].values[-1]))
-        config = dataclasses.replace(config, adaptive_start=clock)
-    return config, fields, step
+    point = resume_point(partial_path)
+    return point.config, point.state, point.step

@@ -473,19 +473,27 @@ class Observer(Protocol):
     of the steps accepted since the last one, the rejected steps so far and the next step
     size, and ``progress_time`` instead of ``progress``."""
 
-    def start(self, config: SimulationConfig, start_step: int) -> None: ...  # noqa: D102
+    def start(self, config: SimulationConfig, start_step: int) -> None:
+        """Called once before the first step (``start_step`` > 0 on resume)."""
 
-    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None: ...  # noqa: D102
+    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:
+        """Called at each snapshot with the fields (read-only views)."""
 
-    def progress(self, step: int) -> None: ...  # noqa: D102
+    def progress(self, step: int) -> None:
+        """Called after steps with the last step completed."""
 
-    def progress_time(self, time: float) -> None: ...  # noqa: D102  (adaptive runs, after every accepted step)
+    def progress_time(self, time: float) -> None:
+        """Called after every accepted step of an adaptive run with the model time reached."""
 
-    def step_sizes(self, times: np.ndarray, sizes: np.ndarray, rejected: int, dt_next: float) -> None: ...  # noqa: D102
+    def step_sizes(self, times: np.ndarray, sizes: np.ndarray, rejected: int, dt_next: float) -> None:
+        """Called before each snapshot of an adaptive run: the accepted steps' times and sizes since the last one,
+        the rejected trial steps so far and the size tried next."""
 
-    def finish(self) -> None: ...  # noqa: D102
+    def finish(self) -> None:
+        """Called once after the last step."""
 
-    def abort(self) -> None: ...  # noqa: D102
+    def abort(self) -> None:
+        """Called when the run stops early (error or Ctrl-C)."""
 
 
 class MemoryObserver:
@@ -496,7 +504,8 @@ class MemoryObserver:
         self.times: list[float] = []
         self.fields: dict[str, list[np.ndarray]] = {}
 
-    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:  # noqa: D102
+    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:
+        """Append the snapshot to the lists."""
         self.steps.append(step)
         self.times.append(time)
         for name, values in fields.items():
@@ -530,7 +539,8 @@ class StepSizeRecorder:
         self.sizes: list[float] = []
         self.rejected = 0
 
-    def step_sizes(self, times: np.ndarray, sizes: np.ndarray, rejected: int, dt_next: float) -> None:  # noqa: D102
+    def step_sizes(self, times: np.ndarray, sizes: np.ndarray, rejected: int, dt_next: float) -> None:
+        """Append the accepted steps since the last snapshot."""
         self.times.extend(float(value) for value in times)
         self.sizes.extend(float(value) for value in sizes)
         self.rejected = int(rejected)

@@ -199,3 +199,39 @@ class RdDatasetAccessor:
     def pattern_velocity(self, name: str, **options: Any) -> xr.Dataset:
         """Velocity of variable ``name`` between snapshots."""
         return self._field(name).pattern_velocity(**options)
+
+    def plot(self, *variables: str, time: int | None = None, kind: str = "auto", z_index: int | None = None,
+             out: str | None = None) -> Any:  # fmt: skip
+        """The figure ``rdnet plot`` draws of this dataset (its ``--out`` figure).
+
+        Parameters
+        ----------
+        *variables : str
+            Fields to draw (default: the roles u and v).
+        time : int, optional
+            Snapshot index (negative counts from the end); default the last.
+        kind : {"auto", "fields", "filters", "series"}
+            As ``rdnet plot --kind``; see :func:`rdnet.plotting.dataset.dataset_figures`.
+        z_index : int, optional
+            The ``(y, x)`` plane drawn of 3-D fields; default the mid-plane.
+        out : str or path-like, optional
+            Also save the figure there (``.png``, ``.pdf``, ``.svg``; written atomically).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+
+        Examples
+        --------
+        >>> figure = ds.rd.plot("v", time=0)  # doctest: +SKIP
+        >>> ds.rd.plot(kind="series", out="losses.png")  # doctest: +SKIP
+        """
+        from rdnet.plotting import save_figure
+        from rdnet.plotting.dataset import dataset_figures
+
+        figures = dataset_figures(self._dataset, str(self._dataset.attrs.get("model", "dataset")),
+                                  variables=list(variables) or None, time_index=time, kind=kind, z_index=z_index)
+        figure = figures[0][1]
+        if out is not None:
+            save_figure(figure, out)
+        return figure

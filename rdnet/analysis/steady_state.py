@@ -100,7 +100,8 @@ class SteadyStateDetector:
         return math.sqrt(change_squared / scale_squared) / interval
 
     @property
-    def steady(self) -> bool:  # noqa: D102
+    def steady(self) -> bool:
+        """Whether the last ``window`` rates are all at or below ``tolerance``."""
         recent = self.rates[-self.window :]
         return len(recent) == self.window and all(rate <= self.tolerance for rate in recent)
 

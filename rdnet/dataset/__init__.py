@@ -28,7 +28,7 @@ from rdnet.dataset.convention import (
 from rdnet.dataset.file_safety import check_netcdf_file, check_output_path, set_open_timeout
 from rdnet.dataset.reader import load_snapshot, open_dataset, read_partial
 from rdnet.dataset.store import VariableSpec
-from rdnet.dataset.writer import StreamingWriter, write_dataset
+from rdnet.dataset.writer import StreamingWriter, prepare_dataset, write_dataset
 from rdnet.errors import DatasetError
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "set_open_timeout",
     "standard_attrs",
     "write_dataset",
+    "prepare_dataset",
     "read_partial",
     "open_dataset",
     "validate",

@@ -63,6 +63,7 @@ def standard_attrs(
     model: str,
     parameters: Mapping[str, Any],
     history: str | None = None,
+    title: str | None = None,
 ) -> dict[str, str]:
     """The global attributes rdnet writes into every file.
 
@@ -76,13 +77,18 @@ def standard_attrs(
         Every parameter needed to reproduce the run (seed included); stored as JSON.
     history
         The command line that made the file (default: this process's ``sys.argv``).
+    title
+        The file's ``title`` (default: what files of ``system`` hold, and the model;
+        :func:`rdnet.dataset.cf.global_attrs`).
 
     Returns
     -------
     dict
-        Attribute name to string value.
+        Attribute name to string value: rdnet's provenance and CF's recommended ``title``,
+        ``source``, ``history``, ``Conventions`` (and ``references`` where one applies).
     """
     from rdnet import __version__
+    from rdnet.dataset.cf import CONVENTIONS, global_attrs
 
     now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     command = history if history is not None else " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
@@ -94,7 +100,8 @@ def standard_attrs(
         "rdnet_version": __version__,
         "created": now,
         "history": f"{now}: {command}",
-        "Conventions": "CF-1.10",
+        "Conventions": CONVENTIONS,
+        **global_attrs(system=system, model=model, version=__version__, title=title),
     }
 
 

@@ -57,11 +57,13 @@ def check_output_path(path: str | os.PathLike, *, overwrite: bool = False) -> Pa
         raise ConfigError(f"output folder does not exist: {folder}")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ConfigError(f"output folder is not writable: {folder}")
-    if path.is_dir():
+    store = path.name.endswith(".zarr")  # a zarr store is a folder (rdnet.dataset.zarr_store)
+    if path.is_dir() and not store:
         raise ConfigError(f"output path is a folder, not a file: {path}")
     if not overwrite:
         if path.exists():
-            raise ConfigError(f"output file exists: {path} (pass --overwrite to replace it)")
+            kind = "store" if store else "file"
+            raise ConfigError(f"output {kind} exists: {path} (pass --overwrite to replace it)")
         partial = _partial_path(path)
         if partial.exists():
             raise ConfigError(

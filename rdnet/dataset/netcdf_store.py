@@ -61,7 +61,7 @@ class NetCDFStore(SnapshotStore):
                 dtype = _storage_dtype(np.dtype(spec.dtype))
                 fill = np.nan if dtype.kind == "f" else None
                 variable = nc.createVariable(name, dtype, spec.dims, fill_value=fill)
-                variable.setncatts({"long_name": spec.long_name, "units": spec.units})
+                variable.setncatts(spec.attrs())
             flag = nc.createVariable(COMPLETE_FLAG, "i1", ("time",), fill_value=0)
             flag.setncatts({"long_name": "1 once the snapshot is complete and durable", "units": "1"})
             nc.setncatts(dict(attrs))
@@ -102,6 +102,7 @@ class NetCDFStore(SnapshotStore):
         self.path = path
         self.partial_path = partial_path
         self._write_failed = False
+        self._groups: dict[str, dict[str, np.ndarray]] = {}
         self.n_records = n_records
         self._record_variables = {
             name: variable
@@ -137,6 +138,19 @@ class NetCDFStore(SnapshotStore):
 
     def get_attr(self, name: str) -> Any:
         return self._nc.getncattr(name)
+
+    def write_group(self, name: str, arrays: Mapping[str, np.ndarray]) -> None:
+        # the partial file is NetCDF-3, which has no groups: kept until finish() writes NetCDF-4
+        self._groups[name] = dict(arrays)
+
+    @classmethod
+    def replace_partial(cls, source: Path, destination: Path) -> None:
+        os.replace(source, destination)
+        _fsync_folder(destination.parent)
+
+    @classmethod
+    def remove_partial(cls, path: Path) -> None:
+        path.unlink(missing_ok=True)
 
     def set_attrs(self, attrs: Mapping[str, Any]) -> None:
         self._nc.setncatts(dict(attrs))
@@ -177,7 +191,7 @@ class NetCDFStore(SnapshotStore):
     def finish(self) -> Path:
         self._nc.close()
         try:
-            _convert_to_netcdf4(self.partial_path, self.path)
+            _convert_to_netcdf4(self.partial_path, self.path, groups=self._groups)
         except (OSError, RuntimeError) as error:
             raise _as_os_error(error, self.path) from None
         self.partial_path.unlink()
@@ -197,8 +211,8 @@ def _count_complete(nc) -> int:
     return _leading_complete(np.ma.filled(flags[:], 0))
 
 
-def _convert_to_netcdf4(source: Path, destination: Path) -> None:
-    """Copy the complete records of a partial file into a NetCDF-4 file, atomically."""
+def _convert_to_netcdf4(source: Path, destination: Path, *, groups: Mapping[str, Mapping[str, np.ndarray]] = {}) -> None:
+    """Copy the complete records of a partial file (and ``groups`` of plain arrays) into a NetCDF-4 file, atomically."""
     import netCDF4
 
     temporary = _temporary_path(destination)
@@ -237,11 +251,27 @@ def _convert_to_netcdf4(source: Path, destination: Path) -> None:
                 else:
                     out[:] = variable[:]
             dst.setncatts({key: src.getncattr(key) for key in src.ncattrs()})
+            for group_name, arrays in groups.items():
+                _write_group(dst.createGroup(group_name), arrays)
         _fsync_file(temporary)
         os.replace(temporary, destination)
     finally:
         temporary.unlink(missing_ok=True)
     _fsync_folder(destination.parent)
+
+
+def _write_group(group, arrays: Mapping[str, np.ndarray]) -> None:
+    """Plain arrays as variables of a NetCDF-4 group, each with its own dims ``<name>_<axis>``."""
+    for name, values in arrays.items():
+        values = np.asarray(values)
+        dims = tuple(f"{name}_{axis}" for axis in range(values.ndim))
+        for dim, size in zip(dims, values.shape):
+            group.createDimension(dim, size)
+        variable = group.createVariable(name, values.dtype, dims)
+        if values.ndim == 0:
+            variable.assignValue(values)
+        else:
+            variable[:] = values
 
 
 #: netCDF4 reports a failed write as RuntimeError(strerror): give such errors back their errno.

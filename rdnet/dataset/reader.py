@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rdnet.dataset.convention import COMPLETE_FLAG, _leading_complete, validate
+from rdnet.dataset.convention import COMPLETE_FLAG, PARTIAL_SUFFIX, _leading_complete, validate
 from rdnet.dataset.file_safety import _check_declared_sizes, _first_line, _watch_the_library, check_netcdf_file
+from rdnet.dataset.zarr_store import check_zarr_store, is_zarr_path, open_partial_store
 from rdnet.errors import DatasetError
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
-__all__ = ["LAZY_THRESHOLD_BYTES", "MAX_SNAPSHOT_VALUES", "open_dataset", "read_partial", "load_snapshot"]
+__all__ = ["LAZY_THRESHOLD_BYTES", "MAX_SNAPSHOT_VALUES", "open_dataset", "read_partial", "read_group", "load_snapshot"]
 
 
 #: Files larger than this open with one dask chunk per snapshot.
@@ -28,17 +29,18 @@ MAX_SNAPSHOT_VALUES = 2**28
 
 
 def open_dataset(path: str | os.PathLike, *, chunks: Any = "default"):
-    """Open an rdnet (or compatible) NetCDF file, validating the convention.
+    """Open an rdnet (or compatible) NetCDF file or zarr store, validating the convention.
 
     Parameters
     ----------
     path
-        A NetCDF-3 or NetCDF-4 file, or a run's ``.partial`` file (only its complete
-        snapshots are returned).
+        A NetCDF-3 or NetCDF-4 file, a zarr store (a folder whose name ends in ``.zarr``),
+        or a run's ``.partial`` file or store (only its complete snapshots are returned).
     chunks
         Passed to :func:`xarray.open_dataset`. The default opens files over 256 MiB
         with one dask chunk per snapshot, so analysis never loads them whole, and
-        smaller files lazily without dask.
+        smaller files lazily without dask; a zarr store always opens with dask, one
+        chunk per stored chunk (a snapshot).
 
     Returns
     -------
@@ -60,8 +62,10 @@ def open_dataset(path: str | os.PathLike, *, chunks: Any = "default"):
     path = Path(path).expanduser()
     if not path.exists():
         raise DatasetError(f"no such file: {path}")
+    if is_zarr_path(path) and path.is_dir():
+        return _open_zarr(path, chunks)
     if path.is_dir():
-        raise DatasetError(f"is a folder, not a NetCDF file: {path}")
+        raise DatasetError(f"is a folder, not a NetCDF file or a zarr store (NAME.zarr): {path}")
     check_netcdf_file(path)
     with _watch_the_library(path):
         return _open_checked(path, chunks)
@@ -87,6 +91,30 @@ def _open_checked(path: Path, chunks: Any):
                 )
             complete = _leading_complete(np.asarray(ds[COMPLETE_FLAG].values))
             ds = ds.isel(time=slice(0, complete)).drop_vars(COMPLETE_FLAG)
+        validate(ds, source=str(path))
+    except BaseException:
+        ds.close()
+        raise
+    return ds
+
+
+def _open_zarr(path: Path, chunks: Any):
+    import xarray as xr
+
+    check_zarr_store(path)
+    try:
+        if path.name.endswith(PARTIAL_SUFFIX):
+            ds = open_partial_store(path)
+        else:
+            # default: dask chunks as stored (one per snapshot)
+            ds = xr.open_zarr(path, chunks={} if chunks == "default" else chunks, consolidated=False,
+                              decode_times=False, decode_timedelta=False)  # fmt: skip
+        ds = ds[sorted(ds.data_vars)]  # a store lists its arrays in no set order
+    except DatasetError:
+        raise
+    except Exception as error:  # noqa: BLE001 - zarr raises many types for a damaged store
+        raise DatasetError(f"cannot read {path} as a zarr store: {_first_line(error)}") from None
+    try:
         validate(ds, source=str(path))
     except BaseException:
         ds.close()
@@ -139,3 +167,38 @@ def load_snapshot(field: xr.DataArray, *, label: str = "") -> xr.DataArray:
             f"{MAX_SNAPSHOT_VALUES} rdnet loads at once (a corrupt file?)"
         )
     return field.load()
+
+
+def read_group(path: str | os.PathLike, name: str) -> dict[str, np.ndarray] | None:
+    """The plain arrays a run stored in a group of its file (:meth:`StreamingWriter.write_group`).
+
+    Parameters
+    ----------
+    path
+        A finished NetCDF-4 file or zarr store.
+    name
+        The group.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray, or None
+        None when the file has no such group (a NetCDF-3 or an older file).
+    """
+    path = Path(path).expanduser()
+    if is_zarr_path(path) and path.is_dir():
+        import zarr
+
+        check_zarr_store(path)
+        root = zarr.open_group(path, mode="r")
+        if name not in root:
+            return None
+        return {key: np.asarray(array[...]) for key, array in root[name].arrays()}
+    import netCDF4
+
+    check_netcdf_file(path)
+    with _watch_the_library(path), netCDF4.Dataset(path, "r") as nc:
+        group = nc.groups.get(name)
+        if group is None:
+            return None
+        group.set_auto_mask(False)
+        return {key: np.asarray(variable[...]) for key, variable in group.variables.items()}

@@ -30,7 +30,8 @@ class VariableSpec:
         Dimension names. A snapshot variable starts with ``"time"``; the other
         dims must be fixed coordinates given to the writer.
     long_name, units
-        CF attributes stored on the variable.
+        CF attributes stored on the variable; ``units`` in UDUNITS or in the model notation
+        of :func:`rdnet.dataset.cf.udunits` (``1/time``).
     dtype
         NumPy dtype name (``"float64"``, ``"float32"``, ``"int64"``, ...).
     """
@@ -39,6 +40,13 @@ class VariableSpec:
     long_name: str
     units: str
     dtype: str = "float64"
+
+    def attrs(self) -> dict[str, str]:
+        """The variable's stored attributes: ``long_name`` and ``units`` in UDUNITS
+        (:func:`rdnet.dataset.cf.variable_attrs`, which keeps the model's notation in ``model_units``)."""
+        from rdnet.dataset.cf import variable_attrs
+
+        return variable_attrs({"long_name": self.long_name, "units": self.units})
 
 
 class SnapshotStore(abc.ABC):
@@ -107,6 +115,20 @@ class SnapshotStore(abc.ABC):
     @abc.abstractmethod
     def set_attrs(self, attrs: Mapping[str, Any]) -> None:
         """Add or replace global attributes (already encoded)."""
+
+    @abc.abstractmethod
+    def write_group(self, name: str, arrays: Mapping[str, np.ndarray]) -> None:
+        """Store plain arrays in a group ``name`` that appears with the final dataset (:meth:`finish`)."""
+
+    @classmethod
+    @abc.abstractmethod
+    def replace_partial(cls, source: Path, destination: Path) -> None:
+        """Move the partial store ``source`` to ``destination`` atomically, replacing what is there."""
+
+    @classmethod
+    @abc.abstractmethod
+    def remove_partial(cls, path: Path) -> None:
+        """Delete a partial store (nothing if there is none)."""
 
     @abc.abstractmethod
     def flush(self) -> None:

@@ -20,18 +20,25 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from rdnet.dataset.cf import encode, time_coordinate_attrs, variable_attrs
 from rdnet.dataset.convention import COMPLETE_FLAG, PARTIAL_SUFFIX, _attr_values, standard_attrs
 from rdnet.dataset.file_safety import _fsync_file, _fsync_folder, _temporary_path, check_output_path
 from rdnet.dataset.netcdf_store import NetCDFStore
 from rdnet.dataset.store import SnapshotStore, VariableSpec
 from rdnet.errors import DatasetError
 
-__all__ = ["StreamingWriter", "store_type_for", "write_dataset"]
+__all__ = ["StreamingWriter", "store_type_for", "write_dataset", "prepare_dataset"]
 
 
-def store_type_for(path: Path) -> type[SnapshotStore]:
-    """The store that writes a run to ``path``: NetCDF (the default; a ``.zarr`` store joins here)."""
-    return NetCDFStore
+def store_type_for(path: Path | None) -> type[SnapshotStore]:
+    """The store that writes a run to ``path``: zarr for a name ending in ``.zarr``, NetCDF for
+    another name, memory for None (:class:`~rdnet.dataset.memory_store.MemoryStore`)."""
+    from rdnet.dataset.memory_store import MemoryStore
+    from rdnet.dataset.zarr_store import ZarrStore, is_zarr_path
+
+    if path is None:
+        return MemoryStore
+    return ZarrStore if is_zarr_path(path) else NetCDFStore
 
 
 class StreamingWriter:
@@ -40,7 +47,9 @@ class StreamingWriter:
     Parameters
     ----------
     path
-        Final file name. Until :meth:`close`, data goes to ``path + ".partial"``.
+        Final file name (``.nc``; a name ending in ``.zarr`` is a zarr store). Until
+        :meth:`close`, data goes to ``path + ".partial"``. None keeps the run in memory
+        (:class:`~rdnet.dataset.memory_store.MemoryStore`): :attr:`dataset` after :meth:`close`.
     system, model, parameters, history
         See :func:`~rdnet.dataset.convention.standard_attrs`.
     coords
@@ -49,8 +58,9 @@ class StreamingWriter:
     variables
         Name to :class:`VariableSpec`. Variables whose first dim is ``"time"`` are
         snapshot variables, written by :meth:`append`; the others by :meth:`write_fixed`.
-    time_units, time_long_name
-        Attributes of the ``time`` coordinate.
+    time_long_name
+        What the ``time`` coordinate holds (model time, written with the CF encoding of
+        :func:`rdnet.dataset.cf.time_coordinate_attrs`).
     attrs
         Extra global attributes (dicts and lists are stored as JSON strings).
     overwrite
@@ -74,29 +84,28 @@ class StreamingWriter:
 
     def __init__(
         self,
-        path: str | os.PathLike,
+        path: str | os.PathLike | None,
         *,
         system: str,
         model: str,
         parameters: Mapping[str, Any],
         coords: Mapping[str, tuple[np.ndarray, Mapping[str, Any]]],
         variables: Mapping[str, VariableSpec],
-        time_units: str = "1",
-        time_long_name: str = "time",
+        time_long_name: str = "model time",
         history: str | None = None,
         attrs: Mapping[str, Any] | None = None,
         overwrite: bool = False,
     ) -> None:
-        path = check_output_path(path, overwrite=overwrite)
+        path = None if path is None else check_output_path(path, overwrite=overwrite)
         _check_declarations(coords, variables)
         global_attrs = standard_attrs(system=system, model=model, parameters=parameters, history=history)
         if attrs:
             global_attrs.update(_attr_values(attrs))
         self.store = store_type_for(path).create(
             path,
-            coords={name: (values, _attr_values(coord_attrs)) for name, (values, coord_attrs) in coords.items()},
+            coords={name: (values, variable_attrs(_attr_values(coord_attrs))) for name, (values, coord_attrs) in coords.items()},
             variables=variables,
-            time_attrs={"units": time_units, "long_name": time_long_name, "axis": "T"},
+            time_attrs=time_coordinate_attrs(time_long_name),
             attrs=global_attrs,
         )
 
@@ -130,6 +139,125 @@ class StreamingWriter:
         self.store = store_type_for(final_path).reopen(partial_path, records=records)
         return self
 
+    @classmethod
+    def continue_from(
+        cls,
+        source: str | os.PathLike,
+        *,
+        records: int,
+        coords: Mapping[str, np.ndarray] | None = None,
+        attrs: Mapping[str, Any] | None = None,
+        history: str | None = None,
+    ) -> StreamingWriter:
+        """Continue a run, finished or interrupted, in a new partial file holding its first snapshots.
+
+        The new partial file is ``PATH.partial`` for a finished ``PATH`` (which stays as it is
+        until the continued run completes and replaces it), or rebuilt in place of a partial
+        ``source``. It holds the first ``records`` snapshots and every non-snapshot variable of
+        ``source``, copied one snapshot at a time, with the same attributes.
+
+        Parameters
+        ----------
+        source
+            A finished file or store, or a ``.partial`` one.
+        records
+            Snapshots to keep (at most those complete in ``source``).
+        coords
+            New values of fixed coordinates (a ``step`` axis made longer); the variables
+            along them keep their values at the start and are NaN beyond.
+        attrs
+            Global attributes to add or replace (the continued run's ``parameters``); None
+            removes one.
+        history
+            The continuing command, appended as a line to ``history``.
+
+        Returns
+        -------
+        StreamingWriter
+            Writing snapshot number ``records`` next.
+
+        Raises
+        ------
+        DatasetError
+            ``source`` is unreadable, holds fewer snapshots, or (finished) an interrupted
+            continuation's partial file exists beside it.
+        """
+        from rdnet.dataset.reader import open_dataset
+
+        source = Path(source).expanduser().absolute()
+        partial_source = source.name.endswith(PARTIAL_SUFFIX)
+        final_path = source.with_name(source.name[: -len(PARTIAL_SUFFIX)]) if partial_source else source
+        target = final_path.with_name(final_path.name + PARTIAL_SUFFIX)
+        if not partial_source and target.exists():
+            raise DatasetError(f"an interrupted continuation of {source.name} exists: {target} "
+                               f"(continue it with --resume {target}, or delete it)")  # fmt: skip
+        with open_dataset(source) as ds:
+            available = ds.sizes.get("time", 0)
+            if not 0 < records <= available:
+                raise DatasetError(f"{source} holds {available} complete snapshots, cannot keep {records}")
+            # a hidden name in the same folder, with the same suffix (so the same store type)
+            scratch = final_path.with_name(f".{final_path.stem}.continue-{os.getpid()}{final_path.suffix}")
+            writer = cls._copy_of(ds, scratch, records=records, coords=coords or {}, attrs=attrs or {},
+                                  history=history)  # fmt: skip
+        scratch_partial = writer.abort()
+        try:
+            store_type_for(target).replace_partial(scratch_partial, target)
+        except BaseException:
+            store_type_for(target).remove_partial(scratch_partial)
+            raise
+        return cls.resume(target)
+
+    @classmethod
+    def _copy_of(cls, ds, path: Path, *, records: int, coords, attrs, history) -> StreamingWriter:
+        """A new writer at ``path`` holding ``ds``'s first ``records`` snapshots (see :meth:`continue_from`)."""
+        fixed_coords = {}
+        for name in ds.dims:
+            if name == "time":
+                continue
+            values = np.asarray(coords.get(name, ds[name].values if name in ds.coords else np.arange(ds.sizes[name])))
+            coord_attrs = {key: value for key, value in ds[name].attrs.items() if key != "_FillValue"} if name in ds.coords else {}
+            fixed_coords[name] = (values, coord_attrs)
+        variables = {
+            str(name): VariableSpec(tuple(map(str, variable.dims)), str(variable.attrs.get("long_name", name)),
+                                    str(variable.attrs.get("model_units", variable.attrs.get("units", "1"))),
+                                    str(variable.dtype))
+            for name, variable in ds.data_vars.items()
+        }  # fmt: skip
+        kept = {key: value for key, value in ds.attrs.items() if key not in ("system", "model", "history")}
+        for key, value in attrs.items():
+            if value is None:
+                kept.pop(key, None)
+            else:
+                kept[key] = value
+        parameters = kept.pop("parameters", "{}")
+        writer = cls(
+            path, system=str(ds.attrs.get("system", "external")), model=str(ds.attrs.get("model", "")),
+            parameters=json.loads(parameters) if isinstance(parameters, str) else parameters,
+            coords=fixed_coords, variables=variables,
+            time_long_name=str(ds["time"].attrs.get("long_name", "model time")).removesuffix(" (dimensionless)"),
+            history=history, attrs=kept, overwrite=True,
+        )  # fmt: skip
+        old_history = str(ds.attrs.get("history", "")).strip()
+        new_line = writer.store.get_attr("history")
+        writer.set_attrs(history=f"{old_history}\n{new_line}" if old_history else new_line)
+        snapshot_names = [name for name, spec in variables.items() if spec.dims[:1] == ("time",)]
+        for name, spec in variables.items():
+            if spec.dims[:1] != ("time",) and spec.dims:
+                values = np.asarray(ds[name].values)
+                writer.write_fixed(name, values[: len(fixed_coords[spec.dims[0]][0])])
+        times = np.asarray(ds["time"].values)
+        for index in range(records):
+            writer.append(float(times[index]), {name: np.asarray(ds[name].isel(time=index).values) for name in snapshot_names})
+        return writer
+
+    def write_group(self, name: str, arrays: Mapping[str, np.ndarray]) -> None:
+        """Store plain arrays in a group ``name`` of the final file (a NetCDF-4 group, a zarr subgroup).
+
+        The group appears with the final file (:meth:`close`); the dataset itself does not show
+        it (``xarray.open_dataset(path, group=name)`` or :func:`rdnet.dataset.read_group` do).
+        """
+        self.store.write_group(name, {key: np.asarray(value) for key, value in arrays.items()})
+
     @property
     def path(self) -> Path:
         """The final file name."""
@@ -139,6 +267,11 @@ class StreamingWriter:
     def partial_path(self) -> Path:
         """The file the run writes to until it is complete."""
         return self.store.partial_path
+
+    @property
+    def dataset(self):
+        """The run as an :class:`xarray.Dataset`, for a run kept in memory (``path`` None) once closed."""
+        return getattr(self.store, "dataset", None)
 
     @property
     def n_records(self) -> int:
@@ -243,7 +376,7 @@ def write_dataset(
     Parameters
     ----------
     ds : xarray.Dataset
-        The data. Variables without ``long_name`` get their name; without ``units``, ``"1"``.
+        The data, completed as by :func:`prepare_dataset`.
     path
         Final file name; the file appears there only once complete.
     system, model, parameters, history
@@ -257,27 +390,51 @@ def write_dataset(
         The written file.
     """
     path = check_output_path(path, overwrite=overwrite)
-    ds = ds.copy()
-    for name in list(ds.data_vars) + list(ds.coords):
-        variable = ds[name]
-        variable.attrs.setdefault("long_name", str(name))
-        if variable.dtype.kind in "iufc":
-            variable.attrs.setdefault("units", "1")
-    ds.attrs.update(standard_attrs(system=system, model=model, parameters=parameters, history=history))
+    ds = prepare_dataset(ds, system=system, model=model, parameters=parameters, history=history)
     encoding = {
         name: {"zlib": True, "complevel": 1, "shuffle": True}
         for name, variable in ds.data_vars.items()
         if variable.dtype.kind in "iuf" and variable.ndim > 0
     }
+    encoding.update({name: {"_FillValue": None} for name in ds.coords if ds[name].dtype.kind == "f"})
     temporary = _temporary_path(path)
     try:
-        ds.to_netcdf(temporary, engine="netcdf4", format="NETCDF4", encoding=encoding)
+        unlimited = ["time"] if "time" in ds.dims else None  # as in a streamed file (CF's dimension order)
+        ds.to_netcdf(temporary, engine="netcdf4", format="NETCDF4", encoding=encoding, unlimited_dims=unlimited)
         _fsync_file(temporary)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
     _fsync_folder(path.parent)
     return path
+
+
+def prepare_dataset(ds, *, system: str, model: str, parameters: Mapping[str, Any], history: str | None = None):
+    """An in-memory dataset with everything :func:`write_dataset` stores: rdnet's attributes and the CF encoding.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The data. Variables without ``long_name`` get their name; without ``units``, ``"1"``;
+        units, the ``time`` coordinate and the grid coordinates get the CF encoding of
+        :func:`rdnet.dataset.cf.encode`.
+    system, model, parameters, history
+        See :func:`standard_attrs`.
+
+    Returns
+    -------
+    xarray.Dataset
+        A copy, as :func:`write_dataset` writes it (and :func:`rdnet.open_dataset` reads it).
+    """
+    ds = ds.copy()
+    for name in list(ds.data_vars) + list(ds.coords):
+        variable = ds[name]
+        variable.attrs.setdefault("long_name", str(name))
+        if variable.dtype.kind in "iufc":
+            variable.attrs.setdefault("units", "1")
+    ds = encode(ds)
+    ds.attrs.update(standard_attrs(system=system, model=model, parameters=parameters, history=history))
+    return ds
 
 
 def _check_declarations(coords, variables) -> None:

@@ -50,7 +50,7 @@ def rate_scale(tau_d, tau_g, lambda_real, lambda_gen, noise_real, noise_gen) -> 
 
     :math:`\\tau(\\lambda^T_{max} + \\lambda^G_{max}) + \\tilde\\tau\\lambda^G_{max}
     + \\tfrac{\\tau^2}{2}[\\eta_T(\\lambda^T_{max} + \\eta_T) + \\eta_G(\\lambda^G_{max} + \\eta_G)]`: the drift
-    terms and the Itô term at |q|, |r| ≤ 1. An explicit integrator needs about this many steps per
+    terms and the Itô term at abs(q), abs(r) ≤ 1. An explicit integrator needs about this many steps per
     unit time; above :data:`STIFF_RATE` the integrators use LSODA.
 
     Parameters

@@ -246,7 +246,7 @@ def feature_behaviours(
       ``settle_tolerance`` (the state would not move by more than that over as long again), and
       that speed is no larger than over the L/32 before (a slowly unstable direction leaving a
       fixed point is not settled). It is an *informative fixed point*
-      when max(|q_i|, |r_i|) exceeds ``discriminator_tolerance`` (the "chasing" fixed point of the
+      when max(abs(q_i), abs(r_i)) exceeds ``discriminator_tolerance`` (the "chasing" fixed point of the
       oscillation phase), else an *uninformative fixed point*;
     - a **limit cycle** when q_i keeps turning with a non-decaying amplitude: at least
       ``min_swings`` swings between successive turning points of q_i in the tail, and an envelope

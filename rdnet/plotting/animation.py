@@ -134,6 +134,7 @@ def animate_field(
     from matplotlib.animation import FFMpegWriter, PillowWriter
     from tqdm import tqdm
 
+    from rdnet.dataset.cf import model_time_units
     from rdnet.plotting import written_atomically
     from rdnet.plotting.fields import draw_field, reduce_components, z_slice
 
@@ -143,8 +144,8 @@ def animate_field(
     low, high = colour_range(variable, frames, reduce_components)
     times = np.asarray(variable["time"].values, dtype=float) if "time" in variable.coords else np.arange(variable.sizes["time"], dtype=float)
     time_attrs = variable["time"].attrs if "time" in variable.coords else {}
-    units = time_attrs.get("units", "")
-    unit_text = "" if units in ("", "1") else f" {units}"
+    units = model_time_units(time_attrs)
+    unit_text = f" {units}" if units else ""
 
     def caption(index: int) -> str:
         line = f"{title}  t = {times[index]:.5g}{unit_text}  (snapshot {index})".strip()

@@ -223,6 +223,7 @@ def spectra_file_figure(
     import matplotlib as mpl
 
     from rdnet.errors import ConfigError
+    from rdnet.dataset.cf import model_time_units
     from rdnet.plotting import axis_label
     from rdnet.plotting.network import mosaic_indices
 
@@ -264,7 +265,7 @@ def spectra_file_figure(
             if time_index not in (None, 0, -1):
                 raise ConfigError(f"--time {time_index}: the spectra have no time dimension (one spectrum per variable); use 0 or -1")
             total, chosen = 1, [None]
-        time_units = dataset["time"].attrs.get("units", "") if "time" in dataset.coords else ""
+        time_units = model_time_units(dataset["time"].attrs) if "time" in dataset.coords else ""
         shown = []
         for order, index in enumerate(chosen):
             values = np.asarray((spectrum if index is None else spectrum.isel(time=index)).values, dtype=float)
@@ -272,7 +273,7 @@ def spectra_file_figure(
                 label = variable
             else:
                 time = float(dataset["time"].values[index])
-                label = f"t = {time:.5g}{'' if time_units in ('', '1') else ' ' + time_units} (#{index})"
+                label = f"t = {time:.5g}{' ' + time_units if time_units else ''} (#{index})"
             colour = colour_map(0.9 * order / max(1, len(chosen) - 1)) if len(chosen) > 1 else "C0"
             positive = _positive(values[keep])
             finite = np.isfinite(positive)

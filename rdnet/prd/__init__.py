@@ -21,9 +21,22 @@ run
     The training loop that feeds observers (progress bars, dataset writers).
 output
     The observer that writes an rdnet dataset (and the resume sidecar).
+one_call
+    :func:`train`, the one call that trains and returns the run's dataset (``rdnet train`` is built on it).
 
 Reference: L. Rout, "Why Adversarial Interaction Creates Non-Homogeneous Patterns: A
 Pseudo-Reaction-Diffusion Model for Turing Instability", AAAI-21.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rdnet.lazy import lazy_exports
+
+__all__ = ["train"]
+
+__getattr__, __dir__ = lazy_exports(__name__, {"train": ".one_call"})
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rdnet.prd.one_call import train

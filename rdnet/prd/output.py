@@ -27,6 +27,7 @@ After each snapshot the complete training state is written to ``<partial>.npz`` 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -35,19 +36,24 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rdnet.dataset import StreamingWriter, VariableSpec, check_netcdf_file, check_output_path
+from rdnet.dataset import DatasetWarning, StreamingWriter, VariableSpec, check_output_path
 from rdnet.errors import ConfigError, DatasetError
 from rdnet.prd.run import BOUND_NAMES, PreparedRun, RunSpec, prepare_run, theory_constants
 from rdnet.prd.training import METRIC_NAMES, StepResult
 
-__all__ = ["SAVE_MODES", "FULL_SAVE_BUDGET_BYTES", "DatasetObserver", "checkpoint_path", "save_checkpoint",
-           "resume_run", "saves_full", "hidden_layer_storage", "training_data_digest"]
+__all__ = ["SAVE_MODES", "FULL_SAVE_BUDGET_BYTES", "RESUME_GROUP", "DatasetObserver", "checkpoint_path",
+           "checkpoint_arrays", "restore_checkpoint", "save_checkpoint", "resume_run", "saves_full",
+           "hidden_layer_storage", "training_data_digest"]
 
 #: ``full`` stores u and its reaction/diffusion in full, ``norms`` only per-neuron norms,
 #: ``auto`` full when it fits :data:`FULL_SAVE_BUDGET_BYTES`
 SAVE_MODES = ("full", "norms", "auto")
 #: size budget of the full hidden-layer fields under ``--save auto``
 FULL_SAVE_BUDGET_BYTES = 64 * 2**20
+#: group of a finished file holding the training state its last step started from
+RESUME_GROUP = "resume_state"
+#: prefix, in a checkpoint taken after the final snapshot, of that same state
+_FINAL_PREFIX = "final__"
 
 _SERIES_DESCRIPTIONS = {
     "loss_sup": ("supervised loss L_sup = 1/2 ||f(X) - Y||_F^2", "1"),
@@ -120,19 +126,19 @@ def _variables(run: PreparedRun, full: bool) -> dict[str, VariableSpec]:
     variables = {
         "displacement_u": VariableSpec(grid, "distance from initialisation ||u_j(t) - u_j(0)||", "1"),
         "displacement_v": VariableSpec(grid, "distance from initialisation ||v_j(t) - v_j(0)||", "1"),
-        "reaction_u_norm": VariableSpec(grid, "norm of the reaction -dL_sup/du_j", "1"),
-        "diffusion_u_norm": VariableSpec(grid, "norm of the diffusion +dL_adv/du_j", "1"),
-        "reaction_v_norm": VariableSpec(grid, "norm of the reaction -dL_sup/dv_j", "1"),
-        "diffusion_v_norm": VariableSpec(grid, "norm of the diffusion +dL_adv/dv_j", "1"),
+        "reaction_u_norm": VariableSpec(grid, "norm of the reaction -dL_sup/du_j", "1/time"),
+        "diffusion_u_norm": VariableSpec(grid, "norm of the diffusion +dL_adv/du_j", "1/time"),
+        "reaction_v_norm": VariableSpec(grid, "norm of the reaction -dL_sup/dv_j", "1/time"),
+        "diffusion_v_norm": VariableSpec(grid, "norm of the diffusion +dL_adv/dv_j", "1/time"),
         "v": VariableSpec(("time", "output", "y", "x"), "top-layer morphogen v_j", "1"),
-        "reaction_v": VariableSpec(("time", "output", "y", "x"), "reaction -dL_sup/dv_j", "1"),
-        "diffusion_v": VariableSpec(("time", "output", "y", "x"), "diffusion +dL_adv/dv_j", "1"),
+        "reaction_v": VariableSpec(("time", "output", "y", "x"), "reaction -dL_sup/dv_j", "1/time"),
+        "diffusion_v": VariableSpec(("time", "output", "y", "x"), "diffusion +dL_adv/dv_j", "1/time"),
     }
     if full:
         variables.update({
             "u": VariableSpec(("time", "feature", "y", "x"), "hidden-layer morphogen u_j", "1"),
-            "reaction_u": VariableSpec(("time", "feature", "y", "x"), "reaction -dL_sup/du_j", "1"),
-            "diffusion_u": VariableSpec(("time", "feature", "y", "x"), "diffusion +dL_adv/du_j", "1"),
+            "reaction_u": VariableSpec(("time", "feature", "y", "x"), "reaction -dL_sup/du_j", "1/time"),
+            "diffusion_u": VariableSpec(("time", "feature", "y", "x"), "diffusion +dL_adv/du_j", "1/time"),
         })
     storage = hidden_layer_storage(run.spec, full, run.data.samples, run.data.input_dim)
     if storage == "u_coefficients":
@@ -203,6 +209,8 @@ class DatasetObserver:
         self.written_until = first_step
         steps = run.spec.steps + 1
         self.series = {name: np.full(steps, np.nan) for name in (*METRIC_NAMES, *BOUND_NAMES)}
+        #: the training state at the start of the last step (what continuing the run to a later end needs)
+        self.final_step_state: dict[str, np.ndarray] | None = None
 
     @classmethod
     def create(
@@ -228,7 +236,7 @@ class DatasetObserver:
         writer = StreamingWriter(
             path, system="prd", model=model, parameters=parameters,
             coords=_coords(run, full), variables=_variables(run, full),
-            time_units="1", time_long_name="gradient-flow time t = step * lr",
+            time_long_name="gradient-flow time t = step * lr",
             history=history, attrs=attrs, overwrite=overwrite,
         )
         writer.write_fixed("neuron_index", run.cells)
@@ -236,17 +244,26 @@ class DatasetObserver:
         return cls(writer, run, full=full)
 
     def on_step(self, result: StepResult, run: PreparedRun) -> None:
+        """Record the step's scalar series (before the last step, also the state a longer run continues from)."""
         k = result.step
         for name, values in self.series.items():
             values[k] = result.metrics[name]
+        if k == run.spec.steps - 1:
+            # after the update of step steps - 1: the state the last step starts from. The last
+            # step only measures (no update, no critic update), so a longer run, which updates
+            # there, continues from this state, not from the one after the last snapshot.
+            self.final_step_state = checkpoint_arrays(run, record=-1, next_step=run.spec.steps)
 
     def on_snapshot(self, result: StepResult, run: PreparedRun) -> None:
+        """Write one snapshot of the neuron fields, the series so far and the resume checkpoint."""
         k = result.step
         for name, values in self.series.items():
             self.writer.write_fixed(name, values[self.written_until:k + 1], start=self.written_until)
         self.written_until = k + 1
         self.writer.append(k * run.spec.training.lr, self._fields(result, run))
-        save_checkpoint(self.writer.partial_path, run, record=self.writer.n_records - 1, next_step=k + 1)
+        if self.writer.partial_path is not None:  # None: a run kept in memory
+            save_checkpoint(self.writer.partial_path, run, record=self.writer.n_records - 1, next_step=k + 1,
+                            final_step_state=self.final_step_state if k == run.spec.steps else None)
 
     def _fields(self, result: StepResult, run: PreparedRun) -> dict[str, np.ndarray]:
         state, split, cells = run.state, result.split, run.cells
@@ -289,11 +306,16 @@ class DatasetObserver:
         return fields
 
     def on_finish(self, run: PreparedRun) -> None:
+        """Store the theory constants and the resume state; close the writer (the file appears under its final name)."""
         constants = theory_constants(run)
         if constants:
             self.writer.set_attrs(**constants)
+        if self.final_step_state is not None:
+            self.writer.write_group(RESUME_GROUP, self.final_step_state)
+        partial = self.writer.partial_path
         self.writer.close()
-        checkpoint_path(self.writer.partial_path).unlink(missing_ok=True)
+        if partial is not None:
+            checkpoint_path(partial).unlink(missing_ok=True)
 
     def abort(self) -> Path:
         """Keep the partial file (and its checkpoint) after an interruption; returns the partial path."""
@@ -319,20 +341,17 @@ def _rng_state(generator: torch.Generator) -> np.ndarray:
     return generator.get_state().numpy().copy()
 
 
-def save_checkpoint(partial_path: str | os.PathLike, run: PreparedRun, *, record: int, next_step: int) -> Path:
-    """Write the complete training state beside the partial file, atomically and durably.
+def checkpoint_arrays(run: PreparedRun, *, record: int, next_step: int) -> dict[str, np.ndarray]:
+    """The complete training state of ``run`` as plain arrays (what :func:`restore_checkpoint` reads).
 
     Parameters
     ----------
-    partial_path : path
-        The partial dataset file.
     run : PreparedRun
-        Its ``state`` is the state to continue from (step k + 1 after snapshot k).
+        Its ``state`` is the state to continue from.
     record : int
         Index of the snapshot this state follows.
     next_step : int
-        The step a resumed run starts at: the snapshot's step + 1. (After the final snapshot
-        the state is not updated, so ``run.state.step`` would repeat the recorded step.)
+        The step a resumed run starts at.
     """
     state = run.state
     arrays = {
@@ -340,83 +359,27 @@ def save_checkpoint(partial_path: str | os.PathLike, run: PreparedRun, *, record
         "step": np.array(next_step),
         "generator_updates": np.array(state.generator_updates),
         "critic_updates": np.array(state.critic_updates),
-        "U": state.generator.U.cpu().numpy(),
-        "V": state.generator.V.cpu().numpy(),
+        "U": state.generator.U.cpu().numpy().copy(),
+        "V": state.generator.V.cpu().numpy().copy(),
         "initial_U": state.initial_U.cpu().numpy(),
         "initial_V": state.initial_V.cpu().numpy(),
         "batch_rng": _rng_state(state.batch_rng),
         "critic_rng": _rng_state(state.critic_rng),
     }
     if state.critic is not None:
-        arrays["W"] = state.critic.W.cpu().numpy()
-        arrays["a"] = state.critic.a.cpu().numpy()
+        arrays["W"] = state.critic.W.cpu().numpy().copy()
+        arrays["a"] = state.critic.a.cpu().numpy().copy()
     for name, tensor in state.generator_moments.items():
-        arrays[f"generator_moment__{name}"] = tensor.cpu().numpy()
+        arrays[f"generator_moment__{name}"] = tensor.cpu().numpy().copy()
     for name, tensor in state.critic_moments.items():
-        arrays[f"critic_moment__{name}"] = tensor.cpu().numpy()
+        arrays[f"critic_moment__{name}"] = tensor.cpu().numpy().copy()
     for name, value in state.extras.items():
         arrays[f"extra__{name}"] = np.array(value, dtype=float)
-    target = checkpoint_path(partial_path)
-    temporary = target.with_name(target.name + ".tmp")
-    with open(temporary, "wb") as stream:
-        np.savez(stream, **arrays)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temporary, target)
-    folder = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
-    return target
+    return arrays
 
 
-def _read_parameters(partial_path: Path) -> dict:
-    import netCDF4
-
-    check_netcdf_file(partial_path)
-    try:
-        with netCDF4.Dataset(partial_path) as nc:
-            return json.loads(nc.getncattr("parameters"))
-    except (OSError, AttributeError, json.JSONDecodeError) as error:
-        raise DatasetError(f"{partial_path} is not the partial file of an rdnet run ({error})") from None
-
-
-def resume_run(partial_path: str | os.PathLike, *, history: str | None = None) -> tuple[PreparedRun, DatasetObserver]:
-    """Restore an interrupted run from its partial file and checkpoint.
-
-    Parameters
-    ----------
-    partial_path : path
-        The ``.partial`` file of the interrupted run (its ``.npz`` checkpoint beside it).
-    history : str, optional
-        The resuming command line, appended to the file's history.
-
-    Returns
-    -------
-    run : PreparedRun
-        With the state after the last complete snapshot.
-    observer : DatasetObserver
-        Writing into the reopened partial file.
-    """
-    partial = Path(partial_path).expanduser().absolute()
-    if not partial.is_file():
-        raise ConfigError(f"no partial file to resume: {partial}")
-    if not partial.name.endswith(".partial"):
-        raise ConfigError(f"--resume takes the .partial file of an interrupted run, got {partial.name}")
-    sidecar = checkpoint_path(partial)
-    if not sidecar.is_file():
-        raise ConfigError(f"cannot resume {partial}: its checkpoint {sidecar.name} is missing")
-    parameters = _read_parameters(partial)
-    spec = RunSpec.from_parameters(parameters)
-    if parameters.get("torch_threads"):
-        torch.set_num_threads(int(parameters["torch_threads"]))
-    run = prepare_run(spec)
-    try:
-        with np.load(sidecar, allow_pickle=False) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-    except (OSError, ValueError) as error:
-        raise ConfigError(f"cannot read checkpoint {sidecar}: {error}") from None
+def restore_checkpoint(run: PreparedRun, arrays: dict[str, np.ndarray]) -> None:
+    """Set ``run.state`` to the state stored by :func:`checkpoint_arrays`."""
     device, dtype = run.X.device, run.X.dtype
 
     def tensor(name: str) -> torch.Tensor:
@@ -440,12 +403,175 @@ def resume_run(partial_path: str | os.PathLike, *, history: str | None = None) -
     state.critic_moments = {name.split("__", 1)[1]: tensor(name) for name in arrays
                             if name.startswith("critic_moment__")}
     state.extras = {name.split("__", 1)[1]: float(arrays[name]) for name in arrays if name.startswith("extra__")}
-    writer = StreamingWriter.resume(partial, records=int(arrays["record"]) + 1)
-    if history:
-        writer.set_attrs(resumed_by=history)
-    observer = DatasetObserver(writer, run, full=bool(parameters.get("saved_full")), first_step=state.step,
+
+
+def save_checkpoint(partial_path: str | os.PathLike, run: PreparedRun, *, record: int, next_step: int,
+                    final_step_state: dict[str, np.ndarray] | None = None) -> Path:  # fmt: skip
+    """Write the complete training state beside the partial file, atomically and durably.
+
+    Parameters
+    ----------
+    partial_path : path
+        The partial dataset file.
+    run : PreparedRun
+        Its ``state`` is the state to continue from (step k + 1 after snapshot k).
+    record : int
+        Index of the snapshot this state follows.
+    next_step : int
+        The step a resumed run starts at: the snapshot's step + 1. (After the final snapshot
+        the state is not updated, so ``run.state.step`` would repeat the recorded step.)
+    final_step_state : dict, optional
+        After the final snapshot: the state the final step started from (stored with the
+        prefix ``final__``), which continuing the run to a later end needs.
+    """
+    arrays = checkpoint_arrays(run, record=record, next_step=next_step)
+    for name, values in (final_step_state or {}).items():
+        arrays[f"{_FINAL_PREFIX}{name}"] = values
+    return _write_checkpoint(checkpoint_path(partial_path), arrays)
+
+
+def _write_checkpoint(target: Path, arrays: dict[str, np.ndarray]) -> Path:
+    temporary = target.with_name(target.name + ".tmp")
+    with open(temporary, "wb") as stream:
+        np.savez(stream, **arrays)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(temporary, target)
+    folder = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+    return target
+
+
+def _read_parameters(path: Path) -> dict:
+    """The stored parameters of a run's file (partial or finished, NetCDF or zarr)."""
+    import warnings
+
+    from rdnet.dataset import open_dataset
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DatasetWarning)
+            with open_dataset(path) as ds:
+                if ds.attrs.get("system") != "prd":
+                    raise DatasetError(f"{path} is not a network training run (system={ds.attrs.get('system')!r})")
+                return json.loads(ds.attrs["parameters"])
+    except (KeyError, TypeError, json.JSONDecodeError) as error:
+        raise DatasetError(f"{path} is not the file of an rdnet train run ({error})") from None
+
+
+def _load_checkpoint(sidecar: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(sidecar, allow_pickle=False) as stored:
+            return {name: stored[name] for name in stored.files}
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"cannot read checkpoint {sidecar}: {error}") from None
+
+
+def resume_run(source: str | os.PathLike, *, steps: int | None = None,
+               history: str | None = None) -> tuple[PreparedRun, DatasetObserver]:  # fmt: skip
+    """Restore a run from its file: an interrupted run to go on, or any run to continue to a later end.
+
+    An interrupted run's ``.partial`` file has its training state in the ``.npz`` checkpoint
+    beside it; a finished file keeps the state its last step started from in its group
+    ``resume_state`` (:data:`RESUME_GROUP`). Continued to a later end ``steps``, the run
+    equals, bit for bit on the CPU, a run asked for that end from the start with the same
+    ``snapshot_every``: the last step of the shorter run only measured the state (no
+    update), so it is run again, with its update, and its snapshot and series values are
+    replaced.
+
+    Parameters
+    ----------
+    source : path
+        The ``.partial`` file (or store) of an interrupted run, or a finished one.
+    steps : int, optional
+        The new end (generator steps); default the stored one (an interrupted run completes).
+    history : str, optional
+        The resuming command line, stored in the file.
+
+    Returns
+    -------
+    run : PreparedRun
+        With the state to continue from.
+    observer : DatasetObserver
+        Writing into the reopened or rebuilt partial file.
+
+    Raises
+    ------
+    ConfigError
+        Nothing to resume from, a finished run given no later end, an end before the last
+        snapshot, or a file written before rdnet stored the state.
+    """
+    from rdnet.dataset import PARTIAL_SUFFIX
+    from rdnet.dataset.reader import read_group
+
+    source = Path(source).expanduser().absolute()
+    partial = source.name.endswith(PARTIAL_SUFFIX)
+    if not source.exists():
+        raise ConfigError(f"no {'partial ' if partial else ''}file to resume: {source}")
+    parameters = _read_parameters(source)
+    spec = RunSpec.from_parameters(parameters)
+    if steps is not None and (int(steps) != steps or steps < 1):
+        raise ConfigError(f"--steps must be a positive integer, got {steps}")
+    end = spec.steps if steps is None else int(steps)
+    if partial:
+        sidecar = checkpoint_path(source)
+        if not sidecar.is_file():
+            raise ConfigError(f"cannot resume {source}: its checkpoint {sidecar.name} is missing")
+        arrays = _load_checkpoint(sidecar)
+        records = int(arrays["record"]) + 1
+        last_snapshot = int(arrays["step"]) - 1
+        if end != spec.steps and last_snapshot == spec.steps:  # the final snapshot is in
+            arrays = {name[len(_FINAL_PREFIX):]: values for name, values in arrays.items()
+                      if name.startswith(_FINAL_PREFIX)}  # fmt: skip
+            records -= 1
+    else:
+        if steps is None:
+            raise ConfigError(f"{source} is a finished run ({spec.steps} steps); give --steps for a later end "
+                              f"to continue it")  # fmt: skip
+        arrays = read_group(source, RESUME_GROUP)
+        if not arrays:
+            raise ConfigError(f"{source} does not store its training state (written by an earlier rdnet); "
+                              f"it cannot be continued")  # fmt: skip
+        records = _snapshot_count(source) - 1
+        last_snapshot = spec.steps
+    if not arrays:
+        raise ConfigError(f"{source} holds the run's final snapshot but not the state before it; complete it "
+                          f"with --resume {source.name} and continue the finished file")  # fmt: skip
+    if end <= last_snapshot and not (partial and end == spec.steps):
+        raise ConfigError(f"the new end (step {end}) must come after the last snapshot of {source.name} "
+                          f"(step {last_snapshot})")  # fmt: skip
+    if parameters.get("torch_threads"):
+        torch.set_num_threads(int(parameters["torch_threads"]))
+    new_spec = dataclasses.replace(spec, steps=end)
+    run = prepare_run(new_spec)
+    restore_checkpoint(run, arrays)
+    full = bool(parameters.get("saved_full"))
+    if partial and end == spec.steps:
+        writer = StreamingWriter.resume(source, records=records)
+        if history:
+            writer.set_attrs(resumed_by=history)
+    else:
+        parameters["steps"] = end
+        writer = StreamingWriter.continue_from(source, records=records, history=history,
+                                               coords={"step": np.arange(end + 1)},
+                                               attrs={"parameters": parameters})  # fmt: skip
+        writer.write_fixed("step_time", run.times)
+        _write_checkpoint(checkpoint_path(writer.partial_path), {**arrays, "record": np.array(records - 1)})
+    observer = DatasetObserver(writer, run, full=full, first_step=run.state.step,
                                stability_state=bool(parameters.get("stores_stability_state")))
+    if run.state.step == end:  # the last step is next: this is the state it starts from
+        observer.final_step_state = {**arrays, "record": np.array(-1)}
     return run, observer
+
+
+def _snapshot_count(path: Path) -> int:
+    from rdnet.dataset import open_dataset
+
+    with open_dataset(path) as ds:
+        return ds.sizes.get("time", 0)
 
 
 def check_output(path: str | os.PathLike, *, overwrite: bool) -> Path:

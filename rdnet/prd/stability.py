@@ -380,6 +380,7 @@ class JacobianOperator:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """``(n, n)``, n the size of the reduced parameter layout the operator acts on."""
         return (self.layout.size, self.layout.size)
 
     def matvec(self, vector: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ Theorem 1 (supervised), eq. 12:
 ‖u_j(t) − u_j(0)‖ ≤ 2 sqrt(n) ‖z(0) − y‖ (1 − e^{−λ0 t/2}) / (sqrt(m) λ0).
 
 Theorem 2 (adversarial), eqs. 31, 38, 39 (with an adversary weight β ≠ 1 in L_aug = L_sup − β L_adv,
-μ becomes |β| μ throughout; β = 0 gives Theorem 1):
+μ becomes abs(β) μ throughout; β = 0 gives Theorem 1):
 ‖z(t) − y‖ ≤ (‖z(0) − y‖ − κμ) e^{−λ0 t/2} + κμ,
 ‖D_j^u‖ ≤ L n sqrt(2 log(2/δ)) / m,
 ‖u_j(t) − u_j(0)‖ ≤ 2 sqrt(n) (‖z(0) − y‖ − κμ)(1 − e^{−λ0 t/2}) / (sqrt(m) λ0) + μ (1 + κ sqrt(n)) t / sqrt(m),
@@ -189,11 +189,11 @@ def diffusion_bound(
     critic_neurons: int | None = None,
     adversary_weight: float = 1.0,
 ) -> float:
-    """Eq. 38: ‖D_j^u‖ ≤ |β| L n sqrt(2 log(2/δ)) / sqrt(m m_c), i.e. L n sqrt(2 log(2/δ)) / m for β = 1, m_c = m.
+    """Eq. 38: ‖D_j^u‖ ≤ abs(β) L n sqrt(2 log(2/δ)) / sqrt(m m_c), i.e. L n sqrt(2 log(2/δ)) / m for β = 1, m_c = m.
 
     D_j^u = β Σ_p v_j 1{u_jᵀx_p ≥ 0} x_p ∇g(z_p) / sqrt(m) and, by Hoeffding over the critic's
-    random signs a_r, |∇g(z)| ≤ ‖w‖ sqrt(2 log(2/δ)) / sqrt(m_c) with probability 1 − δ; so the
-    bound is |β| μ / sqrt(m) with μ of :func:`hoeffding_mu` at the critic width m_c.
+    random signs a_r, abs(∇g(z)) ≤ ‖w‖ sqrt(2 log(2/δ)) / sqrt(m_c) with probability 1 − δ; so the
+    bound is abs(β) μ / sqrt(m) with μ of :func:`hoeffding_mu` at the critic width m_c.
 
     Parameters
     ----------

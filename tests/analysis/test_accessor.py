@@ -10,6 +10,7 @@ import xarray as xr
 
 import rdnet.accessor  # noqa: F401  (registers .rd)
 from rdnet import analysis
+from rdnet.errors import ConfigError
 
 
 @pytest.fixture
@@ -80,3 +81,16 @@ def test_accessor_names_the_pattern_and_follows_it_in_time(stripes_dataset):
     assert float(curves["area_fraction"].squeeze()) == pytest.approx(3 / 8)  # cos > 0.5 at 1, 0.71, 0.71 of 8
     velocity = stripes_dataset.rd.pattern_velocity("v")
     np.testing.assert_allclose(velocity["speed"].values, 0.0, atol=1e-9)  # the wave grows in place
+
+
+def test_plot_draws_the_chosen_snapshot_of_the_chosen_field(tmp_path):
+    import rd_classic
+
+    ds = rd_classic.simulate(size="12x10", steps=20, snapshot_every=10, seed=1, quiet=True)
+    figure = ds.rd.plot("v", time=1, out=tmp_path / "v.png")
+    image_axes = [axes for axes in figure.axes if axes.images]
+    assert len(image_axes) == 1
+    np.testing.assert_array_equal(image_axes[0].images[0].get_array(), ds["v"].values[1])
+    assert (tmp_path / "v.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ConfigError, match="kind must be one of"):
+        ds.rd.plot(kind="movie")

@@ -78,18 +78,18 @@ def test_info_describes_the_three_dimensional_grid(volume_file):
 
 
 def test_plot_draws_the_mid_plane_and_names_it(volume_file, tmp_path):
-    from rdnet.cli.plot import _draw
+    from rdnet.plotting.dataset import dataset_figures
 
     out = tmp_path / "cube.png"
     result = invoke("plot", volume_file, "--var", "v", "--out", out)
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     dataset = open_dataset(volume_file)
-    ((_, figure),) = _draw(dataset, "cube.nc", out, variables=["v"], time_index=None, kind="auto")
+    ((_, figure),) = dataset_figures(dataset, "cube.nc", variables=["v"], time_index=None, kind="auto")
     image_axes = next(axes for axes in figure.axes if axes.images)
     np.testing.assert_array_equal(image_axes.images[0].get_array(), dataset["v"].values[-1, 4])  # nz // 2 = 4
     assert image_axes.get_title().endswith("(snapshot 2)\nz = 2 m (index 4 of 8)")  # z = 4 · 0.5 m
-    ((_, figure),) = _draw(dataset, "cube.nc", out, variables=["v"], time_index=0, kind="auto", z_index=-1)
+    ((_, figure),) = dataset_figures(dataset, "cube.nc", variables=["v"], time_index=0, kind="auto", z_index=-1)
     image_axes = next(axes for axes in figure.axes if axes.images)
     np.testing.assert_array_equal(image_axes.images[0].get_array(), dataset["v"].values[0, 7])
     dataset.close()

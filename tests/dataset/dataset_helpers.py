@@ -28,7 +28,6 @@ def make_writer(path, **kwargs):
             "v": VariableSpec(("time", "y", "x"), "inhibitor", "mol", "float32"),
             "loss": VariableSpec(("step",), "supervised loss", "1"),
         },
-        time_units="s",
         **kwargs,
     )
 

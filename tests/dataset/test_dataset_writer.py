@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from dataset_helpers import make_writer, minimal_dataset, snapshot
 
+from rdnet.dataset.cf import TIME_UNITS
 from rdnet.dataset import (
     COMPLETE_FLAG,
     StreamingWriter,
@@ -51,7 +52,7 @@ def test_round_trip_values_and_attributes(tmp_path):
     np.testing.assert_array_equal(ds["loss"].values, np.linspace(1, 0, 10))
     assert ds["u"].attrs == {"long_name": "activator", "units": "mol"}
     assert ds["x"].attrs["units"] == "m"
-    assert ds["time"].attrs["units"] == "s"
+    assert ds["time"].attrs["units"] == TIME_UNITS and ds["time"].attrs["standard_name"] == "time"
     assert COMPLETE_FLAG not in ds.variables
     assert parameters_of(ds) == {"F": 0.035, "k": 0.065, "seed": 7, "nested": {"dx": 0.5}}
     for name in ("rdnet_schema", "system", "model", "rdnet_version", "created", "history", "Conventions"):

@@ -61,12 +61,17 @@ class TrialResult:
 
 
 def durable_records(partial: Path) -> int | None:
-    """Leading complete snapshots of a partial file, read independently (None if unreadable)."""
-    import netCDF4
-
+    """Leading complete snapshots of a partial file or zarr store, read independently (None if unreadable)."""
     try:
-        with netCDF4.Dataset(partial, "r") as nc:
-            flags = np.ma.filled(nc.variables["snapshot_complete"][:], 0)
+        if partial.is_dir():  # a zarr store: its flag array, read with zarr itself
+            import zarr
+
+            flags = np.asarray(zarr.open_array(partial / "snapshot_complete", mode="r")[:])
+        else:
+            import netCDF4
+
+            with netCDF4.Dataset(partial, "r") as nc:
+                flags = np.ma.filled(nc.variables["snapshot_complete"][:], 0)
     except Exception:  # being created or mid-write: not readable yet
         return None
     incomplete = np.flatnonzero(np.asarray(flags) != 1)

@@ -41,14 +41,15 @@ def _write_good(path: Path, *, size: int = 8, times: int = 3) -> Path:
 
 
 def _write_corrupt_chunk(path: Path) -> Path:
-    """A valid file whose first data chunk of ``u`` is overwritten: the header reads, the data not."""
+    """A valid file whose data chunks of ``u`` are overwritten: the header reads, the data not."""
     import h5py
 
     _write_good(path, size=16)
     with h5py.File(path, "r") as handle:
-        info = handle["u"].id.get_chunk_info(0)
+        chunks = [handle["u"].id.get_chunk_info(index) for index in range(handle["u"].id.get_num_chunks())]
     data = bytearray(path.read_bytes())
-    data[info.byte_offset : info.byte_offset + info.size] = bytes(info.size)
+    for info in chunks:  # one per snapshot (time is unlimited)
+        data[info.byte_offset : info.byte_offset + info.size] = bytes(info.size)
     path.write_bytes(bytes(data))
     return path
 
@@ -190,8 +191,9 @@ CLI_ROWS = [
     Row("output path is a folder", (*S, "--out", "idx"), words="folder"),
     # simulate: resume
     Row("--resume missing file", ("simulate", "--resume", "nosuch.nc.partial"), words="not found"),
-    Row("--resume a final file", ("simulate", "--resume", "good.nc"), words=".partial", final=None),
-    Row("--resume a text file", ("simulate", "--resume", "notes.txt"), words=".partial"),
+    Row("--resume a file not written by simulate", ("simulate", "--resume", "good.nc"), words="cannot rebuild the run",
+        final=None),
+    Row("--resume a text file", ("simulate", "--resume", "notes.txt"), words="not a NetCDF file"),
     # train
     Row("train: non-square --neurons", (*T, "--neurons", "10", "--out", "t.nc"), words="square", final="t.nc"),
     Row("train: zero --neurons", (*T, "--neurons", "0", "--out", "t.nc"), words="", final="t.nc"),

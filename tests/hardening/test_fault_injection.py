@@ -59,10 +59,10 @@ def kill_moments(command: str, count: int, rng: np.random.Generator) -> list[tup
     return [(int(rng.integers(1, SNAPSHOTS[command] + 1)), float(rng.uniform(0, JITTER_SECONDS))) for _ in range(count)]
 
 
-def _kill_trials(command: str, reference, folder, moments: list[tuple], *, after=None):
+def _kill_trials(command: str, reference, folder, moments: list[tuple], *, after=None, suffix: str = ".nc"):
     results = []
     for number, (records, delay) in enumerate(moments):
-        out = folder / f"kill-{number}.nc"
+        out = folder / f"kill-{number}{suffix}"
         result = signal_trial(
             [*RUNS[command], "--out", str(out)], out, reference, delay=delay, after=records if after is None else after,
             resume_command=[command, "--resume"], cwd=folder,
@@ -80,16 +80,28 @@ def test_sigkill_while_writing_loses_nothing_durable_and_resumes_exactly(command
     assert any(result.resume_matches for result in results), results
 
 
+@pytest.mark.parametrize("command", [COMMANDS[0], pytest.param("train", marks=pytest.mark.slow)])
+def test_sigkill_while_writing_a_zarr_store_loses_nothing_durable_and_resumes_exactly(command, references, tmp_path):
+    """The same trial with ``--out run.zarr``, held against the NetCDF run: the stores hold the same data."""
+    reference = references(command)
+    results = _kill_trials(command, reference, tmp_path, kill_moments(command, 1, np.random.default_rng(3)),
+                           suffix=".zarr")  # fmt: skip
+    assert any(result.resume_matches for result in results), results
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".nc", ".zarr"])
 @pytest.mark.parametrize("command", COMMANDS)
-def test_sigkill_many_random_moments(command, references, tmp_path):
+def test_sigkill_many_random_moments(command, suffix, references, tmp_path):
     reference = references(command)
     rng = np.random.default_rng(2021)
     (tmp_path / "writes").mkdir()
     (tmp_path / "startup").mkdir()
-    during_writes = _kill_trials(command, reference, tmp_path / "writes", kill_moments(command, SLOW_TRIALS, rng))
+    during_writes = _kill_trials(command, reference, tmp_path / "writes", kill_moments(command, SLOW_TRIALS, rng),
+                                 suffix=suffix)  # fmt: skip
     startup_moments = [(0, float(delay)) for delay in rng.uniform(0, 3.0, size=4)]
-    during_startup = _kill_trials(command, reference, tmp_path / "startup", startup_moments, after="partial")
+    during_startup = _kill_trials(command, reference, tmp_path / "startup", startup_moments, after="partial",
+                                  suffix=suffix)  # fmt: skip
     resumed = [result for result in during_writes + during_startup if result.resume_matches]
     assert len(resumed) >= SLOW_TRIALS // 2
     assert sum(result.snapshots_lost for result in during_writes + during_startup) == 0

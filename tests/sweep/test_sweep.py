@@ -79,7 +79,7 @@ def test_every_point_is_written_once_with_its_own_parameters(client, tmp_path):
     assert summary["pattern"].dims == ("F", "k")
     np.testing.assert_array_equal(summary["F"].values, [0.02, 0.035])
     np.testing.assert_array_equal(summary["k"].values, [0.06, 0.08])
-    assert summary["F"].attrs["units"] == "1/time"
+    assert summary["F"].attrs["units"] == "1/s" and summary["F"].attrs["model_units"] == "1/time"
     for i, F in enumerate(summary["F"].values):
         for j, k in enumerate(summary["k"].values):
             point = summary.isel(F=i, k=j)
@@ -139,9 +139,10 @@ def test_cli_records_a_failing_point_goes_on_and_a_rerun_redoes_only_what_is_mis
     assert str(rerun.sel(F=0.02, k=0.08)["status"].values) == "ok"
 
 
-def test_a_worker_killed_mid_point_is_retried_and_every_point_is_written_once(client, tmp_path):
+@pytest.mark.parametrize("store_format", ["netcdf", "zarr"])
+def test_a_worker_killed_mid_point_is_retried_and_every_point_is_written_once(client, tmp_path, store_format):
     directory = tmp_path / "sweep"
-    plan = build_plan("simulate", ["F=0.03,0.035", "k=0.06,0.065"], SMALL, directory)
+    plan = build_plan("simulate", ["F=0.03,0.035", "k=0.06,0.065"], SMALL, directory, format=store_format)
     outcome: dict = {}
     sweep = threading.Thread(
         target=lambda: outcome.update(result=run_sweep(plan, client=client, progress=False, echo=lambda line: None))
@@ -164,7 +165,14 @@ def test_a_worker_killed_mid_point_is_retried_and_every_point_is_written_once(cl
     assert _count(directory, "written") == {task.name: 1 for task in plan.tasks}
     assert _count(directory, "start")[victim["point"]] >= 2
     assert sorted(path.name for path in directory.iterdir() if path.name.startswith(".")) == []
-    assert (directory / f"{victim['point']}.nc").is_file()
+    if store_format == "netcdf":
+        assert (directory / f"{victim['point']}.nc").is_file()
+    else:  # every region written once the retry is done, the store published
+        import xarray as xr
+
+        points = xr.open_zarr(directory / "points.zarr", decode_times=False)
+        np.testing.assert_array_equal(points["point_complete"].values, np.ones((2, 2)))
+        assert np.isfinite(points["v"].values).all()
 
 
 def test_local_workers_run_without_the_profiler_and_eager_malloc_trim(client):
@@ -279,3 +287,34 @@ def test_train_sweep_of_seeds_and_adversary_weights(client, tmp_path):
                 parameters = json.loads(dataset.attrs["parameters"])
                 assert _find(parameters, "seed") == seed
                 assert float(_find(parameters, "adversary_weight")) == weight
+
+
+def test_a_zarr_sweep_holds_every_point_in_one_store_equal_to_the_netcdf_sweep(client, tmp_path):
+    import xarray as xr
+
+    grid = ["F=0.02,0.035", "k=0.06,0.08"]
+    netcdf = build_plan("simulate", grid, SMALL, tmp_path / "netcdf")
+    run_sweep(netcdf, client=client, progress=False, echo=lambda line: None)
+    zarr_plan = build_plan("simulate", grid, SMALL, tmp_path / "zarr", format="zarr")
+    outcome = run_sweep(zarr_plan, client=client, progress=False, echo=lambda line: None)
+    assert outcome.count("ok") == 4
+    store = tmp_path / "zarr" / "points.zarr"
+    assert store.is_dir() and not (tmp_path / "zarr" / "points.zarr.partial").exists()
+    assert sorted(path.name for path in (tmp_path / "zarr").glob("*.nc*")) == ["summary.nc"]
+    points = xr.open_zarr(store, decode_times=False)
+    assert points["v"].dims == ("F", "k", "time", "y", "x")
+    np.testing.assert_array_equal(points["point_complete"].values, np.ones((2, 2)))
+    for task in netcdf.tasks:
+        with open_dataset(task.final_path) as expected:
+            got = points.isel(F=task.index[0], k=task.index[1])
+            for name in expected.data_vars:
+                np.testing.assert_array_equal(got[name].values, expected[name].values, err_msg=f"{task.name} {name}")
+            for name in ("time", "y", "x"):
+                np.testing.assert_array_equal(got[name].values, expected[name].values)
+    # the summary's metrics are those of the NetCDF sweep (the same runs analysed)
+    with open_dataset(tmp_path / "netcdf" / "summary.nc") as a, open_dataset(tmp_path / "zarr" / "summary.nc") as b:
+        np.testing.assert_array_equal(a["dominant_wavelength"].values, b["dominant_wavelength"].values)
+        assert set(np.unique(b["file"].values)) == {"points.zarr"}
+    # a second run skips every point: the store is published, nothing is rewritten
+    again = run_sweep(zarr_plan, client=client, progress=False, echo=lambda line: None)
+    assert again.skipped == 4

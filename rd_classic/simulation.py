@@ -1,0 +1,257 @@
+"""One call that runs a model and returns its dataset: :func:`simulate` (``rdnet simulate`` is built on it).
+
+>>> import rd_classic
+>>> ds = rd_classic.simulate(model="gray-scott", size=64, steps=2000, quiet=True)  # doctest: +SKIP
+>>> ds.rd.spectrum("v")  # doctest: +SKIP
+
+The options are those of ``rdnet simulate``, keyword-only and named as the command's options
+(``--model-file`` is ``model_file``, ``--stop-when-steady`` is ``stop_when_steady``). The run
+is kept in memory unless ``out`` names a file (``.nc``) or a zarr store (``.zarr``), which is
+then written snapshot by snapshot with the same promises as the command (a partial file
+until complete; ``resume`` continues it).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from rdnet.errors import ConfigError, RunError
+
+__all__ = ["simulate", "run", "SimulationResult", "RESUME_OPTIONS"]
+
+#: the options a resumed run takes besides ``resume``: everything else comes from its file
+RESUME_OPTIONS = ("steps", "time", "quiet", "stop_when_steady")
+#: option name to the keyword of :func:`rd_classic.run.build_config`
+_CONFIG_KEYWORDS = {
+    "preset": "preset", "size": "size", "steps": "steps", "time": "time", "dt": "dt", "dx": "dx",
+    "integrator": "integrator", "boundary": "boundary", "backend": "backend", "device": "device", "dtype": "dtype",
+    "snapshot_every": "snapshot_every", "seed": "seed", "initial": "initial_condition",
+    "allow_unstable": "allow_unstable",
+}  # fmt: skip
+
+
+@dataclass
+class SimulationResult:
+    """What :func:`run` did.
+
+    Attributes
+    ----------
+    config : rd_classic.run.SimulationConfig
+        The run.
+    dataset : xarray.Dataset
+        In memory, or opened lazily from ``path``.
+    path : pathlib.Path or None
+        The file written (None in memory).
+    stop_reason : str or None
+        Why a run with ``stop_when_steady`` stopped.
+    stopped_steady : bool
+        Whether it stopped at a steady state (before its end).
+    dt_lowered_from : float or None
+        The ``dt`` asked for, when it was lowered so that the steps end at ``time``.
+    """
+
+    config: Any
+    dataset: Any
+    path: Path | None
+    stop_reason: str | None = None
+    stopped_steady: bool = False
+    dt_lowered_from: float | None = None
+
+
+def simulate(
+    *,
+    model: str | None = None,
+    model_file: str | os.PathLike | None = None,
+    preset: str | None = None,
+    param: Mapping[str, float | str] | None = None,
+    size: str | int | tuple[int, ...] | None = None,
+    steps: int | None = None,
+    time: float | None = None,
+    dt: float | None = None,
+    dx: float | None = None,
+    integrator: str | None = None,
+    boundary: str | None = None,
+    device: str | None = None,
+    backend: str | None = None,
+    dtype: str | None = None,
+    snapshot_every: int | None = None,
+    seed: int | None = None,
+    initial: str | None = None,
+    out: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    allow_unstable: bool = False,
+    resume: str | os.PathLike | None = None,
+    quiet: bool = False,
+    stop_when_steady: float | None = None,
+):
+    """Simulate a reaction-diffusion model and return its dataset.
+
+    Every option is that of ``rdnet simulate`` (see ``rdnet simulate --help`` and
+    ``docs/cli.md``); None means the command's default.
+
+    Parameters
+    ----------
+    model, model_file
+        A built-in model (default ``"gray-scott"``) or a model file (``.toml``); not both.
+    preset
+        A named parameter set (default: the model's).
+    param
+        Model parameters: name to a number, an expression in ``x, y, z, Lx, Ly, Lz``
+        (a field), or ``"@FILE.nc:VAR"``.
+    size
+        Grid cells: ``256``, ``"512x256"``, ``"512x1"`` (1-D), ``"64x64x64"`` (3-D).
+    steps, time
+        The run's length in steps, or the model time to reach.
+    dt, dx, integrator, boundary, device, backend, dtype, snapshot_every, seed, initial
+        As the command's options (``initial`` is ``--initial``).
+    out
+        Write the run to this file (``.nc``) or zarr store (``.zarr``) snapshot by snapshot,
+        and return it opened lazily; default: keep it in memory.
+    overwrite
+        Replace an existing ``out``.
+    allow_unstable
+        Accept a ``dt`` beyond the explicit stability limit.
+    resume
+        Continue a run from its file: an interrupted run's ``.partial`` file, or a finished
+        file with a later end (``steps`` or ``time``). Every other option is taken from the
+        file, and giving one is refused.
+    quiet
+        No progress bar.
+    stop_when_steady
+        Stop once the relative rate of change stays at or below this tolerance.
+
+    Returns
+    -------
+    xarray.Dataset
+        The run, in the dataset convention (``docs/dataset.md``).
+
+    Raises
+    ------
+    ConfigError
+        A bad option, or one given with ``resume``.
+    RunError
+        The run blew up (NaN/Inf) or ran out of memory.
+    rd_classic.run.SimulationInterrupted
+        Ctrl-C; with ``out``, its partial file keeps the durable snapshots.
+
+    Examples
+    --------
+    >>> ds = simulate(model="gray-scott", preset="mitosis", size=64, steps=1000, quiet=True)  # doctest: +SKIP
+    >>> ds = simulate(model="brusselator", size="64x64x16", time=20, out="cube.zarr")  # doctest: +SKIP
+    >>> ds = simulate(resume="cube.zarr", time=40)  # doctest: +SKIP
+    """
+    options = {key: value for key, value in locals().items() if value is not None and value is not False}
+    return run(**options).dataset
+
+
+def run(*, history: str | None = None, **options: Any) -> SimulationResult:
+    """Run :func:`simulate`'s options and report what was done (the command line's call).
+
+    Parameters
+    ----------
+    history
+        The command line, stored in the file's ``history`` attribute.
+    **options
+        The options of :func:`simulate` that were given (the others take their defaults).
+
+    Returns
+    -------
+    SimulationResult
+    """
+    from rd_classic.observers import DatasetObserver, ProgressObserver, SteadyStateObserver
+    from rd_classic.resume import open_resumed_writer, resume_point
+    from rd_classic.run import SimulationInterrupted, build_config, run_simulation
+
+    unknown = set(options) - {*_CONFIG_KEYWORDS, "model", "model_file", "param", "out", "overwrite", "resume",
+                              "quiet", "stop_when_steady"}  # fmt: skip
+    if unknown:
+        raise TypeError(f"simulate() got unexpected options: {', '.join(sorted(unknown))}")
+    resume = options.get("resume")
+    lowered_from = None
+    if resume is not None:
+        _refuse_with_resume(options, resume)
+        point = resume_point(resume, steps=options.get("steps"), time=options.get("time"))
+        config, state, start_step = point.config, point.state, point.step
+        writer = DatasetObserver(open_writer=lambda: open_resumed_writer(point, history=history))
+    else:
+        config = build_config(_model(options), parameters=options.get("param"), **{
+            _CONFIG_KEYWORDS[key]: _size(value) if key == "size" else value
+            for key, value in options.items() if key in _CONFIG_KEYWORDS
+        })  # fmt: skip
+        out = options.get("out")
+        if out is not None:
+            from rdnet.dataset import check_output_path
+
+            check_output_path(out, overwrite=bool(options.get("overwrite")))
+        state, start_step = None, 0
+        writer = DatasetObserver(out, history=history, overwrite=bool(options.get("overwrite")))
+        if options.get("dt") is not None and config.dt != options["dt"]:
+            lowered_from = options["dt"]
+    tolerance = options.get("stop_when_steady")
+    steady = None if tolerance is None else SteadyStateObserver(tolerance, record=writer)
+    observers = [*([steady] if steady else []), writer, ProgressObserver(enabled=False if options.get("quiet") else None)]
+    try:
+        run_simulation(config, observers=observers, state=state, start_step=start_step)
+    except SimulationInterrupted as interrupt:
+        interrupt.partial_path = writer.partial_path  # for the resume command
+        raise
+    except RunError as error:
+        where = f" (partial file kept: {writer.partial_path})" if writer.partial_path else ""
+        raise RunError(f"{error}{where}") from None
+    except MemoryError:
+        raise RunError(_out_of_memory_message(config, writer.partial_path)) from None
+    except RuntimeError as error:  # torch on a GPU: torch.cuda.OutOfMemoryError
+        if "out of memory" not in str(error).lower():
+            raise
+        raise RunError(_out_of_memory_message(config, writer.partial_path)) from None
+    if writer.final_path is None:
+        dataset = writer.writer.dataset
+    else:
+        from rdnet.dataset import open_dataset
+
+        dataset = open_dataset(writer.final_path)
+    return SimulationResult(config=config, dataset=dataset, path=writer.final_path,
+                            stop_reason=steady.reason if steady is not None else None,
+                            stopped_steady=steady is not None and steady.stop_requested,
+                            dt_lowered_from=lowered_from)  # fmt: skip
+
+
+def _refuse_with_resume(options: Mapping[str, Any], resume) -> None:
+    """Refuse, in one line, an option that a resumed run takes from its file."""
+    for name in options:
+        if name != "resume" and name not in RESUME_OPTIONS:
+            option = "--" + name.replace("_", "-")
+            raise ConfigError(
+                f"{option} cannot be given with --resume: the resumed run takes it from {Path(resume).name} "
+                f"(with --resume only --steps or --time for a later end, --stop-when-steady and --quiet apply)"
+            )
+
+
+def _model(options: Mapping[str, Any]):
+    """The model named by ``model`` or read from ``model_file`` (not both); default Gray-Scott."""
+    from rd_classic.models import load_model_file
+
+    model_file = options.get("model_file")
+    if model_file is None:
+        return options.get("model", "gray-scott")
+    if options.get("model") is not None:
+        raise ConfigError("give --model or --model-file, not both")
+    return load_model_file(model_file)
+
+
+def _size(size):
+    return str(size) if isinstance(size, int) else size
+
+
+def _out_of_memory_message(config, partial) -> str:
+    """One line for a run whose arrays do not fit in memory."""
+    import numpy as np
+
+    gib = config.grid.n_cells * np.dtype(config.dtype).itemsize / 2**30
+    where = f"on {config.device} " if config.device != "cpu" else ""
+    kept = f"; snapshots kept in {partial}" if partial else "; no file was written"
+    return (f"out of memory {where}for a {config.grid.size_text} grid ({gib:.3g} GiB per {config.dtype} field, and a "
+            f"run holds about a dozen): try a smaller --size or --dtype float32{kept}")  # fmt: skip

@@ -1,0 +1,332 @@
+"""One call that trains the PRD model and returns its dataset: :func:`train` (``rdnet train`` is built on it).
+
+>>> import rdnet.prd
+>>> ds = rdnet.prd.train(adversary=True, neurons=256, steps=200, quiet=True)  # doctest: +SKIP
+>>> ds.rd.spectrum("displacement_u")  # doctest: +SKIP
+
+The options are those of ``rdnet train``, keyword-only and named as the command's options
+(``--critic-lr`` is ``critic_lr``). The run is kept in memory unless ``out`` names a file
+(``.nc``) or a zarr store (``.zarr``), written snapshot by snapshot with the command's
+promises (a partial file and its checkpoint until complete; ``resume`` continues it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rdnet.errors import ConfigError
+from rdnet.prd import defaults
+
+__all__ = ["train", "run", "TrainingResult", "RESUME_OPTIONS", "SINGLE_THREAD_WORK"]
+
+#: below this many multiply-adds per step (n · m · d_in) one thread is fastest (and immune to
+#: oversubscription on a busy machine); above, torch's default thread count is kept
+SINGLE_THREAD_WORK = 2**26
+#: the options a resumed run takes besides ``resume``: everything else comes from its file
+RESUME_OPTIONS = ("steps", "quiet")
+_OPTIONS = (
+    "adversary", "adversary_weight", "dataset", "samples", "input_dim", "outputs", "no_normalize", "neurons", "grid",
+    "steps", "lr", "optimizer", "batch_size", "critic_steps", "critic_lr", "critic_optimizer", "critic_neurons",
+    "gp_weight", "train_layers", "init", "layout", "embedding", "device", "dtype", "seed", "data_seed",
+    "snapshot_every", "save", "delta", "threads", "out", "overwrite", "resume", "quiet",
+)  # fmt: skip
+
+
+@dataclass
+class TrainingResult:
+    """What :func:`run` did: ``run`` (the :class:`~rdnet.prd.run.PreparedRun`), ``dataset``
+    (in memory, or opened lazily from ``path``) and ``path`` (None in memory)."""
+
+    run: Any
+    dataset: Any
+    path: Path | None
+
+
+class _Progress:
+    """A tqdm progress bar with the live losses (stderr; silent when not a terminal or quiet)."""
+
+    def __init__(self, total: int, initial: int, quiet: bool) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, initial=initial, disable=True if quiet else None, file=sys.stderr,
+                        unit="step", dynamic_ncols=True)  # fmt: skip
+        self.every = max(1, total // 200)
+
+    def on_step(self, result, run) -> None:
+        self.bar.update(1)
+        if result.step % self.every == 0:
+            metrics = result.metrics
+            postfix = {"L_sup": f"{metrics['loss_sup']:.3g}", "|U-U0|": f"{metrics['distance_u']:.3g}"}
+            if run.spec.training.adversary:
+                postfix["L_adv"] = f"{metrics['loss_adv']:.3g}"
+                postfix["W_est"] = f"{metrics['wasserstein_estimate']:.3g}"
+            self.bar.set_postfix(postfix, refresh=False)
+
+    def on_snapshot(self, result, run) -> None:
+        pass
+
+    def on_finish(self, run) -> None:
+        self.bar.close()
+
+
+def train(
+    *,
+    adversary: bool | None = None,
+    adversary_weight: float | None = None,
+    dataset: str | None = None,
+    samples: int | None = None,
+    input_dim: int | None = None,
+    outputs: int | None = None,
+    no_normalize: bool | None = None,
+    neurons: int | None = None,
+    grid: str | None = None,
+    steps: int | None = None,
+    lr: float | None = None,
+    optimizer: str | None = None,
+    batch_size: int | None = None,
+    critic_steps: int | None = None,
+    critic_lr: float | None = None,
+    critic_optimizer: str | None = None,
+    critic_neurons: int | None = None,
+    gp_weight: float | None = None,
+    train_layers: str | None = None,
+    init: str | None = None,
+    layout: str | None = None,
+    embedding: str | None = None,
+    device: str | None = None,
+    dtype: str | None = None,
+    seed: int | None = None,
+    data_seed: int | None = None,
+    snapshot_every: int | None = None,
+    save: str | None = None,
+    delta: float | None = None,
+    threads: int | None = None,
+    out: str | os.PathLike | None = None,
+    overwrite: bool | None = None,
+    resume: str | os.PathLike | None = None,
+    quiet: bool | None = None,
+):
+    """Train the two-layer ReLU generator, alone or against a WGAN-GP critic, and return its dataset.
+
+    Every option is that of ``rdnet train`` (``rdnet train --help``, ``docs/cli.md``); None
+    means the command's default (:mod:`rdnet.prd.defaults`).
+
+    Parameters
+    ----------
+    adversary, adversary_weight
+        Train a critic and add β L_adv (``adversary_weight`` β, 1 with ``adversary``;
+        a nonzero β implies ``adversary``).
+    dataset, samples, input_dim, outputs, no_normalize, data_seed
+        The training data: ``synthetic``, ``digits`` or ``idx:FOLDER``; n, d_in, d_out.
+    neurons, grid
+        Hidden neurons m (a perfect square) or the neuron grid ``"HxW"``.
+    steps, lr, optimizer, batch_size
+        Generator updates, learning rate η (time t = step · η), ``gd``/``sgd``/``adam``.
+    critic_steps, critic_lr, critic_optimizer, critic_neurons, gp_weight
+        The critic.
+    train_layers, init, layout, embedding, device, dtype, seed, snapshot_every, save, delta, threads
+        As the command's options.
+    out
+        Write the run to this file (``.nc``) or zarr store (``.zarr``) and return it opened
+        lazily; default: keep it in memory.
+    overwrite
+        Replace an existing ``out``.
+    resume
+        Continue a run from its file: an interrupted run's ``.partial`` file, or any run to
+        a later end ``steps``. Every other option is taken from the file, and giving one is
+        refused.
+    quiet
+        No progress bar.
+
+    Returns
+    -------
+    xarray.Dataset
+        The run (``docs/prd.md``, ``docs/dataset.md``).
+
+    Raises
+    ------
+    ConfigError
+        A bad option, or one given with ``resume``.
+    rdnet.prd.run.TrainingDiverged
+        The generator or the critic blew up.
+
+    Examples
+    --------
+    >>> sup = train(neurons=64, samples=16, steps=50, quiet=True)  # doctest: +SKIP
+    >>> adv = train(adversary=True, neurons=64, samples=16, steps=50, out="adv.zarr")  # doctest: +SKIP
+    """
+    options = {key: value for key, value in locals().items() if value is not None}
+    return run(**options).dataset
+
+
+def run(*, history: str | None = None, **options: Any) -> TrainingResult:
+    """Run :func:`train`'s options and report what was done (the command line's call).
+
+    Parameters
+    ----------
+    history
+        The command line, stored in the file's ``history`` attribute.
+    **options
+        The options of :func:`train` that were given (the others take their defaults).
+
+    Returns
+    -------
+    TrainingResult
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Ctrl-C; the partial file and its checkpoint are kept (``partial_path`` on the exception).
+    """
+    import torch
+
+    unknown = set(options) - set(_OPTIONS)
+    if unknown:
+        raise TypeError(f"train() got unexpected options: {', '.join(sorted(unknown))}")
+    threads_before = torch.get_num_threads()
+    try:
+        return _run(history, options)
+    finally:
+        torch.set_num_threads(threads_before)  # a library call leaves torch as it found it
+
+
+def _run(history: str | None, options: dict[str, Any]) -> TrainingResult:
+    import torch
+
+    from rdnet.prd.output import DatasetObserver, check_output, checkpoint_path, resume_run
+    from rdnet.prd.run import TrainingDiverged, prepare_run, run_training
+
+    quiet = bool(options.get("quiet"))
+    if options.get("resume") is not None:
+        _refuse_with_resume(options)
+        run_state, observer = resume_run(options["resume"], steps=options.get("steps"), history=history)
+    else:
+        spec = _spec(options)
+        out, overwrite = options.get("out"), bool(options.get("overwrite"))
+        if out is not None:
+            _refuse_earlier_partial(out, overwrite=overwrite)
+            check_output(out, overwrite=overwrite)
+        threads = options.get("threads")
+        if threads is not None and threads < 1:
+            raise ConfigError(f"--threads must be at least 1, got {threads}")
+        run_state = prepare_run(spec)
+        if threads is None and run_state.data.samples * spec.neurons * run_state.data.input_dim < SINGLE_THREAD_WORK:
+            threads = 1
+        if threads is not None:
+            torch.set_num_threads(threads)
+        observer = DatasetObserver.create(out, run_state, save=options.get("save", "auto"), overwrite=overwrite,
+                                          history=history)  # fmt: skip
+    progress = _Progress(run_state.spec.steps + 1, run_state.state.step, quiet)
+    try:
+        run_training(run_state, [observer, progress])
+    except KeyboardInterrupt as interrupt:
+        progress.bar.close()
+        interrupt.partial_path = observer.abort()
+        interrupt.step = run_state.state.step
+        raise
+    except TrainingDiverged as error:
+        progress.bar.close()
+        raise TrainingDiverged(f"{error}{_kept(observer, checkpoint_path)}") from None
+    except BaseException:
+        progress.bar.close()
+        observer.abort()
+        raise
+    path = observer.writer.path
+    if path is None:
+        dataset = observer.writer.dataset
+    else:
+        from rdnet.dataset import open_dataset
+
+        dataset = open_dataset(path)
+    return TrainingResult(run=run_state, dataset=dataset, path=path)
+
+
+def _spec(options: dict[str, Any]):
+    """The :class:`~rdnet.prd.run.RunSpec` of the options given (defaults for the others)."""
+    from rdnet.prd.run import RunSpec
+    from rdnet.prd.training import TrainingConfig
+
+    def option(name: str, default: Any) -> Any:
+        value = options.get(name)
+        return default if value is None else value
+
+    grid = _grid(options.get("neurons"), options.get("grid"))
+    weight = options.get("adversary_weight")
+    adversary = bool(options.get("adversary")) or (weight is not None and weight != 0)
+    optimizer = option("optimizer", defaults.OPTIMIZER)
+    if options.get("batch_size") is not None and optimizer == "gd":
+        raise ConfigError(
+            f"--batch-size {options['batch_size']} applies only to --optimizer sgd or adam; "
+            f"--optimizer gd always uses all samples (drop --batch-size, or choose sgd or adam)"
+        )
+    training = TrainingConfig(
+        lr=option("lr", defaults.LR), optimizer=optimizer, batch_size=options.get("batch_size"),
+        train_layers=option("train_layers", defaults.TRAIN_LAYERS), adversary=adversary,
+        adversary_weight=1.0 if weight is None else weight,
+        critic_steps=option("critic_steps", defaults.CRITIC_STEPS), critic_lr=option("critic_lr", defaults.CRITIC_LR),
+        critic_optimizer=option("critic_optimizer", defaults.CRITIC_OPTIMIZER),
+        gp_weight=option("gp_weight", defaults.GP_WEIGHT),
+    )  # fmt: skip
+    return RunSpec(
+        dataset=option("dataset", defaults.DATASET), samples=option("samples", defaults.SAMPLES),
+        input_dim=option("input_dim", defaults.INPUT_DIM), outputs=option("outputs", defaults.OUTPUTS),
+        normalize=not options.get("no_normalize", False), data_seed=option("data_seed", defaults.DATA_SEED),
+        grid_height=grid.height, grid_width=grid.width, critic_neurons=options.get("critic_neurons"),
+        steps=option("steps", defaults.STEPS), snapshot_every=options.get("snapshot_every"),
+        init=option("init", defaults.INIT), layout=option("layout", defaults.LAYOUT),
+        embedding=option("embedding", defaults.EMBEDDING), seed=option("seed", defaults.SEED),
+        dtype=option("dtype", defaults.DTYPE), device=option("device", defaults.DEVICE),
+        delta=option("delta", defaults.DELTA), training=training,
+    )  # fmt: skip
+
+
+def _grid(neurons: int | None, grid: str | None):
+    from rdnet.prd.layout import grid_for_neurons, parse_grid
+
+    if grid is not None:
+        parsed = parse_grid(grid)
+        if neurons is not None and neurons != parsed.neurons:
+            raise ConfigError(f"--neurons {neurons} disagrees with --grid {grid} ({parsed.neurons} neurons)")
+        return parsed
+    return grid_for_neurons(defaults.GRID_HEIGHT * defaults.GRID_WIDTH if neurons is None else neurons)
+
+
+def _refuse_with_resume(options: dict[str, Any]) -> None:
+    """Refuse, in one line, an option that a resumed run takes from its file."""
+    for name in options:
+        if name != "resume" and name not in RESUME_OPTIONS:
+            option = "--" + name.replace("_", "-")
+            raise ConfigError(
+                f"{option} cannot be given with --resume: the resumed run takes it from "
+                f"{Path(options['resume']).name} (with --resume only --steps, for a later end, and --quiet apply)"
+            )
+
+
+def _refuse_earlier_partial(out, *, overwrite: bool) -> None:
+    """Refuse to start over an earlier run's partial file, saying how to continue it or start afresh."""
+    from rdnet.dataset import PARTIAL_SUFFIX
+
+    partial = Path(out).expanduser().absolute()
+    partial = partial.with_name(partial.name + PARTIAL_SUFFIX)
+    if not overwrite and partial.exists():
+        raise ConfigError(
+            f"an earlier run's partial file exists: {partial} (if it was interrupted, continue it with "
+            f"rdnet train --resume {partial}; to start afresh, delete it or pass --overwrite)"
+        )
+
+
+def _kept(observer, checkpoint_path) -> str:
+    """What a failed run leaves: its partial file to inspect or delete (removed when it holds nothing)."""
+    partial = observer.abort()
+    if partial is None:
+        return ""
+    if observer.writer.n_records == 0:  # failed before the first snapshot: nothing to keep
+        observer.writer.store.remove_partial(partial)
+        checkpoint_path(partial).unlink(missing_ok=True)
+        return " (before the first snapshot: no partial file kept)"
+    return (f" (partial file kept: {partial}; inspect it with rdnet info {partial}, "
+            f"or delete it and its .npz checkpoint to start again)")  # fmt: skip
