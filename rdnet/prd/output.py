@@ -511,7 +511,11 @@ def resume_run(source: str | os.PathLike, *, steps: int | None = None,
     partial = source.name.endswith(PARTIAL_SUFFIX)
     if not source.exists():
         raise ConfigError(f"no {'partial ' if partial else ''}file to resume: {source}")
-    parameters = _read_parameters(source)
+    try:
+        parameters = _read_parameters(source)
+    except DatasetError as error:
+        raise DatasetError(f"cannot resume {source.name}: {error} (resume takes an interrupted run's .partial "
+                           f"file or a finished run's file)") from None  # fmt: skip
     spec = RunSpec.from_parameters(parameters)
     if steps is not None and (int(steps) != steps or steps < 1):
         raise ConfigError(f"--steps must be a positive integer, got {steps}")
