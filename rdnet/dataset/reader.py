@@ -84,18 +84,22 @@ def _open_checked(path: Path, chunks: Any):
     except Exception as error:  # netCDF4/HDF5 raise many types for corrupt files
         raise DatasetError(f"cannot read {path} as NetCDF: {_first_line(error)}") from None
     try:
-        if COMPLETE_FLAG in ds.variables:
-            if ds[COMPLETE_FLAG].dims != ("time",):
-                raise DatasetError(
-                    f"{path}: variable '{COMPLETE_FLAG}' must have dims ('time',), found {ds[COMPLETE_FLAG].dims}"
-                )
-            complete = _leading_complete(np.asarray(ds[COMPLETE_FLAG].values))
-            ds = ds.isel(time=slice(0, complete)).drop_vars(COMPLETE_FLAG)
+        ds = _complete_snapshots(ds, path)
         validate(ds, source=str(path))
     except BaseException:
         ds.close()
         raise
     return ds
+
+
+def _complete_snapshots(ds, path: Path):
+    """The dataset's complete snapshots, without the completion flag (a file that holds one)."""
+    if COMPLETE_FLAG not in ds.variables:
+        return ds
+    if ds[COMPLETE_FLAG].dims != ("time",):
+        raise DatasetError(f"{path}: variable '{COMPLETE_FLAG}' must have dims ('time',), found {ds[COMPLETE_FLAG].dims}")
+    complete = _leading_complete(np.asarray(ds[COMPLETE_FLAG].values))
+    return ds.isel(time=slice(0, complete)).drop_vars(COMPLETE_FLAG)
 
 
 def _open_zarr(path: Path, chunks: Any):
@@ -109,6 +113,7 @@ def _open_zarr(path: Path, chunks: Any):
             # default: dask chunks as stored (one per snapshot)
             ds = xr.open_zarr(path, chunks={} if chunks == "default" else chunks, consolidated=False,
                               decode_times=False, decode_timedelta=False)  # fmt: skip
+            ds = _complete_snapshots(ds, path)  # a store killed between its rename and dropping its flag
         ds = ds[sorted(ds.data_vars)]  # a store lists its arrays in no set order
     except DatasetError:
         raise

@@ -256,13 +256,19 @@ class ZarrStore(SnapshotStore):
         return self.partial_path
 
     def finish(self) -> Path:
+        import zarr
+
         records = self.n_records
-        for array in (*self._record_arrays.values(), self._time):
+        for array in (*self._record_arrays.values(), self._time, self._flags):
             array.resize((records, *array.shape[1:]))
-        del self._root[COMPLETE_FLAG]
-        _consolidate(self.partial_path)
         self._make_durable()
+        # the flag goes only once the store has its final name: killed at any moment, the run
+        # leaves a readable partial store, or a final one whose flag marks every snapshot complete
+        # (the reader drops it)
         _replace_store(self.partial_path, self.path)
+        del zarr.open_group(str(self.path), mode="r+")[COMPLETE_FLAG]
+        _consolidate(self.path)
+        _flush_file_system(self.path)
         return self.path
 
     # ---------------------------------------------------------------- durability
