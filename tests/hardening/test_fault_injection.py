@@ -84,7 +84,9 @@ def test_sigkill_while_writing_loses_nothing_durable_and_resumes_exactly(command
 def test_sigkill_while_writing_a_zarr_store_loses_nothing_durable_and_resumes_exactly(command, references, tmp_path):
     """The same trial with ``--out run.zarr``, held against the NetCDF run: the stores hold the same data."""
     reference = references(command)
-    results = _kill_trials(command, reference, tmp_path, kill_moments(command, 1, np.random.default_rng(3)),
+    # seed 6 aims the kill mid-run (after 14 of 31 snapshots): seed 3 aimed after 26, which a loaded
+    # machine's late poll often missed, the run finishing first and no resume exercised
+    results = _kill_trials(command, reference, tmp_path, kill_moments(command, 1, np.random.default_rng(6)),
                            suffix=".zarr")  # fmt: skip
     assert any(result.resume_matches for result in results), results
 
