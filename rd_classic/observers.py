@@ -164,8 +164,7 @@ class ProgressObserver:
                         disable=disable, desc=config.model.name, dynamic_ncols=True)  # fmt: skip
         self._last = start_step
 
-    def progress(self, step: int) -> None:
-        """Advance the bar to ``step``."""
+    def progress(self, step: int, measured: Any = None) -> None:  # noqa: D102
         self.bar.update(step - self._last)
         self._last = step
 

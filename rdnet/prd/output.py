@@ -203,6 +203,7 @@ class DatasetObserver:
     def __init__(self, writer: StreamingWriter, run: PreparedRun, *, full: bool, first_step: int = 0,
                  stability_state: bool = True) -> None:  # fmt: skip
         self.writer = writer
+        self.run = run
         self.full = full
         self.stability_state = stability_state
         self.hidden_storage = hidden_layer_storage(run.spec, full, run.data.samples, run.data.input_dim)
@@ -211,6 +212,7 @@ class DatasetObserver:
         self.series = {name: np.full(steps, np.nan) for name in (*METRIC_NAMES, *BOUND_NAMES)}
         #: the training state at the start of the last step (what continuing the run to a later end needs)
         self.final_step_state: dict[str, np.ndarray] | None = None
+        self._kept_partial: Path | None = None
 
     @classmethod
     def create(
@@ -243,9 +245,9 @@ class DatasetObserver:
         writer.write_fixed("step_time", run.times)
         return cls(writer, run, full=full)
 
-    def on_step(self, result: StepResult, run: PreparedRun) -> None:
-        """Record the step's scalar series (before the last step, also the state a longer run continues from)."""
-        k = result.step
+    def progress(self, step: int, result: StepResult) -> None:
+        """Record the step's measurements (the series are written at the next snapshot)."""
+        run, k = self.run, step
         for name, values in self.series.items():
             values[k] = result.metrics[name]
         if k == run.spec.steps - 1:
@@ -254,9 +256,9 @@ class DatasetObserver:
             # there, continues from this state, not from the one after the last snapshot.
             self.final_step_state = checkpoint_arrays(run, record=-1, next_step=run.spec.steps)
 
-    def on_snapshot(self, result: StepResult, run: PreparedRun) -> None:
-        """Write one snapshot of the neuron fields, the series so far and the resume checkpoint."""
-        k = result.step
+    def snapshot(self, step: int, time: float, result: StepResult) -> None:
+        """Write the series so far and the snapshot's fields (and the checkpoint of a file)."""
+        run, k = self.run, step
         for name, values in self.series.items():
             self.writer.write_fixed(name, values[self.written_until:k + 1], start=self.written_until)
         self.written_until = k + 1
@@ -305,9 +307,9 @@ class DatasetObserver:
                 fields.update(_critic_second_moments(run))
         return fields
 
-    def on_finish(self, run: PreparedRun) -> None:
-        """Store the theory constants and the resume state; close the writer (the file appears under its final name)."""
-        constants = theory_constants(run)
+    def finish(self) -> None:
+        """Complete the dataset: the theory's constants, the resume state, the final name."""
+        constants = theory_constants(self.run)
         if constants:
             self.writer.set_attrs(**constants)
         if self.final_step_state is not None:
@@ -318,8 +320,13 @@ class DatasetObserver:
             checkpoint_path(partial).unlink(missing_ok=True)
 
     def abort(self) -> Path:
-        """Keep the partial file (and its checkpoint) after an interruption; returns the partial path."""
-        return self.writer.abort()
+        """Keep the partial file (and its checkpoint) after an interruption; returns the partial path.
+
+        The run loop calls it when the run ends early, and its caller may again to learn the path.
+        """
+        if self._kept_partial is None:
+            self._kept_partial = self.writer.abort()
+        return self._kept_partial
 
 
 def _critic_second_moments(run: PreparedRun) -> dict[str, np.ndarray]:

@@ -20,11 +20,11 @@ def test_interrupt_between_last_snapshot_and_completion(tmp_path, monkeypatch):
 
     out = tmp_path / "interrupted.nc"
 
-    def killed_before_completion(self, run):
+    def killed_before_completion(self):
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(DatasetObserver, "on_finish", killed_before_completion)
+        patch.setattr(DatasetObserver, "finish", killed_before_completion)
         result = runner.invoke(cli, [*ARGS, "--out", str(out)])
     assert result.exit_code == 130, result.output
     partial = tmp_path / "interrupted.nc.partial"

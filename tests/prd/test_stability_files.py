@@ -36,16 +36,13 @@ class _Recorder:
     def __init__(self) -> None:
         self.weights = []
 
-    def on_step(self, result, run) -> None:
-        pass
+    def start(self, run, step) -> None:
+        self.run = run
 
-    def on_snapshot(self, result, run) -> None:
-        critic = run.state.critic
+    def snapshot(self, step, time, result) -> None:
+        critic = self.run.state.critic
         self.weights.append((result.weights_U.clone(), result.weights_V.clone(),
                              None if critic is None else (critic.W.clone(), critic.a.clone())))  # fmt: skip
-
-    def on_finish(self, run) -> None:
-        pass
 
 
 def _train(path: Path, *, save: str, samples: int, adversary: bool = True, critic_optimizer: str = "adam",

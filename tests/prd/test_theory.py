@@ -59,14 +59,8 @@ class _Series:
     def __init__(self):
         self.metrics = []
 
-    def on_step(self, result, run):
+    def progress(self, step, result):
         self.metrics.append(result.metrics)
-
-    def on_snapshot(self, result, run):
-        pass
-
-    def on_finish(self, run):
-        pass
 
 
 def test_supervised_neuron_distance_shrinks_like_inverse_sqrt_width_and_obeys_theorem1():
