@@ -21,7 +21,7 @@ dt_next)`` before every snapshot; an observer without them is unaffected.
 
 An observer whose ``stop_requested`` is true after a snapshot ends the run there, as
 completed (a steady state reached). A dataset writer is an observer
-(:class:`rd_classic.observers.DatasetObserver`, :class:`rdnet.prd.output.DatasetObserver`),
+(:class:`rd_classic.observers.ClassicDatasetObserver`, :class:`rdnet.prd.output.NetworkDatasetObserver`),
 as are the progress bars.
 """
 

@@ -196,7 +196,7 @@ def run(*, history: str | None = None, **options: Any) -> TrainingResult:
 def _run(history: str | None, options: dict[str, Any]) -> TrainingResult:
     import torch
 
-    from rdnet.prd.output import DatasetObserver, check_output, checkpoint_path, resume_run
+    from rdnet.prd.output import NetworkDatasetObserver, check_output, checkpoint_path, resume_run
     from rdnet.prd.run import RunSpec, TrainingDiverged, prepare_run, run_training, torch_threads
 
     quiet = bool(options.get("quiet"))
@@ -216,7 +216,7 @@ def _run(history: str | None, options: dict[str, Any]) -> TrainingResult:
         threads = torch_threads(run_state, threads)
         if threads is not None:
             torch.set_num_threads(threads)
-        observer = DatasetObserver.create(out, run_state, save=options.get("save", "auto"), overwrite=overwrite,
+        observer = NetworkDatasetObserver.create(out, run_state, save=options.get("save", "auto"), overwrite=overwrite,
                                           history=history)  # fmt: skip
     progress = _Progress(run_state.spec.steps + 1, run_state.state.step, quiet)
     try:

@@ -36,12 +36,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rdnet.dataset import DatasetWarning, StreamingWriter, VariableSpec, check_output_path
+from rdnet.dataset import DatasetObserver, DatasetWarning, StreamingWriter, VariableSpec, check_output_path
 from rdnet.errors import ConfigError, DatasetError
 from rdnet.prd.run import BOUND_NAMES, PreparedRun, RunSpec, prepare_run, theory_constants
 from rdnet.prd.training import METRIC_NAMES, StepResult
 
-__all__ = ["SAVE_MODES", "FULL_SAVE_BUDGET_BYTES", "RESUME_GROUP", "DatasetObserver", "checkpoint_path",
+__all__ = ["SAVE_MODES", "FULL_SAVE_BUDGET_BYTES", "RESUME_GROUP", "NetworkDatasetObserver", "checkpoint_path",
            "checkpoint_arrays", "restore_checkpoint", "save_checkpoint", "resume_run", "saves_full",
            "hidden_layer_storage", "training_data_digest"]
 
@@ -183,8 +183,12 @@ def _coords(run: PreparedRun, full: bool) -> dict:
     return coords
 
 
-class DatasetObserver:
-    """Streams a run into an rdnet dataset and keeps a checkpoint for resuming.
+class NetworkDatasetObserver(DatasetObserver):
+    """Streams a network run into an rdnet dataset and keeps a checkpoint for resuming.
+
+    A :class:`rdnet.dataset.DatasetObserver` that also records the per-step series and,
+    at each snapshot of a file, the checkpoint that resuming needs. A run stopped before
+    its first snapshot keeps its partial file for the caller to report and remove.
 
     Parameters
     ----------
@@ -202,7 +206,7 @@ class DatasetObserver:
 
     def __init__(self, writer: StreamingWriter, run: PreparedRun, *, full: bool, first_step: int = 0,
                  stability_state: bool = True) -> None:  # fmt: skip
-        self.writer = writer
+        super().__init__(writer, keep_empty_partial=True)
         self.run = run
         self.full = full
         self.stability_state = stability_state
@@ -212,13 +216,12 @@ class DatasetObserver:
         self.series = {name: np.full(steps, np.nan) for name in (*METRIC_NAMES, *BOUND_NAMES)}
         #: the training state at the start of the last step (what continuing the run to a later end needs)
         self.final_step_state: dict[str, np.ndarray] | None = None
-        self._kept_partial: Path | None = None
 
     @classmethod
     def create(
         cls, path: str | os.PathLike, run: PreparedRun, *, save: str = "auto", overwrite: bool = False,
         history: str | None = None,
-    ) -> DatasetObserver:
+    ) -> NetworkDatasetObserver:
         """Start a new dataset for ``run`` at ``path``."""
         full = saves_full(run.spec, save, run.data.input_dim)
         parameters = run.spec.to_parameters()
@@ -262,12 +265,14 @@ class DatasetObserver:
         for name, values in self.series.items():
             self.writer.write_fixed(name, values[self.written_until:k + 1], start=self.written_until)
         self.written_until = k + 1
-        self.writer.append(k * run.spec.training.lr, self._fields(result, run))
+        super().snapshot(step, time, result)
         if self.writer.partial_path is not None:  # None: a run kept in memory
             save_checkpoint(self.writer.partial_path, run, record=self.writer.n_records - 1, next_step=k + 1,
                             final_step_state=self.final_step_state if k == run.spec.steps else None)
 
-    def _fields(self, result: StepResult, run: PreparedRun) -> dict[str, np.ndarray]:
+    def snapshot_fields(self, step: int, result: StepResult) -> dict[str, np.ndarray]:
+        """The fields of one snapshot on the neuron grid (and the state the stability analysis needs)."""
+        run = self.run
         state, split, cells = run.state, result.split, run.cells
         # the generator is updated right after measuring: the trainer keeps a copy of θ_k
         U = result.weights_U.cpu().numpy()
@@ -315,18 +320,9 @@ class DatasetObserver:
         if self.final_step_state is not None:
             self.writer.write_group(RESUME_GROUP, self.final_step_state)
         partial = self.writer.partial_path
-        self.writer.close()
+        super().finish()
         if partial is not None:
             checkpoint_path(partial).unlink(missing_ok=True)
-
-    def abort(self) -> Path:
-        """Keep the partial file (and its checkpoint) after an interruption; returns the partial path.
-
-        The run loop calls it when the run ends early, and its caller may again to learn the path.
-        """
-        if self._kept_partial is None:
-            self._kept_partial = self.writer.abort()
-        return self._kept_partial
 
 
 def _critic_second_moments(run: PreparedRun) -> dict[str, np.ndarray]:
@@ -478,7 +474,7 @@ def _load_checkpoint(sidecar: Path) -> dict[str, np.ndarray]:
 
 
 def resume_run(source: str | os.PathLike, *, steps: int | None = None,
-               history: str | None = None) -> tuple[PreparedRun, DatasetObserver]:  # fmt: skip
+               history: str | None = None) -> tuple[PreparedRun, NetworkDatasetObserver]:  # fmt: skip
     """Restore a run from its file: an interrupted run to go on, or any run to continue to a later end.
 
     An interrupted run's ``.partial`` file has its training state in the ``.npz`` checkpoint
@@ -502,7 +498,7 @@ def resume_run(source: str | os.PathLike, *, steps: int | None = None,
     -------
     run : PreparedRun
         With the state to continue from.
-    observer : DatasetObserver
+    observer : NetworkDatasetObserver
         Writing into the reopened or rebuilt partial file.
 
     Raises
@@ -571,7 +567,7 @@ def resume_run(source: str | os.PathLike, *, steps: int | None = None,
                                                attrs={"parameters": parameters})  # fmt: skip
         writer.write_fixed("step_time", run.times)
         _write_checkpoint(checkpoint_path(writer.partial_path), {**arrays, "record": np.array(records - 1)})
-    observer = DatasetObserver(writer, run, full=full, first_step=run.state.step,
+    observer = NetworkDatasetObserver(writer, run, full=full, first_step=run.state.step,
                                stability_state=bool(parameters.get("stores_stability_state")))
     if run.state.step == end:  # the last step is next: this is the state it starts from
         observer.final_step_state = {**arrays, "record": np.array(-1)}

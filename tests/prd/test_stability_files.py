@@ -20,7 +20,7 @@ from click.testing import CliRunner
 import rdnet
 from rdnet.cli.main import cli
 from rdnet.errors import DatasetError
-from rdnet.prd.output import DatasetObserver
+from rdnet.prd.output import NetworkDatasetObserver
 from rdnet.prd.run import RunSpec, prepare_run, run_training
 from rdnet.prd.snapshots import open_network_run
 from rdnet.prd.training import TrainingConfig
@@ -53,7 +53,7 @@ def _train(path: Path, *, save: str, samples: int, adversary: bool = True, criti
                    training=training)  # fmt: skip
     run = prepare_run(spec)
     recorder = _Recorder()
-    run_training(run, [DatasetObserver.create(path, run, save=save, history="test"), recorder])
+    run_training(run, [NetworkDatasetObserver.create(path, run, save=save, history="test"), recorder])
     return recorder
 
 
