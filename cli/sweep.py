@@ -70,7 +70,7 @@ def _sweep_options(function):
     return function
 
 
-#: the click command behind each sweepable engine, and the function giving its library keywords
+#: the module of the command behind each sweepable engine: its click ``command`` and ``engine_options(ctx)``
 _ENGINE_COMMANDS = {"simulate": "rdnet.cli.simulate", "train": "rdnet.cli.train"}
 
 

@@ -99,8 +99,13 @@ def command(ctx: click.Context, **options) -> None:
     try:
         result = run(history=history, **given)
     except KeyboardInterrupt as interrupt:
-        click.echo(f"interrupted at step {getattr(interrupt, 'step', '?')}; resume with: rdnet train --resume "
-                   f"{getattr(interrupt, 'partial_path', '')}", err=True)  # fmt: skip
+        partial, step = getattr(interrupt, "partial_path", None), getattr(interrupt, "step", None)
+        where = "while starting" if step is None else f"at step {step}"
+        if partial is None:
+            click.echo(f"interrupted {where}, before the first snapshot was saved; nothing to resume: run the "
+                       f"command again", err=True)  # fmt: skip
+        else:
+            click.echo(f"interrupted {where}; resume with: rdnet train --resume {partial}", err=True)
         raise click.exceptions.Exit(130) from None
     if not options["quiet"]:
         click.echo(f"wrote {result.path}", err=True)

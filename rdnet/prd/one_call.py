@@ -13,6 +13,7 @@ promises (a partial file and its checkpoint until complete; ``resume`` continues
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,38 +201,44 @@ def _run(history: str | None, options: dict[str, Any]) -> TrainingResult:
     from rdnet.prd.run import RunSpec, TrainingDiverged, prepare_run, run_training, torch_threads
 
     quiet = bool(options.get("quiet"))
-    if options.get("resume") is not None:
-        _refuse_with_resume(options)
-        run_state, observer = resume_run(options["resume"], steps=options.get("steps"), history=history)
-    else:
-        spec = RunSpec.from_options(options)
-        out, overwrite = options.get("out"), bool(options.get("overwrite"))
-        if out is not None:
-            _refuse_earlier_partial(out, overwrite=overwrite)
-            check_output(out, overwrite=overwrite)
-        threads = options.get("threads")
-        if threads is not None and threads < 1:
-            raise ConfigError(f"threads must be at least 1, got {threads}")
-        run_state = prepare_run(spec)
-        threads = torch_threads(run_state, threads)
-        if threads is not None:
-            torch.set_num_threads(threads)
-        observer = NetworkDatasetObserver.create(out, run_state, save=options.get("save", "auto"), overwrite=overwrite,
-                                          history=history)  # fmt: skip
-    progress = _Progress(run_state.spec.steps + 1, run_state.state.step, quiet)
+    observer = progress = None
     try:
+        if options.get("resume") is not None:
+            _refuse_with_resume(options)
+            run_state, observer = resume_run(options["resume"], steps=options.get("steps"), history=history)
+        else:
+            spec = RunSpec.from_options(options)
+            out, overwrite = options.get("out"), bool(options.get("overwrite"))
+            if out is not None:
+                _refuse_earlier_partial(out, overwrite=overwrite)
+                check_output(out, overwrite=overwrite)
+            threads = options.get("threads")
+            if threads is not None and threads < 1:
+                raise ConfigError(f"threads must be at least 1, got {threads}")
+            run_state = prepare_run(spec)
+            threads = torch_threads(run_state, threads)
+            if threads is not None:
+                torch.set_num_threads(threads)
+            progress = _Progress(run_state.spec.steps + 1, run_state.state.step, quiet)
+            observer = _started(lambda: NetworkDatasetObserver.create(
+                out, run_state, save=options.get("save", "auto"), overwrite=overwrite, history=history), out)
+        if progress is None:
+            progress = _Progress(run_state.spec.steps + 1, run_state.state.step, quiet)
         run_training(run_state, [observer, progress])
     except KeyboardInterrupt as interrupt:
-        progress.bar.close()
-        interrupt.partial_path = observer.abort()
-        interrupt.step = run_state.state.step
+        if progress is not None:
+            progress.bar.close()
+        interrupt.partial_path = None if observer is None else _resumable(observer, checkpoint_path)
+        interrupt.step = None if observer is None else run_state.state.step
         raise
     except TrainingDiverged as error:
         progress.bar.close()
         raise TrainingDiverged(f"{error}{_kept(observer, checkpoint_path)}") from None
     except BaseException:
-        progress.bar.close()
-        observer.abort()
+        if progress is not None:
+            progress.bar.close()
+        if observer is not None:
+            observer.abort()
         raise
     path = observer.writer.path
     if path is None:
@@ -267,14 +274,37 @@ def _refuse_earlier_partial(out, *, overwrite: bool) -> None:
         )
 
 
-def _kept(observer, checkpoint_path) -> str:
-    """What a failed run leaves: its partial file to inspect or delete (removed when it holds nothing)."""
+def _started(create, out) -> Any:
+    """The new run's dataset observer; a Ctrl-C while it creates the partial file removes that file."""
+    try:
+        return create()
+    except KeyboardInterrupt:
+        if out is not None:
+            from rdnet.dataset import PARTIAL_SUFFIX
+
+            partial = Path(out).expanduser().absolute()
+            partial = partial.with_name(partial.name + PARTIAL_SUFFIX)
+            shutil.rmtree(partial, ignore_errors=True) if partial.is_dir() else partial.unlink(missing_ok=True)
+        raise
+
+
+def _resumable(observer, checkpoint_path) -> Path | None:
+    """The partial file an interrupted run keeps to resume from; None (and no file) before its first snapshot."""
     partial = observer.abort()
-    if partial is None:
-        return ""
-    if observer.writer.n_records == 0:  # failed before the first snapshot: nothing to keep
+    if partial is not None and observer.writer.n_records == 0:  # nothing to resume from
         observer.writer.store.remove_partial(partial)
         checkpoint_path(partial).unlink(missing_ok=True)
+        return None
+    return partial
+
+
+def _kept(observer, checkpoint_path) -> str:
+    """What a failed run leaves: its partial file to inspect or delete (removed when it holds nothing)."""
+    had_partial = observer.abort() is not None
+    partial = _resumable(observer, checkpoint_path)
+    if not had_partial:
+        return ""
+    if partial is None:  # failed before the first snapshot: nothing to keep
         return " (before the first snapshot: no partial file kept)"
     return (f" (partial file kept: {partial}; inspect it with rdnet info {partial}, "
             f"or delete it and its .npz checkpoint to start again)")  # fmt: skip
