@@ -90,7 +90,9 @@ class ClassicDatasetObserver(DatasetObserver):
         self.open_resumed = open_resumed
         self._step_sizes: dict[str, Any] = {}
 
-    def open_writer(self, config: SimulationConfig, step: int):  # noqa: D102
+    def open_writer(self, config: SimulationConfig, step: int):
+
+        """Open the writer: the resumed one, a partial file to continue, or a new file (or memory)."""
         from rdnet.dataset import StreamingWriter
 
         if self.open_resumed is not None:
@@ -118,7 +120,9 @@ class ClassicDatasetObserver(DatasetObserver):
             "rejected_steps": np.int64(rejected),
         }
 
-    def snapshot_fields(self, step: int, fields: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # noqa: D102
+    def snapshot_fields(self, step: int, fields: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+
+        """The fields, the step and (in an adaptive run) the step-size series written at a snapshot."""
         return {**fields, "step": np.int64(step), **self._step_sizes}
 
 
@@ -148,7 +152,9 @@ class ProgressObserver:
                         disable=disable, desc=config.model.name, dynamic_ncols=True)  # fmt: skip
         self._last = start_step
 
-    def progress(self, step: int, measured: Any = None) -> None:  # noqa: D102
+    def progress(self, step: int, measured: Any = None) -> None:
+
+        """Advance the bar to ``step``."""
         self.bar.update(step - self._last)
         self._last = step
 

@@ -53,10 +53,14 @@ class _Progress:
                         unit="step", dynamic_ncols=True)  # fmt: skip
         self.every = max(1, total // 200)
 
-    def start(self, run, step: int) -> None:  # noqa: D102
+    def start(self, run, step: int) -> None:
+
+        """Note whether the run has an adversary (its losses join the bar)."""
         self.adversary = run.spec.training.adversary
 
-    def progress(self, step: int, result) -> None:  # noqa: D102
+    def progress(self, step: int, result) -> None:
+
+        """Advance the progress bar past ``step``, with the losses every few steps."""
         self.bar.update(1)
         if step % self.every == 0:
             metrics = result.metrics
@@ -66,10 +70,14 @@ class _Progress:
                 postfix["W_est"] = f"{metrics['wasserstein_estimate']:.3g}"
             self.bar.set_postfix(postfix, refresh=False)
 
-    def finish(self) -> None:  # noqa: D102
+    def finish(self) -> None:
+
+        """Close the progress bar."""
         self.bar.close()
 
-    def abort(self) -> None:  # noqa: D102
+    def abort(self) -> None:
+
+        """Close the progress bar."""
         self.bar.close()
 
 
