@@ -1,11 +1,11 @@
 """Benchmark of ``rdnet sweep``: parallel efficiency and per-task overhead on Dask.
 
-Runs the same N-point Gray-Scott sweep (real ``rdnet simulate`` points, each
+Runs the same N-point Gray-Scott sweep (real ``rd_classic.simulate`` points, each
 calibrated to take about ``--task-seconds``) three ways, in this one run:
 
 1. a plain Python loop calling the same point function in this process (the peer);
-2. ``run_sweep`` on a LocalCluster with 1 worker process;
-3. ``run_sweep`` on a LocalCluster with 2 worker processes.
+2. ``rdnet.sweep.execute_plan`` on a LocalCluster with 1 worker process;
+3. the same on a LocalCluster with 2 worker processes.
 
 and prints
 
@@ -41,16 +41,16 @@ for _name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBL
 
 
 def _plan(directory: str, points: int, steps: int, size: int):
-    from rdnet.cli.sweep_runner import build_plan
+    from rdnet.sweep import parse_axis, plan_sweep
 
-    fixed = ("--model", "gray-scott", "--size", str(size), "--steps", str(steps), "--snapshot-every", str(steps))
+    fixed = {"model": "gray-scott", "size": size, "steps": steps, "snapshot_every": steps}
     # a row of F values inside Pearson's pattern region; k fixed
-    return build_plan("simulate", [f"F=0.030:0.040:{points}", "k=0.0625"], fixed, directory)
+    return plan_sweep("simulate", [parse_axis(f"F=0.030:0.040:{points}"), parse_axis("k=0.0625")], fixed, directory)
 
 
 def _calibrate(task_seconds: float, size: int) -> int:
     """Steps for which one point (run + analysis) takes about ``task_seconds`` here."""
-    from rdnet.cli.sweep_runner import run_point
+    from rdnet.sweep import run_point
 
     steps = 200
     with tempfile.TemporaryDirectory() as scratch:
@@ -67,7 +67,7 @@ def _calibrate(task_seconds: float, size: int) -> int:
 
 
 def _loop(points: int, steps: int, size: int) -> tuple[float, list[float]]:
-    from rdnet.cli.sweep_runner import run_point
+    from rdnet.sweep import run_point
 
     with tempfile.TemporaryDirectory() as scratch:
         plan = _plan(scratch, points, steps, size)
@@ -80,19 +80,19 @@ def _loop(points: int, steps: int, size: int) -> tuple[float, list[float]]:
 
 def _warm_up(size: int) -> None:
     """Run one tiny point in this process (imports, compiled-kernel cache)."""
-    from rdnet.cli.sweep_runner import run_point
+    from rdnet.sweep import run_point
 
     with tempfile.TemporaryDirectory() as scratch:
         run_point(_plan(scratch, 2, 20, size).tasks[0])
 
 
 def _dask(client, points: int, steps: int, size: int) -> tuple[float, list[float]]:
-    from rdnet.cli.sweep_runner import run_sweep
+    from rdnet.sweep import execute_plan
 
     with tempfile.TemporaryDirectory() as scratch:
         plan = _plan(scratch, points, steps, size)
         started = time.perf_counter()
-        outcome = run_sweep(plan, client=client, progress=False, echo=lambda line: None)
+        outcome = execute_plan(plan, client=client, progress=False, echo=lambda line: None)
         elapsed = time.perf_counter() - started
     assert outcome.count("ok") == points, [r["error"] for r in outcome.results if r["status"] != "ok"]
     return elapsed, [result["task_time"] for result in outcome.results]
@@ -100,7 +100,7 @@ def _dask(client, points: int, steps: int, size: int) -> tuple[float, list[float
 
 def _start_cluster(stack: contextlib.ExitStack, workers: int, size: int):
     """A warmed LocalCluster of ``workers`` processes (as ``rdnet sweep`` makes it) and its start-up time."""
-    from rdnet.cli.sweep_runner import dask_client
+    from rdnet.sweep import dask_client
 
     started = time.perf_counter()
     client = stack.enter_context(dask_client(workers=workers, threads_per_point=1, echo=lambda line: None))

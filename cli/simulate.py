@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,20 +13,14 @@ from rdnet.errors import ConfigError, RunError
 from rd_classic.schemes import INTEGRATORS
 
 
-def _parse_params(pairs: tuple[str, ...], *, fields: bool = True) -> dict[str, float | str]:
-    """``--param NAME=VALUE`` pairs: a number, or (``fields``) a field's text, checked later."""
-    values: dict[str, float | str] = {}
-    for pair in pairs:
-        name, sep, text = pair.partition("=")
-        if not sep or not name.strip():
-            raise ConfigError(f"--param needs NAME=VALUE, got {pair!r}")
-        try:
-            values[name.strip()] = float(text)
-        except ValueError:
-            if not fields:
-                raise ConfigError(f"--param {name.strip()} needs a number, got {text!r}") from None
-            values[name.strip()] = text.strip()
-    return values
+def engine_options(ctx: click.Context) -> dict[str, Any]:
+    """The options given to ``rdnet simulate``, as keywords of :func:`rd_classic.simulate` (``rdnet sweep`` too)."""
+    from rdnet.cli.options import given_options, parse_parameters
+
+    given = given_options(ctx)
+    if "param" in given:
+        given["param"] = parse_parameters(given["param"])
+    return given
 
 
 def model_choice(ctx: click.Context, model: str, model_file: str | None):
@@ -155,13 +150,9 @@ def command(ctx: click.Context, **options) -> None:
     from rd_classic.run import SimulationInterrupted
     from rd_classic.simulation import run
 
-    given = {name: value for name, value in options.items()
-             if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT}  # fmt: skip
-    if "param" in given:
-        given["param"] = _parse_params(given["param"])
     quiet = options["quiet"]
     try:
-        result = run(history=_command_line(ctx), **given)
+        result = run(history=_command_line(ctx), **engine_options(ctx))
     except SimulationInterrupted as interrupt:
         click.echo(_interrupted_message(interrupt.step, getattr(interrupt, "partial_path", None)), err=True)
         ctx.exit(130)

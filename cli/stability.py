@@ -9,7 +9,8 @@ import click
 
 from rdnet.cli.network_stability import dispatch as network_dispatch
 from rdnet.cli.network_stability import network_options
-from rdnet.cli.simulate import _parse_params, model_choice
+from rdnet.cli.options import parse_parameters
+from rdnet.cli.simulate import model_choice
 
 #: image types --plot can write
 PLOT_SUFFIXES = (".png", ".pdf", ".svg")
@@ -77,7 +78,7 @@ def command(ctx, model, model_file, preset, params, state_index, critical, brack
         plot_file = output_with_suffix(plot_path, PLOT_SUFFIXES, "image", overwrite=True, option="--plot")
     chosen = model_choice(ctx, model, model_file)
     selected = get_preset(chosen, preset) if preset else default_preset(chosen)
-    model_object = get_model(chosen, **{**selected.parameters, **_parse_params(params, fields=False)})
+    model_object = get_model(chosen, **{**selected.parameters, **parse_parameters(params, fields=False)})
     states = model_object.steady_states()
     if not states:
         raise ConfigError(f"{model_object.name} has no homogeneous steady state at these parameters")

@@ -1,7 +1,9 @@
 """``rdnet sweep``: parameter sweeps and ensembles of ``simulate`` / ``train`` on Dask.
 
-Thin click layer over :mod:`cli.sweep_runner`, which holds the grid parsing, the
-Dask orchestration and the summary.
+Thin click layer over :mod:`rdnet.sweep` (the plan, the Dask execution, fault handling,
+the journal and the summary): it reads ``--grid NAME=SPEC`` with the value types of the
+swept command's options, turns the command's other options into the keywords of its
+one-call function (:func:`rd_classic.simulate`, :func:`rdnet.prd.train`) and prints.
 """
 
 from __future__ import annotations
@@ -9,8 +11,11 @@ from __future__ import annotations
 import re
 import shlex
 import sys
+from collections.abc import Sequence
 
 import click
+
+from rdnet.errors import ConfigError, RunError
 
 _PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
 _NEURON_GRID = re.compile(r"^\d+x\d+$")
@@ -65,19 +70,104 @@ def _sweep_options(function):
     return function
 
 
-def _run(command: str, grid_specs, directory, workers, scheduler, quiet, fixed_arguments, store_format) -> None:
-    from rdnet.cli.sweep_runner import build_plan, run_sweep
-    from rdnet.errors import ConfigError, RunError
+#: the module of the command behind each sweepable engine: its click ``command`` and ``engine_options(ctx)``
+_ENGINE_COMMANDS = {"simulate": "rdnet.cli.simulate", "train": "rdnet.cli.train"}
+
+
+def plan_from_command_line(command: str, grid_specs: Sequence[str], arguments: Sequence[str], directory: str,
+                           *, store_format: str = "netcdf"):  # fmt: skip
+    """The :class:`rdnet.sweep.SweepPlan` of a ``rdnet sweep COMMAND`` command line.
+
+    Parameters
+    ----------
+    command : {"simulate", "train"}
+    grid_specs : sequence of str
+        The ``--grid NAME=SPEC`` texts; each NAME's values take the type of the
+        command's option ``--NAME`` (a model parameter's are numbers).
+    arguments : sequence of str
+        The command's other options, given to every point.
+    directory : str
+        The sweep folder.
+    store_format : {"netcdf", "zarr"}
+
+    Raises
+    ------
+    ConfigError
+        Bad grid syntax, an option the command does not have or refuses, one both swept
+        and fixed, ``--out`` or ``--resume`` among the options.
+    """
+    import importlib
+
+    from rdnet.sweep import ENGINES, parse_axis, plan_sweep, split_axis_spec
+
+    if not grid_specs:
+        raise ConfigError("a sweep needs at least one --grid NAME=SPEC")
+    module = importlib.import_module(_ENGINE_COMMANDS[command])
+    click_command = module.command
+    given = {argument.split("=", 1)[0] for argument in arguments if argument.startswith("--")}
+    for reserved in ("--out", "--resume"):
+        if reserved in given:
+            raise ConfigError(f"{reserved} cannot be passed to the points of a sweep; "
+                              "the sweep names each point's file in its --out DIR")  # fmt: skip
+    try:
+        context = click_command.make_context(f"rdnet {command}", list(arguments), resilient_parsing=False)
+    except click.exceptions.Exit:
+        raise ConfigError("--help cannot be passed to the points of a sweep") from None
+    except click.ClickException as error:
+        raise ConfigError(f"rdnet {command}: {error.format_message()}") from None
+    fixed = module.engine_options(context)
+    axes = []
+    for spec in grid_specs:
+        name, _ = split_axis_spec(spec)
+        option = _option_for(click_command, name)
+        if option is None and ENGINES[command].parameter_option is None:
+            raise ConfigError(f"--grid {name}: 'rdnet {command}' has no option --{name} (see 'rdnet {command} --help')")
+        if option is not None and option.name in {"out", "resume", "quiet", "overwrite"}:
+            raise ConfigError(f"--grid {name}: --{name} cannot be swept")
+        if option is not None and option.name != name.replace("-", "_"):
+            raise ConfigError(f"--grid {name}: sweep it as --grid {option.name.replace('_', '-')}=...")
+        value_type, choices = _value_type(option)
+        axes.append(parse_axis(spec, value_type=value_type, choices=choices))
+    return plan_sweep(command, axes, fixed, directory, format=store_format)
+
+
+def _option_for(click_command: click.Command, name: str) -> click.Option | None:
+    """The click option ``--name`` of a command, or None."""
+    wanted = f"--{name}"
+    for parameter in click_command.params:
+        if isinstance(parameter, click.Option) and (wanted in parameter.opts or wanted in parameter.secondary_opts):
+            return parameter
+    return None
+
+
+def _value_type(option: click.Option | None) -> tuple[str, list[str] | None]:
+    """The value type (and choices) of a swept option; a model parameter (None) takes numbers."""
+    if option is None:
+        return "float", None
+    if option.is_flag and not option.count:
+        return "bool", None
+    kind = option.type
+    if isinstance(kind, click.types.IntParamType):
+        return "int", None
+    if isinstance(kind, click.types.FloatParamType):
+        return "float", None
+    if isinstance(kind, click.Choice):
+        return "str", [str(choice) for choice in kind.choices]
+    return "str", None
+
+
+def _run(command: str, grid_specs, directory, workers, scheduler, quiet, arguments, store_format) -> None:
+    from rdnet.sweep import execute_plan
 
     if workers is not None and scheduler is not None:
         raise ConfigError("--workers sets up a local cluster; it cannot go with --scheduler")
-    plan = build_plan(command, grid_specs, fixed_arguments, directory, format=store_format)
+    plan = plan_from_command_line(command, grid_specs, arguments, directory, store_format=store_format)
 
     def echo(line: str) -> None:
         if not quiet:
             click.echo(line, err=True)
 
-    outcome = run_sweep(
+    outcome = execute_plan(
         plan,
         workers=workers,
         scheduler=scheduler,

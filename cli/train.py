@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from typing import Any
 
 import click
 
@@ -92,15 +93,26 @@ def command(ctx: click.Context, **options) -> None:
     from rdnet.prd.one_call import run
 
     history = "rdnet train " + " ".join(shlex.quote(arg) for arg in sys.argv[1:]) if sys.argv else None
-    given = {name: value for name, value in options.items()
-             if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT}  # fmt: skip
+    given = engine_options(ctx)
     if options["resume"] is None:
         given.setdefault("out", options["out"])  # the command's default file name
     try:
         result = run(history=history, **given)
     except KeyboardInterrupt as interrupt:
-        click.echo(f"interrupted at step {getattr(interrupt, 'step', '?')}; resume with: rdnet train --resume "
-                   f"{getattr(interrupt, 'partial_path', '')}", err=True)  # fmt: skip
+        partial, step = getattr(interrupt, "partial_path", None), getattr(interrupt, "step", None)
+        where = "while starting" if step is None else f"at step {step}"
+        if partial is None:
+            click.echo(f"interrupted {where}, before the first snapshot was saved; nothing to resume: run the "
+                       f"command again", err=True)  # fmt: skip
+        else:
+            click.echo(f"interrupted {where}; resume with: rdnet train --resume {partial}", err=True)
         raise click.exceptions.Exit(130) from None
     if not options["quiet"]:
         click.echo(f"wrote {result.path}", err=True)
+
+
+def engine_options(ctx: click.Context) -> dict[str, Any]:
+    """The options given to ``rdnet train``, as keywords of :func:`rdnet.prd.train` (``rdnet sweep`` too)."""
+    from rdnet.cli.options import given_options
+
+    return given_options(ctx)

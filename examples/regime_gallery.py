@@ -69,14 +69,14 @@ def simulate_pearson(name: str, size: int, out: Path) -> Path:
 
 
 def simulate_well(name: str, size: int, out: Path) -> Path:
-    from rd_classic.observers import DatasetObserver
+    from rd_classic.observers import ClassicDatasetObserver
     from rd_classic.run import build_config, run_simulation
 
     F, k, _ = WELL_REGIMES[name]
     config = build_config("gray-scott", preset="theta", parameters={"F": F, "k": k, "Du": 2e-5, "Dv": 1e-5},
                           size=str(size), dx=2.0 / size, time=10000.0, snapshot_every=250, seed=1)  # fmt: skip
     path = out / f"well_{name}.nc"
-    run_simulation(config, observers=[DatasetObserver(path, overwrite=True)], state=gaussian_clusters(size, seed=1))
+    run_simulation(config, observers=[ClassicDatasetObserver(path, overwrite=True)], state=gaussian_clusters(size, seed=1))
     return path
 
 

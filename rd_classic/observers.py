@@ -13,9 +13,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from rdnet.dataset.observer import DatasetObserver
+
 from rd_classic.run import SimulationConfig
 
-__all__ = ["DatasetObserver", "ProgressObserver", "SteadyStateObserver", "snapshot_variables", "load_resume_point"]
+__all__ = ["ClassicDatasetObserver", "ProgressObserver", "SteadyStateObserver", "snapshot_variables", "load_resume_point"]
 
 
 def snapshot_variables(config: SimulationConfig) -> dict[str, Any]:
@@ -56,8 +58,8 @@ def snapshot_variables(config: SimulationConfig) -> dict[str, Any]:
     return variables
 
 
-class DatasetObserver:
-    """Stream snapshots into an rdnet dataset (:class:`rdnet.dataset.StreamingWriter`).
+class ClassicDatasetObserver(DatasetObserver):
+    """Stream a classic run's snapshots into an rdnet dataset (:class:`rdnet.dataset.DatasetObserver`).
 
     Parameters
     ----------
@@ -72,47 +74,45 @@ class DatasetObserver:
         Replace an existing file.
     resume_from
         A ``.partial`` file to continue (then ``path`` is ignored).
-    open_writer
+    open_resumed
         Instead of ``path`` or ``resume_from``: a function that opens the writer when the run
         starts (:func:`rd_classic.resume.open_resumed_writer` for a continued run).
     """
 
     def __init__(self, path: str | os.PathLike | None = None, *, history: str | None = None,
                  overwrite: bool = False, resume_from: str | os.PathLike | None = None,
-                 open_writer: Callable[[], Any] | None = None):  # fmt: skip
+                 open_resumed: Callable[[], Any] | None = None):  # fmt: skip
+        super().__init__()
         self.path = None if path is None else Path(path)
         self.history = history
         self.overwrite = overwrite
         self.resume_from = resume_from
-        self.open_writer = open_writer
-        self.writer = None
-        self.partial_path: Path | None = None
-        self.final_path: Path | None = None
+        self.open_resumed = open_resumed
         self._step_sizes: dict[str, Any] = {}
 
-    def start(self, config: SimulationConfig, start_step: int) -> None:
-        """Open the writer (a new partial file, the resumed one, or memory)."""
+    def open_writer(self, config: SimulationConfig, step: int):
+
+        """Open the writer: the resumed one, a partial file to continue, or a new file (or memory)."""
         from rdnet.dataset import StreamingWriter
 
-        if self.open_writer is not None:
-            self.writer = self.open_writer()
-        elif self.resume_from is not None:
-            self.writer = StreamingWriter.resume(self.resume_from)
-        else:
-            coords = {
-                axis: (values, {"units": "1", "long_name": f"{axis} position (cell centre, model length units)"})
-                for axis, values in zip(config.grid.axes, config.grid.coordinates())
-            }
-            self.writer = StreamingWriter(
-                self.path, system="classic", model=config.model.name, parameters=config.to_parameters(),
-                coords=coords, variables=snapshot_variables(config), time_long_name="model time", history=self.history, overwrite=self.overwrite,
-            )  # fmt: skip
-            for name, item in config.parameter_fields.items():
-                self.writer.write_fixed(f"parameter_{name}", item.values)
-        self.partial_path = self.writer.partial_path
+        if self.open_resumed is not None:
+            return self.open_resumed()
+        if self.resume_from is not None:
+            return StreamingWriter.resume(self.resume_from)
+        coords = {
+            axis: (values, {"units": "1", "long_name": f"{axis} position (cell centre, model length units)"})
+            for axis, values in zip(config.grid.axes, config.grid.coordinates())
+        }
+        writer = StreamingWriter(
+            self.path, system="classic", model=config.model.name, parameters=config.to_parameters(),
+            coords=coords, variables=snapshot_variables(config), time_long_name="model time", history=self.history, overwrite=self.overwrite,
+        )  # fmt: skip
+        for name, item in config.parameter_fields.items():
+            writer.write_fixed(f"parameter_{name}", item.values)
+        return writer
 
     def step_sizes(self, times: np.ndarray, sizes: np.ndarray, rejected: int, dt_next: float) -> None:
-        """Keep the step-size series of the snapshot about to be written."""
+        """Keep the step-size series of the snapshot about to be written (an adaptive run's hook)."""
         self._step_sizes = {
             "step_size_min": np.float64(sizes.min() if sizes.size else np.nan),
             "step_size_max": np.float64(sizes.max() if sizes.size else np.nan),
@@ -120,22 +120,10 @@ class DatasetObserver:
             "rejected_steps": np.int64(rejected),
         }
 
-    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:
-        """Write one snapshot; durable once this returns."""
-        self.writer.append(time, {**fields, "step": np.int64(step), **self._step_sizes})
+    def snapshot_fields(self, step: int, fields: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
-    def finish(self) -> None:
-        """Close the writer: the file appears under its final name."""
-        self.final_path = self.writer.close()
-
-    def abort(self) -> None:
-        """Stop writing: keep the partial file if it holds a snapshot (for ``--resume``), else delete it."""
-        if self.writer is None:
-            return
-        self.writer.abort()
-        if self.writer.n_records == 0 and self.writer.partial_path is not None:  # nothing to resume, and it would block a rerun
-            self.writer.partial_path.unlink(missing_ok=True)
-            self.partial_path = None
+        """The fields, the step and (in an adaptive run) the step-size series written at a snapshot."""
+        return {**fields, "step": np.int64(step), **self._step_sizes}
 
 
 #: an adaptive run's bar: model time reached of the duration
@@ -164,7 +152,8 @@ class ProgressObserver:
                         disable=disable, desc=config.model.name, dynamic_ncols=True)  # fmt: skip
         self._last = start_step
 
-    def progress(self, step: int) -> None:
+    def progress(self, step: int, measured: Any = None) -> None:
+
         """Advance the bar to ``step``."""
         self.bar.update(step - self._last)
         self._last = step
@@ -193,12 +182,12 @@ class SteadyStateObserver:
         Of the detector: the largest relative rate of change (1/time) that counts as
         steady, over this many consecutive snapshot intervals.
     record
-        A :class:`DatasetObserver` whose file gets the global attribute ``stop_reason``;
+        A :class:`ClassicDatasetObserver` whose file gets the global attribute ``stop_reason``;
         put this observer before it in the list, so the attribute is set before the file
         is completed.
     """
 
-    def __init__(self, tolerance: float, *, window: int = 3, record: DatasetObserver | None = None) -> None:
+    def __init__(self, tolerance: float, *, window: int = 3, record: ClassicDatasetObserver | None = None) -> None:
         from rdnet.analysis import SteadyStateDetector
 
         self.detector = SteadyStateDetector(tolerance, window=window)

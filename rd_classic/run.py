@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from rdnet.errors import ConfigError, RunError
+from rdnet.observers import RunObserver, notify, stop_requested
 
 from rd_classic.boundaries import BoundaryConditions, resolve_boundary_conditions
 from rd_classic.grids import BOUNDARIES, Grid, parse_size
@@ -38,7 +39,7 @@ from rd_classic.schemes import ADAPTIVE_SCHEMES, BACKENDS, DTYPES, IMEX_SCHEMES,
 __all__ = [
     "SimulationConfig",
     "build_config",
-    "Observer",
+    "RunObserver",
     "MemoryObserver",
     "SimulationInterrupted",
     "run_simulation",
@@ -466,36 +467,6 @@ def _round_down(value: float) -> float:
     return math.floor(value / 10**exponent) * 10**exponent
 
 
-class Observer(Protocol):
-    """What the run loop calls. Every method is optional; an observer whose
-    ``stop_requested`` is true after a snapshot ends the run there (completed normally).
-    An adaptive run calls ``step_sizes`` before every snapshot with the end times and sizes
-    of the steps accepted since the last one, the rejected steps so far and the next step
-    size, and ``progress_time`` instead of ``progress``."""
-
-    def start(self, config: SimulationConfig, start_step: int) -> None:
-        """Called once before the first step (``start_step`` > 0 on resume)."""
-
-    def snapshot(self, step: int, time: float, fields: dict[str, np.ndarray]) -> None:
-        """Called at each snapshot with the fields (read-only views)."""
-
-    def progress(self, step: int) -> None:
-        """Called after steps with the last step completed."""
-
-    def progress_time(self, time: float) -> None:
-        """Called after every accepted step of an adaptive run with the model time reached."""
-
-    def step_sizes(self, times: np.ndarray, sizes: np.ndarray, rejected: int, dt_next: float) -> None:
-        """Called before each snapshot of an adaptive run: the accepted steps' times and sizes since the last one,
-        the rejected trial steps so far and the size tried next."""
-
-    def finish(self) -> None:
-        """Called once after the last step."""
-
-    def abort(self) -> None:
-        """Called when the run stops early (error or Ctrl-C)."""
-
-
 class MemoryObserver:
     """Keep every snapshot in memory (``steps``, ``times``, ``fields[name]`` lists)."""
 
@@ -554,13 +525,6 @@ def snapshot_steps(config: SimulationConfig) -> list[int]:
     return steps
 
 
-def _call(observers: Sequence[Any], method: str, *args: Any) -> None:
-    for observer in observers:
-        function = getattr(observer, method, None)
-        if function is not None:
-            function(*args)
-
-
 def run_simulation(
     config: SimulationConfig,
     *,
@@ -575,7 +539,8 @@ def run_simulation(
     config
         The run.
     observers
-        Objects with any of ``start``, ``snapshot``, ``progress``, ``finish``, ``abort``.
+        Objects with any of the hooks of :class:`rdnet.observers.RunObserver` (``start``, ``progress``,
+        ``snapshot``, ``finish``, ``abort``).
     state
         One field per species to start from (a resumed run); default: the configured
         initial condition, which is also the first snapshot.
@@ -626,20 +591,20 @@ def run_simulation(
         first = None
     step = start_step
     try:
-        _call(observers, "start", config, start_step)
+        notify(observers, "start", config, start_step)
         if first is not None:
             if config.adaptive:
-                _call(observers, "step_sizes", np.zeros(0), np.zeros(0), 0, stepper.dt_next)
-            _call(observers, "snapshot", 0, 0.0, first)
+                notify(observers, "step_sizes", np.zeros(0), np.zeros(0), 0, stepper.dt_next)
+            notify(observers, "snapshot", 0, 0.0, first)
             del first
         last_good = step
         for target in snapshot_times(config) if config.adaptive else snapshot_steps(config):
             if config.adaptive:
                 if target <= stepper.time:
                     continue
-                times, sizes = stepper.advance_to(target, progress=lambda now: _call(observers, "progress_time", now))
+                times, sizes = stepper.advance_to(target, progress=lambda now: notify(observers, "progress_time", now))
                 step, time = stepper.step, target
-                _call(observers, "step_sizes", times, sizes, stepper.rejected, stepper.dt_next)
+                notify(observers, "step_sizes", times, sizes, stepper.rejected, stepper.dt_next)
             else:
                 if target <= step:
                     continue
@@ -652,15 +617,15 @@ def run_simulation(
                     f"Try a smaller dt or another integrator."
                 )
             last_good = step
-            if any(getattr(observer, "stop_requested", False) for observer in observers):
+            if stop_requested(observers):
                 break  # e.g. a steady state: the run is complete
     except KeyboardInterrupt:
-        _call(observers, "abort")
+        notify(observers, "abort")
         raise SimulationInterrupted(step) from None
     except BaseException:
-        _call(observers, "abort")
+        notify(observers, "abort")
         raise
-    _call(observers, "finish")
+    notify(observers, "finish")
     return stepper.get_state()
 
 
@@ -671,7 +636,7 @@ def _advance_steps(stepper, observers: Sequence[Any], step: int, target: int, co
         n = min(chunk, target - step)
         stepper.advance(n)
         step += n
-        _call(observers, "progress", step)
+        notify(observers, "progress", step, None)
     return step
 
 
@@ -688,5 +653,5 @@ def _emit(stepper, observers: Sequence[Any], step: int, config: SimulationConfig
     fields = _snapshot_fields(stepper, config)
     if fields is None:
         return False
-    _call(observers, "snapshot", step, stepper.time if config.adaptive else step * config.dt, fields)
+    notify(observers, "snapshot", step, stepper.time if config.adaptive else step * config.dt, fields)
     return True

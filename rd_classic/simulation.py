@@ -161,7 +161,7 @@ def run(*, history: str | None = None, **options: Any) -> SimulationResult:
     -------
     SimulationResult
     """
-    from rd_classic.observers import DatasetObserver, ProgressObserver, SteadyStateObserver
+    from rd_classic.observers import ClassicDatasetObserver, ProgressObserver, SteadyStateObserver
     from rd_classic.resume import open_resumed_writer, resume_point
     from rd_classic.run import SimulationInterrupted, build_config, run_simulation
 
@@ -175,7 +175,7 @@ def run(*, history: str | None = None, **options: Any) -> SimulationResult:
         _refuse_with_resume(options, resume)
         point = resume_point(resume, steps=options.get("steps"), time=options.get("time"))
         config, state, start_step = point.config, point.state, point.step
-        writer = DatasetObserver(open_writer=lambda: open_resumed_writer(point, history=history))
+        writer = ClassicDatasetObserver(open_resumed=lambda: open_resumed_writer(point, history=history))
     else:
         config = build_config(_model(options), parameters=options.get("param"), **{
             _CONFIG_KEYWORDS[key]: _size(value) if key == "size" else value
@@ -187,7 +187,7 @@ def run(*, history: str | None = None, **options: Any) -> SimulationResult:
 
             check_output_path(out, overwrite=bool(options.get("overwrite")))
         state, start_step = None, 0
-        writer = DatasetObserver(out, history=history, overwrite=bool(options.get("overwrite")))
+        writer = ClassicDatasetObserver(out, history=history, overwrite=bool(options.get("overwrite")))
         if options.get("dt") is not None and config.dt != options["dt"]:
             lowered_from = options["dt"]
     tolerance = options.get("stop_when_steady")

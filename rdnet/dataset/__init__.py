@@ -6,7 +6,8 @@ module per concept: :mod:`~rdnet.dataset.convention` (what a file holds, its att
 (roles, label variables, one snapshot), :mod:`~rdnet.dataset.writer` (the streaming
 :class:`StreamingWriter` and :func:`write_dataset`) over a :mod:`~rdnet.dataset.store`
 (:mod:`~rdnet.dataset.netcdf_store` for NetCDF), :mod:`~rdnet.dataset.reader`
-(:func:`open_dataset`) and :mod:`~rdnet.dataset.file_safety` (output paths, signatures and
+(:func:`open_dataset`), :mod:`~rdnet.dataset.observer` (the run observer that streams a run into
+a dataset, for both engines) and :mod:`~rdnet.dataset.file_safety` (output paths, signatures and
 headers checked before the NetCDF library reads a file; :mod:`~rdnet.dataset.netcdf_header`).
 None of them imports xarray or netCDF4 until a function needs it.
 """
@@ -26,6 +27,7 @@ from rdnet.dataset.convention import (
     validate,
 )
 from rdnet.dataset.file_safety import check_netcdf_file, check_output_path, set_open_timeout
+from rdnet.dataset.observer import DatasetObserver
 from rdnet.dataset.reader import load_snapshot, open_dataset, read_partial
 from rdnet.dataset.store import VariableSpec
 from rdnet.dataset.writer import StreamingWriter, prepare_dataset, write_dataset
@@ -39,6 +41,7 @@ __all__ = [
     "DatasetWarning",
     "VariableSpec",
     "StreamingWriter",
+    "DatasetObserver",
     "check_output_path",
     "check_netcdf_file",
     "load_snapshot",

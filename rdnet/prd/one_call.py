@@ -13,19 +13,16 @@ promises (a partial file and its checkpoint until complete; ``resume`` continues
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rdnet.errors import ConfigError
-from rdnet.prd import defaults
 
-__all__ = ["train", "run", "TrainingResult", "RESUME_OPTIONS", "SINGLE_THREAD_WORK"]
+__all__ = ["train", "run", "TrainingResult", "RESUME_OPTIONS"]
 
-#: below this many multiply-adds per step (n · m · d_in) one thread is fastest (and immune to
-#: oversubscription on a busy machine); above, torch's default thread count is kept
-SINGLE_THREAD_WORK = 2**26
 #: the options a resumed run takes besides ``resume``: everything else comes from its file
 RESUME_OPTIONS = ("steps", "quiet")
 _OPTIONS = (
@@ -56,20 +53,31 @@ class _Progress:
                         unit="step", dynamic_ncols=True)  # fmt: skip
         self.every = max(1, total // 200)
 
-    def on_step(self, result, run) -> None:
+    def start(self, run, step: int) -> None:
+
+        """Note whether the run has an adversary (its losses join the bar)."""
+        self.adversary = run.spec.training.adversary
+
+    def progress(self, step: int, result) -> None:
+
+        """Advance the progress bar past ``step``, with the losses every few steps."""
         self.bar.update(1)
-        if result.step % self.every == 0:
+        if step % self.every == 0:
             metrics = result.metrics
             postfix = {"L_sup": f"{metrics['loss_sup']:.3g}", "|U-U0|": f"{metrics['distance_u']:.3g}"}
-            if run.spec.training.adversary:
+            if self.adversary:
                 postfix["L_adv"] = f"{metrics['loss_adv']:.3g}"
                 postfix["W_est"] = f"{metrics['wasserstein_estimate']:.3g}"
             self.bar.set_postfix(postfix, refresh=False)
 
-    def on_snapshot(self, result, run) -> None:
-        pass
+    def finish(self) -> None:
 
-    def on_finish(self, run) -> None:
+        """Close the progress bar."""
+        self.bar.close()
+
+    def abort(self) -> None:
+
+        """Close the progress bar."""
         self.bar.close()
 
 
@@ -197,43 +205,48 @@ def run(*, history: str | None = None, **options: Any) -> TrainingResult:
 def _run(history: str | None, options: dict[str, Any]) -> TrainingResult:
     import torch
 
-    from rdnet.prd.output import DatasetObserver, check_output, checkpoint_path, resume_run
-    from rdnet.prd.run import TrainingDiverged, prepare_run, run_training
+    from rdnet.prd.output import NetworkDatasetObserver, check_output, checkpoint_path, resume_run
+    from rdnet.prd.run import RunSpec, TrainingDiverged, prepare_run, run_training, torch_threads
 
     quiet = bool(options.get("quiet"))
-    if options.get("resume") is not None:
-        _refuse_with_resume(options)
-        run_state, observer = resume_run(options["resume"], steps=options.get("steps"), history=history)
-    else:
-        spec = _spec(options)
-        out, overwrite = options.get("out"), bool(options.get("overwrite"))
-        if out is not None:
-            _refuse_earlier_partial(out, overwrite=overwrite)
-            check_output(out, overwrite=overwrite)
-        threads = options.get("threads")
-        if threads is not None and threads < 1:
-            raise ConfigError(f"--threads must be at least 1, got {threads}")
-        run_state = prepare_run(spec)
-        if threads is None and run_state.data.samples * spec.neurons * run_state.data.input_dim < SINGLE_THREAD_WORK:
-            threads = 1
-        if threads is not None:
-            torch.set_num_threads(threads)
-        observer = DatasetObserver.create(out, run_state, save=options.get("save", "auto"), overwrite=overwrite,
-                                          history=history)  # fmt: skip
-    progress = _Progress(run_state.spec.steps + 1, run_state.state.step, quiet)
+    observer = progress = None
     try:
+        if options.get("resume") is not None:
+            _refuse_with_resume(options)
+            run_state, observer = resume_run(options["resume"], steps=options.get("steps"), history=history)
+        else:
+            spec = RunSpec.from_options(options)
+            out, overwrite = options.get("out"), bool(options.get("overwrite"))
+            if out is not None:
+                _refuse_earlier_partial(out, overwrite=overwrite)
+                check_output(out, overwrite=overwrite)
+            threads = options.get("threads")
+            if threads is not None and threads < 1:
+                raise ConfigError(f"threads must be at least 1, got {threads}")
+            run_state = prepare_run(spec)
+            threads = torch_threads(run_state, threads)
+            if threads is not None:
+                torch.set_num_threads(threads)
+            progress = _Progress(run_state.spec.steps + 1, run_state.state.step, quiet)
+            observer = _started(lambda: NetworkDatasetObserver.create(
+                out, run_state, save=options.get("save", "auto"), overwrite=overwrite, history=history), out)
+        if progress is None:
+            progress = _Progress(run_state.spec.steps + 1, run_state.state.step, quiet)
         run_training(run_state, [observer, progress])
     except KeyboardInterrupt as interrupt:
-        progress.bar.close()
-        interrupt.partial_path = observer.abort()
-        interrupt.step = run_state.state.step
+        if progress is not None:
+            progress.bar.close()
+        interrupt.partial_path = None if observer is None else _resumable(observer, checkpoint_path)
+        interrupt.step = None if observer is None else run_state.state.step
         raise
     except TrainingDiverged as error:
         progress.bar.close()
         raise TrainingDiverged(f"{error}{_kept(observer, checkpoint_path)}") from None
     except BaseException:
-        progress.bar.close()
-        observer.abort()
+        if progress is not None:
+            progress.bar.close()
+        if observer is not None:
+            observer.abort()
         raise
     path = observer.writer.path
     if path is None:
@@ -243,56 +256,6 @@ def _run(history: str | None, options: dict[str, Any]) -> TrainingResult:
 
         dataset = open_dataset(path)
     return TrainingResult(run=run_state, dataset=dataset, path=path)
-
-
-def _spec(options: dict[str, Any]):
-    """The :class:`~rdnet.prd.run.RunSpec` of the options given (defaults for the others)."""
-    from rdnet.prd.run import RunSpec
-    from rdnet.prd.training import TrainingConfig
-
-    def option(name: str, default: Any) -> Any:
-        value = options.get(name)
-        return default if value is None else value
-
-    grid = _grid(options.get("neurons"), options.get("grid"))
-    weight = options.get("adversary_weight")
-    adversary = bool(options.get("adversary")) or (weight is not None and weight != 0)
-    optimizer = option("optimizer", defaults.OPTIMIZER)
-    if options.get("batch_size") is not None and optimizer == "gd":
-        raise ConfigError(
-            f"--batch-size {options['batch_size']} applies only to --optimizer sgd or adam; "
-            f"--optimizer gd always uses all samples (drop --batch-size, or choose sgd or adam)"
-        )
-    training = TrainingConfig(
-        lr=option("lr", defaults.LR), optimizer=optimizer, batch_size=options.get("batch_size"),
-        train_layers=option("train_layers", defaults.TRAIN_LAYERS), adversary=adversary,
-        adversary_weight=1.0 if weight is None else weight,
-        critic_steps=option("critic_steps", defaults.CRITIC_STEPS), critic_lr=option("critic_lr", defaults.CRITIC_LR),
-        critic_optimizer=option("critic_optimizer", defaults.CRITIC_OPTIMIZER),
-        gp_weight=option("gp_weight", defaults.GP_WEIGHT),
-    )  # fmt: skip
-    return RunSpec(
-        dataset=option("dataset", defaults.DATASET), samples=option("samples", defaults.SAMPLES),
-        input_dim=option("input_dim", defaults.INPUT_DIM), outputs=option("outputs", defaults.OUTPUTS),
-        normalize=not options.get("no_normalize", False), data_seed=option("data_seed", defaults.DATA_SEED),
-        grid_height=grid.height, grid_width=grid.width, critic_neurons=options.get("critic_neurons"),
-        steps=option("steps", defaults.STEPS), snapshot_every=options.get("snapshot_every"),
-        init=option("init", defaults.INIT), layout=option("layout", defaults.LAYOUT),
-        embedding=option("embedding", defaults.EMBEDDING), seed=option("seed", defaults.SEED),
-        dtype=option("dtype", defaults.DTYPE), device=option("device", defaults.DEVICE),
-        delta=option("delta", defaults.DELTA), training=training,
-    )  # fmt: skip
-
-
-def _grid(neurons: int | None, grid: str | None):
-    from rdnet.prd.layout import grid_for_neurons, parse_grid
-
-    if grid is not None:
-        parsed = parse_grid(grid)
-        if neurons is not None and neurons != parsed.neurons:
-            raise ConfigError(f"--neurons {neurons} disagrees with --grid {grid} ({parsed.neurons} neurons)")
-        return parsed
-    return grid_for_neurons(defaults.GRID_HEIGHT * defaults.GRID_WIDTH if neurons is None else neurons)
 
 
 def _refuse_with_resume(options: dict[str, Any]) -> None:
@@ -319,14 +282,37 @@ def _refuse_earlier_partial(out, *, overwrite: bool) -> None:
         )
 
 
-def _kept(observer, checkpoint_path) -> str:
-    """What a failed run leaves: its partial file to inspect or delete (removed when it holds nothing)."""
+def _started(create, out) -> Any:
+    """The new run's dataset observer; a Ctrl-C while it creates the partial file removes that file."""
+    try:
+        return create()
+    except KeyboardInterrupt:
+        if out is not None:
+            from rdnet.dataset import PARTIAL_SUFFIX
+
+            partial = Path(out).expanduser().absolute()
+            partial = partial.with_name(partial.name + PARTIAL_SUFFIX)
+            shutil.rmtree(partial, ignore_errors=True) if partial.is_dir() else partial.unlink(missing_ok=True)
+        raise
+
+
+def _resumable(observer, checkpoint_path) -> Path | None:
+    """The partial file an interrupted run keeps to resume from; None (and no file) before its first snapshot."""
     partial = observer.abort()
-    if partial is None:
-        return ""
-    if observer.writer.n_records == 0:  # failed before the first snapshot: nothing to keep
+    if partial is not None and observer.writer.n_records == 0:  # nothing to resume from
         observer.writer.store.remove_partial(partial)
         checkpoint_path(partial).unlink(missing_ok=True)
+        return None
+    return partial
+
+
+def _kept(observer, checkpoint_path) -> str:
+    """What a failed run leaves: its partial file to inspect or delete (removed when it holds nothing)."""
+    had_partial = observer.abort() is not None
+    partial = _resumable(observer, checkpoint_path)
+    if not had_partial:
+        return ""
+    if partial is None:  # failed before the first snapshot: nothing to keep
         return " (before the first snapshot: no partial file kept)"
     return (f" (partial file kept: {partial}; inspect it with rdnet info {partial}, "
             f"or delete it and its .npz checkpoint to start again)")  # fmt: skip

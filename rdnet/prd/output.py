@@ -36,12 +36,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rdnet.dataset import DatasetWarning, StreamingWriter, VariableSpec, check_output_path
+from rdnet.dataset import DatasetObserver, DatasetWarning, StreamingWriter, VariableSpec, check_output_path
 from rdnet.errors import ConfigError, DatasetError
 from rdnet.prd.run import BOUND_NAMES, PreparedRun, RunSpec, prepare_run, theory_constants
 from rdnet.prd.training import METRIC_NAMES, StepResult
 
-__all__ = ["SAVE_MODES", "FULL_SAVE_BUDGET_BYTES", "RESUME_GROUP", "DatasetObserver", "checkpoint_path",
+__all__ = ["SAVE_MODES", "FULL_SAVE_BUDGET_BYTES", "RESUME_GROUP", "NetworkDatasetObserver", "checkpoint_path",
            "checkpoint_arrays", "restore_checkpoint", "save_checkpoint", "resume_run", "saves_full",
            "hidden_layer_storage", "training_data_digest"]
 
@@ -183,8 +183,12 @@ def _coords(run: PreparedRun, full: bool) -> dict:
     return coords
 
 
-class DatasetObserver:
-    """Streams a run into an rdnet dataset and keeps a checkpoint for resuming.
+class NetworkDatasetObserver(DatasetObserver):
+    """Streams a network run into an rdnet dataset and keeps a checkpoint for resuming.
+
+    A :class:`rdnet.dataset.DatasetObserver` that also records the per-step series and,
+    at each snapshot of a file, the checkpoint that resuming needs. A run stopped before
+    its first snapshot keeps its partial file for the caller to report and remove.
 
     Parameters
     ----------
@@ -202,7 +206,8 @@ class DatasetObserver:
 
     def __init__(self, writer: StreamingWriter, run: PreparedRun, *, full: bool, first_step: int = 0,
                  stability_state: bool = True) -> None:  # fmt: skip
-        self.writer = writer
+        super().__init__(writer, keep_empty_partial=True)
+        self.run = run
         self.full = full
         self.stability_state = stability_state
         self.hidden_storage = hidden_layer_storage(run.spec, full, run.data.samples, run.data.input_dim)
@@ -216,7 +221,7 @@ class DatasetObserver:
     def create(
         cls, path: str | os.PathLike, run: PreparedRun, *, save: str = "auto", overwrite: bool = False,
         history: str | None = None,
-    ) -> DatasetObserver:
+    ) -> NetworkDatasetObserver:
         """Start a new dataset for ``run`` at ``path``."""
         full = saves_full(run.spec, save, run.data.input_dim)
         parameters = run.spec.to_parameters()
@@ -243,9 +248,9 @@ class DatasetObserver:
         writer.write_fixed("step_time", run.times)
         return cls(writer, run, full=full)
 
-    def on_step(self, result: StepResult, run: PreparedRun) -> None:
-        """Record the step's scalar series (before the last step, also the state a longer run continues from)."""
-        k = result.step
+    def progress(self, step: int, result: StepResult) -> None:
+        """Record the step's measurements (the series are written at the next snapshot)."""
+        run, k = self.run, step
         for name, values in self.series.items():
             values[k] = result.metrics[name]
         if k == run.spec.steps - 1:
@@ -254,18 +259,20 @@ class DatasetObserver:
             # there, continues from this state, not from the one after the last snapshot.
             self.final_step_state = checkpoint_arrays(run, record=-1, next_step=run.spec.steps)
 
-    def on_snapshot(self, result: StepResult, run: PreparedRun) -> None:
-        """Write one snapshot of the neuron fields, the series so far and the resume checkpoint."""
-        k = result.step
+    def snapshot(self, step: int, time: float, result: StepResult) -> None:
+        """Write the series so far and the snapshot's fields (and the checkpoint of a file)."""
+        run, k = self.run, step
         for name, values in self.series.items():
             self.writer.write_fixed(name, values[self.written_until:k + 1], start=self.written_until)
         self.written_until = k + 1
-        self.writer.append(k * run.spec.training.lr, self._fields(result, run))
+        super().snapshot(step, time, result)
         if self.writer.partial_path is not None:  # None: a run kept in memory
             save_checkpoint(self.writer.partial_path, run, record=self.writer.n_records - 1, next_step=k + 1,
                             final_step_state=self.final_step_state if k == run.spec.steps else None)
 
-    def _fields(self, result: StepResult, run: PreparedRun) -> dict[str, np.ndarray]:
+    def snapshot_fields(self, step: int, result: StepResult) -> dict[str, np.ndarray]:
+        """The fields of one snapshot on the neuron grid (and the state the stability analysis needs)."""
+        run = self.run
         state, split, cells = run.state, result.split, run.cells
         # the generator is updated right after measuring: the trainer keeps a copy of θ_k
         U = result.weights_U.cpu().numpy()
@@ -305,21 +312,17 @@ class DatasetObserver:
                 fields.update(_critic_second_moments(run))
         return fields
 
-    def on_finish(self, run: PreparedRun) -> None:
-        """Store the theory constants and the resume state; close the writer (the file appears under its final name)."""
-        constants = theory_constants(run)
+    def finish(self) -> None:
+        """Complete the dataset: the theory's constants, the resume state, the final name."""
+        constants = theory_constants(self.run)
         if constants:
             self.writer.set_attrs(**constants)
         if self.final_step_state is not None:
             self.writer.write_group(RESUME_GROUP, self.final_step_state)
         partial = self.writer.partial_path
-        self.writer.close()
+        super().finish()
         if partial is not None:
             checkpoint_path(partial).unlink(missing_ok=True)
-
-    def abort(self) -> Path:
-        """Keep the partial file (and its checkpoint) after an interruption; returns the partial path."""
-        return self.writer.abort()
 
 
 def _critic_second_moments(run: PreparedRun) -> dict[str, np.ndarray]:
@@ -471,7 +474,7 @@ def _load_checkpoint(sidecar: Path) -> dict[str, np.ndarray]:
 
 
 def resume_run(source: str | os.PathLike, *, steps: int | None = None,
-               history: str | None = None) -> tuple[PreparedRun, DatasetObserver]:  # fmt: skip
+               history: str | None = None) -> tuple[PreparedRun, NetworkDatasetObserver]:  # fmt: skip
     """Restore a run from its file: an interrupted run to go on, or any run to continue to a later end.
 
     An interrupted run's ``.partial`` file has its training state in the ``.npz`` checkpoint
@@ -495,7 +498,7 @@ def resume_run(source: str | os.PathLike, *, steps: int | None = None,
     -------
     run : PreparedRun
         With the state to continue from.
-    observer : DatasetObserver
+    observer : NetworkDatasetObserver
         Writing into the reopened or rebuilt partial file.
 
     Raises
@@ -564,7 +567,7 @@ def resume_run(source: str | os.PathLike, *, steps: int | None = None,
                                                attrs={"parameters": parameters})  # fmt: skip
         writer.write_fixed("step_time", run.times)
         _write_checkpoint(checkpoint_path(writer.partial_path), {**arrays, "record": np.array(records - 1)})
-    observer = DatasetObserver(writer, run, full=full, first_step=run.state.step,
+    observer = NetworkDatasetObserver(writer, run, full=full, first_step=run.state.step,
                                stability_state=bool(parameters.get("stores_stability_state")))
     if run.state.step == end:  # the last step is next: this is the state it starts from
         observer.final_step_state = {**arrays, "record": np.array(-1)}

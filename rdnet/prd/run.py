@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
 from rdnet.errors import ConfigError, RunError
+from rdnet.observers import notify
 from rdnet.prd import defaults, theory
 from rdnet.prd.data import TrainingData, load_training_data
-from rdnet.prd.layout import EMBEDDINGS, LAYOUTS, NeuronGrid, neuron_layout
+from rdnet.prd.layout import EMBEDDINGS, LAYOUTS, NeuronGrid, grid_for_neurons, neuron_layout, parse_grid
 from rdnet.prd.networks import INITIALISATIONS, initialise_critic, initialise_generator
 from rdnet.prd.training import StepResult, TrainingConfig, TrainingState, make_trainer
 
@@ -27,7 +29,6 @@ __all__ = [
     "DTYPES",
     "RunSpec",
     "PreparedRun",
-    "TrainingObserver",
     "prepare_run",
     "run_training",
     "BOUND_NAMES",
@@ -36,6 +37,8 @@ __all__ = [
     "theory_bounds",
     "theory_constants",
     "TrainingDiverged",
+    "torch_threads",
+    "SINGLE_THREAD_WORK",
 ]
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -130,6 +133,55 @@ class RunSpec:
         if self.grid_height < 1 or self.grid_width < 1:
             raise ConfigError("the neuron grid needs positive height and width")
 
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> RunSpec:
+        """The run of the options of :func:`rdnet.prd.train` that were given (defaults for the others).
+
+        The training rules live here, so that ``rdnet train``, :func:`rdnet.prd.train` and a
+        sweep's points share them: a nonzero ``adversary_weight`` implies the adversary (and
+        ``adversary`` alone means weight 1); ``batch_size`` applies only to ``sgd``/``adam``
+        (``gd`` always uses every sample); ``neurons`` and the neuron layout ``grid`` (``"HxW"``)
+        must agree, and without either the default layout is used.
+
+        Raises
+        ------
+        ConfigError
+            A rule broken, or a value :class:`RunSpec` or :class:`TrainingConfig` refuses.
+        """
+
+        def option(name: str, default: Any) -> Any:
+            value = options.get(name)
+            return default if value is None else value
+
+        grid = _neuron_grid(options.get("neurons"), options.get("grid"))
+        weight = options.get("adversary_weight")
+        adversary = bool(options.get("adversary")) or (weight is not None and weight != 0)
+        optimizer = option("optimizer", defaults.OPTIMIZER)
+        if options.get("batch_size") is not None and optimizer == "gd":
+            raise ConfigError(
+                f"--batch-size {options['batch_size']} applies only to --optimizer sgd or adam; "
+                f"--optimizer gd always uses all samples (drop --batch-size, or choose sgd or adam)"
+            )
+        training = TrainingConfig(
+            lr=option("lr", defaults.LR), optimizer=optimizer, batch_size=options.get("batch_size"),
+            train_layers=option("train_layers", defaults.TRAIN_LAYERS), adversary=adversary,
+            adversary_weight=1.0 if weight is None else weight,
+            critic_steps=option("critic_steps", defaults.CRITIC_STEPS), critic_lr=option("critic_lr", defaults.CRITIC_LR),
+            critic_optimizer=option("critic_optimizer", defaults.CRITIC_OPTIMIZER),
+            gp_weight=option("gp_weight", defaults.GP_WEIGHT),
+        )  # fmt: skip
+        return cls(
+            dataset=option("dataset", defaults.DATASET), samples=option("samples", defaults.SAMPLES),
+            input_dim=option("input_dim", defaults.INPUT_DIM), outputs=option("outputs", defaults.OUTPUTS),
+            normalize=not options.get("no_normalize", False), data_seed=option("data_seed", defaults.DATA_SEED),
+            grid_height=grid.height, grid_width=grid.width, critic_neurons=options.get("critic_neurons"),
+            steps=option("steps", defaults.STEPS), snapshot_every=options.get("snapshot_every"),
+            init=option("init", defaults.INIT), layout=option("layout", defaults.LAYOUT),
+            embedding=option("embedding", defaults.EMBEDDING), seed=option("seed", defaults.SEED),
+            dtype=option("dtype", defaults.DTYPE), device=option("device", defaults.DEVICE),
+            delta=option("delta", defaults.DELTA), training=training,
+        )  # fmt: skip
+
     @property
     def neurons(self) -> int:
         """m."""
@@ -197,19 +249,6 @@ class PreparedRun:
     def times(self) -> np.ndarray:
         """Gradient-flow time of every step k = 0 … steps."""
         return np.arange(self.spec.steps + 1) * self.spec.training.lr
-
-
-class TrainingObserver(Protocol):
-    """Something the loop reports to (progress bars, dataset writers)."""
-
-    def on_step(self, result: StepResult, run: PreparedRun) -> None:
-        """Called after every step with what it measured."""
-
-    def on_snapshot(self, result: StepResult, run: PreparedRun) -> None:
-        """Called at snapshot steps (after :meth:`on_step`), when the split is available."""
-
-    def on_finish(self, run: PreparedRun) -> None:
-        """Called once when the last step is done."""
 
 
 def _seeds(seed: int) -> dict[str, int]:
@@ -380,14 +419,48 @@ def theory_constants(run: PreparedRun) -> dict[str, float]:
     }
 
 
-def run_training(run: PreparedRun, observers: tuple[TrainingObserver, ...] | list = ()) -> TrainingState:
+#: below this many multiply-adds per step (n · m · d_in) one thread is fastest (and immune to
+#: oversubscription on a busy machine); above, torch's default thread count is kept
+SINGLE_THREAD_WORK = 2**26
+
+
+def torch_threads(run: PreparedRun, threads: int | None) -> int | None:
+    """The torch threads for a run: those asked for, else 1 for a small run, else None (torch's default).
+
+    Parameters
+    ----------
+    run : PreparedRun
+    threads : int or None
+        Asked for (at least 1), or None to decide by the run's size.
+    """
+    if threads is not None:
+        return threads
+    work = run.data.samples * run.spec.neurons * run.data.input_dim
+    return 1 if work < SINGLE_THREAD_WORK else None
+
+
+def _neuron_grid(neurons: int | None, grid: str | None) -> NeuronGrid:
+    """The neuron layout asked for by ``neurons`` (a perfect square) or ``grid`` (``"HxW"``), which must agree."""
+    if grid is not None:
+        parsed = parse_grid(grid)
+        if neurons is not None and neurons != parsed.neurons:
+            raise ConfigError(f"{neurons} neurons disagree with the neuron grid {grid} ({parsed.neurons} neurons)")
+        return parsed
+    return grid_for_neurons(defaults.GRID_HEIGHT * defaults.GRID_WIDTH if neurons is None else neurons)
+
+
+def run_training(run: PreparedRun, observers: Sequence[Any] = ()) -> TrainingState:
     """Train from ``run.state.step`` to ``run.spec.steps``, reporting to the observers.
 
     Parameters
     ----------
     run : PreparedRun
         Prepared by :func:`prepare_run` (or restored from a checkpoint).
-    observers : sequence of TrainingObserver
+    observers : sequence
+        Objects with any of the hooks of :class:`rdnet.observers.RunObserver`: ``start(run,
+        step)``, ``progress(step, result)`` after every step with what it measured,
+        ``snapshot(step, time, result)`` at snapshot steps (after ``progress``, when the
+        split is available), ``finish()``, and ``abort()`` when the run ends early.
 
     Returns
     -------
@@ -404,21 +477,23 @@ def run_training(run: PreparedRun, observers: tuple[TrainingObserver, ...] | lis
     step = make_trainer(run.X, run.Y, spec.training)
     state = run.state
     previous: dict[str, float] | None = None
-    for k in range(state.step, spec.steps + 1):
-        snapshot = k % spec.snapshot_every == 0 or k == spec.steps
-        result = step(state, with_split=snapshot, update=k < spec.steps)
-        result.metrics.update(theory_bounds(run, result))
-        divergence = _divergence(result.metrics, previous, spec.training)
-        if divergence:
-            raise TrainingDiverged(f"training diverged at step {k}: {divergence}")
-        previous = result.metrics
-        for observer in observers:
-            observer.on_step(result, run)
-        if snapshot:
-            for observer in observers:
-                observer.on_snapshot(result, run)
-    for observer in observers:
-        observer.on_finish(run)
+    notify(observers, "start", run, state.step)
+    try:
+        for k in range(state.step, spec.steps + 1):
+            snapshot = k % spec.snapshot_every == 0 or k == spec.steps
+            result = step(state, with_split=snapshot, update=k < spec.steps)
+            result.metrics.update(theory_bounds(run, result))
+            divergence = _divergence(result.metrics, previous, spec.training)
+            if divergence:
+                raise TrainingDiverged(f"training diverged at step {k}: {divergence}")
+            previous = result.metrics
+            notify(observers, "progress", k, result)
+            if snapshot:
+                notify(observers, "snapshot", k, k * spec.training.lr, result)
+    except BaseException:
+        notify(observers, "abort")
+        raise
+    notify(observers, "finish")
     return state
 
 

@@ -59,10 +59,10 @@ def files(tmp_path_factory):
 
 def _sweep_summary(folder: Path) -> None:
     """The summary of a sweep (its writer, without running the points on Dask)."""
-    from rdnet.cli.sweep_runner import build_plan, build_summary
     from rdnet.dataset import write_dataset
+    from rdnet.sweep import build_summary, plan_sweep
 
-    plan = build_plan("simulate", ["F=0.03,0.04"], ["--size", "8"], folder / "sweep")
+    plan = plan_sweep("simulate", {"F": [0.03, 0.04]}, {"size": 8}, folder / "sweep")
     (folder / "sweep").mkdir()
     results = [{"name": task.name, "index": task.index, "status": "ok", "wall_time": 1.0, "regime": "spots",
                 "time_behaviour": "stationary", "dominant_wavelength": 2.0, "field_units": "1",

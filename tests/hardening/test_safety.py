@@ -196,7 +196,7 @@ def test_parameters_attribute_is_json_not_code(tmp_path):
 def test_local_dask_cluster_listens_on_loopback_only():
     """Start the sweep's own LocalCluster and look at every address it listens on."""
     pytest.importorskip("distributed")
-    from rdnet.cli.sweep_runner import dask_client
+    from rdnet.sweep import dask_client
 
     with dask_client(workers=1, echo=lambda line: None) as client:
         info = client.scheduler_info()

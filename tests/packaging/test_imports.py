@@ -19,7 +19,7 @@ def loaded_after(statement: str) -> list[str]:
     return result.stdout.split()
 
 
-@pytest.mark.parametrize("module", ["rdnet.errors", "rdnet", "rd_classic", "rd_classic.grids", "rdnet.cli.main"])
+@pytest.mark.parametrize("module", ["rdnet.errors", "rdnet", "rd_classic", "rd_classic.grids", "rdnet.cli.main", "rdnet.sweep"])
 def test_light_modules_import_neither_xarray_nor_torch_nor_the_accessor(module):
     assert loaded_after(f"import {module}") == []
 

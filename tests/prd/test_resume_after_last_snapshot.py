@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from rdnet.cli.main import cli
 from rdnet.dataset import open_dataset
-from rdnet.prd.output import DatasetObserver
+from rdnet.prd.output import NetworkDatasetObserver
 
 ARGS = ["train", "--adversary", "--neurons", "16", "--samples", "16", "--input-dim", "36",
         "--steps", "12", "--snapshot-every", "4", "--seed", "3", "--quiet"]  # fmt: skip
@@ -20,11 +20,11 @@ def test_interrupt_between_last_snapshot_and_completion(tmp_path, monkeypatch):
 
     out = tmp_path / "interrupted.nc"
 
-    def killed_before_completion(self, run):
+    def killed_before_completion(self):
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(DatasetObserver, "on_finish", killed_before_completion)
+        patch.setattr(NetworkDatasetObserver, "finish", killed_before_completion)
         result = runner.invoke(cli, [*ARGS, "--out", str(out)])
     assert result.exit_code == 130, result.output
     partial = tmp_path / "interrupted.nc.partial"

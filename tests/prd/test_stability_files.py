@@ -20,7 +20,7 @@ from click.testing import CliRunner
 import rdnet
 from rdnet.cli.main import cli
 from rdnet.errors import DatasetError
-from rdnet.prd.output import DatasetObserver
+from rdnet.prd.output import NetworkDatasetObserver
 from rdnet.prd.run import RunSpec, prepare_run, run_training
 from rdnet.prd.snapshots import open_network_run
 from rdnet.prd.training import TrainingConfig
@@ -36,16 +36,13 @@ class _Recorder:
     def __init__(self) -> None:
         self.weights = []
 
-    def on_step(self, result, run) -> None:
-        pass
+    def start(self, run, step) -> None:
+        self.run = run
 
-    def on_snapshot(self, result, run) -> None:
-        critic = run.state.critic
+    def snapshot(self, step, time, result) -> None:
+        critic = self.run.state.critic
         self.weights.append((result.weights_U.clone(), result.weights_V.clone(),
                              None if critic is None else (critic.W.clone(), critic.a.clone())))  # fmt: skip
-
-    def on_finish(self, run) -> None:
-        pass
 
 
 def _train(path: Path, *, save: str, samples: int, adversary: bool = True, critic_optimizer: str = "adam",
@@ -56,7 +53,7 @@ def _train(path: Path, *, save: str, samples: int, adversary: bool = True, criti
                    training=training)  # fmt: skip
     run = prepare_run(spec)
     recorder = _Recorder()
-    run_training(run, [DatasetObserver.create(path, run, save=save, history="test"), recorder])
+    run_training(run, [NetworkDatasetObserver.create(path, run, save=save, history="test"), recorder])
     return recorder
 
 

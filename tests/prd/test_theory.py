@@ -59,14 +59,8 @@ class _Series:
     def __init__(self):
         self.metrics = []
 
-    def on_step(self, result, run):
+    def progress(self, step, result):
         self.metrics.append(result.metrics)
-
-    def on_snapshot(self, result, run):
-        pass
-
-    def on_finish(self, run):
-        pass
 
 
 def test_supervised_neuron_distance_shrinks_like_inverse_sqrt_width_and_obeys_theorem1():
@@ -215,11 +209,11 @@ def test_adversary_weight_zero_gives_the_theorem1_curves():
 
 def test_theory_constants_and_stationarity_time_of_a_supervised_run(tmp_path):
     from rdnet.dataset import open_dataset
-    from rdnet.prd.output import DatasetObserver
+    from rdnet.prd.output import NetworkDatasetObserver
     from rdnet.prd.run import STATIONARITY_FRACTION, theory_constants
 
     run = _theory_run(64, steps=40)
-    observer = DatasetObserver.create(tmp_path / "theory.nc", run, save="norms")
+    observer = NetworkDatasetObserver.create(tmp_path / "theory.nc", run, save="norms")
     series = _Series()
     run_training(run, [series, observer])
     constants = theory_constants(run)

@@ -58,17 +58,17 @@ def test_an_interrupted_run_continued_to_a_later_end_equals_the_longer_run(tmp_p
     options = [*SMALL, *ADVERSARIAL]
     reference = tmp_path / "long.nc"
     train(*options, "--steps", "25", "--out", str(reference))
-    original = output.DatasetObserver.on_snapshot
+    original = output.NetworkDatasetObserver.snapshot
 
-    def stop_after_two(self, result, run):
-        original(self, result, run)
+    def stop_after_two(self, step, time, result):
+        original(self, step, time, result)
         if self.writer.n_records == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(output.DatasetObserver, "on_snapshot", stop_after_two)
+    monkeypatch.setattr(output.NetworkDatasetObserver, "snapshot", stop_after_two)
     cut = tmp_path / "cut.nc"
     assert CliRunner().invoke(cli, ["train", *options, "--steps", "15", "--out", str(cut)]).exit_code == 130
-    monkeypatch.setattr(output.DatasetObserver, "on_snapshot", original)
+    monkeypatch.setattr(output.NetworkDatasetObserver, "snapshot", original)
     train("--resume", f"{cut}.partial", "--steps", "25", "--quiet")
     assert_same_run(cut, reference)
 

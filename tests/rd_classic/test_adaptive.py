@@ -106,7 +106,7 @@ def test_numba_and_torch_take_the_same_steps():
 
 
 def test_adaptive_run_snapshots_at_the_requested_times_and_records_every_step(tmp_path):
-    from rd_classic.observers import DatasetObserver
+    from rd_classic.observers import ClassicDatasetObserver
     from rd_classic.run import MemoryObserver, StepSizeRecorder, build_config, run_simulation
 
     config = build_config("brusselator", size="24x16", integrator="rk45", rtol=1e-4, time=3.0, snapshots=6,
@@ -114,7 +114,7 @@ def test_adaptive_run_snapshots_at_the_requested_times_and_records_every_step(tm
     assert config.adaptive and config.end_time == 3.0
     recorder, memory = StepSizeRecorder(), MemoryObserver()
     path = tmp_path / "adaptive.nc"
-    run_simulation(config, observers=[recorder, memory, DatasetObserver(path)])
+    run_simulation(config, observers=[recorder, memory, ClassicDatasetObserver(path)])
     assert memory.times == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
     assert recorder.times[-1] == 3.0 and sum(recorder.sizes) == pytest.approx(3.0, rel=1e-12)
     assert max(recorder.sizes) <= largest_stable_dt(config.model, config.grid, "rk45", boundary=config.boundary)
@@ -139,20 +139,20 @@ class _InterruptAfter:
 
 
 def test_resumed_adaptive_run_equals_the_uninterrupted_one_bit_for_bit(tmp_path):
-    from rd_classic.observers import DatasetObserver, load_resume_point
+    from rd_classic.observers import ClassicDatasetObserver, load_resume_point
     from rd_classic.run import SimulationInterrupted, build_config, run_simulation
 
     config = build_config("schnakenberg", size="16x12", integrator="rk23", rtol=1e-4, time=4.0, snapshots=5,
                           boundary=["no-flux", "u.x-=dirichlet 1 + 0.1*sin(t)"])  # fmt: skip
     whole = tmp_path / "whole.nc"
-    run_simulation(config, observers=[DatasetObserver(whole)])
+    run_simulation(config, observers=[ClassicDatasetObserver(whole)])
     cut = tmp_path / "cut.nc"
     with pytest.raises(SimulationInterrupted):
-        run_simulation(config, observers=[DatasetObserver(cut), _InterruptAfter(3)])
+        run_simulation(config, observers=[ClassicDatasetObserver(cut), _InterruptAfter(3)])
     partial = tmp_path / "cut.nc.partial"
     resumed, state, step = load_resume_point(partial)
     assert resumed.adaptive_start[0] == pytest.approx(1.6)
-    run_simulation(resumed, observers=[DatasetObserver(resume_from=partial)], state=state, start_step=step)
+    run_simulation(resumed, observers=[ClassicDatasetObserver(resume_from=partial)], state=state, start_step=step)
     a, b = rdnet.open_dataset(whole), rdnet.open_dataset(cut)
     for name in ("u", "v", "reaction_u", "diffusion_v", "step", "time", "step_size_min", "step_size_next",
                  "rejected_steps"):  # fmt: skip

@@ -263,7 +263,7 @@ def test_run_stores_its_conditions_and_resumes_with_them(tmp_path):
     import json
 
     from rdnet.dataset import open_dataset
-    from rd_classic.observers import DatasetObserver
+    from rd_classic.observers import ClassicDatasetObserver
     from rd_classic.run import MemoryObserver, SimulationConfig, build_config, run_simulation
 
     config = build_config("schnakenberg", size="16x8", steps=40, snapshot_every=20,
@@ -274,7 +274,7 @@ def test_run_stores_its_conditions_and_resumes_with_them(tmp_path):
     whole = MemoryObserver()
     run_simulation(config, observers=[whole])
     path = tmp_path / "run.nc"
-    writer = DatasetObserver(path)
+    writer = ClassicDatasetObserver(path)
     run_simulation(config, observers=[writer])
     # rebuild the run from the file's stored parameters (as --resume does) and continue from its middle snapshot
     with open_dataset(path) as ds:

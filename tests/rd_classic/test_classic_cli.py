@@ -68,7 +68,7 @@ def test_blow_up_exits_1_and_keeps_the_partial(tmp_path):
 
 
 def test_resume_from_the_command_line(tmp_path):
-    from rd_classic.observers import DatasetObserver
+    from rd_classic.observers import ClassicDatasetObserver
     from rd_classic.run import SimulationInterrupted, build_config, run_simulation
 
     class Stop:
@@ -80,7 +80,7 @@ def test_resume_from_the_command_line(tmp_path):
                           parameters={"Du": 0.16, "Dv": 0.08})  # fmt: skip
     out = tmp_path / "r.nc"
     with pytest.raises(SimulationInterrupted):
-        run_simulation(config, observers=[DatasetObserver(out), Stop()])
+        run_simulation(config, observers=[ClassicDatasetObserver(out), Stop()])
     result = CliRunner().invoke(cli, ["simulate", "--resume", str(out) + ".partial", "--quiet"])
     assert result.exit_code == 0, result.output
     whole = tmp_path / "whole.nc"

@@ -9,7 +9,7 @@ import pytest
 
 import rdnet
 from rdnet.errors import ConfigError, RunError
-from rd_classic.observers import DatasetObserver, load_resume_point
+from rd_classic.observers import ClassicDatasetObserver, load_resume_point
 from rd_classic.run import MemoryObserver, SimulationInterrupted, build_config, run_simulation
 
 
@@ -24,7 +24,7 @@ def test_dataset_holds_fields_rates_and_reproducible_parameters(tmp_path):
     config = _small()
     path = tmp_path / "gs.nc"
     memory = MemoryObserver()
-    run_simulation(config, observers=[DatasetObserver(path), memory])
+    run_simulation(config, observers=[ClassicDatasetObserver(path), memory])
     ds = rdnet.open_dataset(path)
     assert ds.attrs["system"] == "classic" and ds.attrs["model"] == "gray-scott"
     for name in ("u", "v", "reaction_u", "reaction_v", "diffusion_u", "diffusion_v"):
@@ -72,15 +72,15 @@ class _InterruptAfter:
 def test_resumed_run_equals_the_uninterrupted_one_bit_for_bit(tmp_path, integrator, dtype):
     config = _small(integrator=integrator, dtype=dtype, dt=0.5)
     whole = tmp_path / "whole.nc"
-    run_simulation(config, observers=[DatasetObserver(whole)])
+    run_simulation(config, observers=[ClassicDatasetObserver(whole)])
     cut = tmp_path / "cut.nc"
     with pytest.raises(SimulationInterrupted):
-        run_simulation(config, observers=[DatasetObserver(cut), _InterruptAfter(3)])
+        run_simulation(config, observers=[ClassicDatasetObserver(cut), _InterruptAfter(3)])
     partial = tmp_path / "cut.nc.partial"
     assert partial.exists() and not cut.exists()
     resumed_config, state, step = load_resume_point(partial)
     assert step == 20 and state[0].dtype == np.dtype(dtype)
-    run_simulation(resumed_config, observers=[DatasetObserver(resume_from=partial)], state=state, start_step=step)
+    run_simulation(resumed_config, observers=[ClassicDatasetObserver(resume_from=partial)], state=state, start_step=step)
     assert cut.exists() and not partial.exists()
     a, b = rdnet.open_dataset(whole), rdnet.open_dataset(cut)
     for name in ("u", "v", "reaction_v", "diffusion_u", "step", "time"):
@@ -91,7 +91,7 @@ def test_blow_up_stops_names_the_step_and_keeps_the_partial(tmp_path):
     config = _small(dt=20.0, allow_unstable=True, steps=200)
     path = tmp_path / "blow.nc"
     with pytest.raises(RunError, match=r"NaN/Inf appeared between step \d+ and step \d+"):
-        run_simulation(config, observers=[DatasetObserver(path)])
+        run_simulation(config, observers=[ClassicDatasetObserver(path)])
     assert not path.exists()
     kept = rdnet.open_dataset(tmp_path / "blow.nc.partial")
     assert kept.sizes["time"] >= 1
@@ -151,9 +151,9 @@ def test_a_run_that_fails_before_its_first_snapshot_leaves_no_file(tmp_path):
     config = _small()
     path = tmp_path / "gs.nc"
     with pytest.raises(MemoryError):
-        run_simulation(config, observers=[FailFirstSnapshot(), DatasetObserver(path)])
+        run_simulation(config, observers=[FailFirstSnapshot(), ClassicDatasetObserver(path)])
     assert list(tmp_path.iterdir()) == []
-    run_simulation(config, observers=[DatasetObserver(path)])  # the rerun is not refused
+    run_simulation(config, observers=[ClassicDatasetObserver(path)])  # the rerun is not refused
     assert path.exists()
 
 
@@ -167,5 +167,5 @@ def test_state_and_first_snapshot_are_allocated_before_the_writer_starts(tmp_pat
     monkeypatch.setattr(run_module, "initial_state", no_memory)
     path = tmp_path / "gs.nc"
     with pytest.raises(MemoryError):
-        run_simulation(_small(), observers=[DatasetObserver(path)])
+        run_simulation(_small(), observers=[ClassicDatasetObserver(path)])
     assert list(tmp_path.iterdir()) == []

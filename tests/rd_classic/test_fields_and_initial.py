@@ -76,7 +76,7 @@ def test_a_parameter_expression_in_x_is_used_cell_by_cell(tmp_path):
 def test_a_parameter_field_read_from_netcdf_is_stored_and_resumed(tmp_path):
     import xarray as xr
 
-    from rd_classic.observers import DatasetObserver, load_resume_point
+    from rd_classic.observers import ClassicDatasetObserver, load_resume_point
     from rd_classic.run import SimulationInterrupted
 
     ramp = np.linspace(0.02, 0.05, 12)[None, :] * np.ones((10, 1))
@@ -87,7 +87,7 @@ def test_a_parameter_field_read_from_netcdf_is_stored_and_resumed(tmp_path):
     config = build_config("gray-scott", **options)
     np.testing.assert_array_equal(config.parameter_fields["F"].values, ramp)
     whole = tmp_path / "whole.nc"
-    run_simulation(config, observers=[DatasetObserver(whole)])
+    run_simulation(config, observers=[ClassicDatasetObserver(whole)])
     np.testing.assert_array_equal(rdnet.open_dataset(whole)["parameter_F"].values, ramp)
 
     class Stop:
@@ -97,10 +97,10 @@ def test_a_parameter_field_read_from_netcdf_is_stored_and_resumed(tmp_path):
 
     cut = tmp_path / "cut.nc"
     with pytest.raises(SimulationInterrupted):
-        run_simulation(config, observers=[DatasetObserver(cut), Stop()])
+        run_simulation(config, observers=[ClassicDatasetObserver(cut), Stop()])
     (tmp_path / "ramp.nc").unlink()  # the partial file keeps the field
     resumed, state, step = load_resume_point(f"{cut}.partial")
-    run_simulation(resumed, observers=[DatasetObserver(resume_from=f"{cut}.partial")], state=state, start_step=step)
+    run_simulation(resumed, observers=[ClassicDatasetObserver(resume_from=f"{cut}.partial")], state=state, start_step=step)
     np.testing.assert_array_equal(rdnet.open_dataset(whole)["v"].values, rdnet.open_dataset(cut)["v"].values)
 
 

@@ -411,15 +411,16 @@ def test_a_second_run_compiles_no_kernel(tmp_path):
 def test_a_sweep_over_a_user_model_passes_its_file_by_absolute_path(tmp_path, monkeypatch):
     # the points may run in other processes or folders: the plan holds the file's absolute path,
     # checks the swept names against the file's parameters and takes their units from it
-    from rdnet.cli.sweep_runner import build_plan
+    from rdnet.sweep import plan_sweep
 
     monkeypatch.chdir(tmp_path)
     _model_file(tmp_path)
-    plan = build_plan("simulate", ["q=0.8,0.9"], ["--model-file", "model.toml", "--size", "16", "--steps", "5"],
+    plan = plan_sweep("simulate", {"q": [0.8, 0.9]}, {"model_file": "model.toml", "size": 16, "steps": 5},
                       tmp_path / "sweep")  # fmt: skip
-    assert plan.fixed_arguments[1] == str((tmp_path / "model.toml").resolve())
+    assert plan.fixed["model_file"] == str((tmp_path / "model.toml").resolve())
+    assert all(task.options["model_file"] == plan.fixed["model_file"] for task in plan.tasks)
     assert [axis.units for axis in plan.axes] == ["1"] and len(plan.tasks) == 2
     with pytest.raises(ConfigError, match="no parameter 'F'"):
-        build_plan("simulate", ["F=0.01,0.02"], ["--model-file", "model.toml"], tmp_path / "other")
+        plan_sweep("simulate", {"F": [0.01, 0.02]}, {"model_file": "model.toml"}, tmp_path / "other")
     with pytest.raises(ConfigError, match="file not found"):
-        build_plan("simulate", ["q=0.8,0.9"], ["--model-file", "missing.toml"], tmp_path / "third")
+        plan_sweep("simulate", {"q": [0.8, 0.9]}, {"model_file": "missing.toml"}, tmp_path / "third")

@@ -230,20 +230,20 @@ class _InterruptAfter:
 
 @pytest.mark.parametrize("integrator,dtype", [("euler", "float64"), ("milstein", "float32")])
 def test_resumed_noisy_run_equals_the_uninterrupted_one_bit_for_bit(tmp_path, integrator, dtype):
-    from rd_classic.observers import DatasetObserver, load_resume_point
+    from rd_classic.observers import ClassicDatasetObserver, load_resume_point
     from rd_classic.run import SimulationInterrupted, build_config, run_simulation
 
     config = build_config("schnakenberg", size="16x12", steps=60, snapshot_every=10, integrator=integrator,
                           dtype=dtype, seed=4, noise=["u=0.02*u", "v=0.01"], boundary=["no-flux"])  # fmt: skip
     whole = tmp_path / "whole.nc"
-    run_simulation(config, observers=[DatasetObserver(whole)])
+    run_simulation(config, observers=[ClassicDatasetObserver(whole)])
     cut = tmp_path / "cut.nc"
     with pytest.raises(SimulationInterrupted):
-        run_simulation(config, observers=[DatasetObserver(cut), _InterruptAfter(3)])
+        run_simulation(config, observers=[ClassicDatasetObserver(cut), _InterruptAfter(3)])
     partial = tmp_path / "cut.nc.partial"
     resumed_config, state, step = load_resume_point(partial)
     assert step == 20 and resumed_config.noise.to_json() == config.noise.to_json()
-    run_simulation(resumed_config, observers=[DatasetObserver(resume_from=partial)], state=state, start_step=step)
+    run_simulation(resumed_config, observers=[ClassicDatasetObserver(resume_from=partial)], state=state, start_step=step)
     a, b = rdnet.open_dataset(whole), rdnet.open_dataset(cut)
     for name in ("u", "v", "reaction_u", "diffusion_v", "step", "time"):
         np.testing.assert_array_equal(a[name].values, b[name].values)

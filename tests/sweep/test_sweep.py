@@ -1,6 +1,6 @@
-"""``rdnet sweep`` on a real dask.distributed LocalCluster (worker processes on loopback).
+"""``rdnet.sweep`` and ``rdnet sweep`` on a real dask.distributed LocalCluster (worker processes on loopback).
 
-Every test runs the real ``rdnet simulate`` in the workers on a tiny Gray-Scott grid.
+Every test runs the real ``rd_classic.simulate`` in the workers on a tiny Gray-Scott grid.
 One cluster is shared by the module (it is what ``--scheduler ADDRESS`` talks to); the
 Ctrl-C test starts its own through the command line.
 """
@@ -22,12 +22,13 @@ import pytest
 from click.testing import CliRunner
 
 from rdnet.cli.main import cli
-from rdnet.cli.sweep_runner import (
+from rdnet.sweep import (
     JOURNAL_NAME,
     REGIME_FLAGS,
     TIME_BEHAVIOUR_FLAGS,
-    build_plan,
     dask_client,
+    execute_plan,
+    plan_sweep,
     read_journal,
     run_sweep,
 )
@@ -35,6 +36,8 @@ from rdnet.dataset import open_dataset
 
 #: options of every test point: a small grid, Pearson's set-up, a short run
 SMALL = ("--model", "gray-scott", "--size", "32", "--steps", "400", "--snapshot-every", "400")
+#: the same options as keywords of rd_classic.simulate (the library's sweep)
+SMALL_OPTIONS = {"model": "gray-scott", "size": 32, "steps": 400, "snapshot_every": 400}
 #: a point that decays to the trivial state u = 1, v = 0: v obeys dv/dt = -(F + k) v there,
 #: so after t = 400 its amplitude is below exp(-0.1 * 400) of the start (pure decay, no pattern)
 DECAYING = {"F": 0.02, "k": 0.08}
@@ -69,12 +72,15 @@ def _find(parameters, key):
 
 def test_every_point_is_written_once_with_its_own_parameters(client, tmp_path):
     directory = tmp_path / "sweep"
-    plan = build_plan("simulate", ["F=0.02,0.035", "k=0.06,0.08"], SMALL, directory)
-    outcome = run_sweep(plan, client=client, progress=False, echo=lambda line: None)
+    grid = {"F": [0.02, 0.035], "k": [0.06, 0.08]}
+    returned = run_sweep("simulate", grid, SMALL_OPTIONS, out=directory, client=client, progress=False,
+                         echo=lambda line: None)  # fmt: skip
 
-    assert outcome.count("ok") == 4 and outcome.count("failed") == 0
-    assert _count(directory, "written") == {task.name: 1 for task in plan.tasks}
+    assert set(returned["status"].values.ravel()) == {"ok"}
+    assert _count(directory, "written") == {name: 1 for name in ("F=0.02_k=0.06", "F=0.02_k=0.08", "F=0.035_k=0.06",
+                                                                 "F=0.035_k=0.08")}  # fmt: skip
     summary = open_dataset(directory / "summary.nc")
+    np.testing.assert_array_equal(returned["dominant_wavelength"].values, summary["dominant_wavelength"].values)
     assert summary.attrs["system"] == "sweep" and summary.attrs["model"] == "gray-scott"
     assert summary["pattern"].dims == ("F", "k")
     np.testing.assert_array_equal(summary["F"].values, [0.02, 0.035])
@@ -142,10 +148,11 @@ def test_cli_records_a_failing_point_goes_on_and_a_rerun_redoes_only_what_is_mis
 @pytest.mark.parametrize("store_format", ["netcdf", "zarr"])
 def test_a_worker_killed_mid_point_is_retried_and_every_point_is_written_once(client, tmp_path, store_format):
     directory = tmp_path / "sweep"
-    plan = build_plan("simulate", ["F=0.03,0.035", "k=0.06,0.065"], SMALL, directory, format=store_format)
+    plan = plan_sweep("simulate", {"F": [0.03, 0.035], "k": [0.06, 0.065]}, SMALL_OPTIONS, directory,
+                      format=store_format)  # fmt: skip
     outcome: dict = {}
     sweep = threading.Thread(
-        target=lambda: outcome.update(result=run_sweep(plan, client=client, progress=False, echo=lambda line: None))
+        target=lambda: outcome.update(result=execute_plan(plan, client=client, progress=False, echo=lambda line: None))
     )
     sweep.start()
     victim = None
@@ -292,11 +299,11 @@ def test_train_sweep_of_seeds_and_adversary_weights(client, tmp_path):
 def test_a_zarr_sweep_holds_every_point_in_one_store_equal_to_the_netcdf_sweep(client, tmp_path):
     import xarray as xr
 
-    grid = ["F=0.02,0.035", "k=0.06,0.08"]
-    netcdf = build_plan("simulate", grid, SMALL, tmp_path / "netcdf")
-    run_sweep(netcdf, client=client, progress=False, echo=lambda line: None)
-    zarr_plan = build_plan("simulate", grid, SMALL, tmp_path / "zarr", format="zarr")
-    outcome = run_sweep(zarr_plan, client=client, progress=False, echo=lambda line: None)
+    grid = {"F": [0.02, 0.035], "k": [0.06, 0.08]}
+    netcdf = plan_sweep("simulate", grid, SMALL_OPTIONS, tmp_path / "netcdf")
+    execute_plan(netcdf, client=client, progress=False, echo=lambda line: None)
+    zarr_plan = plan_sweep("simulate", grid, SMALL_OPTIONS, tmp_path / "zarr", format="zarr")
+    outcome = execute_plan(zarr_plan, client=client, progress=False, echo=lambda line: None)
     assert outcome.count("ok") == 4
     store = tmp_path / "zarr" / "points.zarr"
     assert store.is_dir() and not (tmp_path / "zarr" / "points.zarr.partial").exists()
@@ -316,5 +323,5 @@ def test_a_zarr_sweep_holds_every_point_in_one_store_equal_to_the_netcdf_sweep(c
         np.testing.assert_array_equal(a["dominant_wavelength"].values, b["dominant_wavelength"].values)
         assert set(np.unique(b["file"].values)) == {"points.zarr"}
     # a second run skips every point: the store is published, nothing is rewritten
-    again = run_sweep(zarr_plan, client=client, progress=False, echo=lambda line: None)
+    again = execute_plan(zarr_plan, client=client, progress=False, echo=lambda line: None)
     assert again.skipped == 4

@@ -1,4 +1,4 @@
-"""Grid syntax, point names and sweep plans of ``rdnet sweep`` (no cluster needed)."""
+"""Parameter axes (their text form), point names and sweep plans of ``rdnet.sweep`` (no cluster needed)."""
 
 from __future__ import annotations
 
@@ -8,34 +8,34 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rdnet.cli.sweep_runner import GridAxis, parse_grid, point_names, split_grid_spec
+from rdnet.sweep.axes import ParameterAxis, parse_axis, point_names, split_axis_spec
 from rdnet.errors import ConfigError
 
 
 def test_inclusive_linspace_hits_both_ends_and_decimal_steps():
     # 0.040, 0.050, 0.060, 0.070: written by hand, not computed
-    assert parse_grid("k=0.04:0.07:4").values == (0.04, 0.05, 0.06, 0.07)
-    assert parse_grid("F=0.010:0.070:7").values == (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07)
+    assert parse_axis("k=0.04:0.07:4").values == (0.04, 0.05, 0.06, 0.07)
+    assert parse_axis("F=0.010:0.070:7").values == (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07)
 
 
 def test_integer_range_is_python_range():
-    axis = parse_grid("seed=0:16", value_type="int")
+    axis = parse_axis("seed=0:16", value_type="int")
     assert axis.values == tuple(range(16))
     assert all(type(value) is int for value in axis.values)
 
 
 def test_integer_linspace_of_whole_values_is_allowed():
-    assert parse_grid("steps=100:400:4", value_type="int").values == (100, 200, 300, 400)
+    assert parse_axis("steps=100:400:4", value_type="int").values == (100, 200, 300, 400)
 
 
 def test_comma_lists_keep_order_and_types():
-    assert parse_grid("adversary-weight=0,0.5,1").values == (0.0, 0.5, 1.0)
-    assert parse_grid("seed=3", value_type="int").values == (3,)
-    assert parse_grid("integrator=euler,rk4", value_type="str", choices=["euler", "rk4", "etdrk4"]).values == (
+    assert parse_axis("adversary-weight=0,0.5,1").values == (0.0, 0.5, 1.0)
+    assert parse_axis("seed=3", value_type="int").values == (3,)
+    assert parse_axis("integrator=euler,rk4", value_type="str", choices=["euler", "rk4", "etdrk4"]).values == (
         "euler",
         "rk4",
     )
-    assert parse_grid("adversary=false,true", value_type="bool").values == (False, True)
+    assert parse_axis("adversary=false,true", value_type="bool").values == (False, True)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +65,7 @@ def test_comma_lists_keep_order_and_types():
 def test_malformed_grids_are_one_clear_config_error(spec, value_type, fragment):
     choices = ["euler", "rk4", "etdrk4"] if value_type == "str" else None
     with pytest.raises(ConfigError, match=fragment) as caught:
-        parse_grid(spec, value_type=value_type, choices=choices)
+        parse_axis(spec, value_type=value_type, choices=choices)
     assert "\n" not in str(caught.value)
 
 
@@ -77,7 +77,7 @@ def test_malformed_grids_are_one_clear_config_error(spec, value_type, fragment):
 )
 def test_linspace_grid_has_count_values_from_start_to_stop_evenly(start, width, count):
     stop = start + width
-    values = parse_grid(f"p={start!r}:{stop!r}:{count}").values
+    values = parse_axis(f"p={start!r}:{stop!r}:{count}").values
     assert len(values) == count
     assert values[0] == pytest.approx(start, rel=1e-12, abs=1e-12)
     assert values[-1] == pytest.approx(stop, rel=1e-12, abs=1e-12)
@@ -85,12 +85,12 @@ def test_linspace_grid_has_count_values_from_start_to_stop_evenly(start, width, 
     assert max(steps) - min(steps) <= 1e-9 * max(1.0, abs(start), abs(stop))
 
 
-def test_split_grid_spec():
-    assert split_grid_spec(" adversary-weight = 0,1 ") == ("adversary-weight", "0,1")
+def test_split_axis_spec():
+    assert split_axis_spec(" adversary-weight = 0,1 ") == ("adversary-weight", "0,1")
 
 
 def test_point_names_are_unique_c_ordered_and_carry_their_values():
-    axes = [GridAxis("F", (0.01, 0.02)), GridAxis("k", (0.04, 0.05, 0.06))]
+    axes = [ParameterAxis("F", (0.01, 0.02)), ParameterAxis("k", (0.04, 0.05, 0.06))]
     points = point_names(axes)
     assert [name for name, _, _ in points] == [
         "F=0.01_k=0.04",
@@ -105,7 +105,7 @@ def test_point_names_are_unique_c_ordered_and_carry_their_values():
 
 
 def test_point_names_add_digits_only_where_needed():
-    axis = GridAxis("F", (0.0350000, 0.0350001, 0.0350002))
+    axis = ParameterAxis("F", (0.0350000, 0.0350001, 0.0350002))
     names = [name for name, _, _ in point_names([axis])]
     assert len(set(names)) == 3
     assert names[0] == "F=0.035"  # shortest form that tells the values apart
@@ -115,23 +115,24 @@ def test_point_names_add_digits_only_where_needed():
 
 def test_point_names_do_not_depend_on_the_rest_of_the_grid():
     """An extended grid reuses the names (and so the files) of the points already run."""
-    small = {name for name, _, _ in point_names([GridAxis("F", (0.01, 0.02))])}
-    large = {name for name, _, _ in point_names([GridAxis("F", (0.01, 0.015, 0.02))])}
+    small = {name for name, _, _ in point_names([ParameterAxis("F", (0.01, 0.02))])}
+    large = {name for name, _, _ in point_names([ParameterAxis("F", (0.01, 0.015, 0.02))])}
     assert small <= large
 
 
 def test_string_values_are_made_file_safe():
-    names = [name for name, _, _ in point_names([GridAxis("dataset", ("idx:/data/mnist", "digits"))])]
+    names = [name for name, _, _ in point_names([ParameterAxis("dataset", ("idx:/data/mnist", "digits"))])]
     assert names == ["dataset=idx--data-mnist", "dataset=digits"]
     assert all("/" not in name for name in names)
 
 
-def test_float_values_pass_exactly_to_the_command():
-    from rdnet.cli.sweep_runner import _exact
+def test_float_values_pass_exactly_to_the_engine(tmp_path):
+    from rdnet.sweep import plan_sweep
 
-    value = parse_grid("F=0.01:0.07:24").values[7]
-    assert float(_exact(value)) == value
-    assert not math.isnan(value)
+    axis = parse_axis("F=0.01:0.07:24")
+    plan = plan_sweep("simulate", [axis], {"size": 8}, tmp_path / "sweep")
+    assert [task.options["param"]["F"] for task in plan.tasks] == list(axis.values)
+    assert all(type(task.options["param"]["F"]) is float for task in plan.tasks)
 
 
 def _summary(pattern, wavelength, dims, coords):

@@ -1,0 +1,31 @@
+"""What a command line gave: the options set on it, as keywords of the library call behind the command."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from rdnet.errors import ConfigError
+
+
+def given_options(ctx: click.Context) -> dict[str, Any]:
+    """The options of ``ctx`` not left at their defaults (the library call fills in the rest)."""
+    return {name: value for name, value in ctx.params.items()
+            if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT}  # fmt: skip
+
+
+def parse_parameters(pairs: tuple[str, ...], *, fields: bool = True) -> dict[str, float | str]:
+    """``--param NAME=VALUE`` pairs: a number, or (``fields``) a field's text, checked later."""
+    values: dict[str, float | str] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--param needs NAME=VALUE, got {pair!r}")
+        try:
+            values[name.strip()] = float(text)
+        except ValueError:
+            if not fields:
+                raise ConfigError(f"--param {name.strip()} needs a number, got {text!r}") from None
+            values[name.strip()] = text.strip()
+    return values

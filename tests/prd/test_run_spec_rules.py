@@ -1,0 +1,45 @@
+"""The training rules of the run specification (``RunSpec.from_options``), shared by ``rdnet train``,
+``rdnet.prd.train`` and a sweep's points."""
+
+from __future__ import annotations
+
+import pytest
+
+from rdnet.errors import ConfigError
+from rdnet.prd.run import SINGLE_THREAD_WORK, RunSpec, prepare_run, torch_threads
+
+
+@pytest.mark.parametrize(
+    ("options", "adversary", "weight"),
+    [
+        ({}, False, 1.0),
+        ({"adversary": True}, True, 1.0),
+        ({"adversary_weight": 0.5}, True, 0.5),  # a nonzero weight implies the adversary
+        ({"adversary_weight": 0.0}, False, 0.0),  # a zero weight alone does not
+        ({"adversary": True, "adversary_weight": 0.0}, True, 0.0),  # critic trained, its term weighted 0
+    ],
+)
+def test_the_adversary_follows_its_flag_or_a_nonzero_weight(options, adversary, weight):
+    training = RunSpec.from_options(options).training
+    assert (training.adversary, training.adversary_weight) == (adversary, weight)
+
+
+def test_a_batch_size_with_full_batch_gd_is_refused_and_applies_to_sgd():
+    with pytest.raises(ConfigError, match="gd always uses all samples"):
+        RunSpec.from_options({"optimizer": "gd", "batch_size": 4})
+    assert RunSpec.from_options({"optimizer": "sgd", "batch_size": 4}).training.batch_size == 4
+
+
+def test_neurons_and_the_neuron_grid_must_agree():
+    spec = RunSpec.from_options({"neurons": 64, "grid": "4x16"})
+    assert (spec.grid_height, spec.grid_width) == (4, 16)
+    assert (RunSpec.from_options({"neurons": 36}).grid_height, RunSpec.from_options({"neurons": 36}).grid_width) == (6, 6)
+    with pytest.raises(ConfigError, match="disagree"):
+        RunSpec.from_options({"neurons": 16, "grid": "4x8"})
+
+
+def test_small_runs_take_one_thread_and_an_explicit_count_wins():
+    small = prepare_run(RunSpec.from_options({"samples": 4, "input_dim": 4, "neurons": 4, "steps": 1}))
+    assert small.data.samples * small.spec.neurons * small.data.input_dim < SINGLE_THREAD_WORK
+    assert torch_threads(small, None) == 1
+    assert torch_threads(small, 3) == 3
