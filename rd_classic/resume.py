@@ -10,7 +10,10 @@ same snapshot spacing:
 - a snapshot at the old end that is not on the snapshot grid (the last step of a run whose
   length is not a multiple of ``snapshot_every``) is left out of the continued file, as the
   longer run would not have taken it; the run continues from its state;
-- ``time`` with a resumed run keeps the run's ``dt``: the end must be a whole number of steps.
+- ``time`` with a resumed run keeps the run's ``dt``: the end must be a whole number of steps;
+- an adaptive run (``rk23``, ``rk45``) has no fixed steps: its later end is a ``time`` that keeps
+  the snapshots' spacing (a whole number of snapshot intervals), and it continues from the
+  controller's state at its last snapshot (time, next step size, rejected steps).
 
 :func:`open_resumed_writer` opens the writer: the partial file itself for an interrupted run,
 or a new ``FILE.partial`` holding the kept snapshots for a finished ``FILE`` (which stays as
@@ -52,8 +55,8 @@ class ResumePoint:
         Snapshots the continued file keeps (those up to ``step``, less an off-grid last one).
     partial : bool
         Whether ``source`` is an interrupted run's partial file.
-    stored_steps : int
-        The run's end as stored in the file.
+    stored_end : float
+        The run's end time as stored in the file.
     """
 
     source: Path
@@ -62,12 +65,12 @@ class ResumePoint:
     step: int
     records: int
     partial: bool
-    stored_steps: int
+    stored_end: float
 
     @property
     def rewrites_file(self) -> bool:
         """Whether the continued run needs a new partial file (a finished source, or a changed end)."""
-        return not self.partial or self.config.steps != self.stored_steps
+        return not self.partial or self.config.end_time != self.stored_end
 
 
 def resume_point(source: str | os.PathLike, *, steps: int | None = None, time: float | None = None) -> ResumePoint:
@@ -125,6 +128,12 @@ def resume_point(source: str | os.PathLike, *, steps: int | None = None, time: f
         last = ds.isel(time=records - 1)
         state = tuple(np.asarray(last[name].values, dtype=dtype) for name in config.model.species)
         step = int(last["step"].values)
+        if config.adaptive:  # where the controller was: the state's time, the next step size, the rejections so far
+            clock = (float(last["time"].values), float(last["step_size_next"].values), int(last["rejected_steps"].values))
+    if config.adaptive:
+        resumed = _adaptive_end(config, clock, steps, time, source, partial)
+        return ResumePoint(source=source, config=resumed, state=state, step=step, records=records, partial=partial,
+                           stored_end=config.end_time)  # fmt: skip
     end = _new_end(config, steps, time)
     if end is None:
         if not partial:
@@ -137,7 +146,7 @@ def resume_point(source: str | os.PathLike, *, steps: int | None = None, time: f
     if end > step and step % config.snapshot_every != 0:
         records -= 1  # an off-grid final snapshot: the longer run does not take it
     return ResumePoint(source=source, config=dataclasses.replace(config, steps=end), state=state, step=step,
-                       records=records, partial=partial, stored_steps=config.steps)  # fmt: skip
+                       records=records, partial=partial, stored_end=config.end_time)  # fmt: skip
 
 
 def _new_end(config: SimulationConfig, steps: int | None, time: float | None) -> int | None:
@@ -153,6 +162,36 @@ def _new_end(config: SimulationConfig, steps: int | None, time: float | None) ->
         raise ConfigError(f"--time {time:g} is not a whole number of the run's steps (dt = {config.dt:.17g}); "
                           f"a resumed run keeps its dt: give --steps, or --time {whole * config.dt:.17g}")  # fmt: skip
     return whole
+
+
+def _adaptive_end(config: SimulationConfig, clock: tuple[float, float, int], steps: int | None, time: float | None,
+                  source: Path, partial: bool) -> SimulationConfig:  # fmt: skip
+    """An adaptive run's configuration to continue from ``clock`` to its new end ``time`` (the stored one by default)."""
+    from rd_classic.run import snapshot_times
+
+    if steps is not None:
+        raise ConfigError(f"{source.name} is an adaptive run ({config.integrator}): it chooses its own steps; give "
+                          f"--time for a later end, not --steps")  # fmt: skip
+    now = clock[0]
+    if time is None:
+        if not partial:
+            raise ConfigError(f"{source.name} is a finished run (t = {config.end_time:g}); give --time for a later "
+                              f"end to continue it")  # fmt: skip
+        return dataclasses.replace(config, adaptive_start=clock)
+    interval = config.duration / config.snapshot_count
+    count = float(time) / interval
+    whole = round(count)
+    if not (math.isfinite(count) and abs(count - whole) <= 1e-9 * max(1.0, count)):
+        raise ConfigError(f"--time {time:g} is not a whole number of the run's snapshot intervals ({interval:.17g}); "
+                          f"a resumed adaptive run keeps its snapshot times: give --time {whole * interval:.17g}")  # fmt: skip
+    resumed = dataclasses.replace(config, duration=float(time), snapshot_count=whole, adaptive_start=clock)
+    if float(time) <= now:
+        raise ConfigError(f"the new end (t = {time:g}) must come after the last snapshot of {source.name} "
+                          f"(t = {now:g})")  # fmt: skip
+    if snapshot_times(resumed)[: config.snapshot_count + 1] != snapshot_times(config):
+        raise ConfigError(f"--time {time:g} would move the snapshot times of {source.name} in the last digit; "
+                          f"give --time as a multiple of the interval {interval:.17g} that keeps them")  # fmt: skip
+    return resumed
 
 
 def open_resumed_writer(point: ResumePoint, *, history: str | None = None):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from rdnet.errors import ConfigError, RunError
 
@@ -27,7 +27,8 @@ RESUME_OPTIONS = ("steps", "time", "quiet", "stop_when_steady")
 #: option name to the keyword of :func:`rd_classic.run.build_config`
 _CONFIG_KEYWORDS = {
     "preset": "preset", "size": "size", "steps": "steps", "time": "time", "dt": "dt", "dx": "dx",
-    "integrator": "integrator", "boundary": "boundary", "backend": "backend", "device": "device", "dtype": "dtype",
+    "integrator": "integrator", "rtol": "rtol", "atol": "atol", "boundary": "boundary", "noise": "noise",
+    "backend": "backend", "device": "device", "dtype": "dtype",
     "snapshot_every": "snapshot_every", "seed": "seed", "initial": "initial_condition",
     "allow_unstable": "allow_unstable",
 }  # fmt: skip
@@ -73,7 +74,10 @@ def simulate(
     dt: float | None = None,
     dx: float | None = None,
     integrator: str | None = None,
-    boundary: str | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    boundary: str | Sequence[str] | Mapping[str, str] | None = None,
+    noise: str | Sequence[str] | Mapping[str, str] | None = None,
     device: str | None = None,
     backend: str | None = None,
     dtype: str | None = None,
@@ -105,8 +109,17 @@ def simulate(
         Grid cells: ``256``, ``"512x256"``, ``"512x1"`` (1-D), ``"64x64x64"`` (3-D).
     steps, time
         The run's length in steps, or the model time to reach.
-    dt, dx, integrator, boundary, device, backend, dtype, snapshot_every, seed, initial
+    dt, dx, integrator, device, backend, dtype, snapshot_every, seed, initial
         As the command's options (``initial`` is ``--initial``).
+    rtol, atol
+        Tolerances of an adaptive integrator (``rk23``, ``rk45``).
+    boundary
+        Boundary conditions: ``"no-flux"``, ``"u=dirichlet 1"``, ``"u.x-=neumann 0.1"``, a list of
+        these applied in order (the command's repeated ``--boundary``), or a mapping
+        ``{"u": "dirichlet 1"}``; see :func:`rd_classic.run.build_config`.
+    noise
+        Noise terms: ``"u=0.01"``, a list of these (the command's repeated ``--noise``), or a
+        mapping ``{"u": "0.01"}``.
     out
         Write the run to this file (``.nc``) or zarr store (``.zarr``) snapshot by snapshot,
         and return it opened lazily; default: keep it in memory.
@@ -142,6 +155,7 @@ def simulate(
     >>> ds = simulate(model="gray-scott", preset="mitosis", size=64, steps=1000, quiet=True)  # doctest: +SKIP
     >>> ds = simulate(model="brusselator", size="64x64x16", time=20, out="cube.zarr")  # doctest: +SKIP
     >>> ds = simulate(resume="cube.zarr", time=40)  # doctest: +SKIP
+    >>> ds = simulate(model="schnakenberg", boundary=["no-flux", "u=dirichlet 1"], noise="u=0.01")  # doctest: +SKIP
     """
     options = {key: value for key, value in locals().items() if value is not None and value is not False}
     return run(**options).dataset
@@ -178,7 +192,7 @@ def run(*, history: str | None = None, **options: Any) -> SimulationResult:
         writer = ClassicDatasetObserver(open_resumed=lambda: open_resumed_writer(point, history=history))
     else:
         config = build_config(_model(options), parameters=options.get("param"), **{
-            _CONFIG_KEYWORDS[key]: _size(value) if key == "size" else value
+            _CONFIG_KEYWORDS[key]: _option_value(key, value)
             for key, value in options.items() if key in _CONFIG_KEYWORDS
         })  # fmt: skip
         out = options.get("out")
@@ -188,7 +202,7 @@ def run(*, history: str | None = None, **options: Any) -> SimulationResult:
             check_output_path(out, overwrite=bool(options.get("overwrite")))
         state, start_step = None, 0
         writer = ClassicDatasetObserver(out, history=history, overwrite=bool(options.get("overwrite")))
-        if options.get("dt") is not None and config.dt != options["dt"]:
+        if options.get("dt") is not None and config.dt != options["dt"] and not config.adaptive:
             lowered_from = options["dt"]
     tolerance = options.get("stop_when_steady")
     steady = None if tolerance is None else SteadyStateObserver(tolerance, record=writer)
@@ -242,8 +256,13 @@ def _model(options: Mapping[str, Any]):
     return load_model_file(model_file)
 
 
-def _size(size):
-    return str(size) if isinstance(size, int) else size
+def _option_value(name: str, value):
+    """An option as :func:`rd_classic.run.build_config` takes it: a size as text, repeated options as a list."""
+    if name == "size" and isinstance(value, int):
+        return str(value)
+    if name in ("boundary", "noise") and isinstance(value, tuple):
+        return list(value) or None
+    return value
 
 
 def _out_of_memory_message(config, partial) -> str:
