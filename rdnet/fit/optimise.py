@@ -95,9 +95,9 @@ class Objective:
         x = torch.tensor(unit, dtype=torch.float64, requires_grad=gradient)
         with torch.set_grad_enabled(gradient):
             values = self.space.to_values(x)
-            state = self.simulator.initial_states(self.space.as_dicts(values.detach().numpy()), seeds)
             parameters = self.simulator.parameter_tensors(
                 {name: values[:, index] for index, name in enumerate(self.space.names)}, repeats)
+            state = self.simulator.initial_states(self.space.as_dicts(values.detach().numpy()), seeds, parameters)
             final = self.simulator.run(state, parameters)
             statistics = self.distance.statistics(self.simulator.observed(final)).to(torch.float64)
             finite = self.simulator.finite(final) & torch.isfinite(statistics).all(dim=1)

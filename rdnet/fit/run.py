@@ -1,5 +1,10 @@
 """A fit: its validated configuration, and the pipeline that runs it.
 
+>>> result = fit_pattern(target, model="gray-scott", fit=["F", "k"], time=1500)  # doctest: +SKIP
+
+is :func:`build_fit_config` (every choice checked, defaults from the model's preset)
+followed by :func:`run_fit`:
+
 >>> config = build_fit_config("gray-scott", fit=["F", "k"], bounds={"F": (0.02, 0.05), "k": (0.055, 0.068)},
 ...                           shape=(128, 128), time=1500)  # doctest: +SKIP
 >>> result = run_fit(config, target)  # doctest: +SKIP
@@ -39,7 +44,7 @@ from rdnet.fit.simulation import SimulationSetup
 from rdnet.fit.statistics import StatisticsSettings
 from rdnet.fit.uncertainty import INTERVAL_METHOD, Uncertainty
 
-__all__ = ["FitConfig", "FitResult", "build_fit_config", "run_fit", "MIN_TARGET_CELLS", "DTYPES"]
+__all__ = ["FitConfig", "FitResult", "build_fit_config", "run_fit", "fit_pattern", "MIN_TARGET_CELLS", "DTYPES"]
 
 #: smallest target side (cells) with enough spectral bins to compare
 MIN_TARGET_CELLS = 8
@@ -399,7 +404,7 @@ def run_fit(config: FitConfig, target: np.ndarray, *, progress: Progress = _sile
     Raises
     ------
     ConfigError
-        A target of another shape.
+        A target of another shape, not finite or constant.
     RunError
         Every start failed (the runs blew up everywhere in the bounds).
     """
@@ -413,7 +418,7 @@ def run_fit(config: FitConfig, target: np.ndarray, *, progress: Progress = _sile
 
     started = clock.perf_counter()
     setup, space = config.setup, config.space
-    target = np.asarray(target, dtype=np.float64)
+    target = check_target(target)
     if target.shape != setup.grid.shape:
         raise ConfigError(f"the target is {target.shape}, the simulation grid {setup.grid.shape}")
     spacing = (setup.grid.dx, setup.grid.dx)
@@ -448,3 +453,56 @@ def run_fit(config: FitConfig, target: np.ndarray, *, progress: Progress = _sile
                      best_start=best, indistinguishable_starts=close, target=target,
                      target_wavelength=target_wavelength, guesses=guesses, screen_losses=screen_losses,
                      wall_time=clock.perf_counter() - started, runs=simulator.runs)  # fmt: skip
+
+
+def fit_pattern(target: np.ndarray, model: str | ModelDeclaration = "gray-scott", *, fit: Sequence[str],
+                progress: Progress = _silent, **options: Any) -> FitResult:  # fmt: skip
+    """Fit parameters of a model to one observed 2-D pattern: :func:`build_fit_config` then :func:`run_fit`.
+
+    Parameters
+    ----------
+    target
+        The observed field, ``(ny, nx)``; the simulation grid takes its shape.
+    model
+        A built-in model's name or a model file's declaration
+        (:func:`rd_classic.models.load_model_file`).
+    fit
+        The parameters to fit.
+    progress
+        See :func:`run_fit`.
+    **options
+        Any keyword of :func:`build_fit_config` (``bounds``, ``time``, ``dx``,
+        ``method``, ``starts``, ...).
+
+    Returns
+    -------
+    FitResult
+        The fitted values, their intervals and identifiability, every start's history.
+
+    Raises
+    ------
+    ConfigError
+        A bad target (not 2-D, non-finite, constant) or a bad choice.
+    """
+    target = check_target(target)
+    config = build_fit_config(model, fit=fit, shape=target.shape, **options)
+    return run_fit(config, target, progress=progress)
+
+
+def check_target(target: Any, *, source: str = "the target") -> np.ndarray:
+    """A target as a float64 ``(ny, nx)`` array; ConfigError when it is not 2-D, not finite or constant."""
+    try:
+        values = np.asarray(target, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source} is not numeric") from None
+    values = np.squeeze(values) if values.ndim > 2 else values
+    if values.ndim != 2 or min(values.shape) < MIN_TARGET_CELLS:
+        raise ConfigError(f"{source} must be a 2-D field of at least {MIN_TARGET_CELLS}x{MIN_TARGET_CELLS} values, "
+                          f"got shape {np.shape(target)}")  # fmt: skip
+    if not np.isfinite(values).all():
+        raise ConfigError(f"{source} holds NaN or infinite values ({np.count_nonzero(~np.isfinite(values))} of "
+                          f"{values.size})")  # fmt: skip
+    spread = float(values.max() - values.min())
+    if spread <= 1e-12 * max(1.0, float(np.abs(values).max())):
+        raise ConfigError(f"{source} is constant ({float(values.flat[0]):g} everywhere): it has no pattern to fit")
+    return values

@@ -16,8 +16,13 @@ values. :func:`rollout` runs the steps:
   them held fixed);
 * without gradients (or under forward-mode differentiation), as a plain loop.
 
-The initial conditions are data, not differentiated: those that depend on the
-parameters (``noise`` about the steady state) are rebuilt for every parameter set.
+The initial conditions are drawn for every parameter set. ``noise`` about the
+homogeneous steady state ``s*(θ)`` follows the parameters differentiably: the state is
+one Newton step ``s₁ = s₀ − J⁻¹ R(s₀, θ)`` from the root ``s₀`` found by
+:meth:`rd_classic.models.Model.steady_states` (``J`` held fixed), which equals ``s₀``
+and has the implicit-function derivative ``ds*/dθ = −J⁻¹ ∂R/∂θ``; the noise, relative
+to each species' magnitude, scales with it. The other initial conditions (``patches``,
+``pearson``: fixed values; ``expr``: the model file's expressions) are data.
 """
 
 from __future__ import annotations
@@ -161,7 +166,7 @@ class BatchedSimulator:
     def __init__(self, setup: SimulationSetup) -> None:
         import torch
 
-        from rd_classic.backend_torch import make_batched_step, torch_device
+        from rd_classic.backend_torch import TorchModelTerms, make_batched_step, torch_device
         from rd_classic.schemes import EXPLICIT_SCHEMES
 
         if setup.integrator not in EXPLICIT_SCHEMES:
@@ -173,28 +178,63 @@ class BatchedSimulator:
         self.dtype = getattr(torch, setup.dtype)
         self.step = make_batched_step(setup.model, setup.grid, EXPLICIT_SCHEMES[setup.integrator], dt=setup.dt,
                                       device=setup.device, dtype=setup.dtype)  # fmt: skip
+        self.terms = TorchModelTerms(setup.model, setup.grid, device=setup.device, dtype=setup.dtype)
         self.observed_index = setup.model.species.index(setup.observed)
         #: number of single runs simulated so far (each ``n_steps`` long)
         self.runs = 0
 
-    def initial_states(self, parameter_sets: Sequence[Mapping[str, float]], seeds: Sequence[int]):
+    def initial_states(self, parameter_sets: Sequence[Mapping[str, float]], seeds: Sequence[int],
+                       parameters: Mapping[str, Any] | None = None):  # fmt: skip
         """The initial states of every parameter set × seed, ``(N, S·R, ny, nx)`` (set-major).
 
         A parameter set outside the model's constraints gets NaN fields (its runs fail).
+        With per-run ``parameters`` (:meth:`parameter_tensors`) that autograd records, a
+        ``noise`` state follows the steady state differentiably (see the module's
+        description).
         """
         from rd_classic.initial import initial_state
 
         setup = self.setup
-        states = []
+        states, bases = [], []
         for values in parameter_sets:
             try:
                 model = setup.model.with_parameters(**values)
                 fields = [initial_state(setup.initial_condition, model, setup.grid, seed=int(seed)) for seed in seeds]
+                base = model.steady_states()[0] if setup.initial_condition == "noise" else None
             except ConfigError:
                 fields = [tuple(np.full(setup.grid.shape, np.nan) for _ in setup.model.species) for _ in seeds]
+                base = None
             states.extend(fields)
+            bases.extend([base] * len(seeds))
         stacked = np.stack([np.stack(fields) for fields in states], axis=1)  # (N, S·R, ny, nx)
-        return self.torch.as_tensor(stacked, dtype=self.dtype, device=self.device)
+        state = self.torch.as_tensor(stacked, dtype=self.dtype, device=self.device)
+        recording = self.torch.is_grad_enabled() and any(getattr(value, "requires_grad", False)
+                                                         for value in (parameters or {}).values())  # fmt: skip
+        if not recording or setup.initial_condition != "noise":
+            return state
+        missing = np.full(self.setup.model.n_species, np.nan)
+        base = np.stack([missing if point is None else np.asarray(point, dtype=np.float64) for point in bases], axis=1)
+        return self._following_the_steady_state(state, base, parameters)
+
+    def _following_the_steady_state(self, state, base: np.ndarray, parameters: Mapping[str, Any]):
+        """``state`` (noise about the steady states ``base``, ``(N, B)``) moved with ``s*(θ)`` to first order."""
+        torch = self.torch
+        n_species, runs = base.shape
+        root = torch.as_tensor(base, dtype=self.dtype, device=self.device).reshape(n_species, runs, 1, 1)
+        fixed = {name: value.detach() if hasattr(value, "detach") else value for name, value in parameters.items()}
+        point = root.clone().requires_grad_()
+        with torch.enable_grad():
+            rate = self.terms.reaction(point.expand(n_species, runs, 1, 1), 0.0, fixed).reshape(n_species, runs)
+            rows = [torch.autograd.grad(rate[i].sum(), point, retain_graph=i + 1 < n_species)[0].reshape(n_species, runs)
+                    for i in range(n_species)]  # fmt: skip
+        jacobian = torch.stack(rows).permute(2, 0, 1)  # (B, N, N): dR_i/ds_j of each run
+        residual = self.terms.reaction(root, 0.0, parameters).reshape(n_species, runs)
+        step = torch.linalg.solve(jacobian, residual.T.unsqueeze(-1)).squeeze(-1).T
+        followed = root.reshape(n_species, runs) - step
+        magnitude = root.reshape(n_species, runs).abs()
+        ratio = torch.where(magnitude > 0, followed.abs() / magnitude.clamp_min(torch.finfo(self.dtype).tiny),
+                            torch.ones_like(magnitude))  # fmt: skip
+        return followed[..., None, None] + (state - root) * ratio[..., None, None]
 
     def parameter_tensors(self, values: Mapping[str, Any], repeats: int) -> dict[str, Any]:
         """Per-run parameter tensors ``(S·R, 1, 1)`` from per-set values ``(S,)`` (numpy or torch)."""
