@@ -93,7 +93,7 @@ class _ProgressLine:
                    "preset's, pearson replaced by patches).")
 @click.option("--integrator", type=click.Choice(["euler", "rk2", "rk4"]), default="euler", show_default=True)
 @click.option("--method", type=click.Choice(["gradient", "de", "nelder-mead"]), default="gradient", show_default=True,
-              help="gradient: Adam on autograd gradients; de: scipy differential evolution; nelder-mead: scipy "
+              help="gradient: autograd gradients (Adam direction, line search); de: scipy differential evolution; nelder-mead: scipy "
                    "Nelder-Mead (both gradient-free, on the same loss).")
 @click.option("--starts", type=int, default=4, show_default=True,
               help="Starting points (the linear analysis's wavelength guess and the best screened points); for "

@@ -82,7 +82,7 @@ class FitConfig:
     iterations: int = 20
     replicates: int = 2
     uncertainty_replicates: int = 8
-    learning_rate: float = 0.05
+    learning_rate: float = 0.1
     screen: int = 16
     level: float = 0.95
     seed: int = 0
@@ -154,7 +154,7 @@ def build_fit_config(
     iterations: int = 20,
     replicates: int = 2,
     uncertainty_replicates: int = 8,
-    learning_rate: float = 0.05,
+    learning_rate: float = 0.1,
     screen: int | None = None,
     level: float = 0.95,
     seed: int = 0,
@@ -195,7 +195,7 @@ def build_fit_config(
     method, starts, iterations, learning_rate
         The search (:data:`~rdnet.fit.optimise.METHODS`), its starts (for ``de``: the
         initial population, at least 5), gradient steps / generations / Nelder–Mead
-        iterations, and Adam's initial step in the unit box.
+        iterations, and the gradient search's first step length in the unit box.
     replicates, uncertainty_replicates
         Initial conditions per parameter set in the loss, and runs at the fit for the intervals.
     screen
