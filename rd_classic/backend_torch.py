@@ -38,6 +38,7 @@ __all__ = [
     "torch_laplacian",
     "torch_device",
     "make_batched_step",
+    "tableau_step",
 ]
 
 
@@ -369,21 +370,10 @@ class TorchExplicitStepper(_TorchStepper):
     def advance(self, n_steps: int) -> None:
         """Take ``n_steps`` steps."""
         scheme, dt, rate = self.scheme, self.dt, self.terms.rate
-        a, weights, nodes = scheme.a, scheme.weights, scheme.nodes
         with self.torch.no_grad():
             for _ in range(n_steps):
                 state, time = self._state, self.step * dt
-                stages = []
-                for i in range(scheme.n_stages):
-                    point = state
-                    for j in range(i):
-                        if a[i][j]:
-                            point = point + (a[i][j] * dt) * stages[j]
-                    stages.append(rate(point, time + nodes[i] * dt))
-                increment = weights[0] * stages[0]
-                for weight, stage in zip(weights[1:], stages[1:]):
-                    increment = increment + weight * stage
-                self._state = state + dt * increment
+                self._state = tableau_step(scheme, rate, state, time, dt)
                 if self.noise is not None:
                     self._state = self._state + self._noise_increment(state, time)
                 self.step += 1
@@ -433,6 +423,26 @@ class TorchETDRK4Stepper(_TorchStepper):
                 self.n_steps += 1
 
 
+def tableau_step(scheme: ExplicitScheme, rate, state, time: float, dt: float):
+    """One step of an explicit tableau, out of place: ``rate(state, time)`` at each stage, the weighted sum added.
+
+    Differentiable by autograd (nothing is changed in place); used by the torch steppers
+    and :func:`make_batched_step`.
+    """
+    a, weights, nodes = scheme.a, scheme.weights, scheme.nodes
+    stages = []
+    for i in range(scheme.n_stages):
+        point = state
+        for j in range(i):
+            if a[i][j]:
+                point = point + (a[i][j] * dt) * stages[j]
+        stages.append(rate(point, time + nodes[i] * dt))
+    increment = weights[0] * stages[0]
+    for weight, stage in zip(weights[1:], stages[1:]):
+        increment = increment + weight * stage
+    return state + dt * increment
+
+
 def make_batched_step(model: Model, grid: Grid, scheme: ExplicitScheme, *, dt: float, device: str = "cpu",
                       dtype: str = "float64"):  # fmt: skip
     """A pure, differentiable step of an explicit tableau on a batch of independent runs.
@@ -470,7 +480,6 @@ def make_batched_step(model: Model, grid: Grid, scheme: ExplicitScheme, *, dt: f
     spatial = tuple(range(2, 2 + len(grid.shape)))
     inv_dx2, periodic = 1.0 / grid.dx**2, grid.periodic
     diffusion = [model.declaration.diffusion[name] for name in model.species]
-    a, weights, nodes = scheme.a, scheme.weights, scheme.nodes
     dt = float(dt)
 
     def rate(state, time: float, parameters: Mapping[str, Any]):
@@ -481,16 +490,6 @@ def make_batched_step(model: Model, grid: Grid, scheme: ExplicitScheme, *, dt: f
                             for i, expression in enumerate(diffusion)])  # fmt: skip
 
     def step(state, time: float, parameters: Mapping[str, Any]):
-        stages = []
-        for i in range(scheme.n_stages):
-            point = state
-            for j in range(i):
-                if a[i][j]:
-                    point = point + (a[i][j] * dt) * stages[j]
-            stages.append(rate(point, time + nodes[i] * dt, parameters))
-        increment = weights[0] * stages[0]
-        for weight, stage in zip(weights[1:], stages[1:]):
-            increment = increment + weight * stage
-        return state + dt * increment
+        return tableau_step(scheme, lambda point, at: rate(point, at, parameters), state, time, dt)
 
     return step
