@@ -8,7 +8,10 @@ Issue 16's measurements, each a sub-command:
     interleaved over ``--rounds`` rounds (the machine is shared: medians and ratios); and
     the peak memory of a differentiated rollout with checkpointing (segments of √steps)
     against without, each measured in a fresh process (peak resident set size minus the
-    size before the rollout).
+    size before the rollout), with glibc's default allocator (which keeps freed
+    medium-sized blocks in its heap, so the peak counts tensors already freed) and with
+    ``MALLOC_MMAP_THRESHOLD_=65536`` (every tensor of 64 KiB or more its own mapping,
+    returned when freed: the peak is the tensors alive at once).
 ``fit128``
     A two-parameter Gray-Scott fit, (F, k), on a 128² target simulated at hidden values
     (target: 2 cores, under 5 minutes): wall time, fitted values, intervals.
@@ -18,15 +21,21 @@ Issue 16's measurements, each a sub-command:
     classes and one Schnakenberg diffusion ratio; true, fitted, interval, wall time, as
     a Markdown table for docs/fit.md.
 
+``methods``
+    The gradient search against the gradient-free baselines (differential evolution,
+    Nelder–Mead) on the same 64² spot fit: fitted values, loss, runs simulated, wall time.
+
 Run:  python benchmarks/bench_fit.py cost [--size 128] [--steps 200] [--batch 8] [--rounds 3]
       python benchmarks/bench_fit.py fit128 [--threads 2]
       python benchmarks/bench_fit.py recovery [--size 64] [--threads 2]
+      python benchmarks/bench_fit.py methods [--size 64]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -101,6 +110,24 @@ def recovery(args) -> None:
     covered = sum(row["covered"] for row in rows)
     within = sum(abs(row["error_percent"]) <= 5 for row in rows)
     print(f"\n{covered}/{len(rows)} intervals cover the truth; {within}/{len(rows)} values within 5 %")
+
+
+def methods(args) -> None:
+    """The gradient search against the gradient-free baselines on one fit (same loss, starts and budget)."""
+    hidden = {"F": 0.034, "k": 0.065}
+    bounds = {"F": (0.034 * F_RANGE[0], 0.034 * F_RANGE[1]), "k": (0.065 * K_RANGE[0], 0.065 * K_RANGE[1])}
+    print("| method | F (true 0.034) | k (true 0.065) | loss | runs simulated | wall time |")
+    print("|---|---|---|---|---|---|")
+    for method, starts, iterations in (("gradient", 4, 10), ("de", 8, 10), ("nelder-mead", 4, 10)):
+        from rdnet.fit.run import run_fit
+
+        config, target = _target("gray-scott", bounds, hidden, shape=(args.size, args.size), time=args.time,
+                                 method=method, starts=starts, iterations=iterations)  # fmt: skip
+        started = time.perf_counter()
+        result = run_fit(config, target)
+        wall = time.perf_counter() - started
+        print(f"| {method} ({starts} starts, {iterations} iterations) | {result.values[0]:.5f} | "
+              f"{result.values[1]:.5f} | {result.loss:.4g} | {result.runs} | {wall:.0f} s |", flush=True)  # fmt: skip
 
 
 def _print_rows(rows) -> None:
@@ -210,13 +237,16 @@ def cost(args) -> None:
     for name, values in rounds.items():
         median = statistics.median(values)
         print(f"  {name:34s} {1e3 * median:8.3f} ms   x{median / plain:5.2f}")
-    for label, segment in (("checkpointed (segments of sqrt(steps))", None), ("without checkpointing", 0)):
-        command = [sys.executable, __file__, "memory-child", "--size", str(args.size), "--steps", str(args.steps),
-                   "--batch", str(args.batch), "--segment", "-1" if segment is None else str(segment)]  # fmt: skip
-        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-        growth = json.loads(output.strip().splitlines()[-1])["peak_growth_mib"]
-        state_mib = 2 * args.batch * args.size**2 * 4 / 2**20
-        print(f"  peak memory {label:40s} {growth:8.1f} MiB ({growth / state_mib:6.1f} states of {state_mib:.2f} MiB)")
+    state_mib = 2 * args.batch * args.size**2 * 4 / 2**20
+    for allocator, environment in (("glibc default", {}), ("MALLOC_MMAP_THRESHOLD_=65536", {"MALLOC_MMAP_THRESHOLD_": "65536"})):
+        for label, segment in (("checkpointed (segments of sqrt(steps))", None), ("without checkpointing", 0)):
+            command = [sys.executable, __file__, "memory-child", "--size", str(args.size), "--steps", str(args.steps),
+                       "--batch", str(args.batch), "--segment", "-1" if segment is None else str(segment)]  # fmt: skip
+            output = subprocess.run(command, capture_output=True, text=True, check=True,
+                                    env={**os.environ, **environment}).stdout  # fmt: skip
+            growth = json.loads(output.strip().splitlines()[-1])["peak_growth_mib"]
+            print(f"  peak memory, {allocator}, {label:40s} {growth:8.1f} MiB ({growth / state_mib:6.1f} states "
+                  f"of {state_mib:.2f} MiB)")  # fmt: skip
 
 
 def main() -> None:
@@ -230,7 +260,7 @@ def main() -> None:
         sub.add_argument("--rounds", type=int, default=3)
         sub.add_argument("--threads", type=int, default=2)
         sub.add_argument("--segment", type=int, default=-1)
-    for name, default_size in (("fit128", 128), ("recovery", 64)):
+    for name, default_size in (("fit128", 128), ("recovery", 64), ("methods", 64)):
         sub = commands.add_parser(name)
         sub.add_argument("--size", type=int, default=default_size)
         sub.add_argument("--time", type=float, default=2000.0)
@@ -243,7 +273,7 @@ def main() -> None:
     if args.command == "memory-child":
         _memory_child(args.size, args.steps, args.batch, None if args.segment < 0 else args.segment)
     else:
-        {"cost": cost, "fit128": fit128, "recovery": recovery}[args.command](args)
+        {"cost": cost, "fit128": fit128, "recovery": recovery, "methods": methods}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -121,12 +121,12 @@ class Objective:
                 if bool(ok.any()):
                     losses[ok].sum().backward()
                     gradients = torch.nan_to_num(x.grad, nan=0.0, posinf=0.0, neginf=0.0).numpy().copy()
-                    gradients[~ok.numpy()] = 0.0
+                    gradients[~ok.cpu().numpy()] = 0.0
                 else:
                     gradients = np.zeros_like(unit)
         self.evaluations += count
-        result = losses.detach().numpy().copy()
-        result[~ok.numpy()] = np.inf
+        result = losses.detach().cpu().numpy().copy()
+        result[~ok.cpu().numpy()] = np.inf
         return result, gradients
 
 

@@ -220,7 +220,7 @@ def build_fit_config(
     from rd_classic.initial import check_initial_condition
     from rd_classic.integrators import largest_stable_dt
     from rd_classic.presets import default_preset, get_preset
-    from rd_classic.run import _round_down
+    from rd_classic.run import _positive, _round_down
     from rd_classic.schemes import EXPLICIT_SCHEMES
 
     declaration = model if isinstance(model, ModelDeclaration) else builtin_declaration(model)
@@ -296,13 +296,6 @@ def _probe_points(size: int) -> np.ndarray:
     import itertools
 
     return np.array([*itertools.product((0.0, 1.0), repeat=size), [0.5] * size])
-
-
-def _positive(name: str, value: float) -> float:
-    number = float(value)
-    if not (math.isfinite(number) and number > 0):
-        raise ConfigError(f"{name} must be a positive number, got {value!r}")
-    return number
 
 
 def _count(name: str, value: int, smallest: int) -> int:
