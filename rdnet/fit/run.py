@@ -54,6 +54,8 @@ DTYPES = ("float32", "float64")
 SEEDED_INITIAL_CONDITIONS = ("patches", "pearson", "noise", "expr")
 #: the seed offset of the uncertainty runs (fresh noise, not the fit's)
 UNCERTAINTY_SEED_OFFSET = 1000
+#: relative spread below which the run at the fit counts as uniform (no pattern grew)
+UNIFORM_SPREAD = 1e-4
 
 
 @dataclass(frozen=True)
@@ -271,6 +273,9 @@ def build_fit_config(
     _count("uncertainty replicates", uncertainty_replicates, 2)
     _count("seed", seed, 0)
     screen = max(4 * int(starts), 8) if screen is None else _count("screen", screen, 1)
+    for option, value in (("checkpoint-every", checkpoint_every), ("window", window)):
+        if value is not None and method != "gradient":
+            raise ConfigError(f"--{option} shapes the gradient's backward pass; it cannot apply to --method {method}")
     if checkpoint_every is not None:
         _count("checkpoint-every", checkpoint_every, 0)
     if window is not None:
@@ -439,6 +444,11 @@ def run_fit(config: FitConfig, target: np.ndarray, *, progress: Progress = _sile
                                         fit_replicates=config.replicates,
                                         seed=config.seed + UNCERTAINTY_SEED_OFFSET, level=config.level)  # fmt: skip
     progress("uncertainty", 1, 1, float(losses[best]))
+    observed_at_fit = uncertainty.final_state[simulator.observed_index]
+    if observed_at_fit.size and np.ptp(observed_at_fit) <= UNIFORM_SPREAD * max(1.0, float(np.abs(observed_at_fit).max())):
+        uncertainty.notes.insert(0, f"the run at the fit grows no pattern ({setup.observed} is uniform): no parameter "
+                                    "set the search reached grows one like the target; widen or move --bounds, or "
+                                    "change --time")  # fmt: skip
     noise = uncertainty.loss_noise
     margin = noise if math.isfinite(noise) else 0.0
     close = [index for index, loss in enumerate(losses) if loss <= losses[best] + margin]

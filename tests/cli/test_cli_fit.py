@@ -55,6 +55,8 @@ def test_a_small_fit_writes_a_result_file_that_plot_draws(tmp_path, target):
     (["--params", "F", "--size", "16x32"], "aspect ratio"),
     (["--params", "F", "--initial", "@x.nc"], "draws its initial conditions from seeds"),
     (["--params", "F", "--model", "schnakenberg", "--model-file", "x.toml"], "not both"),
+    (["--params", "F", "--method", "de", "--window", "5"], "cannot apply to --method de"),
+    (["--params", "F", "--method", "nelder-mead", "--checkpoint-every", "4"], "cannot apply to --method nelder-mead"),
 ])  # fmt: skip
 def test_bad_input_is_one_error_line_and_exit_2(tmp_path, target, arguments, message):
     out = tmp_path / "fit.nc"
@@ -90,3 +92,13 @@ def test_an_existing_output_or_the_target_itself_is_refused_before_any_work(tmp_
 def test_help_has_examples():
     result = CliRunner().invoke(cli, ["fit", "--help"])
     assert result.exit_code == 0 and "Examples:" in result.output and "rdnet fit --params F,k" in result.output
+
+
+def test_a_fit_whose_runs_grow_no_pattern_says_so(tmp_path, target):
+    """Gray-Scott above k ~ 0.07 has only the uniform state (u, v) = (1, 0): every run decays to it."""
+    out = tmp_path / "fit.nc"
+    result = CliRunner().invoke(cli, ["fit", "--params", "k", "--target", str(target), "--bounds", "k=0.09:0.1",
+                                      "--param", "F=0.01", *[a for a in SMALL if a != "--quiet"], "--time", "400",
+                                      "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "grows no pattern" in result.output
