@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "plot": "plot",
     "animate": "animate",
     "sweep": "sweep",
+    "fit": "fit",
     "demo": "demo",
 }
 

@@ -24,7 +24,7 @@ BEGIN, END = "<!-- imports:begin (docs/make_architecture.py) -->", "<!-- imports
 
 #: the nodes of the map, by layer (top: applications; bottom: foundations), and the folder of each
 LAYERS: dict[str, list[str]] = {
-    "applications": ["rdnet.cli", "rdnet.sweep"],
+    "applications": ["rdnet.cli", "rdnet.sweep", "rdnet.fit"],
     "engines": ["rd_classic", "rdnet.prd", "rdnet.gan_dynamics"],
     "analysis, data and plots": ["rdnet.plotting", "rdnet.comparison", "rdnet.accessor", "rdnet.analysis",
                                  "rdnet.dataset"],

@@ -10,6 +10,11 @@ them — are differentiable by autograd (for fitting parameters to an observed p
 (:mod:`rd_classic.schemes`; a full ``A`` too) and :class:`TorchETDRK4Stepper` the
 spectral ETDRK4 scheme, on any torch device; on the CPU they cross-check the numba
 kernels. Both keep the species stacked as one ``(N, *shape)`` tensor.
+
+:func:`make_batched_step` builds a pure step function on a batch of runs
+``(N, B, *shape)`` whose parameters may differ from run to run, with nothing done in
+place: autograd (reverse or forward mode) and :mod:`torch.utils.checkpoint` run
+through it (:mod:`rdnet.fit` fits parameters to observed patterns with it).
 """
 
 from __future__ import annotations
@@ -26,7 +31,15 @@ from rd_classic.models import Model, array_namespace
 from rd_classic.noise import NoiseTerms
 from rd_classic.schemes import ExplicitScheme, etdrk4_coefficients, rate_names
 
-__all__ = ["TorchModelTerms", "TorchExplicitStepper", "TorchETDRK4Stepper", "torch_laplacian", "torch_device"]
+__all__ = [
+    "TorchModelTerms",
+    "TorchExplicitStepper",
+    "TorchETDRK4Stepper",
+    "torch_laplacian",
+    "torch_device",
+    "make_batched_step",
+    "tableau_step",
+]
 
 
 def torch_device(device: str):
@@ -357,21 +370,10 @@ class TorchExplicitStepper(_TorchStepper):
     def advance(self, n_steps: int) -> None:
         """Take ``n_steps`` steps."""
         scheme, dt, rate = self.scheme, self.dt, self.terms.rate
-        a, weights, nodes = scheme.a, scheme.weights, scheme.nodes
         with self.torch.no_grad():
             for _ in range(n_steps):
                 state, time = self._state, self.step * dt
-                stages = []
-                for i in range(scheme.n_stages):
-                    point = state
-                    for j in range(i):
-                        if a[i][j]:
-                            point = point + (a[i][j] * dt) * stages[j]
-                    stages.append(rate(point, time + nodes[i] * dt))
-                increment = weights[0] * stages[0]
-                for weight, stage in zip(weights[1:], stages[1:]):
-                    increment = increment + weight * stage
-                self._state = state + dt * increment
+                self._state = tableau_step(scheme, rate, state, time, dt)
                 if self.noise is not None:
                     self._state = self._state + self._noise_increment(state, time)
                 self.step += 1
@@ -419,3 +421,75 @@ class TorchETDRK4Stepper(_TorchStepper):
                 self._state = ifft(x)
                 self.step += 1
                 self.n_steps += 1
+
+
+def tableau_step(scheme: ExplicitScheme, rate, state, time: float, dt: float):
+    """One step of an explicit tableau, out of place: ``rate(state, time)`` at each stage, the weighted sum added.
+
+    Differentiable by autograd (nothing is changed in place); used by the torch steppers
+    and :func:`make_batched_step`.
+    """
+    a, weights, nodes = scheme.a, scheme.weights, scheme.nodes
+    stages = []
+    for i in range(scheme.n_stages):
+        point = state
+        for j in range(i):
+            if a[i][j]:
+                point = point + (a[i][j] * dt) * stages[j]
+        stages.append(rate(point, time + nodes[i] * dt))
+    increment = weights[0] * stages[0]
+    for weight, stage in zip(weights[1:], stages[1:]):
+        increment = increment + weight * stage
+    return state + dt * increment
+
+
+def make_batched_step(model: Model, grid: Grid, scheme: ExplicitScheme, *, dt: float, device: str = "cpu",
+                      dtype: str = "float64"):  # fmt: skip
+    """A pure, differentiable step of an explicit tableau on a batch of independent runs.
+
+    Parameters
+    ----------
+    model, grid
+        The model (the values of the parameters not given to ``step``) and its grid.
+    scheme
+        An explicit tableau (:data:`rd_classic.schemes.EXPLICIT_SCHEMES`).
+    dt
+        Time step.
+    device, dtype
+        Where and in what precision (the state passed to ``step`` must match).
+
+    Returns
+    -------
+    callable
+        ``step(state, time, parameters) -> new_state``. ``state`` is ``(N, B, *shape)``:
+        the species first, then ``B`` runs. ``parameters`` maps parameter names to
+        tensors that broadcast against one species of the batch, ``(B, *shape)`` (e.g.
+        ``(B, 1, 1)`` in 2-D: one value per run) or to numbers; the others keep the
+        model's values. Diffusion coefficients given by expressions of the parameters
+        follow them. Nothing is changed in place and no state is kept, so gradients with
+        respect to the state and the parameters flow through any number of steps.
+
+    Examples
+    --------
+    >>> step = make_batched_step(get_model("gray-scott"), Grid((64, 64), 0.01), EXPLICIT_SCHEMES["euler"], dt=1.0)  # doctest: +SKIP
+    >>> F = torch.tensor([0.03, 0.04]).reshape(2, 1, 1).requires_grad_()  # doctest: +SKIP
+    >>> state = step(state, 0.0, {"F": F})  # two runs at two values of F  # doctest: +SKIP
+    """
+    terms = TorchModelTerms(model, grid, device=device, dtype=dtype)
+    torch = terms.torch
+    spatial = tuple(range(2, 2 + len(grid.shape)))
+    inv_dx2, periodic = 1.0 / grid.dx**2, grid.periodic
+    diffusion = [model.declaration.diffusion[name] for name in model.species]
+    dt = float(dt)
+
+    def rate(state, time: float, parameters: Mapping[str, Any]):
+        values = {**model.values, **parameters}
+        laplacian = torch_laplacian(state, inv_dx2=inv_dx2, periodic=periodic, dims=spatial)
+        reaction = terms.reaction(state, time, parameters)
+        return torch.stack([expression.evaluate(values, library="torch") * laplacian[i] + reaction[i]
+                            for i, expression in enumerate(diffusion)])  # fmt: skip
+
+    def step(state, time: float, parameters: Mapping[str, Any]):
+        return tableau_step(scheme, lambda point, at: rate(point, at, parameters), state, time, dt)
+
+    return step

@@ -7,6 +7,13 @@ An initial condition is given by a specification string:
     of 20³ in 3-D; at most half the grid side) at ``u = 1/2, v = 1/4``, then uniform
     noise of ±1 % (Pearson 1993: "a 20 by 20 mesh point area located symmetrically
     about the center of the grid").
+``patches``
+    Two-species models: Pearson's seed scattered over the whole grid, so that a pattern
+    fills it within a few hundred time units instead of growing out of one square:
+    ``u = 1, v = 0`` with one square (a cube in 3-D) of 8 cells per 16 × 16 cells
+    (16³ in 3-D) on average, at random places (wrapping around the edges), at
+    ``u = 1/2, v = 1/4``, then Pearson's ±1 % noise. The start of ``rdnet fit``'s
+    Gray-Scott runs.
 ``noise``
     The model's first homogeneous steady state plus uniform noise of ±1 % of each
     species' magnitude (±0.01 where it is 0): seeds a Turing instability from all
@@ -39,9 +46,11 @@ from rd_classic.models import Model
 __all__ = ["INITIAL_CONDITIONS", "PEARSON_SEED_CELLS", "initial_state", "check_initial_condition"]
 
 #: the named initial conditions
-INITIAL_CONDITIONS = ("pearson", "noise", "expr")
+INITIAL_CONDITIONS = ("pearson", "patches", "noise", "expr")
 #: side of Pearson's initial square, in cells
 PEARSON_SEED_CELLS = 20
+#: side of each square of the ``patches`` initial condition, and the side of the area per square, in cells
+PATCH_CELLS, PATCH_SPACING_CELLS = 8, 16
 
 
 def check_initial_condition(spec: str, model: Model) -> str:
@@ -70,8 +79,8 @@ def check_initial_condition(spec: str, model: Model) -> str:
     if spec not in INITIAL_CONDITIONS:
         raise ConfigError(f"unknown initial condition {spec!r}; valid: {', '.join(INITIAL_CONDITIONS)}, "
                           f"@FILE.nc[:VAR,...] or @IMAGE.png[:SPECIES]")  # fmt: skip
-    if spec == "pearson" and model.n_species != 2:
-        raise ConfigError(f"the pearson initial condition is for two-species models; {model.name} has "
+    if spec in ("pearson", "patches") and model.n_species != 2:
+        raise ConfigError(f"the {spec} initial condition is for two-species models; {model.name} has "
                           f"{model.n_species} (use noise or expr)")  # fmt: skip
     if spec == "expr" and model.declaration.initial is None:
         raise ConfigError(f"initial condition 'expr' needs an [initial] table in the model file of {model.name}")
@@ -99,6 +108,8 @@ def initial_state(spec: str, model: Model, grid: Grid, *, seed: int, noise: floa
     shape = grid.shape
     if spec == "pearson":
         return _pearson(shape, rng, noise)
+    if spec == "patches":
+        return _patches(shape, rng, noise)
     if spec == "noise":
         state = _homogeneous(model, spec)
         fields = []
@@ -146,10 +157,28 @@ def _pearson(shape: tuple[int, ...], rng: np.random.Generator, noise: float) -> 
         region.insert(0, slice((nz - side_z) // 2, (nz - side_z) // 2 + side_z))
     u[tuple(region)] = 0.5
     v[tuple(region)] = 0.25
-    u += noise * rng.uniform(-1.0, 1.0, shape) * u
-    v += noise * rng.uniform(-1.0, 1.0, shape) * np.where(v > 0, v, 1.0)
+    return _pearson_noise(u, v, rng, noise)
+
+
+def _pearson_noise(u: np.ndarray, v: np.ndarray, rng: np.random.Generator, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson's relative noise on both species (v's on its seeded cells, absolute elsewhere), v kept >= 0."""
+    u += noise * rng.uniform(-1.0, 1.0, u.shape) * u
+    v += noise * rng.uniform(-1.0, 1.0, v.shape) * np.where(v > 0, v, 1.0)
     np.clip(v, 0.0, None, out=v)
     return u, v
+
+
+def _patches(shape: tuple[int, ...], rng: np.random.Generator, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    u = np.ones(shape)
+    v = np.zeros(shape)
+    sides = [min(PATCH_CELLS, max(1, n // 2)) for n in shape]
+    area = int(np.prod([PATCH_SPACING_CELLS if n > 1 else 1 for n in shape]))
+    for _ in range(max(1, u.size // area)):
+        corner = [int(rng.integers(0, n)) for n in shape]
+        cells = np.ix_(*[(start + np.arange(side)) % n for start, side, n in zip(corner, sides, shape)])
+        u[cells] = 0.5
+        v[cells] = 0.25
+    return _pearson_noise(u, v, rng, noise)
 
 
 def _expressions(model: Model, grid: Grid, rng: np.random.Generator) -> tuple[np.ndarray, ...]:

@@ -77,6 +77,12 @@ def dataset_figures(dataset, name: str = "dataset", *, variables: Sequence[str] 
         title = f"{name}: spectra from rdnet analyze" + (f" ({source})" if source else "")
         return [("", spectra_file_figure(dataset, variables=variables or None, time_index=time_index, title=title))]
 
+    if system == "fit" and not variables and kind == "auto":  # rdnet fit --out
+        from rdnet.dataset.convention import parameters_of
+        from rdnet.plotting.fit import fit_figure
+
+        target = parameters_of(dataset).get("target", "a target")
+        return [("", fit_figure(dataset, title=f"{name}: {dataset.attrs.get('model', '')} fitted to {target}"))]
     if system == "prd-stability" and not variables and kind == "auto":  # rdnet stability --network --out
         from rdnet.plotting.stability import stability_figure
 

@@ -23,12 +23,14 @@ NUMERICS = (
     "rdnet.gan_dynamics.fluctuations", "rdnet.gan_dynamics.model", "rdnet.gan_dynamics.ode",
     "rdnet.gan_dynamics.phases", "rdnet.gan_dynamics.simulation",
     "rdnet.analysis", "rdnet.observers", "rdnet.errors", "rdnet.lazy",
+    "rdnet.fit.first_guess", "rdnet.fit.optimise", "rdnet.fit.parameters", "rdnet.fit.run", "rdnet.fit.simulation",
+    "rdnet.fit.statistics", "rdnet.fit.uncertainty",
 )  # fmt: skip
 #: what numerics never import: files (the dataset layer, file formats), plots, command lines, progress bars
 INPUT_OUTPUT = (
     "rdnet.dataset", "rdnet.plotting", "rdnet.cli", "rdnet.sweep", "matplotlib", "click", "netCDF4", "h5netcdf",
     "h5py", "zarr", "tqdm", "rd_classic.observers", "rd_classic.resume", "rd_classic.field_files",
-    "rd_classic.simulation", "rdnet.prd.output", "rdnet.prd.one_call", "rdnet.prd.snapshots",
+    "rd_classic.simulation", "rdnet.prd.output", "rdnet.prd.one_call", "rdnet.prd.snapshots", "rdnet.fit.files",
 )  # fmt: skip
 
 
@@ -50,12 +52,13 @@ def test_the_architecture_page_shows_the_current_imports():
     assert "(docs/architecture.md)" in (ROOT / "README.md").read_text()
 
 
-def test_the_rdnet_core_never_imports_rd_classic_the_sweep_or_the_cli():
+def test_the_rdnet_core_never_imports_rd_classic_the_sweep_the_fit_or_the_cli():
+    applications = ["rdnet.cli", "rdnet.sweep", "rdnet.fit"]
     found = {
         (module, name)
         for module, names in _map_script().module_imports().items()
-        if _within(module, ["rdnet"]) and not _within(module, ["rdnet.cli", "rdnet.sweep", "rdnet.__main__"])
-        for name in names if _within(name, ["rd_classic", "rdnet.cli", "rdnet.sweep"])
+        if _within(module, ["rdnet"]) and not _within(module, [*applications, "rdnet.__main__"])
+        for name in names if _within(name, ["rd_classic", *applications])
     }  # fmt: skip
     assert found == set()
 

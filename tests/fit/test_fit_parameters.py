@@ -1,0 +1,59 @@
+"""The fitted parameters' bounds and unit box, and the wavelength first guess against a NumPy dispersion relation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from rd_classic.models import get_model
+
+from rdnet.errors import ConfigError
+from rdnet.fit.first_guess import wavelength_guesses
+from rdnet.fit.parameters import parameter_space
+
+
+def test_the_unit_box_maps_linearly_or_logarithmically_and_back():
+    space = parameter_space(get_model("schnakenberg"), ["a", "Dv"], {"a": (0.05, 0.2), "Dv": (2.0, 80.0)})
+    assert space.log_scale == (False, True)
+    values = space.to_values(np.array([[0.0, 0.0], [0.5, 0.5], [1.0, 1.0]]))
+    np.testing.assert_allclose(values, [[0.05, 2.0], [0.125, math.sqrt(2.0 * 80.0)], [0.2, 80.0]])
+    np.testing.assert_allclose(space.to_unit(values), [[0.0, 0.0], [0.5, 0.5], [1.0, 1.0]], atol=1e-15)
+
+
+def test_default_bounds_are_half_to_twice_the_value():
+    space = parameter_space(get_model("gray-scott"), ["F"], {})
+    assert space.low == (0.0367 / 2,) and space.high == (0.0367 * 2,)
+
+
+@pytest.mark.parametrize("names, bounds, message", [
+    ([], {}, "at least one parameter"),
+    (["F", "F"], {}, "more than once"),
+    (["F"], {"F": (0.05, 0.05)}, "impossible"),
+    (["F"], {"F": (float("nan"), 0.05)}, "finite"),
+    (["F"], {"F": (-0.01, 0.05)}, "corner F=-0.01"),
+    (["F"], {"k": (0.05, 0.06)}, "not fitted"),
+])  # fmt: skip
+def test_impossible_choices_are_refused(names, bounds, message):
+    with pytest.raises(ConfigError, match=message):
+        parameter_space(get_model("gray-scott"), names, bounds)
+
+
+def _numpy_fastest_wavelength(a: float, b: float, Du: float, Dv: float) -> float:
+    """Schnakenberg's fastest-growing wavelength from its Jacobian at (a + b, b/(a + b)²), by a fine scan in q."""
+    u, v = a + b, b / (a + b) ** 2
+    jacobian = np.array([[-1 + 2 * u * v, u**2], [-2 * u * v, -(u**2)]])
+    q = np.linspace(1e-3, 3.0, 30001)
+    rates = [np.linalg.eigvals(jacobian - np.diag([Du, Dv]) * qq**2).real.max() for qq in q]
+    return 2 * math.pi / q[int(np.argmax(rates))]
+
+
+def test_the_wavelength_guess_recovers_a_diffusion_ratio_from_its_fastest_wavelength():
+    model = get_model("schnakenberg")
+    space = parameter_space(model, ["Dv"], {"Dv": (10.0, 40.0)})
+    target = _numpy_fastest_wavelength(0.1, 0.9, 1.0, 25.0)
+    guesses = wavelength_guesses(model, space, target, candidates=64)
+    assert guesses[0].values["Dv"] == pytest.approx(25.0, rel=0.03)
+    assert guesses[0].wavelength == pytest.approx(target, rel=0.01)
+    assert [guess.mismatch for guess in guesses] == sorted(guess.mismatch for guess in guesses)
