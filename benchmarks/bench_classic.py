@@ -55,8 +55,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from numba import prange
+# Before numba (or torch) starts its OpenMP runtime: idle workers sleep at once instead of spinning after
+# every parallel region (GNU OpenMP's default). On a machine shared with other jobs a spinning worker takes
+# the core from the thread with work, and each parallel region then waits for a scheduler tick: at load 2
+# on 2 cores a 2-thread Gray-Scott Euler step at 1024² took 13-16 ms with spinning workers against 1.1 ms
+# with sleeping ones (docs/benchmarks.md). Set OMP_WAIT_POLICY=ACTIVE in the environment to measure the default.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+from numba import prange  # noqa: E402
 
 GS = dict(F=0.035, k=0.065, Du=0.16, Dv=0.08)
 DT = 1.0
@@ -555,7 +562,8 @@ def report_peers(sizes: list[int], *, rounds: int, seconds: float, pypde: bool) 
 def report_schemes(n: int, *, rounds: int, seconds: float) -> None:
     """Print every explicit scheme's rate, its state bytes per cell update and its share of the roofline."""
     print(f"\nexplicit schemes, Gray-Scott {n}², cell updates/s (median of {rounds} interleaved rounds); bytes = state "
-          f"bytes one cell update moves (2 species; a freshly written array counted twice)")  # fmt: skip
+          f"bytes one cell update moves (2 species; a freshly written array counted twice); numba threads "
+          f"{_numba_threads()}, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, load {os.getloadavg()[0]:.2f}")  # fmt: skip
     for dtype in ("float64", "float32"):
         rates = interleaved_schemes(n, dtype, rounds=rounds, seconds=seconds)
         bandwidth = np.array(rates.pop("bandwidth"))

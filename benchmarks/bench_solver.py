@@ -35,7 +35,14 @@ import math
 import os
 import time
 
-import numpy as np
+# Before numba (or torch) starts its OpenMP runtime: idle workers sleep at once instead of spinning after
+# every parallel region (GNU OpenMP's default). On a machine shared with other jobs a spinning worker takes
+# the core from the thread with work, and each parallel region then waits for a scheduler tick: at load 2
+# on 2 cores a 2-thread Gray-Scott Euler step at 1024² took 13-16 ms with spinning workers against 1.1 ms
+# with sleeping ones (docs/benchmarks.md). Set OMP_WAIT_POLICY=ACTIVE in the environment to measure the default.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
 
 
 def _timed(stepper, fields, steps, repeats=2):
@@ -245,7 +252,7 @@ def main() -> None:
     parser.add_argument("--stiff-sizes", type=int, nargs="+", default=[128],
                         help="grid sides of the stiff case (box 64 long; 256 takes several minutes more)")
     args = parser.parse_args()
-    print(f"{os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}")
+    print(f"{os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
     if args.only in (None, "stiff"):
         for n in args.stiff_sizes:
             dx = 64.0 / n  # one box, 64 long, resolved ever finer
