@@ -20,7 +20,9 @@ to round, medians and medians of per-round ratios reported):
   float32): STREAM's ``a = b + s c`` (24 B counted per element; the write-allocate read
   of ``a`` moves 8 B more that STREAM does not count) and the in-place ``a = a + s c``
   (24 B, all of them moved: no write-allocate, which is how rd_classic's in-place Euler
-  kernel writes);
+  kernel writes); both measured the way the kernels are: on arrays of one field's size and
+  dtype (``n``² values: 12 B per element in float32), on the same threads, each repeated
+  for as long as a kernel's timing;
 * (d) the time to the first step in a fresh process, cold (empty kernel and numba caches)
   and warm;
 * (e) the generated kernel against the **hand-written** one it replaced: the Euler kernel
@@ -55,8 +57,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from numba import prange
+# Before numba (or torch) starts its OpenMP runtime: idle workers sleep at once instead of spinning after
+# every parallel region (GNU OpenMP's default). On a machine shared with other jobs a spinning worker takes
+# the core from the thread with work, and each parallel region then waits for a scheduler tick: at load 2
+# on 2 cores a 2-thread Gray-Scott Euler step at 1024² took 13-16 ms with spinning workers against 1.1 ms
+# with sleeping ones (docs/benchmarks.md). Set OMP_WAIT_POLICY=ACTIVE in the environment to measure the default.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+from numba import prange  # noqa: E402
 
 GS = dict(F=0.035, k=0.065, Du=0.16, Dv=0.08)
 DT = 1.0
@@ -262,19 +271,23 @@ def interleaved_euler(n: int, dtype: str, *, rounds: int, seconds: float, pypde:
     """Every Euler candidate (:func:`euler_candidates`) and the triads, timed in interleaved rounds at ``n``²
     (:func:`_interleaved`); adds under ``"roofline"`` each round's roofline: the round's triad bandwidth divided
     by the bytes one Euler cell update moves (read u, v; write u, v)."""
-    rates = _interleaved(euler_candidates(n, dtype, pypde=pypde), n, rounds=rounds, seconds=seconds)
+    rates = _interleaved(euler_candidates(n, dtype, pypde=pypde), n, rounds=rounds, seconds=seconds, dtype=dtype)
     rates["roofline"] = [bandwidth / (4 * np.dtype(dtype).itemsize) for bandwidth in rates["bandwidth"]]
     return rates
 
 
-def _interleaved(candidates: dict, n: int, *, rounds: int, seconds: float) -> dict[str, list[float]]:
+def _interleaved(candidates: dict, n: int, *, rounds: int, seconds: float, dtype: str = "float64") -> dict[str, list[float]]:
     """Time ``advance(steps)`` of every candidate at ``n``² in interleaved rounds, and the triads.
 
     Each candidate's step count is set from a first timing so that one timing lasts about
     ``seconds``; each round times every candidate once, then the two triads (STREAM's and the
-    in-place one, 2^24 float64 values each); the order of the candidates reverses from round
-    to round. Returns, per candidate, the rate (cell updates/s) of every round, and under
-    ``"bandwidth"`` each round's larger triad bandwidth (bytes/s, 24 B counted per element).
+    in-place one), measured the way the candidates are: on arrays of one field's size and dtype
+    (``n``² values of ``dtype``), on the same threads, each triad repeated for about ``seconds``
+    (one timing of a few milliseconds caught the moments a shared machine was idle: the triad's
+    rounds then spread 56-86 GB/s while the kernels' did not); the order of the candidates
+    reverses from round to round. Returns, per candidate, the rate (cell updates/s) of every
+    round, and under ``"bandwidth"`` each round's larger triad bandwidth (bytes/s, 3 values
+    counted per element).
     """
     steps = {}
     for name, advance in candidates.items():
@@ -284,9 +297,14 @@ def _interleaved(candidates: dict, n: int, *, rounds: int, seconds: float) -> di
         steps[name] = max(2, int(2 * seconds / max(time.perf_counter() - start, 1e-9)))
         advance(steps[name])  # warm at this count (jax compiles nothing more: the count is traced)
     triad = triad_kernel()
-    values = 2**24
-    a, b, c = np.ones(values), np.ones(values), np.ones(values)
-    triad(a, b, c, 3.0)
+    values = n * n
+    a, b, c = (np.ones(values, dtype) for _ in range(3))
+    scale = np.dtype(dtype).type(1e-9)
+    triad(a, b, c, scale)
+    start = time.perf_counter()
+    triad(a, b, c, scale)
+    repeats = max(2, int(seconds / max(time.perf_counter() - start, 1e-9)))
+    moved = 3 * np.dtype(dtype).itemsize * values * repeats
     rates: dict[str, list[float]] = {name: [] for name in [*candidates, "bandwidth"]}
     for round_index in range(rounds):
         order = list(candidates) if round_index % 2 == 0 else list(reversed(candidates))
@@ -297,8 +315,9 @@ def _interleaved(candidates: dict, n: int, *, rounds: int, seconds: float) -> di
         bandwidth = 0.0
         for source in (b, a):
             start = time.perf_counter()
-            triad(a, source, c, 1e-9)
-            bandwidth = max(bandwidth, 24 * values / (time.perf_counter() - start))
+            for _ in range(repeats):
+                triad(a, source, c, scale)
+            bandwidth = max(bandwidth, moved / (time.perf_counter() - start))
         rates["bandwidth"].append(bandwidth)
     return rates
 
@@ -328,7 +347,7 @@ def interleaved_schemes(n: int, dtype: str, *, rounds: int, seconds: float) -> d
                                        fuse_stages="per stage" not in name)  # fmt: skip
         stepper.set_state(*initial(n, dtype))
         candidates[name] = stepper.advance
-    return _interleaved(candidates, n, rounds=rounds, seconds=seconds)
+    return _interleaved(candidates, n, rounds=rounds, seconds=seconds, dtype=dtype)
 
 
 def _handwritten_kernels():
@@ -529,7 +548,8 @@ def report_peers(sizes: list[int], *, rounds: int, seconds: float, pypde: bool) 
     """Print (a)-(c): every Euler candidate's median rate, rd_classic's ratio to each, the roofline share."""
     print(f"Gray-Scott explicit Euler, periodic, cell updates/s: median of {rounds} interleaved rounds "
           f"(~{seconds:.1f} s per timing); numba threads {_numba_threads()}, {os.cpu_count()} cores")
-    print("roofline = the round's larger triad bandwidth (STREAM's a = b + s c, in-place a = a + s c; 24 B counted)")
+    print("roofline = the round's larger triad bandwidth (STREAM's a = b + s c, in-place a = a + s c; 3 values counted; "
+          "n² values of the dtype, as long as a kernel timing)")
     print("           / 32 B (float64) or 16 B (float32) per cell update; ratios are medians of per-round ratios\n")
     for n in sizes:
         for dtype in ("float64", "float32"):
@@ -555,7 +575,8 @@ def report_peers(sizes: list[int], *, rounds: int, seconds: float, pypde: bool) 
 def report_schemes(n: int, *, rounds: int, seconds: float) -> None:
     """Print every explicit scheme's rate, its state bytes per cell update and its share of the roofline."""
     print(f"\nexplicit schemes, Gray-Scott {n}², cell updates/s (median of {rounds} interleaved rounds); bytes = state "
-          f"bytes one cell update moves (2 species; a freshly written array counted twice)")  # fmt: skip
+          f"bytes one cell update moves (2 species; a freshly written array counted twice); numba threads "
+          f"{_numba_threads()}, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, load {os.getloadavg()[0]:.2f}")  # fmt: skip
     for dtype in ("float64", "float32"):
         rates = interleaved_schemes(n, dtype, rounds=rounds, seconds=seconds)
         bandwidth = np.array(rates.pop("bandwidth"))

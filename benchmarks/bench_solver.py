@@ -17,7 +17,8 @@ Prints, each figure a ratio of two runs of this script on this machine:
 * **noise** — the cost of a noisy Euler–Maruyama (Milstein) step against the deterministic
   Euler step of the same model and grid, the normal numbers drawn in the kernel; and the
   alternative of a separate array pass (normals drawn into arrays, then added), on Gray-Scott
-  and the three-species extended Brusselator; median of alternating rounds.
+  and the three-species extended Brusselator; median of alternating rounds; and the normals alone
+  (nanoseconds per number, one thread).
 * **boundary** — an Euler step with Dirichlet/Robin sides (ghost-cell corrections) against the
   periodic one.
 
@@ -35,7 +36,14 @@ import math
 import os
 import time
 
-import numpy as np
+# Before numba (or torch) starts its OpenMP runtime: idle workers sleep at once instead of spinning after
+# every parallel region (GNU OpenMP's default). On a machine shared with other jobs a spinning worker takes
+# the core from the thread with work, and each parallel region then waits for a scheduler tick: at load 2
+# on 2 cores a 2-thread Gray-Scott Euler step at 1024² took 13-16 ms with spinning workers against 1.1 ms
+# with sleeping ones (docs/benchmarks.md). Set OMP_WAIT_POLICY=ACTIVE in the environment to measure the default.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
 
 
 def _timed(stepper, fields, steps, repeats=2):
@@ -207,6 +215,21 @@ def noise_overhead(n: int = 1024, rounds: int = 7) -> dict:
     return results
 
 
+def normals_cost(n: int = 1024, rounds: int = 7) -> float:
+    """Median seconds per number of the counter-based normals alone: ``n``² of them drawn row by row on one thread
+    into a preallocated array (what the noisy kernel does per row, and the torch path per step)."""
+    from rd_classic.random_numbers import _fill_rows, stream_key
+
+    values = np.empty((n, n))
+    _fill_rows(stream_key(0, 0, 0), values)
+    times = []
+    for step in range(rounds):
+        start = time.perf_counter()
+        _fill_rows(stream_key(0, step, 0), values)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)) / values.size
+
+
 def boundary_overhead(n: int = 1024, rounds: int = 7) -> dict:
     """Median cost of an Euler step with Dirichlet and Robin sides relative to the periodic one."""
     from rd_classic.boundaries import resolve_boundary_conditions
@@ -245,7 +268,7 @@ def main() -> None:
     parser.add_argument("--stiff-sizes", type=int, nargs="+", default=[128],
                         help="grid sides of the stiff case (box 64 long; 256 takes several minutes more)")
     args = parser.parse_args()
-    print(f"{os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}")
+    print(f"{os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
     if args.only in (None, "stiff"):
         for n in args.stiff_sizes:
             dx = 64.0 / n  # one box, 64 long, resolved ever finer
@@ -267,6 +290,8 @@ def main() -> None:
             print(f"  adaptive rk45 vs {name} at equal accuracy: {results[name][2] / results['adaptive rk45'][2]:.2f}x "
                   f"faster, {results[name][0] / results['adaptive rk45'][0]:.1f}x fewer steps")
     if args.only in (None, "noise"):
+        print(f"\ncounter-based normals alone, one thread, {args.size}^2 per draw: "
+              f"{normals_cost(args.size) * 1e9:.2f} ns per number (median of 7)")
         for name, rows in noise_overhead(args.size).items():
             print(f"\nnoise, {name}, {args.size}^2, float64, per step (median of alternating rounds):")
             for label, (seconds, ratio) in rows.items():

@@ -73,7 +73,7 @@ class FaceCorrections:
         self._kinds = np.zeros((len(species), n_sides), np.int64)
         self._alpha = np.zeros((len(species), n_sides), self.dtype)
         self._base = {**{name: float(value) for name, value in model_values.items()}, **grid.expression_values()}
-        self._time_dependent: list[tuple[int, int, Any]] = []
+        time_dependent: list[tuple[int, int, Any]] = []
         faces = [_without_axis(grid, SIDES[index]) for index in range(n_sides)]
         pad = tuple(max(sizes) for sizes in zip(*faces))
         self._beta = np.zeros((len(species), n_sides, *pad), self.dtype)
@@ -93,7 +93,8 @@ class FaceCorrections:
                     self._alpha[s, index] = 1.0 if sources_only else condition.ghost_alpha(self._base, grid.dx)
                     self._set_beta(s, index, condition, 0.0)
                     if condition.time_dependent:
-                        self._time_dependent.append((s, index, condition))
+                        time_dependent.append((s, index, condition))
+        self._time_dependent = self._gather_faces(time_dependent)
         self.active = bool(self._kinds.any())
         self._storage = len(grid.shape)
         self._kernel = _corrections_2d if self._storage == 2 else _corrections_3d
@@ -106,10 +107,39 @@ class FaceCorrections:
         beta = np.broadcast_to(condition.ghost_beta(values, self.grid.dx), shape).reshape(face)
         self._beta[s, index][tuple(slice(0, n) for n in face)] = beta
 
+    def _gather_faces(self, sides: list[tuple[int, int, Any]]) -> list[tuple[Any, dict[str, Any], list[tuple[int, int, slice]]]]:
+        """The time-dependent sides grouped by condition, each group's face points in flat arrays.
+
+        Every step then evaluates each distinct condition once, on the points of all its faces
+        together (``O(n^{d-1})`` values), instead of once per species and side.
+        """
+        groups: dict[str, tuple[Any, list[tuple[int, int]]]] = {}
+        for s, index, condition in sides:
+            groups.setdefault(condition.text, (condition, []))[1].append((s, index))
+        gathered = []
+        for condition, members in groups.values():
+            coordinates: dict[str, list[np.ndarray]] = {name: [] for name in AXES}
+            placed, offset = [], 0
+            for s, index in members:
+                values, shape = face_points(self.grid.shape, self.grid.axes, SIDES[index], self._base)
+                for name in AXES:
+                    coordinates[name].append(np.broadcast_to(values[name], shape).ravel())
+                size = int(np.prod(shape))
+                placed.append((s, index, slice(offset, offset + size)))
+                offset += size
+            values = {**self._base, **{name: np.concatenate(parts) for name, parts in coordinates.items()}}
+            gathered.append((condition, values, placed))
+        return gathered
+
     def compute(self, fields, ks, a, time: float) -> None:
         """The corrections at the point ``fields + a ks`` (tuples of one array per species) at ``time``."""
-        for s, index, condition in self._time_dependent:
-            self._set_beta(s, index, condition, float(time))
+        for condition, values, placed in self._time_dependent:
+            values["t"] = float(time)
+            beta = condition.ghost_beta(values, self.grid.dx)
+            beta = np.broadcast_to(beta, values["x"].shape)
+            for s, index, part in placed:
+                face = self._faces[index]
+                self._beta[s, index][tuple(slice(0, n) for n in face)] = beta[part].reshape(face)
         self._kernel(fields, ks, self._scalar(a), self._coefficients, self._kinds, self._alpha, self._beta, self._out)
 
     def apply(self, targets, scale) -> None:

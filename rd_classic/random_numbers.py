@@ -11,16 +11,23 @@ uninterrupted run drew.
   stream is a species); each row of the grid (a ``y`` row, or a row of a ``z`` plane,
   numbered ``k ny + i``) gets its own 64-bit starting point by hashing the key with the
   row number.
-* **Bits.** Cell ``j`` of a row takes the ``j``-th output of a SplitMix64 sequence
+* **Bits.** Output ``q`` of a row is the ``q``-th number of a SplitMix64 sequence
   (G. Steele, D. Lea & C. Flood, OOPSLA 2014) from the row's starting point: the
-  starting point plus ``(j + 1)`` times the golden-ratio increment, through the
-  Stafford "Mix13" finaliser (:func:`mix64`). The sequence passes BigCrush; distinct
-  rows start at independent random points of the 2⁶⁴ cycle.
-* **Normals.** Marsaglia & Tsang's ziggurat (J. Stat. Softw. 5(8), 2000) with 256 layers
-  and a 52-bit mantissa, as NumPy's ``standard_normal`` uses: 8 bits choose the layer, 1
-  the sign, 52 the abscissa; about 99 % of the numbers cost one table look-up and one
-  comparison. The rare rejections draw further numbers from a SplitMix64 sequence that
-  starts at the cell's own bits, so they stay a function of the coordinates.
+  starting point plus ``(q + 1)`` times the golden-ratio increment, through the
+  Stafford "Mix13" finaliser (:func:`mix64`). Its low 32 bits belong to cell ``2q`` of
+  the row, its high 32 bits to cell ``2q + 1``: one 64-bit hash, two numbers. The
+  sequence passes BigCrush; distinct rows start at independent random points of the
+  2⁶⁴ cycle.
+* **Normals.** Marsaglia & Tsang's ziggurat (J. Stat. Softw. 5(8), 2000) with 1024 layers
+  on a cell's 32 bits: 10 bits choose the layer, 1 the sign, 21 the abscissa. Precision:
+  a number is a multiple of ``2⁻²¹`` of its layer's width (steps of about ``2·10⁻⁶`` at
+  ``|x| = 3``, ``4·10⁻⁷`` near 0), and a layer's width is stored in float32 beside its
+  acceptance threshold, so the fast path reads one 64-bit table entry (8 KiB in all): the
+  density is the normal's to a relative ``10⁻⁷`` (the float32 rounding of the widths), far
+  below what any ensemble resolves. About 99.6 % of the numbers cost that one look-up and
+  one comparison, in a loop without branches that vectorises. The rare rejections draw
+  further numbers from a SplitMix64 sequence that starts at the cell's own 64 bits (offset
+  by the half it took), so they stay a function of the coordinates.
 
 Everything is compiled by numba (``cache=True``); :func:`standard_normals` fills a NumPy
 array with the same numbers (for the torch backend on the CPU and for tests).
@@ -45,14 +52,15 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 _ROW_SALT = np.uint64(0xD1B54A32D192ED03)
-_MASK52 = np.uint64((1 << 52) - 1)
 _MASK64 = (1 << 64) - 1
-_EIGHT, _NINE, _ELEVEN, _BYTE, _ONE = np.uint64(8), np.uint64(9), np.uint64(11), np.uint64(0xFF), np.uint64(1)
+_ELEVEN, _ONE = np.uint64(11), np.uint64(1)
+#: a cell's 32 bits: the layer (low _LAYER_BITS bits), the sign (the next bit), the abscissa (the rest)
+_LAYER_BITS = 10
+_LAYER_MASK, _SIGN_SHIFT, _ABSCISSA_SHIFT = np.uint64((1 << _LAYER_BITS) - 1), np.uint64(_LAYER_BITS), np.uint64(_LAYER_BITS + 1)
 _TO_UNIT = 2.0**-53
 
 
-def _ziggurat_tables(layers: int = 256, r: float = 3.6541528853610088, area: float = 0.00492867323399,
-                     bits: int = 52) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+def _ziggurat_tables(layers: int, r: float, area: float, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Marsaglia & Tsang's tables: acceptance thresholds ``k``, widths ``w``, heights ``f`` (``r``: the base layer's edge)."""
     scale = 2.0**bits
     k = np.zeros(layers, np.uint64)
@@ -74,10 +82,19 @@ def _ziggurat_tables(layers: int = 256, r: float = 3.6541528853610088, area: flo
     return k, w, f
 
 
-_K, _W, _F = _ziggurat_tables()
-_R = 3.6541528853610088
+_ABSCISSA_BITS = 32 - _LAYER_BITS - 1
+#: the base layer's edge r and the layers' common area v of a 1024-layer ziggurat (f(x) = exp(-x²/2)), solved
+#: so that the recursion x_{i-1} = f⁻¹(v / x_i + f(x_i)) from x_{1023} = r ends at f(0) = 1
+_R = 4.038849846109505
+_AREA = 0.0012263246463530852
+_K, _W, _F = _ziggurat_tables(1 << _LAYER_BITS, _R, _AREA, _ABSCISSA_BITS)
+#: the fast path's table: a layer's acceptance threshold (high 32 bits) and its width in float32 (low 32 bits)
+_TABLE = (_K << np.uint64(32)) | np.frombuffer(_W.astype(np.float32).tobytes(), np.uint32).astype(np.uint64)
+_W = _W.astype(np.float32).astype(np.float64)  # the widths the fast path uses, for the slow path
 _REJECTED = 2.0**100
 _R_INVERSE = 1.0 / _R
+_LOW32 = np.uint64(0xFFFFFFFF)
+_THIRTY_TWO = np.uint64(32)
 
 
 @njit(inline="always")
@@ -94,14 +111,32 @@ def _unit(bits):
     return np.float64(bits >> _ELEVEN) * _TO_UNIT
 
 
+@njit(inline="always")
+def _half(bits, half):
+    """The 32 bits of one of the two cells an output serves: the low half (``half`` 0) or the high half."""
+    return (bits >> _THIRTY_TWO) if half else (bits & _LOW32)
+
+
+@njit(inline="always")
+def _fast_normal(word):
+    """The ziggurat's fast path on a cell's 32 bits: the number, or :data:`_REJECTED` (branch-free)."""
+    entry = _TABLE[word & _LAYER_MASK]
+    mantissa = word >> _ABSCISSA_SHIFT
+    width = np.float64(np.uint32(entry & _LOW32).view(np.float32))
+    sign = 1.0 - np.float64(((word >> _SIGN_SHIFT) & _ONE) << _ONE)
+    return np.float64(mantissa) * width * sign if mantissa < (entry >> _THIRTY_TWO) else _REJECTED
+
+
 @njit(cache=True)
-def _normal_rejected(bits):
-    """The ziggurat's slow path (about 1 % of the numbers): the wedges and the tail."""
-    state = bits
+def _normal_rejected(word, state):
+    """The ziggurat's slow path (about 0.4 % of the numbers): the wedges and the tail.
+
+    ``word``: the cell's 32 bits (in a uint64); ``state``: where its own SplitMix64 sequence starts.
+    """
     while True:
-        layer = bits & _BYTE
-        negative = (bits >> _EIGHT) & _ONE
-        mantissa = (bits >> _NINE) & _MASK52
+        layer = word & _LAYER_MASK
+        negative = (word >> _SIGN_SHIFT) & _ONE
+        mantissa = word >> _ABSCISSA_SHIFT
         x = np.float64(mantissa) * _W[layer]
         if negative:
             x = -x
@@ -119,27 +154,43 @@ def _normal_rejected(bits):
         if (_F[layer - 1] - _F[layer]) * _unit(mix64(state)) + _F[layer] < np.exp(-0.5 * x * x):
             return x
         state += GOLDEN
-        bits = mix64(state)
+        word = mix64(state) >> _THIRTY_TWO
+
+
+@njit(cache=True)
+def _fast_pass(start, out):
+    """The fast path of every cell of a row, two cells per 64-bit hash; rejected cells get :data:`_REJECTED`."""
+    n = out.shape[0]
+    for q in range(n // 2):
+        bits = mix64(start + np.uint64(q + 1) * GOLDEN)
+        out[2 * q] = _fast_normal(_half(bits, 0))
+        out[2 * q + 1] = _fast_normal(_half(bits, 1))
+    if n % 2:
+        out[n - 1] = _fast_normal(_half(mix64(start + np.uint64(n // 2 + 1) * GOLDEN), 0))
+
+
+@njit(cache=True)
+def _slow_pass(start, out):
+    """The slow path of the cells the fast path rejected."""
+    for j in range(out.shape[0]):
+        if out[j] == _REJECTED:
+            bits = mix64(start + np.uint64(j // 2 + 1) * GOLDEN)
+            half = j % 2
+            out[j] = _normal_rejected(_half(bits, half), bits + np.uint64(half + 1) * _ROW_SALT)
 
 
 @njit(cache=True)
 def fill_normals(key, row, out):
     """``out[j]``: the standard normal number of cell ``j`` of row ``row`` of the stream ``key`` (a uint64).
 
-    Two passes: the ziggurat's fast path for every cell, branch-free (it vectorises: the table
-    look-ups become gathers), marking the ~1 % it rejects with :data:`_REJECTED` (2¹⁰⁰, exact in
-    float32 and float64, never a value); then the slow path for those.
+    Two passes (two functions: compiled apart, each loop is optimised on its own, 15 % faster than
+    one function): the ziggurat's fast path for every cell, branch-free (it vectorises: the table
+    look-up becomes a gather), two cells per 64-bit hash, marking the ~0.4 % it rejects with
+    :data:`_REJECTED` (2¹⁰⁰, exact in float32 and float64, never a value); then the slow path for those.
     """
     start = mix64(np.uint64(key) ^ mix64(np.uint64(row) + _ROW_SALT))
-    for j in range(out.shape[0]):
-        bits = mix64(start + np.uint64(j + 1) * GOLDEN)
-        layer = bits & _BYTE
-        mantissa = (bits >> _NINE) & _MASK52
-        sign = 1.0 - np.float64(((bits >> _EIGHT) & _ONE) << _ONE)
-        out[j] = np.float64(mantissa) * _W[layer] * sign if mantissa < _K[layer] else _REJECTED
-    for j in range(out.shape[0]):
-        if out[j] == _REJECTED:
-            out[j] = _normal_rejected(mix64(start + np.uint64(j + 1) * GOLDEN))
+    _fast_pass(start, out)
+    _slow_pass(start, out)
 
 
 @njit(cache=True)
