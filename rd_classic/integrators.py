@@ -591,7 +591,8 @@ class ETDRK4Stepper(_CpuStepper):
     (per group of species with the same transforms); the reaction is evaluated by a
     generated numba kernel into a preallocated array and the transform-space
     combinations are fused (numba) on flat arrays. The state is kept in physical space
-    between steps (one extra transform per step), so a run restarted from a stored
+    between :meth:`advance` calls and in transform space within one (8 transforms per
+    step); a run's snapshots fall between calls, so a run restarted from a stored
     snapshot continues exactly as the uninterrupted one.
 
     Parameters
