@@ -399,6 +399,12 @@ def run_fit(config: FitConfig, target: np.ndarray, *, progress: Progress = _sile
         ``progress(stage, done, total, best_loss)``; stages ``guess``, ``screen``, the
         method's name and ``uncertainty``.
 
+    Notes
+    -----
+    Sets glibc's memory-mapping threshold for the process
+    (:func:`~rdnet.fit.simulation.return_freed_tensors_to_the_system`): long differentiated
+    rollouts otherwise fragment the heap until the machine runs out of memory.
+
     Raises
     ------
     ConfigError
@@ -410,11 +416,12 @@ def run_fit(config: FitConfig, target: np.ndarray, *, progress: Progress = _sile
 
     from rdnet.fit.first_guess import wavelength_guesses
     from rdnet.fit.optimise import Objective, screen, search
-    from rdnet.fit.simulation import BatchedSimulator
+    from rdnet.fit.simulation import BatchedSimulator, return_freed_tensors_to_the_system
     from rdnet.fit.statistics import PatternDistance
     from rdnet.fit.uncertainty import parameter_uncertainty
 
     started = clock.perf_counter()
+    return_freed_tensors_to_the_system()
     setup, space = config.setup, config.space
     target = check_target(target)
     if target.shape != setup.grid.shape:

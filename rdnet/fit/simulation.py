@@ -41,6 +41,34 @@ from rd_classic.models import Model
 __all__ = ["SimulationSetup", "BatchedSimulator", "rollout", "default_segment"]
 
 
+#: tensors at least this large (bytes) get their own memory mapping, returned to the system when freed
+MMAP_THRESHOLD_BYTES = 65536
+
+
+def return_freed_tensors_to_the_system() -> bool:
+    """Make glibc give every freed block of 64 KiB or more back to the system at once.
+
+    glibc raises its mapping threshold after the first large frees, and the tensors a
+    long differentiated rollout frees then stay in its heap, fragmented: a Lengyel–Epstein
+    fit at 48² with 38 462 steps grew past 24 GB and was killed; at 3 846 steps its peak was
+    2.8 GB with the default and 0.97 GB with this setting (the same as
+    ``MALLOC_MMAP_THRESHOLD_=65536`` in the environment). Process-wide; a no-op where the C
+    library is not glibc.
+
+    Returns
+    -------
+    bool
+        Whether the setting was applied.
+    """
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):
+        return False
+    return bool(mallopt(-3, MMAP_THRESHOLD_BYTES))  # -3: M_MMAP_THRESHOLD
+
+
 def default_segment(n_steps: int) -> int:
     """Steps per checkpointed segment by default: ``ceil(√n)`` (memory ~ 2√n states)."""
     return max(1, math.ceil(math.sqrt(max(1, n_steps))))

@@ -104,3 +104,13 @@ def test_the_gradient_of_the_loss_equals_finite_differences_at_a_smooth_point():
         differences.append((high[0] - low[0]) / (2 * step))
     assert np.all(np.abs(differences) > 1e-6)
     np.testing.assert_allclose(gradient[0], differences, rtol=1e-4)
+
+
+def test_freed_tensors_go_back_to_the_system_on_glibc():
+    """The fit sets glibc's mapping threshold (a long rollout otherwise fragments the heap)."""
+    import platform
+
+    from rdnet.fit.simulation import return_freed_tensors_to_the_system
+
+    applied = return_freed_tensors_to_the_system()
+    assert applied == (platform.libc_ver()[0] == "glibc")
