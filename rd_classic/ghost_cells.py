@@ -103,9 +103,12 @@ class FaceCorrections:
 
     def _set_beta(self, s: int, index: int, condition, time: float) -> None:
         values, shape = face_points(self.grid.shape, self.grid.axes, SIDES[index], {**self._base, "t": time})
+        self._place_beta(s, index, np.broadcast_to(condition.ghost_beta(values, self.grid.dx), shape))
+
+    def _place_beta(self, s: int, index: int, beta: np.ndarray) -> None:
+        """Store one side's ghost-cell source terms (its face's values, any shape of that size)."""
         face = self._faces[index]
-        beta = np.broadcast_to(condition.ghost_beta(values, self.grid.dx), shape).reshape(face)
-        self._beta[s, index][tuple(slice(0, n) for n in face)] = beta
+        self._beta[s, index][tuple(slice(0, n) for n in face)] = beta.reshape(face)
 
     def _gather_faces(self, sides: list[tuple[int, int, Any]]) -> list[tuple[Any, dict[str, Any], list[tuple[int, int, slice]]]]:
         """The time-dependent sides grouped by condition, each group's face points in flat arrays.
@@ -138,8 +141,7 @@ class FaceCorrections:
             beta = condition.ghost_beta(values, self.grid.dx)
             beta = np.broadcast_to(beta, values["x"].shape)
             for s, index, part in placed:
-                face = self._faces[index]
-                self._beta[s, index][tuple(slice(0, n) for n in face)] = beta[part].reshape(face)
+                self._place_beta(s, index, beta[part])
         self._kernel(fields, ks, self._scalar(a), self._coefficients, self._kinds, self._alpha, self._beta, self._out)
 
     def apply(self, targets, scale) -> None:
