@@ -14,7 +14,7 @@ import importlib.util
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 
 import click
 
@@ -192,6 +192,7 @@ def main() -> None:
     """Run the command line (the ``rdnet`` console script)."""
     from rdnet.dataset import set_open_timeout
 
+    idle_openmp_threads_sleep(os.environ)
     text = os.environ.get(OPEN_TIMEOUT_VARIABLE, "")
     try:  # float() and set_open_timeout both refuse what is not a finite positive number
         set_open_timeout(float(text) if text else DEFAULT_OPEN_TIMEOUT_SECONDS, _give_up)
@@ -199,6 +200,21 @@ def main() -> None:
         click.echo(f"Error: {OPEN_TIMEOUT_VARIABLE}={text!r}: give a positive number of seconds", err=True)
         sys.exit(2)
     cli(prog_name="rdnet")
+
+
+def idle_openmp_threads_sleep(environ: MutableMapping[str, str]) -> None:
+    """Make OpenMP's idle worker threads sleep instead of spinning, unless the user chose a policy.
+
+    numba's kernels and torch run on OpenMP threads. GNU OpenMP's default lets a worker that
+    finished spin for a while, holding a core; on a machine shared with other work the thread
+    that still has work then waits for that core, at every parallel region. ``rdnet simulate
+    --size 1024 --steps 3000`` (Gray-Scott, 2 threads, a 2-core machine at load 3) took 34-72 s
+    with the default and 21-28 s with ``OMP_WAIT_POLICY=PASSIVE`` (docs/benchmarks.md). It must
+    be set before numba or torch load OpenMP, hence here, first thing. ``OMP_WAIT_POLICY`` or
+    ``GOMP_SPINCOUNT`` in the environment are kept as they are.
+    """
+    if "OMP_WAIT_POLICY" not in environ and "GOMP_SPINCOUNT" not in environ:
+        environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
 
 def _give_up(message: str) -> None:

@@ -563,7 +563,22 @@ def run_simulation(
     SimulationInterrupted
         Ctrl-C; observers were aborted (a writer keeps its partial file when it
         holds a snapshot).
+
+    Notes
+    -----
+    The compiled kernels run on as many threads as the grid pays for
+    (:func:`rd_classic.kernel_threads.kernel_threads`: one on a small grid); the
+    result does not depend on it.
     """
+    from rd_classic.kernel_threads import kernel_threads
+
+    with kernel_threads(config.grid.n_cells * config.model.n_species):
+        return _run_simulation(config, observers, state, start_step)
+
+
+def _run_simulation(config: SimulationConfig, observers: Sequence[Any], state: tuple[np.ndarray, ...] | None,
+                    start_step: int) -> tuple[np.ndarray, ...]:
+    """:func:`run_simulation`'s work, on the thread count it chose."""
     # everything big is allocated before the observers start (before an output file
     # exists): a grid too large for memory fails here and leaves nothing behind
     stepper = make_stepper(config.model, config.grid, dt=config.dt, integrator=config.integrator,

@@ -156,3 +156,15 @@ def test_docs_cli_md_is_generated_from_the_current_help_texts():
         assert f"### {command}\n" in document and f"]({'#' + command.replace(' ', '-')})" in document
     committed = (ROOT / "docs" / "cli.md").read_text()
     assert document == committed, "docs/cli.md is stale: run .venv/bin/python docs/make_cli_md.py"
+
+
+def test_the_entry_point_makes_idle_openmp_threads_sleep_unless_the_user_chose():
+    from rdnet.cli.main import idle_openmp_threads_sleep
+
+    environ: dict[str, str] = {}
+    idle_openmp_threads_sleep(environ)
+    assert environ == {"OMP_WAIT_POLICY": "PASSIVE"}
+    for chosen in ({"OMP_WAIT_POLICY": "ACTIVE"}, {"GOMP_SPINCOUNT": "10000"}):
+        environ = dict(chosen)
+        idle_openmp_threads_sleep(environ)
+        assert environ == chosen
