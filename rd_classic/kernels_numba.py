@@ -25,6 +25,14 @@ nothing. :func:`kernels_for` returns the module; its kernels are:
     rows a stencil needs kept in ring buffers (:func:`rk_buffers`); ``a_dts`` holds ``0`` then each
     stage's ``a dt``, ``weights`` the ``b``, ``nodes_dt`` the ``c dt``. The same cells as the
     per-stage kernels, and any cut into blocks gives the same bits.
+``euler_steps(p, c, pf, dx, times, dt, periodic, state, halo, rings)``
+    ``len(times)`` Euler steps (2-D storage) in one pass over memory, **in place** (temporal
+    blocking): the steps run as a wavefront over the rows of each thread's block, each step's
+    last 3 rows kept in ring buffers that stay in the cache (:func:`euler_steps_buffers`), the
+    last step written straight over the state; ``times`` holds each step's time. The cells'
+    arithmetic is ``euler_step``'s (results equal to 1 ulp: a few row-end cells contract a
+    product into a fused multiply-add differently), the same bits for any cut into blocks;
+    memory traffic per step is ``1 / len(times)`` of ``euler_step``'s.
 ``rates(p, c, pf, dx, t, periodic, state, reaction, diffusion)``
     The two parts of the rate of change, ``R(u)`` and ``D ∇²u``.
 ``rhs(p, c, pf, dx, t, periodic, state, out)``
@@ -228,6 +236,22 @@ def rk_buffers(shape, dtype, n_species: int, n_stages: int, n_blocks: int | None
     return (np.empty((n_blocks, 2, n_stages, n_species, nx), dtype),
             np.empty((n_blocks, max(1, n_stages - 1), 3, n_species, nx), dtype),
             np.empty((n_blocks, n_stages, n_species, nx), dtype), np.empty((n_blocks, 2, n_species, nx), dtype))  # fmt: skip
+
+
+def euler_steps_buffers(shape, dtype, n_species: int, depth: int, n_blocks: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The buffers of ``euler_steps``, ``depth`` Euler steps in one pass (2-D storage ``(ny, nx)``).
+
+    Returns
+    -------
+    halo, rings : numpy.ndarray
+        ``(n_blocks, 2, depth, N, nx)`` (the old rows beyond each block's ends) and
+        ``(n_blocks, depth - 1, 3, N, nx)`` (3 rows of every step but the last); ``n_blocks`` as in
+        :func:`euler_buffers`. Any value gives the same result.
+    """
+    ny, nx = shape
+    n_blocks = max(1, min(ny, get_num_threads() if n_blocks is None else n_blocks))
+    return (np.empty((n_blocks, 2, depth, n_species, nx), dtype),
+            np.empty((n_blocks, max(1, depth - 1), 3, n_species, nx), dtype))  # fmt: skip
 
 
 # -- ETDRK4's Fourier-space combinations on flat arrays (coefficients real, values complex) --

@@ -269,3 +269,69 @@ def test_float32_kernels_compute_in_float32(rng):
     for result, reference in zip(stepper.get_state(), expected):
         assert result.dtype == np.float32
         np.testing.assert_allclose(result, reference, rtol=2e-6)
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4])
+@pytest.mark.parametrize("shape,boundary", [((13, 11), "periodic"), ((9, 7), "no-flux"), ((1, 15), "periodic")])
+def test_euler_steps_in_one_pass_follow_the_numpy_integration_for_any_row_blocks(depth, shape, boundary, rng):
+    """``euler_steps`` (depth Euler steps as a wavefront over rows, in place): the NumPy Euler run for 1 to 13
+    blocks of rows (down to one row per block, where a block's steps reach beyond both of its ends)."""
+    model, grid, fields = _set_up("extended-brusselator", shape, boundary, rng)
+    dt = 0.5 * largest_stable_dt(model, grid, "euler")
+    expected = _numpy_run("extended-brusselator", fields, model.values, grid.dx, grid.periodic, dt, 60, "euler")
+    kernel = kernels_numba.kernels_for(model.declaration, np.float64, 2).euler_steps
+    p = kernels_numba.parameter_vector(list(model.values.values()), (1.0, 1.0, 1.0), np.float64)
+    c = np.array(model.diffusion) / grid.dx**2
+
+    def run(state, n_blocks):
+        buffers = kernels_numba.euler_steps_buffers(grid.shape, np.float64, model.n_species, depth, n_blocks)
+        for _ in range(60 // depth):
+            kernel(p, c, np.zeros((0, 1, 1)), grid.dx, np.zeros(depth), dt, grid.periodic, state, *buffers)
+
+    _assert_any_blocks_follow(run, sorted({1, 2, 3, shape[0]}), model, grid, fields, expected)
+
+
+#: a forced model whose terms read the time, the coordinates and a field-valued parameter
+_FORCED_MODEL = """
+name = "forced"
+species = ["u", "v"]
+[parameters]
+a = 0.4
+b = 0.7
+[diffusion]
+u = "0.3"
+v = "0.05"
+[reaction]
+u = "a - u + u**2*v + 0.1*sin(2*t)*cos(x)"
+v = "b - u**2*v + 0.05*y*exp(-t)"
+"""
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("boundary", ["periodic", "no-flux"])
+def test_the_euler_stepper_s_passes_of_steps_give_the_bits_of_single_steps(dtype, boundary, rng):
+    """The stepper's temporally blocked Euler steps (``euler_steps``, passes of several steps) against its one-step
+    kernel, on a model reading the time, the coordinates and a field-valued parameter, also for a step count that
+    leaves a remainder after the passes: the same cells to rounding (the compiler contracts a product into a
+    fused multiply-add differently in a few edge cells of the two kernels: 1 ulp, as between the fused and the
+    per-stage Runge-Kutta kernels)."""
+    from rd_classic.models import model_from_text
+
+    model = get_model(model_from_text(_FORCED_MODEL))
+    grid = Grid((150, 20), 0.25, boundary)
+    field_a = 0.4 + 0.1 * rng.uniform(-1, 1, grid.shape)
+    fields = [1.1 + 0.05 * rng.uniform(-1, 1, grid.shape), 0.6 + 0.05 * rng.uniform(-1, 1, grid.shape)]
+    dt = 0.5 * largest_stable_dt(model, grid, "euler")
+    ends = []
+    for blocked in (True, False):
+        stepper = make_stepper(model, grid, dt=dt, dtype=dtype, parameter_fields={"a": field_a})
+        if not blocked:
+            stepper._pass_depth = 1
+        assert (stepper._pass_depth > 1) == blocked
+        stepper.set_state(*fields, step=3)
+        stepper.advance(23)
+        assert stepper.step == 26
+        ends.append(stepper.get_state())
+    tolerance = 1e-14 if dtype == "float64" else 1e-6
+    for passes, single in zip(*ends):
+        np.testing.assert_allclose(passes, single, rtol=tolerance, atol=0)
