@@ -379,12 +379,19 @@ class NumbaExplicitStepper(_CpuStepper):
         what an Euler step moves (one read and one write of each species per cell); ``False``:
         one pass per stage (``rk_stage``, ``rk_final_stage``), as on 3-D grids and with ghost-cell
         corrections. The arithmetic of a cell is the same either way.
+    steps_per_pass
+        Euler (without noise) on 1-D and 2-D grids with periodic or no-flux sides runs its steps
+        in passes of this many steps over memory (the generated ``euler_steps``: temporal
+        blocking, a wavefront of steps over rows; 1: one step per pass). Default ``None``:
+        :attr:`EULER_STEPS_PER_PASS` where each thread's block of rows is deep enough
+        (:attr:`ROWS_PER_BLOCK_PER_STEP`). Results equal to 1 ulp in a few cells either way.
     """
 
     def __init__(self, model: Model, grid: Grid, scheme: ExplicitScheme, *, dt: float, dtype: str,
                  parameter_fields: Mapping[str, np.ndarray] | None = None,
                  boundary: BoundaryConditions | None = None, noise: NoiseTerms | None = None, seed: int = 0,
-                 milstein: bool = False, fuse_stages: bool | None = None):  # fmt: skip
+                 milstein: bool = False, fuse_stages: bool | None = None,
+                 steps_per_pass: int | None = None):  # fmt: skip
         from rd_classic import kernels_numba, random_numbers
 
         super().__init__(model, grid, dt=dt, dtype=dtype, parameter_fields=parameter_fields, boundary=boundary)
@@ -401,7 +408,7 @@ class NumbaExplicitStepper(_CpuStepper):
             self._point = self._allocate()
         elif scheme.n_stages == 1:
             self._halo, self._work = kernels_numba.euler_buffers(grid.shape, self.dtype, model.n_species)
-            self._pass_depth = self._euler_pass_depth() if noise is None else 1
+            self._pass_depth = self._euler_pass_depth(steps_per_pass) if noise is None else 1
             if self._pass_depth > 1:
                 self._pass_buffers = kernels_numba.euler_steps_buffers(grid.shape, self.dtype, model.n_species,
                                                                        self._pass_depth, self._halo.shape[0])  # fmt: skip
@@ -437,12 +444,16 @@ class NumbaExplicitStepper(_CpuStepper):
     #: ring buffers of a pass above this size would leave the per-core cache: fewer steps per pass
     PASS_RINGS_BYTES = 512 << 10
 
-    def _euler_pass_depth(self) -> int:
-        """Euler steps per pass of ``euler_steps``: :attr:`EULER_STEPS_PER_PASS` (2 if their rings would not fit
-        :attr:`PASS_RINGS_BYTES`), or 1 (the one-step kernel) on 3-D grids, with ghost-cell corrections to add
-        between the steps, or when a thread's block has too few rows."""
+    def _euler_pass_depth(self, steps_per_pass: int | None) -> int:
+        """Euler steps per pass of ``euler_steps``: ``steps_per_pass``, by default :attr:`EULER_STEPS_PER_PASS`
+        (2 if their rings would not fit :attr:`PASS_RINGS_BYTES`) when a thread's block has enough rows; 1 (the
+        one-step kernel) on 3-D grids and with ghost-cell corrections to add between the steps."""
         if len(self.grid.shape) == 3 or self._faces.active:
             return 1
+        if steps_per_pass is not None:
+            if int(steps_per_pass) < 1:
+                raise ConfigError(f"steps_per_pass must be at least 1, got {steps_per_pass}")
+            return int(steps_per_pass)
         ny, nx = self._state[0].shape
         row_bytes = self.model.n_species * nx * self.dtype.itemsize
         depth = self.EULER_STEPS_PER_PASS

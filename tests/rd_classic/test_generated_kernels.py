@@ -323,11 +323,12 @@ def test_the_euler_stepper_s_passes_of_steps_give_the_bits_of_single_steps(dtype
     fields = [1.1 + 0.05 * rng.uniform(-1, 1, grid.shape), 0.6 + 0.05 * rng.uniform(-1, 1, grid.shape)]
     dt = 0.5 * largest_stable_dt(model, grid, "euler")
     ends = []
-    for blocked in (True, False):
-        stepper = make_stepper(model, grid, dt=dt, dtype=dtype, parameter_fields={"a": field_a})
-        if not blocked:
-            stepper._pass_depth = 1
-        assert (stepper._pass_depth > 1) == blocked
+    from rd_classic.integrators import EXPLICIT_SCHEMES, NumbaExplicitStepper
+
+    for steps_per_pass in (None, 1):
+        stepper = NumbaExplicitStepper(model, grid, EXPLICIT_SCHEMES["euler"], dt=dt, dtype=dtype,
+                                       parameter_fields={"a": field_a}, steps_per_pass=steps_per_pass)  # fmt: skip
+        assert hasattr(stepper, "_pass_buffers") == (steps_per_pass is None)  # the default takes passes here
         stepper.set_state(*fields, step=3)
         stepper.advance(23)
         assert stepper.step == 26
