@@ -46,12 +46,13 @@ from __future__ import annotations
 import hashlib
 import math
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 from numba import njit
 
-__all__ = ["mix64", "row_start", "normal_pair", "stream_key", "stream_keys", "fill_normals", "standard_normals",
-           "RELATIVE_ERROR", "SIGNATURE"]
+__all__ = ["mix64", "row_start", "normal_pair", "stream_key", "stream_keys", "fill_normals", "fill_normal_pairs",
+           "standard_normals", "noise_normals", "RELATIVE_ERROR", "SIGNATURE"]
 
 #: changes whenever this file changes: part of the cache key of the kernels that call it
 SIGNATURE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
@@ -102,8 +103,8 @@ def row_start(key, row):
 
 
 @njit(inline="always")
-def normal_pair(bits):
-    """The two standard normal numbers of a pair's 64 bits (Box-Muller; see the module docstring)."""
+def normal_pair(bits, scale=1.0):
+    """``scale`` times the two standard normal numbers of a pair's 64 bits (Box-Muller; see the module docstring)."""
     # the radius: u = (k + 1/2) 2^-40 = m 2^e, m in [√½, √2]
     v = np.float64(bits >> _RADIUS_SHIFT) + 0.5
     exponent_bits = np.float64(v).view(np.int64)
@@ -116,7 +117,7 @@ def normal_pair(bits):
     z = s * s
     series = ((_L9 * z + _L7) * z + _L5) * z + _L3
     log_u = np.float64(exponent) * _LN2 + (2.0 * s + s * z * series)
-    radius = np.sqrt(-2.0 * log_u)
+    radius = np.sqrt(-2.0 * log_u) * scale
     # the angle: φ in (0, π/4) and its octant
     phi = (np.float64(bits & _FRACTION_MASK) + 0.5) * _OCTANT_STEP
     phi2 = phi * phi
@@ -131,13 +132,16 @@ def normal_pair(bits):
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def fill_normals(key, row, out):
-    """``out[j]``: the standard normal number of cell ``j`` of row ``row`` of the stream ``key`` (a uint64).
+def fill_normals(key, row, scale, out):
+    """``out[j]``: ``scale`` times the standard normal number of cell ``j`` of row ``row`` of the stream ``key``.
 
-    Pair ``q = 0 … h - 1`` (``h = ⌈n/2⌉``) fills cells ``q`` and ``q + h`` (the last pair only cell ``h - 1`` if
-    ``n`` is odd), in one loop without branches that vectorises (eight pairs per AVX-512 iteration).
+    ``key`` is a uint64 (:func:`stream_keys`); the noisy kernels pass their increment's scale ``√(dt/dx^d)``
+    so that a row holds the increments ``ΔW`` (one multiplication per pair, none per cell). Pair
+    ``q = 0 … h - 1`` (``h = ⌈n/2⌉``) fills cells ``q`` and ``q + h`` (the last pair only cell ``h - 1`` if ``n``
+    is odd), in one loop without branches that vectorises (eight pairs per AVX-512 iteration).
     """
     start = row_start(key, row)
+    factor = np.float64(scale)
     n = out.shape[0]
     half = (n + 1) // 2
     first = out[:half]  # two views: stores the vectoriser can tell apart
@@ -145,11 +149,24 @@ def fill_normals(key, row, out):
     counter = start
     for q in range(n // 2):
         counter += GOLDEN
-        a, b = normal_pair(mix64(counter))
+        a, b = normal_pair(mix64(counter), factor)
         first[q] = a
         second[q] = b
     if n % 2:
-        first[half - 1] = normal_pair(mix64(start + np.uint64(half) * GOLDEN))[0]
+        first[half - 1] = normal_pair(mix64(start + np.uint64(half) * GOLDEN), factor)[0]
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def fill_normal_pairs(key, row, scale, first, second):
+    """``first[j]``, ``second[j]``: ``scale`` times the two numbers of pair ``j`` of row ``row`` of the stream ``key``.
+
+    The layout of two species drawing together (cell ``j`` of both from pair ``j``), what the noisy kernels
+    compute inside their loop over the row's cells.
+    """
+    start = row_start(key, row)
+    factor = np.float64(scale)
+    for j in range(first.shape[0]):
+        first[j], second[j] = normal_pair(mix64(start + np.uint64(j + 1) * GOLDEN), factor)
 
 
 @njit(cache=True)
@@ -170,11 +187,32 @@ def stream_key(seed: int, step: int, stream: int) -> np.uint64:
 @njit(cache=True)
 def _fill_rows(key, values):
     for row in range(values.shape[0]):
-        fill_normals(key, row, values[row])
+        fill_normals(key, row, 1.0, values[row])
+
+
+@njit(cache=True)
+def _fill_pair_rows(key, first, second):
+    for row in range(first.shape[0]):
+        fill_normal_pairs(key, row, 1.0, first[row], second[row])
 
 
 def standard_normals(seed: int, step: int, stream: int, shape: tuple[int, ...]) -> np.ndarray:
-    """The numbers one stream draws on a grid of ``shape`` at one step (what the kernels draw), float64."""
+    """The numbers one stream draws on a grid of ``shape`` at one step, row by row (:func:`fill_normals`), float64."""
     values = np.empty((int(np.prod(shape[:-1])), shape[-1]))
     _fill_rows(stream_key(seed, step, stream), values)
     return values.reshape(shape)
+
+
+def noise_normals(seed: int, step: int, species: Sequence[int], shape: tuple[int, ...]) -> np.ndarray:
+    """The numbers the noisy kernels draw at one step for the noisy ``species`` (in order), ``(len(species), *shape)``.
+
+    Species ``2k`` and ``2k + 1`` of the list draw together from the stream of species ``2k``
+    (:func:`fill_normal_pairs`); an unpaired last one draws alone from its own (:func:`standard_normals`).
+    """
+    count = len(species)
+    values = np.empty((count, int(np.prod(shape[:-1])), shape[-1]))
+    for slot in range(0, count - 1, 2):
+        _fill_pair_rows(stream_key(seed, step, species[slot]), values[slot], values[slot + 1])
+    if count % 2:
+        _fill_rows(stream_key(seed, step, species[-1]), values[-1])
+    return values.reshape((count, *shape))

@@ -56,12 +56,14 @@ def test_rows_are_box_muller_on_the_documented_bits_to_the_stated_accuracy(n):
     key = int(stream_key(3, 17, 1))
     for row in (0, 1, 12345):
         values = np.empty(n)
-        fill_normals(np.uint64(key), row, values)
+        fill_normals(np.uint64(key), row, 1.0, values)
         reference = _reference_row(key, row, n)
         np.testing.assert_allclose(values, reference, rtol=CLAIMED_RELATIVE_ERROR, atol=0)
         narrow = np.empty(n, np.float32)  # the float32 kernels' row buffers: the same numbers, rounded
-        fill_normals(np.uint64(key), row, narrow)
+        fill_normals(np.uint64(key), row, 1.0, narrow)
         np.testing.assert_allclose(narrow, reference, rtol=1.2e-7, atol=0)
+        fill_normals(np.uint64(key), row, 0.3, values)  # the kernels' increments: scale times the numbers
+        np.testing.assert_allclose(values, 0.3 * reference, rtol=CLAIMED_RELATIVE_ERROR, atol=0)
 
 
 def test_the_polynomial_logarithm_sine_and_cosine_hold_at_the_ends_of_their_ranges():
