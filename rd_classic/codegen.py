@@ -15,8 +15,8 @@ From a :class:`~rd_classic.model_file.ModelDeclaration` this module builds, once
   kernels, the rates (reaction and diffusion parts) and the reaction on whole fields
   for ETDRK4's nonlinear term; and, for a run with noise (:mod:`rd_classic.noise`), a
   module with the Euler–Maruyama/Milstein step (:func:`noise_kernels_source`: the
-  Euler step with the noise term, its normal numbers drawn row by row in the kernel,
-  :mod:`rd_classic.random_numbers`). The design is the hand-written kernels': one pass
+  Euler step with the noise term, its normal numbers drawn in the kernel, two species
+  at a time in the loop over the cells, :mod:`rd_classic.random_numbers`). The design is the hand-written kernels': one pass
   over memory per Euler step, rows (planes in 3-D) spread over threads, the reaction
   evaluated in registers with common subexpressions taken out (``sympy.cse``), the
   species unrolled, arithmetic in the arrays' dtype (numbers are typed module
@@ -461,7 +461,9 @@ def noise_kernels_source(declaration: ModelDeclaration, noise, *, dtype: str, nd
     of a species with noise, ``g ΔW`` (and ``½ g ∂g/∂s (ΔW² - scale²)``) with ``ΔW = scale Z``;
     ``keys`` holds each noisy species' stream key for this step
     (:func:`rd_classic.random_numbers.stream_key`), ``normals`` a row buffer per block and noisy
-    species, ``(n_blocks, n_noisy, nx)``. Amplitudes and reaction share one common-subexpression pass.
+    species, ``(n_blocks, n_noisy, nx)`` (only an unpaired last species uses its own; pairs of species
+    draw in the cell loop, :func:`_noise_increments`). Amplitudes and reaction share one
+    common-subexpression pass.
     """
     if dtype not in ("float64", "float32") or ndim not in (2, 3):
         raise ValueError(f"no kernels for dtype {dtype!r}, ndim {ndim}")

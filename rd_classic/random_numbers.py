@@ -11,16 +11,20 @@ uninterrupted run drew.
   stream is a species); each row of the grid (a ``y`` row, or a row of a ``z`` plane,
   numbered ``k ny + i``) gets its own 64-bit starting point by hashing the key with the
   row number.
-* **Bits.** A row of ``n`` cells is served by ``h = ⌈n/2⌉`` pairs. The bits of pair ``q``
-  are the ``q``-th number of a SplitMix64 sequence (G. Steele, D. Lea & C. Flood, OOPSLA
-  2014) from the row's starting point: the starting point plus ``(q + 1)`` times the
-  golden-ratio increment, through the Stafford "Mix13" finaliser (:func:`mix64`). The
-  sequence passes BigCrush; distinct rows start at independent random points of the
-  2⁶⁴ cycle.
-* **Normals.** Box & Muller (Ann. Math. Stat. 29, 1958): pair ``q`` gives cells ``q`` and
-  ``q + h`` the numbers ``r a`` and ``r b``, with ``r = √(−2 ln u)`` and ``(a, b)`` the
-  cosine and sine of an angle uniform on the circle, independent standard normals. The
-  high 40 bits ``k`` make ``u = (k + ½) 2⁻⁴⁰`` (so ``0 < u < 1`` and ``r ≤ √(82 ln 2) =
+* **Bits.** The bits of pair ``q`` of a row are the ``q``-th number of a SplitMix64
+  sequence (G. Steele, D. Lea & C. Flood, OOPSLA 2014) from the row's starting point: the
+  starting point plus ``(q + 1)`` times the golden-ratio increment, through the Stafford
+  "Mix13" finaliser (:func:`mix64`). The sequence passes BigCrush; distinct rows start at
+  independent random points of the 2⁶⁴ cycle. Each pair makes two normal numbers:
+* **Which cells.** Species with noise draw two by two (:func:`noise_normals`): species
+  ``2k`` and ``2k + 1`` of the noisy ones take, in cell ``j``, the two numbers of pair ``j``
+  of the stream of species ``2k`` (:func:`fill_normal_pairs`; the kernels compute them in
+  their loop over the row's cells). A species drawing alone (an unpaired last one, and
+  :func:`standard_normals`) takes its row of ``n`` cells from ``h = ⌈n/2⌉`` pairs: pair
+  ``q`` gives cells ``q`` and ``q + h`` (:func:`fill_normals`, into a row buffer).
+* **Normals.** Box & Muller (Ann. Math. Stat. 29, 1958): a pair's numbers are ``r a`` and
+  ``r b``, with ``r = √(−2 ln u)`` and ``(a, b)`` the cosine and sine of an angle uniform
+  on the circle, independent standard normals. The high 40 bits ``k`` make ``u = (k + ½) 2⁻⁴⁰`` (so ``0 < u < 1`` and ``r ≤ √(82 ln 2) =
   7.54``: the exact radius exceeds that with probability 2⁻⁴¹ = 4.5·10⁻¹³); the low 24
   bits make the angle: 21 bits an angle ``φ = (k' + ½) 2⁻²¹ π/4`` inside an octant (steps
   of 3.7·10⁻⁷), 3 bits the octant (whether ``a`` and ``b`` swap cosine and sine, and their
@@ -37,8 +41,8 @@ uninterrupted run drew.
   :data:`RELATIVE_ERROR` (4·10⁻⁹; tested against ``math.log``, ``math.cos`` and
   ``math.sin`` on the same bits).
 
-Everything is compiled by numba (``cache=True``); :func:`standard_normals` fills a NumPy
-array with the same numbers (for the torch backend on the CPU and for tests).
+Everything is compiled by numba (``cache=True``); :func:`noise_normals` fills NumPy arrays
+with the numbers the kernels draw (for the torch backend on the CPU and for tests).
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from rd_classic.random_numbers import fill_normals, normal_pair, standard_normals, stream_key
+from rd_classic.random_numbers import (fill_normal_pairs, fill_normals, noise_normals, normal_pair, standard_normals,
+                                      stream_key)
 
 MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
@@ -39,8 +40,13 @@ def _reference_pair(bits: int) -> tuple[float, float]:
     return radius * a, radius * b
 
 
+def _row_start(key: int, row: int) -> int:
+    return _mix64(key ^ _mix64((row + ROW_SALT) & MASK))
+
+
 def _reference_row(key: int, row: int, n: int) -> np.ndarray:
-    start = _mix64(key ^ _mix64((row + ROW_SALT) & MASK))
+    """A species drawing alone: pair q of the row gives cells q and q + ⌈n/2⌉."""
+    start = _row_start(key, row)
     half = (n + 1) // 2
     values = np.empty(n)
     for q in range(half):
@@ -64,6 +70,24 @@ def test_rows_are_box_muller_on_the_documented_bits_to_the_stated_accuracy(n):
         np.testing.assert_allclose(narrow, reference, rtol=1.2e-7, atol=0)
         fill_normals(np.uint64(key), row, 0.3, values)  # the kernels' increments: scale times the numbers
         np.testing.assert_allclose(values, 0.3 * reference, rtol=CLAIMED_RELATIVE_ERROR, atol=0)
+
+
+def test_two_species_drawing_together_take_both_numbers_of_the_cells_pair():
+    key = int(stream_key(5, 2, 0))
+    n = 37
+    first, second = np.empty(n), np.empty(n)
+    for row in (0, 3):
+        fill_normal_pairs(np.uint64(key), row, 1.0, first, second)
+        start = _row_start(key, row)
+        reference = np.array([_reference_pair(_mix64((start + (j + 1) * GOLDEN) & MASK)) for j in range(n)])
+        np.testing.assert_allclose(first, reference[:, 0], rtol=CLAIMED_RELATIVE_ERROR, atol=0)
+        np.testing.assert_allclose(second, reference[:, 1], rtol=CLAIMED_RELATIVE_ERROR, atol=0)
+    # what the kernels draw: species 0 and 2 together from species 0's stream, species 3 alone from its own
+    values = noise_normals(5, 2, (0, 2, 3), (4, n))
+    fill_normal_pairs(np.uint64(key), 3, 1.0, first, second)
+    np.testing.assert_array_equal(values[0, 3], first)
+    np.testing.assert_array_equal(values[1, 3], second)
+    np.testing.assert_array_equal(values[2], standard_normals(5, 2, 3, (4, n)))
 
 
 def test_the_polynomial_logarithm_sine_and_cosine_hold_at_the_ends_of_their_ranges():
@@ -94,9 +118,23 @@ def test_normals_in_a_large_sample_match_the_normal_distribution_and_its_tails()
     for threshold in (3.0, 4.0, 4.5):  # two-sided tail counts within 4 sigma of their Poisson spread
         expected = values.size * 2 * stats.norm.sf(threshold)
         assert abs(np.sum(np.abs(values) > threshold) - expected) < 4 * math.sqrt(expected) + 1
-    # the pairs: a cell's number and its partner's (cell q and q + n/2 of a row) are uncorrelated, also in square
+    # the two numbers of a pair (cells q and q + n/2 of a row) are uncorrelated, also in square
     rows = values.reshape(-1, 1000)
     first, second = rows[:, :500].ravel(), rows[:, 500:].ravel()
     limit = 4 / math.sqrt(first.size)
     assert abs(np.corrcoef(first, second)[0, 1]) < limit
     assert abs(np.corrcoef(first**2, second**2)[0, 1]) < limit
+
+
+def test_species_drawing_together_are_standard_normal_and_independent():
+    together = noise_normals(8, 1, (0, 1), (500, 600))
+    limit = 4 / math.sqrt(together[0].size)
+    for values in together:
+        assert stats.kstest(values.ravel(), "norm").pvalue > 1e-3
+    a, b = together[0].ravel(), together[1].ravel()
+    assert abs(np.corrcoef(a, b)[0, 1]) < limit
+    assert abs(np.corrcoef(a**2, b**2)[0, 1]) < limit  # independent, not only uncorrelated
+    assert abs(np.corrcoef(a[:-1], a[1:])[0, 1]) < limit  # neighbouring cells
+    later = noise_normals(8, 2, (0, 1), (500, 600))  # the next step
+    assert abs(np.corrcoef(a, later[0].ravel())[0, 1]) < limit
+    assert abs(np.corrcoef(b, later[1].ravel())[0, 1]) < limit
