@@ -15,7 +15,8 @@ Prints, each figure a ratio of two runs of this script on this machine:
   64², t = 100), whose fast jumps and slow phases want steps 20× apart; error = max over
   the grid against an rk45 run at rtol 1e-11.
 * **noise** — the cost of a noisy Euler–Maruyama (Milstein) step against the deterministic
-  Euler step of the same model and grid, the normal numbers drawn in the kernel; and the
+  Euler step of the same model and grid (the default stepper, in passes of several steps, and
+  the one-step kernel the noisy one is built on), the normal numbers drawn in the kernel; and the
   alternative of a separate array pass (normals drawn into arrays, then added), on Gray-Scott
   and the three-species extended Brusselator; median of alternating rounds; and the normals alone
   (nanoseconds per number, one thread, for a species drawing alone and two drawing together).
@@ -164,7 +165,7 @@ def noise_overhead(n: int = 1024, rounds: int = 7, *, cpu_time: bool = False) ->
     """Median cost of noisy steps relative to the deterministic Euler step (see the module docstring);
     ``cpu_time``: timed by the calling thread's CPU time (for one numba thread), else by the wall clock."""
     from rd_classic.grids import Grid
-    from rd_classic.integrators import make_stepper
+    from rd_classic.integrators import EXPLICIT_SCHEMES, NumbaExplicitStepper, make_stepper
     from rd_classic.models import get_model
     from rd_classic.noise import resolve_noise
     from rd_classic.random_numbers import noise_normals
@@ -182,6 +183,7 @@ def noise_overhead(n: int = 1024, rounds: int = 7, *, cpu_time: bool = False) ->
         every = ",".join(f"{s}=0.001" for s in model.species)
         variants = {
             "deterministic euler": dict(),
+            "deterministic euler, one step per pass": dict(steps_per_pass=1),
             "EM, additive, every species": dict(noise=every.split(",")),
             "EM, additive, one species": dict(noise=[f"{model.species[-1]}=0.001"]),
             "Milstein, multiplicative, every species": dict(noise=[f"{s}=0.001*{s}" for s in model.species],
@@ -190,7 +192,12 @@ def noise_overhead(n: int = 1024, rounds: int = 7, *, cpu_time: bool = False) ->
         steppers = {}
         for label, options in variants.items():
             noise = resolve_noise(model.species, model.parameter_names(), specifications=options.get("noise"))
-            steppers[label] = make_stepper(model, grid, dt=dt, integrator=options.get("integrator", "euler"), noise=noise)
+            if "steps_per_pass" in options:  # the deterministic kernel a noisy step is built on (no temporal blocking)
+                steppers[label] = NumbaExplicitStepper(model, grid, EXPLICIT_SCHEMES["euler"], dt=dt, dtype="float64",
+                                                       steps_per_pass=options["steps_per_pass"])  # fmt: skip
+            else:
+                steppers[label] = make_stepper(model, grid, dt=dt, integrator=options.get("integrator", "euler"),
+                                               noise=noise)  # fmt: skip
             steppers[label].set_state(*fields)
             steppers[label].advance(2)
         separate = make_stepper(model, grid, dt=dt)
