@@ -15,8 +15,8 @@ From a :class:`~rd_classic.model_file.ModelDeclaration` this module builds, once
   kernels, the rates (reaction and diffusion parts) and the reaction on whole fields
   for ETDRK4's nonlinear term; and, for a run with noise (:mod:`rd_classic.noise`), a
   module with the Euler–Maruyama/Milstein step (:func:`noise_kernels_source`: the
-  Euler step with the noise term, its normal numbers drawn in the kernel, two species
-  at a time in the loop over the cells, :mod:`rd_classic.random_numbers`). The design is the hand-written kernels': one pass
+  Euler step with the noise term, its normal numbers drawn in the kernel's cell loop,
+  :mod:`rd_classic.random_numbers`). The design is the hand-written kernels': one pass
   over memory per Euler step, rows (planes in 3-D) spread over threads, the reaction
   evaluated in registers with common subexpressions taken out (``sympy.cse``), the
   species unrolled, arithmetic in the arrays' dtype (numbers are typed module
@@ -483,8 +483,8 @@ def noise_kernels_source(declaration: ModelDeclaration, noise, *, dtype: str, nd
     plan = _KernelPlan(n, len(fields), ndim, fields, uses, tuple(lines), tuple(results[:n]),
                        tuple(zip(noisy, results[n : n + len(noisy)])), tuple(zip(sloped, results[n + len(noisy) :])))  # fmt: skip
     what = f"noisy Euler kernel ({'Milstein' if milstein else 'Euler-Maruyama'}, {dtype}, {ndim}-D storage)"
-    return _module(declaration, printer, dtype, what, [_euler_kernel(plan)],
-                   "from rd_classic.random_numbers import GOLDEN, fill_normals, mix64, normal_pair, row_start\n")  # fmt: skip
+    imports = "from rd_classic.random_numbers import GOLDEN, fill_normals, mix64, normal_pair, row_start\n"
+    return _module(declaration, printer, dtype, what, [_euler_kernel(plan)], imports)
 
 
 def _module(declaration: ModelDeclaration, printer: _Printer, dtype: str, what: str, kernels: Sequence[str],

@@ -23,13 +23,13 @@ uninterrupted run drew.
   :func:`standard_normals`) takes its row of ``n`` cells from ``h = ⌈n/2⌉`` pairs: pair
   ``q`` gives cells ``q`` and ``q + h`` (:func:`fill_normals`, into a row buffer).
 * **Normals.** Box & Muller (Ann. Math. Stat. 29, 1958): a pair's numbers are ``r a`` and
-  ``r b``, with ``r = √(−2 ln u)`` and ``(a, b)`` the cosine and sine of an angle uniform
-  on the circle, independent standard normals. The high 40 bits ``k`` make ``u = (k + ½) 2⁻⁴⁰`` (so ``0 < u < 1`` and ``r ≤ √(82 ln 2) =
-  7.54``: the exact radius exceeds that with probability 2⁻⁴¹ = 4.5·10⁻¹³); the low 24
-  bits make the angle: 21 bits an angle ``φ = (k' + ½) 2⁻²¹ π/4`` inside an octant (steps
-  of 3.7·10⁻⁷), 3 bits the octant (whether ``a`` and ``b`` swap cosine and sine, and their
-  two signs), so ``(a, b)`` is ``(cos φ, sin φ)`` carried onto one of the eight octants,
-  each equally likely.
+  ``r b``, with ``r = √(−2 ln u)`` and ``(a, b)`` the cosine and sine of an angle uniform on
+  the circle, independent standard normals. The high 40 bits ``k`` make ``u = (k + ½) 2⁻⁴⁰``
+  (so ``0 < u < 1`` and ``r ≤ √(82 ln 2) = 7.54``: the exact radius exceeds that with
+  probability 2⁻⁴¹ = 4.5·10⁻¹³); the low 24 bits make the angle: 21 bits an angle
+  ``φ = (k' + ½) 2⁻²¹ π/4`` inside an octant (steps of 3.7·10⁻⁷), 3 bits the octant
+  (whether ``a`` and ``b`` swap cosine and sine, and their two signs), so ``(a, b)`` is
+  ``(cos φ, sin φ)`` carried onto one of the eight octants, each equally likely.
 * **Arithmetic without library calls** (numba has no vector ``log``/``sin``/``cos`` without
   Intel's SVML; this compiles to a loop without branches or table look-ups that
   vectorises): ``ln u = e ln 2 + ln m`` from the float's exponent ``e`` and mantissa ``m``
