@@ -15,10 +15,13 @@ Prints, each figure a ratio of two runs of this script on this machine:
   64², t = 100), whose fast jumps and slow phases want steps 20× apart; error = max over
   the grid against an rk45 run at rtol 1e-11.
 * **noise** — the cost of a noisy Euler–Maruyama (Milstein) step against the deterministic
-  Euler step of the same model and grid, the normal numbers drawn in the kernel; and the
+  Euler step of the same model and grid (the default stepper, in passes of several steps, and
+  the one-step kernel the noisy one is built on), the normal numbers drawn in the kernel; and the
   alternative of a separate array pass (normals drawn into arrays, then added), on Gray-Scott
   and the three-species extended Brusselator; median of alternating rounds; and the normals alone
-  (nanoseconds per number, one thread).
+  (nanoseconds per number, one thread, for a species drawing alone and two drawing together).
+  ``--threads 1`` times the noise steps by the CPU time of that one thread, which other jobs on
+  a shared machine do not inflate.
 * **boundary** — an Euler step with Dirichlet/Robin sides (ghost-cell corrections) against the
   periodic one.
 
@@ -27,6 +30,7 @@ Usage::
     python benchmarks/bench_solver.py                 # everything (a few minutes)
     python benchmarks/bench_solver.py --only stiff --stiff-sizes 128 256
     python benchmarks/bench_solver.py --only noise --size 1024
+    python benchmarks/bench_solver.py --only noise --size 1024 --threads 1
 """
 
 from __future__ import annotations
@@ -157,13 +161,14 @@ def adaptive_versus_fixed(n: int = 64, end: float = 100.0, rtol: float = 1e-6) -
     return results
 
 
-def noise_overhead(n: int = 1024, rounds: int = 7) -> dict:
-    """Median cost of noisy steps relative to the deterministic Euler step (see the module docstring)."""
+def noise_overhead(n: int = 1024, rounds: int = 7, *, cpu_time: bool = False) -> dict:
+    """Median cost of noisy steps relative to the deterministic Euler step (see the module docstring);
+    ``cpu_time``: timed by the calling thread's CPU time (for one numba thread), else by the wall clock."""
     from rd_classic.grids import Grid
-    from rd_classic.integrators import make_stepper
+    from rd_classic.integrators import EXPLICIT_SCHEMES, NumbaExplicitStepper, make_stepper
     from rd_classic.models import get_model
     from rd_classic.noise import resolve_noise
-    from rd_classic.random_numbers import standard_normals
+    from rd_classic.random_numbers import noise_normals
 
     grid = Grid((n, n), 1.0)
     rng = np.random.default_rng(0)
@@ -178,6 +183,7 @@ def noise_overhead(n: int = 1024, rounds: int = 7) -> dict:
         every = ",".join(f"{s}=0.001" for s in model.species)
         variants = {
             "deterministic euler": dict(),
+            "deterministic euler, one step per pass": dict(steps_per_pass=1),
             "EM, additive, every species": dict(noise=every.split(",")),
             "EM, additive, one species": dict(noise=[f"{model.species[-1]}=0.001"]),
             "Milstein, multiplicative, every species": dict(noise=[f"{s}=0.001*{s}" for s in model.species],
@@ -186,7 +192,12 @@ def noise_overhead(n: int = 1024, rounds: int = 7) -> dict:
         steppers = {}
         for label, options in variants.items():
             noise = resolve_noise(model.species, model.parameter_names(), specifications=options.get("noise"))
-            steppers[label] = make_stepper(model, grid, dt=dt, integrator=options.get("integrator", "euler"), noise=noise)
+            if "steps_per_pass" in options:  # the deterministic kernel a noisy step is built on (no temporal blocking)
+                steppers[label] = NumbaExplicitStepper(model, grid, EXPLICIT_SCHEMES["euler"], dt=dt, dtype="float64",
+                                                       steps_per_pass=options["steps_per_pass"])  # fmt: skip
+            else:
+                steppers[label] = make_stepper(model, grid, dt=dt, integrator=options.get("integrator", "euler"),
+                                               noise=noise)  # fmt: skip
             steppers[label].set_state(*fields)
             steppers[label].advance(2)
         separate = make_stepper(model, grid, dt=dt)
@@ -195,39 +206,47 @@ def noise_overhead(n: int = 1024, rounds: int = 7) -> dict:
 
         def separate_pass():  # the alternative: a deterministic step, then normals drawn into arrays and added
             separate.advance(1)
-            for index, field in enumerate(separate._state):
-                field += 0.001 * scale * standard_normals(0, separate.step, index, grid.shape)
+            kicks = noise_normals(0, separate.step, range(model.n_species), grid.shape)
+            for field, kick in zip(separate._state, kicks):
+                field += 0.001 * scale * kick
 
         separate_pass()
         steps = max(3, int(2e7 / grid.n_cells))
+        clock = time.thread_time if cpu_time else time.perf_counter
         times = {label: [] for label in [*steppers, "deterministic + separate array pass"]}
         for _ in range(rounds):
             for label, stepper in steppers.items():
-                start = time.perf_counter()
+                start = clock()
                 stepper.advance(steps)
-                times[label].append((time.perf_counter() - start) / steps)
-            start = time.perf_counter()
+                times[label].append((clock() - start) / steps)
+            start = clock()
             for _ in range(steps):
                 separate_pass()
-            times["deterministic + separate array pass"].append((time.perf_counter() - start) / steps)
+            times["deterministic + separate array pass"].append((clock() - start) / steps)
         base = np.median(times["deterministic euler"])
         results[name] = {label: (float(np.median(values)), float(np.median(values) / base)) for label, values in times.items()}
     return results
 
 
-def normals_cost(n: int = 1024, rounds: int = 7) -> float:
-    """Median seconds per number of the counter-based normals alone: ``n``² of them drawn row by row on one thread
-    into a preallocated array (what the noisy kernel does per row, and the torch path per step)."""
-    from rd_classic.random_numbers import _fill_rows, stream_key
+def normals_cost(n: int = 1024, rounds: int = 7) -> dict:
+    """Median seconds per number of the counter-based normals alone, ``n``² of them drawn row by row on one thread
+    into preallocated arrays: a species drawing alone (the row layout, what an unpaired species' row buffer and
+    :func:`standard_normals` get) and two drawing together (the pair layout the kernels compute in their cell loop)."""
+    from rd_classic.random_numbers import _fill_pair_rows, _fill_rows, stream_key
 
-    values = np.empty((n, n))
-    _fill_rows(stream_key(0, 0, 0), values)
-    times = []
+    values, partner = np.empty((n, n)), np.empty((n, n))
+    draws = {"a species alone": lambda key: _fill_rows(key, values),
+             "two species together": lambda key: _fill_pair_rows(key, values, partner)}  # fmt: skip
+    for draw in draws.values():
+        draw(stream_key(0, 0, 0))
+    times = {name: [] for name in draws}
     for step in range(rounds):
-        start = time.perf_counter()
-        _fill_rows(stream_key(0, step, 0), values)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)) / values.size
+        for name, draw in draws.items():
+            start = time.perf_counter()
+            draw(stream_key(0, step, 0))
+            times[name].append(time.perf_counter() - start)
+    numbers = {"a species alone": values.size, "two species together": 2 * values.size}
+    return {name: float(np.median(seconds)) / numbers[name] for name, seconds in times.items()}
 
 
 def boundary_overhead(n: int = 1024, rounds: int = 7) -> dict:
@@ -265,9 +284,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["stiff", "adaptive", "noise", "boundary"], default=None)
     parser.add_argument("--size", type=int, default=1024, help="grid side of the noise and boundary timings")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="numba threads (default: all); 1 times the noise steps by their thread's CPU time")
     parser.add_argument("--stiff-sizes", type=int, nargs="+", default=[128],
                         help="grid sides of the stiff case (box 64 long; 256 takes several minutes more)")
     args = parser.parse_args()
+    if args.threads:
+        import numba
+
+        numba.set_num_threads(args.threads)
     print(f"{os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
     if args.only in (None, "stiff"):
         for n in args.stiff_sizes:
@@ -290,10 +315,12 @@ def main() -> None:
             print(f"  adaptive rk45 vs {name} at equal accuracy: {results[name][2] / results['adaptive rk45'][2]:.2f}x "
                   f"faster, {results[name][0] / results['adaptive rk45'][0]:.1f}x fewer steps")
     if args.only in (None, "noise"):
-        print(f"\ncounter-based normals alone, one thread, {args.size}^2 per draw: "
-              f"{normals_cost(args.size) * 1e9:.2f} ns per number (median of 7)")
-        for name, rows in noise_overhead(args.size).items():
-            print(f"\nnoise, {name}, {args.size}^2, float64, per step (median of alternating rounds):")
+        for name, seconds in normals_cost(args.size).items():
+            print(f"\ncounter-based normals alone, {name}, one thread, {args.size}^2 cells: "
+                  f"{seconds * 1e9:.2f} ns per number (median of 7)")
+        clock = "CPU time of one thread" if args.threads == 1 else "wall"
+        for name, rows in noise_overhead(args.size, cpu_time=args.threads == 1).items():
+            print(f"\nnoise, {name}, {args.size}^2, float64, per step ({clock}, median of alternating rounds):")
             for label, (seconds, ratio) in rows.items():
                 print(f"  {label:>42}: {seconds * 1e3:8.3f} ms  {ratio:5.2f}x")
     if args.only in (None, "boundary"):

@@ -343,11 +343,11 @@ class TorchExplicitStepper(_TorchStepper):
 
     def _normals(self, step: int):
         """The standard normal numbers of every noisy species at ``step``, ``(k, *shape)``."""
-        from rd_classic.random_numbers import standard_normals, stream_key
+        from rd_classic.random_numbers import noise_normals, stream_key
 
         torch, shape = self.torch, self.grid.shape
         if self.device.type == "cpu":
-            values = np.stack([standard_normals(self.seed, step, s, shape) for s in self.noise.noisy])
+            values = noise_normals(self.seed, step, self.noise.noisy, shape)
             return torch.as_tensor(values, dtype=self.terms.dtype)
         generator = torch.Generator(device=self.device)
         generator.manual_seed(int(stream_key(self.seed, step, 0)) >> 1)

@@ -15,7 +15,7 @@ From a :class:`~rd_classic.model_file.ModelDeclaration` this module builds, once
   kernels, the rates (reaction and diffusion parts) and the reaction on whole fields
   for ETDRK4's nonlinear term; and, for a run with noise (:mod:`rd_classic.noise`), a
   module with the Euler–Maruyama/Milstein step (:func:`noise_kernels_source`: the
-  Euler step with the noise term, its normal numbers drawn row by row in the kernel,
+  Euler step with the noise term, its normal numbers drawn in the kernel's cell loop,
   :mod:`rd_classic.random_numbers`). The design is the hand-written kernels': one pass
   over memory per Euler step, rows (planes in 3-D) spread over threads, the reaction
   evaluated in registers with common subexpressions taken out (``sympy.cse``), the
@@ -461,7 +461,9 @@ def noise_kernels_source(declaration: ModelDeclaration, noise, *, dtype: str, nd
     of a species with noise, ``g ΔW`` (and ``½ g ∂g/∂s (ΔW² - scale²)``) with ``ΔW = scale Z``;
     ``keys`` holds each noisy species' stream key for this step
     (:func:`rd_classic.random_numbers.stream_key`), ``normals`` a row buffer per block and noisy
-    species, ``(n_blocks, n_noisy, nx)``. Amplitudes and reaction share one common-subexpression pass.
+    species, ``(n_blocks, n_noisy, nx)`` (only an unpaired last species uses its own; pairs of species
+    draw in the cell loop, :func:`_noise_increments`). Amplitudes and reaction share one
+    common-subexpression pass.
     """
     if dtype not in ("float64", "float32") or ndim not in (2, 3):
         raise ValueError(f"no kernels for dtype {dtype!r}, ndim {ndim}")
@@ -481,8 +483,8 @@ def noise_kernels_source(declaration: ModelDeclaration, noise, *, dtype: str, nd
     plan = _KernelPlan(n, len(fields), ndim, fields, uses, tuple(lines), tuple(results[:n]),
                        tuple(zip(noisy, results[n : n + len(noisy)])), tuple(zip(sloped, results[n + len(noisy) :])))  # fmt: skip
     what = f"noisy Euler kernel ({'Milstein' if milstein else 'Euler-Maruyama'}, {dtype}, {ndim}-D storage)"
-    return _module(declaration, printer, dtype, what, [_euler_kernel(plan)],
-                   "from rd_classic.random_numbers import fill_normals\n")  # fmt: skip
+    imports = "from rd_classic.random_numbers import GOLDEN, fill_normals, mix64, normal_pair, row_start\n"
+    return _module(declaration, printer, dtype, what, [_euler_kernel(plan)], imports)
 
 
 def _module(declaration: ModelDeclaration, printer: _Printer, dtype: str, what: str, kernels: Sequence[str],
@@ -624,7 +626,7 @@ def _euler_kernel(plan: _KernelPlan) -> str:
     n, three = plan.n_species, plan.ndim == 3
     extent, copy, slab = ("nz", "copy_plane", "kk") if three else ("ny", "copy_row", "i")
     signature = "def euler_step(p, c, pf, dx, t, dt, periodic, state, halo, work):"
-    if plan.noise_results:  # Euler-Maruyama (Milstein): the normal numbers of each row drawn into a row buffer
+    if plan.noise_results:  # Euler-Maruyama (Milstein): the normal numbers drawn per row and cell
         signature = "def noisy_euler_step(p, c, pf, dx, t, dt, periodic, state, halo, work, keys, scale, normals):"
     lines = [_DECORATOR_UNFUSED, signature]
     shapes = ["nz = sa0.shape[0]", "ny = sa0.shape[1]", "nx = sa0.shape[2]"] if three else \
@@ -680,19 +682,33 @@ def _euler_update(plan: _KernelPlan, kicks: dict[int, str]) -> list[str]:
 
 
 def _row_normals(plan: _KernelPlan, row: str) -> list[str]:
-    """Draw the row's normal numbers of every species with noise into its row buffer ``z<s>``."""
-    lines = []
-    for slot, (s, _) in enumerate(plan.noise_results):
-        lines += [f"z{s} = normals[b, {slot}]", f"fill_normals(keys[{slot}], {row}, z{s})"]
+    """Per row: where each pair of species with noise starts drawing (``ns<k>``; they draw in the cell loop, see
+    :func:`_noise_increments`), and an unpaired last one's increments ``ΔW = scale Z`` in its row buffer ``z<s>``."""
+    slots = plan.noise_results
+    lines = [f"ns{pair} = row_start(keys[{2 * pair}], {row})" for pair in range(len(slots) // 2)]
+    if len(slots) % 2:
+        s, slot = slots[-1][0], len(slots) - 1
+        lines += [f"z{s} = normals[b, {slot}]", f"fill_normals(keys[{slot}], {row}, scale, z{s})"]
     return lines
 
 
 def _noise_increments(plan: _KernelPlan) -> list[str]:
-    """``w<s>``: the noise's increment ``g ΔW`` (plus Milstein's ``½ g g' (ΔW² - Δ)``), ``ΔW = scale Z``."""
+    """``w<s>``: the noise's increment ``g ΔW`` (plus Milstein's ``½ g g' (ΔW² - Δ)``).
+
+    Species with noise draw two by two (:func:`rd_classic.random_numbers.noise_normals`): cell ``j`` of a pair
+    of species takes the two numbers of the pair's hash ``j``, computed here, in the loop over the row's cells
+    (it vectorises with the rest of the cell's arithmetic); an unpaired last species reads its row buffer.
+    """
+    slots = plan.noise_results
     lines = []
+    for pair in range(len(slots) // 2):
+        first, second = slots[2 * pair][0], slots[2 * pair + 1][0]
+        lines += [f"h{first}, h{second} = normal_pair(mix64(ns{pair} + np.uint64(j + 1) * GOLDEN), scale)",
+                  f"k{first} = DTYPE(h{first})", f"k{second} = DTYPE(h{second})"]  # fmt: skip
+    if len(slots) % 2:
+        lines.append(f"k{slots[-1][0]} = z{slots[-1][0]}[j]")
     slopes = dict(plan.slope_results)
-    for s, _ in plan.noise_results:
-        lines.append(f"k{s} = scale * z{s}[j]")
+    for s, _ in slots:
         if s in slopes:
             lines.append(f"w{s} = n{s} * k{s} + HALF * n{s} * m{s} * (k{s} * k{s} - scale * scale)")
         else:

@@ -43,8 +43,9 @@ nothing. :func:`kernels_for` returns the module; its kernels are:
 A run with noise has one more module (:func:`noise_kernels_for`) with
 ``noisy_euler_step(p, c, pf, dx, t, dt, periodic, state, halo, work, keys, scale, normals)``:
 the Euler step plus each noisy species' ``g ΔW`` (Euler–Maruyama, or Milstein), the
-normal numbers drawn row by row into ``normals`` (:func:`noise_buffers`) by the
-counter-based generator of :mod:`rd_classic.random_numbers`, keyed per species and step.
+normal numbers made by the counter-based generator of :mod:`rd_classic.random_numbers`,
+keyed per species and step: two species at a time in the loop over a row's cells, an
+unpaired last species row by row into ``normals`` (:func:`noise_buffers`).
 
 Arguments: ``state``, ``k``, ``k_out``, ``acc``, ``out``, ``reaction`` and ``diffusion`` are
 tuples of one array per species, of the grid's shape (:func:`species_fields` places them so

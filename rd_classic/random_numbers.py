@@ -11,26 +11,38 @@ uninterrupted run drew.
   stream is a species); each row of the grid (a ``y`` row, or a row of a ``z`` plane,
   numbered ``k ny + i``) gets its own 64-bit starting point by hashing the key with the
   row number.
-* **Bits.** Output ``q`` of a row is the ``q``-th number of a SplitMix64 sequence
-  (G. Steele, D. Lea & C. Flood, OOPSLA 2014) from the row's starting point: the
-  starting point plus ``(q + 1)`` times the golden-ratio increment, through the
-  Stafford "Mix13" finaliser (:func:`mix64`). Its low 32 bits belong to cell ``2q`` of
-  the row, its high 32 bits to cell ``2q + 1``: one 64-bit hash, two numbers. The
-  sequence passes BigCrush; distinct rows start at independent random points of the
-  2⁶⁴ cycle.
-* **Normals.** Marsaglia & Tsang's ziggurat (J. Stat. Softw. 5(8), 2000) with 1024 layers
-  on a cell's 32 bits: 10 bits choose the layer, 1 the sign, 21 the abscissa. Precision:
-  a number is a multiple of ``2⁻²¹`` of its layer's width (steps of about ``2·10⁻⁶`` at
-  ``|x| = 3``, ``4·10⁻⁷`` near 0), and a layer's width is stored in float32 beside its
-  acceptance threshold, so the fast path reads one 64-bit table entry (8 KiB in all): the
-  density is the normal's to a relative ``10⁻⁷`` (the float32 rounding of the widths), far
-  below what any ensemble resolves. About 99.6 % of the numbers cost that one look-up and
-  one comparison, in a loop without branches that vectorises. The rare rejections draw
-  further numbers from a SplitMix64 sequence that starts at the cell's own 64 bits (offset
-  by the half it took), so they stay a function of the coordinates.
+* **Bits.** The bits of pair ``q`` of a row are the ``q``-th number of a SplitMix64
+  sequence (G. Steele, D. Lea & C. Flood, OOPSLA 2014) from the row's starting point: the
+  starting point plus ``(q + 1)`` times the golden-ratio increment, through the Stafford
+  "Mix13" finaliser (:func:`mix64`). The sequence passes BigCrush; distinct rows start at
+  independent random points of the 2⁶⁴ cycle. Each pair makes two normal numbers:
+* **Which cells.** Species with noise draw two by two (:func:`noise_normals`): species
+  ``2k`` and ``2k + 1`` of the noisy ones take, in cell ``j``, the two numbers of pair ``j``
+  of the stream of species ``2k`` (:func:`fill_normal_pairs`; the kernels compute them in
+  their loop over the row's cells). A species drawing alone (an unpaired last one, and
+  :func:`standard_normals`) takes its row of ``n`` cells from ``h = ⌈n/2⌉`` pairs: pair
+  ``q`` gives cells ``q`` and ``q + h`` (:func:`fill_normals`, into a row buffer).
+* **Normals.** Box & Muller (Ann. Math. Stat. 29, 1958): a pair's numbers are ``r a`` and
+  ``r b``, with ``r = √(−2 ln u)`` and ``(a, b)`` the cosine and sine of an angle uniform on
+  the circle, independent standard normals. The high 40 bits ``k`` make ``u = (k + ½) 2⁻⁴⁰``
+  (so ``0 < u < 1`` and ``r ≤ √(82 ln 2) = 7.54``: the exact radius exceeds that with
+  probability 2⁻⁴¹ = 4.5·10⁻¹³); the low 24 bits make the angle: 21 bits an angle
+  ``φ = (k' + ½) 2⁻²¹ π/4`` inside an octant (steps of 3.7·10⁻⁷), 3 bits the octant
+  (whether ``a`` and ``b`` swap cosine and sine, and their two signs), so ``(a, b)`` is
+  ``(cos φ, sin φ)`` carried onto one of the eight octants, each equally likely.
+* **Arithmetic without library calls** (numba has no vector ``log``/``sin``/``cos`` without
+  Intel's SVML; this compiles to a loop without branches or table look-ups that
+  vectorises): ``ln u = e ln 2 + ln m`` from the float's exponent ``e`` and mantissa ``m``
+  (taken into ``[√½, √2]``), ``ln m = 2 artanh s = 2 (s + s³/3 + s⁵/5 + s⁷/7 + s⁹/9)``
+  with ``s = (m − 1)/(m + 1)``, ``|s| ≤ 0.1716`` (Abramowitz & Stegun 4.1.27; the fdlibm
+  ``log`` reduction); ``sin φ`` to ``φ⁹`` and ``cos φ`` to ``φ¹⁰`` by their Taylor
+  polynomials on ``0 < φ < π/4``. The series' first terms left out bound every number's
+  relative error against ``√(−2 ln u)`` times the exact cosine or sine of its ``φ`` by
+  :data:`RELATIVE_ERROR` (4·10⁻⁹; tested against ``math.log``, ``math.cos`` and
+  ``math.sin`` on the same bits).
 
-Everything is compiled by numba (``cache=True``); :func:`standard_normals` fills a NumPy
-array with the same numbers (for the torch backend on the CPU and for tests).
+Everything is compiled by numba (``cache=True``); :func:`noise_normals` fills NumPy arrays
+with the numbers the kernels draw (for the torch backend on the CPU and for tests).
 """
 
 from __future__ import annotations
@@ -38,11 +50,13 @@ from __future__ import annotations
 import hashlib
 import math
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 from numba import njit
 
-__all__ = ["mix64", "stream_key", "stream_keys", "fill_normals", "standard_normals", "SIGNATURE"]
+__all__ = ["mix64", "row_start", "normal_pair", "stream_key", "stream_keys", "fill_normals", "fill_normal_pairs",
+           "standard_normals", "noise_normals", "RELATIVE_ERROR", "SIGNATURE"]
 
 #: changes whenever this file changes: part of the cache key of the kernels that call it
 SIGNATURE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
@@ -53,48 +67,29 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 _ROW_SALT = np.uint64(0xD1B54A32D192ED03)
 _MASK64 = (1 << 64) - 1
-_ELEVEN, _ONE = np.uint64(11), np.uint64(1)
-#: a cell's 32 bits: the layer (low _LAYER_BITS bits), the sign (the next bit), the abscissa (the rest)
-_LAYER_BITS = 10
-_LAYER_MASK, _SIGN_SHIFT, _ABSCISSA_SHIFT = np.uint64((1 << _LAYER_BITS) - 1), np.uint64(_LAYER_BITS), np.uint64(_LAYER_BITS + 1)
-_TO_UNIT = 2.0**-53
-
-
-def _ziggurat_tables(layers: int, r: float, area: float, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Marsaglia & Tsang's tables: acceptance thresholds ``k``, widths ``w``, heights ``f`` (``r``: the base layer's edge)."""
-    scale = 2.0**bits
-    k = np.zeros(layers, np.uint64)
-    w = np.zeros(layers)
-    f = np.zeros(layers)
-    edge = previous = r
-    q = area / math.exp(-0.5 * edge * edge)
-    k[0] = np.uint64(edge / q * scale)
-    w[0] = q / scale
-    w[layers - 1] = edge / scale
-    f[0] = 1.0
-    f[layers - 1] = math.exp(-0.5 * edge * edge)
-    for i in range(layers - 2, 0, -1):
-        edge = math.sqrt(-2.0 * math.log(area / edge + math.exp(-0.5 * edge * edge)))
-        k[i + 1] = np.uint64(edge / previous * scale)
-        previous = edge
-        f[i] = math.exp(-0.5 * edge * edge)
-        w[i] = edge / scale
-    return k, w, f
-
-
-_ABSCISSA_BITS = 32 - _LAYER_BITS - 1
-#: the base layer's edge r and the layers' common area v of a 1024-layer ziggurat (f(x) = exp(-x²/2)), solved
-#: so that the recursion x_{i-1} = f⁻¹(v / x_i + f(x_i)) from x_{1023} = r ends at f(0) = 1
-_R = 4.038849846109505
-_AREA = 0.0012263246463530852
-_K, _W, _F = _ziggurat_tables(1 << _LAYER_BITS, _R, _AREA, _ABSCISSA_BITS)
-#: the fast path's table: a layer's acceptance threshold (high 32 bits) and its width in float32 (low 32 bits)
-_TABLE = (_K << np.uint64(32)) | np.frombuffer(_W.astype(np.float32).tobytes(), np.uint32).astype(np.uint64)
-_W = _W.astype(np.float32).astype(np.float64)  # the widths the fast path uses, for the slow path
-_REJECTED = 2.0**100
-_R_INVERSE = 1.0 / _R
-_LOW32 = np.uint64(0xFFFFFFFF)
-_THIRTY_TWO = np.uint64(32)
+#: the 64 bits of a pair: the angle's fraction of an octant (bits 0-20), the octant (21: swap cosine and
+#: sine, 22 and 23: the signs), the radius' uniform number (bits 24-63)
+_FRACTION_BITS, _RADIUS_SHIFT = 21, np.uint64(24)
+_FRACTION_MASK = np.uint64((1 << _FRACTION_BITS) - 1)
+_SWAP, _FIRST_SIGN, _SECOND_SIGN = np.uint64(1 << 21), np.uint64(1 << 22), np.uint64(1 << 23)
+_OCTANT_STEP = math.pi / 4 * 2.0**-_FRACTION_BITS
+_RADIUS_BITS = 40
+_MANTISSA = np.int64((1 << 52) - 1)
+_EXPONENT_OF_ONE = np.int64(1023 << 52)
+_FIFTY_TWO = np.int64(52)
+#: subtracted from a biased exponent: the bias, and the 40 bits that make u = (k + 1/2) 2^-40 from k + 1/2
+_EXPONENT_OFFSET = np.int64(1023 + _RADIUS_BITS)
+_SQRT2, _LN2 = math.sqrt(2.0), math.log(2.0)
+#: ln m = 2 artanh s = 2 Σ_k s^(2k+1)/(2k+1), |s| ≤ (√2 - 1)/(√2 + 1): the terms k = 1 … 4 as a polynomial in
+#: z = s² (coefficients 2/(2k+1)); the terms left out sum to less than 2|s| z⁵/11/(1 - z), a relative 2.1e-9 of ln u
+_L3, _L5, _L7, _L9 = 2 / 3, 2 / 5, 2 / 7, 2 / 9
+#: Taylor coefficients of sin φ (to φ⁹) and cos φ (to φ¹⁰) on 0 < φ < π/4; the first terms left out bound the
+#: errors by (π/4)¹¹/11! = 1.8e-9 (relative 2.5e-9) and (π/4)¹²/12! = 1.2e-10 (relative 1.7e-10)
+_S3, _S5, _S7, _S9 = -1 / 6, 1 / 120, -1 / 5040, 1 / 362880
+_C2, _C4, _C6, _C8, _C10 = -1 / 2, 1 / 24, -1 / 720, 1 / 40320, -1 / 3628800
+#: a bound on every number's relative error against √(-2 ln u) cos θ (or sin θ) of its u and θ: half the
+#: logarithm's (the square root), plus the sine's, plus rounding
+RELATIVE_ERROR = 4e-9
 
 
 @njit(inline="always")
@@ -106,91 +101,76 @@ def mix64(x):
 
 
 @njit(inline="always")
-def _unit(bits):
-    """A uniform number in [0, 1) from the top 53 bits."""
-    return np.float64(bits >> _ELEVEN) * _TO_UNIT
+def row_start(key, row):
+    """The SplitMix64 starting point of row ``row`` of the stream ``key``."""
+    return mix64(np.uint64(key) ^ mix64(np.uint64(row) + _ROW_SALT))
 
 
 @njit(inline="always")
-def _half(bits, half):
-    """The 32 bits of one of the two cells an output serves: the low half (``half`` 0) or the high half."""
-    return (bits >> _THIRTY_TWO) if half else (bits & _LOW32)
+def normal_pair(bits, scale=1.0):
+    """``scale`` times the two standard normal numbers of a pair's 64 bits (Box-Muller; see the module docstring)."""
+    # the radius: u = (k + 1/2) 2^-40 = m 2^e, m in [√½, √2]
+    v = np.float64(bits >> _RADIUS_SHIFT) + 0.5
+    exponent_bits = np.float64(v).view(np.int64)
+    exponent = (exponent_bits >> _FIFTY_TWO) - _EXPONENT_OFFSET
+    m = np.int64((exponent_bits & _MANTISSA) | _EXPONENT_OF_ONE).view(np.float64)
+    large = m > _SQRT2
+    m = 0.5 * m if large else m
+    exponent = exponent + 1 if large else exponent
+    s = (m - 1.0) / (m + 1.0)
+    z = s * s
+    series = ((_L9 * z + _L7) * z + _L5) * z + _L3
+    log_u = np.float64(exponent) * _LN2 + (2.0 * s + s * z * series)
+    radius = np.sqrt(-2.0 * log_u) * scale
+    # the angle: φ in (0, π/4) and its octant
+    phi = (np.float64(bits & _FRACTION_MASK) + 0.5) * _OCTANT_STEP
+    phi2 = phi * phi
+    sine = phi + phi * phi2 * (((_S9 * phi2 + _S7) * phi2 + _S5) * phi2 + _S3)
+    cosine = 1.0 + phi2 * ((((_C10 * phi2 + _C8) * phi2 + _C6) * phi2 + _C4) * phi2 + _C2)
+    swap = (bits & _SWAP) != 0
+    first = sine if swap else cosine
+    second = cosine if swap else sine
+    first = -first if (bits & _FIRST_SIGN) != 0 else first
+    second = -second if (bits & _SECOND_SIGN) != 0 else second
+    return radius * first, radius * second
 
 
-@njit(inline="always")
-def _fast_normal(word):
-    """The ziggurat's fast path on a cell's 32 bits: the number, or :data:`_REJECTED` (branch-free)."""
-    entry = _TABLE[word & _LAYER_MASK]
-    mantissa = word >> _ABSCISSA_SHIFT
-    width = np.float64(np.uint32(entry & _LOW32).view(np.float32))
-    sign = 1.0 - np.float64(((word >> _SIGN_SHIFT) & _ONE) << _ONE)
-    return np.float64(mantissa) * width * sign if mantissa < (entry >> _THIRTY_TWO) else _REJECTED
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def fill_normals(key, row, scale, out):
+    """``out[j]``: ``scale`` times the standard normal number of cell ``j`` of row ``row`` of the stream ``key``.
 
-
-@njit(cache=True)
-def _normal_rejected(word, state):
-    """The ziggurat's slow path (about 0.4 % of the numbers): the wedges and the tail.
-
-    ``word``: the cell's 32 bits (in a uint64); ``state``: where its own SplitMix64 sequence starts.
+    ``key`` is a uint64 (:func:`stream_keys`); the noisy kernels pass their increment's scale ``√(dt/dx^d)``
+    so that a row holds the increments ``ΔW`` (one multiplication per pair, none per cell). Pair
+    ``q = 0 … h - 1`` (``h = ⌈n/2⌉``) fills cells ``q`` and ``q + h`` (the last pair only cell ``h - 1`` if ``n``
+    is odd), in one loop without branches that vectorises (eight pairs per AVX-512 iteration).
     """
-    while True:
-        layer = word & _LAYER_MASK
-        negative = (word >> _SIGN_SHIFT) & _ONE
-        mantissa = word >> _ABSCISSA_SHIFT
-        x = np.float64(mantissa) * _W[layer]
-        if negative:
-            x = -x
-        if mantissa < _K[layer]:
-            return x
-        if layer == 0:  # the tail beyond r (Marsaglia 1964)
-            while True:
-                state += GOLDEN
-                tail = -_R_INVERSE * np.log1p(-_unit(mix64(state)))
-                state += GOLDEN
-                height = -np.log1p(-_unit(mix64(state)))
-                if height + height > tail * tail:
-                    return -(_R + tail) if negative else _R + tail
-        state += GOLDEN
-        if (_F[layer - 1] - _F[layer]) * _unit(mix64(state)) + _F[layer] < np.exp(-0.5 * x * x):
-            return x
-        state += GOLDEN
-        word = mix64(state) >> _THIRTY_TWO
-
-
-@njit(cache=True)
-def _fast_pass(start, out):
-    """The fast path of every cell of a row, two cells per 64-bit hash; rejected cells get :data:`_REJECTED`."""
+    start = row_start(key, row)
+    factor = np.float64(scale)
     n = out.shape[0]
+    half = (n + 1) // 2
+    first = out[:half]  # two views: stores the vectoriser can tell apart
+    second = out[half:]
+    counter = start
     for q in range(n // 2):
-        bits = mix64(start + np.uint64(q + 1) * GOLDEN)
-        out[2 * q] = _fast_normal(_half(bits, 0))
-        out[2 * q + 1] = _fast_normal(_half(bits, 1))
+        counter += GOLDEN
+        a, b = normal_pair(mix64(counter), factor)
+        first[q] = a
+        second[q] = b
     if n % 2:
-        out[n - 1] = _fast_normal(_half(mix64(start + np.uint64(n // 2 + 1) * GOLDEN), 0))
+        first[half - 1] = normal_pair(mix64(start + np.uint64(half) * GOLDEN), factor)[0]
 
 
-@njit(cache=True)
-def _slow_pass(start, out):
-    """The slow path of the cells the fast path rejected."""
-    for j in range(out.shape[0]):
-        if out[j] == _REJECTED:
-            bits = mix64(start + np.uint64(j // 2 + 1) * GOLDEN)
-            half = j % 2
-            out[j] = _normal_rejected(_half(bits, half), bits + np.uint64(half + 1) * _ROW_SALT)
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def fill_normal_pairs(key, row, scale, first, second):
+    """``first[j]``, ``second[j]``: ``scale`` times the two numbers of pair ``j`` of row ``row`` of the stream ``key``.
 
-
-@njit(cache=True)
-def fill_normals(key, row, out):
-    """``out[j]``: the standard normal number of cell ``j`` of row ``row`` of the stream ``key`` (a uint64).
-
-    Two passes (two functions: compiled apart, each loop is optimised on its own, 15 % faster than
-    one function): the ziggurat's fast path for every cell, branch-free (it vectorises: the table
-    look-up becomes a gather), two cells per 64-bit hash, marking the ~0.4 % it rejects with
-    :data:`_REJECTED` (2¹⁰⁰, exact in float32 and float64, never a value); then the slow path for those.
+    The layout of two species drawing together (cell ``j`` of both from pair ``j``), what the noisy kernels
+    compute inside their loop over the row's cells.
     """
-    start = mix64(np.uint64(key) ^ mix64(np.uint64(row) + _ROW_SALT))
-    _fast_pass(start, out)
-    _slow_pass(start, out)
+    start = row_start(key, row)
+    factor = np.float64(scale)
+    for j in range(first.shape[0]):
+        first[j], second[j] = normal_pair(mix64(start + np.uint64(j + 1) * GOLDEN), factor)
 
 
 @njit(cache=True)
@@ -211,11 +191,32 @@ def stream_key(seed: int, step: int, stream: int) -> np.uint64:
 @njit(cache=True)
 def _fill_rows(key, values):
     for row in range(values.shape[0]):
-        fill_normals(key, row, values[row])
+        fill_normals(key, row, 1.0, values[row])
+
+
+@njit(cache=True)
+def _fill_pair_rows(key, first, second):
+    for row in range(first.shape[0]):
+        fill_normal_pairs(key, row, 1.0, first[row], second[row])
 
 
 def standard_normals(seed: int, step: int, stream: int, shape: tuple[int, ...]) -> np.ndarray:
-    """The numbers one stream draws on a grid of ``shape`` at one step (what the kernels draw), float64."""
+    """The numbers one stream draws on a grid of ``shape`` at one step, row by row (:func:`fill_normals`), float64."""
     values = np.empty((int(np.prod(shape[:-1])), shape[-1]))
     _fill_rows(stream_key(seed, step, stream), values)
     return values.reshape(shape)
+
+
+def noise_normals(seed: int, step: int, species: Sequence[int], shape: tuple[int, ...]) -> np.ndarray:
+    """The numbers the noisy kernels draw at one step for the noisy ``species`` (in order), ``(len(species), *shape)``.
+
+    Species ``2k`` and ``2k + 1`` of the list draw together from the stream of species ``2k``
+    (:func:`fill_normal_pairs`); an unpaired last one draws alone from its own (:func:`standard_normals`).
+    """
+    count = len(species)
+    values = np.empty((count, int(np.prod(shape[:-1])), shape[-1]))
+    for slot in range(0, count - 1, 2):
+        _fill_pair_rows(stream_key(seed, step, species[slot]), values[slot], values[slot + 1])
+    if count % 2:
+        _fill_rows(stream_key(seed, step, species[-1]), values[-1])
+    return values.reshape((count, *shape))

@@ -50,7 +50,7 @@ def test_counter_based_numbers_are_standard_normal_and_independent():
     assert abs(flat.mean()) < 4 / math.sqrt(flat.size)
     assert abs(flat.var() - 1) < 4 * math.sqrt(2 / flat.size)
     assert stats.kstest(flat, "norm").pvalue > 1e-3
-    # the tails (the ziggurat's slow path): P(|Z| > 3) within 4 sigma of its binomial spread
+    # the tails: P(|Z| > 3) within 4 sigma of its binomial spread
     p = 2 * stats.norm.sf(3)
     assert abs(np.mean(np.abs(flat) > 3) - p) < 4 * math.sqrt(p / flat.size)
     limit = 4 / math.sqrt(flat.size)
@@ -88,6 +88,23 @@ def test_noisy_steps_give_the_same_bits_for_any_thread_count_and_on_torch(rng):
         torch_stepper.advance(30)
         for a, b in zip(results[integrator, 1], torch_stepper.get_state()):
             np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)  # the same numbers, other rounding order
+
+
+def test_a_pair_and_an_unpaired_species_draw_the_same_numbers_on_numba_and_torch_in_3d(rng):
+    # three noisy species: the first two draw together in the kernel's cell loop, the third alone from its row buffer
+    model = get_model("extended-brusselator")
+    noise = _noise(model, "u=0.01", "v=0.02*v", "w=0.03")
+    grid = Grid((5, 6, 7), 1.0)
+    fields = tuple(value + 0.01 * rng.standard_normal(grid.shape) for value in (3.0, 3.0, 6.0))
+    states = []
+    for backend in ("numba", "torch"):
+        stepper = make_stepper(model, grid, dt=1e-3, integrator="euler", noise=noise, seed=9, backend=backend)
+        stepper.set_state(*fields)
+        stepper.advance(4)
+        states.append(stepper.get_state())
+    for a, b, start in zip(*states, fields):
+        assert np.std(a - start) > 1e-4  # the noise moved every species
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
 
 
 # -- against analytic truth ----------------------------------------------------------------
@@ -184,17 +201,25 @@ def test_strong_order_on_geometric_brownian_motion_against_the_exact_path(integr
     assert np.all(np.abs(orders - order) < 0.15), (errors, orders)
 
 
-def test_noise_increment_scales_with_dt_and_the_cell_volume():
+@pytest.mark.parametrize("sigmas", [(0.2, 0.0), (0.2, 0.3)], ids=["one species alone", "two drawing together"])
+def test_noise_increment_scales_with_dt_and_the_cell_volume(sigmas):
     # pure additive noise, no reaction, no diffusion: Var u(T) = sigma^2 T / dx^d on 1-D, 2-D and 3-D grids
     model = get_model("linear", Du=0.0, Dv=0.0)
+    noise = _noise(model, *(f"{s}={sigma}" for s, sigma in zip("uv", sigmas) if sigma))
     for shape, dx in (((1, 40000), 0.5), ((200, 200), 0.5), ((34, 34, 34), 2.0)):
         grid = Grid(shape, dx)
-        stepper = make_stepper(model, grid, dt=0.1, integrator="euler", noise=_noise(model, "u=0.2"), seed=1)
+        stepper = make_stepper(model, grid, dt=0.1, integrator="euler", noise=noise, seed=1)
         stepper.set_state(np.zeros(grid.shape), np.zeros(grid.shape))
         stepper.advance(10)
-        variance = 0.2**2 * 1.0 / dx**grid.ndim
-        assert np.var(stepper.get_state()[0]) == pytest.approx(variance, rel=5 * math.sqrt(2 / grid.n_cells))
-        assert np.all(stepper.get_state()[1] == 0)
+        for field, sigma in zip(stepper.get_state(), sigmas):
+            variance = sigma**2 * 1.0 / dx**grid.ndim
+            if sigma:
+                assert np.var(field) == pytest.approx(variance, rel=5 * math.sqrt(2 / grid.n_cells))
+            else:
+                assert np.all(field == 0)
+        if all(sigmas):  # drawn from one hash per cell, yet independent
+            u, v = (field.ravel() for field in stepper.get_state())
+            assert abs(np.corrcoef(u, v)[0, 1]) < 4 / math.sqrt(grid.n_cells)
 
 
 # -- configuration, resume ------------------------------------------------------------------
