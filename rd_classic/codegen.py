@@ -484,7 +484,8 @@ def noise_kernels_source(declaration: ModelDeclaration, noise, *, dtype: str, nd
                        tuple(zip(noisy, results[n : n + len(noisy)])), tuple(zip(sloped, results[n + len(noisy) :])))  # fmt: skip
     what = f"noisy Euler kernel ({'Milstein' if milstein else 'Euler-Maruyama'}, {dtype}, {ndim}-D storage)"
     imports = "from rd_classic.random_numbers import GOLDEN, fill_normals, mix64, normal_pair, row_start\n"
-    return _module(declaration, printer, dtype, what, [_euler_kernel(plan)], imports)
+    kernels = [_euler_kernel(plan)] + ([_euler_steps_kernel(plan)] if ndim == 2 else [])
+    return _module(declaration, printer, dtype, what, kernels, imports)
 
 
 def _module(declaration: ModelDeclaration, printer: _Printer, dtype: str, what: str, kernels: Sequence[str],
@@ -681,14 +682,15 @@ def _euler_update(plan: _KernelPlan, kicks: dict[int, str]) -> list[str]:
             for s in plan.species]  # fmt: skip
 
 
-def _row_normals(plan: _KernelPlan, row: str) -> list[str]:
+def _row_normals(plan: _KernelPlan, row: str, keys: str = "keys") -> list[str]:
     """Per row: where each pair of species with noise starts drawing (``ns<k>``; they draw in the cell loop, see
-    :func:`_noise_increments`), and an unpaired last one's increments ``ΔW = scale Z`` in its row buffer ``z<s>``."""
+    :func:`_noise_increments`), and an unpaired last one's increments ``ΔW = scale Z`` in its row buffer ``z<s>``;
+    ``keys``: the name of the step's stream keys."""
     slots = plan.noise_results
-    lines = [f"ns{pair} = row_start(keys[{2 * pair}], {row})" for pair in range(len(slots) // 2)]
+    lines = [f"ns{pair} = row_start({keys}[{2 * pair}], {row})" for pair in range(len(slots) // 2)]
     if len(slots) % 2:
         s, slot = slots[-1][0], len(slots) - 1
-        lines += [f"z{s} = normals[b, {slot}]", f"fill_normals(keys[{slot}], {row}, scale, z{s})"]
+        lines += [f"z{s} = normals[b, {slot}]", f"fill_normals({keys}[{slot}], {row}, scale, z{s})"]
     return lines
 
 
@@ -855,9 +857,13 @@ def _euler_steps_kernel(plan: _KernelPlan) -> str:
     (:func:`_cell_values` and the Euler update): the results are ``depth`` Euler steps', to 1 ulp in a
     few cells at the ends of rows (the compiler contracts a product into a fused multiply-add
     differently there), and the same bits for any cut into blocks.
-    ``times[st]``: the time of step ``st`` (as the stepper computes it for one step).
+    ``times[st]``: the time of step ``st`` (as the stepper computes it for one step). With noise terms
+    (``noisy_euler_steps``), step ``st`` draws from its own stream keys ``keys[st]``, row by row as
+    :func:`_euler_kernel` does: the numbers of a cell and step are the one-step kernel's.
     """
     signature = "def euler_steps(p, c, pf, dx, times, dt, periodic, state, halo, rings):"
+    if plan.noise_results:  # Euler-Maruyama (Milstein): keys[st] are step st's stream keys
+        signature = "def noisy_euler_steps(p, c, pf, dx, times, dt, periodic, state, halo, rings, keys, scale, normals):"
     lines = [_DECORATOR_UNFUSED, signature]
     head = _bind_species_arrays(plan, {"sa": "state"}) + ["ny = sa0.shape[0]", "nx = sa0.shape[1]",
                                                           "n_blocks = halo.shape[0]", "depth = times.shape[0]"]  # fmt: skip
@@ -873,10 +879,13 @@ def _euler_steps_kernel(plan: _KernelPlan) -> str:
     inner += _field_rows(plan, "i") + _row_coordinates(plan, "i", None)
     if "ct" in plan.uses:
         inner.append("ct = times[st]")
+    if plan.noise_results:
+        inner += ["step_keys = keys[st]", *_row_normals(plan, "i", "step_keys")]
     inner += ["if st == depth - 1:", *(f"    o{s} = sa{s}[i]" for s in plan.species), "else:",
               *(f"    o{s} = rings[b, st, r % 3, {s}]" for s in plan.species)]  # fmt: skip
     body = _Body(_cell_values(plan, [f"u{s}c[j]" for s in plan.species]))
-    body += _euler_update(plan, {})
+    body += _noise_increments(plan)
+    body += _euler_update(plan, {s: f" + w{s}" for s, _ in plan.noise_results})
     inner += _loop_over_row(body, 0)
     lines += ["                " + line for line in inner]
     return "\n\n" + "\n".join(lines) + "\n"

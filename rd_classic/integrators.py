@@ -382,7 +382,8 @@ class NumbaExplicitStepper(_CpuStepper):
     steps_per_pass
         Euler (without noise) on 1-D and 2-D grids with periodic or no-flux sides runs its steps
         in passes of this many steps over memory (the generated ``euler_steps``: temporal
-        blocking, a wavefront of steps over rows; 1: one step per pass). Default ``None``:
+        blocking, a wavefront of steps over rows; with noise, each step draws its own numbers;
+        1: one step per pass). Default ``None``:
         :attr:`EULER_STEPS_PER_PASS` where each thread's block of rows is deep enough
         (:attr:`ROWS_PER_BLOCK_PER_STEP`). Results equal to 1 ulp in a few cells either way.
     """
@@ -408,18 +409,20 @@ class NumbaExplicitStepper(_CpuStepper):
             self._point = self._allocate()
         elif scheme.n_stages == 1:
             self._halo, self._work = kernels_numba.euler_buffers(grid.shape, self.dtype, model.n_species)
-            self._pass_depth = self._euler_pass_depth(steps_per_pass) if noise is None else 1
+            self._pass_depth = self._euler_pass_depth(steps_per_pass)
             if self._pass_depth > 1:
                 self._pass_buffers = kernels_numba.euler_steps_buffers(grid.shape, self.dtype, model.n_species,
                                                                        self._pass_depth, self._halo.shape[0])  # fmt: skip
                 self._pass_times = np.empty(self._pass_depth, self.dtype)
             if noise is not None:
                 flags = tuple(name in self.parameter_fields for name in model.parameter_names())
-                self._noisy_step = kernels_numba.noise_kernels_for(model.declaration, noise, self.dtype,
-                                                                   len(grid.shape), flags,
-                                                                   milstein=milstein).noisy_euler_step  # fmt: skip
+                noisy_kernels = kernels_numba.noise_kernels_for(model.declaration, noise, self.dtype, len(grid.shape),
+                                                                flags, milstein=milstein)  # fmt: skip
+                self._noisy_step = noisy_kernels.noisy_euler_step
+                self._noisy_steps = getattr(noisy_kernels, "noisy_euler_steps", None)  # 2-D storage only
                 self._streams = np.array(noise.noisy, dtype=np.int64)
                 self._keys = np.empty(len(noise.noisy), np.uint64)
+                self._pass_keys = np.empty((self._pass_depth, len(noise.noisy)), np.uint64)
                 self._normals = kernels_numba.noise_buffers(grid.shape, self.dtype, len(noise.noisy), self._halo.shape[0])
                 self._noise_scale = self._scalar(NoiseTerms.increment_scale(grid.dx, self.dt, grid.ndim))
                 self._seed = np.uint64(int(seed) & (2**64 - 1))
@@ -486,10 +489,16 @@ class NumbaExplicitStepper(_CpuStepper):
             state, halo, work = self._state, self._halo, self._work
             depth = self._pass_depth
             if depth > 1:  # the steps in passes of depth steps (temporal blocking), the rest one by one below
-                euler_steps, times = self._kernels.euler_steps, self._pass_times
+                times = self._pass_times
                 for _ in range(n_steps // depth):
                     times[:] = (self.step + np.arange(depth)) * self.dt
-                    euler_steps(p, c, pf, dx, times, dt, periodic, state, *self._pass_buffers)
+                    if self.noise is None:
+                        self._kernels.euler_steps(p, c, pf, dx, times, dt, periodic, state, *self._pass_buffers)
+                    else:
+                        for st in range(depth):
+                            self._stream_keys(self._seed, np.uint64(self.step + st), self._streams, self._pass_keys[st])
+                        self._noisy_steps(p, c, pf, dx, times, dt, periodic, state, *self._pass_buffers,
+                                          self._pass_keys, self._noise_scale, self._normals)  # fmt: skip
                     self.step += depth
                     self.n_steps += depth
                 n_steps %= depth

@@ -45,7 +45,9 @@ A run with noise has one more module (:func:`noise_kernels_for`) with
 the Euler step plus each noisy species' ``g ΔW`` (Euler–Maruyama, or Milstein), the
 normal numbers made by the counter-based generator of :mod:`rd_classic.random_numbers`,
 keyed per species and step: two species at a time in the loop over a row's cells, an
-unpaired last species row by row into ``normals`` (:func:`noise_buffers`).
+unpaired last species row by row into ``normals`` (:func:`noise_buffers`); and, for 2-D
+storage, ``noisy_euler_steps(p, c, pf, dx, times, dt, periodic, state, halo, rings, keys, scale,
+normals)``: ``euler_steps`` with the same noise terms, ``keys[st]`` the stream keys of step ``st``.
 
 Arguments: ``state``, ``k``, ``k_out``, ``acc``, ``out``, ``reaction`` and ``diffusion`` are
 tuples of one array per species, of the grid's shape (:func:`species_fields` places them so
