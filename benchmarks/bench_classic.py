@@ -5,7 +5,7 @@ Prints, for Gray-Scott with explicit Euler on periodic grids, in interleaved rou
 to round, medians and medians of per-round ratios reported):
 
 * cell updates per second of rd_classic's generated, fused in-place numba kernel, float64
-  and float32, as a run takes it (in passes of 4 steps over memory: temporal blocking);
+  and float32, as a run takes it (in passes of 2 steps over memory: temporal blocking);
 * the same for its peers, each the strongest form its users write: (a) a hand-written
   numba ``prange`` kernel of the same step (:func:`numba_prange_euler`), (b) the step in
   JAX on the CPU (``jax.jit`` over a ``lax.fori_loop``: XLA fuses it; when JAX is
@@ -41,6 +41,7 @@ Usage::
     python benchmarks/bench_classic.py --sizes 256,512 --quick
     python benchmarks/bench_classic.py --only generated     # (e) alone, 2048² float64
     python benchmarks/bench_classic.py --only stiff         # ETDRK4 vs Euler alone
+    python benchmarks/bench_classic.py --only passes --sizes 1024,2048   # Euler's steps per pass
 
 Ratios, not absolute numbers, are the point: every figure comes from this run on this machine.
 """
@@ -325,7 +326,7 @@ def _interleaved(candidates: dict, n: int, *, rounds: int, seconds: float, dtype
 #: state bytes one cell update moves per species, per explicit scheme (reads + writes of field values, a write
 #: to a freshly written array counted twice for its write-allocate read), in units of the value's size
 SCHEME_TRAFFIC = {
-    "euler": 0.5,  # passes of 4 steps (temporal blocking), in place: read u, write u once per 4 steps
+    "euler": 1,  # passes of 2 steps (temporal blocking), in place: read u, write u once per 2 steps
     "euler one-step": 2,  # one step per pass, in place: read u, write u
     "rk2": 2,  # fused rk_step, in place: read u, write u
     "rk4": 2,
@@ -610,9 +611,9 @@ def main() -> None:
                         help="numba threads of every kernel, the triads and py-pde's 'mt' runs [numba's default]; on a "
                              "loaded machine one thread gives steadier figures (a parallel step waits for its slowest "
                              "thread)")  # fmt: skip
-    parser.add_argument("--only", choices=["peers", "schemes", "generated", "stiff"], default=None,
-                        help="run one part: the Euler peers, the explicit schemes, (e) generated vs hand-written, "
-                             "or ETDRK4 vs Euler")  # fmt: skip
+    parser.add_argument("--only", choices=["peers", "schemes", "passes", "generated", "stiff"], default=None,
+                        help="run one part: the Euler peers, the explicit schemes, Euler's steps per pass, (e) "
+                             "generated vs hand-written, or ETDRK4 vs Euler")  # fmt: skip
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.threads is not None:
@@ -624,6 +625,8 @@ def main() -> None:
                      pypde=not args.no_pypde)  # fmt: skip
     if args.only in (None, "schemes"):
         report_schemes(max(sizes), rounds=3 if args.quick else 5, seconds=0.3 if args.quick else 1.0)
+    if args.only == "passes":
+        report_pass_depths(sizes, rounds=3 if args.quick else 5)
     if args.only is None:
         cold, warm = time_to_first_step()
         print(f"time to first step (fresh process, imports included): cold {cold:.2f} s, warm {warm:.2f} s")
@@ -631,6 +634,36 @@ def main() -> None:
         report_generated()
     if args.only in (None, "stiff"):
         report_stiff()
+
+
+def report_pass_depths(sizes: list[int], *, rounds: int, models=("gray-scott", "extended-brusselator"),
+                       depths=(1, 2, 3, 4)) -> None:
+    """Print the Euler rate in passes of ``d`` steps over memory against one step per pass, per model, size, dtype."""
+    from rd_classic.grids import Grid
+    from rd_classic.integrators import EXPLICIT_SCHEMES, NumbaExplicitStepper
+    from rd_classic.models import get_model
+
+    print(f"\nEuler in passes of d steps (euler_steps) / one step per pass, median of {rounds} alternating rounds; "
+          f"numba threads {_numba_threads()}, load {os.getloadavg()[0]:.2f}")  # fmt: skip
+    for name in models:
+        model = get_model(name, **GS) if name == "gray-scott" else get_model(name)
+        for n in sizes:
+            for dtype in ("float64", "float32"):
+                rng = np.random.default_rng(0)
+                fields = initial(n, dtype) if name == "gray-scott" else \
+                    [(value + 0.01 * rng.uniform(-1, 1, (n, n))).astype(dtype) for value in model.homogeneous_state()]  # fmt: skip
+                steppers = {}
+                for depth in depths:
+                    stepper = NumbaExplicitStepper(model, Grid((n, n), 1.0), EXPLICIT_SCHEMES["euler"], dt=DT if name ==
+                                                   "gray-scott" else 1e-3, dtype=dtype, steps_per_pass=depth)  # fmt: skip
+                    stepper.set_state(*fields)
+                    stepper.advance(12)
+                    steppers[depth] = stepper.advance
+                rates = _interleaved(steppers, n, rounds=rounds, seconds=0.5, dtype=dtype)
+                rates.pop("bandwidth", None)
+                base = np.median(rates[1])
+                cells = ", ".join(f"d = {depth}: {np.median(rates[depth]) / base:.2f}x" for depth in depths[1:])
+                print(f"  {name} {n}² {dtype}: one step per pass {base:.3e} cell updates/s; {cells}")
 
 
 def report_stiff() -> None:

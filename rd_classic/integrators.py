@@ -437,32 +437,27 @@ class NumbaExplicitStepper(_CpuStepper):
             self._k = [self._allocate() for _ in range(2)]  # ping-pong stage values
             self._acc = self._allocate()
 
-    #: Euler steps per pass over memory (``euler_steps``, temporal blocking): Gray-Scott 2048² float64 on one
-    #: thread, 2, 3, 4 and 6 steps per pass 1.24x, 1.52x, 1.77x and 1.34x the one-step kernel's rate (in cache,
-    #: 256², 1.0-1.5x); docs/benchmarks.md
-    EULER_STEPS_PER_PASS = 4
+    #: Euler steps per pass over memory (``euler_steps``, temporal blocking). Measured against the one-step kernel
+    #: (2 threads, docs/benchmarks.md): Gray-Scott 2048² float64 2, 3, 4 steps per pass 1.60x, 1.50x, 1.46x (float32
+    #: 1.95x, 1.91x, 1.80x); the three-species extended Brusselator at 1024² 1.95x, 1.30x, 1.24x (float32 1.23x,
+    #: 0.88x, 0.77x): deeper passes read more ring rows from beyond the L1 cache than they save
+    EULER_STEPS_PER_PASS = 2
     #: the rows a thread's block needs per step of a pass: each block recomputes ``depth (depth - 1)`` rows
     #: beyond its ends per pass, under 5 % of the work from 16 rows per step
     ROWS_PER_BLOCK_PER_STEP = 16
-    #: ring buffers of a pass above this size would leave the per-core cache: fewer steps per pass
-    PASS_RINGS_BYTES = 512 << 10
 
     def _euler_pass_depth(self, steps_per_pass: int | None) -> int:
         """Euler steps per pass of ``euler_steps``: ``steps_per_pass``, by default :attr:`EULER_STEPS_PER_PASS`
-        (2 if their rings would not fit :attr:`PASS_RINGS_BYTES`) when a thread's block has enough rows; 1 (the
-        one-step kernel) on 3-D grids and with ghost-cell corrections to add between the steps."""
+        when a thread's block has enough rows; 1 (the one-step kernel) on 3-D grids and with ghost-cell
+        corrections to add between the steps."""
         if len(self.grid.shape) == 3 or self._faces.active:
             return 1
         if steps_per_pass is not None:
             if int(steps_per_pass) < 1:
                 raise ConfigError(f"steps_per_pass must be at least 1, got {steps_per_pass}")
             return int(steps_per_pass)
-        ny, nx = self._state[0].shape
-        row_bytes = self.model.n_species * nx * self.dtype.itemsize
         depth = self.EULER_STEPS_PER_PASS
-        if 3 * (depth - 1) * row_bytes > self.PASS_RINGS_BYTES:
-            depth = 2
-        return depth if ny // self._halo.shape[0] >= self.ROWS_PER_BLOCK_PER_STEP * depth else 1
+        return depth if self._state[0].shape[0] // self._halo.shape[0] >= self.ROWS_PER_BLOCK_PER_STEP * depth else 1
 
     #: state size (all species) from which the one-pass step is the default: below it the per-stage arrays stay
     #: in the caches and the per-stage kernels were faster (Gray-Scott, 2 threads: 256² float64 and 512² float32

@@ -309,7 +309,7 @@ v = "b - u**2*v + 0.05*y*exp(-t)"
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("boundary", ["periodic", "no-flux"])
-def test_the_euler_stepper_s_passes_of_steps_give_the_bits_of_single_steps(dtype, boundary, rng):
+def test_the_euler_stepper_s_passes_of_steps_agree_with_single_steps(dtype, boundary, rng):
     """The stepper's temporally blocked Euler steps (``euler_steps``, passes of several steps) against its one-step
     kernel, on a model reading the time, the coordinates and a field-valued parameter, also for a step count that
     leaves a remainder after the passes: the same cells to rounding (the compiler contracts a product into a
