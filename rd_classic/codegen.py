@@ -812,15 +812,8 @@ def _fused_rk_kernel(plan: _KernelPlan) -> str:
     """
     n = plan.n_species
     signature = "def rk_step(p, c, pf, dx, t, dt, periodic, state, halo, rings, acc, done, a_dts, weights, nodes_dt):"
-    lines = [_DECORATOR_UNFUSED, signature]
-    head = _bind_species_arrays(plan, {"sa": "state"}) + ["ny = sa0.shape[0]", "nx = sa0.shape[1]",
-                                                          "n_blocks = halo.shape[0]", "depth = weights.shape[0]"]  # fmt: skip
-    head += _prologue(plan) + _diffusion_locals(plan) + _edge_neighbours()
-    lines += ["    " + line for line in head]
-    lines += _save_block_borders(plan)
-    lines += ["    for b in prange(n_blocks):", "        start, stop = row_block(b, n_blocks, ny)",
-              "        for w in range(start - depth + 1, stop + depth if start < stop else start):",
-              "            for st in range(depth):"]  # fmt: skip
+    # the last wavefront stores the row finished one wavefront before
+    lines = [_DECORATOR_UNFUSED, signature, *_wavefront_loops(plan, "weights.shape[0]", "stop + depth")]
     inner = _wavefront_row(plan)
     inner += ["if st == 0:", *(f"    k{s}{x} = u{s}{x}" for s in plan.species for x in "cns"), "else:",
               *(f"    k{s}{x} = rings[b, st - 1, {row} % 3, {s}]" for s in plan.species
@@ -864,15 +857,8 @@ def _euler_steps_kernel(plan: _KernelPlan) -> str:
     signature = "def euler_steps(p, c, pf, dx, times, dt, periodic, state, halo, rings):"
     if plan.noise_results:  # Euler-Maruyama (Milstein): keys[st] are step st's stream keys
         signature = "def noisy_euler_steps(p, c, pf, dx, times, dt, periodic, state, halo, rings, keys, scale, normals):"
-    lines = [_DECORATOR_UNFUSED, signature]
-    head = _bind_species_arrays(plan, {"sa": "state"}) + ["ny = sa0.shape[0]", "nx = sa0.shape[1]",
-                                                          "n_blocks = halo.shape[0]", "depth = times.shape[0]"]  # fmt: skip
-    head += _prologue(plan) + _diffusion_locals(plan) + _edge_neighbours()
-    lines += ["    " + line for line in head]
-    lines += _save_block_borders(plan)
-    lines += ["    for b in prange(n_blocks):", "        start, stop = row_block(b, n_blocks, ny)",
-              "        for w in range(start - depth + 1, stop + depth - 1 if start < stop else start):",
-              "            for st in range(depth):"]  # fmt: skip
+    # the last step writes its row at the wavefront that computes it
+    lines = [_DECORATOR_UNFUSED, signature, *_wavefront_loops(plan, "times.shape[0]", "stop + depth - 1")]
     inner = _wavefront_row(plan)
     inner += ["if st > 0:", *(f"    u{s}{x} = rings[b, st - 1, {row} % 3, {s}]" for s in plan.species
                 for x, row in (("c", "r"), ("n", "im"), ("s", "ip")))]  # fmt: skip
@@ -889,6 +875,20 @@ def _euler_steps_kernel(plan: _KernelPlan) -> str:
     inner += _loop_over_row(body, 0)
     lines += ["                " + line for line in inner]
     return "\n\n" + "\n".join(lines) + "\n"
+
+
+def _wavefront_loops(plan: _KernelPlan, depth: str, end: str) -> list[str]:
+    """A wavefront kernel's lines down to its loop over the stages (steps) ``st``: the locals, ``depth`` (the
+    stage count, from an argument's length), the saved block borders, and the wavefronts ``w`` up to ``end``."""
+    head = _bind_species_arrays(plan, {"sa": "state"}) + ["ny = sa0.shape[0]", "nx = sa0.shape[1]",
+                                                          "n_blocks = halo.shape[0]", f"depth = {depth}"]  # fmt: skip
+    head += _prologue(plan) + _diffusion_locals(plan) + _edge_neighbours()
+    lines = ["    " + line for line in head]
+    lines += _save_block_borders(plan)
+    lines += ["    for b in prange(n_blocks):", "        start, stop = row_block(b, n_blocks, ny)",
+              f"        for w in range(start - depth + 1, {end} if start < stop else start):",
+              "            for st in range(depth):"]  # fmt: skip
+    return lines
 
 
 def _save_block_borders(plan: _KernelPlan) -> list[str]:
