@@ -810,7 +810,6 @@ def _fused_rk_kernel(plan: _KernelPlan) -> str:
     writes each species once, as the Euler step does; the arithmetic of every cell is the stage
     kernels' (:func:`_stage_body`), so the results are theirs, bit for bit.
     """
-    n = plan.n_species
     signature = "def rk_step(p, c, pf, dx, t, dt, periodic, state, halo, rings, acc, done, a_dts, weights, nodes_dt):"
     # the last wavefront stores the row finished one wavefront before
     lines = [_DECORATOR_UNFUSED, signature, *_wavefront_loops(plan, "weights.shape[0]", "stop + depth")]
