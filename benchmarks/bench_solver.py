@@ -8,8 +8,10 @@ Prints, each figure a ratio of two runs of this script on this machine:
   measured against the PDE: a reference on the grid refined twice (ETDRK4 at dt = 0.005),
   carried to the coarse cell centres by 4-point cubic interpolation per axis; every
   coarse run has the same 5-point spatial error, and Euler (at 0.95 of its stability
-  limit) adds almost no time error. ETDRK4 and IMEX run at the largest dt of a geometric
-  list whose error is at most Euler's. Wall time = ``advance`` only, best of two.
+  limit) adds almost no time error. ETDRK4 and IMEX run at the fewest steps whose error
+  is at most Euler's, found by one rule for both (``equal_accuracy.fewest_steps_within``:
+  a geometric list of dt, then a bisection on the number of steps). Wall time =
+  ``advance`` only, the three runs timed in 3 alternating rounds (median and best quoted).
 * **adaptive** — rk45 under ``rtol`` against fixed steps of equal accuracy (rk45 itself, and
   the fused rk4) on FitzHugh–Nagumo relaxation oscillations (ε = 0.05, a1 = 0, Du = Dv = 0.1,
   64², t = 100), whose fast jumps and slow phases want steps 20× apart; error = max over
@@ -38,6 +40,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import statistics
 import time
 
 # Before numba (or torch) starts its OpenMP runtime: idle workers sleep at once instead of spinning after
@@ -77,8 +80,13 @@ def _cubic_to_coarse(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def stiff_neumann(n: int = 256, dx: float = 0.25, end: float = 10.0) -> dict:
-    """Euler, ETDRK4 (DCT) and IMEX at equal accuracy on a stiff no-flux Schnakenberg box (see the module docstring)."""
+def stiff_neumann(n: int = 256, dx: float = 0.25, end: float = 10.0, rounds: int = 3) -> dict:
+    """Euler, ETDRK4 (DCT) and IMEX at equal accuracy on a stiff no-flux Schnakenberg box (see the module docstring).
+
+    Returns ``{name: (dt, error, walls)}``, ``walls`` one per alternating round.
+    """
+    from equal_accuracy import fewest_steps_within, interleaved_walls, wall_of
+
     from rd_classic.boundaries import resolve_boundary_conditions
     from rd_classic.grids import Grid
     from rd_classic.integrators import largest_stable_dt, make_stepper
@@ -102,19 +110,28 @@ def stiff_neumann(n: int = 256, dx: float = 0.25, end: float = 10.0) -> dict:
     grid = Grid((n, n), dx)
     fields = initial(grid)
 
-    def run(integrator, dt):
-        steps = round(end / dt)
-        (u, _), seconds = _timed(make_stepper(model, grid, dt=end / steps, integrator=integrator, boundary=boundary),
-                                 fields, steps)  # fmt: skip
-        return end / steps, float(np.abs(u - reference).max() / np.abs(reference).max()), seconds
+    def stepper(integrator, steps):
+        return make_stepper(model, grid, dt=end / steps, integrator=integrator, boundary=boundary)
 
-    results = {"euler": run("euler", 0.95 * largest_stable_dt(model, grid, "euler", boundary=boundary))}
+    def error(integrator, steps):
+        run = stepper(integrator, steps)
+        run.set_state(*fields)
+        run.advance(steps)
+        return float(np.abs(run.get_state()[0] - reference).max() / np.abs(reference).max())
+
+    steps = {"euler": round(end / (0.95 * largest_stable_dt(model, grid, "euler", boundary=boundary)))}
+    errors = {"euler": error("euler", steps["euler"])}
     for integrator in ("etdrk4", "imex"):
-        for candidate in 2.0 / np.sqrt(2.0) ** np.arange(16):
-            results[integrator] = run(integrator, candidate)
-            if results[integrator][1] <= results["euler"][1]:
-                break
-    return results
+        steps[integrator], errors[integrator] = fewest_steps_within(
+            lambda count, integrator=integrator: error(integrator, count), errors["euler"], end)  # fmt: skip
+    walls = {}
+    for name, count in steps.items():
+        run = stepper(name, count)
+        run.set_state(*fields)
+        run.advance(1)  # compile / load the kernels
+        walls[name] = wall_of(run.advance, lambda run=run: run.set_state(*fields), count)
+    walls = interleaved_walls(walls, rounds)
+    return {name: (end / steps[name], errors[name], walls[name]) for name in steps}
 
 
 def adaptive_versus_fixed(n: int = 64, end: float = 100.0, rtol: float = 1e-6) -> dict:
@@ -293,6 +310,8 @@ def main() -> None:
         import numba
 
         numba.set_num_threads(args.threads)
+    from equal_accuracy import median_ratio
+
     print(f"{os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
     if args.only in (None, "stiff"):
         for n in args.stiff_sizes:
@@ -300,11 +319,14 @@ def main() -> None:
             results = stiff_neumann(n, dx)
             print(f"\nstiff Schnakenberg, no-flux box (Dv/Du = 20, {n}^2, dx = {dx}, t = 10), error vs the PDE "
                   f"(2x refined reference):")  # fmt: skip
-            for name, (dt, error, seconds) in results.items():
-                print(f"  {name:>7}: dt = {dt:.4g}, error = {error:.3e}, wall {seconds:.3f} s")
+            for name, (dt, error, walls) in results.items():
+                print(f"  {name:>7}: dt = {dt:.4g} ({round(10 / dt)} steps), error = {error:.3e}, wall median "
+                      f"{statistics.median(walls):.3f} s, best {min(walls):.3f} s ({len(walls)} alternating rounds)")
             for name in ("etdrk4", "imex"):
                 met = "" if results[name][1] <= results["euler"][1] else f" ({name} did NOT reach Euler's error)"
-                print(f"  {name} speed-up over Euler at equal accuracy: {results['euler'][2] / results[name][2]:.1f}x{met}")
+                euler, walls = results["euler"][2], results[name][2]
+                print(f"  {name} speed-up over Euler at equal accuracy: median of the per-round ratios "
+                      f"{median_ratio(euler, walls):.1f}x, best / best {min(euler) / min(walls):.1f}x{met}")
     if args.only in (None, "adaptive"):
         results = adaptive_versus_fixed()
         print("\nFitzHugh-Nagumo relaxation oscillations (64^2, t = 100), error vs rk45 at rtol 1e-11:")

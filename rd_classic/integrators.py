@@ -710,18 +710,12 @@ class ETDRK4Stepper(_CpuStepper):
         coefficient_dtype = complex_dtype if box.complex else self.dtype
 
         def forward(values, out=None):
-            coefficients = box.forward(values).astype(coefficient_dtype, copy=False)
             if out is None:
-                return coefficients
-            out[...] = coefficients
-            return out
+                return box.forward(values).astype(coefficient_dtype, copy=False)
+            return box.forward(values, out=out)
 
         def inverse(coefficients, out=None, overwrite=False):
-            values = box.inverse(coefficients)
-            if out is None:
-                return values
-            out[...] = values
-            return out
+            return box.inverse(coefficients, out=out)
 
         self._rfftn, self._irfftn = forward, inverse
 
@@ -740,7 +734,9 @@ class ETDRK4Stepper(_CpuStepper):
 
         Within one call the state stays in transform space (its transform is computed once, at the start, and the
         physical fields of every step come from the inverse transform the next step's reaction needs anyway): 8
-        transforms per step, not 9. Every output goes to a preallocated buffer.
+        transforms per step, not 9. Every output goes to a preallocated buffer, and every inverse transform consumes
+        (overwrites) its input: the combination that makes a stage writes what the inverse transform may spend and
+        keeps, beside it, what is needed later (the third stage's part ``e2 a - q n0``, the new state's transform).
         """
         if n_steps <= 0:
             return
@@ -749,26 +745,24 @@ class ETDRK4Stepper(_CpuStepper):
         e, e2, q, f1, f2, f3 = c["E"], c["E2"], c["Q"], c["f1"], c["f2"], c["f3"]
         state = self._state
         x = fft(state)
-        n0, na, nb, nc, a, b = (np.empty_like(x) for _ in range(6))
-        flat = [array.reshape(-1) for array in (x, n0, na, nb, nc, a, b)]  # views: the fused kernels run on flat arrays
+        n0, na, nb, nc, a, b, partial = (np.empty_like(x) for _ in range(7))
+        fx, f0, fa, fb, fc, fa_, fb_, fp = (array.reshape(-1) for array in (x, n0, na, nb, nc, a, b, partial))
         stage = np.empty_like(state)
         for _ in range(n_steps):
-            fx, f0, fa, fb, fc, fa_, fb_ = flat
             self._react(state, 0.0)
             fft(values, out=n0)
-            kn.etd_stage(e2, q, fx, f0, f0, False, fa_)
-            self._react(ifft(a, out=stage), half)  # a is needed again: not overwritten
+            kn.etd_first(e2, q, fx, f0, fa_, fp)
+            self._react(ifft(a, out=stage, overwrite=True), half)
             fft(values, out=na)
-            kn.etd_stage(e2, q, fx, fa, f0, False, fb_)
+            kn.etd_second(e2, q, fx, fa, fb_)
             self._react(ifft(b, out=stage, overwrite=True), half)
             fft(values, out=nb)
-            kn.etd_stage(e2, q, fa_, fb, f0, True, fb_)  # b's values are no longer needed: c into b
-            self._react(ifft(b, out=stage, overwrite=True), self.dt)
+            kn.etd_third(q, fb, fp)
+            self._react(ifft(partial, out=stage, overwrite=True), self.dt)
             fft(values, out=nc)
-            kn.etd_final(e, f1, f2, f3, fx, f0, fa, fb, fc, fa_)
-            x, a = a, x  # the new state's transform
-            flat[0], flat[5] = flat[5], flat[0]
-            state = ifft(x, out=state)  # x is the next step's: not overwritten; the old fields are spent
+            kn.etd_final(e, f1, f2, f3, fx, f0, fa, fb, fc, fb_, fa_)  # the new transform into b, a copy into a
+            x, b, fx, fb_ = b, x, fb_, fx
+            state = ifft(a, out=state, overwrite=True)  # the old fields are spent
             self.step += 1
             self.n_steps += 1
         self._state = state

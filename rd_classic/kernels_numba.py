@@ -62,8 +62,8 @@ last cell of a row, so the interior loop is branch-free and vectorises. Arithmet
 done in the arrays' dtype with ``fastmath`` limited to ``nnan, ninf, nsz, contract`` (no
 reassociation: results are the same from run to run and for any thread count).
 
-ETDRK4's Fourier-space combinations (:func:`etd_stage`, :func:`etd_final`) do not
-depend on the model and are compiled here once.
+ETDRK4's transform-space combinations (:func:`etd_first`, :func:`etd_second`,
+:func:`etd_third`, :func:`etd_final`) do not depend on the model and are compiled here once.
 """
 
 from __future__ import annotations
@@ -87,7 +87,9 @@ __all__ = [
     "species_fields",
     "parameter_vector",
     "cast_scalars",
-    "etd_stage",
+    "etd_first",
+    "etd_second",
+    "etd_third",
     "etd_final",
     "FASTMATH",
 ]
@@ -257,23 +259,43 @@ def euler_steps_buffers(shape, dtype, n_species: int, depth: int, n_blocks: int 
             np.empty((n_blocks, max(1, depth - 1), 3, n_species, nx), dtype))  # fmt: skip
 
 
-# -- ETDRK4's Fourier-space combinations on flat arrays (coefficients real, values complex) --
+# -- ETDRK4's transform-space combinations on flat arrays (coefficients real, values complex) --
 # Serial on purpose: numba's OpenMP threads spin after a parallel region and starve the
-# FFT's worker threads that run next (measured: 2.5x slower steps at 128²).
+# FFT's worker threads that run next (measured: 2.5x slower steps at 128²); and split over
+# two Python threads (nogil) the final combination at 512² took as long as on one (1.44
+# against 1.35 ms, the best of 400 alternating calls at load 3.7: one core already moves
+# what the memory can). Each writes what the next inverse transform may overwrite (ducc0's
+# c2r without its internal copy) and, where a stage's value is needed later, keeps what is
+# needed of it.
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def etd_stage(e2, q, x, m, n0, extrapolate, out):
-    """``out = e2 x + q m``, or ``out = e2 x + q (2 m - n0)`` when ``extrapolate`` (flat arrays)."""
-    for k in range(out.size):
-        if extrapolate:
-            out[k] = e2[k] * x[k] + q[k] * ((m[k] + m[k]) - n0[k])
-        else:
-            out[k] = e2[k] * x[k] + q[k] * m[k]
+def etd_first(e2, q, x, n0, a, partial):
+    """``a = e2 x + q n0`` and ``partial = e2 a - q n0`` (the part of the third stage known now)."""
+    for k in range(a.size):
+        value = e2[k] * x[k] + q[k] * n0[k]
+        a[k] = value
+        partial[k] = e2[k] * value - q[k] * n0[k]
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def etd_final(e, f1, f2, f3, x, n0, na, nb, nc, out):
-    """``out = e x + f1 n0 + 2 f2 (na + nb) + f3 nc`` (flat arrays)."""
+def etd_second(e2, q, x, na, b):
+    """``b = e2 x + q na``."""
+    for k in range(b.size):
+        b[k] = e2[k] * x[k] + q[k] * na[k]
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def etd_third(q, nb, partial):
+    """``partial += 2 q nb``: the third stage ``c = e2 a + q (2 nb - n0)``, in place."""
+    for k in range(partial.size):
+        partial[k] = partial[k] + q[k] * (nb[k] + nb[k])
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def etd_final(e, f1, f2, f3, x, n0, na, nb, nc, out, copy):
+    """``out = copy = e x + f1 n0 + 2 f2 (na + nb) + f3 nc`` (the copy for the inverse transform to consume)."""
     for k in range(out.size):
-        out[k] = e[k] * x[k] + f1[k] * n0[k] + (f2[k] + f2[k]) * (na[k] + nb[k]) + f3[k] * nc[k]
+        value = e[k] * x[k] + f1[k] * n0[k] + (f2[k] + f2[k]) * (na[k] + nb[k]) + f3[k] * nc[k]
+        out[k] = value
+        copy[k] = value

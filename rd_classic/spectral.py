@@ -90,7 +90,14 @@ class _Group:
         self.kinds = kinds
         self.shape = grid.shape
         storage = len(grid.shape)
-        self.real_axes = [(axis - storage, kind) for axis, kind in enumerate(kinds) if kind not in ("fft", "none")]
+        real_axes = [(axis - storage, kind) for axis, kind in enumerate(kinds) if kind not in ("fft", "none")]
+        #: runs of neighbouring axes with the same transform: ``(axes, kind)``, one ducc0 call each
+        self.real_runs: list[tuple[tuple[int, ...], str]] = []
+        for axis, kind in real_axes:
+            if self.real_runs and self.real_runs[-1][1] == kind:
+                self.real_runs[-1] = (self.real_runs[-1][0] + (axis,), kind)
+            else:
+                self.real_runs.append(((axis,), kind))
         self.fft_axes = tuple(axis - storage for axis, kind in enumerate(kinds) if kind == "fft")
         self._fft = scipy.fft
         self._real = ducc0.fft
@@ -107,32 +114,45 @@ class _Group:
         self.coefficient_shape = (len(members), *np.broadcast_shapes(self.symbol.shape, (1,) * storage))
         self.complex = bool(self.fft_axes)
 
-    def _real_transforms(self, values: np.ndarray, inverse: bool) -> np.ndarray:
+    def _real_transforms(self, values: np.ndarray, inverse: bool, out: np.ndarray | None = None) -> np.ndarray:
         """The cosine/sine transforms along the non-periodic axes (ducc0: 3.4x scipy.fft's per-axis ``dct`` on two
-        256² fields, 2 threads); forward unnormalised, inverse (DCT/DST-III for -II, -IV for -IV) divided by ``2n``."""
-        for axis, kind in (reversed(self.real_axes) if inverse else self.real_axes):
+        256² fields, 2 threads); forward unnormalised, inverse (DCT/DST-III for -II, -IV for -IV) divided by ``2n``.
+
+        Axes of one transform go to ducc0 in one call; the first call writes into ``out`` (when given), the later
+        ones transform it in place."""
+        for axes, kind in (reversed(self.real_runs) if inverse else self.real_runs):
             transform = self._real.dct if kind.startswith("dct") else self._real.dst
             order = int(kind[-1])
             if inverse and order == 2:
                 order = 3
-            values = transform(np.ascontiguousarray(values), type=order, axes=(axis,), inorm=2 if inverse else 0,
-                               nthreads=self._workers)  # fmt: skip
+            values = transform(values, type=order, axes=axes[::-1] if inverse else axes, inorm=2 if inverse else 0,
+                               out=out, nthreads=self._workers)  # fmt: skip
+            out = values
         return values
 
-    def forward(self, values: np.ndarray) -> np.ndarray:
-        """Fields ``(k, *shape)`` → coefficients."""
-        values = self._real_transforms(values, inverse=False)
-        if self.fft_axes:
-            values = self._fft.rfftn(values, axes=self.fft_axes, workers=self._workers)
-        return values
+    def forward(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Fields ``(k, *shape)`` → coefficients (into ``out`` when given)."""
+        if not self.fft_axes:
+            return self._real_transforms(values, inverse=False, out=out)
+        values = self._fft.rfftn(self._real_transforms(values, inverse=False), axes=self.fft_axes, workers=self._workers)
+        if out is None:
+            return values
+        out[...] = values
+        return out
 
-    def inverse(self, coefficients: np.ndarray) -> np.ndarray:
-        """Coefficients → fields ``(k, *shape)``."""
-        values = coefficients
-        if self.fft_axes:
-            sizes = [self.shape[axis] for axis in self.fft_axes]
-            values = self._fft.irfftn(values, s=sizes, axes=self.fft_axes, workers=self._workers)
-        return self._real_transforms(values, inverse=True)
+    def inverse(self, coefficients: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Coefficients → fields ``(k, *shape)`` (into ``out`` when given; never in place)."""
+        if not self.fft_axes:
+            if out is None:
+                out = np.empty(coefficients.shape, coefficients.dtype)
+            return self._real_transforms(coefficients, inverse=True, out=out)
+        sizes = [self.shape[axis] for axis in self.fft_axes]
+        values = self._fft.irfftn(coefficients, s=sizes, axes=self.fft_axes, workers=self._workers)
+        values = self._real_transforms(values, inverse=True)
+        if out is None:
+            return values
+        out[...] = values
+        return out
 
 
 class SpectralBox:
@@ -172,25 +192,31 @@ class SpectralBox:
                                              for group in self.groups])  # fmt: skip
         self._single = len(self.groups) == 1 and self.groups[0].members == list(range(self.n_species))
 
-    def forward(self, values: np.ndarray) -> np.ndarray:
-        """Stacked fields ``(N, *shape)`` → flat coefficients."""
-        if self._single:
-            return self.groups[0].forward(values).reshape(-1)
-        parts = [group.forward(values[group.members]).reshape(-1) for group in self.groups]
-        return np.concatenate(parts).astype(complex if self.complex else float, copy=False)
-
-    def inverse(self, coefficients: np.ndarray) -> np.ndarray:
-        """Flat coefficients → stacked fields ``(N, *shape)`` (a new array)."""
+    def forward(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Stacked fields ``(N, *shape)`` → flat coefficients (into the flat ``out`` when given)."""
         if self._single:
             group = self.groups[0]
-            return group.inverse(coefficients.reshape(group.coefficient_shape))
-        out = np.empty((self.n_species, *self.shape))
+            return group.forward(values, out=None if out is None else out.reshape(group.coefficient_shape)).reshape(-1)
+        parts = [group.forward(values[group.members]).reshape(-1) for group in self.groups]
+        coefficients = np.concatenate(parts).astype(complex if self.complex else float, copy=False)
+        if out is None:
+            return coefficients
+        out[...] = coefficients
+        return out
+
+    def inverse(self, coefficients: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Flat coefficients → stacked fields ``(N, *shape)`` (into ``out`` when given, else a new array)."""
+        if self._single:
+            group = self.groups[0]
+            return group.inverse(coefficients.reshape(group.coefficient_shape), out=out)
+        if out is None:
+            out = np.empty((self.n_species, *self.shape))
         start = 0
         for group in self.groups:
             size = int(np.prod(group.coefficient_shape))
             block = coefficients[start : start + size].reshape(group.coefficient_shape)
             if not group.complex:
-                block = block.real
+                block = np.ascontiguousarray(block.real)
             out[group.members] = group.inverse(block)
             start += size
         return out
