@@ -72,6 +72,8 @@ def command(ctx, model, model_file, preset, params, state_index, critical, brack
     from rd_classic.presets import default_preset, get_preset
     from rd_classic.stability import box_modes, critical_parameter, growth_rate, turing_analysis, wavenumber_range
 
+    if bracket is not None and not critical:
+        raise ConfigError("--bracket applies only with --critical NAME")
     if plot_path:  # checked before any work
         from rdnet.cli.paths import output_with_suffix
 

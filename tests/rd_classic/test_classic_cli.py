@@ -162,3 +162,10 @@ def test_stability_plot_with_an_unknown_image_type_is_one_line_exit_2(tmp_path, 
     assert result.exit_code == 2
     assert "unsupported image type" in result.output and ".png" in result.output
     assert len(result.output.strip().splitlines()) == 1 and list(tmp_path.iterdir()) == []
+
+
+def test_stability_refuses_a_bracket_without_critical():
+    """--bracket only bounds --critical's search: alone it cannot apply, so it is refused, not ignored."""
+    result = CliRunner().invoke(cli, ["stability", "--model", "schnakenberg", "--bracket", "1", "100"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == ["Error: --bracket applies only with --critical NAME"]
