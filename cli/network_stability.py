@@ -19,7 +19,7 @@ from rdnet.errors import ConfigError
 NETWORK_DEFAULTS = {"snapshot": "-1", "eigenvalues": 6, "jacobian": "all", "train_critic": None, "tolerance": None,
                     "surrogates": 99, "seed": 0, "out": None, "overwrite": False, "threads": 1}
 #: the classic options refused with --network (they describe a model file)
-CLASSIC_OPTIONS = ("model", "model_file", "preset", "params", "state_index", "critical", "bracket")
+CLASSIC_OPTIONS = ("model", "model_file", "preset", "params", "state_index", "critical", "bracket", "box", "boundary")
 #: image types --plot can write
 PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 

@@ -153,6 +153,14 @@ def test_options_of_one_side_are_refused_on_the_other():
     assert "--eigenvalues applies only with --network" in _stability("--eigenvalues", "3").output
 
 
+@pytest.mark.parametrize("option", [("--box", "10"), ("--boundary", "no-flux")])
+def test_the_box_options_are_refused_with_network(option):
+    """--box/--boundary describe a model's box: with --network they would be ignored, so they are refused."""
+    result = _stability("--network", str(OLD_ADVERSARIAL), *option)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: {option[0]} describes a model; it cannot apply with --network"
+
+
 def test_cli_writes_a_modes_dataset_that_plot_analyze_and_compare_read(tmp_path):
     run = tmp_path / "adv.nc"
     _train(run, save="norms", samples=6)
