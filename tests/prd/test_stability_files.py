@@ -202,3 +202,19 @@ def test_a_supervised_run_gets_a_critic_trained_against_it(tmp_path):
     document = json.loads(result.output)
     assert document["critic"] == "trained 20 steps against the snapshot"
     assert set(document["snapshots"][0]["jacobians"]) == {"reaction", "frozen", "game"}
+
+
+def test_a_one_neuron_network_has_eigenvalues_but_no_pattern(tmp_path):
+    """A 1 x 1 neuron grid has no spatial structure: its modes' wavelength and p-value are
+    undefined (null), while the eigenvalues are still computed (it was a traceback)."""
+    path = tmp_path / "one.nc"
+    spec = RunSpec(samples=4, input_dim=3, outputs=1, grid_height=1, grid_width=1, steps=2, snapshot_every=1,
+                   training=TrainingConfig(adversary=True, lr=0.1))  # fmt: skip
+    run = prepare_run(spec)
+    run_training(run, [NetworkDatasetObserver.create(path, run, save="full", history="test")])
+    result = _stability("--network", str(path), "--eigenvalues", "2", "--surrogates", "3", "--json")
+    assert result.exit_code == 0, result.output
+    snapshot = json.loads(result.output)["snapshots"][0]
+    assert snapshot["pattern"]["dominant_wavelength"] is None and snapshot["pattern"]["surrogate_p_value"] is None
+    modes = snapshot["jacobians"]["reaction"]["modes"]
+    assert modes and all(mode["dominant_wavelength"] is None and mode["surrogate_p_value"] is None for mode in modes)
