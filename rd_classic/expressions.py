@@ -191,7 +191,8 @@ class _Checker(Builder):
     """The builder of the validation pass: collects the names and computes constant parts.
 
     A part made of numbers only is computed in floating point, so that a constant
-    power too large for any later stage (``9**9**9**9``) is refused when the text is read.
+    power too large for any later stage (``9**9**9**9``) and a constant part that is no
+    finite real number (``log(-1)``, ``1/0``, ``exp(1000)``) are refused when the text is read.
     """
 
     def __init__(self, where: str) -> None:
@@ -208,21 +209,38 @@ class _Checker(Builder):
         return None
 
     def binary(self, operator, left, right):  # noqa: D102
-        return None if left is None or right is None else super().binary(operator, left, right)
+        if left is None or right is None:
+            return None
+        value = super().binary(operator, left, right)
+        if not math.isfinite(value):
+            raise ConfigError(f"{self.where}: {left:g} {operator} {right:g} is not a finite number")
+        return value
 
     def divide(self, left, right):  # noqa: D102
-        return _float_division(left, right)
+        if right == 0.0:
+            raise ConfigError(f"{self.where}: division by zero")
+        return left / right
 
     def power(self, base, exponent):  # noqa: D102
         if abs(exponent) > MAX_CONSTANT_EXPONENT:
             raise ConfigError(f"{self.where}: the constant exponent {exponent:g} is too large")
-        return _float_power(base, exponent)
+        value = _float_power(base, exponent)
+        if not math.isfinite(value):
+            raise ConfigError(f"{self.where}: {base:g}**{exponent:g} is not a finite real number")
+        return value
 
     def negate(self, operand):  # noqa: D102
         return None if operand is None else -operand
 
     def call(self, function, arguments):  # noqa: D102
-        return None
+        if any(argument is None for argument in arguments):
+            return None
+        with np.errstate(all="ignore"):
+            value = float(array_functions("numpy")[function](*arguments))
+        if not math.isfinite(value):
+            shown = ", ".join(f"{argument:g}" for argument in arguments)
+            raise ConfigError(f"{self.where}: {function}({shown}) is not a finite real number")
+        return value
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,14 @@ HOSTILE_EXPRESSIONS = [
     ("9**9**9**9", "is too large"),
     ("(" * 300 + "u" + ")" * 300, "nested"),
     ("u" + "+u" * 600_000, "characters long"),
+    # constant parts that are no finite real number, refused when the text is read (log(-1) was a
+    # codegen error naming sympy's ImaginaryUnit, exp(1000) an infinite rate at the first step)
+    ("log(-1)*u", "log(-1) is not a finite real number"),
+    ("u + sqrt(-4)", "sqrt(-4) is not a finite real number"),
+    ("exp(1000) - u", "exp(1000) is not a finite real number"),
+    ("u*(-8)**(1/3)", "-8**0.333333 is not a finite real number"),
+    ("1/(2 - 2) + u", "division by zero"),
+    ("u + 1e300*1e300", "is not a finite number"),
 ]
 
 
