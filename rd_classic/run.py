@@ -26,7 +26,7 @@ from rdnet.errors import ConfigError, RunError
 from rdnet.observers import RunObserver, notify, stop_requested
 
 from rd_classic.boundaries import BoundaryConditions, resolve_boundary_conditions
-from rd_classic.grids import BOUNDARIES, Grid, parse_size
+from rd_classic.grids import BOUNDARIES, Grid, check_spacing, parse_size
 from rd_classic.initial import check_initial_condition, initial_state
 from rd_classic.integrators import largest_stable_dt, make_stepper
 from rd_classic.model_file import ModelDeclaration
@@ -325,6 +325,7 @@ def build_config(
     _check_noise(noise_terms, integrator)
     if dtype not in DTYPES:
         raise ConfigError(f"unknown dtype {dtype!r}; valid dtypes: {', '.join(DTYPES)}")
+    check_spacing(grid.dx, grid.shape, dtype)
     if backend is None:
         backend = "torch" if device != "cpu" else ("numpy" if integrator in ("etdrk4", *IMEX_SCHEMES) else "numba")
     if backend not in BACKENDS:

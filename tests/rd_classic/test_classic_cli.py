@@ -169,3 +169,17 @@ def test_stability_refuses_a_bracket_without_critical():
     result = CliRunner().invoke(cli, ["stability", "--model", "schnakenberg", "--bracket", "1", "100"])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == ["Error: --bracket applies only with --critical NAME"]
+
+
+@pytest.mark.parametrize(("dx", "dtype"), [("1e-300", "float64"), ("1e308", "float64"), ("1e-100", "float32"),
+                                           ("1e38", "float32")])  # fmt: skip
+def test_a_spacing_the_dtype_cannot_hold_is_refused(tmp_path, dx, dtype):
+    """1/dx² (the Laplacian's scale) and the domain length must be finite in the run's dtype: a
+    tiny dx was a ZeroDivisionError traceback, a huge one an OverflowError, in float32 a NaN run."""
+    out = tmp_path / "t.nc"
+    result = CliRunner().invoke(cli, ["simulate", "--model", "linear", "--size", "8", "--steps", "2", "--dx", dx,
+                                      "--dtype", dtype, "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: dx = {float(dx):g} is out of {dtype}'s range"), lines
+    assert list(tmp_path.iterdir()) == []
