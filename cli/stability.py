@@ -169,7 +169,8 @@ def _box_modes(model_object, box, boundary, states, box_modes) -> list:
         raise ConfigError(f"--box needs one to three positive side lengths, got {box!r}")
     declaration = model_object.declaration
     conditions = resolve_boundary_conditions(declaration.species, declaration.parameter_names,
-                                             declared=declaration.boundary, specifications=list(boundary) or None)  # fmt: skip
+                                             declared=declaration.boundary, specifications=list(boundary) or None,
+                                             ndim=len(lengths))  # fmt: skip
     conditions.check(len(lengths))
     kinds = box_axis_kinds(conditions, len(lengths))
     return [box_modes(model_object, lengths, kinds, state=state) for state in states]

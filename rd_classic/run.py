@@ -312,9 +312,10 @@ def build_config(
     model_object = get_model(declaration, **numbers)
     shape = parse_size(size) if isinstance(size, str) else tuple(int(n) for n in size)
     spacing = chosen.dx if dx is None else _positive("dx", dx)
-    conditions = resolve_boundary_conditions(declaration.species, declaration.parameter_names,
-                                             declared=declaration.boundary, specifications=boundary)  # fmt: skip
     probe = Grid(shape, spacing)  # the grid's dimension decides which sides exist
+    conditions = resolve_boundary_conditions(declaration.species, declaration.parameter_names,
+                                             declared=declaration.boundary, specifications=boundary,
+                                             ndim=probe.ndim)  # fmt: skip
     conditions.check(probe.ndim)
     grid = Grid(shape, spacing, "periodic" if conditions.all_periodic(probe.ndim) else "no-flux")
     fields = {name: parameter_field(model_object, name, text, grid) for name, text in field_specifications.items()}
