@@ -518,8 +518,16 @@ def _numpy_heaviside(x):
 def _torch_heaviside(x):
     import torch
 
-    x = torch.as_tensor(x)
+    x = _as_tensor(x)
     return torch.heaviside(x, torch.full_like(x, 0.5))
+
+
+def _as_tensor(value):
+    """A tensor as it is; a number as a float64 0-d tensor (torch's default float32 would round the
+    time t or a parameter; a 0-d tensor does not change the dtype of the fields it meets)."""
+    import torch
+
+    return value if isinstance(value, torch.Tensor) else torch.as_tensor(value, dtype=torch.float64)
 
 
 def _reduce(pairwise: Callable) -> Callable:
@@ -544,7 +552,7 @@ def _torch_functions() -> dict[str, Callable]:
     import torch
 
     def tensor(function):
-        return lambda *arguments: function(*(torch.as_tensor(argument) for argument in arguments))
+        return lambda *arguments: function(*(_as_tensor(argument) for argument in arguments))
 
     return {
         "exp": tensor(torch.exp), "log": tensor(torch.log), "sqrt": tensor(torch.sqrt), "sin": tensor(torch.sin),

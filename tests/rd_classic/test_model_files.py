@@ -433,3 +433,19 @@ def test_a_sweep_over_a_user_model_passes_its_file_by_absolute_path(tmp_path, mo
         plan_sweep("simulate", {"F": [0.01, 0.02]}, {"model_file": "model.toml"}, tmp_path / "other")
     with pytest.raises(ConfigError, match="file not found"):
         plan_sweep("simulate", {"q": [0.8, 0.9]}, {"model_file": "missing.toml"}, tmp_path / "third")
+
+
+def test_torch_functions_of_numbers_keep_double_precision():
+    """A function of a number (the time t, a scalar parameter) on torch is computed in float64: it was
+    taken to torch's default float32, so a float64 torch run of k*sin(t) strayed ~1e-9 from numba."""
+    torch = pytest.importorskip("torch")
+    names = {"t", "k", "u"}
+    values = {"t": 5.3, "k": 0.1}
+    text = "sin(t) + exp(k) + sqrt(k) + log(t) + tanh(k) + abs(-t) + cos(t) + min(t, k) + max(t, k) + heaviside(t)"
+    expected = (math.sin(5.3) + math.exp(0.1) + math.sqrt(0.1) + math.log(5.3) + math.tanh(0.1) + 5.3 + math.cos(5.3)
+                + 0.1 + 5.3 + 1.0)  # fmt: skip
+    value = parse_expression(text, names).evaluate(values, library="torch")
+    assert value.dtype == torch.float64 and float(value) == pytest.approx(expected, rel=1e-15, abs=1e-15)
+    single = parse_expression("u*sin(t)", names).evaluate({"u": torch.ones(3, dtype=torch.float32), "t": 5.3},
+                                                           library="torch")  # fmt: skip
+    assert single.dtype == torch.float32  # a float32 field stays float32
