@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
@@ -333,6 +334,10 @@ class Condition:
         }[self.operator]
 
 
+#: a line break, with the backslash of an explicit continuation before it
+_LINE_BREAK = re.compile(r"\\?\r?\n")
+
+
 def _parse_tree(text: Any, where: str) -> ast.expr:
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise ConfigError(f"{where}: an expression must be a number or a string, got {type(text).__name__}")
@@ -344,8 +349,8 @@ def _parse_tree(text: Any, where: str) -> ast.expr:
         raise ConfigError(f"{where}: the expression is {len(text)} characters long (at most {MAX_CHARACTERS})")
     if not text.strip():
         raise ConfigError(f"{where}: the expression is empty")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
+    try:  # line breaks (a TOML multi-line string) join the lines, as within parentheses in Python
+        tree = ast.parse(_LINE_BREAK.sub(" ", text).strip(), mode="eval")
     except (SyntaxError, ValueError) as error:
         reason = getattr(error, "msg", None) or str(error)
         raise ConfigError(f"{where}: cannot parse {_quote(text)}: {reason}") from None

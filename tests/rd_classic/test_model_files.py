@@ -449,3 +449,16 @@ def test_torch_functions_of_numbers_keep_double_precision():
     single = parse_expression("u*sin(t)", names).evaluate({"u": torch.ones(3, dtype=torch.float32), "t": 5.3},
                                                            library="torch")  # fmt: skip
     assert single.dtype == torch.float32  # a float32 field stays float32
+
+
+def test_a_long_reaction_may_span_lines_of_a_multi_line_string():
+    """A TOML multi-line string (\"\"\"...\"\"\" or '''...''', a backslash continuation too) is one
+    expression, as in Python within parentheses; it was refused as 'invalid syntax'."""
+    text = _replace('a = "p - a + a**2*s"', 'a = """\np - a\n  + a**2*s\n"""').replace(
+        's = "q - a**2*s"', "s = '''q \\\r\n - a**2*s'''")  # fmt: skip
+    declaration = parse_model_text(text)
+    values = {"p": 0.1, "q": 0.9, "a": 0.7, "s": 0.3}
+    assert float(declaration.reaction["a"].evaluate(values)) == pytest.approx(0.1 - 0.7 + 0.49 * 0.3, rel=1e-15)
+    assert float(declaration.reaction["s"].evaluate(values)) == pytest.approx(0.9 - 0.49 * 0.3, rel=1e-15)
+    with pytest.raises(ConfigError, match="cannot parse"):
+        parse_expression("u\nimport os", {"u"})  # still one expression, never a statement
