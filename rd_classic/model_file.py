@@ -226,7 +226,7 @@ def read_model_file(path: str | os.PathLike) -> ModelDeclaration:
     except OSError as error:
         raise ConfigError(f"{label}: cannot read it ({error.strerror or error})") from None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a byte order mark (Windows editors write one) is dropped
     except UnicodeDecodeError:
         raise ConfigError(f"{label}: not a UTF-8 text file") from None
     return parse_model_text(text, origin=label)

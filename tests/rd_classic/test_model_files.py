@@ -462,3 +462,14 @@ def test_a_long_reaction_may_span_lines_of_a_multi_line_string():
     assert float(declaration.reaction["s"].evaluate(values)) == pytest.approx(0.9 - 0.49 * 0.3, rel=1e-15)
     with pytest.raises(ConfigError, match="cannot parse"):
         parse_expression("u\nimport os", {"u"})  # still one expression, never a statement
+
+
+def test_a_model_file_saved_with_a_byte_order_mark_or_windows_line_ends_reads(tmp_path):
+    """Windows editors (Notepad) save UTF-8 with a byte order mark and CRLF line ends: the BOM was
+    refused as 'not valid TOML (Invalid statement (at line 1, column 1))'."""
+    from rd_classic.model_file import read_model_file
+
+    path = tmp_path / "windows.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + USER_MODEL.replace("\n", "\r\n").encode())
+    declaration = read_model_file(path)
+    assert declaration.name == "my-activator" and declaration.species == ("a", "s")
