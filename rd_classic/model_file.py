@@ -215,7 +215,7 @@ def read_model_file(path: str | os.PathLike) -> ModelDeclaration:
     path = Path(path).expanduser()
     label = f"model file {path}"
     if not path.is_file():
-        what = "is a folder" if path.is_dir() else "not found"
+        what = "is a folder" if path.is_dir() else "not a regular file" if path.exists() else "not found"
         raise ConfigError(f"{label}: {what}")
     try:
         size = path.stat().st_size

@@ -473,3 +473,16 @@ def test_a_model_file_saved_with_a_byte_order_mark_or_windows_line_ends_reads(tm
     path.write_bytes(b"\xef\xbb\xbf" + USER_MODEL.replace("\n", "\r\n").encode())
     declaration = read_model_file(path)
     assert declaration.name == "my-activator" and declaration.species == ("a", "s")
+
+
+def test_a_model_file_that_is_no_regular_file_is_named_so(tmp_path):
+    import os
+
+    from rd_classic.model_file import read_model_file
+
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match=r"pipe\.toml: not a regular file"):
+        read_model_file(fifo)  # it was 'not found' (and reading it would wait for a writer)
+    with pytest.raises(ConfigError, match=r"nosuch\.toml: not found"):
+        read_model_file(tmp_path / "nosuch.toml")
