@@ -16,16 +16,12 @@ def given_options(ctx: click.Context) -> dict[str, Any]:
 
 
 def parse_parameters(pairs: tuple[str, ...], *, fields: bool = True) -> dict[str, float | str]:
-    """``--param NAME=VALUE`` pairs: a number, or (``fields``) a field's text, checked later; a name given twice is refused."""
+    """``--param NAME=VALUE`` pairs: a number, or (``fields``) a field's text, checked later."""
     values: dict[str, float | str] = {}
-    texts: dict[str, str] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
         if not sep or not name.strip():
             raise ConfigError(f"--param needs NAME=VALUE, got {pair!r}")
-        if name.strip() in texts:
-            raise ConfigError(f"--param {name.strip()} is given twice ({texts[name.strip()]!r} and {text.strip()!r})")
-        texts[name.strip()] = text.strip()
         try:
             values[name.strip()] = float(text)
         except ValueError:

@@ -183,14 +183,3 @@ def test_a_spacing_the_dtype_cannot_hold_is_refused(tmp_path, dx, dtype):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: dx = {float(dx):g} is out of {dtype}'s range"), lines
     assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize("command", ["simulate", "stability"])
-def test_a_parameter_given_twice_is_refused(tmp_path, command):
-    """--param F=0.03 --param F=0.05 is ambiguous: refused rather than the last silently winning."""
-    result = CliRunner().invoke(cli, [command, "--model", "gray-scott", "--param", "F=0.03", "--param", "F=0.05",
-                                      *(["--size", "8", "--steps", "1", "--out", str(tmp_path / "t.nc")]
-                                        if command == "simulate" else [])])  # fmt: skip
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines() == ["Error: --param F is given twice ('0.03' and '0.05')"]
-    assert list(tmp_path.iterdir()) == []
