@@ -74,10 +74,13 @@ def command(ctx, model, model_file, preset, params, state_index, critical, brack
 
     if bracket is not None and not critical:
         raise ConfigError("--bracket applies only with --critical NAME")
+    if network["overwrite"] and not plot_path:
+        raise ConfigError("--overwrite applies only with --plot (or --out with --network)")
     if plot_path:  # checked before any work
         from rdnet.cli.paths import output_with_suffix
 
-        plot_file = output_with_suffix(plot_path, PLOT_SUFFIXES, "image", overwrite=True, option="--plot")
+        plot_file = output_with_suffix(plot_path, PLOT_SUFFIXES, "image", overwrite=network["overwrite"],
+                                       option="--plot")  # fmt: skip
     chosen = model_choice(ctx, model, model_file)
     selected = get_preset(chosen, preset) if preset else default_preset(chosen)
     model_object = get_model(chosen, **{**selected.parameters, **parse_parameters(params, fields=False)})

@@ -218,3 +218,12 @@ def test_a_one_neuron_network_has_eigenvalues_but_no_pattern(tmp_path):
     assert snapshot["pattern"]["dominant_wavelength"] is None and snapshot["pattern"]["surrogate_p_value"] is None
     modes = snapshot["jacobians"]["reaction"]["modes"]
     assert modes and all(mode["dominant_wavelength"] is None and mode["surrogate_p_value"] is None for mode in modes)
+
+
+def test_network_stability_keeps_an_existing_plot_unless_overwrite(tmp_path):
+    existing = tmp_path / "stability.png"
+    existing.write_bytes(b"the user's figure")
+    result = _stability("--network", str(OLD_ADVERSARIAL), "--jacobian", "reaction", "--eigenvalues", "2",
+                        "--plot", str(existing))  # fmt: skip
+    assert result.exit_code == 2 and "--overwrite" in result.output
+    assert existing.read_bytes() == b"the user's figure"

@@ -183,3 +183,18 @@ def test_a_spacing_the_dtype_cannot_hold_is_refused(tmp_path, dx, dtype):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: dx = {float(dx):g} is out of {dtype}'s range"), lines
     assert list(tmp_path.iterdir()) == []
+
+
+def test_stability_keeps_an_existing_plot_unless_overwrite(tmp_path):
+    """--plot replaced an existing image silently; like rdnet plot/compare it now needs --overwrite."""
+    existing = tmp_path / "dispersion.png"
+    existing.write_bytes(b"the user's figure")
+    result = CliRunner().invoke(cli, ["stability", "--model", "schnakenberg", "--plot", str(existing)])
+    assert result.exit_code == 2
+    assert "exists" in result.output and "--overwrite" in result.output
+    assert existing.read_bytes() == b"the user's figure"
+    result = CliRunner().invoke(cli, ["stability", "--model", "schnakenberg", "--plot", str(existing), "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert existing.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    alone = CliRunner().invoke(cli, ["stability", "--model", "schnakenberg", "--overwrite"])
+    assert alone.exit_code == 2 and "--overwrite applies only with --plot" in alone.output
