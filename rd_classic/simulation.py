@@ -13,6 +13,7 @@ until complete; ``resume`` continues it).
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,6 +184,9 @@ def run(*, history: str | None = None, **options: Any) -> SimulationResult:
                               "quiet", "stop_when_steady"}  # fmt: skip
     if unknown:
         raise TypeError(f"simulate() got unexpected options: {', '.join(sorted(unknown))}")
+    tolerance = options.get("stop_when_steady")
+    if tolerance is not None and not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance > 0):
+        raise ConfigError(f"stop_when_steady must be a positive finite number, got {tolerance!r}")
     resume = options.get("resume")
     lowered_from = None
     if resume is not None:
@@ -204,7 +208,6 @@ def run(*, history: str | None = None, **options: Any) -> SimulationResult:
         writer = ClassicDatasetObserver(out, history=history, overwrite=bool(options.get("overwrite")))
         if options.get("dt") is not None and config.dt != options["dt"] and not config.adaptive:
             lowered_from = options["dt"]
-    tolerance = options.get("stop_when_steady")
     steady = None if tolerance is None else SteadyStateObserver(tolerance, record=writer)
     observers = [*([steady] if steady else []), writer, ProgressObserver(enabled=False if options.get("quiet") else None)]
     try:
