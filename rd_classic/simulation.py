@@ -14,6 +14,7 @@ until complete; ``resume`` continues it).
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,7 +108,8 @@ def simulate(
         Model parameters: name to a number, an expression in ``x, y, z, Lx, Ly, Lz``
         (a field), or ``"@FILE.nc:VAR"``.
     size
-        Grid cells: ``256``, ``"512x256"``, ``"512x1"`` (1-D), ``"64x64x64"`` (3-D).
+        Grid cells: ``256``, ``"512x256"``, ``"512x1"`` (1-D), ``"64x64x64"`` (3-D); text is
+        nx × ny (× nz), a tuple the array shape ``(ny, nx)`` or ``(nz, ny, nx)``.
     steps, time
         The run's length in steps, or the model time to reach.
     dt, dx, integrator, device, backend, dtype, snapshot_every, seed, initial
@@ -261,8 +263,8 @@ def _model(options: Mapping[str, Any]):
 
 def _option_value(name: str, value):
     """An option as :func:`rd_classic.run.build_config` takes it: a size as text, repeated options as a list."""
-    if name == "size" and isinstance(value, int):
-        return str(value)
+    if name == "size" and isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return str(int(value))  # a NumPy integer too
     if name in ("boundary", "noise") and isinstance(value, tuple):
         return list(value) or None
     return value
