@@ -438,3 +438,17 @@ def test_an_animated_one_dimensional_field_shows_its_profile_in_every_frame(tmp_
     for index, (xs, ys) in enumerate(shown):
         np.testing.assert_array_equal(xs, x)
         np.testing.assert_array_equal(ys, values[index, 0])
+
+
+@pytest.mark.parametrize(("options", "option"), [
+    ({"kind": "series", "time_index": 2}, "--time"),  # the series are drawn whole
+    ({"kind": "series", "variables": ["u"]}, "--var"),
+    ({"kind": "filters", "variables": ["v"]}, "--var"),  # the filters are always u's
+])  # fmt: skip
+def test_options_a_figure_kind_does_not_use_are_refused(rng, options, option):
+    """rdnet plot --kind series --time 2 drew the whole series and ignored --time; now refused."""
+    from rdnet.errors import ConfigError
+    from rdnet.plotting.dataset import dataset_figures
+
+    with pytest.raises(ConfigError, match=rf"{option} does not apply to --kind {options['kind']}"):
+        dataset_figures(prd_dataset(rng, adversarial=True), "adv.nc", **options)
