@@ -141,6 +141,10 @@ def command(files, variables, time_index, as_json, as_csv, figure, table, surrog
     """
     if as_json and as_csv:
         raise ConfigError("--json and --csv are exclusive: choose one output format")
+    if overwrite and figure is None and table is None:
+        raise ConfigError("--overwrite applies only with --out or --table")
+    if absolute and figure is None:
+        raise ConfigError("--absolute applies only with --out (it scales the spectra figure)")
     from rdnet.cli.paths import existing_input, output_with_suffix
 
     for path in files:

@@ -74,6 +74,8 @@ def test_compare_text_table_names_every_file(files):
         (["--out", "spectra.jpeg"], "unsupported file type .jpeg"),
         (["--out", "missing/spectra.png"], "does not exist"),
         (["--table", "m.xlsx"], "unsupported file type .xlsx"),
+        (["--overwrite"], "--overwrite applies only with --out or --table"),  # they were ignored
+        (["--absolute"], "--absolute applies only with --out"),
     ],
 )
 def test_compare_bad_input_is_one_line_exit_2_and_writes_nothing(files, tmp_path, monkeypatch, extra, fragment):
