@@ -332,6 +332,9 @@ def build_config(
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
     limit = _stability_limit(model_object, grid, integrator, fields, conditions)
+    if allow_unstable and (integrator in ADAPTIVE_SCHEMES or math.isinf(limit)):
+        raise ConfigError(f"allow_unstable applies only to the explicit fixed-step schemes (euler, rk2, rk4, milstein), "
+                          f"not {integrator}: it has no step limit to exceed")  # fmt: skip
     if integrator in ADAPTIVE_SCHEMES:
         return _adaptive_config(model_object, grid, chosen, integrator, backend, device, dtype, seed, fields,
                                 conditions, noise_terms, initial_condition, dt=dt, limit=limit, steps=steps,
