@@ -181,7 +181,7 @@ def command(
     """
     from rdnet.dataset import check_output_path, open_dataset
 
-    from rdnet.cli.paths import refuse_input_as_output
+    from rdnet.dataset.file_safety import refuse_input_as_output
 
     if overwrite and not out_path:
         raise ConfigError("--overwrite applies only with --out SPECTRA.nc")

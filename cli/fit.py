@@ -155,7 +155,7 @@ def command(ctx: click.Context, model, model_file, preset, fitted, target, bound
 
     from rd_classic.grids import parse_size
 
-    from rdnet.cli.paths import refuse_input_as_output
+    from rdnet.dataset.file_safety import refuse_input_as_output
 
     chosen = model_choice(ctx, model, model_file)
     names = _parse_names(fitted)

@@ -204,7 +204,9 @@ def run(*, history: str | None = None, **options: Any) -> SimulationResult:
         out = options.get("out")
         if out is not None:
             from rdnet.dataset import check_output_path
+            from rdnet.dataset.file_safety import refuse_input_as_output
 
+            refuse_input_as_output(out, _input_files(config, options.get("model_file")))
             check_output_path(out, overwrite=bool(options.get("overwrite")))
         state, start_step = None, 0
         writer = ClassicDatasetObserver(out, history=history, overwrite=bool(options.get("overwrite")))
@@ -259,6 +261,17 @@ def _model(options: Mapping[str, Any]):
     if options.get("model") is not None:
         raise ConfigError("give --model or --model-file, not both")
     return load_model_file(model_file)
+
+
+def _input_files(config, model_file) -> list[str]:
+    """The files a run reads: its model file, an ``@FILE`` initial condition, parameter fields' files."""
+    from rd_classic.initial import file_specification
+
+    files = [] if model_file is None else [model_file]
+    if config.initial_condition.startswith("@"):
+        files.append(file_specification(config.initial_condition)[0])
+    files.extend(item.file for item in config.parameter_fields.values() if item.file)
+    return files
 
 
 def _option_value(name: str, value):
