@@ -486,3 +486,52 @@ def test_a_model_file_that_is_no_regular_file_is_named_so(tmp_path):
         read_model_file(fifo)  # it was 'not found' (and reading it would wait for a writer)
     with pytest.raises(ConfigError, match=r"nosuch\.toml: not found"):
         read_model_file(tmp_path / "nosuch.toml")
+
+
+# -- user-written models against closed forms -----------------------------------------------
+
+USER_GIERER_MEINHARDT = """
+name = "my-gm"
+species = ["act", "inh"]
+[parameters]
+a = 0.1
+b = 1.0
+Dinh = 40.0
+[diffusion]
+act = 1.0
+inh = "Dinh"
+[reaction]
+act = "a - b*act + act**2/inh"
+inh = "act**2 - inh"
+"""
+
+
+def test_a_user_gierer_meinhardt_file_has_the_hand_computed_turing_threshold():
+    """At u* = (a + 1)/b, v* = u*²: J = [[-b + 2/u*, -1/u*²], [2u*, -1]], det J = b; with Du = 1 the
+    diffusion ratio d = Dv is critical where (d f_u - 1)² = 4 d det J, d f_u > 1 (Murray II §2.3)."""
+    from rd_classic.models import get_model
+    from rd_classic.stability import critical_parameter, turing_analysis
+
+    a, b = 0.1, 1.0
+    u = (a + 1) / b
+    f_u = -b + 2 / u
+    roots = np.roots([f_u**2, -2 * f_u - 4 * b, 1.0])  # (d f_u - 1)² - 4 d b = 0
+    expected = max(root.real for root in roots if root.real * f_u > 1)
+    model = get_model(parse_model_text(USER_GIERER_MEINHARDT))
+    assert model.steady_states()[0] == pytest.approx((u, u**2), rel=1e-12)
+    assert critical_parameter(model, "Dinh", bracket=(2.0, 40.0)) == pytest.approx(expected, rel=1e-6)
+    assert turing_analysis(model).turing_unstable  # Dinh = 40 lies beyond the threshold
+    assert not turing_analysis(model.with_parameters(Dinh=0.9 * expected)).turing_unstable
+
+
+@pytest.mark.parametrize("integrator", ["euler", "rk2", "rk4", "rk45", "etdrk4", "imex"])
+def test_a_one_species_linear_decay_file_decays_as_exp_minus_k_t(integrator):
+    """u' = -k u (no diffusion) from u = 1: every scheme lands on exp(-k t) within its order's error."""
+    import rd_classic
+
+    text = ('name = "decay"\nspecies = ["u"]\n[parameters]\nk = 0.7\n[diffusion]\nu = 0\n'
+            '[reaction]\nu = "-k*u"\n[initial]\nu = "1"\n')  # fmt: skip
+    tolerance = {"euler": 5e-3, "rk2": 5e-5, "imex": 5e-5, "rk45": 1e-3}.get(integrator, 1e-8)  # orders 1, 2, 2, adaptive
+    ds = rd_classic.simulate(model=parse_model_text(text), size="8x1", time=1.0, dt=0.01, integrator=integrator,
+                             initial="expr", quiet=True)  # fmt: skip
+    np.testing.assert_allclose(ds["u"].values[-1], math.exp(-0.7 * float(ds["time"][-1])), rtol=tolerance)
