@@ -346,7 +346,7 @@ def _number(value: Any, key: str) -> float:
 def check_name(name: Any, key: str) -> str:
     """Check a species or parameter name: an identifier of at most 32 characters, not reserved."""
     if not isinstance(name, str) or not _NAME.match(name):
-        raise ConfigError(f"{key}: {str(name)[:40]!r} is not a valid name (a letter, then letters, digits or _; "
+        raise ConfigError(f"{key}: {str(name)[:40]!r} is not a valid name (an ASCII letter, then ASCII letters, digits or _; "
                           f"at most 32 characters)")  # fmt: skip
     if keyword.iskeyword(name):
         raise ConfigError(f"{key}: {name!r} is a Python keyword, so expressions could not use it; rename it")

@@ -535,3 +535,9 @@ def test_a_one_species_linear_decay_file_decays_as_exp_minus_k_t(integrator):
     ds = rd_classic.simulate(model=parse_model_text(text), size="8x1", time=1.0, dt=0.01, integrator=integrator,
                              initial="expr", quiet=True)  # fmt: skip
     np.testing.assert_allclose(ds["u"].values[-1], math.exp(-0.7 * float(ds["time"][-1])), rtol=tolerance)
+
+
+def test_a_non_ascii_name_is_refused_saying_names_are_ascii():
+    """Python folds some non-ASCII names (NFKC: 'µ' is read as 'μ'), so names are ASCII; the message said 'a letter'."""
+    with pytest.raises(ConfigError, match=r"'φ' is not a valid name \(an ASCII letter, then ASCII letters, digits or _"):
+        parse_model_text(_replace('species = ["a", "s"]', 'species = ["φ", "s"]'))
