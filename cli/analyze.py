@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LABEL_KEYS, MORPHOLOGY_KEYS, metric_units
 from rdnet.errors import ConfigError
@@ -180,8 +181,12 @@ def command(
     """
     from rdnet.dataset import check_output_path, open_dataset
 
-    from rdnet.cli.paths import refuse_input_as_output
+    from rdnet.dataset.file_safety import refuse_input_as_output
 
+    if overwrite and not out_path:
+        raise ConfigError("--overwrite applies only with --out SPECTRA.nc")
+    if n_surrogates == 0 and click.get_current_context().get_parameter_source("seed") != ParameterSource.DEFAULT:
+        raise ConfigError("--seed seeds the surrogates; it cannot apply with --surrogates 0")
     index = parse_time(time_text)
     out = None
     if out_path:

@@ -68,10 +68,10 @@ def run_comparison(
         for dataset in datasets:
             dataset.close()
     for entry in entries:
-        if entry.field.sizes["y"] < 2 or entry.field.sizes["x"] < 2:
+        if max(entry.field.sizes["y"], entry.field.sizes["x"]) < 2:  # a 1-D run is measured along its line
             raise DatasetError(
                 f"{entry.label}: '{entry.variable}' has {entry.field.sizes['y']} x {entry.field.sizes['x']} points; "
-                "a spectrum needs at least 2 along y and x"
+                "a spectrum needs at least 2 along y or x"
             )
     try:
         table = metrics_table(entries, n_surrogates=n_surrogates, seed=seed, periodic=window is None)
@@ -141,6 +141,10 @@ def command(files, variables, time_index, as_json, as_csv, figure, table, surrog
     """
     if as_json and as_csv:
         raise ConfigError("--json and --csv are exclusive: choose one output format")
+    if overwrite and figure is None and table is None:
+        raise ConfigError("--overwrite applies only with --out or --table")
+    if absolute and figure is None:
+        raise ConfigError("--absolute applies only with --out (it scales the spectra figure)")
     from rdnet.cli.paths import existing_input, output_with_suffix
 
     for path in files:

@@ -81,7 +81,7 @@ class _ProgressLine:
               help="Resample the target to this grid (same aspect ratio) before fitting; default its own size.")
 @click.option("--time", "duration", type=float, default=None,
               help="Model time of each simulated pattern (default: the preset's duration).")
-@click.option("--dt", type=float, default=None, help="Time step (default: the preset's, or 80%% of the stability "
+@click.option("--dt", type=float, default=None, help="Time step (default: the preset's, or 80% of the stability "
                                                      "limit over the bounds).")  # fmt: skip
 @click.option("--dx", type=float, default=None,
               help="Grid spacing of the target in model length units (default: the dataset's x spacing, else "
@@ -155,7 +155,7 @@ def command(ctx: click.Context, model, model_file, preset, fitted, target, bound
 
     from rd_classic.grids import parse_size
 
-    from rdnet.cli.paths import refuse_input_as_output
+    from rdnet.dataset.file_safety import refuse_input_as_output
 
     chosen = model_choice(ctx, model, model_file)
     names = _parse_names(fitted)

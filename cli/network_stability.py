@@ -17,9 +17,9 @@ from rdnet.errors import ConfigError
 
 #: the options that belong to --network, with their defaults (refused without --network)
 NETWORK_DEFAULTS = {"snapshot": "-1", "eigenvalues": 6, "jacobian": "all", "train_critic": None, "tolerance": None,
-                    "surrogates": 99, "seed": 0, "out": None, "overwrite": False, "threads": 1}
+                    "surrogates": 99, "seed": 0, "out": None, "threads": 1}
 #: the classic options refused with --network (they describe a model file)
-CLASSIC_OPTIONS = ("model", "model_file", "preset", "params", "state_index", "critical", "bracket")
+CLASSIC_OPTIONS = ("model", "model_file", "preset", "params", "state_index", "critical", "bracket", "box", "boundary")
 #: image types --plot can write
 PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 
@@ -53,7 +53,8 @@ def network_options(function):
         click.option("--out", "out", default=None, metavar="MODES.nc",
                      help="[--network] Write the leading modes as fields on the neuron grid (rdnet plot / analyze / "
                           "compare read it)."),
-        click.option("--overwrite", "overwrite", is_flag=True, help="[--network] Replace an existing --out file."),
+        click.option("--overwrite", "overwrite", is_flag=True,
+                     help="Replace an existing --plot image (or --out file of --network)."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -130,9 +131,9 @@ def run_network_stability(path: str, *, as_json: bool, plot_path: str | None, sn
 
         check_new_output(out, overwrite=overwrite, inputs=[path])
         out_path = check_output_path(out, overwrite=overwrite)
-    elif overwrite:
-        raise ConfigError("--overwrite applies only with --out MODES.nc")
-    plot_file = output_with_suffix(plot_path, PLOT_SUFFIXES, "image", overwrite=True, inputs=[path],
+    elif overwrite and not plot_path:
+        raise ConfigError("--overwrite applies only with --plot or --out MODES.nc")
+    plot_file = output_with_suffix(plot_path, PLOT_SUFFIXES, "image", overwrite=overwrite, inputs=[path],
                                    option="--plot") if plot_path else None  # fmt: skip
     torch.set_num_threads(threads)
     progress = _ProductsLine()

@@ -25,26 +25,10 @@ def existing_input(file: str) -> Path:
     return path
 
 
-def refuse_input_as_output(out: str | os.PathLike, inputs: Iterable[str | os.PathLike], *, option: str = "--out") -> None:
-    """ConfigError when ``out`` is one of the ``inputs`` (the same file, whatever the path says)."""
-    path = Path(out).expanduser()
-    if not path.exists():
-        return
-    for source in inputs:
-        source = Path(source).expanduser()
-        try:
-            same = source.exists() and os.path.samefile(path, source)
-        except OSError:  # unreadable: not provably the same file
-            same = False
-        if same:
-            raise ConfigError(
-                f"{option} {out} is the input file {source}: choose another name "
-                "(rdnet never writes over a file it reads, --overwrite included)"
-            )
-
-
 def check_new_output(out: str | os.PathLike, *, overwrite: bool, inputs: Iterable[str | os.PathLike] = (), option: str = "--out") -> Path:
     """The output path; ConfigError when it is an input, a folder, or an existing file without ``overwrite``."""
+    from rdnet.dataset.file_safety import refuse_input_as_output
+
     path = Path(out).expanduser()
     refuse_input_as_output(path, inputs, option=option)
     if path.is_dir():

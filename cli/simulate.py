@@ -96,7 +96,7 @@ def _command_line(ctx: click.Context) -> str:
 @click.option("--snapshot-every", type=int, default=None, help="Steps between snapshots (default: 20 snapshots).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the initial noise and of --noise.")
 @click.option("--initial", "initial", default=None, metavar="NAME|@FILE.nc[:VAR,..]|@IMAGE.png[:SPECIES]",
-              help="Initial condition (default: the preset's): pearson, noise (homogeneous state + 1%% noise), "
+              help="Initial condition (default: the preset's): pearson, noise (homogeneous state + 1% noise), "
                    "expr (the model file's [initial] table), the last snapshot of a dataset on the same grid, or a "
                    "greyscale PNG added to one species.")
 @click.option("--out", "out", default=None,

@@ -72,10 +72,15 @@ def command(ctx, model, model_file, preset, params, state_index, critical, brack
     from rd_classic.presets import default_preset, get_preset
     from rd_classic.stability import box_modes, critical_parameter, growth_rate, turing_analysis, wavenumber_range
 
+    if bracket is not None and not critical:
+        raise ConfigError("--bracket applies only with --critical NAME")
+    if network["overwrite"] and not plot_path:
+        raise ConfigError("--overwrite applies only with --plot (or --out with --network)")
     if plot_path:  # checked before any work
         from rdnet.cli.paths import output_with_suffix
 
-        plot_file = output_with_suffix(plot_path, PLOT_SUFFIXES, "image", overwrite=True, option="--plot")
+        plot_file = output_with_suffix(plot_path, PLOT_SUFFIXES, "image", overwrite=network["overwrite"],
+                                       option="--plot")  # fmt: skip
     chosen = model_choice(ctx, model, model_file)
     selected = get_preset(chosen, preset) if preset else default_preset(chosen)
     model_object = get_model(chosen, **{**selected.parameters, **parse_parameters(params, fields=False)})
@@ -167,7 +172,8 @@ def _box_modes(model_object, box, boundary, states, box_modes) -> list:
         raise ConfigError(f"--box needs one to three positive side lengths, got {box!r}")
     declaration = model_object.declaration
     conditions = resolve_boundary_conditions(declaration.species, declaration.parameter_names,
-                                             declared=declaration.boundary, specifications=list(boundary) or None)  # fmt: skip
+                                             declared=declaration.boundary, specifications=list(boundary) or None,
+                                             ndim=len(lengths))  # fmt: skip
     conditions.check(len(lengths))
     kinds = box_axis_kinds(conditions, len(lengths))
     return [box_modes(model_object, lengths, kinds, state=state) for state in states]

@@ -362,6 +362,7 @@ def resolve_boundary_conditions(
     declared: Mapping[str, Mapping[str, SideCondition]] | None = None,
     specifications: str | Sequence[str] | Mapping[str, str] | None = None,
     default: str = "periodic",
+    ndim: int | None = None,
 ) -> BoundaryConditions:
     """Every species' conditions: ``default``, then a model file's, then the user's specifications.
 
@@ -379,11 +380,16 @@ def resolve_boundary_conditions(
         same with ``target`` left of ``=``.
     default
         The condition of every side nothing else sets.
+    ndim
+        The grid's dimension: a specification naming a side it lacks (``z+`` on a 2-D grid,
+        ``y-`` on a 1-D one) is refused. A model file's table may name any side (it serves
+        every grid).
 
     Raises
     ------
     ConfigError
-        An unknown species or side, or a condition :func:`parse_side_condition` refuses.
+        An unknown species or side, a side the grid lacks, or a condition
+        :func:`parse_side_condition` refuses.
     """
     parameters = tuple(parameters)
     base = parse_side_condition(default, parameters, where="boundary")
@@ -410,6 +416,9 @@ def resolve_boundary_conditions(
             raise ConfigError(f"{where}: {name!r} is not a species (species: {', '.join(species)})")
         if side and side not in _SIDE_KEYS:
             raise ConfigError(f"{where}: unknown side {side!r} (sides: {', '.join(SIDES)}, or x, y, z)")
+        if side and ndim is not None and side[0] not in AXES[:ndim]:
+            raise ConfigError(f"{where}: the grid is {ndim}-D: it has no side {side} "
+                              f"(sides: {', '.join(SIDES[:2 * ndim])})")  # fmt: skip
         for one in _SIDE_KEYS[side] if side else SIDES:
             conditions[name][one] = condition
     return BoundaryConditions(conditions)

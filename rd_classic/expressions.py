@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
@@ -191,7 +192,8 @@ class _Checker(Builder):
     """The builder of the validation pass: collects the names and computes constant parts.
 
     A part made of numbers only is computed in floating point, so that a constant
-    power too large for any later stage (``9**9**9**9``) is refused when the text is read.
+    power too large for any later stage (``9**9**9**9``) and a constant part that is no
+    finite real number (``log(-1)``, ``1/0``, ``exp(1000)``) are refused when the text is read.
     """
 
     def __init__(self, where: str) -> None:
@@ -208,21 +210,38 @@ class _Checker(Builder):
         return None
 
     def binary(self, operator, left, right):  # noqa: D102
-        return None if left is None or right is None else super().binary(operator, left, right)
+        if left is None or right is None:
+            return None
+        value = super().binary(operator, left, right)
+        if not math.isfinite(value):
+            raise ConfigError(f"{self.where}: {left:g} {operator} {right:g} is not a finite number")
+        return value
 
     def divide(self, left, right):  # noqa: D102
-        return _float_division(left, right)
+        if right == 0.0:
+            raise ConfigError(f"{self.where}: division by zero")
+        return left / right
 
     def power(self, base, exponent):  # noqa: D102
         if abs(exponent) > MAX_CONSTANT_EXPONENT:
             raise ConfigError(f"{self.where}: the constant exponent {exponent:g} is too large")
-        return _float_power(base, exponent)
+        value = _float_power(base, exponent)
+        if not math.isfinite(value):
+            raise ConfigError(f"{self.where}: {base:g}**{exponent:g} is not a finite real number")
+        return value
 
     def negate(self, operand):  # noqa: D102
         return None if operand is None else -operand
 
     def call(self, function, arguments):  # noqa: D102
-        return None
+        if any(argument is None for argument in arguments):
+            return None
+        with np.errstate(all="ignore"):
+            value = float(array_functions("numpy")[function](*arguments))
+        if not math.isfinite(value):
+            shown = ", ".join(f"{argument:g}" for argument in arguments)
+            raise ConfigError(f"{self.where}: {function}({shown}) is not a finite real number")
+        return value
 
 
 @dataclass(frozen=True)
@@ -315,6 +334,10 @@ class Condition:
         }[self.operator]
 
 
+#: a line break, with the backslash of an explicit continuation before it
+_LINE_BREAK = re.compile(r"\\?\r?\n")
+
+
 def _parse_tree(text: Any, where: str) -> ast.expr:
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise ConfigError(f"{where}: an expression must be a number or a string, got {type(text).__name__}")
@@ -326,8 +349,8 @@ def _parse_tree(text: Any, where: str) -> ast.expr:
         raise ConfigError(f"{where}: the expression is {len(text)} characters long (at most {MAX_CHARACTERS})")
     if not text.strip():
         raise ConfigError(f"{where}: the expression is empty")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
+    try:  # line breaks (a TOML multi-line string) join the lines, as within parentheses in Python
+        tree = ast.parse(_LINE_BREAK.sub(" ", text).strip(), mode="eval")
     except (SyntaxError, ValueError) as error:
         reason = getattr(error, "msg", None) or str(error)
         raise ConfigError(f"{where}: cannot parse {_quote(text)}: {reason}") from None
@@ -500,8 +523,16 @@ def _numpy_heaviside(x):
 def _torch_heaviside(x):
     import torch
 
-    x = torch.as_tensor(x)
+    x = _as_tensor(x)
     return torch.heaviside(x, torch.full_like(x, 0.5))
+
+
+def _as_tensor(value):
+    """A tensor as it is; a number as a float64 0-d tensor (torch's default float32 would round the
+    time t or a parameter; a 0-d tensor does not change the dtype of the fields it meets)."""
+    import torch
+
+    return value if isinstance(value, torch.Tensor) else torch.as_tensor(value, dtype=torch.float64)
 
 
 def _reduce(pairwise: Callable) -> Callable:
@@ -526,7 +557,7 @@ def _torch_functions() -> dict[str, Callable]:
     import torch
 
     def tensor(function):
-        return lambda *arguments: function(*(torch.as_tensor(argument) for argument in arguments))
+        return lambda *arguments: function(*(_as_tensor(argument) for argument in arguments))
 
     return {
         "exp": tensor(torch.exp), "log": tensor(torch.log), "sqrt": tensor(torch.sqrt), "sin": tensor(torch.sin),

@@ -19,12 +19,28 @@ import numpy as np
 
 from rdnet.errors import ConfigError
 
-__all__ = ["Grid", "BOUNDARIES", "parse_size"]
+__all__ = ["Grid", "BOUNDARIES", "check_spacing", "parse_size"]
 
 #: valid boundary conditions
 BOUNDARIES = ("periodic", "no-flux")
 #: largest number of cells accepted (beyond this a user almost certainly mistyped)
 MAX_CELLS = 2**31
+
+
+def check_spacing(dx: float, shape: tuple[int, ...], dtype: str = "float64") -> None:
+    """Refuse a spacing whose Laplacian scale 1/dx² or domain length overflows ``dtype``.
+
+    Raises
+    ------
+    ConfigError
+        ``dx`` outside [1/sqrt(max), max/n] with max the dtype's largest number and n the
+        most cells along an axis.
+    """
+    largest = float(np.finfo(dtype).max)
+    low, high = largest**-0.5, largest / max(shape)
+    if not low <= dx <= high:
+        raise ConfigError(f"dx = {dx:g} is out of {dtype}'s range on this grid (1/dx² and the domain length must be "
+                          f"finite: {low:.2g} <= dx <= {high:.2g})")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,7 @@ class Grid:
             raise ConfigError(f"grid of {size} cells is too large (at most {MAX_CELLS} cells)")
         if not (np.isfinite(self.dx) and self.dx > 0):
             raise ConfigError(f"dx must be a positive number, got {self.dx}")
+        check_spacing(self.dx, self.shape)
         if self.boundary not in BOUNDARIES:
             raise ConfigError(f"unknown boundary {self.boundary!r}; valid boundaries: {', '.join(BOUNDARIES)}")
 

@@ -53,6 +53,12 @@ PEARSON_SEED_CELLS = 20
 PATCH_CELLS, PATCH_SPACING_CELLS = 8, 16
 
 
+def file_specification(spec: str) -> tuple[str, str]:
+    """``@FILE[:NAMES]`` split into the file and the names after it (``""`` when none)."""
+    path, _, names = spec[1:].partition(":")
+    return path, names
+
+
 def check_initial_condition(spec: str, model: Model) -> str:
     """Check a specification's form (no file is read): one of :data:`INITIAL_CONDITIONS` or ``@...``.
 
@@ -65,7 +71,7 @@ def check_initial_condition(spec: str, model: Model) -> str:
     if not isinstance(spec, str) or not spec:
         raise ConfigError(f"initial condition must be a name or @FILE, got {spec!r}")
     if spec.startswith("@"):
-        path, _, names = spec[1:].partition(":")
+        path, names = file_specification(spec)
         if not path:
             raise ConfigError(f"initial condition {spec!r}: give a file after @ (@run.nc, @run.nc:u,v or @image.png)")
         if path.lower().endswith(".png"):
@@ -119,7 +125,7 @@ def initial_state(spec: str, model: Model, grid: Grid, *, seed: int, noise: floa
         return tuple(fields)
     if spec == "expr":
         return _expressions(model, grid, rng)
-    path, _, names = spec[1:].partition(":")
+    path, names = file_specification(spec)
     from rd_classic import field_files
 
     if path.lower().endswith(".png"):

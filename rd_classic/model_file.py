@@ -215,7 +215,7 @@ def read_model_file(path: str | os.PathLike) -> ModelDeclaration:
     path = Path(path).expanduser()
     label = f"model file {path}"
     if not path.is_file():
-        what = "is a folder" if path.is_dir() else "not found"
+        what = "is a folder" if path.is_dir() else "not a regular file" if path.exists() else "not found"
         raise ConfigError(f"{label}: {what}")
     try:
         size = path.stat().st_size
@@ -226,7 +226,7 @@ def read_model_file(path: str | os.PathLike) -> ModelDeclaration:
     except OSError as error:
         raise ConfigError(f"{label}: cannot read it ({error.strerror or error})") from None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a byte order mark (Windows editors write one) is dropped
     except UnicodeDecodeError:
         raise ConfigError(f"{label}: not a UTF-8 text file") from None
     return parse_model_text(text, origin=label)
@@ -346,7 +346,7 @@ def _number(value: Any, key: str) -> float:
 def check_name(name: Any, key: str) -> str:
     """Check a species or parameter name: an identifier of at most 32 characters, not reserved."""
     if not isinstance(name, str) or not _NAME.match(name):
-        raise ConfigError(f"{key}: {str(name)[:40]!r} is not a valid name (a letter, then letters, digits or _; "
+        raise ConfigError(f"{key}: {str(name)[:40]!r} is not a valid name (an ASCII letter, then ASCII letters, digits or _; "
                           f"at most 32 characters)")  # fmt: skip
     if keyword.iskeyword(name):
         raise ConfigError(f"{key}: {name!r} is a Python keyword, so expressions could not use it; rename it")

@@ -52,6 +52,17 @@ class ParameterField:
         """Whether the values were read from a file (the run's dataset keeps them)."""
         return self.specification.startswith("@")
 
+    @property
+    def file(self) -> str | None:
+        """The file the values were read from (None for an expression)."""
+        return field_file_specification(self.specification)[0] if self.from_file else None
+
+
+def field_file_specification(specification: str) -> tuple[str, str]:
+    """``@FILE:VARIABLE`` split into the file and the variable (the last ``:`` separates them)."""
+    path, _, variable = specification[1:].rpartition(":")
+    return path, variable
+
 
 def is_field_specification(text: str) -> bool:
     """Whether a ``--param`` value is a field (an expression or ``@FILE:VAR``) rather than a number."""
@@ -102,8 +113,8 @@ def parameter_field(model: Model, name: str, specification: str, grid: Grid, *,
         if values.shape != grid.shape:
             raise ConfigError(f"{where}: the stored field has shape {values.shape}, the grid {grid.shape}")
     elif specification.startswith("@"):
-        path, separator, variable = specification[1:].rpartition(":")
-        if not separator or not path or not variable:
+        path, variable = field_file_specification(specification)
+        if not path or not variable:
             raise ConfigError(f"{where}: a field from a file is @FILE.nc:VARIABLE, got {specification!r}")
         from rd_classic.field_files import read_snapshot
 

@@ -26,7 +26,7 @@ from rdnet.errors import ConfigError, RunError
 from rdnet.observers import RunObserver, notify, stop_requested
 
 from rd_classic.boundaries import BoundaryConditions, resolve_boundary_conditions
-from rd_classic.grids import BOUNDARIES, Grid, parse_size
+from rd_classic.grids import BOUNDARIES, Grid, check_spacing, parse_size
 from rd_classic.initial import check_initial_condition, initial_state
 from rd_classic.integrators import largest_stable_dt, make_stepper
 from rd_classic.model_file import ModelDeclaration
@@ -312,9 +312,10 @@ def build_config(
     model_object = get_model(declaration, **numbers)
     shape = parse_size(size) if isinstance(size, str) else tuple(int(n) for n in size)
     spacing = chosen.dx if dx is None else _positive("dx", dx)
-    conditions = resolve_boundary_conditions(declaration.species, declaration.parameter_names,
-                                             declared=declaration.boundary, specifications=boundary)  # fmt: skip
     probe = Grid(shape, spacing)  # the grid's dimension decides which sides exist
+    conditions = resolve_boundary_conditions(declaration.species, declaration.parameter_names,
+                                             declared=declaration.boundary, specifications=boundary,
+                                             ndim=probe.ndim)  # fmt: skip
     conditions.check(probe.ndim)
     grid = Grid(shape, spacing, "periodic" if conditions.all_periodic(probe.ndim) else "no-flux")
     fields = {name: parameter_field(model_object, name, text, grid) for name, text in field_specifications.items()}
@@ -325,11 +326,15 @@ def build_config(
     _check_noise(noise_terms, integrator)
     if dtype not in DTYPES:
         raise ConfigError(f"unknown dtype {dtype!r}; valid dtypes: {', '.join(DTYPES)}")
+    check_spacing(grid.dx, grid.shape, dtype)
     if backend is None:
         backend = "torch" if device != "cpu" else ("numpy" if integrator in ("etdrk4", *IMEX_SCHEMES) else "numba")
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
     limit = _stability_limit(model_object, grid, integrator, fields, conditions)
+    if allow_unstable and (integrator in ADAPTIVE_SCHEMES or math.isinf(limit)):
+        raise ConfigError(f"allow_unstable applies only to the explicit fixed-step schemes (euler, rk2, rk4, milstein), "
+                          f"not {integrator}: it has no step limit to exceed")  # fmt: skip
     if integrator in ADAPTIVE_SCHEMES:
         return _adaptive_config(model_object, grid, chosen, integrator, backend, device, dtype, seed, fields,
                                 conditions, noise_terms, initial_condition, dt=dt, limit=limit, steps=steps,

@@ -13,6 +13,8 @@ until complete; ``resume`` continues it).
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,7 +108,8 @@ def simulate(
         Model parameters: name to a number, an expression in ``x, y, z, Lx, Ly, Lz``
         (a field), or ``"@FILE.nc:VAR"``.
     size
-        Grid cells: ``256``, ``"512x256"``, ``"512x1"`` (1-D), ``"64x64x64"`` (3-D).
+        Grid cells: ``256``, ``"512x256"``, ``"512x1"`` (1-D), ``"64x64x64"`` (3-D); text is
+        nx × ny (× nz), a tuple the array shape ``(ny, nx)`` or ``(nz, ny, nx)``.
     steps, time
         The run's length in steps, or the model time to reach.
     dt, dx, integrator, device, backend, dtype, snapshot_every, seed, initial
@@ -183,6 +186,9 @@ def run(*, history: str | None = None, **options: Any) -> SimulationResult:
                               "quiet", "stop_when_steady"}  # fmt: skip
     if unknown:
         raise TypeError(f"simulate() got unexpected options: {', '.join(sorted(unknown))}")
+    tolerance = options.get("stop_when_steady")
+    if tolerance is not None and not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance > 0):
+        raise ConfigError(f"stop_when_steady must be a positive finite number, got {tolerance!r}")
     resume = options.get("resume")
     lowered_from = None
     if resume is not None:
@@ -198,13 +204,14 @@ def run(*, history: str | None = None, **options: Any) -> SimulationResult:
         out = options.get("out")
         if out is not None:
             from rdnet.dataset import check_output_path
+            from rdnet.dataset.file_safety import refuse_input_as_output
 
+            refuse_input_as_output(out, _input_files(config, options.get("model_file")))
             check_output_path(out, overwrite=bool(options.get("overwrite")))
         state, start_step = None, 0
         writer = ClassicDatasetObserver(out, history=history, overwrite=bool(options.get("overwrite")))
         if options.get("dt") is not None and config.dt != options["dt"] and not config.adaptive:
             lowered_from = options["dt"]
-    tolerance = options.get("stop_when_steady")
     steady = None if tolerance is None else SteadyStateObserver(tolerance, record=writer)
     observers = [*([steady] if steady else []), writer, ProgressObserver(enabled=False if options.get("quiet") else None)]
     try:
@@ -256,10 +263,21 @@ def _model(options: Mapping[str, Any]):
     return load_model_file(model_file)
 
 
+def _input_files(config, model_file) -> list[str]:
+    """The files a run reads: its model file, an ``@FILE`` initial condition, parameter fields' files."""
+    from rd_classic.initial import file_specification
+
+    files = [] if model_file is None else [model_file]
+    if config.initial_condition.startswith("@"):
+        files.append(file_specification(config.initial_condition)[0])
+    files.extend(item.file for item in config.parameter_fields.values() if item.file)
+    return files
+
+
 def _option_value(name: str, value):
     """An option as :func:`rd_classic.run.build_config` takes it: a size as text, repeated options as a list."""
-    if name == "size" and isinstance(value, int):
-        return str(value)
+    if name == "size" and isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return str(int(value))  # a NumPy integer too
     if name in ("boundary", "noise") and isinstance(value, tuple):
         return list(value) or None
     return value

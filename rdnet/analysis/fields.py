@@ -92,7 +92,7 @@ def _prepare(
     data = data.transpose(*batch, *components, *spatial_dims)
     sizes = [data.sizes[d] for d in spatial_dims]
     if max(sizes) < 2:
-        names = " x ".join(map(str, spatial_dims))
+        names = ", ".join(map(str, spatial_dims))
         raise ValueError(
             f"a field needs at least 2 points along one of {names} (a 1-D field has one point along the others); "
             f"got {' x '.join(map(str, sizes))}"

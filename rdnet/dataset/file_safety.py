@@ -13,12 +13,13 @@ import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from rdnet.dataset.convention import PARTIAL_SUFFIX
 from rdnet.errors import ConfigError, DatasetError
 
-__all__ = ["MAX_COORDINATE_LENGTH", "check_output_path", "check_netcdf_file", "set_open_timeout"]
+__all__ = ["MAX_COORDINATE_LENGTH", "check_output_path", "check_netcdf_file", "refuse_input_as_output",
+           "set_open_timeout"]
 
 
 #: Longest coordinate the reader accepts: xarray loads coordinates whole when it opens
@@ -71,6 +72,24 @@ def check_output_path(path: str | os.PathLike, *, overwrite: bool = False) -> Pa
                 f"(resume it with --resume {partial}, or pass --overwrite to discard it)"
             )
     return path
+
+
+def refuse_input_as_output(out: str | os.PathLike, inputs: Iterable[str | os.PathLike], *, option: str = "--out") -> None:
+    """ConfigError when ``out`` is one of the ``inputs`` (the same file, whatever the path says)."""
+    path = Path(out).expanduser()
+    if not path.exists():
+        return
+    for source in inputs:
+        source = Path(source).expanduser()
+        try:
+            same = source.exists() and os.path.samefile(path, source)
+        except OSError:  # unreadable: not provably the same file
+            same = False
+        if same:
+            raise ConfigError(
+                f"{option} {out} is the input file {source}: choose another name "
+                "(rdnet never writes over a file it reads, --overwrite included)"
+            )
 
 
 def check_netcdf_file(path: str | os.PathLike) -> None:

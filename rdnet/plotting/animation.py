@@ -132,6 +132,7 @@ def animate_field(
     """
     import matplotlib as mpl
     from matplotlib.animation import FFMpegWriter, PillowWriter
+    from matplotlib.lines import Line2D
     from tqdm import tqdm
 
     from rdnet.dataset.cf import model_time_units
@@ -167,7 +168,11 @@ def animate_field(
             try:
                 for index in tqdm(frames, desc="frames", unit="frame", disable=not progress, leave=False):
                     snapshot = reduce_components(load_snapshot(variable.isel(time=int(index))))
-                    image.set_data(np.asarray(snapshot.transpose("y", "x").values, dtype=float))
+                    values = np.asarray(snapshot.transpose("y", "x").values, dtype=float)
+                    if isinstance(image, Line2D):  # a 1-D field: its profile, one point along y or x
+                        image.set_ydata(values.ravel())
+                    else:
+                        image.set_data(values)
                     text.set_text(caption(int(index)))
                     writer.grab_frame()
                     done += 1

@@ -17,6 +17,18 @@ __all__ = ["KINDS", "dataset_figures"]
 KINDS = ("auto", "fields", "filters", "series")
 
 
+def _refuse_unused_choices(name: str, system: str, kind: str, variables, time_index) -> None:
+    """Refuse --var/--time where the figures drawn do not use them (rather than ignore them)."""
+    unused = {"--var": bool(variables) and kind in ("series", "filters"), "--time": time_index is not None and kind == "series"}
+    for option, given in unused.items():
+        if given:
+            what = "the series are drawn whole" if kind == "series" else "the filters are the hidden layer u's"
+            raise ConfigError(f"{option} does not apply to --kind {kind} ({what})")
+    if system in ("gan-dynamics", "sweep") and (variables or time_index is not None):
+        option = "--var" if variables else "--time"
+        raise ConfigError(f"{option} does not apply to a {system} file of {name} (its figures are drawn whole)")
+
+
 def dataset_figures(dataset, name: str = "dataset", *, variables: Sequence[str] | None = None,
                     time_index: int | None = None, kind: str = "auto",
                     z_index: int | None = None) -> list[tuple[str, Figure]]:  # fmt: skip
@@ -59,6 +71,7 @@ def dataset_figures(dataset, name: str = "dataset", *, variables: Sequence[str] 
     system = str(dataset.attrs.get("system", ""))
     if z_index is not None and (system in ("gan-dynamics", "sweep", "spectra") or kind not in ("auto", "fields")):
         raise ConfigError(f"--z-index chooses the plane of 3-D field images; {name} with --kind {kind} draws none")
+    _refuse_unused_choices(name, system, kind, variables, time_index)
     if system == "gan-dynamics":
         from rdnet.plotting.gan_dynamics import overlaps_figure, weights_figure
 

@@ -153,6 +153,7 @@ class RunSpec:
             value = options.get(name)
             return default if value is None else value
 
+        _refuse_options_that_cannot_apply(options)
         grid = _neuron_grid(options.get("neurons"), options.get("grid"))
         weight = options.get("adversary_weight")
         adversary = bool(options.get("adversary")) or (weight is not None and weight != 0)
@@ -216,6 +217,24 @@ class RunSpec:
             if key in training:
                 training[key] = tuple(training[key])
         return cls(**values, training=TrainingConfig(**training))
+
+
+#: options that only the synthetic data set uses
+_SYNTHETIC_DATA_OPTIONS = ("input_dim", "outputs", "data_seed")
+
+
+def _refuse_options_that_cannot_apply(options: Mapping[str, Any]) -> None:
+    """Refuse a given option that the run would not use (an embedding of the index layout, the
+    synthetic data's shape and seed with another data set), rather than drop it silently."""
+    if options.get("embedding") is not None and (options.get("layout") or defaults.LAYOUT) != "embedding":
+        raise ConfigError("--embedding applies only with --layout embedding")
+    dataset = options.get("dataset") or defaults.DATASET
+    if not isinstance(dataset, str) or (dataset != "digits" and not dataset.startswith("idx:")):
+        return  # synthetic, or a name the data loader refuses with the list of valid ones
+    for name in _SYNTHETIC_DATA_OPTIONS:
+        if options.get(name) is not None:
+            raise ConfigError(f"--{name.replace('_', '-')} applies only to --dataset synthetic "
+                              f"(--dataset {dataset} fixes its own)")  # fmt: skip
 
 
 @dataclass

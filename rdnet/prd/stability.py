@@ -782,12 +782,22 @@ def mode_pattern(mode: ModeOnGrid, *, n_surrogates: int = 99, seed: int = 0) -> 
     surrogate_p_value : float
         Against pixel-shuffled copies of the field; small means spatial structure beyond chance.
     """
+    return field_pattern(mode.components, component_dims=("dim_0",), n_surrogates=n_surrogates, seed=seed)
+
+
+def field_pattern(field: np.ndarray, *, component_dims: tuple[str, ...] = (), n_surrogates: int = 99,
+                  seed: int = 0) -> tuple[float, float]:  # fmt: skip
+    """A field's dominant wavelength (cells) and surrogate p-value on the neuron grid (its last two axes).
+
+    Both are NaN on a grid of one neuron, which has no spatial structure to measure.
+    """
     from rdnet.analysis import dominant_wavelength, surrogate_test
 
-    components = ("dim_0",)
-    wavelength = float(dominant_wavelength(mode.components, component_dims=components))
-    p_value = float(surrogate_test(mode.components, n_surrogates=n_surrogates, seed=seed,
-                                   component_dims=components).p_value)  # fmt: skip
+    field = np.asarray(field)
+    if field.shape[-1] * field.shape[-2] < 2:
+        return math.nan, math.nan
+    wavelength = float(dominant_wavelength(field, component_dims=component_dims))
+    p_value = float(surrogate_test(field, n_surrogates=n_surrogates, seed=seed, component_dims=component_dims).p_value)
     return wavelength, p_value
 
 

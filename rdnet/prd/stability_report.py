@@ -204,7 +204,6 @@ def analyse_network_run(
     ConfigError
         An option that does not apply to this run.
     """
-    from rdnet.analysis import dominant_wavelength, surrogate_test
     from rdnet.prd.snapshots import open_network_run
 
     kinds = _jacobians(jacobians)
@@ -249,12 +248,12 @@ def analyse_network_run(
                                                       seed=seed, progress=report)  # fmt: skip
                 spectra[kind] = spectrum
                 modes[kind] = _modes(spectrum, run.cells, n_surrogates=n_surrogates, seed=seed)
-            pattern = run.dataset["displacement_u"].isel(time=index).values
+            pattern_wavelength, pattern_p_value = stability.field_pattern(
+                run.dataset["displacement_u"].isel(time=index).values, n_surrogates=n_surrogates, seed=seed)
             result.snapshots.append(SnapshotStability(
                 index=index, time=float(run.times[index]), spectra=spectra, modes=modes,
                 reading=stability.turing_reading(spectra),
-                pattern_wavelength=float(dominant_wavelength(pattern)),
-                pattern_p_value=float(surrogate_test(pattern, n_surrogates=n_surrogates, seed=seed).p_value),
+                pattern_wavelength=pattern_wavelength, pattern_p_value=pattern_p_value,
             ))  # fmt: skip
     return result
 

@@ -153,3 +153,8 @@ def test_wildly_different_spacings_are_refused_not_binned_into_memory():
     # a moderate anisotropy (10x) is still a spectrum
     field = field.assign_coords(x=[0.0, 10.0, 20.0])
     assert radial_power_spectrum(field).size > 0
+
+
+def test_a_single_point_field_is_refused_naming_its_dims():
+    with pytest.raises(ValueError, match=r"at least 2 points along one of y, x .*; got 1 x 1"):
+        analysis.dominant_wavelength(np.ones((1, 1)))

@@ -136,6 +136,8 @@ def test_out_writes_spectra_over_time(pattern_file, tmp_path):
         (["--time", "3"], "--time 3 is out of range"),
         (["--time", "-4"], "--time -4 is out of range"),
         (["--time", "last"], "--time 'last': expected a snapshot index"),
+        (["--overwrite"], "--overwrite applies only with --out"),  # it was ignored
+        (["--surrogates", "0", "--seed", "3"], "--seed seeds the surrogates; it cannot apply with --surrogates 0"),
     ],
 )
 def test_bad_options_give_one_clear_line(pattern_file, args, message):

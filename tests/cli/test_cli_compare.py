@@ -74,6 +74,8 @@ def test_compare_text_table_names_every_file(files):
         (["--out", "spectra.jpeg"], "unsupported file type .jpeg"),
         (["--out", "missing/spectra.png"], "does not exist"),
         (["--table", "m.xlsx"], "unsupported file type .xlsx"),
+        (["--overwrite"], "--overwrite applies only with --out or --table"),  # they were ignored
+        (["--absolute"], "--absolute applies only with --out"),
     ],
 )
 def test_compare_bad_input_is_one_line_exit_2_and_writes_nothing(files, tmp_path, monkeypatch, extra, fragment):
@@ -318,3 +320,18 @@ def test_time_on_a_file_without_time_is_an_error_not_ignored(tmp_path, command):
     assert result.exit_code == 2
     assert "Error: --time 3: wave.nc: 'v' has no time dimension (one field, no snapshots); use 0 or -1" in result.output
     assert invoke(*arguments, "--time", "0", *(["--overwrite"] if arguments[0] == "plot" else [])).exit_code == 0
+
+
+def test_compare_measures_a_one_dimensional_run_along_its_line(files, tmp_path):
+    """A 1-D run (1 x n, as rdnet simulate --size nx1 writes it) is compared, as rdnet analyze measures it,
+    along its line (it was refused as 'needs at least 2 along y and x')."""
+    import xarray as xr
+
+    x = (np.arange(64) + 0.5) * 0.5
+    line = xr.Dataset({"v": (("time", "y", "x"), np.cos(2 * np.pi * x / 8.0)[None, None, :], {"units": "1"})},
+                      coords={"time": [0.0], "y": ("y", [0.25], {"units": "m"}), "x": ("x", x, {"units": "m"})})  # fmt: skip
+    path = write_dataset(line, tmp_path / "line.nc", system="classic", model="brusselator", parameters={"seed": 1})
+    result = invoke("compare", files["gs"], path, "--var", "v", "--json", "--surrogates", "19")
+    assert result.exit_code == 0, result.output
+    rows = {row["file"]: row for row in json.loads(result.output)}
+    assert rows["line.nc"]["dominant_wavelength"] == pytest.approx(8.0, rel=1e-6)

@@ -168,3 +168,9 @@ def test_the_entry_point_makes_idle_openmp_threads_sleep_unless_the_user_chose()
         environ = dict(chosen)
         idle_openmp_threads_sleep(environ)
         assert environ == chosen
+
+
+def test_no_help_text_shows_a_doubled_percent_sign():
+    """click prints help texts as written (no %-formatting), so '%%' would show as two signs."""
+    committed = (ROOT / "docs" / "cli.md").read_text()
+    assert "%%" not in committed

@@ -158,6 +158,7 @@ class Row:
 
 S = ("simulate", "--size", "16", "--steps", "20", "--quiet")
 T = ("train", "--neurons", "16", "--steps", "5", "--samples", "8", "--input-dim", "8", "--quiet")
+T_DATASET = ("train", "--neurons", "16", "--steps", "5", "--samples", "8", "--quiet")  # --input-dim is synthetic's
 G = ("gan-dynamics", "--dim", "50", "--time", "1", "--replicas", "1", "--records", "3")
 
 CLI_ROWS = [
@@ -199,8 +200,8 @@ CLI_ROWS = [
     Row("train: zero --neurons", (*T, "--neurons", "0", "--out", "t.nc"), words="", final="t.nc"),
     Row("train: malformed --grid", (*T, "--grid", "4by4", "--out", "t.nc"), words="grid", final="t.nc"),
     Row("train: unknown --dataset", (*T, "--dataset", "cifar", "--out", "t.nc"), words="dataset", final="t.nc"),
-    Row("train: missing IDX folder", (*T, "--dataset", "idx:nosuch", "--out", "t.nc"), words="nosuch", final="t.nc"),
-    Row("train: truncated IDX file", (*T, "--dataset", "idx:idx", "--out", "t.nc"), words="truncated", final="t.nc"),
+    Row("train: missing IDX folder", (*T_DATASET, "--dataset", "idx:nosuch", "--out", "t.nc"), words="nosuch", final="t.nc"),
+    Row("train: truncated IDX file", (*T_DATASET, "--dataset", "idx:idx", "--out", "t.nc"), words="truncated", final="t.nc"),
     Row("train: --lr NaN", (*T, "--lr", "nan", "--out", "t.nc"), words="learning rate", final="t.nc"),
     Row("train: --lr negative", (*T, "--lr", "-1", "--out", "t.nc"), words="learning rate", final="t.nc"),
     Row("train: --steps zero", (*T, "--steps", "0", "--out", "t.nc"), words="steps", final="t.nc"),

@@ -414,3 +414,41 @@ def test_an_animated_volume_shows_the_mid_plane_of_every_snapshot(rng, tmp_path,
     for index, (values, title) in enumerate(shown):
         np.testing.assert_array_equal(values, dataset["v"].values[index, 2])  # nz = 5: index 2, z = 1 m
         assert title.endswith(f"(snapshot {index})\nz = 1 m (index 2 of 5)")
+
+
+def test_an_animated_one_dimensional_field_shows_its_profile_in_every_frame(tmp_path, monkeypatch):
+    """A 1-D run (one point along y) is drawn as a line per frame (it was a matplotlib ValueError)."""
+    from matplotlib.animation import PillowWriter
+
+    x = np.arange(16) * 0.5
+    values = np.stack([np.cos(2 * np.pi * x / 4.0) * amplitude for amplitude in (1.0, 0.5, 0.25)])[:, None, :]
+    field = xr.DataArray(values, dims=("time", "y", "x"), coords={"time": [0.0, 1.0, 2.0], "y": [0.25], "x": x},
+                         name="u", attrs={"long_name": "activator", "units": "1"})  # fmt: skip
+    shown = []
+    original = PillowWriter.grab_frame
+
+    def grab_frame(writer, **kwargs):
+        (line,) = writer.fig.axes[0].get_lines()
+        shown.append((np.array(line.get_xdata()), np.array(line.get_ydata())))
+        original(writer, **kwargs)
+
+    monkeypatch.setattr(PillowWriter, "grab_frame", grab_frame)
+    animate_field(field, tmp_path / "u.gif", progress=False)
+    assert len(shown) == 3
+    for index, (xs, ys) in enumerate(shown):
+        np.testing.assert_array_equal(xs, x)
+        np.testing.assert_array_equal(ys, values[index, 0])
+
+
+@pytest.mark.parametrize(("options", "option"), [
+    ({"kind": "series", "time_index": 2}, "--time"),  # the series are drawn whole
+    ({"kind": "series", "variables": ["u"]}, "--var"),
+    ({"kind": "filters", "variables": ["v"]}, "--var"),  # the filters are always u's
+])  # fmt: skip
+def test_options_a_figure_kind_does_not_use_are_refused(rng, options, option):
+    """rdnet plot --kind series --time 2 drew the whole series and ignored --time; now refused."""
+    from rdnet.errors import ConfigError
+    from rdnet.plotting.dataset import dataset_figures
+
+    with pytest.raises(ConfigError, match=rf"{option} does not apply to --kind {options['kind']}"):
+        dataset_figures(prd_dataset(rng, adversarial=True), "adv.nc", **options)

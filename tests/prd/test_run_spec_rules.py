@@ -43,3 +43,24 @@ def test_small_runs_take_one_thread_and_an_explicit_count_wins():
     assert small.data.samples * small.spec.neurons * small.data.input_dim < SINGLE_THREAD_WORK
     assert torch_threads(small, None) == 1
     assert torch_threads(small, 3) == 3
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"embedding": "tsne"}, "--embedding applies only with --layout embedding"),
+        ({"layout": "index", "embedding": "pca"}, "--embedding applies only with --layout embedding"),
+        ({"dataset": "digits", "input_dim": 5}, "--input-dim applies only to --dataset synthetic"),
+        ({"dataset": "digits", "outputs": 3}, "--outputs applies only to --dataset synthetic"),
+        ({"dataset": "idx:data", "data_seed": 2}, "--data-seed applies only to --dataset synthetic"),
+    ],
+)
+def test_options_that_cannot_apply_are_refused(options, message):
+    """An option the run would not use is refused, never silently dropped."""
+    with pytest.raises(ConfigError, match=message):
+        RunSpec.from_options(options)
+
+
+def test_the_options_that_apply_are_accepted():
+    assert RunSpec.from_options({"layout": "embedding", "embedding": "tsne"}).embedding == "tsne"
+    assert RunSpec.from_options({"dataset": "synthetic", "input_dim": 5, "outputs": 2, "data_seed": 3}).input_dim == 5

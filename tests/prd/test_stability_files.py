@@ -153,6 +153,14 @@ def test_options_of_one_side_are_refused_on_the_other():
     assert "--eigenvalues applies only with --network" in _stability("--eigenvalues", "3").output
 
 
+@pytest.mark.parametrize("option", [("--box", "10"), ("--boundary", "no-flux")])
+def test_the_box_options_are_refused_with_network(option):
+    """--box/--boundary describe a model's box: with --network they would be ignored, so they are refused."""
+    result = _stability("--network", str(OLD_ADVERSARIAL), *option)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: {option[0]} describes a model; it cannot apply with --network"
+
+
 def test_cli_writes_a_modes_dataset_that_plot_analyze_and_compare_read(tmp_path):
     run = tmp_path / "adv.nc"
     _train(run, save="norms", samples=6)
@@ -194,3 +202,28 @@ def test_a_supervised_run_gets_a_critic_trained_against_it(tmp_path):
     document = json.loads(result.output)
     assert document["critic"] == "trained 20 steps against the snapshot"
     assert set(document["snapshots"][0]["jacobians"]) == {"reaction", "frozen", "game"}
+
+
+def test_a_one_neuron_network_has_eigenvalues_but_no_pattern(tmp_path):
+    """A 1 x 1 neuron grid has no spatial structure: its modes' wavelength and p-value are
+    undefined (null), while the eigenvalues are still computed (it was a traceback)."""
+    path = tmp_path / "one.nc"
+    spec = RunSpec(samples=4, input_dim=3, outputs=1, grid_height=1, grid_width=1, steps=2, snapshot_every=1,
+                   training=TrainingConfig(adversary=True, lr=0.1))  # fmt: skip
+    run = prepare_run(spec)
+    run_training(run, [NetworkDatasetObserver.create(path, run, save="full", history="test")])
+    result = _stability("--network", str(path), "--eigenvalues", "2", "--surrogates", "3", "--json")
+    assert result.exit_code == 0, result.output
+    snapshot = json.loads(result.output)["snapshots"][0]
+    assert snapshot["pattern"]["dominant_wavelength"] is None and snapshot["pattern"]["surrogate_p_value"] is None
+    modes = snapshot["jacobians"]["reaction"]["modes"]
+    assert modes and all(mode["dominant_wavelength"] is None and mode["surrogate_p_value"] is None for mode in modes)
+
+
+def test_network_stability_keeps_an_existing_plot_unless_overwrite(tmp_path):
+    existing = tmp_path / "stability.png"
+    existing.write_bytes(b"the user's figure")
+    result = _stability("--network", str(OLD_ADVERSARIAL), "--jacobian", "reaction", "--eigenvalues", "2",
+                        "--plot", str(existing))  # fmt: skip
+    assert result.exit_code == 2 and "--overwrite" in result.output
+    assert existing.read_bytes() == b"the user's figure"

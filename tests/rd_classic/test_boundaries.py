@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -293,3 +294,23 @@ def test_a_condition_using_a_field_valued_parameter_is_refused():
     with pytest.raises(ConfigError, match="varies in space"):
         build_config("schnakenberg", size="16", steps=2, parameters={"a": "0.1 + 0.01*x"},
                      boundary=["no-flux", "u=dirichlet a"])  # fmt: skip
+
+
+@pytest.mark.parametrize(("size", "specification", "side"), [
+    ("16", "u.z+=no-flux", "z+"),  # a 2-D grid has no z sides
+    ("16", "u.z=dirichlet 1", "z"),
+    ("16x1", "u.y-=dirichlet 1", "y-"),  # a 1-D grid has no y sides
+])  # fmt: skip
+def test_a_command_line_side_the_grid_lacks_is_refused(size, specification, side):
+    """A side named on the command line that the grid does not have would be silently ignored."""
+    from rd_classic.run import build_config
+
+    with pytest.raises(ConfigError, match=rf"--boundary u\.{re.escape(side)}: the grid is \d-D: it has no side "):
+        build_config("schnakenberg", size=size, steps=2, boundary=["no-flux", specification])
+
+
+def test_the_sides_a_grid_has_and_whole_species_specifications_are_accepted():
+    from rd_classic.run import build_config
+
+    config = build_config("schnakenberg", size="16x1", steps=2, boundary=["no-flux", "u.x-=dirichlet 1", "v=no-flux"])
+    assert config.boundary.side("u", "x-").text == "dirichlet 1"

@@ -162,3 +162,39 @@ def test_stability_plot_with_an_unknown_image_type_is_one_line_exit_2(tmp_path, 
     assert result.exit_code == 2
     assert "unsupported image type" in result.output and ".png" in result.output
     assert len(result.output.strip().splitlines()) == 1 and list(tmp_path.iterdir()) == []
+
+
+def test_stability_refuses_a_bracket_without_critical():
+    """--bracket only bounds --critical's search: alone it cannot apply, so it is refused, not ignored."""
+    result = CliRunner().invoke(cli, ["stability", "--model", "schnakenberg", "--bracket", "1", "100"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == ["Error: --bracket applies only with --critical NAME"]
+
+
+@pytest.mark.parametrize(("dx", "dtype"), [("1e-300", "float64"), ("1e308", "float64"), ("1e-100", "float32"),
+                                           ("1e38", "float32")])  # fmt: skip
+def test_a_spacing_the_dtype_cannot_hold_is_refused(tmp_path, dx, dtype):
+    """1/dx² (the Laplacian's scale) and the domain length must be finite in the run's dtype: a
+    tiny dx was a ZeroDivisionError traceback, a huge one an OverflowError, in float32 a NaN run."""
+    out = tmp_path / "t.nc"
+    result = CliRunner().invoke(cli, ["simulate", "--model", "linear", "--size", "8", "--steps", "2", "--dx", dx,
+                                      "--dtype", dtype, "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: dx = {float(dx):g} is out of {dtype}'s range"), lines
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stability_keeps_an_existing_plot_unless_overwrite(tmp_path):
+    """--plot replaced an existing image silently; like rdnet plot/compare it now needs --overwrite."""
+    existing = tmp_path / "dispersion.png"
+    existing.write_bytes(b"the user's figure")
+    result = CliRunner().invoke(cli, ["stability", "--model", "schnakenberg", "--plot", str(existing)])
+    assert result.exit_code == 2
+    assert "exists" in result.output and "--overwrite" in result.output
+    assert existing.read_bytes() == b"the user's figure"
+    result = CliRunner().invoke(cli, ["stability", "--model", "schnakenberg", "--plot", str(existing), "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert existing.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    alone = CliRunner().invoke(cli, ["stability", "--model", "schnakenberg", "--overwrite"])
+    assert alone.exit_code == 2 and "--overwrite applies only with --plot" in alone.output

@@ -35,3 +35,13 @@ def test_options_are_keyword_only_and_conflicts_are_refused():
         rd_classic.simulate("gray-scott")  # type: ignore[misc]
     with pytest.raises(ConfigError, match="give --model or --model-file, not both"):
         rd_classic.simulate(model="gray-scott", model_file="x.toml", steps=1)
+
+
+def test_a_numpy_integer_size_is_a_square_grid_like_a_python_int():
+    """size=np.int64(16) (a loop over np.arange) was a TypeError ('not iterable')."""
+    import numpy as np
+
+    import rd_classic
+
+    ds = rd_classic.simulate(model="linear", size=np.int64(8), steps=1, quiet=True)
+    assert (ds.sizes["y"], ds.sizes["x"]) == (8, 8)

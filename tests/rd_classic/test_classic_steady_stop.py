@@ -55,3 +55,20 @@ def test_an_oscillating_run_is_not_stopped(tmp_path):
 def test_a_bad_tolerance_is_refused():
     result = simulate("--stop-when-steady", "0")
     assert result.exit_code == 2 and "--stop-when-steady" in result.output
+
+
+def test_a_tolerance_that_is_no_finite_number_is_refused_before_any_file(tmp_path):
+    """nan passed click's range check (every comparison with nan is false) and was a traceback."""
+    import pytest
+
+    import rd_classic
+    from rdnet.errors import ConfigError
+
+    for text in ("nan", "inf"):
+        result = simulate("--stop-when-steady", text, "--out", str(tmp_path / "t.nc"))
+        assert result.exit_code == 2, result.output
+        assert result.output.strip().splitlines() == [
+            f"Error: stop_when_steady must be a positive finite number, got {float(text)!r}"]
+    with pytest.raises(ConfigError, match="stop_when_steady must be a positive finite number"):
+        rd_classic.simulate(model="linear", size=8, steps=2, stop_when_steady=-1.0, quiet=True)
+    assert list(tmp_path.iterdir()) == []

@@ -236,3 +236,23 @@ def test_a_time_dependent_reaction_sees_the_stage_times():
             stepper.advance(steps)
             errors.append(np.abs(stepper.get_state()[0] - np.sin(2.0)).max())
     assert max(errors[:2]) < 1e-6 and max(errors[2:]) < max(errors[:2]) / 12  # fourth order
+
+
+@pytest.mark.parametrize("reads", ["initial", "param", "model_file"])
+def test_a_run_never_writes_over_a_file_it_reads_even_with_overwrite(tmp_path, reads):
+    """--initial @run.nc --out run.nc --overwrite replaced the run it started from (rdnet analyze,
+    plot, compare refuse this); so did a field's file and the model file itself."""
+    import rd_classic
+    from rdnet.errors import ConfigError
+
+    source = tmp_path / "run.nc"
+    rd_classic.simulate(model="linear", size=8, steps=1, param={"a": "0.1*x/Lx"}, out=source, quiet=True)
+    model_file = tmp_path / "linear.toml"
+    model_file.write_text(rd_classic.models.builtin_declaration("linear").text)
+    options = {"initial": dict(model="linear", initial=f"@{source}", out=source),
+               "param": dict(model="linear", param={"a": f"@{source}:parameter_a"}, out=source),
+               "model_file": dict(model_file=model_file, out=model_file)}[reads]  # fmt: skip
+    before = {path: path.read_bytes() for path in (source, model_file)}
+    with pytest.raises(ConfigError, match="is the input file .*never writes over a file it reads"):
+        rd_classic.simulate(size=8, steps=1, overwrite=True, quiet=True, **options)
+    assert {path: path.read_bytes() for path in (source, model_file)} == before

@@ -91,6 +91,14 @@ HOSTILE_EXPRESSIONS = [
     ("9**9**9**9", "is too large"),
     ("(" * 300 + "u" + ")" * 300, "nested"),
     ("u" + "+u" * 600_000, "characters long"),
+    # constant parts that are no finite real number, refused when the text is read (log(-1) was a
+    # codegen error naming sympy's ImaginaryUnit, exp(1000) an infinite rate at the first step)
+    ("log(-1)*u", "log(-1) is not a finite real number"),
+    ("u + sqrt(-4)", "sqrt(-4) is not a finite real number"),
+    ("exp(1000) - u", "exp(1000) is not a finite real number"),
+    ("u*(-8)**(1/3)", "-8**0.333333 is not a finite real number"),
+    ("1/(2 - 2) + u", "division by zero"),
+    ("u + 1e300*1e300", "is not a finite number"),
 ]
 
 
@@ -425,3 +433,111 @@ def test_a_sweep_over_a_user_model_passes_its_file_by_absolute_path(tmp_path, mo
         plan_sweep("simulate", {"F": [0.01, 0.02]}, {"model_file": "model.toml"}, tmp_path / "other")
     with pytest.raises(ConfigError, match="file not found"):
         plan_sweep("simulate", {"q": [0.8, 0.9]}, {"model_file": "missing.toml"}, tmp_path / "third")
+
+
+def test_torch_functions_of_numbers_keep_double_precision():
+    """A function of a number (the time t, a scalar parameter) on torch is computed in float64: it was
+    taken to torch's default float32, so a float64 torch run of k*sin(t) strayed ~1e-9 from numba."""
+    torch = pytest.importorskip("torch")
+    names = {"t", "k", "u"}
+    values = {"t": 5.3, "k": 0.1}
+    text = "sin(t) + exp(k) + sqrt(k) + log(t) + tanh(k) + abs(-t) + cos(t) + min(t, k) + max(t, k) + heaviside(t)"
+    expected = (math.sin(5.3) + math.exp(0.1) + math.sqrt(0.1) + math.log(5.3) + math.tanh(0.1) + 5.3 + math.cos(5.3)
+                + 0.1 + 5.3 + 1.0)  # fmt: skip
+    value = parse_expression(text, names).evaluate(values, library="torch")
+    assert value.dtype == torch.float64 and float(value) == pytest.approx(expected, rel=1e-15, abs=1e-15)
+    single = parse_expression("u*sin(t)", names).evaluate({"u": torch.ones(3, dtype=torch.float32), "t": 5.3},
+                                                           library="torch")  # fmt: skip
+    assert single.dtype == torch.float32  # a float32 field stays float32
+
+
+def test_a_long_reaction_may_span_lines_of_a_multi_line_string():
+    """A TOML multi-line string (\"\"\"...\"\"\" or '''...''', a backslash continuation too) is one
+    expression, as in Python within parentheses; it was refused as 'invalid syntax'."""
+    text = _replace('a = "p - a + a**2*s"', 'a = """\np - a\n  + a**2*s\n"""').replace(
+        's = "q - a**2*s"', "s = '''q \\\r\n - a**2*s'''")  # fmt: skip
+    declaration = parse_model_text(text)
+    values = {"p": 0.1, "q": 0.9, "a": 0.7, "s": 0.3}
+    assert float(declaration.reaction["a"].evaluate(values)) == pytest.approx(0.1 - 0.7 + 0.49 * 0.3, rel=1e-15)
+    assert float(declaration.reaction["s"].evaluate(values)) == pytest.approx(0.9 - 0.49 * 0.3, rel=1e-15)
+    with pytest.raises(ConfigError, match="cannot parse"):
+        parse_expression("u\nimport os", {"u"})  # still one expression, never a statement
+
+
+def test_a_model_file_saved_with_a_byte_order_mark_or_windows_line_ends_reads(tmp_path):
+    """Windows editors (Notepad) save UTF-8 with a byte order mark and CRLF line ends: the BOM was
+    refused as 'not valid TOML (Invalid statement (at line 1, column 1))'."""
+    from rd_classic.model_file import read_model_file
+
+    path = tmp_path / "windows.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + USER_MODEL.replace("\n", "\r\n").encode())
+    declaration = read_model_file(path)
+    assert declaration.name == "my-activator" and declaration.species == ("a", "s")
+
+
+def test_a_model_file_that_is_no_regular_file_is_named_so(tmp_path):
+    import os
+
+    from rd_classic.model_file import read_model_file
+
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match=r"pipe\.toml: not a regular file"):
+        read_model_file(fifo)  # it was 'not found' (and reading it would wait for a writer)
+    with pytest.raises(ConfigError, match=r"nosuch\.toml: not found"):
+        read_model_file(tmp_path / "nosuch.toml")
+
+
+# -- user-written models against closed forms -----------------------------------------------
+
+USER_GIERER_MEINHARDT = """
+name = "my-gm"
+species = ["act", "inh"]
+[parameters]
+a = 0.1
+b = 1.0
+Dinh = 40.0
+[diffusion]
+act = 1.0
+inh = "Dinh"
+[reaction]
+act = "a - b*act + act**2/inh"
+inh = "act**2 - inh"
+"""
+
+
+def test_a_user_gierer_meinhardt_file_has_the_hand_computed_turing_threshold():
+    """At u* = (a + 1)/b, v* = u*²: J = [[-b + 2/u*, -1/u*²], [2u*, -1]], det J = b; with Du = 1 the
+    diffusion ratio d = Dv is critical where (d f_u - 1)² = 4 d det J, d f_u > 1 (Murray II §2.3)."""
+    from rd_classic.models import get_model
+    from rd_classic.stability import critical_parameter, turing_analysis
+
+    a, b = 0.1, 1.0
+    u = (a + 1) / b
+    f_u = -b + 2 / u
+    roots = np.roots([f_u**2, -2 * f_u - 4 * b, 1.0])  # (d f_u - 1)² - 4 d b = 0
+    expected = max(root.real for root in roots if root.real * f_u > 1)
+    model = get_model(parse_model_text(USER_GIERER_MEINHARDT))
+    assert model.steady_states()[0] == pytest.approx((u, u**2), rel=1e-12)
+    assert critical_parameter(model, "Dinh", bracket=(2.0, 40.0)) == pytest.approx(expected, rel=1e-6)
+    assert turing_analysis(model).turing_unstable  # Dinh = 40 lies beyond the threshold
+    assert not turing_analysis(model.with_parameters(Dinh=0.9 * expected)).turing_unstable
+
+
+@pytest.mark.parametrize("integrator", ["euler", "rk2", "rk4", "rk45", "etdrk4", "imex"])
+def test_a_one_species_linear_decay_file_decays_as_exp_minus_k_t(integrator):
+    """u' = -k u (no diffusion) from u = 1: every scheme lands on exp(-k t) within its order's error."""
+    import rd_classic
+
+    text = ('name = "decay"\nspecies = ["u"]\n[parameters]\nk = 0.7\n[diffusion]\nu = 0\n'
+            '[reaction]\nu = "-k*u"\n[initial]\nu = "1"\n')  # fmt: skip
+    tolerance = {"euler": 5e-3, "rk2": 5e-5, "imex": 5e-5, "rk45": 1e-3}.get(integrator, 1e-8)  # orders 1, 2, 2, adaptive
+    ds = rd_classic.simulate(model=parse_model_text(text), size="8x1", time=1.0, dt=0.01, integrator=integrator,
+                             initial="expr", quiet=True)  # fmt: skip
+    np.testing.assert_allclose(ds["u"].values[-1], math.exp(-0.7 * float(ds["time"][-1])), rtol=tolerance)
+
+
+def test_a_non_ascii_name_is_refused_saying_names_are_ascii():
+    """Python folds some non-ASCII names (NFKC: 'µ' is read as 'μ'), so names are ASCII; the message said 'a letter'."""
+    with pytest.raises(ConfigError, match=r"'φ' is not a valid name \(an ASCII letter, then ASCII letters, digits or _"):
+        parse_model_text(_replace('species = ["a", "s"]', 'species = ["φ", "s"]'))
