@@ -380,10 +380,10 @@ class NumbaExplicitStepper(_CpuStepper):
         one pass per stage (``rk_stage``, ``rk_final_stage``), as on 3-D grids and with ghost-cell
         corrections. The arithmetic of a cell is the same either way.
     steps_per_pass
-        Euler (without noise) on 1-D and 2-D grids with periodic or no-flux sides runs its steps
-        in passes of this many steps over memory (the generated ``euler_steps``: temporal
-        blocking, a wavefront of steps over rows; with noise, each step draws its own numbers;
-        1: one step per pass). Default ``None``:
+        Euler (Euler–Maruyama, Milstein) on 1-D and 2-D grids with periodic or no-flux sides runs
+        its steps in passes of this many steps over memory (the generated ``euler_steps``,
+        ``noisy_euler_steps``: temporal blocking, a wavefront of steps over rows; with noise each
+        step draws its own numbers; 1: one step per pass). Default ``None``:
         :attr:`EULER_STEPS_PER_PASS` where each thread's block of rows is deep enough
         (:attr:`ROWS_PER_BLOCK_PER_STEP`). Results equal to 1 ulp in a few cells either way.
     """
@@ -414,6 +414,7 @@ class NumbaExplicitStepper(_CpuStepper):
                 self._pass_buffers = kernels_numba.euler_steps_buffers(grid.shape, self.dtype, model.n_species,
                                                                        self._pass_depth, self._halo.shape[0])  # fmt: skip
                 self._pass_times = np.empty(self._pass_depth, self.dtype)
+                self._pass_offsets = np.arange(self._pass_depth)
             if noise is not None:
                 flags = tuple(name in self.parameter_fields for name in model.parameter_names())
                 noisy_kernels = kernels_numba.noise_kernels_for(model.declaration, noise, self.dtype, len(grid.shape),
@@ -486,7 +487,7 @@ class NumbaExplicitStepper(_CpuStepper):
             if depth > 1:  # the steps in passes of depth steps (temporal blocking), the rest one by one below
                 times = self._pass_times
                 for _ in range(n_steps // depth):
-                    times[:] = (self.step + np.arange(depth)) * self.dt
+                    times[:] = (self.step + self._pass_offsets) * self.dt
                     if self.noise is None:
                         self._kernels.euler_steps(p, c, pf, dx, times, dt, periodic, state, *self._pass_buffers)
                     else:
