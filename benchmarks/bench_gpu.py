@@ -6,19 +6,21 @@ Prints, on ``--device`` (default ``cuda``) and against this machine's CPU in the
    ``a += s c`` in place, 24 B counted per element, best of a few), the roofline of every
    stencil figure below;
 2. **Gray-Scott explicit Euler** on the torch backend (``make_stepper(..., backend="torch")``) at
-   1024², 4096² and 8192², float32 and float64: cell updates per second against the roofline
-   (bandwidth / 32 B per float64 cell update, 16 B in float32: read u, v; write u, v), the two
-   dtypes and the triads interleaved over ``--rounds`` rounds (medians). With ``--compile``,
-   also the same step written as one function and fused by ``torch.compile`` (the expected
-   fix where the stepper's unfused tensor operations stay short of 50 % of the roofline);
+   1024², 4096² and 8192², float32 and float64, the stepper's step unfused (one kernel per
+   tensor operation) and fused by ``torch.compile`` (``fused=True``, the default on CUDA):
+   cell updates per second against the roofline (bandwidth / 32 B per float64 cell update,
+   16 B in float32: read u, v; write u, v), the variants and the triads interleaved over
+   ``--rounds`` rounds (medians). With ``--compile``, also the same step written by hand as one
+   function and fused by ``torch.compile`` (what the stepper's fused step should reach), and on
+   CUDA the same with ``mode="reduce-overhead"`` (CUDA graphs: the launch cost of small grids);
 3. **the ETDRK4 step** (torch, periodic) on the device against the CPU's (scipy FFT, numba),
    seconds per step;
 4. **the network step** (supervised and adversarial; ``rdnet train``'s defaults and the
    benchmark shape m = 4096, d_in = 784, n = 1024) on the device against the CPU, with
    :func:`bench_train.measure`;
-5. **GPU-vs-CPU agreement**: the same Gray-Scott run (Euler, 256², 200 steps) and ETDRK4 run
-   on the device and on the CPU's numba/scipy steppers, and 20 network steps of each kind,
-   as the largest difference relative to the largest value.
+5. **GPU-vs-CPU agreement**: the same Gray-Scott run (Euler unfused and fused, RK4 fused, 256²,
+   200 steps) and ETDRK4 run on the device and on the CPU's numba/scipy steppers, and 20 network
+   steps of each kind, as the largest difference relative to the largest value.
 
 Without a CUDA device the script says ``no CUDA device`` and stops (exit status 0);
 ``--device cpu`` runs every part on the CPU's torch instead (``--quick`` with small sizes
@@ -80,19 +82,19 @@ def initial(n: int, dtype) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gray_scott_stepper(n: int, dtype: str, *, backend: str, device: str = "cpu", integrator: str = "euler",
-                       dx: float = 1.0, dt: float = DT):  # fmt: skip
+                       dx: float = 1.0, dt: float = DT, fused: bool | None = None):  # fmt: skip
     from rd_classic.grids import Grid
     from rd_classic.integrators import make_stepper
     from rd_classic.models import get_model
 
     stepper = make_stepper(get_model("gray-scott", **GS), Grid((n, n), dx), dt=dt, integrator=integrator,
-                           backend=backend, device=device, dtype=dtype)  # fmt: skip
+                           backend=backend, device=device, dtype=dtype, fused=fused)  # fmt: skip
     stepper.set_state(*initial(n, dtype))
     return stepper
 
 
-def compiled_gray_scott(n: int, dtype: str, device: str):
-    """The Euler step as one function of the two fields, fused by ``torch.compile``; ``advance(steps)``."""
+def compiled_gray_scott(n: int, dtype: str, device: str, mode: str | None = None):
+    """The Euler step as one function of the two fields, fused by ``torch.compile`` (``mode``); ``advance(steps)``."""
     import torch
 
     F, k, Du, Dv = GS["F"], GS["k"], GS["Du"], GS["Dv"]
@@ -100,7 +102,7 @@ def compiled_gray_scott(n: int, dtype: str, device: str):
     def laplacian(a):
         return torch.roll(a, 1, 0) + torch.roll(a, -1, 0) + torch.roll(a, 1, 1) + torch.roll(a, -1, 1) - 4 * a
 
-    @torch.compile(fullgraph=True)
+    @torch.compile(fullgraph=True, mode=mode)
     def step(u, v):
         uvv = u * v * v
         return u + DT * (Du * laplacian(u) - uvv + F * (1 - u)), v + DT * (Dv * laplacian(v) + uvv - (F + k) * v)
@@ -124,13 +126,16 @@ def euler_on_device(sizes: list[int], device: str, *, rounds: int, seconds: floa
     for n in sizes:
         candidates = {}
         for dtype in ("float32", "float64"):
-            stepper = gray_scott_stepper(n, dtype, backend="torch", device=device)
-            candidates[f"stepper {dtype}"] = (stepper.advance, dtype)
+            for fused in (False, True):
+                stepper = gray_scott_stepper(n, dtype, backend="torch", device=device, fused=fused)
+                candidates[f"stepper {'fused' if fused else 'unfused'} {dtype}"] = (stepper.advance, dtype)
             if compile_step:
-                try:
-                    candidates[f"torch.compile {dtype}"] = (compiled_gray_scott(n, dtype, device), dtype)
-                except Exception as error:  # noqa: BLE001 (reported, the benchmark goes on)
-                    print(f"  torch.compile {dtype} unavailable: {type(error).__name__}: {error}")
+                for mode in (None, "reduce-overhead") if device.startswith("cuda") else (None,):
+                    name = f"torch.compile{' graphs' if mode else ''} {dtype}"  # reduce-overhead: CUDA graphs
+                    try:
+                        candidates[name] = (compiled_gray_scott(n, dtype, device, mode), dtype)
+                    except Exception as error:  # noqa: BLE001 (reported, the benchmark goes on)
+                        print(f"  {name} unavailable: {type(error).__name__}: {error}")
         steps = {}
         for name, (advance, _) in list(candidates.items()):
             try:
@@ -209,16 +214,18 @@ def _relative(a: np.ndarray, b: np.ndarray) -> float:
 def agreement(device: str, *, n: int, steps: int) -> None:
     """Part 5: the same runs on ``device`` (torch) and on the CPU (numba, scipy; the network on torch's CPU)."""
     print(f"\nagreement of {device} and the CPU (max |difference| / max |CPU value|):")
-    for integrator, dtype, dx, dt in (("euler", "float64", 1.0, DT), ("euler", "float32", 1.0, DT),
-                                      ("etdrk4", "float64", 1.0, DT)):  # fmt: skip
-        cpu_backend = "numba" if integrator == "euler" else "numpy"
+    for integrator, dtype, fused in (("euler", "float64", False), ("euler", "float64", True), ("euler", "float32", True),
+                                     ("rk4", "float64", True), ("etdrk4", "float64", None)):  # fmt: skip
+        cpu_backend = "numpy" if integrator == "etdrk4" else "numba"
         ends = []
-        for backend, where in (("torch", device), (cpu_backend, "cpu")):
-            stepper = gray_scott_stepper(n, dtype, backend=backend, device=where, integrator=integrator, dx=dx, dt=dt)
+        for backend, where, fuse in (("torch", device, fused), (cpu_backend, "cpu", None)):
+            stepper = gray_scott_stepper(n, dtype, backend=backend, device=where, integrator=integrator, fused=fuse)
             stepper.advance(steps)
             ends.append(stepper.get_state())
         difference = max(_relative(a, b) for a, b in zip(*ends))
-        print(f"  Gray-Scott {integrator} {dtype} {n}², {steps} steps: {difference:.2e} (torch {device} vs {cpu_backend})")
+        kind = "" if fused is None else (" fused" if fused else " unfused")
+        print(f"  Gray-Scott {integrator}{kind} {dtype} {n}², {steps} steps: {difference:.2e} "
+              f"(torch {device} vs {cpu_backend})")  # fmt: skip
     import bench_train
     from rdnet.prd.run import prepare_run
     from rdnet.prd.training import make_trainer

@@ -19,11 +19,12 @@ through it (:mod:`rdnet.fit` fits parameters to observed patterns with it).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Mapping
 
 import numpy as np
 
-from rdnet.errors import ConfigError
+from rdnet.errors import ConfigError, RunError
 
 from rd_classic.boundaries import AXES, SIDES, BoundaryConditions, conditions_or_uniform, face_points
 from rd_classic.grids import Grid
@@ -137,6 +138,12 @@ class TorchModelTerms:
         self._base = {**dict(model.values), **values}
         self._ghosts = {} if self._uniform else self._ghost_coefficients()
 
+    @property
+    def boundary_depends_on_time(self) -> bool:
+        """Whether a side's ghost values depend on time (computed on the host at every stage's time)."""
+        return any(entry[0] == "ghost" and entry[3].time_dependent
+                   for sides in self._ghosts.values() for entry in sides.values())  # fmt: skip
+
     def _ghost_coefficients(self) -> dict:
         """species index → side → ``("wrap",)`` or ``("ghost", α, β tensor or None, condition)``."""
         ghosts: dict = {}
@@ -181,12 +188,18 @@ class TorchModelTerms:
                                  for term in terms])  # fmt: skip
 
     def diffusion_coefficients(self, parameters: Mapping[str, Any] | None = None):
-        """The diffusion coefficients as a ``(N, 1, ..., 1)`` tensor (differentiable in the parameters)."""
+        """The diffusion coefficients, differentiable in the parameters.
+
+        A ``(N, 1, ..., 1)`` tensor, or ``(N, *shape)`` where a coefficient depends on a
+        parameter that varies in space (``D(x) ∇²u``, as the numba kernels compute it).
+        """
         values = self._values(parameters)
         coefficients = [self.torch.as_tensor(self.model.declaration.diffusion[name].evaluate(values, library="torch"),
                                              dtype=self.dtype, device=self.device)
                         for name in self.model.species]  # fmt: skip
-        return self.torch.stack(coefficients).reshape((-1,) + (1,) * len(self.grid.shape))
+        if all(coefficient.ndim == 0 for coefficient in coefficients):
+            return self.torch.stack(coefficients).reshape((-1,) + (1,) * len(self.grid.shape))
+        return self.torch.stack([self.torch.broadcast_to(coefficient, self.grid.shape) for coefficient in coefficients])
 
     def laplacian(self, state, t: float = 0.0):
         """The discrete (or spectral) Laplacian of every species, boundary conditions included."""
@@ -260,6 +273,7 @@ class _TorchStepper:
         self.step = 0
         self._state = self.torch.zeros((model.n_species, *grid.shape), dtype=self.terms.dtype, device=self.device)
         self._rate_names = rate_names(model.species)
+        self._parameter_field_names = frozenset(parameter_fields or ())
 
     def set_state(self, *fields: np.ndarray, step: int = 0) -> None:
         """Set the fields (cast to the stepper's dtype, moved to its device) and their step number."""
@@ -284,6 +298,10 @@ class _TorchStepper:
         return dict(zip(self._rate_names, values))
 
 
+#: how many compiled steps (grids, dtypes, models, schemes) one process may hold (torch.compile's default: 8)
+_FUSED_SPECIALISATIONS = 256
+
+
 class TorchExplicitStepper(_TorchStepper):
     """An explicit Runge-Kutta tableau (:class:`~rd_classic.schemes.ExplicitScheme`) in torch.
 
@@ -298,15 +316,31 @@ class TorchExplicitStepper(_TorchStepper):
         are the numba kernels' own (:mod:`rd_classic.random_numbers`), so both backends draw
         the same noise; on a GPU they come from torch's generator seeded per step from
         ``(seed, step)`` (reproducible on the same device, and on resume).
+    fused
+        Fuse the deterministic step (every stage's stencil and reaction) into a few kernels
+        with :func:`torch.compile` (inductor: Triton on a GPU, C++ on the CPU). Unfused, each
+        tensor operation of a step reads and writes the whole grid, far from the memory
+        bandwidth on a GPU (``benchmarks/bench_gpu.py``). ``None`` (default): fused on CUDA
+        devices, where it pays, unless a side's boundary value depends on time; should
+        compiling fail there, the step runs unfused with a warning. ``True``: fused on any
+        device (a compile error is raised; a time-dependent side refused). ``False``: never.
+        The first step compiles (seconds); results equal the unfused step's to rounding.
     """
 
     def __init__(self, model: Model, grid: Grid, scheme: ExplicitScheme, *, dt: float, dtype: str = "float64",
                  device: str = "cpu", parameter_fields: Mapping[str, np.ndarray] | None = None,
                  boundary: BoundaryConditions | None = None, noise: NoiseTerms | None = None, seed: int = 0,
-                 milstein: bool = False):  # fmt: skip
+                 milstein: bool = False, fused: bool | None = None):  # fmt: skip
         super().__init__(model, grid, dt=dt, dtype=dtype, device=device, parameter_fields=parameter_fields,
                          spectral=False, boundary=boundary)  # fmt: skip
         self.scheme = scheme
+        if fused and self.terms.boundary_depends_on_time:
+            raise ConfigError("a fused step needs boundary values that do not change in time (a side's value "
+                              "depends on t: it is computed on the host at every stage)")  # fmt: skip
+        self.fused = self.device.type == "cuda" and not self.terms.boundary_depends_on_time if fused is None else fused
+        self._fuse_required = fused is True
+        self._diffusion = self.terms.diffusion_coefficients()
+        self._step_function = self._first_fused_step if self.fused else self._deterministic_step
         self.noise, self.seed, self.milstein = noise, int(seed), milstein
         if noise is not None and scheme.n_stages != 1:
             raise ConfigError(f"noise is integrated by Euler-Maruyama or Milstein, not {scheme.name}")
@@ -367,13 +401,58 @@ class TorchExplicitStepper(_TorchStepper):
                 increment[s] += 0.5 * amplitudes[slot] * slopes[slot] * (kick * kick - self._noise_scale**2)
         return increment
 
+    def _rate(self, state, time, parameters=None):
+        """``D ∇²s + R(s)`` with the diffusion coefficients computed once (the stepper's parameters are fixed)."""
+        return self._diffusion * self.terms.laplacian(state, time) + self.terms.reaction(state, time, parameters)
+
+    def _deterministic_step(self, state, time, parameters=None, dt=None):
+        """One step of the tableau without noise, out of place (``parameters``, ``dt``: tensors in the fused step)."""
+        return tableau_step(self.scheme, lambda point, at: self._rate(point, at, parameters), state, time,
+                            self.dt if dt is None else dt)  # fmt: skip
+
+    def _first_fused_step(self, state, time: float):
+        """Compile the step with :func:`torch.compile` and take it; unfused again if that fails and was not asked for.
+
+        The compiled step takes the time, the step and the scalar parameters as 0-d tensors
+        (Python numbers would be compiled in as constants: every step, and every run with
+        other values, would compile again), so runs that differ only in those values share
+        one compiled step.
+        """
+        torch = self.torch
+        compiled = torch.compile(self._deterministic_step, dynamic=False)
+        clock = torch.zeros((), dtype=torch.float64, device=self.device)
+        dt = torch.tensor(self.dt, dtype=torch.float64, device=self.device)
+        parameters = {name: value for name, value in self.terms.parameter_tensors().items()
+                      if name not in self._parameter_field_names}  # fmt: skip
+
+        def fused_step(state, time: float):
+            return compiled(state, clock.fill_(time), parameters, dt)
+
+        try:
+            # torch.compile keeps at most `recompile_limit` (8) specialisations of one function and
+            # silently runs it unfused beyond: every stepper of a process (other grids, dtypes,
+            # models) is one, so this stepper's own compilation is allowed past that limit
+            config = torch._dynamo.config
+            limit = "recompile_limit" if hasattr(config, "recompile_limit") else "cache_size_limit"  # torch < 2.6
+            with config.patch(**{limit: _FUSED_SPECIALISATIONS}):
+                result = fused_step(state, time)
+        except Exception as error:  # noqa: BLE001 (any compiler failure: report it, or run unfused)
+            if self._fuse_required:
+                raise RunError(f"torch.compile could not fuse the step: {type(error).__name__}: {error}") from None
+            warnings.warn(f"torch.compile failed ({type(error).__name__}); the step runs unfused", RuntimeWarning,
+                          stacklevel=3)  # fmt: skip
+            self.fused, self._step_function = False, self._deterministic_step
+            return self._deterministic_step(state, time)
+        self._step_function = fused_step
+        return result
+
     def advance(self, n_steps: int) -> None:
         """Take ``n_steps`` steps."""
-        scheme, dt, rate = self.scheme, self.dt, self.terms.rate
+        dt = self.dt
         with self.torch.no_grad():
             for _ in range(n_steps):
                 state, time = self._state, self.step * dt
-                self._state = tableau_step(scheme, rate, state, time, dt)
+                self._state = self._step_function(state, time)
                 if self.noise is not None:
                     self._state = self._state + self._noise_increment(state, time)
                 self.step += 1

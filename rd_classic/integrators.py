@@ -202,6 +202,7 @@ def make_stepper(
     boundary: BoundaryConditions | None = None,
     noise: NoiseTerms | None = None,
     seed: int = 0,
+    fused: bool | None = None,
 ):
     """Build the stepper for one run.
 
@@ -231,6 +232,9 @@ def make_stepper(
     noise, seed
         Noise terms (:mod:`rd_classic.noise`) and the seed of their random numbers: the run
         is then integrated by Euler–Maruyama (``euler``) or Milstein (``milstein``).
+    fused
+        The torch backend's explicit schemes only: fuse each step with :func:`torch.compile`
+        (``None``: on CUDA devices; see :class:`~rd_classic.backend_torch.TorchExplicitStepper`).
 
     Returns
     -------
@@ -265,6 +269,8 @@ def make_stepper(
         if noise is None:
             raise ConfigError("milstein integrates noise; this run has none (add a [noise] table or --noise)")
         noise.check_milstein()
+    if fused is not None and (backend != "torch" or integrator not in (*EXPLICIT_SCHEMES, "milstein")):
+        raise ConfigError(f"fused steps are the torch backend's explicit schemes, not {integrator} on {backend}")
     if integrator == "etdrk4":
         if backend == "torch":
             from rd_classic.backend_torch import TorchETDRK4Stepper
@@ -288,7 +294,7 @@ def make_stepper(
         from rd_classic.backend_torch import TorchExplicitStepper
 
         return TorchExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype, device=device, parameter_fields=fields,
-                                    boundary=boundary, **noise_options)  # fmt: skip
+                                    boundary=boundary, fused=fused, **noise_options)  # fmt: skip
     if backend == "numpy":
         raise ConfigError(f"the numpy backend runs only etdrk4 and imex; use numba or torch for {integrator}")
     return NumbaExplicitStepper(model, grid, scheme, dt=dt, dtype=dtype, parameter_fields=fields, boundary=boundary,

@@ -32,12 +32,13 @@ def test_without_a_cuda_device_it_says_so_and_measures_nothing(monkeypatch, caps
 @pytest.mark.slow
 def test_cpu_path_prints_every_part_and_the_backends_agree(monkeypatch, capsys):
     out = _run(monkeypatch, capsys, "--device", "cpu", "--quick")
-    for part in ("triad bandwidth", "stepper float64", "ETDRK4 step", "supervised", "adversarial", "agreement"):
+    for part in ("triad bandwidth", "stepper fused float64", "ETDRK4 step", "supervised", "adversarial", "agreement"):
         assert part in out
-    rates = [float(value) for value in re.findall(r"stepper float\d\d:\s+(\S+)", out)]
-    assert len(rates) == 2 and all(rate > 0 for rate in rates)
-    # torch and numba integrate the same equations: float64 runs agree to rounding, float32 to its epsilon
-    agreements = dict(re.findall(r"Gray-Scott (\w+ float\d\d) \d+², \d+ steps: (\S+)", out))
-    assert float(agreements["euler float64"]) < 1e-12
-    assert float(agreements["euler float32"]) < 1e-5
-    assert float(agreements["etdrk4 float64"]) < 1e-12
+    rates = [float(value) for value in re.findall(r"stepper (?:un)?fused float\d\d:\s+(\S+)", out)]
+    assert len(rates) == 4 and all(rate > 0 for rate in rates)
+    # torch (unfused and fused by torch.compile) and numba integrate the same equations: float64 runs
+    # agree to rounding, float32 to its epsilon
+    agreements = dict(re.findall(r"Gray-Scott (\w+(?: \w*fused)? float\d\d) \d+², \d+ steps: (\S+)", out))
+    for run in ("euler unfused float64", "euler fused float64", "rk4 fused float64", "etdrk4 float64"):
+        assert float(agreements[run]) < 1e-12
+    assert float(agreements["euler fused float32"]) < 1e-5

@@ -133,6 +133,21 @@ def test_generated_rk4_kernels_follow_the_numpy_integration(name, backend, rng):
         np.testing.assert_allclose(result, reference, rtol=1e-12, atol=1e-12 * np.abs(reference).max())
 
 
+@pytest.mark.parametrize("integrator", ["euler", "rk4"])
+def test_torch_fused_step_follows_the_numpy_integration(integrator, rng):
+    """The torch stepper's step compiled by torch.compile (inductor, C++ on the CPU; Triton on a GPU)."""
+    model, grid, fields = _set_up("extended-brusselator", (9, 11), "no-flux", rng)
+    dt = 0.5 * largest_stable_dt(model, grid, integrator)
+    stepper = make_stepper(model, grid, dt=dt, integrator=integrator, backend="torch", fused=True)
+    assert stepper.fused
+    stepper.set_state(*fields)
+    stepper.advance(40)
+    assert stepper.fused  # compiled, not fallen back to the unfused step
+    expected = _numpy_run("extended-brusselator", fields, model.values, grid.dx, grid.periodic, dt, 40, integrator)
+    for result, reference in zip(stepper.get_state(), expected):
+        np.testing.assert_allclose(result, reference, rtol=1e-12, atol=1e-12 * np.abs(reference).max())
+
+
 @pytest.mark.parametrize("shape,boundary", [((13, 11), "periodic"), ((9, 7), "no-flux"), ((1, 15), "periodic")])
 def test_fused_rk_step_follows_the_numpy_integration_for_any_row_blocks(shape, boundary, rng):
     """The one-pass RK4 step (stages as a wavefront over rows, in place): the NumPy RK4 run for 1 to 13 blocks
