@@ -10,6 +10,7 @@ import shlex
 import sys
 
 import click
+from click.core import ParameterSource
 
 from rdnet.errors import ConfigError
 from rdnet.gan_dynamics.options import (
@@ -37,9 +38,10 @@ from rdnet.gan_dynamics.options import (
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (>= 0).")
 @click.option("--out", "-o", type=click.Path(dir_okay=False), default=None, help="Output NetCDF file (.nc).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@click.option("--quiet", is_flag=True, help="No progress bar and no summary line.")
 @click.pass_context
 def command(ctx: click.Context, features, dimension, final_time, tau_d, tau_g, noise, noise_gen, lambdas,
-            lambda_gen, p0, q0, r0, replicas, records, engine, seed, out, overwrite) -> None:
+            lambda_gen, p0, q0, r0, replicas, records, engine, seed, out, overwrite, quiet) -> None:
     """Simulate the solvable high-dimensional GAN and integrate its ODE.
 
     Runs R replicas of the online training at dimension n (time t = k/n) and the macroscopic
@@ -59,6 +61,11 @@ def command(ctx: click.Context, features, dimension, final_time, tau_d, tau_g, n
       rdnet gan-dynamics phase-diagram --noise 0.5:5:40 --tau-g 0.01:0.3:30 --out phases.png
     """
     if ctx.invoked_subcommand is not None:
+        given = [max(parameter.opts, key=len) for parameter in ctx.command.params
+                 if ctx.get_parameter_source(parameter.name) != ParameterSource.DEFAULT]  # fmt: skip
+        if given:  # they would be ignored: the sub-command reads its own options
+            raise ConfigError(f"{', '.join(given)} before '{ctx.invoked_subcommand}' apply to the simulation; "
+                              f"give the sub-command's options after its name")  # fmt: skip
         return
     if out is None:
         raise ConfigError("--out FILE.nc is required (or use the phase-diagram sub-command)")
@@ -70,8 +77,11 @@ def command(ctx: click.Context, features, dimension, final_time, tau_d, tau_g, n
     result = run(features=features, dim=dimension, time=final_time, tau_d=tau_d, tau_g=tau_g, noise=noise,
                  noise_gen=noise_gen, lambdas=lambdas, lambda_gen=lambda_gen, p0=p0, q0=q0, r0=r0,
                  replicas=replicas, records=records, engine=engine, seed=seed, out=out, overwrite=overwrite,
-                 quiet=False, history=shlex.join(["rdnet", *sys.argv[1:]]))  # fmt: skip
+                 quiet=quiet, history=shlex.join(["rdnet", *sys.argv[1:]]))  # fmt: skip
     ds = result.dataset
+    if quiet:
+        ds.close()
+        return
     diag = np.diagonal(ds["P_mean"].values[-1])
     click.echo(
         f"wrote {result.path}: linear theory {ds.attrs['linear_phase']}; long-horizon ODE "

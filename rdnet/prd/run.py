@@ -311,6 +311,8 @@ def prepare_run(spec: RunSpec) -> PreparedRun:
         raise ConfigError(
             f"--optimizer sgd needs --batch-size smaller than the {data.samples} samples (else use gd)"
         )
+    if training.batch_size is not None and training.batch_size > data.samples:  # else stored but not what ran
+        raise ConfigError(f"--batch-size {training.batch_size} is larger than the {data.samples} samples")
     seeds = _seeds(spec.seed)
     m = spec.neurons
     generator = initialise_generator(

@@ -135,3 +135,20 @@ BAD_GRID_OPTIONS = [
 @pytest.mark.parametrize(("options", "words"), BAD_GRID_OPTIONS, ids=[" ".join(o) for o, _ in BAD_GRID_OPTIONS])
 def test_bad_phase_diagram_options_give_one_line(tmp_path, options, words):
     _assert_one_line_error([*GRID, *options], tmp_path / "p.png", words)
+
+
+def test_options_before_the_sub_command_are_refused_not_ignored(tmp_path):
+    out = tmp_path / "p.png"
+    result = CliRunner().invoke(cli, ["gan-dynamics", "--noise", "3", "--quiet", "phase-diagram", "--noise", "0.5:5:3",
+                                      "--tau-g", "0.02:0.2:2", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 2 and "--noise, --quiet before 'phase-diagram'" in result.output
+    assert not out.exists()
+
+
+def test_quiet_run_prints_nothing_and_writes_the_file(tmp_path):
+    out = tmp_path / "run.nc"
+    result = CliRunner().invoke(cli, ["gan-dynamics", "--dim", "100", "--time", "5", "--replicas", "2", "--records", "3",
+                                      "--out", str(out), "--quiet"])  # fmt: skip
+    assert result.exit_code == 0 and result.output == ""
+    with xr.open_dataset(out) as ds:
+        assert ds.sizes["replica"] == 2

@@ -53,6 +53,9 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
         command.main(args=[*SMALL, "--out", str(existing)], standalone_mode=False)
     with pytest.raises(ConfigError, match="batch-size"):
         command.main(args=[*SMALL, "--optimizer", "sgd", "--out", str(tmp_path / "b.nc")], standalone_mode=False)
+    with pytest.raises(ConfigError, match="--batch-size 9 is larger than the 8 samples"):  # it was clamped to 8
+        command.main(args=[*SMALL, "--optimizer", "adam", "--batch-size", "9", "--out", str(tmp_path / "b.nc")],
+                     standalone_mode=False)  # fmt: skip
     assert not (tmp_path / "a.nc").exists() and not (tmp_path / "b.nc").exists()
 
 
