@@ -136,6 +136,8 @@ class TorchModelTerms:
             self._laplacian_symbol = self._tensor(-grid.squared_wavenumbers())
         self._uniform = self.boundary.summary(grid.ndim) in ("periodic", "no-flux")
         self._base = {**dict(model.values), **values}
+        if not self._uniform:
+            self.boundary.check_finite_at_start(grid.shape, grid.axes, grid.ndim, self._base, grid.dx)
         self._ghosts = {} if self._uniform else self._ghost_coefficients()
 
     @property

@@ -328,6 +328,26 @@ class BoundaryConditions:
                     raise ConfigError(f"boundary of {name}: {axis}- is '{low.text}' and {axis}+ is '{high.text}'; "
                                       f"a periodic axis is periodic on both sides")  # fmt: skip
 
+    def check_finite_at_start(self, shape: Sequence[int], axes: Sequence[str], ndim: int, base: Mapping[str, Any],
+                              dx: float) -> None:  # fmt: skip
+        """Refuse a side whose value is not finite at ``t = 0`` (``dirichlet log(t)``, ``1/x`` on ``x-``...).
+
+        ``base`` holds the parameters and the grid's coordinates
+        (:meth:`~rd_classic.grids.Grid.expression_values`); the run would otherwise start
+        with NaN or infinite ghost cells and stop at its first step as if ``dt`` were too large.
+        """
+        for name in self.species:
+            for side in self.sides_of(ndim):
+                condition = self.conditions[name][side]
+                if condition.periodic or condition.homogeneous:
+                    continue
+                values, _ = face_points(shape, axes, side, {**base, "t": 0.0})
+                with np.errstate(all="ignore"):
+                    beta = np.asarray(condition.ghost_beta(values, dx), dtype=float)
+                if not np.all(np.isfinite(beta)):
+                    raise ConfigError(f"boundary of {name} on {side}: '{condition.text}' is not finite at t = 0 "
+                                      f"on that side")  # fmt: skip
+
     def to_json(self) -> dict[str, dict[str, str]]:
         """species → side → text (what a run's ``parameters`` store as ``boundary_conditions``)."""
         return {name: {side: condition.text for side, condition in sides.items()} for name, sides in self.conditions.items()}

@@ -65,6 +65,8 @@ class FaceCorrections:
                  boundary: BoundaryConditions, dtype, *, sources_only: bool = False) -> None:  # fmt: skip
         boundary.check(grid.ndim)
         self.grid = grid
+        self._base = {**{name: float(value) for name, value in model_values.items()}, **grid.expression_values()}
+        boundary.check_finite_at_start(grid.shape, grid.axes, grid.ndim, self._base, grid.dx)
         self.dtype = np.dtype(dtype)
         self.periodic = boundary.all_periodic(grid.ndim)
         species = boundary.species
@@ -72,7 +74,6 @@ class FaceCorrections:
         self._coefficients = np.asarray(species_coefficients, dtype=self.dtype)
         self._kinds = np.zeros((len(species), n_sides), np.int64)
         self._alpha = np.zeros((len(species), n_sides), self.dtype)
-        self._base = {**{name: float(value) for name, value in model_values.items()}, **grid.expression_values()}
         time_dependent: list[tuple[int, int, Any]] = []
         faces = [_without_axis(grid, SIDES[index]) for index in range(n_sides)]
         pad = tuple(max(sizes) for sizes in zip(*faces))

@@ -314,3 +314,21 @@ def test_the_sides_a_grid_has_and_whole_species_specifications_are_accepted():
 
     config = build_config("schnakenberg", size="16x1", steps=2, boundary=["no-flux", "u.x-=dirichlet 1", "v=no-flux"])
     assert config.boundary.side("u", "x-").text == "dirichlet 1"
+
+
+@pytest.mark.parametrize(("backend", "integrator"), [("numba", "euler"), ("torch", "rk4"), ("numpy", "etdrk4"),
+                                                     ("numpy", "imex")])  # fmt: skip
+def test_a_side_value_that_is_not_finite_at_the_start_is_refused(backend, integrator):
+    """log(t) at t = 0 and 1/x on the x- face (x = 0) are infinite: refused, not a run of NaN ghost cells."""
+    model = get_model("linear", Du=1.0, Dv=0.5)
+    grid = Grid((6, 8), 0.25)
+    for specifications, side in ((["dirichlet log(t)"], "x-"), (["no-flux", "v.x=neumann 1/x"], "x-"),
+                                 (["no-flux", "u.y+=neumann sqrt(y - Ly - 1)"], "y+")):  # fmt: skip
+        with pytest.raises(ConfigError, match=f"on {re.escape(side)}: .* is not finite at t = 0"):
+            make_stepper(model, grid, dt=1e-3, integrator=integrator, backend=backend,
+                         boundary=_conditions(model, *specifications))  # fmt: skip
+    finite = make_stepper(model, grid, dt=1e-3, integrator=integrator, backend=backend,
+                          boundary=_conditions(model, "dirichlet log(t + 1)", "v.x=neumann 1/(x + 1)"))  # fmt: skip
+    finite.set_state(np.ones(grid.shape), np.ones(grid.shape))
+    finite.advance(2)
+    assert all(np.all(np.isfinite(field)) for field in finite.get_state())
