@@ -102,6 +102,9 @@ def command(ctx, model, model_file, preset, params, state_index, critical, brack
     if critical:
         if bracket is None:
             raise ConfigError("--critical needs --bracket LOW HIGH")
+        if len(indices) > 1:  # it follows one state: which one is the user's choice, not the first found
+            raise ConfigError(f"--critical follows one steady state and {model_object.name} has {len(indices)} here; "
+                              f"choose one with --state (0..{len(indices) - 1})")  # fmt: skip
         result["critical"] = {"parameter": critical, "value": critical_parameter(
             model_object, critical, bracket=tuple(bracket), state_index=indices[0])}  # fmt: skip
     if as_json:

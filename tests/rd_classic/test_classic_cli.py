@@ -198,3 +198,10 @@ def test_stability_keeps_an_existing_plot_unless_overwrite(tmp_path):
     assert existing.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     alone = CliRunner().invoke(cli, ["stability", "--model", "schnakenberg", "--overwrite"])
     assert alone.exit_code == 2 and "--overwrite applies only with --plot" in alone.output
+
+
+def test_critical_with_several_steady_states_needs_state():
+    """Thomas has three steady states at its defaults: --critical followed the first one found, silently."""
+    result = CliRunner().invoke(cli, ["stability", "--model", "thomas", "--critical", "Dv", "--bracket", "1", "100"])
+    assert result.exit_code == 2
+    assert "--critical follows one steady state and thomas has 3 here; choose one with --state (0..2)" in result.output
