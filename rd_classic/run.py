@@ -424,6 +424,15 @@ def _adaptive_config(model: Model, grid: Grid, chosen, integrator: str, backend:
     )  # fmt: skip
 
 
+def _blow_up_hint(config: SimulationConfig) -> str:
+    """What to try after a run's fields became NaN or infinite."""
+    if config.noise is None:
+        return "Try a smaller dt or another integrator."
+    scale = NoiseTerms.increment_scale(config.grid.dx, config.dt, config.grid.ndim)
+    return (f"With noise, each step kicks a cell by amplitude × {scale:.3g} (sqrt(dt/dx^{config.grid.ndim}), "
+            f"spatially white noise): try a smaller noise amplitude, or a smaller dt.")
+
+
 def _check_noise(noise: NoiseTerms | None, integrator: str) -> None:
     """A run with noise is integrated by euler or milstein; milstein needs diagonal noise."""
     if noise is not None and integrator not in NOISE_INTEGRATORS:
@@ -633,8 +642,7 @@ def _run_simulation(config: SimulationConfig, observers: Sequence[Any], state: t
             if not _emit(stepper, observers, step, config):
                 raise RunError(
                     f"NaN/Inf appeared between step {last_good} and step {step} (time {time:g}); "
-                    f"the run stopped, snapshots up to step {last_good} are kept. "
-                    f"Try a smaller dt or another integrator."
+                    f"the run stopped, snapshots up to step {last_good} are kept. {_blow_up_hint(config)}"
                 )
             last_good = step
             if stop_requested(observers):

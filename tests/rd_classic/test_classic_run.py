@@ -177,3 +177,10 @@ def test_allow_unstable_is_refused_where_no_step_limit_is_checked(integrator):
     cannot apply there (it was ignored)."""
     with pytest.raises(ConfigError, match=f"allow_unstable applies only to .*not {integrator}"):
         build_config("schnakenberg", size="16", time=1.0, dt=0.05, integrator=integrator, allow_unstable=True)
+
+
+def test_a_noisy_blow_up_names_the_kick_per_step(tmp_path):
+    """Spatially white noise kicks a cell by σ·sqrt(dt/dx^d) per step: the error says so (and its size)."""
+    config = build_config(model="gray-scott", size=(16, 16), dx=0.01, steps=40, noise=["u=0.05"], seed=1)
+    with pytest.raises(RunError, match=r"amplitude × 100 \(sqrt\(dt/dx\^2\)"):  # sqrt(1 / 0.01^2)
+        run_simulation(config, observers=[ClassicDatasetObserver(tmp_path / "noisy.nc")])
