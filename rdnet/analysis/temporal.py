@@ -11,6 +11,10 @@ The label (:func:`time_behaviour`) looks at the last ``window`` fraction of the 
 (default the second half, after the pattern has formed), with ``A`` the standard deviation
 of the field over space and those snapshots together:
 
+0. ``stationary`` (nothing moves) — ``A`` is at most the regime's pattern floor
+   (:data:`~rdnet.analysis.regime.PATTERN_RELATIVE_AMPLITUDE` · |mean| +
+   :data:`~rdnet.analysis.regime.PATTERN_ABSOLUTE_AMPLITUDE`): a homogeneous state with only
+   round-off or decaying noise left, whose relative changes would otherwise read as chaos;
 1. ``stationary`` (frozen) — every snapshot of the window is within ``STATIONARY_CHANGE``
    (5 %) of the first, in RMS relative to ``A`` (``max_i RMS(f_i − f_0) / A ≤ 0.05``);
 2. ``travelling`` — consecutive snapshots are the same pattern shifted: after undoing the
@@ -40,6 +44,7 @@ import numpy as np
 import xarray as xr
 
 from rdnet.analysis.fields import _check_finite, _Field
+from rdnet.analysis.regime import PATTERN_ABSOLUTE_AMPLITUDE, PATTERN_RELATIVE_AMPLITUDE
 
 __all__ = [
     "TIME_BEHAVIOURS",
@@ -367,10 +372,12 @@ def classify_time_behaviour(evidence: dict[str, Any]) -> TimeBehaviour:
     Parameters
     ----------
     evidence
-        ``snapshots``, ``relative_change``, ``residual_ratio``, ``shift_cells``,
-        ``peak_share``, ``peak_index`` (the strongest frequency's bin, 0 the mean) and
-        ``min_correlation``, as
-        :func:`time_behaviour` measures them.
+        ``snapshots``, ``amplitude`` (the standard deviation over space and the window),
+        ``amplitude_floor`` (:data:`~rdnet.analysis.regime.PATTERN_RELATIVE_AMPLITUDE` · |mean|
+        + :data:`~rdnet.analysis.regime.PATTERN_ABSOLUTE_AMPLITUDE`, the regime's floor),
+        ``relative_change``, ``residual_ratio``, ``shift_cells``, ``peak_share``,
+        ``peak_index`` (the strongest frequency's bin, 0 the mean) and ``min_correlation``,
+        as :func:`time_behaviour` measures them.
 
     Returns
     -------
@@ -378,6 +385,10 @@ def classify_time_behaviour(evidence: dict[str, Any]) -> TimeBehaviour:
     """
     if evidence["snapshots"] < MIN_SNAPSHOTS:
         return TimeBehaviour("undetermined", evidence, f"fewer than {MIN_SNAPSHOTS} snapshots in the window")
+    amplitude, floor = evidence.get("amplitude", math.inf), evidence.get("amplitude_floor", 0.0)
+    if amplitude <= floor:
+        return TimeBehaviour("stationary", evidence, f"nothing moves: the field varies by {amplitude:.3g} over space "
+                                                     f"and the window, at most the pattern floor {floor:.3g}")  # fmt: skip
     change = evidence["relative_change"]
     if not change > STATIONARY_CHANGE:
         return TimeBehaviour("stationary", evidence, f"relative change {change:.3g} <= {STATIONARY_CHANGE}")
@@ -454,6 +465,8 @@ def time_behaviour(
         return classify_time_behaviour(evidence)
     dt = _time_step(times)
     amplitude = float(values.std())
+    evidence["amplitude"] = amplitude
+    evidence["amplitude_floor"] = PATTERN_RELATIVE_AMPLITUDE * abs(float(values.mean())) + PATTERN_ABSOLUTE_AMPLITUDE
     change = max(_rms(snapshot - values[0]) for snapshot in values)
     evidence["relative_change"] = change / amplitude if amplitude > 0 else 0.0
     shifts, residuals = [], []

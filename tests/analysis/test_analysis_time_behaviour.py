@@ -127,3 +127,19 @@ def test_steady_state_detector_stops_a_relaxing_run_and_not_an_oscillating_one(r
     assert "steady state" in relaxing.reason and oscillating.reason == ""
     with pytest.raises(ValueError, match="tolerance"):
         SteadyStateDetector(0.0)
+
+
+def test_a_homogeneous_state_with_decaying_noise_is_stationary_and_a_homogeneous_oscillation_oscillates():
+    """A relaxed homogeneous state keeps only fresh round-off-sized noise: relative to its own tiny spread each
+    snapshot differs completely from the last (it read as chaotic); nothing moves by the regime's floor."""
+    rng = np.random.default_rng(3)
+    times = np.arange(12) * 0.5
+    relaxed = 0.6 + 1e-8 * rng.standard_normal((12, 32, 32)) * np.exp(-times)[:, None, None]
+    behaviour = time_behaviour(relaxed, times=times)
+    assert behaviour.label == "stationary" and "nothing moves" in behaviour.reason
+    # the same noise on a field of ~1e-9 (a rate at its steady state) is above the absolute floor only if larger
+    assert time_behaviour(1e-7 * rng.standard_normal((12, 32, 32)), times=times).label == "stationary"
+    assert time_behaviour(1e-3 * rng.standard_normal((12, 32, 32)), times=times).label == "chaotic"
+    # a homogeneous oscillation (Hopf) is far above the floor: it still oscillates
+    waves = 0.6 + 0.05 * np.sin(2 * np.pi * np.arange(40) / 5)[:, None, None] + 1e-9 * rng.standard_normal((40, 16, 16))
+    assert time_behaviour(waves, times=np.arange(40.0), window=1.0).label == "oscillating"
