@@ -33,7 +33,8 @@ uninterrupted run drew.
 * **Arithmetic without library calls** (numba has no vector ``log``/``sin``/``cos`` without
   Intel's SVML; this compiles to a loop without branches or table look-ups that
   vectorises): ``ln u = e ln 2 + ln m`` from the float's exponent ``e`` and mantissa ``m``
-  (taken into ``[√½, √2]``), ``ln m = 2 artanh s = 2 (s + s³/3 + s⁵/5 + s⁷/7 + s⁹/9)``
+  (taken into ``[√½, √2)`` by integer arithmetic on the float's bits, as musl's ``log``
+  does), ``ln m = 2 artanh s = 2 (s + s³/3 + s⁵/5 + s⁷/7 + s⁹/9)``
   with ``s = (m − 1)/(m + 1)``, ``|s| ≤ 0.1716`` (Abramowitz & Stegun 4.1.27; the fdlibm
   ``log`` reduction); ``sin φ`` to ``φ⁹`` and ``cos φ`` to ``φ¹⁰`` by their Taylor
   polynomials on ``0 < φ < π/4``. The series' first terms left out bound every number's
@@ -71,18 +72,24 @@ _MASK64 = (1 << 64) - 1
 #: sine, 22 and 23: the signs), the radius' uniform number (bits 24-63)
 _FRACTION_BITS, _RADIUS_SHIFT = 21, np.uint64(24)
 _FRACTION_MASK = np.uint64((1 << _FRACTION_BITS) - 1)
-_SWAP, _FIRST_SIGN, _SECOND_SIGN = np.uint64(1 << 21), np.uint64(1 << 22), np.uint64(1 << 23)
+_SWAP = np.uint64(1 << 21)
+#: the shifts that carry bits 22 and 23 (the signs) onto bit 63 (a float's sign bit)
+_FIRST_SIGN_SHIFT, _SECOND_SIGN_SHIFT, _SIGN_BIT = np.uint64(63 - 22), np.uint64(63 - 23), np.uint64(1 << 63)
 _OCTANT_STEP = math.pi / 4 * 2.0**-_FRACTION_BITS
 _RADIUS_BITS = 40
-_MANTISSA = np.int64((1 << 52) - 1)
-_EXPONENT_OF_ONE = np.int64(1023 << 52)
+#: the bits from 23 up as an integer, its lowest bit set: 2k + 1 for the radius bits k
+_ODD_SHIFT, _ONE = np.uint64(_RADIUS_SHIFT - 1), np.uint64(1)
+#: subtracted from the exponent e of 2k + 1 = m 2^e: 2u = (2k + 1) 2^-40, so ln u = (e - 41) ln 2 + ln m
+_EXPONENT_OFFSET = np.int64(_RADIUS_BITS + 1)
 _FIFTY_TWO = np.int64(52)
-#: subtracted from a biased exponent: the bias, and the 40 bits that make u = (k + 1/2) 2^-40 from k + 1/2
-_EXPONENT_OFFSET = np.int64(1023 + _RADIUS_BITS)
-_SQRT2, _LN2 = math.sqrt(2.0), math.log(2.0)
-#: ln m = 2 artanh s = 2 Σ_k s^(2k+1)/(2k+1), |s| ≤ (√2 - 1)/(√2 + 1): the terms k = 1 … 4 as a polynomial in
-#: z = s² (coefficients 2/(2k+1)); the terms left out sum to less than 2|s| z⁵/11/(1 - z), a relative 2.1e-9 of ln u
-_L3, _L5, _L7, _L9 = 2 / 3, 2 / 5, 2 / 7, 2 / 9
+#: the bits of the float √½: x's bits minus these, shifted right by 52, are the e of x = m 2^e with m in [√½, √2)
+_SQRT_HALF_BITS = np.int64(np.float64(math.sqrt(0.5)).view(np.int64))
+_MINUS_TWO_LN2 = -2.0 * math.log(2.0)
+#: -2 ln m = -4 artanh s = -4 Σ_k s^(2k+1)/(2k+1), |s| ≤ (√2 - 1)/(√2 + 1): the terms k = 0 … 4 as s times a
+#: polynomial in z = s² (coefficients -4/(2k+1)); the terms left out sum to less than 2|s| z⁵/11/(1 - z), a relative
+#: 2.1e-9 of ln u. (Folded into these constants at compile time; -2 scale² folded in at run time cost the
+#: Milstein kernel 45 %.)
+_R1, _R3, _R5, _R7, _R9 = -4.0, -4 / 3, -4 / 5, -4 / 7, -4 / 9
 #: Taylor coefficients of sin φ (to φ⁹) and cos φ (to φ¹⁰) on 0 < φ < π/4; the first terms left out bound the
 #: errors by (π/4)¹¹/11! = 1.8e-9 (relative 2.5e-9) and (π/4)¹²/12! = 1.2e-10 (relative 1.7e-10)
 _S3, _S5, _S7, _S9 = -1 / 6, 1 / 120, -1 / 5040, 1 / 362880
@@ -108,30 +115,33 @@ def row_start(key, row):
 
 @njit(inline="always")
 def normal_pair(bits, scale=1.0):
-    """``scale`` times the two standard normal numbers of a pair's 64 bits (Box-Muller; see the module docstring)."""
-    # the radius: u = (k + 1/2) 2^-40 = m 2^e, m in [√½, √2]
-    v = np.float64(bits >> _RADIUS_SHIFT) + 0.5
-    exponent_bits = np.float64(v).view(np.int64)
-    exponent = (exponent_bits >> _FIFTY_TWO) - _EXPONENT_OFFSET
-    m = np.int64((exponent_bits & _MANTISSA) | _EXPONENT_OF_ONE).view(np.float64)
-    large = m > _SQRT2
-    m = 0.5 * m if large else m
-    exponent = exponent + 1 if large else exponent
+    """``scale`` times the two standard normal numbers of a pair's 64 bits (Box-Muller; see the module docstring).
+
+    Written for few operations and a short chain of them from the bits to the numbers (the kernels' cell loops
+    wait on it): ``2k + 1`` converted at once, ``m`` and ``e`` taken apart by integer arithmetic, the series by
+    Estrin's scheme with compile-time coefficients, the octant applied to the cosine and sine (which wait only
+    on the bits) by their sign bits.
+    """
+    # -2 ln u: 2u 2^40 = 2k + 1 = m 2^e with m in [√½, √2), so ln u = (e - 41) ln 2 + ln m
+    odd_bits = np.float64((bits >> _ODD_SHIFT) | _ONE).view(np.int64)
+    exponent = (odd_bits - _SQRT_HALF_BITS) >> _FIFTY_TWO
+    m = np.int64(odd_bits - (exponent << _FIFTY_TWO)).view(np.float64)
     s = (m - 1.0) / (m + 1.0)
     z = s * s
-    series = ((_L9 * z + _L7) * z + _L5) * z + _L3
-    log_u = np.float64(exponent) * _LN2 + (2.0 * s + s * z * series)
-    radius = np.sqrt(-2.0 * log_u) * scale
-    # the angle: φ in (0, π/4) and its octant
-    phi = (np.float64(bits & _FRACTION_MASK) + 0.5) * _OCTANT_STEP
+    z2 = z * z
+    series = (_R1 + _R3 * z) + z2 * ((_R5 + _R7 * z) + _R9 * z2)
+    radius = np.sqrt(np.float64(exponent - _EXPONENT_OFFSET) * _MINUS_TWO_LN2 + s * series) * scale
+    # the angle φ in (0, π/4), and its octant: whether the numbers swap cosine and sine, and their signs (bit 22
+    # onto the first number's sign bit, 23 onto the second's)
+    phi = np.float64(bits & _FRACTION_MASK) * _OCTANT_STEP + 0.5 * _OCTANT_STEP
     phi2 = phi * phi
     sine = phi + phi * phi2 * (((_S9 * phi2 + _S7) * phi2 + _S5) * phi2 + _S3)
     cosine = 1.0 + phi2 * ((((_C10 * phi2 + _C8) * phi2 + _C6) * phi2 + _C4) * phi2 + _C2)
     swap = (bits & _SWAP) != 0
     first = sine if swap else cosine
     second = cosine if swap else sine
-    first = -first if (bits & _FIRST_SIGN) != 0 else first
-    second = -second if (bits & _SECOND_SIGN) != 0 else second
+    first = np.uint64(np.float64(first).view(np.uint64) ^ ((bits << _FIRST_SIGN_SHIFT) & _SIGN_BIT)).view(np.float64)
+    second = np.uint64(np.float64(second).view(np.uint64) ^ ((bits << _SECOND_SIGN_SHIFT) & _SIGN_BIT)).view(np.float64)
     return radius * first, radius * second
 
 
