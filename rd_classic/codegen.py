@@ -578,15 +578,21 @@ def _row_coordinates(plan: _KernelPlan, row: str, plane: str | None) -> list[str
     return lines
 
 
-def _loop_over_row(body: list[str], depth: int) -> list[str]:
+def _loop_over_row(body: list[str], depth: int, counters: dict[str, str] | None = None) -> list[str]:
     """The interior loop and, in a loop of their own, the first and last cell of the row.
 
     (Three inlined copies around the interior loop once made numba drop the last
-    copy's stores; the edge loop keeps two.)
+    copy's stores; the edge loop keeps two.) ``counters``: the noise's hash counters, by name, and the
+    row's starting point of each (:func:`_noise_counters`); the body steps each by ``GOLDEN`` before
+    cell ``j`` draws, so it holds ``start + (j + 1) GOLDEN`` there.
     """
-    lines = ["for j in range(1, nx - 1):", *("    " + line for line in body.replace_j("j - 1", "j + 1"))]
+    counters = counters or {}
+    lines = [f"{name} = {start} + GOLDEN" for name, start in counters.items()]
+    lines += ["for j in range(1, nx - 1):", *("    " + line for line in body.replace_j("j - 1", "j + 1"))]
     lines += ["for edge in range(2):", "    j = edge * (nx - 1)", "    jm = first_m if edge == 0 else j - 1",
-              "    jp = 1 if edge == 0 else last_p", *("    " + line for line in body.replace_j("jm", "jp"))]  # fmt: skip
+              "    jp = 1 if edge == 0 else last_p", *(f"    {name} = {start} + np.uint64(j) * GOLDEN"
+                                                     for name, start in counters.items()),
+              *("    " + line for line in body.replace_j("jm", "jp"))]  # fmt: skip
     return ["    " * depth + line for line in lines]
 
 
@@ -657,7 +663,7 @@ def _euler_kernel(plan: _KernelPlan) -> str:
             row += [f"u{s}c = sa{s}[kk, i]", f"u{s}n = sa{s}[kk, im]", f"u{s}s = sa{s}[kk, ip]",
                     f"u{s}zn = P{s}n[i]", f"u{s}zs = P{s}s[i]", f"o{s} = new[{s}, i]"]  # fmt: skip
         row += _field_rows(plan, "kk, i") + _row_coordinates(plan, "i", "kk") + _row_normals(plan, "kk * ny + i")
-        row += _loop_over_row(body, 0)
+        row += _loop_over_row(body, 0, _noise_counters(plan))
         inner += ["    " + line for line in row]
     else:
         for s in plan.species:
@@ -666,7 +672,7 @@ def _euler_kernel(plan: _KernelPlan) -> str:
         inner.append("new = work[b, (i - start) % 2]")
         inner += [f"o{s} = new[{s}]" for s in plan.species]
         inner += _field_rows(plan, "i") + _row_coordinates(plan, "i", None) + _row_normals(plan, "i")
-        inner += _loop_over_row(body, 0)
+        inner += _loop_over_row(body, 0, _noise_counters(plan))
     inner += [f"# {slab} - 1 is no longer anyone's neighbour: store its new values",
               f"if {slab} > start:", f"    done = work[b, ({slab} - 1 - start) % 2]"]  # fmt: skip
     inner += [f"    {copy}(done[{s}], sa{s}[{slab} - 1])" for s in plan.species]
@@ -694,18 +700,25 @@ def _row_normals(plan: _KernelPlan, row: str, keys: str = "keys") -> list[str]:
     return lines
 
 
+def _noise_counters(plan: _KernelPlan) -> dict[str, str]:
+    """The hash counter of each pair of species with noise and its row's starting point (:func:`_row_normals`)."""
+    return {f"nc{pair}": f"ns{pair}" for pair in range(len(plan.noise_results) // 2)}
+
+
 def _noise_increments(plan: _KernelPlan) -> list[str]:
     """``w<s>``: the noise's increment ``g ΔW`` (plus Milstein's ``½ g g' (ΔW² - Δ)``).
 
     Species with noise draw two by two (:func:`rd_classic.random_numbers.noise_normals`): cell ``j`` of a pair
     of species takes the two numbers of the pair's hash ``j``, computed here, in the loop over the row's cells
     (it vectorises with the rest of the cell's arithmetic); an unpaired last species reads its row buffer.
+    The hash's input ``start + (j + 1) GOLDEN`` is a counter stepped once per cell (:func:`_loop_over_row`):
+    an addition per 8 cells where ``(j + 1) GOLDEN`` took a 64-bit vector multiplication.
     """
     slots = plan.noise_results
     lines = []
     for pair in range(len(slots) // 2):
         first, second = slots[2 * pair][0], slots[2 * pair + 1][0]
-        lines += [f"h{first}, h{second} = normal_pair(mix64(ns{pair} + np.uint64(j + 1) * GOLDEN), scale)",
+        lines += [f"nc{pair} += GOLDEN", f"h{first}, h{second} = normal_pair(mix64(nc{pair}), scale)",
                   f"k{first} = DTYPE(h{first})", f"k{second} = DTYPE(h{second})"]  # fmt: skip
     if len(slots) % 2:
         lines.append(f"k{slots[-1][0]} = z{slots[-1][0]}[j]")
@@ -871,7 +884,7 @@ def _euler_steps_kernel(plan: _KernelPlan) -> str:
     body = _Body(_cell_values(plan, [f"u{s}c[j]" for s in plan.species]))
     body += _noise_increments(plan)
     body += _euler_update(plan, {s: f" + w{s}" for s, _ in plan.noise_results})
-    inner += _loop_over_row(body, 0)
+    inner += _loop_over_row(body, 0, _noise_counters(plan))
     lines += ["                " + line for line in inner]
     return "\n\n" + "\n".join(lines) + "\n"
 

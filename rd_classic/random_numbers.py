@@ -177,10 +177,11 @@ def fill_normal_pairs(key, row, scale, first, second):
     The layout of two species drawing together (cell ``j`` of both from pair ``j``), what the noisy kernels
     compute inside their loop over the row's cells.
     """
-    start = row_start(key, row)
+    counter = row_start(key, row)
     factor = np.float64(scale)
     for j in range(first.shape[0]):
-        first[j], second[j] = normal_pair(mix64(start + np.uint64(j + 1) * GOLDEN), factor)
+        counter += GOLDEN  # start + (j + 1) GOLDEN
+        first[j], second[j] = normal_pair(mix64(counter), factor)
 
 
 @njit(cache=True)
