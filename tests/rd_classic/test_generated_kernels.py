@@ -306,6 +306,41 @@ def test_euler_steps_in_one_pass_follow_the_numpy_integration_for_any_row_blocks
     _assert_any_blocks_follow(run, sorted({1, 2, 3, shape[0]}), model, grid, fields, expected)
 
 
+
+@pytest.mark.parametrize("shape,boundary", [((13, 11), "periodic"), ((9, 7), "no-flux"), ((1, 15), "periodic")])
+def test_the_row_prefetch_of_euler_steps_changes_no_bit(shape, boundary, rng, tmp_path, monkeypatch):
+    """``euler_steps`` with the software prefetch of the rows ahead (:mod:`rd_classic.cache_hints`, float32's
+    kernels) gives the bits of the same kernel without it, for any cut into row blocks (rows wrapping around)."""
+    from rd_classic import codegen
+    from rd_classic.kernel_cache import load_generated, module_key
+
+    monkeypatch.setenv("RDNET_KERNEL_CACHE", str(tmp_path))
+    model, grid, fields = _set_up("extended-brusselator", shape, boundary, rng)
+    dt = np.float32(0.5 * largest_stable_dt(model, grid, "euler"))
+    p = kernels_numba.parameter_vector(list(model.values.values()), (1.0, 1.0, 1.0), np.float32)
+    c = (np.array(model.diffusion) / grid.dx**2).astype(np.float32)
+    depth = 3
+    results = []
+    for prefetch in (frozenset({"float32"}), frozenset()):
+        monkeypatch.setattr(codegen, "PREFETCH_STATE_ROWS", prefetch)
+        source = codegen.kernels_source(model.declaration, dtype="float32", ndim=2, fields=(False,) * len(model.values))
+        assert ("prefetch_cells(" in source) == bool(prefetch)
+        kernel = load_generated(module_key("prefetch-test", codegen.GENERATOR_SIGNATURE, model.declaration.digest,
+                                           str(bool(prefetch))), lambda: source).euler_steps
+        for n_blocks in sorted({1, 2, 3, shape[0]}):
+            state = kernels_numba.species_fields(model.n_species, grid.shape, np.float32)
+            for target, values in zip(state, fields):
+                target[...] = values
+            buffers = kernels_numba.euler_steps_buffers(grid.shape, np.float32, model.n_species, depth, n_blocks)
+            for _ in range(4):
+                kernel(p, c, np.zeros((0, 1, 1), np.float32), np.float32(grid.dx), np.zeros(depth, np.float32), dt,
+                       grid.periodic, state, *buffers)  # fmt: skip
+            results.append(np.stack(state))
+    assert not np.array_equal(results[0], np.stack(fields).astype(np.float32))  # the steps moved the state
+    for result in results[1:]:
+        assert np.array_equal(result, results[0])
+
+
 #: a forced model whose terms read the time, the coordinates and a field-valued parameter
 _FORCED_MODEL = """
 name = "forced"
