@@ -881,7 +881,9 @@ def _euler_steps_kernel(plan: _KernelPlan) -> str:
     differently there), and the same bits for any cut into blocks.
     ``times[st]``: the time of step ``st`` (as the stepper computes it for one step). With noise terms
     (``noisy_euler_steps``), step ``st`` draws from its own stream keys ``keys[st]``, row by row as
-    :func:`_euler_kernel` does: the numbers of a cell and step are the one-step kernel's.
+    :func:`_euler_kernel` does: the numbers of a cell and step are the one-step kernel's. In the dtypes of
+    :data:`PREFETCH_STATE_ROWS` each step of a wavefront also prefetches a part of the state rows a later
+    wavefront reads first (:func:`_prefetch_rows`).
     """
     signature = "def euler_steps(p, c, pf, dx, times, dt, periodic, state, halo, rings):"
     if plan.noise_results:  # Euler-Maruyama (Milstein): keys[st] are step st's stream keys

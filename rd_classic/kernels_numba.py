@@ -32,7 +32,8 @@ nothing. :func:`kernels_for` returns the module; its kernels are:
     last step written straight over the state; ``times`` holds each step's time. The cells'
     arithmetic is ``euler_step``'s (results equal to 1 ulp: a few row-end cells contract a
     product into a fused multiply-add differently), the same bits for any cut into blocks;
-    memory traffic per step is ``1 / len(times)`` of ``euler_step``'s.
+    memory traffic per step is ``1 / len(times)`` of ``euler_step``'s. In float32 it also prefetches the state
+    rows its next wavefront reads (:mod:`rd_classic.cache_hints`; values unchanged).
 ``rates(p, c, pf, dx, t, periodic, state, reaction, diffusion)``
     The two parts of the rate of change, ``R(u)`` and ``D ∇²u``.
 ``rhs(p, c, pf, dx, t, periodic, state, out)``
