@@ -42,7 +42,7 @@ Usage::
     python benchmarks/bench_classic.py --only generated     # (e) alone, 2048² float64
     python benchmarks/bench_classic.py --only stiff         # ETDRK4 vs Euler alone
     python benchmarks/bench_classic.py --only passes --sizes 1024,2048   # Euler's steps per pass
-    python benchmarks/bench_classic.py --only prefetch --sizes 2048       # euler_steps with/without its row prefetch
+    python benchmarks/bench_classic.py --only row-loops --sizes 2048      # euler_steps' generated forms
 
 Ratios, not absolute numbers, are the point: every figure comes from this run on this machine.
 """
@@ -620,9 +620,10 @@ def main() -> None:
                         help="numba threads of every kernel, the triads and py-pde's 'mt' runs [numba's default]; on a "
                              "loaded machine one thread gives steadier figures (a parallel step waits for its slowest "
                              "thread)")  # fmt: skip
-    parser.add_argument("--only", choices=["peers", "schemes", "passes", "prefetch", "generated", "stiff"], default=None,
-                        help="run one part: the Euler peers, the explicit schemes, Euler's steps per pass, euler_steps "
-                             "with and without its row prefetch, (e) generated vs hand-written, or ETDRK4 vs Euler")  # fmt: skip
+    parser.add_argument("--only", choices=["peers", "schemes", "passes", "row-loops", "generated", "stiff"], default=None,
+                        help="run one part: the Euler peers, the explicit schemes, Euler's steps per pass, euler_steps' "
+                             "row loops (one or two rows at a time, with or without the prefetch), (e) generated vs "
+                             "hand-written, or ETDRK4 vs Euler")  # fmt: skip
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.threads is not None:
@@ -636,8 +637,8 @@ def main() -> None:
         report_schemes(max(sizes), rounds=3 if args.quick else 5, seconds=0.3 if args.quick else 1.0)
     if args.only == "passes":
         report_pass_depths(sizes, rounds=3 if args.quick else 5)
-    if args.only == "prefetch":
-        report_prefetch(max(sizes), rounds=3 if args.quick else 9)
+    if args.only == "row-loops":
+        report_row_loops(max(sizes), rounds=3 if args.quick else 9)
     if args.only is None:
         cold, warm = time_to_first_step()
         print(f"time to first step (fresh process, imports included): cold {cold:.2f} s, warm {warm:.2f} s")
@@ -677,9 +678,10 @@ def report_pass_depths(sizes: list[int], *, rounds: int, models=("gray-scott", "
                 print(f"  {name} {n}² {dtype}: one step per pass {base:.3e} cell updates/s; {cells}")
 
 
-def report_prefetch(n: int, *, rounds: int, depth: int = 2) -> None:
-    """Print Gray-Scott's ``euler_steps`` (passes of ``depth`` steps) with the prefetch of the rows ahead
-    (:mod:`rd_classic.cache_hints`) against the same kernel generated without it, float64 and float32, at ``n``²."""
+def report_row_loops(n: int, *, rounds: int, depth: int = 2) -> None:
+    """Print Gray-Scott's ``euler_steps`` (passes of ``depth`` steps) at ``n``² in its four generated forms, float64
+    and float32: one row or two rows at a time (``codegen.ROW_PAIRS``), with or without the prefetch of the rows
+    ahead (``codegen.PREFETCH_STATE_ROWS``, :mod:`rd_classic.cache_hints`); ratios to one row at a time without it."""
     from rd_classic import codegen, kernels_numba
     from rd_classic.grids import Grid
     from rd_classic.integrators import EXPLICIT_SCHEMES, NumbaExplicitStepper
@@ -687,10 +689,11 @@ def report_prefetch(n: int, *, rounds: int, depth: int = 2) -> None:
     from rd_classic.models import get_model
 
     model = get_model("gray-scott", **GS)
-    print(f"\neuler_steps ({depth} steps per pass) with / without the row prefetch, Gray-Scott {n}², median of "
-          f"{rounds} interleaved rounds; numba threads {_numba_threads()}, load {os.getloadavg()[0]:.2f}; the "
-          f"library prefetches in {', '.join(sorted(codegen.PREFETCH_STATE_ROWS)) or 'no dtype'}")  # fmt: skip
-    chosen = codegen.PREFETCH_STATE_ROWS
+    chosen = {"ROW_PAIRS": codegen.ROW_PAIRS, "PREFETCH_STATE_ROWS": codegen.PREFETCH_STATE_ROWS}
+    print(f"\neuler_steps ({depth} steps per pass), Gray-Scott {n}², its generated forms, median of {rounds} interleaved "
+          f"rounds; numba threads {_numba_threads()}, load {os.getloadavg()[0]:.2f}; the library takes two rows at a "
+          f"time in {', '.join(sorted(codegen.ROW_PAIRS)) or 'no dtype'}, prefetches in "
+          f"{', '.join(sorted(codegen.PREFETCH_STATE_ROWS)) or 'no dtype'}")  # fmt: skip
     for dtype in ("float64", "float32"):
         stepper = NumbaExplicitStepper(model, Grid((n, n), 1.0), EXPLICIT_SCHEMES["euler"], dt=DT, dtype=dtype,
                                        steps_per_pass=depth)  # fmt: skip
@@ -700,13 +703,15 @@ def report_prefetch(n: int, *, rounds: int, depth: int = 2) -> None:
         buffers = kernels_numba.euler_steps_buffers((n, n), dtype, model.n_species, depth)
         arguments = (stepper._p, stepper._c, stepper._pf, stepper._dx, times, stepper._dt_cast, stepper._periodic)
         candidates = {}
-        for name, dtypes in (("prefetch", frozenset({dtype})), ("none", frozenset())):
-            codegen.PREFETCH_STATE_ROWS = dtypes
+        for pairs, prefetch in ((False, False), (False, True), (True, False), (True, True)):
+            name = f"{'two rows' if pairs else 'one row'}{' + prefetch' if prefetch else ''}"
+            codegen.ROW_PAIRS = frozenset({dtype}) if pairs else frozenset()
+            codegen.PREFETCH_STATE_ROWS = frozenset({dtype}) if prefetch else frozenset()
             try:
                 source = codegen.kernels_source(model.declaration, dtype=dtype, ndim=2, fields=(False,) * len(model.values))
             finally:
-                codegen.PREFETCH_STATE_ROWS = chosen
-            kernel = load_generated(module_key("bench-prefetch", codegen.GENERATOR_SIGNATURE, model.declaration.digest,
+                codegen.ROW_PAIRS, codegen.PREFETCH_STATE_ROWS = chosen["ROW_PAIRS"], chosen["PREFETCH_STATE_ROWS"]
+            kernel = load_generated(module_key("bench-row-loops", codegen.GENERATOR_SIGNATURE, model.declaration.digest,
                                                dtype, name), lambda: source).euler_steps  # fmt: skip
             state = tuple(field.copy() for field in stepper._state)
 
@@ -716,9 +721,10 @@ def report_prefetch(n: int, *, rounds: int, depth: int = 2) -> None:
 
             candidates[name] = advance
         rates = _interleaved(candidates, n, rounds=rounds, seconds=0.5, dtype=dtype)
-        ratios = np.array(rates["prefetch"]) / np.array(rates["none"])
-        print(f"  {dtype}: with {np.median(rates['prefetch']):.3e}, without {np.median(rates['none']):.3e} cell "
-              f"updates/s; with / without: median of the per-round ratios {np.median(ratios):.3f}")  # fmt: skip
+        rates.pop("bandwidth")
+        base = np.array(rates["one row"])
+        print(f"  {dtype}: " + ", ".join(f"{name} {np.median(values):.3e} ({np.median(np.array(values) / base):.3f}x)"
+                                         for name, values in rates.items()))  # fmt: skip
 
 
 def report_stiff() -> None:

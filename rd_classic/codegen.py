@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -59,13 +60,22 @@ __all__ = [
 GENERATOR_SIGNATURE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 #: fast-math flags of the kernels: no NaN/inf, signed zeros and FMA contraction; no reassociation
 FASTMATH = '{"nnan", "ninf", "nsz", "contract"}'
+#: dtypes whose ``euler_steps`` (without noise terms) computes each step's rows two by two, in one loop over
+#: the cells (:func:`_pair_of_rows`): the rows between the two are loaded once for both (4 loads per species and
+#: cell instead of 5). ``benchmarks/bench_classic.py --only row-loops --sizes 2048`` (Gray-Scott, passes of 2,
+#: against one row at a time, median of the per-round ratios of 9 rounds, load 2.0-3.4): float64 1.26x on one
+#: thread, 1.15x and 1.31x on two; float32 with the prefetch 1.19x on one thread, 1.27x and 1.20x on two (without
+#: it 0.80-1.00x). Side runs with shorter timings gave float64 0.72-0.87x in one process and 1.28-1.40x in another
+ROW_PAIRS = frozenset({"float64", "float32"})
 #: dtypes whose ``euler_steps`` prefetches the state rows its next wavefront reads
-#: (:func:`rd_classic.cache_hints.prefetch_cells`). Gray-Scott 2048², one thread, CPU time, median of the
-#: per-round ratios of 9-11 interleaved rounds at load 2-3: float32 1.09x (2 steps per pass), 1.21x (3), 1.19x (4);
-#: float64 0.91-0.92x (its rows come in time already; the prefetches only cost load slots), so not there
+#: (:func:`rd_classic.cache_hints.prefetch_cells`); same runs: float32 two rows at a time 1.19-1.27x with it against
+#: 0.80-1.00x without, one row at a time 1.01-1.12x; float64 two rows at a time 0.88-1.06x with it against
+#: 1.15-1.31x without (its rows come in time already; the prefetches only cost load slots), so not there
 PREFETCH_STATE_ROWS = frozenset({"float32"})
+#: rows of each step's ring buffer in ``euler_steps`` (3 are needed one row at a time, 6 two rows at a time)
+RING_ROWS = 6
 #: the prefetch's lead in wavefronts: step 0's rows of the wavefront after next are prefetched during this one
-#: (float32, 2 steps per pass, one run: a lead of 1 1.11x, of 2 1.15x; within that run's noise)
+#: (float32, 2 steps per pass, one row at a time, one run: a lead of 1 1.11x, of 2 1.15x; within the noise)
 PREFETCH_WAVEFRONTS_AHEAD = 1
 
 
@@ -389,6 +399,8 @@ class _KernelPlan:
     slope_results: tuple[tuple[int, str], ...] = ()
     #: whether ``euler_steps`` prefetches the state rows of its next wavefronts (:data:`PREFETCH_STATE_ROWS`)
     prefetch_rows: bool = False
+    #: whether ``euler_steps`` computes its rows two by two (:data:`ROW_PAIRS`; not with noise terms)
+    row_pairs: bool = False
 
     @property
     def species(self) -> range:
@@ -437,7 +449,7 @@ def kernels_source(declaration: ModelDeclaration, *, dtype: str, ndim: int, fiel
     uses = frozenset(name for name in (*_COORDINATE_IDENTIFIERS, *(f"p{i}" for i in range(len(fields))))
                      if _mentions(body_text, name))  # fmt: skip
     plan = _KernelPlan(len(model.species), len(fields), ndim, fields, uses, tuple(lines), tuple(results),
-                       prefetch_rows=dtype in PREFETCH_STATE_ROWS)  # fmt: skip
+                       prefetch_rows=dtype in PREFETCH_STATE_ROWS, row_pairs=dtype in ROW_PAIRS)  # fmt: skip
     what = f"numba kernels ({dtype}, {ndim}-D storage, fields {''.join('1' if f else '0' for f in fields)})"
     kernels = [_euler_kernel(plan), _stage_kernel(plan, final=False), _stage_kernel(plan, final=True),
                _rates_kernel(plan), _rhs_kernel(plan), _reaction_fields_kernel(plan)]  # fmt: skip
@@ -514,7 +526,7 @@ def _module(declaration: ModelDeclaration, printer: _Printer, dtype: str, what: 
     for value, name in sorted(constants.items(), key=lambda item: int(item[1][1:])):
         parts.append(f"{name} = DTYPE({value!r})\n")
     parts.append("".join(f"{alias} = {name}\n" for alias, name in named.items()))
-    parts.append(f"FASTMATH = {FASTMATH}\n")
+    parts.append(f"FASTMATH = {FASTMATH}\nRING_ROWS = {RING_ROWS}\n")
     parts.append(_HELPERS)
     parts.extend(kernels)
     return "".join(parts)
@@ -869,7 +881,7 @@ def _euler_steps_kernel(plan: _KernelPlan) -> str:
 
     Temporal blocking: the steps run as a wavefront over the rows of each thread's block, as the
     stages of :func:`_fused_rk_kernel` do. At wavefront ``w`` step ``st`` computes row ``w - st``
-    from step ``st - 1``'s rows ``w - st - 1 .. w - st + 1`` (ring buffers of 3 rows per step,
+    from step ``st - 1``'s rows ``w - st - 1 .. w - st + 1`` (ring buffers of :data:`RING_ROWS` rows per step,
     ``rings``, which stay in the cache), the first step from the state, the last one straight over
     the state's row: no stencil needs that old row any more (the first step read it at this
     wavefront or before). Each block also computes step ``st`` on the ``depth - 1 - st`` rows
@@ -882,42 +894,109 @@ def _euler_steps_kernel(plan: _KernelPlan) -> str:
     ``times[st]``: the time of step ``st`` (as the stepper computes it for one step). With noise terms
     (``noisy_euler_steps``), step ``st`` draws from its own stream keys ``keys[st]``, row by row as
     :func:`_euler_kernel` does: the numbers of a cell and step are the one-step kernel's. In the dtypes of
-    :data:`PREFETCH_STATE_ROWS` each step of a wavefront also prefetches a part of the state rows a later
-    wavefront reads first (:func:`_prefetch_rows`).
+    :data:`ROW_PAIRS` (and without noise terms) a wavefront ``w`` advances two rows: step ``st`` computes rows
+    ``g, g + 1`` with ``g = start - (depth - 1 - st) + 2 (w - st)`` in one loop over the cells
+    (:func:`_pair_of_rows`), one row alone where only one of them is to be computed (an odd count, a grid's
+    edge); in those of :data:`PREFETCH_STATE_ROWS` each step of a wavefront also prefetches a part of the state
+    rows a later wavefront reads first (:func:`_prefetch_rows`).
     """
     signature = "def euler_steps(p, c, pf, dx, times, dt, periodic, state, halo, rings):"
     if plan.noise_results:  # Euler-Maruyama (Milstein): keys[st] are step st's stream keys
         signature = "def noisy_euler_steps(p, c, pf, dx, times, dt, periodic, state, halo, rings, keys, scale, normals):"
-    # the last step writes its row at the wavefront that computes it
-    lines = [_DECORATOR_UNFUSED, signature, *_wavefront_loops(plan, "times.shape[0]", "stop + depth - 1")]
-    inner = _prefetch_rows(plan) + _wavefront_row(plan)
-    inner += ["if st > 0:", *(f"    u{s}{x} = rings[b, st - 1, {row} % 3, {s}]" for s in plan.species
-                for x, row in (("c", "r"), ("n", "im"), ("s", "ip")))]  # fmt: skip
-    inner += _field_rows(plan, "i") + _row_coordinates(plan, "i", None)
-    if "ct" in plan.uses:
-        inner.append("ct = times[st]")
-    if plan.noise_results:
-        inner += ["step_keys = keys[st]", *_row_normals(plan, "i", "step_keys")]
-    inner += ["if st == depth - 1:", *(f"    o{s} = sa{s}[i]" for s in plan.species), "else:",
-              *(f"    o{s} = rings[b, st, r % 3, {s}]" for s in plan.species)]  # fmt: skip
     body = _Body(_cell_values(plan, [f"u{s}c[j]" for s in plan.species]))
     body += _noise_increments(plan)
     body += _euler_update(plan, {s: f" + w{s}" for s, _ in plan.noise_results})
-    inner += _loop_over_row(body, 0, _noise_counters(plan))
+    time = ["ct = times[st]"] if "ct" in plan.uses else []
+    if plan.row_pairs and not plan.noise_results:
+        # wavefront w: step st computes its rows g, g + 1 (the last step writes them at once)
+        loops = _wavefront_loops(plan, "times.shape[0]", "(stop - start + 1) // 2 + depth - 1", first="0")
+        inner = [*_prefetch_rows(plan), *_pair_of_rows_head(), *time, "if g + 1 < end and (periodic or 0 <= g < ny - 1):",
+                 *("    " + line for line in _pair_of_rows(plan, body)), "else:",
+                 "    for r in range(g, min(g + 2, end)):  # one row: the last of an odd count, or a grid's edge",
+                 "        if not (periodic or 0 <= r < ny):", "            continue",
+                 *("        " + line for line in _row_around(plan) + _step_row(plan, body))]  # fmt: skip
+    else:
+        # the last step writes its row at the wavefront that computes it
+        loops = _wavefront_loops(plan, "times.shape[0]", "stop + depth - 1")
+        inner = _prefetch_rows(plan) + _wavefront_row(plan) + time + _step_row(plan, body)
+    lines = [_DECORATOR_UNFUSED, signature, *loops]
     lines += ["                " + line for line in inner]
     return "\n\n" + "\n".join(lines) + "\n"
 
 
-def _wavefront_loops(plan: _KernelPlan, depth: str, end: str) -> list[str]:
+def _step_row(plan: _KernelPlan, body: _Body) -> list[str]:
+    """Lines computing row ``r`` (storage row ``i``) of Euler step ``st`` of ``euler_steps`` from the old rows
+    ``u<s>c/n/s`` (:func:`_row_around`; from the ring of step ``st - 1`` after the first step)."""
+    lines = ["if st > 0:", *(f"    u{s}{x} = rings[b, st - 1, {row} % RING_ROWS, {s}]" for s in plan.species
+                             for x, row in (("c", "r"), ("n", "im"), ("s", "ip")))]  # fmt: skip
+    lines += _field_rows(plan, "i") + _row_coordinates(plan, "i", None)
+    if plan.noise_results:
+        lines += ["step_keys = keys[st]", *_row_normals(plan, "i", "step_keys")]
+    lines += ["if st == depth - 1:", *(f"    o{s} = sa{s}[i]" for s in plan.species), "else:",
+              *(f"    o{s} = rings[b, st, r % RING_ROWS, {s}]" for s in plan.species)]  # fmt: skip
+    return lines + _loop_over_row(body, 0, _noise_counters(plan))
+
+
+def _pair_of_rows_head() -> list[str]:
+    """Lines choosing the rows ``g, g + 1`` step ``st`` computes at wavefront ``w`` (two rows a wavefront), or skipping."""
+    return ["reach = depth - 1 - st  # rows this step computes beyond the block", "end = stop + reach",
+            "g = start - reach + 2 * (w - st)", "if w < st or g >= end:", "    continue"]  # fmt: skip
+
+
+def _pair_of_rows(plan: _KernelPlan, body: _Body) -> list[str]:
+    """Lines computing rows ``g`` and ``g + 1`` of Euler step ``st`` in one loop over the cells.
+
+    The old rows are ``u<s>n`` (above ``g``), ``u<s>c`` (``g``), ``u<s>d`` (``g + 1``) and ``u<s>s`` (below
+    ``g + 1``): each cell of the two middle rows is loaded once and serves both rows' stencils. Every cell's
+    arithmetic is ``body``'s, in the same order (:func:`_second_row_body`).
+    """
+    rows = (("n", "gm"), ("c", "g"), ("d", "g + 1"), ("s", "gp"))
+    lines = ["gm = g - 1 if periodic or g > 0 else g", "gp = g + 2 if periodic or g < ny - 2 else g + 1",
+             "i = g % ny", "ib = (g + 1) % ny"]  # fmt: skip
+    lines += [f"u{s}{x} = {_old_row(s, row)}" for s in plan.species for x, row in rows]
+    lines += ["if st > 0:", *(f"    u{s}{x} = rings[b, st - 1, ({row}) % RING_ROWS, {s}]" for s in plan.species
+                             for x, row in rows)]  # fmt: skip
+    lines += _field_rows(plan, "i") + [line.replace("f", "fb", 1) for line in _field_rows(plan, "ib")]
+    lines += _row_coordinates(plan, "i", None) + [line.replace("cy", "cy_b", 1) for line in _row_coordinates(plan, "ib", None)]
+    lines += ["if st == depth - 1:", *(f"    o{s} = sa{s}[i]" for s in plan.species),
+              *(f"    ob{s} = sa{s}[ib]" for s in plan.species), "else:",
+              *(f"    o{s} = rings[b, st, g % RING_ROWS, {s}]" for s in plan.species),
+              *(f"    ob{s} = rings[b, st, (g + 1) % RING_ROWS, {s}]" for s in plan.species)]  # fmt: skip
+    first = _Body(re.sub(r"\bu(\d+)s\[j\]", r"a\1_b", line) for line in body)  # row g's south: row g + 1's value
+    second = _second_row_body(body)
+    loaded = [line for line in first if re.match(r"a\d+ = ", line)] + [line for line in second if re.match(r"a\d+_b = ", line)]
+    rest = [line for line in first if not re.match(r"a\d+ = ", line)] + \
+        [line for line in second if not re.match(r"a\d+_b = ", line)]  # fmt: skip
+    return lines + _loop_over_row(_Body(loaded + rest), 0)
+
+
+def _second_row_body(body: _Body) -> _Body:
+    """``body`` (a cell of row ``g``) for row ``g + 1``: its locals renamed ``<name>_b``, its centre row ``u<s>d``,
+    its north neighbour row ``g``'s value ``a<s>``, its output row ``ob<s>``, field rows ``fb<i>``, ``cy_b``."""
+    assigned = sorted({match.group(1) for line in body if (match := re.match(r"(\w+) = ", line))}, key=len, reverse=True)
+    local = re.compile(r"\b(" + "|".join(assigned) + r")\b")
+    renamed = []
+    for line in body:
+        line = local.sub(r"\1_b", line)
+        line = re.sub(r"\bu(\d+)n\[j\]", r"a\1", line)
+        line = re.sub(r"\bu(\d+)c\[", r"u\1d[", line)
+        line = re.sub(r"\bo(\d+)\[", r"ob\1[", line)
+        line = re.sub(r"\bf(\d+)\[", r"fb\1[", line)
+        renamed.append(re.sub(r"\bcy\b", "cy_b", line))
+    return _Body(renamed)
+
+
+def _wavefront_loops(plan: _KernelPlan, depth: str, end: str, first: str = "start - depth + 1") -> list[str]:
     """A wavefront kernel's lines down to its loop over the stages (steps) ``st``: the locals, ``depth`` (the
-    stage count, from an argument's length), the saved block borders, and the wavefronts ``w`` up to ``end``."""
+    stage count, from an argument's length), the saved block borders, and the wavefronts ``w`` from ``first`` up
+    to ``end`` (none for an empty block)."""
     head = _bind_species_arrays(plan, {"sa": "state"}) + ["ny = sa0.shape[0]", "nx = sa0.shape[1]",
                                                           "n_blocks = halo.shape[0]", f"depth = {depth}"]  # fmt: skip
     head += _prologue(plan) + _diffusion_locals(plan) + _edge_neighbours()
     lines = ["    " + line for line in head]
     lines += _save_block_borders(plan)
     lines += ["    for b in prange(n_blocks):", "        start, stop = row_block(b, n_blocks, ny)",
-              f"        for w in range(start - depth + 1, {end} if start < stop else start):",
+              f"        for w in range({first}, {end} if start < stop else {first}):",
               "            for st in range(depth):"]  # fmt: skip
     return lines
 
@@ -926,14 +1005,18 @@ def _prefetch_rows(plan: _KernelPlan) -> list[str]:
     """Lines of a wavefront (``w``), step ``st``: prefetch the ``st``-th of ``depth`` parts of the state rows
     step 0 first reads :data:`PREFETCH_WAVEFRONTS_AHEAD` wavefronts later (none without ``plan.prefetch_rows``).
 
-    Step 0 reads row ``w + 1`` first at wavefront ``w``; a part per step spreads the prefetches over the
-    wavefront. Rows beyond the grid's last wrap around to its first (a valid row: a hint never changes a value).
+    One row at a time step 0 reads row ``w + 1`` first at wavefront ``w``; two rows at a time (``row_pairs``) rows
+    ``2 w + start - depth + 2`` and the next. A part per step spreads the prefetches over the wavefront. Rows
+    beyond the grid's last wrap around to its first (a valid row: a hint never changes a value).
     """
     if not plan.prefetch_rows:
         return []
-    lines = [f"ahead = (w + 1 + {PREFETCH_WAVEFRONTS_AHEAD}) % ny", "ahead_start = st * nx // depth",
-             "ahead_stop = (st + 1) * nx // depth"]  # fmt: skip
-    return lines + [f"prefetch_cells(sa{s}[ahead], ahead_start, ahead_stop)" for s in plan.species]
+    ahead = PREFETCH_WAVEFRONTS_AHEAD
+    rows = [f"2 * w + start - depth + {2 + 2 * ahead + k}" for k in range(2)] if plan.row_pairs else [f"w + {1 + ahead}"]
+    lines = ["ahead_start = st * nx // depth", "ahead_stop = (st + 1) * nx // depth"]
+    for row in rows:
+        lines += [f"ahead = ({row}) % ny", *(f"prefetch_cells(sa{s}[ahead], ahead_start, ahead_stop)" for s in plan.species)]
+    return lines
 
 
 def _save_block_borders(plan: _KernelPlan) -> list[str]:
@@ -953,14 +1036,21 @@ def _wavefront_row(plan: _KernelPlan) -> list[str]:
     """Lines choosing row ``r = w - st`` of a wavefront kernel (or skipping it), its neighbours ``im``/``ip``,
     its storage row ``i``, and the old rows ``u<s>c/n/s`` around it (from ``halo`` beyond the block's ends)."""
     lines = ["r = w - st", "reach = depth - 1 - st  # rows this stage computes beyond the block",
-             "if r < start - reach or r >= stop + reach or not (periodic or 0 <= r < ny):", "    continue",
-             "im = r - 1 if periodic or r > 0 else r", "ip = r + 1 if periodic or r < ny - 1 else r",
-             "i = r % ny"]  # fmt: skip
-    for s in plan.species:
-        for suffix, row in (("c", "r"), ("n", "im"), ("s", "ip")):
-            lines.append(f"u{s}{suffix} = halo[b, 0, {row} - start + depth, {s}] if {row} < start else "
-                         f"(halo[b, 1, {row} - stop, {s}] if {row} >= stop else sa{s}[{row}])")  # fmt: skip
-    return lines
+             "if r < start - reach or r >= stop + reach or not (periodic or 0 <= r < ny):", "    continue"]  # fmt: skip
+    return lines + _row_around(plan)
+
+
+def _row_around(plan: _KernelPlan) -> list[str]:
+    """Lines naming row ``r``'s neighbours ``im``/``ip``, its storage row ``i`` and the old rows ``u<s>c/n/s``."""
+    lines = ["im = r - 1 if periodic or r > 0 else r", "ip = r + 1 if periodic or r < ny - 1 else r", "i = r % ny"]
+    return lines + [f"u{s}{suffix} = {_old_row(s, row)}" for s in plan.species
+                    for suffix, row in (("c", "r"), ("n", "im"), ("s", "ip"))]  # fmt: skip
+
+
+def _old_row(s: int, row: str) -> str:
+    """The old (pass-start) values of species ``s``'s row ``row``: from ``halo`` beyond the block's ends."""
+    return (f"halo[b, 0, {row} - start + depth, {s}] if {row} < start else "
+            f"(halo[b, 1, {row} - stop, {s}] if {row} >= stop else sa{s}[{row}])")
 
 
 def _rename_b(body: _Body) -> _Body:

@@ -28,12 +28,13 @@ nothing. :func:`kernels_for` returns the module; its kernels are:
 ``euler_steps(p, c, pf, dx, times, dt, periodic, state, halo, rings)``
     ``len(times)`` Euler steps (2-D storage) in one pass over memory, **in place** (temporal
     blocking): the steps run as a wavefront over the rows of each thread's block, each step's
-    last 3 rows kept in ring buffers that stay in the cache (:func:`euler_steps_buffers`), the
-    last step written straight over the state; ``times`` holds each step's time. The cells'
-    arithmetic is ``euler_step``'s (results equal to 1 ulp: a few row-end cells contract a
-    product into a fused multiply-add differently), the same bits for any cut into blocks;
-    memory traffic per step is ``1 / len(times)`` of ``euler_step``'s. In float32 it also prefetches the state
-    rows its next wavefront reads (:mod:`rd_classic.cache_hints`; values unchanged).
+    last rows kept in ring buffers that stay in the cache (:func:`euler_steps_buffers`), the
+    last step written straight over the state; ``times`` holds each step's time. Without noise
+    terms each step computes its rows two by two in one loop over the cells (the two middle rows
+    loaded once for both); in float32 it also prefetches the state rows its next wavefront reads
+    (:mod:`rd_classic.cache_hints`). The cells' arithmetic is ``euler_step``'s (results equal to
+    1 ulp: a few row-end cells contract a product into a fused multiply-add differently), the same
+    bits for any cut into blocks; memory traffic per step is ``1 / len(times)`` of ``euler_step``'s.
 ``rates(p, c, pf, dx, t, periodic, state, reaction, diffusion)``
     The two parts of the rate of change, ``R(u)`` and ``D ∇²u``.
 ``rhs(p, c, pf, dx, t, periodic, state, out)``
@@ -251,13 +252,16 @@ def euler_steps_buffers(shape, dtype, n_species: int, depth: int, n_blocks: int 
     -------
     halo, rings : numpy.ndarray
         ``(n_blocks, 2, depth, N, nx)`` (the old rows beyond each block's ends) and
-        ``(n_blocks, depth - 1, 3, N, nx)`` (3 rows of every step but the last); ``n_blocks`` as in
-        :func:`euler_buffers`. Any value gives the same result.
+        ``(n_blocks, depth - 1, 6, N, nx)`` (a ring of rows of every step but the last:
+        :data:`rd_classic.codegen.RING_ROWS`); ``n_blocks`` as in :func:`euler_buffers`. Any value gives the
+        same result.
     """
+    from rd_classic.codegen import RING_ROWS
+
     ny, nx = shape
     n_blocks = max(1, min(ny, get_num_threads() if n_blocks is None else n_blocks))
     return (np.empty((n_blocks, 2, depth, n_species, nx), dtype),
-            np.empty((n_blocks, max(1, depth - 1), 3, n_species, nx), dtype))  # fmt: skip
+            np.empty((n_blocks, max(1, depth - 1), RING_ROWS, n_species, nx), dtype))  # fmt: skip
 
 
 # -- ETDRK4's transform-space combinations on flat arrays (coefficients real, values complex) --

@@ -307,10 +307,13 @@ def test_euler_steps_in_one_pass_follow_the_numpy_integration_for_any_row_blocks
 
 
 
-@pytest.mark.parametrize("shape,boundary", [((13, 11), "periodic"), ((9, 7), "no-flux"), ((1, 15), "periodic")])
-def test_the_row_prefetch_of_euler_steps_changes_no_bit(shape, boundary, rng, tmp_path, monkeypatch):
-    """``euler_steps`` with the software prefetch of the rows ahead (:mod:`rd_classic.cache_hints`, float32's
-    kernels) gives the bits of the same kernel without it, for any cut into row blocks (rows wrapping around)."""
+@pytest.mark.parametrize("shape,boundary", [((13, 11), "periodic"), ((9, 7), "no-flux"), ((1, 15), "periodic"),
+                                            ((8, 6), "no-flux")])
+def test_euler_steps_two_rows_at_a_time_and_prefetching_changes_no_bit(shape, boundary, rng, tmp_path, monkeypatch):
+    """``euler_steps`` computing each step's rows two by two with the prefetch of the rows ahead (float32's
+    kernels: :data:`rd_classic.codegen.ROW_PAIRS`, :mod:`rd_classic.cache_hints`) gives the bits of the kernel
+    computing one row at a time without prefetch, for any cut into row blocks: blocks of odd and even row counts
+    (a last row alone), down to one row per block, the grid's edges (no-flux) and rows wrapping around."""
     from rd_classic import codegen
     from rd_classic.kernel_cache import load_generated, module_key
 
@@ -321,12 +324,13 @@ def test_the_row_prefetch_of_euler_steps_changes_no_bit(shape, boundary, rng, tm
     c = (np.array(model.diffusion) / grid.dx**2).astype(np.float32)
     depth = 3
     results = []
-    for prefetch in (frozenset({"float32"}), frozenset()):
-        monkeypatch.setattr(codegen, "PREFETCH_STATE_ROWS", prefetch)
+    for chosen in (frozenset({"float32"}), frozenset()):
+        monkeypatch.setattr(codegen, "ROW_PAIRS", chosen)
+        monkeypatch.setattr(codegen, "PREFETCH_STATE_ROWS", chosen)
         source = codegen.kernels_source(model.declaration, dtype="float32", ndim=2, fields=(False,) * len(model.values))
-        assert ("prefetch_cells(" in source) == bool(prefetch)
-        kernel = load_generated(module_key("prefetch-test", codegen.GENERATOR_SIGNATURE, model.declaration.digest,
-                                           str(bool(prefetch))), lambda: source).euler_steps
+        assert ("prefetch_cells(" in source) == ("ob0[j]" in source) == bool(chosen)
+        key = module_key("row-pairs-test", codegen.GENERATOR_SIGNATURE, model.declaration.digest, str(bool(chosen)))
+        kernel = load_generated(key, lambda: source).euler_steps
         for n_blocks in sorted({1, 2, 3, shape[0]}):
             state = kernels_numba.species_fields(model.n_species, grid.shape, np.float32)
             for target, values in zip(state, fields):
