@@ -957,32 +957,32 @@ def _pair_of_rows(plan: _KernelPlan, body: _Body) -> list[str]:
     lines += ["if st > 0:", *(f"    u{s}{x} = rings[b, st - 1, ({row}) % RING_ROWS, {s}]" for s in plan.species
                              for x, row in rows)]  # fmt: skip
     lines += _field_rows(plan, "i") + [line.replace("f", "fb", 1) for line in _field_rows(plan, "ib")]
-    lines += _row_coordinates(plan, "i", None) + [line.replace("cy", "cy_b", 1) for line in _row_coordinates(plan, "ib", None)]
+    lines += _row_coordinates(plan, "i", None) + [line.replace("cy", "cyb", 1) for line in _row_coordinates(plan, "ib", None)]
     lines += ["if st == depth - 1:", *(f"    o{s} = sa{s}[i]" for s in plan.species),
               *(f"    ob{s} = sa{s}[ib]" for s in plan.species), "else:",
               *(f"    o{s} = rings[b, st, g % RING_ROWS, {s}]" for s in plan.species),
               *(f"    ob{s} = rings[b, st, (g + 1) % RING_ROWS, {s}]" for s in plan.species)]  # fmt: skip
-    first = _Body(re.sub(r"\bu(\d+)s\[j\]", r"a\1_b", line) for line in body)  # row g's south: row g + 1's value
+    first = _Body(re.sub(r"\bu(\d+)s\[j\]", r"a\1b", line) for line in body)  # row g's south: row g + 1's value
     second = _second_row_body(body)
-    loaded = [line for line in first if re.match(r"a\d+ = ", line)] + [line for line in second if re.match(r"a\d+_b = ", line)]
+    loaded = [line for line in first if re.match(r"a\d+ = ", line)] + [line for line in second if re.match(r"a\d+b = ", line)]
     rest = [line for line in first if not re.match(r"a\d+ = ", line)] + \
-        [line for line in second if not re.match(r"a\d+_b = ", line)]  # fmt: skip
+        [line for line in second if not re.match(r"a\d+b = ", line)]  # fmt: skip
     return lines + _loop_over_row(_Body(loaded + rest), 0)
 
 
 def _second_row_body(body: _Body) -> _Body:
-    """``body`` (a cell of row ``g``) for row ``g + 1``: its locals renamed ``<name>_b``, its centre row ``u<s>d``,
-    its north neighbour row ``g``'s value ``a<s>``, its output row ``ob<s>``, field rows ``fb<i>``, ``cy_b``."""
+    """``body`` (a cell of row ``g``) for row ``g + 1``: its locals renamed ``<name>b`` (``a0b``: a numbered name), its centre row ``u<s>d``,
+    its north neighbour row ``g``'s value ``a<s>``, its output row ``ob<s>``, field rows ``fb<i>``, ``cyb``."""
     assigned = sorted({match.group(1) for line in body if (match := re.match(r"(\w+) = ", line))}, key=len, reverse=True)
     local = re.compile(r"\b(" + "|".join(assigned) + r")\b")
     renamed = []
     for line in body:
-        line = local.sub(r"\1_b", line)
+        line = local.sub(r"\1b", line)
         line = re.sub(r"\bu(\d+)n\[j\]", r"a\1", line)
         line = re.sub(r"\bu(\d+)c\[", r"u\1d[", line)
         line = re.sub(r"\bo(\d+)\[", r"ob\1[", line)
         line = re.sub(r"\bf(\d+)\[", r"fb\1[", line)
-        renamed.append(re.sub(r"\bcy\b", "cy_b", line))
+        renamed.append(re.sub(r"\bcy\b", "cyb", line))
     return _Body(renamed)
 
 

@@ -344,7 +344,8 @@ def test_generated_source_uses_only_the_generator_s_own_names():
                         "out", "diffusion", "euler_step", "rk_stage", "rk_final_stage", "rates", "rhs", "reaction_fields",
                         "cx", "cy", "cz", "ct", "gx", "gy", "gz", "shape", "not", "and", "or", "rk_step", "rings",
                         "a_dts", "weights", "nodes_dt", "depth", "q", "w", "st", "r", "reach", "continue", "b_st",
-                        "euler_steps", "times"}  # fmt: skip
+                        "euler_steps", "times", "RING_ROWS", "end", "g", "gm", "gp", "ib", "ahead", "ahead_start",
+                        "ahead_stop", "prefetch_cells", "rd_classic", "cache_hints", "min"}  # fmt: skip
     template |= {"exp", "log", "sqrt", "sin", "cos", "tanh", "abs", "sign", "min", "max", "minimum", "maximum"}
     hostile = parse_model_text("""
 name = "hostile"
