@@ -66,7 +66,13 @@ FASTMATH = '{"nnan", "ninf", "nsz", "contract"}'
 #: against one row at a time, median of the per-round ratios of 9 rounds, load 2.0-3.4): float64 1.26x on one
 #: thread, 1.15x and 1.31x on two; float32 with the prefetch 1.19x on one thread, 1.27x and 1.20x on two (without
 #: it 0.80-1.00x). Side runs with shorter timings gave float64 0.72-0.87x in one process and 1.28-1.40x in another
-ROW_PAIRS = frozenset({"float64", "float32"})
+#: (the coordinator's re-measure on a quiet machine, load 1.0-1.6, `--only passes --sizes 1024,2048` and the same
+#: row-loops comparison per model at 1024²: two rows at a time 1.11x (Gray-Scott) and 1.12x (Brusselator) in
+#: float64 but 0.91-1.02x in float32, and 0.16-0.29x for the three-species extended Brusselator, whose two-row
+#: loop is 3-6x slower (not analysed): so float64 only, and only up to ROW_PAIRS_MAX_SPECIES species)
+ROW_PAIRS = frozenset({"float64"})
+#: the most species a model may have for :data:`ROW_PAIRS` to apply
+ROW_PAIRS_MAX_SPECIES = 2
 #: dtypes whose ``euler_steps`` prefetches the state rows its next wavefront reads
 #: (:func:`rd_classic.cache_hints.prefetch_cells`); same runs: float32 two rows at a time 1.19-1.27x with it against
 #: 0.80-1.00x without, one row at a time 1.01-1.12x; float64 two rows at a time 0.88-1.06x with it against
@@ -449,7 +455,8 @@ def kernels_source(declaration: ModelDeclaration, *, dtype: str, ndim: int, fiel
     uses = frozenset(name for name in (*_COORDINATE_IDENTIFIERS, *(f"p{i}" for i in range(len(fields))))
                      if _mentions(body_text, name))  # fmt: skip
     plan = _KernelPlan(len(model.species), len(fields), ndim, fields, uses, tuple(lines), tuple(results),
-                       prefetch_rows=dtype in PREFETCH_STATE_ROWS, row_pairs=dtype in ROW_PAIRS)  # fmt: skip
+                       prefetch_rows=dtype in PREFETCH_STATE_ROWS,
+                       row_pairs=dtype in ROW_PAIRS and len(model.species) <= ROW_PAIRS_MAX_SPECIES)  # fmt: skip
     what = f"numba kernels ({dtype}, {ndim}-D storage, fields {''.join('1' if f else '0' for f in fields)})"
     kernels = [_euler_kernel(plan), _stage_kernel(plan, final=False), _stage_kernel(plan, final=True),
                _rates_kernel(plan), _rhs_kernel(plan), _reaction_fields_kernel(plan)]  # fmt: skip

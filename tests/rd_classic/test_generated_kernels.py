@@ -318,6 +318,7 @@ def test_euler_steps_two_rows_at_a_time_and_prefetching_changes_no_bit(shape, bo
     from rd_classic.kernel_cache import load_generated, module_key
 
     monkeypatch.setenv("RDNET_KERNEL_CACHE", str(tmp_path))
+    monkeypatch.setattr(codegen, "ROW_PAIRS_MAX_SPECIES", 3)
     model, grid, fields = _set_up("extended-brusselator", shape, boundary, rng)
     dt = np.float32(0.5 * largest_stable_dt(model, grid, "euler"))
     p = kernels_numba.parameter_vector(list(model.values.values()), (1.0, 1.0, 1.0), np.float32)
