@@ -415,7 +415,7 @@ class TorchExplicitStepper(_TorchStepper):
     def _first_fused_step(self, state, time: float):
         """Compile the step with :func:`torch.compile` and take it; unfused again if that fails and was not asked for.
 
-        The compiled step takes the time, the step and the scalar parameters as 0-d tensors
+        The compiled step takes the time, ``dt`` and the scalar parameters as 0-d tensors
         (Python numbers would be compiled in as constants: every step, and every run with
         other values, would compile again), so runs that differ only in those values share
         one compiled step.
