@@ -62,14 +62,9 @@ GENERATOR_SIGNATURE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:1
 FASTMATH = '{"nnan", "ninf", "nsz", "contract"}'
 #: dtypes whose ``euler_steps`` (without noise terms) computes each step's rows two by two, in one loop over
 #: the cells (:func:`_pair_of_rows`): the rows between the two are loaded once for both (4 loads per species and
-#: cell instead of 5). ``benchmarks/bench_classic.py --only row-loops --sizes 2048`` (Gray-Scott, passes of 2,
-#: against one row at a time, median of the per-round ratios of 9 rounds, load 2.0-3.4): float64 1.26x on one
-#: thread, 1.15x and 1.31x on two; float32 with the prefetch 1.19x on one thread, 1.27x and 1.20x on two (without
-#: it 0.80-1.00x). Side runs with shorter timings gave float64 0.72-0.87x in one process and 1.28-1.40x in another
-#: (the coordinator's re-measure on a quiet machine, load 1.0-1.6, `--only passes --sizes 1024,2048` and the same
-#: row-loops comparison per model at 1024²: two rows at a time 1.11x (Gray-Scott) and 1.12x (Brusselator) in
-#: float64 but 0.91-1.02x in float32, and 0.16-0.29x for the three-species extended Brusselator, whose two-row
-#: loop is 3-6x slower (not analysed): so float64 only, and only up to ROW_PAIRS_MAX_SPECIES species)
+#: cell instead of 5). Measured (docs/benchmarks.md, ``bench_classic.py --only row-loops`` and ``--only passes``):
+#: 1.1-1.3x in float64 for two species, 0.9-1.0x in float32, 0.16-0.29x for three species (not analysed), so
+#: float64 only, and only up to :data:`ROW_PAIRS_MAX_SPECIES` species
 ROW_PAIRS = frozenset({"float64"})
 #: the most species a model may have for :data:`ROW_PAIRS` to apply
 ROW_PAIRS_MAX_SPECIES = 2

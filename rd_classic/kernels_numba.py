@@ -30,8 +30,9 @@ nothing. :func:`kernels_for` returns the module; its kernels are:
     blocking): the steps run as a wavefront over the rows of each thread's block, each step's
     last rows kept in ring buffers that stay in the cache (:func:`euler_steps_buffers`), the
     last step written straight over the state; ``times`` holds each step's time. Without noise
-    terms each step computes its rows two by two in one loop over the cells (the two middle rows
-    loaded once for both); in float32 it also prefetches the state rows its next wavefront reads
+    terms, in float64 and for at most two species (:data:`rd_classic.codegen.ROW_PAIRS`), each
+    step computes its rows two by two in one loop over the cells (the two middle rows loaded once
+    for both); in float32 it prefetches the state rows its next wavefront reads
     (:mod:`rd_classic.cache_hints`). The cells' arithmetic is ``euler_step``'s (results equal to
     1 ulp: a few row-end cells contract a product into a fused multiply-add differently), the same
     bits for any cut into blocks; memory traffic per step is ``1 / len(times)`` of ``euler_step``'s.
