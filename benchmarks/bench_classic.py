@@ -22,7 +22,10 @@ to round, medians and medians of per-round ratios reported):
   (24 B, all of them moved: no write-allocate, which is how rd_classic's in-place Euler
   kernel writes); both measured the way the kernels are: on arrays of one field's size and
   dtype (``n``² values: 12 B per element in float32), on the same threads, each repeated
-  for as long as a kernel's timing;
+  for as long as a kernel's timing; and the same two triads on arrays of STREAM's size (each at
+  least four times the last-level cache, :func:`stream_values`), the **memory** roofline: where
+  a field fits in that cache (2048² float32: 16 MB a field, 32 MB of state on a 32 MB L3) the
+  first triad measures the cache, not the memory;
 * (d) the time to the first step in a fresh process, cold (empty kernel and numba caches)
   and warm;
 * (e) the generated kernel against the **hand-written** one it replaced: the Euler kernel
@@ -254,6 +257,25 @@ def triad_kernel():
     return triad
 
 
+def last_level_cache_bytes() -> int:
+    """The size of the CPU's largest cache in bytes (Linux's ``/sys`` cache description); 32 MiB if unknown."""
+    sizes = []
+    for level in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
+        try:
+            size = (level / "size").read_text().strip()
+        except OSError:
+            continue
+        units = {"K": 2**10, "M": 2**20, "G": 2**30}
+        sizes.append(int(size[:-1]) * units[size[-1]] if size[-1] in units else int(size))
+    return max(sizes, default=32 * 2**20)
+
+
+def stream_values(n: int, dtype: str) -> int:
+    """Values per array of the memory triad: STREAM's rule, each array at least four times the last-level cache
+    (J. McCalpin, STREAM FAQ), and never fewer than ``n``²."""
+    return max(n * n, -(-4 * last_level_cache_bytes() // np.dtype(dtype).itemsize))
+
+
 def euler_candidates(n: int, dtype: str, *, pypde: bool) -> dict:
     """The Euler steps timed against each other, by column name (py-pde runs in float64 only)."""
     candidates = {"rd_classic": rdnet_euler(n, dtype), "numba prange": numba_prange_euler(n, dtype)}
@@ -273,12 +295,15 @@ def interleaved_euler(n: int, dtype: str, *, rounds: int, seconds: float, pypde:
     """Every Euler candidate (:func:`euler_candidates`) and the triads, timed in interleaved rounds at ``n``²
     (:func:`_interleaved`); adds under ``"roofline"`` each round's roofline: the round's triad bandwidth divided
     by the bytes one Euler cell update moves (read u, v; write u, v)."""
-    rates = _interleaved(euler_candidates(n, dtype, pypde=pypde), n, rounds=rounds, seconds=seconds, dtype=dtype)
+    rates = _interleaved(euler_candidates(n, dtype, pypde=pypde), n, rounds=rounds, seconds=seconds, dtype=dtype,
+                         memory_triad=True)  # fmt: skip
     rates["roofline"] = [bandwidth / (4 * np.dtype(dtype).itemsize) for bandwidth in rates["bandwidth"]]
+    rates["memory roofline"] = [bandwidth / (4 * np.dtype(dtype).itemsize) for bandwidth in rates.pop("memory bandwidth")]
     return rates
 
 
-def _interleaved(candidates: dict, n: int, *, rounds: int, seconds: float, dtype: str = "float64") -> dict[str, list[float]]:
+def _interleaved(candidates: dict, n: int, *, rounds: int, seconds: float, dtype: str = "float64",
+                 memory_triad: bool = False) -> dict[str, list[float]]:
     """Time ``advance(steps)`` of every candidate at ``n``² in interleaved rounds, and the triads.
 
     Each candidate's step count is set from a first timing so that one timing lasts about
@@ -288,8 +313,9 @@ def _interleaved(candidates: dict, n: int, *, rounds: int, seconds: float, dtype
     (one timing of a few milliseconds caught the moments a shared machine was idle: the triad's
     rounds then spread 56-86 GB/s while the kernels' did not); the order of the candidates
     reverses from round to round. Returns, per candidate, the rate (cell updates/s) of every
-    round, and under ``"bandwidth"`` each round's larger triad bandwidth (bytes/s, 3 values
-    counted per element).
+    round, under ``"bandwidth"`` each round's larger triad bandwidth (bytes/s, 3 values
+    counted per element), and with ``memory_triad`` under ``"memory bandwidth"`` the same on arrays
+    of STREAM's size (:func:`stream_values`), which no cache holds.
     """
     steps = {}
     for name, advance in candidates.items():
@@ -298,8 +324,25 @@ def _interleaved(candidates: dict, n: int, *, rounds: int, seconds: float, dtype
         advance(2)
         steps[name] = max(2, int(2 * seconds / max(time.perf_counter() - start, 1e-9)))
         advance(steps[name])  # warm at this count (jax compiles nothing more: the count is traced)
+    triads = {"bandwidth": _triad_timer(n * n, dtype, seconds)}
+    if memory_triad:
+        triads["memory bandwidth"] = _triad_timer(stream_values(n, dtype), dtype, seconds)
+    rates: dict[str, list[float]] = {name: [] for name in [*candidates, *triads]}
+    for round_index in range(rounds):
+        order = list(candidates) if round_index % 2 == 0 else list(reversed(candidates))
+        for name in order:
+            start = time.perf_counter()
+            candidates[name](steps[name])
+            rates[name].append(steps[name] * n * n / (time.perf_counter() - start))
+        for name, measure in triads.items():
+            rates[name].append(measure())
+    return rates
+
+
+def _triad_timer(values: int, dtype: str, seconds: float):
+    """A function timing STREAM's triad and the in-place one on three arrays of ``values`` values of ``dtype``, each
+    repeated for about ``seconds``, and returning the larger bandwidth (bytes/s, 3 values counted per element)."""
     triad = triad_kernel()
-    values = n * n
     a, b, c = (np.ones(values, dtype) for _ in range(3))
     scale = np.dtype(dtype).type(1e-9)
     triad(a, b, c, scale)
@@ -307,21 +350,17 @@ def _interleaved(candidates: dict, n: int, *, rounds: int, seconds: float, dtype
     triad(a, b, c, scale)
     repeats = max(2, int(seconds / max(time.perf_counter() - start, 1e-9)))
     moved = 3 * np.dtype(dtype).itemsize * values * repeats
-    rates: dict[str, list[float]] = {name: [] for name in [*candidates, "bandwidth"]}
-    for round_index in range(rounds):
-        order = list(candidates) if round_index % 2 == 0 else list(reversed(candidates))
-        for name in order:
-            start = time.perf_counter()
-            candidates[name](steps[name])
-            rates[name].append(steps[name] * n * n / (time.perf_counter() - start))
+
+    def measure() -> float:
         bandwidth = 0.0
         for source in (b, a):
             start = time.perf_counter()
             for _ in range(repeats):
                 triad(a, source, c, scale)
             bandwidth = max(bandwidth, moved / (time.perf_counter() - start))
-        rates["bandwidth"].append(bandwidth)
-    return rates
+        return bandwidth
+
+    return measure
 
 
 #: state bytes one cell update moves per species, per explicit scheme (reads + writes of field values, a write
@@ -351,7 +390,7 @@ def interleaved_schemes(n: int, dtype: str, *, rounds: int, seconds: float) -> d
                                        steps_per_pass=1 if name == "euler one-step" else None)  # fmt: skip
         stepper.set_state(*initial(n, dtype))
         candidates[name] = stepper.advance
-    return _interleaved(candidates, n, rounds=rounds, seconds=seconds, dtype=dtype)
+    return _interleaved(candidates, n, rounds=rounds, seconds=seconds, dtype=dtype, memory_triad=True)
 
 
 def _handwritten_kernels():
@@ -564,7 +603,9 @@ def report_peers(sizes: list[int], *, rounds: int, seconds: float, pypde: bool) 
           f"(~{seconds:.1f} s per timing); numba threads {_numba_threads()}, {os.cpu_count()} cores")
     print("roofline = the round's larger triad bandwidth (STREAM's a = b + s c, in-place a = a + s c; 3 values counted; "
           "n² values of the dtype, as long as a kernel timing)")
-    print("           / 32 B (float64) or 16 B (float32) per cell update; ratios are medians of per-round ratios\n")
+    print("           / 32 B (float64) or 16 B (float32) per cell update; ratios are medians of per-round ratios")
+    print(f"memory roofline = the same with arrays of STREAM's size (each >= 4x the {last_level_cache_bytes() / 2**20:.0f} "
+          f"MiB last-level cache), which no cache holds\n")
     for n in sizes:
         for dtype in ("float64", "float32"):
             rates = interleaved_euler(n, dtype, rounds=rounds, seconds=seconds, pypde=pypde)
@@ -575,33 +616,39 @@ def report_peers(sizes: list[int], *, rounds: int, seconds: float, pypde: bool) 
             for name, values in rates.items():
                 values = np.array(values)
                 line = f"  {name:>16}: {np.median(values):10.3e}  [{values.min():.2e}-{values.max():.2e}]"
-                if name == "roofline":
+                if name in ("roofline", "memory roofline"):
                     line += f"   rd_classic at {100 * np.median(ours / values):.0f} % of it (median of rounds)"
                 elif name != "rd_classic":
                     line += f"   rd_classic / this: {np.median(ours / values):6.2f}x"
                 print(line)
-            peers = {name: np.median(values) for name, values in rates.items() if name not in ("rd_classic", "roofline")}
+            peers = {name: np.median(values) for name, values in rates.items()
+                     if name not in ("rd_classic", "roofline", "memory roofline")}  # fmt: skip
             fastest = max(peers, key=peers.get)
             print(f"  fastest peer: {fastest} ({peers[fastest]:.3e}); rd_classic / fastest peer "
                   f"{np.median(ours / np.array(rates[fastest])):.2f}x\n")
 
 
 def report_schemes(n: int, *, rounds: int, seconds: float) -> None:
-    """Print every explicit scheme's rate, its state bytes per cell update and its share of the roofline."""
+    """Print every explicit scheme's rate, its state bytes per cell update and its share of the roofline: of the
+    triad on the kernel's working set (one field's size) and of the memory triad (STREAM's size)."""
     print(f"\nexplicit schemes, Gray-Scott {n}², cell updates/s (median of {rounds} interleaved rounds); bytes = state "
           f"bytes one cell update moves (2 species; a freshly written array counted twice); numba threads "
           f"{_numba_threads()}, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, load {os.getloadavg()[0]:.2f}")  # fmt: skip
     for dtype in ("float64", "float32"):
         rates = interleaved_schemes(n, dtype, rounds=rounds, seconds=seconds)
         bandwidth = np.array(rates.pop("bandwidth"))
+        memory = np.array(rates.pop("memory bandwidth"))
         size = np.dtype(dtype).itemsize
-        print(f"  {dtype} (triad {np.median(bandwidth) / 1e9:.1f} GB/s):")
+        print(f"  {dtype} (triad on one field's size {np.median(bandwidth) / 1e9:.1f} GB/s, on STREAM's size "
+              f"{np.median(memory) / 1e9:.1f} GB/s):")  # fmt: skip
         for name, values in rates.items():
             moved = 2 * SCHEME_TRAFFIC[name] * size
             share = np.median(np.array(values) * moved / bandwidth)
             roofline = np.median(np.array(values) * 4 * size / bandwidth)
+            memory_roofline = np.median(np.array(values) * 4 * size / memory)
             print(f"    {name:>14}: {np.median(values):10.3e}  {moved:4g} B per cell update  "
-                  f"{100 * share:5.1f} % of the bandwidth  {100 * roofline:5.1f} % of the one-step roofline")  # fmt: skip
+                  f"{100 * share:5.1f} % of the bandwidth  {100 * roofline:5.1f} % of the one-step roofline  "
+                  f"{100 * memory_roofline:5.1f} % of the one-step memory roofline")  # fmt: skip
 
 
 def _numba_threads() -> int:
