@@ -20,12 +20,15 @@ def parse_parameters(pairs: tuple[str, ...], *, fields: bool = True) -> dict[str
     values: dict[str, float | str] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
-        if not sep or not name.strip():
+        name = name.strip()
+        if not sep or not name:
             raise ConfigError(f"--param needs NAME=VALUE, got {pair!r}")
+        if name in values:
+            raise ConfigError(f"--param {name} is given twice ({values[name]!r} and {text.strip()!r}); give it once")
         try:
-            values[name.strip()] = float(text)
+            values[name] = float(text)
         except ValueError:
             if not fields:
-                raise ConfigError(f"--param {name.strip()} needs a number, got {text!r}") from None
-            values[name.strip()] = text.strip()
+                raise ConfigError(f"--param {name} needs a number, got {text!r}") from None
+            values[name] = text.strip()
     return values

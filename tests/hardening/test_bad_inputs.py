@@ -171,6 +171,8 @@ CLI_ROWS = [
     Row("--param not a number", (*S, "--param", "F=abc", "--out", "x.nc"), words="needs a number", final="x.nc"),
     Row("--param NaN", (*S, "--param", "F=nan", "--out", "x.nc"), words="finite", final="x.nc"),
     Row("--param infinite", (*S, "--param", "k=inf", "--out", "x.nc"), words="finite", final="x.nc"),
+    Row("--param given twice", (*S, "--param", "F=0.03", "--param", "F=0.05", "--out", "x.nc"), words="given twice",
+        final="x.nc"),
     Row("--size zero", ("simulate", "--size", "0", "--out", "x.nc"), words="positive", final="x.nc"),
     Row("--size negative", ("simulate", "--size", "-5", "--out", "x.nc"), words="positive", final="x.nc"),
     Row("--size malformed", ("simulate", "--size", "12xq", "--out", "x.nc"), words="512x256", final="x.nc"),
