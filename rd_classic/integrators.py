@@ -467,8 +467,8 @@ class NumbaExplicitStepper(_CpuStepper):
         return depth if self._state[0].shape[0] // self._halo.shape[0] >= self.ROWS_PER_BLOCK_PER_STEP * depth else 1
 
     #: state size (all species) from which the one-pass step is the default: below it the per-stage arrays stay
-    #: in the caches and the per-stage kernels were faster (Gray-Scott, 2 threads: 256² float64 and 512² float32
-    #: per stage 1.3-2x faster; 512² float64 and larger, one pass 1.3-2.3x faster)
+    #: in the caches and the two are even (Gray-Scott, 2 threads, one pass / per stage: 128²-256² 0.88-1.55x,
+    #: 512² float32 0.91-1.01x; 512² float64 and 1024², 1.76-2.34x: docs/benchmarks.md, "RK stages")
     FUSED_STAGES_FROM_BYTES = 4 << 20
 
     def _fused_stages_apply(self, fuse_stages: bool | None) -> bool:
