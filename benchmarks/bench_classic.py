@@ -46,6 +46,7 @@ Usage::
     python benchmarks/bench_classic.py --only stiff         # ETDRK4 vs Euler alone
     python benchmarks/bench_classic.py --only passes --sizes 1024,2048   # Euler's steps per pass
     python benchmarks/bench_classic.py --only row-loops --sizes 2048      # euler_steps' generated forms
+    python benchmarks/bench_classic.py --only rk-stages --sizes 256,512,1024,2048   # RK: one pass vs per stage
 
 Ratios, not absolute numbers, are the point: every figure comes from this run on this machine.
 """
@@ -76,6 +77,8 @@ GS = dict(F=0.035, k=0.065, Du=0.16, Dv=0.08)
 DT = 1.0
 #: the last commit whose rd_classic/kernels_numba.py holds the hand-written per-model kernels
 HANDWRITTEN_COMMIT = "0b6384c"
+#: the last commit whose rd_classic/codegen.py updates the RK stages' weighted sum inside the stage's cell loop
+RK_ACCUMULATE_IN_CELL_LOOP_COMMIT = "1126f26"
 REPOSITORY = Path(__file__).resolve().parents[1]
 
 
@@ -667,9 +670,12 @@ def main() -> None:
                         help="numba threads of every kernel, the triads and py-pde's 'mt' runs [numba's default]; on a "
                              "loaded machine one thread gives steadier figures (a parallel step waits for its slowest "
                              "thread)")  # fmt: skip
-    parser.add_argument("--only", choices=["peers", "schemes", "passes", "row-loops", "generated", "stiff"], default=None,
+    parser.add_argument("--only", choices=["peers", "schemes", "passes", "row-loops", "rk-stages", "generated", "stiff"],
+                        default=None,
                         help="run one part: the Euler peers, the explicit schemes, Euler's steps per pass, euler_steps' "
-                             "row loops (one or two rows at a time, with or without the prefetch), (e) generated vs "
+                             "row loops (one or two rows at a time, with or without the prefetch), RK2/RK4 in one "
+                             "pass, per stage and as generated before their weighted sums left the cell loop, (e) "
+                             "generated vs "
                              "hand-written, or ETDRK4 vs Euler")  # fmt: skip
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -686,6 +692,8 @@ def main() -> None:
         report_pass_depths(sizes, rounds=3 if args.quick else 5)
     if args.only == "row-loops":
         report_row_loops(max(sizes), rounds=3 if args.quick else 9)
+    if args.only == "rk-stages":
+        report_rk_stages(sizes, rounds=3 if args.quick else 7)
     if args.only is None:
         cold, warm = time_to_first_step()
         print(f"time to first step (fresh process, imports included): cold {cold:.2f} s, warm {warm:.2f} s")
@@ -772,6 +780,65 @@ def report_row_loops(n: int, *, rounds: int, depth: int = 2) -> None:
         base = np.array(rates["one row"])
         print(f"  {dtype}: " + ", ".join(f"{name} {np.median(values):.3e} ({np.median(np.array(values) / base):.3f}x)"
                                          for name, values in rates.items()))  # fmt: skip
+
+
+def _generator_at(commit: str):
+    """rd_classic/codegen.py as it was at ``commit``, imported from a temporary copy (its kernels are cached under
+    their own key: the generator's signature is the hash of its text)."""
+    source = subprocess.run(["git", "show", f"{commit}:rd_classic/codegen.py"], cwd=REPOSITORY, capture_output=True,
+                            text=True, check=True).stdout  # fmt: skip
+    path = Path(tempfile.mkdtemp(prefix="rdnet-codegen-")) / f"codegen_{commit}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def report_rk_stages(sizes: list[int], *, rounds: int, models=("gray-scott", "extended-brusselator")) -> None:
+    """Print RK2 and RK4 per model, size and dtype: the one-pass step (``rk_step``) against the per-stage kernels, and
+    against the one-pass step generated at :data:`RK_ACCUMULATE_IN_CELL_LOOP_COMMIT`; checks that all give the same
+    bits."""
+    from rd_classic.grids import Grid
+    from rd_classic.integrators import EXPLICIT_SCHEMES, NumbaExplicitStepper
+    from rd_classic.kernel_cache import load_generated, module_key
+    from rd_classic.models import get_model
+
+    before = _generator_at(RK_ACCUMULATE_IN_CELL_LOOP_COMMIT)
+    print(f"\nRK2/RK4 in one pass (rk_step) / per stage, and / the one pass generated at "
+          f"{RK_ACCUMULATE_IN_CELL_LOOP_COMMIT} (weighted sums in the cell loop); median of {rounds} interleaved rounds "
+          f"of per-round ratios; numba threads {_numba_threads()}, load {os.getloadavg()[0]:.2f}")  # fmt: skip
+    for name in models:
+        model = get_model(name, **GS) if name == "gray-scott" else get_model(name)
+        for n in sizes:
+            for dtype in ("float64", "float32"):
+                rng = np.random.default_rng(0)
+                fields = initial(n, dtype) if name == "gray-scott" else \
+                    [(value + 0.01 * rng.uniform(-1, 1, (n, n))).astype(dtype) for value in model.homogeneous_state()]  # fmt: skip
+                old_kernels = load_generated(
+                    module_key("bench-rk-before", before.GENERATOR_SIGNATURE, model.declaration.digest, dtype),
+                    lambda: before.kernels_source(model.declaration, dtype=dtype, ndim=2, fields=(False,) * len(model.values)))  # fmt: skip
+                line = []
+                for scheme in ("rk2", "rk4"):
+                    steppers = {}
+                    for variant in ("one pass", "per stage", "before"):
+                        stepper = NumbaExplicitStepper(model, Grid((n, n), 1.0), EXPLICIT_SCHEMES[scheme],
+                                                       dt=0.5 if name == "gray-scott" else 1e-3, dtype=dtype,
+                                                       fuse_stages=variant != "per stage")  # fmt: skip
+                        if variant == "before":
+                            stepper._kernels = old_kernels
+                        stepper.set_state(*fields)
+                        stepper.advance(3)
+                        steppers[variant] = stepper
+                    same = all(np.array_equal(before_field, field) for before_field, field
+                               in zip(steppers["before"]._state, steppers["one pass"]._state))  # fmt: skip
+                    rates = _interleaved({variant: stepper.advance for variant, stepper in steppers.items()}, n,
+                                         rounds=rounds, seconds=0.3, dtype=dtype)  # fmt: skip
+                    ours = np.array(rates["one pass"])
+                    line.append(f"{scheme} {np.median(ours):.2e}: / per stage {np.median(ours / rates['per stage']):.2f}x, "
+                                f"/ before {np.median(ours / rates['before']):.2f}x{'' if same else ' (BITS DIFFER)'}")  # fmt: skip
+                print(f"  {name} {n}² {dtype}: " + "; ".join(line))
 
 
 def report_stiff() -> None:
