@@ -59,6 +59,7 @@ def largest_stable_dt(
     *,
     state: tuple[float, ...] | None = None,
     boundary: BoundaryConditions | None = None,
+    jacobian: np.ndarray | None = None,
 ) -> float:
     r"""Largest time step for which an explicit scheme keeps every decaying linear mode decaying.
 
@@ -95,7 +96,7 @@ def largest_stable_dt(
         states and the pattern's own values are not checked (the NaN guard catches a
         run that leaves the linear regime unstably); a model without a homogeneous
         steady state (none exists, or the reaction depends on position or time) is
-        bounded by its diffusion alone.
+        bounded by its diffusion alone, unless ``jacobian`` is given.
     boundary
         Every species' conditions (default ``grid.boundary`` everywhere): they fix the
         modes of each axis (:func:`rd_classic.boundaries.axis_eigenvalues`: cosine modes on
@@ -103,6 +104,10 @@ def largest_stable_dt(
         Robin). When species have different modes along an axis, the union of their
         eigenvalues is used for all of them (the diffusive extremes are kept exactly; the
         coupling through the reaction is then approximate).
+    jacobian
+        The ``N × N`` reaction Jacobian to linearise with, instead of the one at ``state``
+        (e.g. at one cell of a run's initial state, for a reaction that depends on
+        position or time).
 
     Returns
     -------
@@ -123,13 +128,15 @@ def largest_stable_dt(
     if integrator not in EXPLICIT_SCHEMES:  # etdrk4, imex: the diffusion is exact or implicit
         return float("inf")
     scheme = EXPLICIT_SCHEMES[integrator]
-    if state is None:
+    if jacobian is None and state is None:
         try:
             states = model.steady_states()
         except ConfigError:  # the reaction depends on position or time
             states = []
         state = states[0] if states else None
-    if state is None:  # no steady state: diffusion alone
+    if jacobian is not None:
+        jacobian = np.asarray(jacobian, dtype=float)
+    elif state is None:  # no steady state: diffusion alone
         jacobian = np.zeros((model.n_species, model.n_species))
     else:
         jacobian = np.asarray(model.jacobian(*(float(value) for value in state)), dtype=float)

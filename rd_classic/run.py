@@ -254,8 +254,9 @@ def build_config(
     dt
         Time step; default the preset's, or 80 % of the explicit stability limit
         (:func:`~rd_classic.integrators.largest_stable_dt`, reaction and diffusion
-        linearised at the homogeneous state; for a field-valued parameter the
-        smallest limit over its minimum and maximum) when the preset's is beyond it.
+        linearised at the homogeneous state, or where there is none at the stiffest cells
+        of the initial condition; for a field-valued parameter the smallest limit over its
+        minimum and maximum) when the preset's is beyond it.
     dx
         Grid spacing; default the preset's.
     integrator
@@ -331,7 +332,10 @@ def build_config(
         backend = "torch" if device != "cpu" else ("numpy" if integrator in ("etdrk4", *IMEX_SCHEMES) else "numba")
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
-    limit = _stability_limit(model_object, grid, integrator, fields, conditions)
+    if int(seed) != seed or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed}")
+    initial = check_initial_condition(initial_condition or chosen.initial_condition, model_object)
+    limit = _stability_limit(model_object, grid, integrator, fields, conditions, initial=initial, seed=int(seed))
     if allow_unstable and (integrator in ADAPTIVE_SCHEMES or math.isinf(limit)):
         raise ConfigError(f"allow_unstable applies only to the explicit fixed-step schemes (euler, rk2, rk4, milstein), "
                           f"not {integrator}: it has no step limit to exceed")  # fmt: skip
@@ -364,9 +368,6 @@ def build_config(
         snapshot_every = max(1, steps // max(1, int(snapshots)))
     elif int(snapshot_every) != snapshot_every or snapshot_every < 1:
         raise ConfigError(f"snapshot_every must be a positive integer, got {snapshot_every}")
-    initial = check_initial_condition(initial_condition or chosen.initial_condition, model_object)
-    if int(seed) != seed or seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {seed}")
     config = SimulationConfig(
         model=model_object,
         grid=grid,
@@ -413,8 +414,6 @@ def _adaptive_config(model: Model, grid: Grid, chosen, integrator: str, backend:
     if count != snapshots or count < 1:
         raise ConfigError(f"snapshots must be a positive integer, got {snapshots}")
     first = _default_dt(chosen, limit) if dt is None else min(_positive("dt", dt), limit)
-    if int(seed) != seed or seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {seed}")
     return SimulationConfig(
         model=model, grid=grid, dt=float(min(first, duration)), steps=0, snapshot_every=0, integrator=integrator,
         backend=backend, device=device, dtype=dtype, seed=int(seed),
@@ -455,13 +454,48 @@ def _check_boundary_values(conditions: BoundaryConditions, grid: Grid, fields: M
 
 
 def _stability_limit(model: Model, grid: Grid, integrator: str, fields: Mapping[str, ParameterField],
-                     boundary: BoundaryConditions | None = None) -> float:  # fmt: skip
-    """The explicit step limit; with field-valued parameters, the smallest over each field's extremes."""
-    limit = largest_stable_dt(model, grid, integrator, boundary=boundary)
+                     boundary: BoundaryConditions | None = None, *, initial: str | None = None,
+                     seed: int = 0) -> float:  # fmt: skip
+    """The explicit step limit; with field-valued parameters, the smallest over each field's extremes.
+
+    A model without a homogeneous steady state (its reaction depends on ``x, y, z, t``, or it has
+    none) is also linearised at the cells of its ``initial`` condition (at ``t = 0``) whose
+    reaction Jacobian is largest, smallest in trace and largest in trace: its diffusion alone
+    would not bound a stiff reaction such as ``-100*u + sin(x)``.
+    """
+    return min(_initial_state_limit(varied, grid, integrator, boundary, initial, seed)
+               for varied in _extreme_models(model, fields))  # fmt: skip
+
+
+def _extreme_models(model: Model, fields: Mapping[str, ParameterField]) -> list[Model]:
+    """The model, and the model at each field-valued parameter's minimum and maximum."""
+    models = [model]
     for name, item in fields.items():
-        for extreme in (float(item.values.min()), float(item.values.max())):
-            varied = model.with_parameters(**{name: extreme})
-            limit = min(limit, largest_stable_dt(varied, grid, integrator, boundary=boundary))
+        models.extend(model.with_parameters(**{name: extreme})
+                      for extreme in (float(item.values.min()), float(item.values.max())))  # fmt: skip
+    return models
+
+
+def _initial_state_limit(model: Model, grid: Grid, integrator: str, boundary: BoundaryConditions | None,
+                         initial: str | None, seed: int) -> float:  # fmt: skip
+    """The step limit at the homogeneous state; without one, also at the stiffest cells of the initial state."""
+    limit = largest_stable_dt(model, grid, integrator, boundary=boundary)
+    if initial is None or integrator in ("etdrk4", *IMEX_SCHEMES):  # no explicit diffusion step limit
+        return limit
+    try:
+        if model.steady_states():
+            return limit
+    except ConfigError:  # the reaction depends on position or time
+        pass
+    state = initial_state(initial, model, grid, seed=seed)
+    with np.errstate(all="ignore"):
+        jacobians = model.jacobian_array(*state, t=0.0, coordinates=grid.expression_values())
+    jacobians = jacobians.reshape(model.n_species, model.n_species, -1)
+    jacobians = np.where(np.isfinite(jacobians), jacobians, 0.0)
+    traces = np.einsum("iic->c", jacobians)
+    cells = {int(np.argmax(np.sum(jacobians**2, axis=(0, 1)))), int(np.argmin(traces)), int(np.argmax(traces))}
+    for cell in cells:
+        limit = min(limit, largest_stable_dt(model, grid, integrator, boundary=boundary, jacobian=jacobians[:, :, cell]))
     return limit
 
 

@@ -184,3 +184,38 @@ def test_a_noisy_blow_up_names_the_kick_per_step(tmp_path):
     config = build_config(model="gray-scott", size=(16, 16), dx=0.01, steps=40, noise=["u=0.05"], seed=1)
     with pytest.raises(RunError, match=r"amplitude × 100 \(sqrt\(dt/dx\^2\)"):  # sqrt(1 / 0.01^2)
         run_simulation(config, observers=[ClassicDatasetObserver(tmp_path / "noisy.nc")])
+
+
+POSITION_DEPENDENT_DECAY = """
+name = "forced-decay"
+species = ["u"]
+[parameters]
+k = 100.0
+[diffusion]
+u = 1.0
+[reaction]
+u = "-k*u + sin(2*pi*x/Lx)"
+[initial]
+u = "0"
+"""
+
+
+def test_a_reaction_that_depends_on_position_bounds_the_default_dt(tmp_path):
+    # no homogeneous steady state (the forcing depends on x), but the Jacobian is -k everywhere: on a
+    # periodic 1-D grid of dx = 1 the fastest mode decays at k + 4 D = 104, so Euler needs dt <= 2/104.
+    # Diffusion alone (the limit before) allowed dt = 0.4, which grew every mode by |1 - 41.6| per step.
+    from rd_classic.models import load_model_file
+
+    path = tmp_path / "forced.toml"
+    path.write_text(POSITION_DEPENDENT_DECAY)
+    declaration = load_model_file(path)
+    with pytest.raises(ConfigError, match=r"largest stable dt is 0\.0192308"):
+        build_config(declaration, size="16x1", dt=0.1, steps=10)
+    config = build_config(declaration, size="16x1", time=10.0)
+    assert config.dt <= 2 / 104
+    observer = MemoryObserver()
+    run_simulation(config, observers=[observer])
+    # the steady state: u = sin(2πx/L) / (k + λ), λ = 4 sin²(π/16) the discrete Laplacian's eigenvalue
+    x = (np.arange(16) + 0.5)
+    expected = np.sin(2 * np.pi * x / 16) / (100 + 4 * np.sin(np.pi / 16) ** 2)
+    np.testing.assert_allclose(observer.stacked("u")[-1].ravel(), expected, atol=1e-12)
