@@ -160,6 +160,10 @@ def _dataset_field(path_text: str, variable: str | None, index_text: str | None,
             raise ConfigError(f"--target {text}: {variable} is not a field on y, x (dims {', '.join(field.dims)})")
         index = -1 if index_text is None else int(index_text)
         if "time" in field.dims:
+            count = field.sizes["time"]
+            if not -count <= index < count:  # said here: select_snapshot's message names --time, fit's model time
+                raise ConfigError(f"--target {text}: snapshot {index} is out of range: {path.name} has {count} "
+                                  f"snapshots (use @0..@{count - 1}, or @-1 for the last)")  # fmt: skip
             field, index = select_snapshot(field, index, label=path.name)
         elif index_text is not None and index not in (0, -1):
             raise ConfigError(f"--target {text}: {variable} has no time dim, so no snapshot {index}")

@@ -102,3 +102,21 @@ def test_a_fit_whose_runs_grow_no_pattern_says_so(tmp_path, target):
                                       "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "grows no pattern" in result.output
+
+
+def test_a_target_snapshot_out_of_range_is_named_as_the_target_s_index(tmp_path, target):
+    # --time is the fit's model time: an @INDEX beyond the file's snapshots must not be called "--time 5"
+    import xarray as xr
+
+    from rdnet.dataset import write_dataset
+
+    values = np.load(target)
+    dataset = xr.Dataset({"v": (("time", "y", "x"), np.stack([values, values]))},
+                         coords={"time": [0.0, 1.0], "y": np.arange(16) + 0.5, "x": np.arange(16) + 0.5})  # fmt: skip
+    path = write_dataset(dataset, tmp_path / "run.nc", system="classic", model="gray-scott", parameters={})
+    out = tmp_path / "fit.nc"
+    result = CliRunner().invoke(cli, ["fit", "--params", "F", "--target", f"{path}:v@5", *SMALL, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "snapshot 5 is out of range" in result.output and "@0..@1" in result.output, result.output
+    assert "--time" not in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    assert not out.exists()
