@@ -220,9 +220,8 @@ def build_fit_config(
         Anything invalid, in one line saying what and what would be valid.
     """
     from rd_classic.initial import check_initial_condition
-    from rd_classic.integrators import largest_stable_dt
     from rd_classic.presets import default_preset, get_preset
-    from rd_classic.run import _positive, _round_down
+    from rd_classic.run import _initial_state_limit, _positive, _round_down
     from rd_classic.schemes import EXPLICIT_SCHEMES
 
     declaration = model if isinstance(model, ModelDeclaration) else builtin_declaration(model)
@@ -240,7 +239,13 @@ def build_fit_config(
     grid = Grid(shape, chosen.dx if dx is None else _positive("dx", dx), "periodic")
     if integrator not in EXPLICIT_SCHEMES:
         raise ConfigError(f"a fit steps with an explicit scheme; valid: {', '.join(EXPLICIT_SCHEMES)}, got {integrator!r}")
-    limit = min(largest_stable_dt(model_object.with_parameters(**point), grid, integrator)
+    initial = initial_condition or ("patches" if chosen.initial_condition == "pearson" else chosen.initial_condition)
+    if initial not in SEEDED_INITIAL_CONDITIONS:
+        raise ConfigError(f"a fit draws its initial conditions from seeds; use one of "
+                          f"{', '.join(SEEDED_INITIAL_CONDITIONS)}, not {initial!r}")  # fmt: skip
+    check_initial_condition(initial, model_object)
+    # a model without a homogeneous state is also linearised at its initial state (any seed's: seed 0)
+    limit = min(_initial_state_limit(model_object.with_parameters(**point), grid, integrator, None, initial, 0)
                 for point in space.as_dicts(space.to_values(_probe_points(space.size))))  # fmt: skip
     if dt is None:
         if chosen.dt is not None and chosen.dt <= limit:
@@ -255,11 +260,6 @@ def build_fit_config(
     duration = chosen.time if time is None else _positive("time", time)
     n_steps = max(1, math.ceil(duration / dt - 1e-9))
     dt = duration / n_steps
-    initial = initial_condition or ("patches" if chosen.initial_condition == "pearson" else chosen.initial_condition)
-    if initial not in SEEDED_INITIAL_CONDITIONS:
-        raise ConfigError(f"a fit draws its initial conditions from seeds; use one of "
-                          f"{', '.join(SEEDED_INITIAL_CONDITIONS)}, not {initial!r}")  # fmt: skip
-    check_initial_condition(initial, model_object)
     observed = model_object.species[-1] if observed is None else observed
     if observed not in model_object.species:
         raise ConfigError(f"{observed!r} is not a species of {model_object.name} ({', '.join(model_object.species)})")

@@ -120,3 +120,19 @@ def test_a_target_snapshot_out_of_range_is_named_as_the_target_s_index(tmp_path,
     assert "snapshot 5 is out of range" in result.output and "@0..@1" in result.output, result.output
     assert "--time" not in result.output and len(result.output.strip().splitlines()) == 1, result.output
     assert not out.exists()
+
+
+def test_the_step_limit_of_a_position_dependent_reaction_includes_the_reaction(tmp_path, target):
+    # -k u + sin(2πx/Lx) has no homogeneous state; its Jacobian is -k everywhere, so on the fit's periodic
+    # 2-D grid (dx = 1) Euler needs dt <= 2 / (k + 8 D) = 2/158 at k = 150 (diffusion alone allowed 0.25,
+    # and the simulated runs grew to a loss of 6e16)
+    model = tmp_path / "forced.toml"
+    model.write_text('name = "forced-decay"\nspecies = ["u"]\n[parameters]\nk = 100.0\n[diffusion]\nu = 1.0\n'
+                     '[reaction]\nu = "-k*u + sin(2*pi*x/Lx)"\n[initial]\nu = "0"\nnoise = 0.01\n')  # fmt: skip
+    out = tmp_path / "fit.nc"
+    result = CliRunner().invoke(cli, ["fit", "--model-file", str(model), "--params", "k", "--bounds", "k=50:150",
+                                      "--target", str(target), "--initial", "expr", "--dt", "0.1", "--time", "1",
+                                      "--quiet", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert f"largest stable dt there is {2 / 158:.6g}" in result.output, result.output
+    assert not out.exists()
