@@ -34,10 +34,11 @@ def check_spacing(dx: float, shape: tuple[int, ...], dtype: str = "float64") -> 
     ------
     ConfigError
         ``dx`` outside [1/sqrt(max), max/n] with max the dtype's largest number and n the
-        most cells along an axis.
+        most cells along an axis, or beyond sqrt(float64's largest number) (dx² overflows).
     """
     largest = float(np.finfo(dtype).max)
-    low, high = largest**-0.5, largest / max(shape)
+    low = largest**-0.5
+    high = min(largest / max(shape), float(np.finfo(np.float64).max) ** 0.5)  # dx² itself is taken in float64
     if not low <= dx <= high:
         raise ConfigError(f"dx = {dx:g} is out of {dtype}'s range on this grid (1/dx² and the domain length must be "
                           f"finite: {low:.2g} <= dx <= {high:.2g})")  # fmt: skip

@@ -171,11 +171,12 @@ def test_stability_refuses_a_bracket_without_critical():
     assert result.output.strip().splitlines() == ["Error: --bracket applies only with --critical NAME"]
 
 
-@pytest.mark.parametrize(("dx", "dtype"), [("1e-300", "float64"), ("1e308", "float64"), ("1e-100", "float32"),
-                                           ("1e38", "float32")])  # fmt: skip
+@pytest.mark.parametrize(("dx", "dtype"), [("1e-300", "float64"), ("1e308", "float64"), ("1e300", "float64"),
+                                           ("1e-100", "float32"), ("1e38", "float32")])  # fmt: skip
 def test_a_spacing_the_dtype_cannot_hold_is_refused(tmp_path, dx, dtype):
     """1/dx² (the Laplacian's scale) and the domain length must be finite in the run's dtype: a
-    tiny dx was a ZeroDivisionError traceback, a huge one an OverflowError, in float32 a NaN run."""
+    tiny dx was a ZeroDivisionError traceback, a huge one an OverflowError, in float32 a NaN run;
+    1e300 (a finite domain, but dx² beyond float64) was an OverflowError traceback."""
     out = tmp_path / "t.nc"
     result = CliRunner().invoke(cli, ["simulate", "--model", "linear", "--size", "8", "--steps", "2", "--dx", dx,
                                       "--dtype", dtype, "--out", str(out)])  # fmt: skip
