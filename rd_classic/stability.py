@@ -345,6 +345,9 @@ AXIS_KINDS = {
     "dirichlet-no-flux": (lambda m: m + 0.5, 0),
 }
 
+#: the most mode-number combinations :func:`box_modes` enumerates (before keeping those with |q| <= top)
+MAX_BOX_MODES = 1 << 22
+
 
 def box_axis_kinds(boundary, ndim: int) -> tuple[str, ...]:
     """The kind of every axis of a box (x first): from every species' conditions' homogeneous parts.
@@ -414,6 +417,12 @@ def box_modes(model: Model, lengths, kinds, *, state=None, max_wavenumber: float
 
     Every combination of allowed mode numbers with ``|q| <=`` ``max_wavenumber`` (default
     :func:`wavenumber_range`) is listed, with its growth rate from the dispersion relation.
+
+    Raises
+    ------
+    ConfigError
+        Lengths and kinds that do not match, an unknown kind, or a box with more than
+        :data:`MAX_BOX_MODES` mode-number combinations up to that wavenumber.
     """
     lengths = tuple(float(length) for length in lengths)
     kinds = tuple(kinds)
@@ -424,10 +433,15 @@ def box_modes(model: Model, lengths, kinds, *, state=None, max_wavenumber: float
         raise ConfigError(f"unknown axis kind {unknown[0]!r}; valid: {', '.join(AXIS_KINDS)}")
     state = _state(model, state)
     top = wavenumber_range(model, state=state) if max_wavenumber is None else float(max_wavenumber)
+    counts = [top * length / math.pi + 2 for length in lengths]
+    if math.prod(counts) > MAX_BOX_MODES:
+        raise ConfigError(f"a box of {'x'.join(f'{length:g}' for length in lengths)} admits about "
+                          f"{math.prod(counts):.3g} modes with q <= {top:.3g} (at most {MAX_BOX_MODES} are listed): "
+                          f"give a smaller box")  # fmt: skip
     axes = []
-    for length, kind in zip(lengths, kinds):
+    for length, kind, count in zip(lengths, kinds, counts):
         scale, first = AXIS_KINDS[kind]
-        count = int(top * length / math.pi) + 2
+        count = int(count)
         numbers = np.arange(first, first + count)
         axes.append((numbers, math.pi * np.array([scale(m) for m in numbers]) / length))
     grids = np.meshgrid(*[numbers for numbers, _ in axes], indexing="ij")

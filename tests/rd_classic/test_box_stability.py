@@ -91,3 +91,22 @@ def test_stability_command_lists_the_box_modes():
     assert box["kinds"] == ["no-flux"] and box["growing_modes"] == 4 and box["fastest_modes"][0]["mode"] == [3]
     refused = CliRunner().invoke(cli, ["stability", "--model", "schnakenberg", "--boundary", "no-flux"])
     assert refused.exit_code == 2 and "--box" in refused.output
+
+
+@pytest.mark.parametrize("box", ["1e300", "1e6x1e6"])
+def test_a_box_with_too_many_modes_is_refused_in_one_line(box):
+    # 1e300 made numpy's arange fail ("Maximum allowed size exceeded"), 1e6 x 1e6 asked for ~3e11 modes
+    result = CliRunner().invoke(cli, ["stability", "--model", "schnakenberg", "--box", box])
+    assert result.exit_code == 2, result.output
+    assert "give a smaller box" in result.output and len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_a_large_box_still_counts_its_growing_modes():
+    # no-flux square of side L: mode (n, m) has q² = (π/L)² (n² + m²); it grows inside the band
+    model = get_model("schnakenberg")
+    band = turing_analysis(model).unstable_band
+    side = 600.0
+    n, m = np.meshgrid(np.arange(2000), np.arange(2000), indexing="ij")
+    q = math.pi / side * np.hypot(n, m)
+    expected = int(np.sum((q > band[0]) & (q < band[1])))
+    assert box_modes(model, (side, side), ("no-flux", "no-flux")).growing == expected
