@@ -7,6 +7,7 @@ import json
 
 import click
 
+from rdnet.cli.analyze import json_value
 from rdnet.cli.network_stability import dispatch as network_dispatch
 from rdnet.cli.network_stability import network_options
 from rdnet.cli.options import parse_parameters
@@ -34,7 +35,8 @@ PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 @click.option("--boundary", "boundary", multiple=True, metavar="[SPECIES[.SIDE]=]CONDITION",
               help="The box's conditions, as 'rdnet simulate --boundary' takes them (default periodic, after the "
                    "model file's [boundary]); only their kind matters here.")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (strict: NaN and infinity, e.g. the "
+              "wavelength of q = 0, are written as null).")
 @click.option("--plot", "plot_path", default=None, metavar="FILE",
               help="Save the dispersion relation λ(q) as an image (.png, .pdf or .svg).")
 @network_options
@@ -108,7 +110,7 @@ def command(ctx, model, model_file, preset, params, state_index, critical, brack
         result["critical"] = {"parameter": critical, "value": critical_parameter(
             model_object, critical, bracket=tuple(bracket), state_index=indices[0])}  # fmt: skip
     if as_json:
-        click.echo(json.dumps(result, indent=2, default=float))
+        click.echo(json.dumps(json_value(result), indent=2, default=float))
     else:
         click.echo(f"{model_object.name}: " + ", ".join(f"{k}={v:g}" for k, v in model_object.parameters().items()))
         for index, analysis in zip(indices, analyses):

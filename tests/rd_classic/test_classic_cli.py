@@ -125,6 +125,20 @@ def test_stability_json_matches_the_schnakenberg_closed_form(tmp_path):
     assert plot.stat().st_size > 0
 
 
+def _refuse_constant(name):
+    raise ValueError(f"not strict JSON: {name}")
+
+
+def test_stability_json_is_strict_where_the_wavelength_is_infinite():
+    # Gray-Scott at u = 1, v = 0: J = diag(-F, -(F + k)), so the largest rate is -F at q = 0, whose wavelength
+    # 2π/q is infinite; that was printed as the bare token Infinity, which strict JSON parsers refuse
+    result = CliRunner().invoke(cli, ["stability", "--model", "gray-scott", "--param", "F=0.04", "--json"])
+    assert result.exit_code == 0, result.output
+    state = json.loads(result.output, parse_constant=_refuse_constant)["states"][0]
+    assert state["fastest_wavenumber"] == 0.0 and state["fastest_wavelength"] is None
+    assert state["max_growth_rate"] == pytest.approx(-0.04)
+
+
 def test_a_grid_too_large_for_memory_fails_in_one_line_before_any_file(tmp_path):
     # the address-space limit makes the allocation fail at once (nothing is touched): a 8000^2
     # float64 run needs ~6 GB, the limit is 3 GB (imports need well under 1 GB)
