@@ -96,7 +96,7 @@ def _residual_ok(model: Model, state: tuple[float, ...]) -> bool:
     if not np.all(np.isfinite(values)):
         return False
     scale = 1.0 + max(abs(value) for value in (*state, *model.values.values()))
-    return bool(np.abs(values).max() <= RESIDUAL_TOLERANCE * scale**2)
+    return bool(np.abs(values).max() <= RESIDUAL_TOLERANCE * scale * scale)  # (scale**2 raises OverflowError)
 
 
 def _declared(model: Model) -> list[tuple[float, ...]]:

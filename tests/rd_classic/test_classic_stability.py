@@ -128,3 +128,11 @@ def test_steady_states_found_from_the_equations_are_every_real_root():
     expected = [(u, u - u**3) for u in roots]
     expected = sorted(expected, key=lambda state: (min(state) < 0, state))
     np.testing.assert_allclose(model.steady_states(), expected, rtol=1e-12, atol=1e-14)
+
+
+def test_steady_states_at_a_huge_parameter_value():
+    # the residual check squared its scale (1 + the largest parameter) with **, which raised OverflowError
+    # for Dv = 1e300; the states do not depend on Dv: Schnakenberg's (a + b, b / (a + b)^2)
+    model = get_model("schnakenberg", Dv=1e300)
+    a, b = model.values["a"], model.values["b"]
+    assert model.steady_states() == [pytest.approx((a + b, b / (a + b) ** 2))]
