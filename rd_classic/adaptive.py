@@ -30,12 +30,14 @@ import numpy as np
 
 from rdnet.errors import RunError
 
-__all__ = ["AdaptiveStepper", "SAFETY", "SMALLEST_FACTOR", "LARGEST_FACTOR"]
+__all__ = ["AdaptiveStepper", "SAFETY", "SMALLEST_FACTOR", "LARGEST_FACTOR", "SMALLEST_STEP"]
 
 #: the controller's safety factor
 SAFETY = 0.9
 #: the most a step may shrink, and grow, from one try to the next
 SMALLEST_FACTOR, LARGEST_FACTOR = 0.2, 5.0
+#: the smallest step, relative to ``1 + |t|``, the controller chooses before it gives up
+SMALLEST_STEP = 1e-14
 
 
 class AdaptiveStepper:
@@ -119,8 +121,9 @@ class AdaptiveStepper:
         Raises
         ------
         RunError
-            The step size fell below ``1e-14 (1 + |t|)``: the error estimate cannot be met
-            (a blow-up, or a tolerance below rounding).
+            The step size fell below ``SMALLEST_STEP (1 + |t|)`` (a step that lands on ``end``
+            may be shorter): the error estimate cannot be met (a blow-up, or a tolerance below
+            rounding).
         """
         times, sizes = [], []
         while self.time < end:
@@ -128,7 +131,7 @@ class AdaptiveStepper:
             remaining = end - self.time
             landing = proposal >= remaining * (1.0 - 1e-12)
             dt = remaining if landing else proposal
-            if dt < 1e-14 * (1.0 + abs(self.time)):
+            if dt < SMALLEST_STEP * (1.0 + abs(self.time)) and not landing:  # a landing step is what is left
                 raise RunError(f"the adaptive step fell to {dt:.3g} at t = {self.time:g}: the tolerances rtol={self.rtol:g}, "
                                f"atol={self.atol:g} cannot be met (a blow-up, or tolerances below rounding)")  # fmt: skip
             norm = self.base.attempt(self.time, dt, self.rtol, self.atol, reuse_first=self._first_valid)

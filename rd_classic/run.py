@@ -25,6 +25,7 @@ import numpy as np
 from rdnet.errors import ConfigError, RunError
 from rdnet.observers import RunObserver, notify, stop_requested
 
+from rd_classic.adaptive import SMALLEST_STEP
 from rd_classic.boundaries import BoundaryConditions, resolve_boundary_conditions
 from rd_classic.grids import BOUNDARIES, Grid, check_spacing, parse_size
 from rd_classic.initial import check_initial_condition, initial_state
@@ -414,6 +415,9 @@ def _adaptive_config(model: Model, grid: Grid, chosen, integrator: str, backend:
     if count != snapshots or count < 1:
         raise ConfigError(f"snapshots must be a positive integer, got {snapshots}")
     first = _default_dt(chosen, limit) if dt is None else min(_positive("dt", dt), limit)
+    if first < SMALLEST_STEP:
+        raise ConfigError(f"dt={first:g} is below the smallest step {integrator} takes ({SMALLEST_STEP:g}); dt is only "
+                          f"the first step it tries: leave it out or give a larger one")  # fmt: skip
     return SimulationConfig(
         model=model, grid=grid, dt=float(min(first, duration)), steps=0, snapshot_every=0, integrator=integrator,
         backend=backend, device=device, dtype=dtype, seed=int(seed),

@@ -171,3 +171,23 @@ def test_adaptive_options_are_checked(changes, message):
 
     with pytest.raises(ConfigError, match=message):
         build_config("schnakenberg", size="8", **{"time": 1.0, **changes})
+
+
+def test_a_first_try_below_the_smallest_step_is_refused_before_the_run():
+    # it was a RunError at t = 0 ("the adaptive step fell to 1e-300") and a partial file
+    from rd_classic.run import build_config
+
+    with pytest.raises(ConfigError, match=r"dt=1e-300 is below the smallest step rk45 takes"):
+        build_config("schnakenberg", size="8", time=1.0, integrator="rk45", dt=1e-300)
+
+
+def test_a_duration_shorter_than_the_smallest_step_is_one_landing_step():
+    # a run of t = 1e-20 takes the one step that lands on its end (it was refused as a collapsed step);
+    # the fields move by 1e-20 times their rate: nothing a float64 of order 1 can show
+    from rd_classic.run import MemoryObserver, build_config, run_simulation
+
+    config = build_config("schnakenberg", size="8", time=1e-20, integrator="rk45", initial_condition="noise")
+    observer = MemoryObserver()
+    run_simulation(config, observers=[observer])
+    assert observer.times[-1] == 1e-20
+    np.testing.assert_allclose(observer.stacked("u")[-1], observer.stacked("u")[0], rtol=1e-15)
