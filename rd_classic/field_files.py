@@ -94,7 +94,8 @@ def read_snapshot(path: str | os.PathLike, variable: str, shape: tuple[int, ...]
 def read_grey_image(path: str | os.PathLike, shape: tuple[int, ...], *, what: str) -> np.ndarray:
     """A PNG image as grey levels in ``[0, 1]`` on a 2-D grid of ``shape`` (nearest-neighbour resampling).
 
-    Colour images are turned grey by luminance (0.299 R + 0.587 G + 0.114 B). The
+    Colour images are turned grey by luminance (0.299 R + 0.587 G + 0.114 B); 16-bit grey
+    images keep their 16 bits (level / 65535). The
     image's top row lands on the grid's last row (largest y), so the pattern appears
     upright in rdnet's figures, whose y axis points up.
 
@@ -116,12 +117,14 @@ def read_grey_image(path: str | os.PathLike, shape: tuple[int, ...], *, what: st
         with Image.open(path) as image:
             if image.width * image.height > MAX_FIELD_VALUES:
                 raise ConfigError(f"{what}: {path} is too large an image")
-            pixels = np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0
+            if image.mode.startswith("I"):  # 16-bit grey (a PNG sample has at most 16 bits); RGB would clip it at 255
+                grey = np.asarray(image, dtype=np.float64) / 65535.0
+            else:
+                grey = np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0 @ np.array([0.299, 0.587, 0.114])
     except ConfigError:
         raise
     except Exception as error:  # noqa: BLE001 - any decoder failure is a bad input file
         raise ConfigError(f"{what}: cannot read {path} as an image ({str(error)[:200]})") from None
-    grey = pixels @ np.array([0.299, 0.587, 0.114])
     ny, nx = shape
     rows = (np.arange(ny) * grey.shape[0]) // ny
     columns = (np.arange(nx) * grey.shape[1]) // nx

@@ -256,3 +256,16 @@ def test_a_run_never_writes_over_a_file_it_reads_even_with_overwrite(tmp_path, r
     with pytest.raises(ConfigError, match="is the input file .*never writes over a file it reads"):
         rd_classic.simulate(size=8, steps=1, overwrite=True, quiet=True, **options)
     assert {path: path.read_bytes() for path in (source, model_file)} == before
+
+
+def test_a_16_bit_grey_image_keeps_its_levels(tmp_path):
+    # a 16-bit PNG (microscopy, scientific cameras) was converted to 8-bit RGB, which clips every level above
+    # 255 of 65535 to white: a ramp 0 .. 65535 came out as 0 .. 1 only in its first 0.4 %
+    from PIL import Image
+
+    from rd_classic.field_files import read_grey_image
+
+    levels = np.linspace(0, 65535, 8 * 8).round().astype(np.uint16).reshape(8, 8)
+    Image.fromarray(levels).save(tmp_path / "ramp16.png")
+    grey = read_grey_image(tmp_path / "ramp16.png", (8, 8), what="--initial")
+    np.testing.assert_allclose(grey, np.flipud(levels) / 65535.0, rtol=0, atol=1e-12)
