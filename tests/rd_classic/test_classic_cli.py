@@ -45,7 +45,7 @@ def test_sweep_style_call_raises_exceptions_instead_of_exiting(tmp_path):
     "args,message",
     [
         (["--model", "nope"], "valid models"),
-        (["--param", "Du=-1"], "Du must be >= 0"),
+        (["--param", "Du=-1"], "Du must be >= 0"),  # in place of SMALL's Du (a --param given twice is refused)
         (["--dt", "50"], "largest stable dt"),
         (["--param", "F"], "NAME=VALUE"),
         (["--preset", "zz"], "valid presets"),
@@ -53,7 +53,12 @@ def test_sweep_style_call_raises_exceptions_instead_of_exiting(tmp_path):
 )
 def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path, args, message):
     out = tmp_path / "bad.nc"
-    result = CliRunner().invoke(cli, ["simulate", *SMALL, *args, "--out", str(out)])
+    replaced = {f"--param {arg.split('=')[0]}" for option, arg in zip(args, args[1:]) if option == "--param"}
+    small = list(SMALL)
+    for index in reversed(range(len(small) - 1)):
+        if f"{small[index]} {small[index + 1].split('=')[0]}" in replaced:
+            del small[index : index + 2]
+    result = CliRunner().invoke(cli, ["simulate", *small, *args, "--out", str(out)])
     assert result.exit_code == 2
     assert message in result.output and len(result.output.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
