@@ -83,3 +83,14 @@ def test_train_refuses_contradictory_or_negative_options_in_one_line(tmp_path, a
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
     assert result.output.startswith("Error:") and result.output.strip().count("\n") == 0, result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_network_stability_refuses_a_negative_seed_by_name(tmp_path):
+    """``rdnet stability --network RUN --seed -1`` once died in numpy's SeedSequence with a traceback."""
+    from click.testing import CliRunner
+
+    from rdnet.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["stability", "--network", str(tmp_path / "run.nc"), "--seed", "-1"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert "'--seed'" in result.output and "x>=0" in result.output, result.output
