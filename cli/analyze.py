@@ -147,7 +147,7 @@ def print_table(rows: list[tuple[str, float | None, dict[str, Any]]], length_uni
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out file.")
 @click.option("--surrogates", "n_surrogates", type=click.IntRange(min=0), default=99, show_default=True,
               help="Shuffled surrogates of the significance test (0 skips it).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the surrogate shuffles.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the surrogate shuffles.")
 @click.option("--periodic/--non-periodic", default=True, show_default=True,
               help="Treat the fields as periodic, or as bounded (Hann window, no wrap-around neighbours).")
 def command(

@@ -114,7 +114,7 @@ def run_comparison(
 @click.option("--out", "figure", metavar="FIG.png", type=click.Path(dir_okay=False), help="Write the spectra figure (.png, .pdf, .svg).")
 @click.option("--table", "table", metavar="TABLE.csv|json", type=click.Path(dir_okay=False), help="Also save the metrics table (.csv or .json).")
 @click.option("--surrogates", type=click.IntRange(min=1), default=39, show_default=True, help="Shuffled surrogates for the significance test and band.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the surrogates.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the surrogates.")
 @click.option("--absolute", is_flag=True, help="Plot absolute power instead of the fraction of each field's variance.")
 @click.option("--window", type=click.Choice(["none", "hann"]), default="none", show_default=True, help="Window before the FFT (hann for non-periodic grids).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out figure or --table file.")

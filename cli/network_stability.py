@@ -46,7 +46,7 @@ def network_options(function):
                      help="[--network] |Re λ| <= RTOL · max|λ| is neutral [1e-6]."),
         click.option("--surrogates", "surrogates", type=click.IntRange(min=1), default=99, show_default=True,
                      help="[--network] Shuffled surrogates of each mode's significance test."),
-        click.option("--seed", "seed", type=int, default=0, show_default=True,
+        click.option("--seed", "seed", type=click.IntRange(min=0), default=0, show_default=True,
                      help="[--network] Seed of the eigen-solver's start, the surrogates and --train-critic."),
         click.option("--threads", "threads", type=click.IntRange(min=1), default=1, show_default=True,
                      help="[--network] torch threads of the Jacobian-vector products."),

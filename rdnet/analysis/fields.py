@@ -74,6 +74,9 @@ def _prepare(
         raise ValueError(f"a field needs at least two dims (y, x); got dims {data.dims}")
     if not (np.issubdtype(data.dtype, np.number) or data.dtype == bool):
         raise ValueError(f"a field must be numeric; got dtype {data.dtype}")
+    if np.issubdtype(data.dtype, np.complexfloating):
+        raise ValueError(f"a field must be real; got dtype {data.dtype}: analyse its real part, imaginary part "
+                         f"or modulus (e.g. np.abs(field))")
     requested = None
     if component_dims is not None:
         requested = (component_dims,) if isinstance(component_dims, str) else tuple(component_dims)

@@ -49,10 +49,15 @@ def check_output_path(path: str | os.PathLike, *, overwrite: bool = False) -> Pa
     Raises
     ------
     ConfigError
-        The folder is missing or not writable, the path is a folder, or the file
+        The name ends in ``.partial``, the folder is missing or not writable, the path is a folder, or the file
         (or the partial file of an interrupted run) exists and ``overwrite`` is false.
     """
     path = Path(path).expanduser().absolute()
+    if path.name.endswith(PARTIAL_SUFFIX):
+        raise ConfigError(
+            f"output name ends in {PARTIAL_SUFFIX}, the mark of an interrupted run's file: {path} "
+            f"(choose another name; a run writes NAME{PARTIAL_SUFFIX} itself while it works)"
+        )
     folder = path.parent
     if not folder.is_dir():
         raise ConfigError(f"output folder does not exist: {folder}")

@@ -338,6 +338,11 @@ def idx_data(folder: str | Path, samples: int) -> TrainingData:
             f"{images_path} is not an images file: its header declares shape {images_header.shape}, "
             f"expected count x height x width"
         )
+    if 0 in images_header.shape[1:]:
+        raise ConfigError(
+            f"{images_path} holds empty images: its header declares shape {images_header.shape}, "
+            f"so every input has 0 pixels"
+        )
     if len(labels_header.shape) != 1:
         raise ConfigError(
             f"{labels_path} is not a labels file: its header declares shape {labels_header.shape}, expected (count,)"

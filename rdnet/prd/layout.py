@@ -30,6 +30,8 @@ LAYOUTS = ("index", "embedding")
 EMBEDDINGS = ("pca", "tsne")
 #: up to this many neurons the embedding layout uses the optimal (Hungarian) assignment
 OPTIMAL_ASSIGNMENT_MAX_NEURONS = 1024
+#: t-SNE's smallest perplexity (2) must be below the number of points
+_TSNE_MIN_NEURONS = 3
 
 
 @dataclass(frozen=True)
@@ -92,13 +94,22 @@ def _embed(weights: np.ndarray, embedding: str, seed: int) -> np.ndarray:
         _, _, vt = np.linalg.svd(centred, full_matrices=False)
         components = vt[:2]
         # fix the sign of each component so the layout does not depend on the SVD's sign choice
-        signs = np.sign(components[np.arange(2), np.abs(components).argmax(axis=1)])
-        return centred @ (components * signs[:, None]).T
+        signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
+        points = centred @ (components * signs[:, None]).T
+        # one neuron or d_in = 1 has fewer than two directions: the missing coordinate is 0 (ties keep index order)
+        return np.pad(points, ((0, 0), (0, 2 - points.shape[1])))
     if embedding == "tsne":
         from sklearn.manifold import TSNE
 
+        if len(weights) < _TSNE_MIN_NEURONS:
+            raise ConfigError(
+                f"--embedding tsne needs at least {_TSNE_MIN_NEURONS} neurons (its perplexity must stay below "
+                f"their number), got {len(weights)}; use --embedding pca"
+            )
         perplexity = min(30.0, max(2.0, (len(weights) - 1) / 3))
-        return TSNE(n_components=2, init="pca", random_state=seed, perplexity=perplexity).fit_transform(centred)
+        # PCA initialisation needs two input directions; d_in = 1 starts from random points
+        init = "pca" if weights.shape[1] >= 2 else "random"
+        return TSNE(n_components=2, init=init, random_state=seed, perplexity=perplexity).fit_transform(centred)
     raise ConfigError(f"unknown embedding {embedding!r}; choose one of: {', '.join(EMBEDDINGS)}")
 
 

@@ -130,6 +130,9 @@ class RunSpec:
             raise ConfigError(f"--critic-neurons must be positive, got {self.critic_neurons}")
         if not 0 < self.delta < 1:
             raise ConfigError(f"delta must lie in (0, 1), got {self.delta}")
+        for name in ("seed", "data_seed"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(self, name)}")
         if self.grid_height < 1 or self.grid_width < 1:
             raise ConfigError("the neuron grid needs positive height and width")
 
@@ -156,6 +159,9 @@ class RunSpec:
         _refuse_options_that_cannot_apply(options)
         grid = _neuron_grid(options.get("neurons"), options.get("grid"))
         weight = options.get("adversary_weight")
+        if options.get("adversary") is False and weight is not None and weight != 0:
+            raise ConfigError(f"--adversary-weight {weight} asks for the adversary that --no-adversary turns off; "
+                              f"drop one of them")
         adversary = bool(options.get("adversary")) or (weight is not None and weight != 0)
         optimizer = option("optimizer", defaults.OPTIMIZER)
         if options.get("batch_size") is not None and optimizer == "gd":

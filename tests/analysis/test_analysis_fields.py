@@ -158,3 +158,14 @@ def test_wildly_different_spacings_are_refused_not_binned_into_memory():
 def test_a_single_point_field_is_refused_naming_its_dims():
     with pytest.raises(ValueError, match=r"at least 2 points along one of y, x .*; got 1 x 1"):
         analysis.dominant_wavelength(np.ones((1, 1)))
+
+
+@pytest.mark.parametrize("function", [analysis.dominant_wavelength, analysis.morans_i, analysis.homogeneity_metrics])
+def test_a_complex_field_is_refused_not_cut_to_its_real_part(function):
+    """i·cos(2πx/8) has a real part of zeros: it was once measured as a constant field (NaN wavelength)
+    behind a ComplexWarning; its modulus has wavelength 4."""
+    x = np.arange(32)
+    field = 1j * np.cos(2 * np.pi * x / 8)[None, :] * np.ones((8, 1))
+    with pytest.raises(ValueError, match="must be real"):
+        function(field)
+    assert float(analysis.dominant_wavelength(np.abs(field))) == pytest.approx(4.0)

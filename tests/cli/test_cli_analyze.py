@@ -226,3 +226,13 @@ def test_a_field_declaring_a_huge_extra_dim_is_refused_before_it_is_loaded(tmp_p
     assert result.exit_code != 0
     assert "values per snapshot" in result.output and "more than the 268435456" in result.output, result.output
     assert "Traceback" not in result.output and result.output.count("Error:") == 1
+
+
+@pytest.mark.parametrize("command", [["analyze", "{file}"], ["compare", "{file}", "{file}"]])
+def test_a_negative_surrogate_seed_is_refused_by_name(pattern_file, command):
+    """--seed -1 once reached numpy as 'cannot analyse ...: expected non-negative integer'."""
+    arguments = [part.format(file=pattern_file) for part in command]
+    result = CliRunner().invoke(cli, [*arguments, "--seed", "-1"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert "'--seed'" in result.output and "x>=0" in result.output, result.output
+    assert "Traceback" not in result.output

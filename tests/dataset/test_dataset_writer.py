@@ -210,3 +210,20 @@ def test_sigkill_while_appending_keeps_every_durable_snapshot(tmp_path, trial):
         expected = snapshot(index)
         np.testing.assert_array_equal(ds["u"].isel(time=index).values, expected["u"])
         np.testing.assert_array_equal(ds["v"].isel(time=index).values, expected["v"])
+
+
+def test_an_output_named_like_a_partial_file_is_refused(tmp_path):
+    """``--out run.nc.partial`` once wrote a finished run under the name that marks an interrupted
+    one (and that ``--resume`` takes for one); it is refused before anything is written."""
+    from click.testing import CliRunner
+
+    from rdnet.cli.main import cli
+    from rdnet.dataset import check_output_path
+    from rdnet.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="interrupted run"):
+        check_output_path(tmp_path / "run.nc.partial")
+    result = CliRunner().invoke(cli, ["train", "--grid", "2x2", "--samples", "4", "--input-dim", "3", "--steps", "2",
+                                      "--quiet", "--out", str(tmp_path / "run.nc.partial")])
+    assert result.exit_code == 2 and result.output.startswith("Error:"), result.output
+    assert list(tmp_path.iterdir()) == []

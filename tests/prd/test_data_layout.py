@@ -98,3 +98,35 @@ def test_embedding_layout_is_a_permutation_with_similar_neighbours(rng, neurons)
     index_cells = neuron_layout(weights, grid, layout="index")
     np.testing.assert_array_equal(index_cells.ravel(), np.arange(neurons))
     assert neighbour_distance(cells) < 0.5 * neighbour_distance(index_cells)
+
+
+@pytest.mark.parametrize("height", [1, 5])
+def test_pca_embedding_of_one_input_direction_sorts_a_column_by_the_weight(rng, height):
+    """d_in = 1 (or one neuron) gives PCA fewer than two components; it once raised IndexError.
+    On an m x 1 column the rows then follow the ranks of the single weight u_j(0)."""
+    weights = rng.normal(size=(height, 1))
+    cells = neuron_layout(weights, NeuronGrid(height, 1), layout="embedding")
+    np.testing.assert_array_equal(cells[:, 0], np.argsort(weights[:, 0]))
+
+
+def test_tsne_embedding_needs_three_neurons_and_runs_on_one_input_direction(rng):
+    """t-SNE's perplexity must stay below the neuron count (sklearn's ValueError before) and its
+    PCA initialisation needs two input directions (d_in = 1 crashed inside sklearn)."""
+    for neurons in (1, 2):
+        with pytest.raises(ConfigError, match="at least 3 neurons"):
+            neuron_layout(rng.normal(size=(neurons, 4)), NeuronGrid(1, neurons), layout="embedding", embedding="tsne")
+    cells = neuron_layout(rng.normal(size=(4, 1)), NeuronGrid(2, 2), layout="embedding", embedding="tsne")
+    assert sorted(cells.ravel()) == [0, 1, 2, 3]
+
+
+def test_train_refuses_tsne_on_two_neurons_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from rdnet.cli.main import cli
+
+    out = tmp_path / "run.nc"
+    result = CliRunner().invoke(cli, ["train", "--grid", "1x2", "--samples", "4", "--input-dim", "3", "--steps", "2",
+                                      "--layout", "embedding", "--embedding", "tsne", "--quiet", "--out", str(out)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert result.output.strip().count("\n") == 0 and "at least 3 neurons" in result.output, result.output
+    assert list(tmp_path.iterdir()) == []

@@ -219,3 +219,15 @@ def test_several_training_sets_in_one_folder_are_ambiguous(folder):
 def test_empty_folder_names_what_it_expects(folder, tmp_path):
     result, out = train(folder, tmp_path)
     assert_refused(result, out, "no images file", "train-images-idx3-ubyte[.gz]")
+
+
+@pytest.mark.parametrize("suffix", [".nc", ".zarr"])
+def test_images_of_zero_pixels_are_refused(folder, tmp_path, suffix):
+    """A header declaring 20 x 0 x 4 images (d_in = 0) is refused before training; it once failed
+    inside the writer (a misleading 'file is corrupt' for NetCDF, a torch traceback for zarr)."""
+    write(folder / "train-images-idx3-ubyte", idx_bytes(np.zeros((20, 0, 4), np.uint8)))
+    write(folder / "train-labels-idx1-ubyte", idx_bytes(np.arange(20, dtype=np.uint8) % 10))
+    out = tmp_path / f"out{suffix}"
+    arguments = ["train", "--dataset", f"idx:{folder}", "--samples", "20", "--neurons", "16", "--steps", "2",
+                 "--threads", "1", "--quiet", "--out", str(out)]  # fmt: skip
+    assert_refused(CliRunner().invoke(cli, arguments), out, "empty images", "0 pixels")

@@ -53,6 +53,11 @@ def test_small_runs_take_one_thread_and_an_explicit_count_wins():
         ({"dataset": "digits", "input_dim": 5}, "--input-dim applies only to --dataset synthetic"),
         ({"dataset": "digits", "outputs": 3}, "--outputs applies only to --dataset synthetic"),
         ({"dataset": "idx:data", "data_seed": 2}, "--data-seed applies only to --dataset synthetic"),
+        # an explicit --no-adversary was once silently overridden by a nonzero weight (an adversarial run)
+        ({"adversary": False, "adversary_weight": 0.5}, "--no-adversary turns off"),
+        # negative seeds once reached numpy's SeedSequence: a ValueError traceback
+        ({"seed": -1}, "--seed must be 0 or more"),
+        ({"data_seed": -3}, "--data-seed must be 0 or more"),
     ],
 )
 def test_options_that_cannot_apply_are_refused(options, message):
@@ -64,3 +69,28 @@ def test_options_that_cannot_apply_are_refused(options, message):
 def test_the_options_that_apply_are_accepted():
     assert RunSpec.from_options({"layout": "embedding", "embedding": "tsne"}).embedding == "tsne"
     assert RunSpec.from_options({"dataset": "synthetic", "input_dim": 5, "outputs": 2, "data_seed": 3}).input_dim == 5
+
+
+@pytest.mark.parametrize("arguments", [["--seed", "-1"], ["--data-seed", "-1"], ["--no-adversary", "--adversary-weight", "1"]])
+def test_train_refuses_contradictory_or_negative_options_in_one_line(tmp_path, arguments):
+    from click.testing import CliRunner
+
+    from rdnet.cli.main import cli
+
+    out = tmp_path / "run.nc"
+    result = CliRunner().invoke(cli, ["train", "--grid", "2x2", "--samples", "4", "--input-dim", "3", "--steps", "2",
+                                      "--quiet", "--out", str(out), *arguments])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert result.output.startswith("Error:") and result.output.strip().count("\n") == 0, result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_network_stability_refuses_a_negative_seed_by_name(tmp_path):
+    """``rdnet stability --network RUN --seed -1`` once died in numpy's SeedSequence with a traceback."""
+    from click.testing import CliRunner
+
+    from rdnet.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["stability", "--network", str(tmp_path / "run.nc"), "--seed", "-1"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert "'--seed'" in result.output and "x>=0" in result.output, result.output
