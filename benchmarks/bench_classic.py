@@ -703,15 +703,11 @@ def main() -> None:
         report_stiff()
 
 
-def report_pass_depths(sizes: list[int], *, rounds: int, models=("gray-scott", "extended-brusselator"),
-                       depths=(1, 2, 3, 4)) -> None:
-    """Print the Euler rate in passes of ``d`` steps over memory against one step per pass, per model, size, dtype."""
-    from rd_classic.grids import Grid
-    from rd_classic.integrators import EXPLICIT_SCHEMES, NumbaExplicitStepper
+def _model_cases(models, sizes: list[int]):
+    """``(name, model, n, dtype, fields)`` for each model, size and dtype: Gray-Scott at :data:`GS` from
+    :func:`initial`, another model near its homogeneous state (1 % uniform noise)."""
     from rd_classic.models import get_model
 
-    print(f"\nEuler in passes of d steps (euler_steps) / one step per pass, median of {rounds} alternating rounds; "
-          f"numba threads {_numba_threads()}, load {os.getloadavg()[0]:.2f}")  # fmt: skip
     for name in models:
         model = get_model(name, **GS) if name == "gray-scott" else get_model(name)
         for n in sizes:
@@ -719,18 +715,30 @@ def report_pass_depths(sizes: list[int], *, rounds: int, models=("gray-scott", "
                 rng = np.random.default_rng(0)
                 fields = initial(n, dtype) if name == "gray-scott" else \
                     [(value + 0.01 * rng.uniform(-1, 1, (n, n))).astype(dtype) for value in model.homogeneous_state()]  # fmt: skip
-                steppers = {}
-                for depth in depths:
-                    stepper = NumbaExplicitStepper(model, Grid((n, n), 1.0), EXPLICIT_SCHEMES["euler"], dt=DT if name ==
-                                                   "gray-scott" else 1e-3, dtype=dtype, steps_per_pass=depth)  # fmt: skip
-                    stepper.set_state(*fields)
-                    stepper.advance(12)
-                    steppers[depth] = stepper.advance
-                rates = _interleaved(steppers, n, rounds=rounds, seconds=0.5, dtype=dtype)
-                rates.pop("bandwidth", None)
-                base = np.median(rates[1])
-                cells = ", ".join(f"d = {depth}: {np.median(rates[depth]) / base:.2f}x" for depth in depths[1:])
-                print(f"  {name} {n}² {dtype}: one step per pass {base:.3e} cell updates/s; {cells}")
+                yield name, model, n, dtype, fields
+
+
+def report_pass_depths(sizes: list[int], *, rounds: int, models=("gray-scott", "extended-brusselator"),
+                       depths=(1, 2, 3, 4)) -> None:
+    """Print the Euler rate in passes of ``d`` steps over memory against one step per pass, per model, size, dtype."""
+    from rd_classic.grids import Grid
+    from rd_classic.integrators import EXPLICIT_SCHEMES, NumbaExplicitStepper
+
+    print(f"\nEuler in passes of d steps (euler_steps) / one step per pass, median of {rounds} alternating rounds; "
+          f"numba threads {_numba_threads()}, load {os.getloadavg()[0]:.2f}")  # fmt: skip
+    for name, model, n, dtype, fields in _model_cases(models, sizes):
+        steppers = {}
+        for depth in depths:
+            stepper = NumbaExplicitStepper(model, Grid((n, n), 1.0), EXPLICIT_SCHEMES["euler"], dt=DT if name ==
+                                           "gray-scott" else 1e-3, dtype=dtype, steps_per_pass=depth)  # fmt: skip
+            stepper.set_state(*fields)
+            stepper.advance(12)
+            steppers[depth] = stepper.advance
+        rates = _interleaved(steppers, n, rounds=rounds, seconds=0.5, dtype=dtype)
+        rates.pop("bandwidth", None)
+        base = np.median(rates[1])
+        cells = ", ".join(f"d = {depth}: {np.median(rates[depth]) / base:.2f}x" for depth in depths[1:])
+        print(f"  {name} {n}² {dtype}: one step per pass {base:.3e} cell updates/s; {cells}")
 
 
 def report_row_loops(n: int, *, rounds: int, depth: int = 2) -> None:
@@ -803,42 +811,35 @@ def report_rk_stages(sizes: list[int], *, rounds: int, models=("gray-scott", "ex
     from rd_classic.grids import Grid
     from rd_classic.integrators import EXPLICIT_SCHEMES, NumbaExplicitStepper
     from rd_classic.kernel_cache import load_generated, module_key
-    from rd_classic.models import get_model
 
     before = _generator_at(RK_ACCUMULATE_IN_CELL_LOOP_COMMIT)
     print(f"\nRK2/RK4 in one pass (rk_step) / per stage, and / the one pass generated at "
           f"{RK_ACCUMULATE_IN_CELL_LOOP_COMMIT} (weighted sums in the cell loop); median of {rounds} interleaved rounds "
           f"of per-round ratios; numba threads {_numba_threads()}, load {os.getloadavg()[0]:.2f}")  # fmt: skip
-    for name in models:
-        model = get_model(name, **GS) if name == "gray-scott" else get_model(name)
-        for n in sizes:
-            for dtype in ("float64", "float32"):
-                rng = np.random.default_rng(0)
-                fields = initial(n, dtype) if name == "gray-scott" else \
-                    [(value + 0.01 * rng.uniform(-1, 1, (n, n))).astype(dtype) for value in model.homogeneous_state()]  # fmt: skip
-                old_kernels = load_generated(
-                    module_key("bench-rk-before", before.GENERATOR_SIGNATURE, model.declaration.digest, dtype),
-                    lambda: before.kernels_source(model.declaration, dtype=dtype, ndim=2, fields=(False,) * len(model.values)))  # fmt: skip
-                line = []
-                for scheme in ("rk2", "rk4"):
-                    steppers = {}
-                    for variant in ("one pass", "per stage", "before"):
-                        stepper = NumbaExplicitStepper(model, Grid((n, n), 1.0), EXPLICIT_SCHEMES[scheme],
-                                                       dt=0.5 if name == "gray-scott" else 1e-3, dtype=dtype,
-                                                       fuse_stages=variant != "per stage")  # fmt: skip
-                        if variant == "before":
-                            stepper._kernels = old_kernels
-                        stepper.set_state(*fields)
-                        stepper.advance(3)
-                        steppers[variant] = stepper
-                    same = all(np.array_equal(before_field, field) for before_field, field
-                               in zip(steppers["before"]._state, steppers["one pass"]._state))  # fmt: skip
-                    rates = _interleaved({variant: stepper.advance for variant, stepper in steppers.items()}, n,
-                                         rounds=rounds, seconds=0.3, dtype=dtype)  # fmt: skip
-                    ours = np.array(rates["one pass"])
-                    line.append(f"{scheme} {np.median(ours):.2e}: / per stage {np.median(ours / rates['per stage']):.2f}x, "
-                                f"/ before {np.median(ours / rates['before']):.2f}x{'' if same else ' (BITS DIFFER)'}")  # fmt: skip
-                print(f"  {name} {n}² {dtype}: " + "; ".join(line))
+    for name, model, n, dtype, fields in _model_cases(models, sizes):
+        old_kernels = load_generated(
+            module_key("bench-rk-before", before.GENERATOR_SIGNATURE, model.declaration.digest, dtype),
+            lambda: before.kernels_source(model.declaration, dtype=dtype, ndim=2, fields=(False,) * len(model.values)))  # fmt: skip
+        line = []
+        for scheme in ("rk2", "rk4"):
+            steppers = {}
+            for variant in ("one pass", "per stage", "before"):
+                stepper = NumbaExplicitStepper(model, Grid((n, n), 1.0), EXPLICIT_SCHEMES[scheme],
+                                               dt=0.5 if name == "gray-scott" else 1e-3, dtype=dtype,
+                                               fuse_stages=variant != "per stage")  # fmt: skip
+                if variant == "before":
+                    stepper._kernels = old_kernels
+                stepper.set_state(*fields)
+                stepper.advance(3)
+                steppers[variant] = stepper
+            same = all(np.array_equal(before_field, field) for before_field, field
+                       in zip(steppers["before"]._state, steppers["one pass"]._state))  # fmt: skip
+            rates = _interleaved({variant: stepper.advance for variant, stepper in steppers.items()}, n,
+                                 rounds=rounds, seconds=0.3, dtype=dtype)  # fmt: skip
+            ours = np.array(rates["one pass"])
+            line.append(f"{scheme} {np.median(ours):.2e}: / per stage {np.median(ours / rates['per stage']):.2f}x, "
+                        f"/ before {np.median(ours / rates['before']):.2f}x{'' if same else ' (BITS DIFFER)'}")  # fmt: skip
+        print(f"  {name} {n}² {dtype}: " + "; ".join(line))
 
 
 def report_stiff() -> None:
