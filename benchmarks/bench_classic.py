@@ -396,16 +396,16 @@ def interleaved_schemes(n: int, dtype: str, *, rounds: int, seconds: float) -> d
     return _interleaved(candidates, n, rounds=rounds, seconds=seconds, dtype=dtype, memory_triad=True)
 
 
-def _handwritten_kernels():
-    """The hand-written kernel module of :data:`HANDWRITTEN_COMMIT`, imported from a temporary copy."""
-    source = subprocess.run(["git", "show", f"{HANDWRITTEN_COMMIT}:rd_classic/kernels_numba.py"], cwd=REPOSITORY,
-                            capture_output=True, text=True, check=True).stdout  # fmt: skip
-    folder = Path(tempfile.mkdtemp(prefix="rdnet-handwritten-"))
-    path = folder / "handwritten_kernels.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("handwritten_kernels", path)
+def _module_at(commit: str, path: str, name: str):
+    """The repository's module ``path`` as it was at ``commit``, imported as ``name`` from a temporary copy (a
+    generator's kernels are then cached under their own key: its signature is the hash of its text)."""
+    source = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=REPOSITORY, capture_output=True, text=True,
+                            check=True).stdout  # fmt: skip
+    copy = Path(tempfile.mkdtemp(prefix="rdnet-old-module-")) / f"{name}.py"
+    copy.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, copy)
     module = importlib.util.module_from_spec(spec)
-    sys.modules["handwritten_kernels"] = module
+    sys.modules[name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -429,7 +429,7 @@ def generated_versus_handwritten(n: int = 2048, rounds: int = 21, cells_per_roun
     from rd_classic.integrators import EXPLICIT_SCHEMES, NumbaExplicitStepper
     from rd_classic.models import get_model
 
-    old = _handwritten_kernels()
+    old = _module_at(HANDWRITTEN_COMMIT, "rd_classic/kernels_numba.py", "handwritten_kernels")
     old_kernel = old.kernels_for(0, np.float64)["euler_step"]  # kernel_id 0 was Gray-Scott
     old_p = np.array([GS["F"], GS["k"], 0.0, 0.0])
     u, v = initial(n, np.float64)
@@ -790,20 +790,6 @@ def report_row_loops(n: int, *, rounds: int, depth: int = 2) -> None:
                                          for name, values in rates.items()))  # fmt: skip
 
 
-def _generator_at(commit: str):
-    """rd_classic/codegen.py as it was at ``commit``, imported from a temporary copy (its kernels are cached under
-    their own key: the generator's signature is the hash of its text)."""
-    source = subprocess.run(["git", "show", f"{commit}:rd_classic/codegen.py"], cwd=REPOSITORY, capture_output=True,
-                            text=True, check=True).stdout  # fmt: skip
-    path = Path(tempfile.mkdtemp(prefix="rdnet-codegen-")) / f"codegen_{commit}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[path.stem] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def report_rk_stages(sizes: list[int], *, rounds: int, models=("gray-scott", "extended-brusselator")) -> None:
     """Print RK2 and RK4 per model, size and dtype: the one-pass step (``rk_step``) against the per-stage kernels, and
     against the one-pass step generated at :data:`RK_ACCUMULATE_IN_CELL_LOOP_COMMIT`; checks that all give the same
@@ -812,7 +798,7 @@ def report_rk_stages(sizes: list[int], *, rounds: int, models=("gray-scott", "ex
     from rd_classic.integrators import EXPLICIT_SCHEMES, NumbaExplicitStepper
     from rd_classic.kernel_cache import load_generated, module_key
 
-    before = _generator_at(RK_ACCUMULATE_IN_CELL_LOOP_COMMIT)
+    before = _module_at(RK_ACCUMULATE_IN_CELL_LOOP_COMMIT, "rd_classic/codegen.py", "codegen_before")
     print(f"\nRK2/RK4 in one pass (rk_step) / per stage, and / the one pass generated at "
           f"{RK_ACCUMULATE_IN_CELL_LOOP_COMMIT} (weighted sums in the cell loop); median of {rounds} interleaved rounds "
           f"of per-round ratios; numba threads {_numba_threads()}, load {os.getloadavg()[0]:.2f}")  # fmt: skip

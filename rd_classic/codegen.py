@@ -837,9 +837,12 @@ def _accumulate_stage(plan: _KernelPlan, weight: str = "b") -> list[str]:
     values are the same bits (``ko`` holds ``F`` as stored, and contraction makes the same
     fused multiply-add of it).
     """
-    lines = ["if first:", *(f"    for j in range(nx):\n        ac{s}[j] = {weight} * ko{s}[j]" for s in plan.species),
-             "else:", *(f"    for j in range(nx):\n        ac{s}[j] += {weight} * ko{s}[j]" for s in plan.species)]  # fmt: skip
-    return [part for line in lines for part in line.split("\n")]
+    lines = []
+    for branch, update in (("if first:", "="), ("else:", "+=")):
+        lines.append(branch)
+        for s in plan.species:
+            lines += ["    for j in range(nx):", f"        ac{s}[j] {update} {weight} * ko{s}[j]"]
+    return lines
 
 
 def _stage_kernel(plan: _KernelPlan, *, final: bool) -> str:

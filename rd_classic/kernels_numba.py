@@ -71,6 +71,7 @@ ETDRK4's transform-space combinations (:func:`etd_first`, :func:`etd_second`,
 
 from __future__ import annotations
 
+import functools
 from types import ModuleType
 from typing import Sequence
 
@@ -109,18 +110,15 @@ FASTMATH = {"nnan", "ninf", "nsz", "contract"}
 #: "Many species"). The checks run once per row, beside thousands of cells. LLVM's options are process-wide: other
 #: numba code compiled in the process gets the same limit. Part of the kernels' cache key.
 LLVM_OPTIONS = ("-vectorize-memory-check-threshold=4096",)
-_llvm_options_set = False
 
 
+@functools.cache
 def _set_llvm_options() -> None:
     """Give LLVM :data:`LLVM_OPTIONS` (once per process, before the first generated kernel compiles)."""
-    global _llvm_options_set
-    if not _llvm_options_set:
-        import llvmlite.binding as llvm
+    import llvmlite.binding as llvm
 
-        for option in LLVM_OPTIONS:
-            llvm.set_option("rdnet", option)
-        _llvm_options_set = True
+    for option in LLVM_OPTIONS:
+        llvm.set_option("rdnet", option)
 
 
 def kernels_for(declaration: ModelDeclaration, dtype, ndim: int, fields: Sequence[bool] = ()) -> ModuleType:

@@ -483,14 +483,14 @@ def _extreme_models(model: Model, fields: Mapping[str, ParameterField]) -> list[
 def _initial_state_limit(model: Model, grid: Grid, integrator: str, boundary: BoundaryConditions | None,
                          initial: str | None, seed: int) -> float:  # fmt: skip
     """The step limit at the homogeneous state; without one, also at the stiffest cells of the initial state."""
-    limit = largest_stable_dt(model, grid, integrator, boundary=boundary)
     if initial is None or integrator in ("etdrk4", *IMEX_SCHEMES):  # no explicit diffusion step limit
-        return limit
+        return largest_stable_dt(model, grid, integrator, boundary=boundary)
     try:
-        if model.steady_states():
-            return limit
+        states = model.steady_states()  # searched once here, handed to largest_stable_dt
     except ConfigError:  # the reaction depends on position or time
-        pass
+        states = []
+    if states:
+        return largest_stable_dt(model, grid, integrator, state=states[0], boundary=boundary)
     state = initial_state(initial, model, grid, seed=seed)
     with np.errstate(all="ignore"):
         jacobians = model.jacobian_array(*state, t=0.0, coordinates=grid.expression_values())
@@ -498,9 +498,9 @@ def _initial_state_limit(model: Model, grid: Grid, integrator: str, boundary: Bo
     jacobians = np.where(np.isfinite(jacobians), jacobians, 0.0)
     traces = np.einsum("iic->c", jacobians)
     cells = {int(np.argmax(np.sum(jacobians**2, axis=(0, 1)))), int(np.argmin(traces)), int(np.argmax(traces))}
-    for cell in cells:
-        limit = min(limit, largest_stable_dt(model, grid, integrator, boundary=boundary, jacobian=jacobians[:, :, cell]))
-    return limit
+    diffusion_alone = np.zeros((model.n_species, model.n_species))
+    return min(largest_stable_dt(model, grid, integrator, boundary=boundary, jacobian=jacobian)
+               for jacobian in [diffusion_alone, *(jacobians[:, :, cell] for cell in cells)])  # fmt: skip
 
 
 def _positive(name: str, value: float) -> float:
