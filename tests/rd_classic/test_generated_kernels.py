@@ -416,18 +416,25 @@ s4 = "a*s0 - s4"
 
 
 def _packed_fmas(model, tmp_path, monkeypatch) -> tuple[int, np.ndarray]:
-    """Packed (vector) fused multiply-adds in the compiled ``euler_step`` of ``model`` (float64), compiled afresh into
-    a kernel cache of its own (numba shows no assembly for cached code), and the state after two steps."""
+    """Packed (vector) fused multiply-adds in the compiled ``euler_step`` of ``model`` (float64), compiled afresh: its
+    module loaded under a key of this test into a kernel cache of its own (numba shows no assembly for cached code,
+    and :func:`kernels_numba.kernels_for` returns the module an earlier test may have loaded from the disk cache);
+    and the state after two steps."""
     import re
 
+    from rd_classic import codegen
     from rd_classic.integrators import EXPLICIT_SCHEMES, NumbaExplicitStepper
+    from rd_classic.kernel_cache import load_generated, module_key
 
     monkeypatch.setenv("RDNET_KERNEL_CACHE", str(tmp_path / model.name))
     grid = Grid((8, 64), 1.0)
     stepper = NumbaExplicitStepper(model, grid, EXPLICIT_SCHEMES["euler"], dt=0.1, dtype="float64", steps_per_pass=1)
+    source = codegen.kernels_source(model.declaration, dtype="float64", ndim=2, fields=(False,) * len(model.values))
+    stepper._kernels = load_generated(module_key("packed-fma-test", str(tmp_path), model.declaration.digest),
+                                      lambda: source)  # fmt: skip
     stepper.set_state(*(np.full(grid.shape, 1.0 + s) for s in range(model.n_species)))
     stepper.advance(2)
-    (assembly,) = kernels_numba.kernels_for(model.declaration, "float64", 2).euler_step.inspect_asm().values()
+    (assembly,) = stepper._kernels.euler_step.inspect_asm().values()
     return len(re.findall(r"\bvfn?m(?:add|sub)\w*pd\s", assembly)), stepper.get_state()
 
 
