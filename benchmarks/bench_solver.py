@@ -21,7 +21,8 @@ Prints, each figure a ratio of two runs of this script on this machine:
   the one-step kernel the noisy one is built on), the normal numbers drawn in the kernel; and the
   alternative of a separate array pass (normals drawn into arrays, then added), on Gray-Scott
   and the three-species extended Brusselator; median of alternating rounds; and the normals alone
-  (nanoseconds per number, one thread, for a species drawing alone and two drawing together).
+  (nanoseconds per number, one thread, for a species drawing alone and two drawing together), and
+  where their time goes: the hash alone, with the radius, with the angle (one thread).
   ``--threads 1`` times the noise steps by the CPU time of that one thread, which other jobs on
   a shared machine do not inflate.
 * **boundary** — an Euler step with Dirichlet/Robin sides (ghost-cell corrections) against the
@@ -266,6 +267,54 @@ def normals_cost(n: int = 1024, rounds: int = 7) -> dict:
     return {name: float(np.median(seconds)) / numbers[name] for name, seconds in times.items()}
 
 
+def normals_parts(n: int = 1024, rounds: int = 9) -> dict:
+    """Median seconds per number, one thread, of the pair layout's loop with parts of the generator only:
+    the whole generator, the hash with the radius alone (:func:`normal_radius`), the hash with the angle alone
+    (:func:`unit_pair`), and the hash alone (its bits converted to a float), each storing two numbers per hash
+    into ``n``² cells of two arrays; timed by the thread's CPU time in alternating rounds. Where the numbers'
+    time goes: the floor of the noise's cost in the kernels' cell loop."""
+    from numba import njit
+
+    from rd_classic.random_numbers import GOLDEN, mix64, normal_pair, normal_radius, row_start, unit_pair
+
+    def hash_alone(bits):
+        value = np.float64(bits >> np.uint64(11))
+        return value, value
+
+    def radius_alone(bits):
+        radius = normal_radius(bits)
+        return radius, radius
+
+    parts = {"the whole generator": normal_pair, "the hash and the radius": radius_alone,
+             "the hash and the angle": unit_pair, "the hash alone": hash_alone}  # fmt: skip
+
+    def pair_loop(generator):
+        generator = njit(inline="always")(generator) if not hasattr(generator, "py_func") else generator
+
+        @njit(error_model="numpy", fastmath={"contract"})
+        def fill(key, first, second):
+            for row in range(first.shape[0]):
+                counter = row_start(key, row)
+                a, b = first[row], second[row]
+                for j in range(a.shape[0]):
+                    counter += GOLDEN
+                    a[j], b[j] = generator(mix64(counter))
+
+        return fill
+
+    first, second = np.empty((n, n)), np.empty((n, n))
+    loops = {name: pair_loop(generator) for name, generator in parts.items()}
+    for loop in loops.values():
+        loop(np.uint64(1), first, second)
+    times = {name: [] for name in loops}
+    for step in range(rounds):
+        for name, loop in loops.items():
+            start = time.thread_time()
+            loop(np.uint64(step), first, second)
+            times[name].append(time.thread_time() - start)
+    return {name: float(np.median(seconds)) / (2 * n * n) for name, seconds in times.items()}
+
+
 def boundary_overhead(n: int = 1024, rounds: int = 7) -> dict:
     """Median cost of an Euler step with Dirichlet and Robin sides relative to the periodic one."""
     from rd_classic.boundaries import resolve_boundary_conditions
@@ -340,6 +389,10 @@ def main() -> None:
         for name, seconds in normals_cost(args.size).items():
             print(f"\ncounter-based normals alone, {name}, one thread, {args.size}^2 cells: "
                   f"{seconds * 1e9:.2f} ns per number (median of 7)")
+        print("\nwhere the normals' time goes (the pair layout's loop with parts of the generator, one thread, "
+              "CPU time, median of 9 alternating rounds):")
+        for name, seconds in normals_parts(args.size).items():
+            print(f"  {name:>26}: {seconds * 1e9:.3f} ns per number")
         clock = "CPU time of one thread" if args.threads == 1 else "wall"
         for name, rows in noise_overhead(args.size, cpu_time=args.threads == 1).items():
             print(f"\nnoise, {name}, {args.size}^2, float64, per step ({clock}, median of alternating rounds):")

@@ -56,7 +56,7 @@ from typing import Sequence
 import numpy as np
 from numba import njit
 
-__all__ = ["mix64", "row_start", "normal_pair", "stream_key", "stream_keys", "fill_normals", "fill_normal_pairs",
+__all__ = ["mix64", "row_start", "normal_radius", "unit_pair", "normal_pair", "stream_key", "stream_keys", "fill_normals", "fill_normal_pairs",
            "standard_normals", "noise_normals", "RELATIVE_ERROR", "SIGNATURE"]
 
 #: changes whenever this file changes: part of the cache key of the kernels that call it
@@ -114,15 +114,13 @@ def row_start(key, row):
 
 
 @njit(inline="always")
-def normal_pair(bits, scale=1.0):
-    """``scale`` times the two standard normal numbers of a pair's 64 bits (Box-Muller; see the module docstring).
+def normal_radius(bits, scale=1.0):
+    """``scale √(−2 ln u)``: the radius of a pair's 64 bits, ``u = (k + ½) 2⁻⁴⁰`` from their high 40 bits ``k``.
 
-    Written for few operations and a short chain of them from the bits to the numbers (the kernels' cell loops
-    wait on it): ``2k + 1`` converted at once, ``m`` and ``e`` taken apart by integer arithmetic, the series by
-    Estrin's scheme with compile-time coefficients, the octant applied to the cosine and sine (which wait only
-    on the bits) by their sign bits.
+    ``2u 2⁴⁰ = 2k + 1 = m 2^e`` with ``m`` in ``[√½, √2)`` (converted at once, taken apart by integer arithmetic
+    on the float's bits), so ``ln u = (e − 41) ln 2 + ln m``; the series by Estrin's scheme with compile-time
+    coefficients.
     """
-    # -2 ln u: 2u 2^40 = 2k + 1 = m 2^e with m in [√½, √2), so ln u = (e - 41) ln 2 + ln m
     odd_bits = np.float64((bits >> _ODD_SHIFT) | _ONE).view(np.int64)
     exponent = (odd_bits - _SQRT_HALF_BITS) >> _FIFTY_TWO
     m = np.int64(odd_bits - (exponent << _FIFTY_TWO)).view(np.float64)
@@ -130,9 +128,16 @@ def normal_pair(bits, scale=1.0):
     z = s * s
     z2 = z * z
     series = (_R1 + _R3 * z) + z2 * ((_R5 + _R7 * z) + _R9 * z2)
-    radius = np.sqrt(np.float64(exponent - _EXPONENT_OFFSET) * _MINUS_TWO_LN2 + s * series) * scale
-    # the angle φ in (0, π/4), and its octant: whether the numbers swap cosine and sine, and their signs (bit 22
-    # onto the first number's sign bit, 23 onto the second's)
+    return np.sqrt(np.float64(exponent - _EXPONENT_OFFSET) * _MINUS_TWO_LN2 + s * series) * scale
+
+
+@njit(inline="always")
+def unit_pair(bits):
+    """The cosine and sine of a pair's angle, from its low 24 bits: ``(cos φ, sin φ)`` carried onto an octant.
+
+    ``φ`` in ``(0, π/4)`` from bits 0-20; bit 21 swaps the cosine and the sine, bits 22 and 23 are the two
+    numbers' signs (moved onto their sign bits: no compare or select waits on the polynomials).
+    """
     phi = np.float64(bits & _FRACTION_MASK) * _OCTANT_STEP + 0.5 * _OCTANT_STEP
     phi2 = phi * phi
     sine = phi + phi * phi2 * (((_S9 * phi2 + _S7) * phi2 + _S5) * phi2 + _S3)
@@ -142,6 +147,18 @@ def normal_pair(bits, scale=1.0):
     second = cosine if swap else sine
     first = np.uint64(np.float64(first).view(np.uint64) ^ ((bits << _FIRST_SIGN_SHIFT) & _SIGN_BIT)).view(np.float64)
     second = np.uint64(np.float64(second).view(np.uint64) ^ ((bits << _SECOND_SIGN_SHIFT) & _SIGN_BIT)).view(np.float64)
+    return first, second
+
+
+@njit(inline="always")
+def normal_pair(bits, scale=1.0):
+    """``scale`` times the two standard normal numbers of a pair's 64 bits (Box-Muller; see the module docstring).
+
+    :func:`normal_radius` times :func:`unit_pair`: the radius and the angle wait only on the bits, so the
+    kernels' cell loops (which wait on this) see two short chains side by side.
+    """
+    radius = normal_radius(bits, scale)
+    first, second = unit_pair(bits)
     return radius * first, radius * second
 
 
