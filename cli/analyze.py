@@ -32,7 +32,7 @@ HEADERS = {
     "mean_component_size": "comp.size",
     "orientation_order": "order",
     "regime": "regime",
-    "time_behaviour": "time",
+    "time_behaviour": "in time",
 }
 
 
