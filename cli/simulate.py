@@ -93,7 +93,12 @@ def _command_line(ctx: click.Context) -> str:
 @click.option("--backend", type=click.Choice(["numba", "torch", "numpy"]), default=None,
               help="Array backend (default: numba on cpu, numpy FFT for etdrk4, torch on cuda).")
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True)
-@click.option("--snapshot-every", type=int, default=None, help="Steps between snapshots (default: 20 snapshots).")
+@click.option("--snapshot-every", type=int, default=None,
+              help="Steps between snapshots (default: the run's steps over --snapshots).")
+@click.option("--snapshots", type=int, default=None,
+              help="Intervals between snapshots (default 20: 21 snapshots, the initial state first), evenly spaced "
+                   "in time (a run given by --time takes a multiple of it steps; an adaptive run lands on them "
+                   "exactly); instead of --snapshot-every.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the initial noise and of --noise.")
 @click.option("--initial", "initial", default=None, metavar="NAME|@FILE.nc[:VAR,..]|@IMAGE.png[:SPECIES]",
               help="Initial condition (default: the preset's): pearson, noise (homogeneous state + 1% noise), "
@@ -160,8 +165,9 @@ def command(ctx: click.Context, **options) -> None:
     if quiet:
         return
     if result.dt_lowered_from is not None:
+        intervals = config.steps // config.snapshot_every
         click.echo(f"note: dt lowered from {result.dt_lowered_from:g} to {config.dt:.6g} so that {config.steps} "
-                   f"steps end at t = {config.end_time:g}", err=True)  # fmt: skip
+                   f"steps end at t = {config.end_time:g} with {intervals + 1} evenly spaced snapshots", err=True)  # fmt: skip
     if result.stopped_steady:
         click.echo(f"wrote {result.path}: {result.stop_reason}", err=True)
     else:

@@ -209,6 +209,9 @@ class SimulationConfig:
         return {name: item.values for name, item in self.parameter_fields.items()}
 
 
+#: intervals between the snapshots of a run by default (``snapshots``): 21 snapshots, the initial state first
+DEFAULT_SNAPSHOTS = 20
+
 def build_config(
     model: str | ModelDeclaration | Model = "gray-scott",
     *,
@@ -226,7 +229,7 @@ def build_config(
     device: str = "cpu",
     dtype: str = "float64",
     snapshot_every: int | None = None,
-    snapshots: int = 20,
+    snapshots: int | None = None,
     seed: int = 0,
     initial_condition: str | None = None,
     allow_unstable: bool = False,
@@ -279,7 +282,11 @@ def build_config(
     device, dtype
         ``cpu``/``cuda``; ``float64``/``float32``.
     snapshot_every, snapshots
-        Steps between snapshots; default ``steps // snapshots``.
+        Steps between snapshots, or the number of intervals between them (default
+        :data:`DEFAULT_SNAPSHOTS`: ``snapshots + 1`` snapshots, the initial state first); not both.
+        ``snapshot_every`` defaults to ``steps // snapshots``; a run given by its ``time`` takes a
+        multiple of ``snapshots`` steps (at most ``snapshots - 1`` more, ``dt`` a little smaller), so that
+        its snapshots are evenly spaced up to the last.
     seed
         Seed of the initial noise and of the noise terms' numbers.
     initial_condition
@@ -337,6 +344,13 @@ def build_config(
         raise ConfigError(f"seed must be a non-negative integer, got {seed}")
     initial = check_initial_condition(initial_condition or chosen.initial_condition, model_object)
     limit = _stability_limit(model_object, grid, integrator, fields, conditions, initial=initial, seed=int(seed))
+    if snapshots is None:
+        snapshots = DEFAULT_SNAPSHOTS
+    elif snapshot_every is not None:
+        raise ConfigError("give snapshots (intervals) or snapshot_every (steps between snapshots), not both")
+    elif isinstance(snapshots, bool) or int(snapshots) != snapshots or snapshots < 1:
+        raise ConfigError(f"snapshots must be a positive integer, got {snapshots}")
+    snapshots = int(snapshots)
     if allow_unstable and (integrator in ADAPTIVE_SCHEMES or math.isinf(limit)):
         raise ConfigError(f"allow_unstable applies only to the explicit fixed-step schemes (euler, rk2, rk4, milstein), "
                           f"not {integrator}: it has no step limit to exceed")  # fmt: skip
@@ -361,12 +375,16 @@ def build_config(
     if steps is None:
         duration = chosen.time if time is None else _positive("time", time)
         steps = max(1, math.ceil(duration / dt - 1e-9))
+        if snapshot_every is None and steps > snapshots:
+            # a whole number of steps between snapshots, so that they are evenly spaced in time up to the last
+            # (the temporal analysis needs even spacing): at most snapshots - 1 steps more
+            steps = int(snapshots) * math.ceil(steps / int(snapshots))
         dt = duration / steps  # the last step lands on the duration exactly (dt only shrinks)
     elif int(steps) != steps or steps < 1:
         raise ConfigError(f"steps must be a positive integer, got {steps}")
     steps = int(steps)
     if snapshot_every is None:
-        snapshot_every = max(1, steps // max(1, int(snapshots)))
+        snapshot_every = max(1, steps // snapshots)
     elif int(snapshot_every) != snapshot_every or snapshot_every < 1:
         raise ConfigError(f"snapshot_every must be a positive integer, got {snapshot_every}")
     config = SimulationConfig(
@@ -411,9 +429,7 @@ def _adaptive_config(model: Model, grid: Grid, chosen, integrator: str, backend:
     if rtol < 1e-13:
         raise ConfigError(f"rtol={rtol:g} is below what float64 can resolve; use rtol >= 1e-13")
     duration = chosen.time if time is None else _positive("time", time)
-    count = int(snapshots)
-    if count != snapshots or count < 1:
-        raise ConfigError(f"snapshots must be a positive integer, got {snapshots}")
+    count = snapshots
     first = _default_dt(chosen, limit) if dt is None else min(_positive("dt", dt), limit)
     if first < SMALLEST_STEP:
         raise ConfigError(f"dt={first:g} is below the smallest step {integrator} takes ({SMALLEST_STEP:g}); dt is only "

@@ -31,7 +31,7 @@ _CONFIG_KEYWORDS = {
     "preset": "preset", "size": "size", "steps": "steps", "time": "time", "dt": "dt", "dx": "dx",
     "integrator": "integrator", "rtol": "rtol", "atol": "atol", "boundary": "boundary", "noise": "noise",
     "backend": "backend", "device": "device", "dtype": "dtype",
-    "snapshot_every": "snapshot_every", "seed": "seed", "initial": "initial_condition",
+    "snapshot_every": "snapshot_every", "snapshots": "snapshots", "seed": "seed", "initial": "initial_condition",
     "allow_unstable": "allow_unstable",
 }  # fmt: skip
 
@@ -84,6 +84,7 @@ def simulate(
     backend: str | None = None,
     dtype: str | None = None,
     snapshot_every: int | None = None,
+    snapshots: int | None = None,
     seed: int | None = None,
     initial: str | None = None,
     out: str | os.PathLike | None = None,
@@ -112,7 +113,7 @@ def simulate(
         nx × ny (× nz), a tuple the array shape ``(ny, nx)`` or ``(nz, ny, nx)``.
     steps, time
         The run's length in steps, or the model time to reach.
-    dt, dx, integrator, device, backend, dtype, snapshot_every, seed, initial
+    dt, dx, integrator, device, backend, dtype, snapshot_every, snapshots, seed, initial
         As the command's options (``initial`` is ``--initial``).
     rtol, atol
         Tolerances of an adaptive integrator (``rk23``, ``rk45``).

@@ -170,9 +170,21 @@ def test_time_that_dt_does_not_divide_is_reached_exactly(tmp_path):
     result = CliRunner().invoke(cli, ["simulate", "--model", "linear", "--size", "16", "--dx", "2", "--time", "10",
                                       "--dt", "0.3", "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "dt lowered from 0.3 to 0.294118 so that 34 steps end at t = 10" in result.output
+    # 10 / 0.3 needs 34 steps; the 20 snapshot intervals divide 40 (the fewest)
+    assert "dt lowered from 0.3 to 0.25 so that 40 steps end at t = 10 with 21 evenly spaced snapshots" in result.output
     ds = rdnet.open_dataset(out)
-    assert float(ds["time"][-1]) == pytest.approx(10.0, rel=1e-14) and int(ds["step"][-1]) == 34
+    assert float(ds["time"][-1]) == pytest.approx(10.0, rel=1e-14) and int(ds["step"][-1]) == 40
+    np.testing.assert_allclose(ds["time"].values, np.linspace(0.0, 10.0, 21), rtol=1e-14, atol=1e-14)
+
+
+def test_snapshots_sets_the_intervals_evenly_spaced_up_to_the_requested_time(tmp_path):
+    out = tmp_path / "t.nc"
+    result = CliRunner().invoke(cli, ["simulate", "--model", "linear", "--size", "16", "--dx", "2", "--time", "10",
+                                      "--dt", "0.3", "--snapshots", "4", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    ds = rdnet.open_dataset(out)  # 34 steps are needed; 4 intervals divide 36
+    np.testing.assert_allclose(ds["time"].values, np.linspace(0.0, 10.0, 5), rtol=1e-14, atol=1e-14)
+    np.testing.assert_array_equal(ds["step"].values, [0, 9, 18, 27, 36])
 
 
 @pytest.mark.parametrize("name", ["x.xyz", "noext"])

@@ -120,6 +120,16 @@ def test_time_ends_exactly_at_the_requested_time():
     assert _small(steps=None, time=10.0, dt=0.25).dt == 0.25
 
 
+def test_a_run_given_by_its_time_has_evenly_spaced_snapshots_up_to_the_last():
+    # 10 / 0.3 needs 34 steps, which 4 snapshot intervals do not divide: the run takes 36 (the fewest that they
+    # divide), so that the temporal analysis, which needs even spacing, reads every run rdnet writes
+    config = _small(steps=None, snapshot_every=None, time=10.0, dt=0.3, snapshots=4)
+    assert config.steps == 36 and config.snapshot_every == 9 and config.dt == pytest.approx(10.0 / 36)
+    memory = MemoryObserver()
+    run_simulation(config, observers=[memory])
+    np.testing.assert_allclose(memory.times, np.linspace(0.0, 10.0, 5), rtol=1e-14, atol=1e-14)
+
+
 @pytest.mark.parametrize(
     "changes,message",
     [
