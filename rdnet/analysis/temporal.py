@@ -157,6 +157,16 @@ def _time_step(times: np.ndarray) -> float:
     return step
 
 
+def _short_last_interval(times: np.ndarray) -> bool:
+    """Whether only the last interval between snapshots is uneven, and shorter: a run that ended between two
+    snapshot times (its last snapshot is its end), whose other snapshots are evenly spaced."""
+    if times.size < 3:
+        return False
+    steps = np.diff(times)
+    step = float(steps[:-1].mean())
+    return bool(steps[-1] < step * (1 - 1e-3) and np.allclose(steps[:-1], step, rtol=1e-3, atol=0))
+
+
 def _rms(values: np.ndarray) -> float:
     return float(np.sqrt(np.mean(values**2)))
 
@@ -431,7 +441,9 @@ def time_behaviour(
     series
         DataArray with dims ``(time, ..., y, x)``, or an array ``(time, ...)``.
     times
-        Snapshot times (default: the ``time`` coordinate, else 0, 1, 2, ...); evenly spaced.
+        Snapshot times (default: the ``time`` coordinate, else 0, 1, 2, ...); evenly spaced, but for a
+        shorter last interval (a run that ended between two snapshot times): that last snapshot is left out
+        (``evidence["left_out_last_snapshot"]``).
     window
         Fraction of the snapshots, counted from the end, that the rule looks at
         (default 0.5: the second half).
@@ -454,10 +466,13 @@ def time_behaviour(
     if not 0 < window <= 1:
         raise ValueError(f"window must be a fraction in (0, 1]; got {window!r}")
     values, times, spacings = _series_array(series, times, component_dims)
+    short_last = _short_last_interval(times)
+    if short_last:
+        values, times = values[:-1], times[:-1]
     count = max(1, int(math.ceil(window * values.shape[0])))
     values, times = values[-count:], times[-count:]
     evidence: dict[str, Any] = {
-        "snapshots": int(count), "relative_change": math.nan, "residual_ratio": math.nan, "shift_cells": math.nan,
+        "snapshots": int(count), "left_out_last_snapshot": short_last, "relative_change": math.nan, "residual_ratio": math.nan, "shift_cells": math.nan,
         "speed": math.nan, "velocity": [math.nan] * values[0].ndim, "peak_share": math.nan, "peak_index": 0,
         "period": math.nan, "decorrelation_time": math.nan, "min_correlation": math.nan,
     }  # fmt: skip

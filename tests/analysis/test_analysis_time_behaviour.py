@@ -96,6 +96,18 @@ def test_the_labels(rng):
     assert time_behaviour(frozen[:6], times=times[:6]).label == "undetermined"  # 3 snapshots in the window
 
 
+def test_a_run_that_ended_between_two_snapshot_times_is_labelled_from_its_evenly_spaced_snapshots():
+    velocity = (0.1, 0.05)
+    moving = travelling_wave(41, velocity)  # times 0, 0.5, ..., 20
+    ended = moving.isel(time=list(range(40)) + [40]).assign_coords(time=[*moving["time"].values[:40], 19.6])
+    ended[-1] = travelling_wave(41, velocity, dt=19.6 / 40)[-1]  # the wave at t = 19.6, 0.1 after the previous one
+    result = time_behaviour(ended)
+    assert result.label == "travelling" and result.evidence["left_out_last_snapshot"]
+    assert result.evidence["velocity"] == pytest.approx(velocity, rel=0.05)
+    with pytest.raises(ValueError, match="evenly spaced"):  # uneven anywhere else is still refused
+        time_behaviour(moving.assign_coords(time=np.r_[moving["time"].values[:30], moving["time"].values[30:] + 0.2]))
+
+
 def test_bad_series_are_refused():
     with pytest.raises(ValueError, match="evenly spaced"):
         temporal_spectrum(np.zeros((4, 3, 3)), times=[0, 1, 2, 4])
