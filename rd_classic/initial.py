@@ -21,7 +21,8 @@ An initial condition is given by a specification string:
 ``expr``
     The model file's ``[initial]`` table: one expression per species in ``x, y, z``
     (cell centres, physical units), ``Lx, Ly, Lz`` (the domain lengths), the parameters
-    and ``pi``, ``e``, plus seeded uniform noise of ± ``noise`` (its ``noise`` key).
+    (a field-valued parameter at each cell's value) and ``pi``, ``e``, plus seeded
+    uniform noise of ± ``noise`` (its ``noise`` key).
 ``@FILE.nc`` or ``@FILE.nc:VAR1,VAR2,...``
     The last snapshot of a dataset on the same grid: each species from the variable
     of its own name, or from the listed variables in species order
@@ -35,6 +36,8 @@ Every random draw comes from ``numpy.random.default_rng(seed)``.
 """
 
 from __future__ import annotations
+
+from typing import Mapping
 
 import numpy as np
 
@@ -93,7 +96,8 @@ def check_initial_condition(spec: str, model: Model) -> str:
     return spec
 
 
-def initial_state(spec: str, model: Model, grid: Grid, *, seed: int, noise: float = 0.01) -> tuple[np.ndarray, ...]:
+def initial_state(spec: str, model: Model, grid: Grid, *, seed: int, noise: float = 0.01,
+                  parameter_fields: Mapping[str, np.ndarray] | None = None) -> tuple[np.ndarray, ...]:  # fmt: skip
     """Build an initial condition: one float64 array of the grid's shape per species.
 
     Parameters
@@ -108,6 +112,9 @@ def initial_state(spec: str, model: Model, grid: Grid, *, seed: int, noise: floa
         Seed of the noise (``numpy.random.default_rng``).
     noise
         Relative noise amplitude of ``pearson`` and ``noise``.
+    parameter_fields
+        Field-valued parameters (name → array of the grid's shape): ``expr`` reads them
+        cell by cell instead of the model's scalar values.
     """
     check_initial_condition(spec, model)
     rng = np.random.default_rng(seed)
@@ -124,7 +131,7 @@ def initial_state(spec: str, model: Model, grid: Grid, *, seed: int, noise: floa
             fields.append(value + noise * scale * rng.uniform(-1.0, 1.0, shape))
         return tuple(fields)
     if spec == "expr":
-        return _expressions(model, grid, rng)
+        return _expressions(model, grid, rng, parameter_fields or {})
     path, names = file_specification(spec)
     from rd_classic import field_files
 
@@ -187,8 +194,9 @@ def _patches(shape: tuple[int, ...], rng: np.random.Generator, noise: float) -> 
     return _pearson_noise(u, v, rng, noise)
 
 
-def _expressions(model: Model, grid: Grid, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    values = {**model.values, **grid.expression_values()}
+def _expressions(model: Model, grid: Grid, rng: np.random.Generator,
+                 parameter_fields: Mapping[str, np.ndarray]) -> tuple[np.ndarray, ...]:  # fmt: skip
+    values = {**model.values, **parameter_fields, **grid.expression_values()}
     amplitude = model.declaration.initial_noise
     fields = []
     for name in model.species:

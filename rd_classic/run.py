@@ -483,7 +483,8 @@ def _stability_limit(model: Model, grid: Grid, integrator: str, fields: Mapping[
     reaction Jacobian is largest, smallest in trace and largest in trace: its diffusion alone
     would not bound a stiff reaction such as ``-100*u + sin(x)``.
     """
-    return min(_initial_state_limit(varied, grid, integrator, boundary, initial, seed)
+    arrays = {name: item.values for name, item in fields.items()}
+    return min(_initial_state_limit(varied, grid, integrator, boundary, initial, seed, arrays)
                for varied in _extreme_models(model, fields))  # fmt: skip
 
 
@@ -497,7 +498,7 @@ def _extreme_models(model: Model, fields: Mapping[str, ParameterField]) -> list[
 
 
 def _initial_state_limit(model: Model, grid: Grid, integrator: str, boundary: BoundaryConditions | None,
-                         initial: str | None, seed: int) -> float:  # fmt: skip
+                         initial: str | None, seed: int, parameter_fields: Mapping[str, np.ndarray]) -> float:  # fmt: skip
     """The step limit at the homogeneous state; without one, also at the stiffest cells of the initial state."""
     if initial is None or integrator in ("etdrk4", *IMEX_SCHEMES):  # no explicit diffusion step limit
         return largest_stable_dt(model, grid, integrator, boundary=boundary)
@@ -507,7 +508,7 @@ def _initial_state_limit(model: Model, grid: Grid, integrator: str, boundary: Bo
         states = []
     if states:
         return largest_stable_dt(model, grid, integrator, state=states[0], boundary=boundary)
-    state = initial_state(initial, model, grid, seed=seed)
+    state = initial_state(initial, model, grid, seed=seed, parameter_fields=parameter_fields)
     with np.errstate(all="ignore"):
         jacobians = model.jacobian_array(*state, t=0.0, coordinates=grid.expression_values())
     jacobians = jacobians.reshape(model.n_species, model.n_species, -1)
@@ -661,7 +662,8 @@ def _run_simulation(config: SimulationConfig, observers: Sequence[Any], state: t
     if state is None:
         if start_step != 0:
             raise ValueError("start_step needs a state")
-        stepper.set_state(*initial_state(config.initial_condition, config.model, config.grid, seed=config.seed))
+        stepper.set_state(*initial_state(config.initial_condition, config.model, config.grid, seed=config.seed,
+                                         parameter_fields=config.field_arrays))  # fmt: skip
         first = _snapshot_fields(stepper, config)
         if first is None:
             raise RunError("the initial state is not finite (NaN/Inf in the fields or their rates); nothing was written")

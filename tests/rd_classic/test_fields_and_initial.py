@@ -170,6 +170,22 @@ def test_the_initial_table_is_evaluated_at_the_cell_centres(tmp_path):
     np.testing.assert_allclose(memory.fields["u"][0], expected_u + 0.01 * rng.uniform(-1, 1, (10, 20)), rtol=1e-14)
 
 
+def test_the_initial_table_reads_a_field_valued_parameter_cell_by_cell(tmp_path):
+    # v = a*exp(...) with a = 1 + x/Lx given as a field: each cell's v is its own a times the bump
+    # (it took a's scalar default 1 everywhere)
+    from rd_classic.models import load_model_file
+
+    (tmp_path / "waves.toml").write_text(MODEL_WITH_INITIAL)
+    config = build_config(load_model_file(tmp_path / "waves.toml"), parameters={"a": "1 + x/Lx"}, size="12x6",
+                          steps=1, snapshot_every=1)  # fmt: skip
+    memory = MemoryObserver()
+    run_simulation(config, observers=[memory])
+    y, x = config.grid.coordinates()
+    a = 1 + x / 12.0
+    bump = np.exp(-((x[None, :] - 6) ** 2 + (y[:, None] - 3) ** 2))
+    np.testing.assert_allclose(memory.fields["v"][0], a[None, :] * bump, rtol=1e-14)
+
+
 def test_initial_from_a_dataset_and_from_an_image(tmp_path):
     from PIL import Image
 
