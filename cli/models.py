@@ -71,10 +71,10 @@ def _show(declaration) -> None:
         note = f"    ({long_name})" if long_name else ""
         click.echo(f"  d{species}/dt{' ' * (width - len(species))} = {declaration.reaction[species].text} "
                    f"+ {diffusion}*laplacian({species}){note}")  # fmt: skip
-    click.echo("\nparameters:")
+    click.echo("\nparameters:" + ("" if declaration.parameters else " none"))
     rows = [(parameter.name, f"{parameter.default:g}", parameter.units, parameter.description)
             for parameter in declaration.parameters]  # fmt: skip
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    widths = [max((len(row[i]) for row in rows), default=0) for i in range(3)]
     for row in rows:
         click.echo("  " + "  ".join(text.ljust(width) for text, width in zip(row, widths)) + "  " + row[3])
     if declaration.constraints:

@@ -14,7 +14,7 @@ with these keys (``docs/models.md`` is the full reference)::
     species = ["u", "v", "w"]             # 1 to 8 species, in output order
     default_preset = "default"            # optional
 
-    [parameters]                          # name = default, or a table
+    [parameters]                          # name = default, or a table (optional: none)
     a = 1.0
     b = { value = 3.0, units = "1", description = "feed" }
 
@@ -276,14 +276,14 @@ def _declaration(data: dict[str, Any], text: str, origin: str) -> ModelDeclarati
     unknown = [key for key in data if key not in _TOP_LEVEL_KEYS]
     if unknown:
         raise ConfigError(f"unknown key {unknown[0]!r} (valid keys: {', '.join(_TOP_LEVEL_KEYS)})")
-    for required in ("name", "species", "parameters", "diffusion", "reaction"):
+    for required in ("name", "species", "diffusion", "reaction"):
         if required not in data:
             raise ConfigError(f"the key {required!r} is missing")
     name = _text(data["name"], "name", limit=64)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}", name):
         raise ConfigError(f"name: {name!r} must be letters, digits and - _ . + (like gray-scott)")
     species = _species(data["species"])
-    parameters = _parameters(data["parameters"], species)
+    parameters = _parameters(data.get("parameters", {}), species)  # a model of numbers alone has none
     parameter_names = [parameter.name for parameter in parameters]
     constants = set(parameter_names)
     diffusion = _per_species(data["diffusion"], "diffusion", species, constants)

@@ -542,3 +542,17 @@ def test_a_non_ascii_name_is_refused_saying_names_are_ascii():
     """Python folds some non-ASCII names (NFKC: 'µ' is read as 'μ'), so names are ASCII; the message said 'a letter'."""
     with pytest.raises(ConfigError, match=r"'φ' is not a valid name \(an ASCII letter, then ASCII letters, digits or _"):
         parse_model_text(_replace('species = ["a", "s"]', 'species = ["φ", "s"]'))
+
+
+def test_a_model_written_in_numbers_alone_needs_no_parameters_table(tmp_path):
+    """Logistic growth u' = u (1 - u) has no parameters: the file was refused ('parameters' is missing) and
+    'rdnet models' crashed on an empty parameter list; a homogeneous run follows 1 / (1 + 9 exp(-t)) from 0.1."""
+    import rd_classic
+
+    text = 'name = "logistic"\nspecies = ["u"]\n[diffusion]\nu = 1\n[reaction]\nu = "u*(1 - u)"\n[initial]\nu = "0.1"\n'
+    ds = rd_classic.simulate(model=parse_model_text(text), size="8x1", time=2.0, dt=0.01, integrator="rk4",
+                             initial="expr", quiet=True)  # fmt: skip
+    np.testing.assert_allclose(ds["u"].values[-1], 1 / (1 + 9 * math.exp(-2.0)), rtol=1e-9)
+    shown = CliRunner().invoke(cli, ["models", "--model-file", str(_model_file(tmp_path, text))])
+    assert shown.exit_code == 0, shown.output
+    assert "du/dt = u*(1 - u)" in shown.output and "parameters: none" in shown.output
