@@ -260,7 +260,8 @@ def turing_analysis(model: Model, *, state=None) -> TuringAnalysis:
     if model.n_species == 2:
         conditions = _murray_conditions(jacobian, diffusion)
     else:
-        conditions = {"stable_without_diffusion": stable, "grows_at_some_q": rate > 0 and q_fast > 0}
+        # a rate > 0 at q = 0 grows on a band around it too (the growth rate is continuous in q)
+        conditions = {"stable_without_diffusion": stable, "grows_at_some_q": rate > 0}
     instability = None
     if rate > 0:
         fastest = dispersion_relation(model, q_fast, state=state)[0, 0]

@@ -120,6 +120,21 @@ def test_a_three_species_wave_instability_is_reported_as_oscillatory():
     assert analysis.max_growth_rate == pytest.approx(leading.real, rel=1e-5)
 
 
+def test_a_state_unstable_at_q_0_is_reported_growing_on_its_band():
+    # u' = u + lap u, v' = -v + lap v, w' = -w + lap w about 0: max Re lambda(q) = 1 - q^2 grows for
+    # 0 <= q < 1, fastest at q = 0; "grows_at_some_q" said False beside the printed band 0 < q < 1
+    from rd_classic.model_file import parse_model_text
+
+    text = ('name = "three"\nspecies = ["u", "v", "w"]\n[diffusion]\nu = 1\nv = 1\nw = 1\n'
+            '[reaction]\nu = "u"\nv = "-v"\nw = "-w"\n')  # fmt: skip
+    analysis = turing_analysis(get_model(parse_model_text(text)))
+    assert analysis.state == pytest.approx((0.0, 0.0, 0.0))
+    assert analysis.fastest_wavenumber == 0.0 and analysis.max_growth_rate == pytest.approx(1.0)
+    assert analysis.unstable_band == pytest.approx((0.0, 1.0))
+    assert analysis.conditions == {"stable_without_diffusion": False, "grows_at_some_q": True}
+    assert not analysis.turing_unstable  # unstable without diffusion: no Turing instability
+
+
 def test_steady_states_found_from_the_equations_are_every_real_root():
     # FitzHugh-Nagumo has no declared states: a1 u^3 + (1 - a1) u - a0 = 0 (v = u - u^3) has three real
     # roots for a1 = 2, a0 = 0.1; the admissible ones (all species >= 0) come first
