@@ -118,7 +118,9 @@ def _command_line(ctx: click.Context) -> str:
               metavar="TOL",
               help="Stop once the state's relative rate of change |f_i - f_i-1| / (dt |f_i|) (RMS over the grid and "
                    "species, per time unit) stays <= TOL over 3 snapshot intervals; the file's stop_reason says why "
-                   "the run stopped. Example: --stop-when-steady 1e-6.")
+                   "the run stopped. With --noise the rate includes the noise: a stationary noisy state changes by "
+                   "about sqrt(2) times its RMS fluctuation per interval, so it stops only for TOL above that over "
+                   "the interval (lengthen --snapshot-every). Example: --stop-when-steady 1e-6.")
 @click.pass_context
 def command(ctx: click.Context, **options) -> None:
     """Simulate a reaction-diffusion model (built in, or your model file) on a 1-D, 2-D or 3-D grid.

@@ -72,3 +72,21 @@ def test_a_tolerance_that_is_no_finite_number_is_refused_before_any_file(tmp_pat
     with pytest.raises(ConfigError, match="stop_when_steady must be a positive finite number"):
         rd_classic.simulate(model="linear", size=8, steps=2, stop_when_steady=-1.0, quiet=True)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_noisy_stationary_run_stops_only_above_its_noise_rate(tmp_path):
+    # u' = 1 - u + 0.1 xi (1-D, dx = 1, no diffusion): each cell is an Ornstein-Uhlenbeck process of
+    # stationary variance 0.1^2 / 2, snapshots dt * 100 = 5 apart are nearly independent, so the
+    # relative rate settles at sqrt(2 * 0.005) / 5 = 0.02 (docs/classic.md): 0.05 stops, 0.01 does not
+    model = tmp_path / "ou.toml"
+    model.write_text('name = "ou"\nspecies = ["u"]\n[diffusion]\nu = 0\n[reaction]\nu = "1 - u"\n'
+                     '[initial]\nu = "1"\n[noise]\nu = "0.1"\n')  # fmt: skip
+    expected_rate = np.sqrt(2 * 0.1**2 / 2) / 5.0
+    for tolerance, stops in ((2.5 * expected_rate, True), (0.5 * expected_rate, False)):
+        path = tmp_path / f"ou-{tolerance:g}.nc"
+        result = CliRunner().invoke(cli, ["simulate", "--model-file", str(model), "--size", "256x1", "--dt", "0.05",
+                                          "--time", "150", "--snapshot-every", "100", "--stop-when-steady",
+                                          str(tolerance), "--quiet", "--out", str(path)])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        with open_dataset(path) as dataset:
+            assert dataset.attrs["stop_reason"].startswith("steady state" if stops else "completed")
