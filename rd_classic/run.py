@@ -498,7 +498,8 @@ def _extreme_models(model: Model, fields: Mapping[str, ParameterField]) -> list[
 
 
 def _initial_state_limit(model: Model, grid: Grid, integrator: str, boundary: BoundaryConditions | None,
-                         initial: str | None, seed: int, parameter_fields: Mapping[str, np.ndarray]) -> float:  # fmt: skip
+                         initial: str | None, seed: int,
+                         parameter_fields: Mapping[str, np.ndarray] | None = None) -> float:  # fmt: skip
     """The step limit at the homogeneous state; without one, also at the stiffest cells of the initial state."""
     if initial is None or integrator in ("etdrk4", *IMEX_SCHEMES):  # no explicit diffusion step limit
         return largest_stable_dt(model, grid, integrator, boundary=boundary)
