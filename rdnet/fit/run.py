@@ -137,6 +137,18 @@ class FitConfig:
         }
 
 
+def _refuse_what_a_fit_would_ignore(declaration: ModelDeclaration) -> None:
+    """A fit simulates on a periodic 2-D grid without noise: refuse a model file's [noise] or non-periodic [boundary]."""
+    if declaration.noise:
+        raise ConfigError(f"the model file's [noise] table (on {', '.join(declaration.noise)}) cannot apply: a fit "
+                          f"simulates without noise; remove the table for the fit")  # fmt: skip
+    for species, sides in declaration.boundary.items():
+        for side, condition in sides.items():
+            if side[0] in "xy" and not condition.periodic:
+                raise ConfigError(f"the model file's [boundary] sets {species}.{side} = '{condition.text}', which "
+                                  f"cannot apply: a fit simulates on a periodic grid; remove the table for the fit")  # fmt: skip
+
+
 def build_fit_config(
     model: str | ModelDeclaration = "gray-scott",
     *,
@@ -225,6 +237,7 @@ def build_fit_config(
     from rd_classic.schemes import EXPLICIT_SCHEMES
 
     declaration = model if isinstance(model, ModelDeclaration) else builtin_declaration(model)
+    _refuse_what_a_fit_would_ignore(declaration)
     chosen = get_preset(declaration, preset) if preset is not None else default_preset(declaration)
     fixed = dict(parameters or {})
     overlap = sorted(set(fixed) & set(fit))

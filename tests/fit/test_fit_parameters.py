@@ -57,3 +57,21 @@ def test_the_wavelength_guess_recovers_a_diffusion_ratio_from_its_fastest_wavele
     assert guesses[0].values["Dv"] == pytest.approx(25.0, rel=0.03)
     assert guesses[0].wavelength == pytest.approx(target, rel=0.01)
     assert [guess.mismatch for guess in guesses] == sorted(guess.mismatch for guess in guesses)
+
+
+@pytest.mark.parametrize("table, message", [
+    ('[noise]\nv = "0.01"\n', r"\[noise\] table \(on v\) cannot apply"),
+    ('[boundary]\nu = "no-flux"\n', r"sets u\.x- = 'neumann 0', which cannot apply"),
+    ('[boundary.v]\n"y+" = "dirichlet 1"\n', r"sets v\.y\+ = 'dirichlet 1', which cannot apply"),
+])  # fmt: skip
+def test_a_model_file_s_noise_or_boundary_is_refused_not_ignored(table, message):
+    # a fit simulates on a periodic grid without noise: these tables were silently dropped
+    from rd_classic.model_file import parse_model_text
+    from rd_classic.models import builtin_declaration
+    from rdnet.fit.run import build_fit_config
+
+    text = builtin_declaration("schnakenberg").text + "\n" + table
+    with pytest.raises(ConfigError, match=message):
+        build_fit_config(parse_model_text(text), fit=["b"], shape=(16, 16), time=1.0)
+    periodic = parse_model_text(builtin_declaration("schnakenberg").text + '\n[boundary]\nu = "periodic"\n')
+    assert build_fit_config(periodic, fit=["b"], shape=(16, 16), time=1.0).space.names == ("b",)
