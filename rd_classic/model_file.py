@@ -93,7 +93,8 @@ RESERVED_NAMES = frozenset(
      "model", "model_declaration", "parameter_fields", "preset", "size", "dx", "boundary", "dt", "steps",
      "snapshot_every", "snapshots", "integrator", "backend", "device", "dtype", "seed", "initial",
      "initial_condition", "time", "step", "out", "overwrite", "resume", "quiet", "param", "allow_unstable",
-     "model_file", "noise", "noise_terms", "boundary_conditions", "rtol", "atol", "adaptive", "step_size_min", "step_size_max", "step_size_next", "rejected_steps"}
+     "model_file", "noise", "noise_terms", "boundary_conditions", "rtol", "atol", "adaptive", "step_size_min", "step_size_max", "step_size_next", "rejected_steps",
+     "stop_when_steady"}
 )  # fmt: skip
 #: a species' variables in a dataset are NAME, reaction_NAME and diffusion_NAME
 RESERVED_PREFIXES = ("reaction_", "diffusion_", "parameter_")

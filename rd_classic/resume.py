@@ -34,7 +34,7 @@ from rdnet.errors import ConfigError, DatasetError
 
 from rd_classic.run import SimulationConfig
 
-__all__ = ["ResumePoint", "resume_point", "open_resumed_writer"]
+__all__ = ["ResumePoint", "resume_point", "open_resumed_writer", "recent_snapshots"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ class ResumePoint:
         Whether ``source`` is an interrupted run's partial file.
     stored_end : float
         The run's end time as stored in the file.
+    steady_tolerance : float or None
+        The run's ``stop_when_steady`` tolerance, if it was given one.
     """
 
     source: Path
@@ -66,6 +68,7 @@ class ResumePoint:
     records: int
     partial: bool
     stored_end: float
+    steady_tolerance: float | None = None
 
     @property
     def rewrites_file(self) -> bool:
@@ -130,14 +133,16 @@ def resume_point(source: str | os.PathLike, *, steps: int | None = None, time: f
         step = int(last["step"].values)
         if config.adaptive:  # where the controller was: the state's time, the next step size, the rejections so far
             clock = (float(last["time"].values), float(last["step_size_next"].values), int(last["rejected_steps"].values))
+    tolerance = parameters.get("stop_when_steady")
+    tolerance = float(tolerance) if isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance > 0 else None
     if config.adaptive:
         resumed = _adaptive_end(config, clock, steps, time, source, partial)
         return ResumePoint(source=source, config=resumed, state=state, step=step, records=records, partial=partial,
-                           stored_end=config.end_time)  # fmt: skip
+                           stored_end=config.end_time, steady_tolerance=tolerance)  # fmt: skip
     end = _new_end(config, steps, time)
     if end is None:
         if not partial:
-            raise ConfigError(f"{source} is a finished run (t = {config.end_time:g}, {config.steps} steps); "
+            raise ConfigError(f"{source} is a finished run (its last snapshot: step {step}, t = {step * config.dt:g}); "
                               f"give --steps or --time for a later end to continue it")  # fmt: skip
         end = config.steps
     if end < step or (end == step and not partial):
@@ -146,7 +151,8 @@ def resume_point(source: str | os.PathLike, *, steps: int | None = None, time: f
     if end > step and step % config.snapshot_every != 0:
         records -= 1  # an off-grid final snapshot: the longer run does not take it
     return ResumePoint(source=source, config=dataclasses.replace(config, steps=end), state=state, step=step,
-                       records=records, partial=partial, stored_end=config.end_time)  # fmt: skip
+                       records=records, partial=partial, stored_end=config.end_time,
+                       steady_tolerance=tolerance)  # fmt: skip
 
 
 def _new_end(config: SimulationConfig, steps: int | None, time: float | None) -> int | None:
@@ -222,3 +228,20 @@ def open_resumed_writer(point: ResumePoint, *, history: str | None = None):
         return writer
     return StreamingWriter.continue_from(point.source, records=point.records, history=history,
                                          attrs={"parameters": parameters, "stop_reason": None})  # fmt: skip
+
+
+def recent_snapshots(point: ResumePoint, count: int) -> list[tuple[int, float, dict[str, np.ndarray]]]:
+    """The last ``count`` snapshots the continued run keeps: ``(step, time, species fields)``, oldest first.
+
+    What a steady-state check of the continued run has to have seen (its window of rates) to
+    decide as the uninterrupted run would.
+    """
+    from rdnet.dataset import open_dataset
+
+    species = point.config.model.species
+    first = max(0, point.records - int(count))
+    with open_dataset(point.source) as ds:
+        times = np.asarray(ds["time"].values[first : point.records], dtype=np.float64)
+        steps = np.asarray(ds["step"].values[first : point.records])
+        fields = {name: np.asarray(ds[name].values[first : point.records]) for name in species}
+    return [(int(steps[i]), float(times[i]), {name: fields[name][i] for name in species}) for i in range(len(times))]

@@ -13,6 +13,7 @@ until complete; ``resume`` continues it).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import os
@@ -195,6 +196,9 @@ def run(*, history: str | None = None, **options: Any) -> SimulationResult:
     if resume is not None:
         _refuse_with_resume(options, resume)
         point = resume_point(resume, steps=options.get("steps"), time=options.get("time"))
+        if tolerance is None and point.partial:  # an interrupted run completes as it was asked to
+            tolerance = point.steady_tolerance
+        point = dataclasses.replace(point, config=_with_steady_tolerance(point.config, tolerance))
         config, state, start_step = point.config, point.state, point.step
         writer = ClassicDatasetObserver(open_resumed=lambda: open_resumed_writer(point, history=history))
     else:
@@ -209,11 +213,18 @@ def run(*, history: str | None = None, **options: Any) -> SimulationResult:
 
             refuse_input_as_output(out, _input_files(config, options.get("model_file")))
             check_output_path(out, overwrite=bool(options.get("overwrite")))
+        config = _with_steady_tolerance(config, tolerance)
         state, start_step = None, 0
         writer = ClassicDatasetObserver(out, history=history, overwrite=bool(options.get("overwrite")))
         if options.get("dt") is not None and config.dt != options["dt"] and not config.adaptive:
             lowered_from = options["dt"]
     steady = None if tolerance is None else SteadyStateObserver(tolerance, record=writer)
+    if steady is not None and resume is not None:
+        from rd_classic.resume import recent_snapshots
+
+        # the check sees the snapshots before the resumed one, as the uninterrupted run's did
+        for snapshot in recent_snapshots(point, steady.detector.window + 1):
+            steady.snapshot(*snapshot)
     observers = [*([steady] if steady else []), writer, ProgressObserver(enabled=False if options.get("quiet") else None)]
     try:
         run_simulation(config, observers=observers, state=state, start_step=start_step)
@@ -239,6 +250,13 @@ def run(*, history: str | None = None, **options: Any) -> SimulationResult:
                             stop_reason=steady.reason if steady is not None else None,
                             stopped_steady=steady is not None and steady.stop_requested,
                             dt_lowered_from=lowered_from)  # fmt: skip
+
+
+def _with_steady_tolerance(config, tolerance: float | None):
+    """The configuration with its steady-state tolerance among the stored parameters (a resumed run reuses it)."""
+    if tolerance is None:
+        return config
+    return dataclasses.replace(config, extra={**config.extra, "stop_when_steady": float(tolerance)})
 
 
 def _refuse_with_resume(options: Mapping[str, Any], resume) -> None:

@@ -90,3 +90,50 @@ def test_a_noisy_stationary_run_stops_only_above_its_noise_rate(tmp_path):
         assert result.exit_code == 0, result.output
         with open_dataset(path) as dataset:
             assert dataset.attrs["stop_reason"].startswith("steady state" if stops else "completed")
+
+
+def test_an_interrupted_steady_run_resumed_stops_where_the_uninterrupted_one_did(tmp_path, monkeypatch):
+    # the tolerance was not stored, so '--resume X.partial' ran on to the full end; and a check given it
+    # again started its window afresh, stopping snapshots later than the uninterrupted run
+    import json
+
+    import rd_classic.run as run_module
+
+    options = ["--model", "gray-scott", "--param", "F=0.02", "--param", "k=0.08", "--initial", "noise", "--dt", "1",
+               "--steps", "5000", "--snapshot-every", "50", "--stop-when-steady", "1e-6", "--quiet"]  # fmt: skip
+    reference = tmp_path / "reference.nc"
+    assert simulate(*options, "--out", reference).exit_code == 0
+    original, emitted = run_module._emit, []
+
+    def interrupt_after_five(stepper, observers, step, config):
+        result = original(stepper, observers, step, config)
+        emitted.append(step)
+        if len(emitted) == 5:
+            raise KeyboardInterrupt  # Ctrl-C between two snapshots
+        return result
+
+    monkeypatch.setattr(run_module, "_emit", interrupt_after_five)
+    cut = tmp_path / "cut.nc"
+    assert simulate(*options, "--out", cut).exit_code == 130
+    monkeypatch.setattr(run_module, "_emit", original)
+    resumed = CliRunner().invoke(cli, ["simulate", "--resume", f"{cut}.partial", "--quiet"])
+    assert resumed.exit_code == 0, resumed.output
+    with open_dataset(cut) as got, open_dataset(reference) as want:
+        assert 250 < int(want["step"].values[-1]) < 5000  # the reference stopped early, after the cut
+        np.testing.assert_array_equal(got["step"].values, want["step"].values)
+        np.testing.assert_array_equal(got["v"].values, want["v"].values)
+        assert got.attrs["stop_reason"] == want.attrs["stop_reason"]
+        assert json.loads(got.attrs["parameters"])["stop_when_steady"] == 1e-6
+
+
+def test_a_run_stopped_steady_is_named_by_its_last_snapshot_when_resumed_without_an_end(tmp_path):
+    # the message quoted the asked-for end (t = 5000, 5000 steps) of a run that had stopped at a steady state
+    path = tmp_path / "steady.nc"
+    assert simulate("--model", "gray-scott", "--param", "F=0.02", "--param", "k=0.08", "--initial", "noise", "--dt",
+                    "1", "--steps", "5000", "--snapshot-every", "50", "--stop-when-steady", "1e-6", "--quiet",
+                    "--out", path).exit_code == 0  # fmt: skip
+    with open_dataset(path) as dataset:
+        last = int(dataset["step"].values[-1])
+    assert last < 5000
+    result = CliRunner().invoke(cli, ["simulate", "--resume", str(path)])
+    assert result.exit_code == 2 and f"its last snapshot: step {last}, t = {last:g})" in result.output
