@@ -148,8 +148,10 @@ def print_table(rows: list[tuple[str, float | None, dict[str, Any]]], length_uni
 @click.option("--surrogates", "n_surrogates", type=click.IntRange(min=0), default=99, show_default=True,
               help="Shuffled surrogates of the significance test (0 skips it).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the surrogate shuffles.")
-@click.option("--periodic/--non-periodic", default=True, show_default=True,
-              help="Treat the fields as periodic, or as bounded (Hann window, no wrap-around neighbours).")
+@click.option("--periodic/--non-periodic", default=None,
+              help="Treat the fields as periodic, or as bounded (Hann window, no wrap-around neighbours). "
+                   "Default: periodic, except for a run on a bounded grid (a classic run whose parameters' boundary "
+                   "is no-flux or mixed).")
 def command(
     file: str,
     variables: tuple[str, ...],
@@ -159,7 +161,7 @@ def command(
     overwrite: bool,
     n_surrogates: int,
     seed: int,
-    periodic: bool,
+    periodic: bool | None,
 ) -> None:
     """Measure the spatial patterns in FILE: a table of metrics per variable.
 
@@ -194,6 +196,8 @@ def command(
         out = check_output_path(out_path, overwrite=overwrite)
     ds = open_dataset(file)  # a file from another tool: rdnet.cli.main prints the warning in one line
     try:
+        if periodic is None:
+            periodic = _run_was_periodic(ds)
         names = select_variables(ds, file, variables)
         indices = time_indices(ds, file, index)
         results, spectra = measure(ds, names, indices, n_surrogates=n_surrogates, seed=seed, periodic=periodic,
@@ -214,6 +218,17 @@ def command(
         print_table(table, str(ds["x"].attrs.get("units", "1")))
     if out is not None:
         click.echo(f"spectra written to {out}", err=True)
+
+
+def _run_was_periodic(ds) -> bool:
+    """Whether a run's grid wrapped around: False only for a run whose parameters say its boundary was bounded."""
+    from rdnet.dataset import DatasetError, parameters_of
+
+    try:
+        boundary = parameters_of(ds).get("boundary", "periodic")
+    except DatasetError:  # another tool's file with an unreadable attribute: the default, periodic
+        return True
+    return boundary not in ("no-flux", "mixed")
 
 
 def measure(ds, names: list[str], indices: list[int] | None, *, n_surrogates: int, seed: int, periodic: bool,
