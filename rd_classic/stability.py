@@ -121,8 +121,9 @@ def unstable_band(model: Model, *, state=None) -> tuple[float, float] | None:
     """The interval of ``q`` around the fastest-growing mode where ``max Re λ(q) > 0`` (None if nothing grows).
 
     Its ends are the roots of the growth rate, found by bracketing on the scan of
-    :func:`fastest_growing_mode` and refined with ``brentq`` (``q_low = 0`` when the
-    homogeneous mode grows too).
+    :func:`fastest_growing_mode` and refined with ``brentq`` (``q_low = 0`` when every
+    ``q`` from 0 to the fastest grows; a band that the rate leaves between ``q = 0`` and the
+    fastest mode starts at its last root before it).
     """
     from scipy.optimize import brentq
 
@@ -135,11 +136,12 @@ def unstable_band(model: Model, *, state=None) -> tuple[float, float] | None:
         return float(growth_rate(model, q, state=state)[0])
 
     low = 0.0
-    if q_fast > 0 and rate_at(0.0) <= 0:
+    if q_fast > 0:  # the last root below q_fast: the rate may grow at q = 0 and dip below zero before q_fast
         scan = np.linspace(0.0, q_fast, 2001)
-        values = growth_rate(model, scan, state=state)
-        last_stable = int(np.nonzero(values <= 0)[0].max())
-        low = brentq(rate_at, scan[last_stable], scan[last_stable + 1], xtol=1e-15, rtol=1e-15)
+        stable = np.nonzero(growth_rate(model, scan, state=state) <= 0)[0]
+        if stable.size:
+            last_stable = int(stable.max())
+            low = brentq(rate_at, scan[last_stable], scan[last_stable + 1], xtol=1e-15, rtol=1e-15)
     top = max(q_fast, 1e-12)
     while rate_at(top) > 0:
         top *= 2.0

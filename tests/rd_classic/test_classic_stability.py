@@ -135,6 +135,28 @@ def test_a_state_unstable_at_q_0_is_reported_growing_on_its_band():
     assert not analysis.turing_unstable  # unstable without diffusion: no Turing instability
 
 
+def test_the_unstable_band_around_the_fastest_mode_starts_after_a_dip_below_zero():
+    # a three-species Brusselator variant whose growth rate is positive at q = 0, negative near q = 0.3 and
+    # positive again around the fastest q = 0.61: the band was reported as 0 < q < 1.08, as if all grew
+    from rd_classic.model_file import parse_model_text
+    from rd_classic.stability import unstable_band
+
+    text = ('name = "tri"\nspecies = ["u", "v", "w"]\n[parameters]\na = 1.0\nb = 2.5\n'
+            '[diffusion]\nu = 1.0\nv = 8.0\nw = 0.5\n[reaction]\n'
+            'u = "a - (b + 1)*u + u**2*v + 0.1*(w - u)"\nv = "b*u - u**2*v"\nw = "0.1*(u - w)"\n')  # fmt: skip
+    model = get_model(parse_model_text(text))
+    state = model.homogeneous_state()
+    jacobian = model.jacobian(*state)
+    q = np.linspace(0.0, 2.0, 20001)
+    growth = np.array([np.linalg.eigvals(jacobian - qi**2 * np.diag(model.diffusion)).real.max() for qi in q])
+    best = int(np.argmax(growth))
+    assert growth[0] > 0 and growth[: best].min() < 0  # the scan's own verdict: a dip between 0 and the peak
+    below = np.nonzero(growth[: best] <= 0)[0].max()  # the last stable q before the peak
+    above = best + np.nonzero(growth[best:] <= 0)[0].min()
+    low, high = unstable_band(model)
+    assert low == pytest.approx(q[below], abs=2e-4) and high == pytest.approx(q[above], abs=2e-4)
+
+
 def test_steady_states_found_from_the_equations_are_every_real_root():
     # FitzHugh-Nagumo has no declared states: a1 u^3 + (1 - a1) u - a0 = 0 (v = u - u^3) has three real
     # roots for a1 = 2, a0 = 0.1; the admissible ones (all species >= 0) come first
