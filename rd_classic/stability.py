@@ -147,7 +147,9 @@ def unstable_band(model: Model, *, state=None) -> tuple[float, float] | None:
         top *= 2.0
         if top > 1e12:
             return (low, math.inf)
-    high = brentq(rate_at, max(q_fast, top / 2.0), top, xtol=1e-15, rtol=1e-15)
+    scan = np.linspace(q_fast, top, 2001)  # the first root above q_fast (the rate may grow again beyond it)
+    first_stable = int(np.nonzero(growth_rate(model, scan, state=state) <= 0)[0].min())
+    high = brentq(rate_at, scan[first_stable - 1], scan[first_stable], xtol=1e-15, rtol=1e-15)
     return (float(low), float(high))
 
 

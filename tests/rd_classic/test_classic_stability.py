@@ -157,6 +157,24 @@ def test_the_unstable_band_around_the_fastest_mode_starts_after_a_dip_below_zero
     assert low == pytest.approx(q[below], abs=2e-4) and high == pytest.approx(q[above], abs=2e-4)
 
 
+def test_the_unstable_band_around_the_fastest_mode_ends_at_the_first_root_above_it():
+    # u grows at 10 - 10 q^2 (fastest at q = 0, band 0 <= q < 1); the decoupled Turing pair (v, w) grows on
+    # a second band near 1.07 < q < 1.7: the band around the fastest mode ends at q = 1, not at 1.7
+    from rd_classic.model_file import parse_model_text
+    from rd_classic.stability import unstable_band
+
+    text = ('name = "two-bands"\nspecies = ["u", "v", "w"]\n[diffusion]\nu = 10\nv = 1\nw = 5\n[reaction]\n'
+            'u = "10*u"\nv = "5.75*(v + w)"\nw = "5.75*(-2*v - 1.5*w)"\n')  # fmt: skip
+    model = get_model(parse_model_text(text))
+    jacobian = model.jacobian(*model.homogeneous_state())
+    q = np.linspace(0.0, 3.0, 30001)
+    growth = np.array([np.linalg.eigvals(jacobian - qi**2 * np.diag(model.diffusion)).real.max() for qi in q])
+    first_stable = np.nonzero(growth <= 0)[0].min()
+    assert growth[first_stable:].max() > 0  # the scan's own verdict: the rate grows again beyond the first root
+    low, high = unstable_band(model)
+    assert low == 0.0 and high == pytest.approx(q[first_stable], abs=2e-4)
+
+
 def test_steady_states_found_from_the_equations_are_every_real_root():
     # FitzHugh-Nagumo has no declared states: a1 u^3 + (1 - a1) u - a0 = 0 (v = u - u^3) has three real
     # roots for a1 = 2, a0 = 0.1; the admissible ones (all species >= 0) come first
