@@ -132,6 +132,10 @@ def make_inputs(folder: Path) -> None:
     (folder / "idx" / "train-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x02\x01\x02")
     (folder / "readonly").mkdir()
     (folder / "readonly").chmod(0o555)
+    from rd_classic.models import builtin_declaration
+
+    noisy = builtin_declaration("schnakenberg").text + '\n[noise]\nv = "0.01"\n'  # a fit cannot honour it
+    (folder / "noisy-model.toml").write_text(noisy)
     for name in ("figure.png", "movie.gif", "metrics.csv"):  # earlier outputs a command must not replace silently
         (folder / name).write_bytes(b"an earlier output")
 
@@ -258,6 +262,9 @@ CLI_ROWS = [
     Row("compare: --time not a number", ("compare", "good.nc", "good.nc", "--time", "x"), words="not a valid integer"),
     Row("plot: --out missing", ("plot", "good.nc"), words="Missing option '--out'"),
     Row("analyze: --surrogates negative", ("analyze", "good.nc", "--surrogates", "-1"), words="--surrogates"),
+    # fit
+    Row("fit: a model file with noise", ("fit", "--model-file", "noisy-model.toml", "--params", "b", "--target",
+                                         "good.nc:u", "--out", "f.nc"), words="[noise] table", final="f.nc"),
     # sweep
     Row("sweep: --grid not a number", ("sweep", "simulate", "--grid", "F=abc", "--out", "sw"), words="not a number"),
     Row("sweep: --grid COUNT 1", ("sweep", "simulate", "--grid", "F=0.1:0.2:1", "--out", "sw"), words="COUNT"),
