@@ -225,3 +225,32 @@ def test_grid_coordinates_in_different_units_are_refused(tmp_path):
         ds[axis].attrs["units"] = unit
     with pytest.raises(DatasetError, match=r"different units \(z \[mm\], y \[m\], x \[m\]\)"):
         open_dataset(_write_raw(tmp_path, ds))
+
+
+def test_a_sweeps_store_of_every_point_is_named_with_the_way_to_take_one_run_out(tmp_path):
+    """``rdnet sweep --format zarr`` keeps every run in ``points.zarr`` with the sweep's axes first; opening
+    it was refused as "'time' but not as its first dim", as if the file were broken."""
+    from click.testing import CliRunner
+
+    from rdnet.cli.main import cli
+    from rdnet.dataset.cf import global_attrs
+
+    shape = (2, 3, 2, 4, 5)  # F, k, time, y, x
+    store = xr.Dataset(
+        {"v": (("F", "k", "time", "y", "x"), np.random.default_rng(0).normal(size=shape), {"units": "1"})},
+        coords={"F": [0.02, 0.03], "k": [0.05, 0.06, 0.07], "time": ("time", [0.0, 1.0], {"units": "s"}),
+                "y": ("y", np.arange(4.0), {"units": "m"}), "x": ("x", np.arange(5.0), {"units": "m"})},
+        attrs={**global_attrs(system="sweep", model="gray-scott", version="0", title="sweep"), "sweep_dims": "F k",
+               "system": "sweep", "model": "gray-scott",
+               "rdnet_schema": "1.0", "parameters": "{}", "rdnet_version": "0", "created": "now", "history": "test",
+               "Conventions": "CF-1.10"},
+    )  # fmt: skip
+    path = tmp_path / "points.zarr"
+    store.to_zarr(path)
+    with pytest.raises(DatasetError, match=r"a sweep's store of every point's run \(leading dims F, k\)") as refused:
+        open_dataset(path)
+    assert ".sel(F=0.02, k=0.05)" in str(refused.value)
+    one_run = xr.open_zarr(path).sel(F=0.02, k=0.05)  # the way the message gives works
+    assert one_run["v"].dims == ("time", "y", "x")
+    result = CliRunner().invoke(cli, ["info", str(path)])
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and "sweep's store" in result.output, result.output
