@@ -253,12 +253,20 @@ def pattern_summary(
     data, components, spatial = info.data, info.component_dims, info.spatial_dims
     if data.ndim != len(components) + len(spatial):
         raise ValueError(f"a summary takes one field; got leading dims {data.dims[: data.ndim - len(components) - len(spatial)]}")
-    values = np.asarray(data.values, dtype=float)
+    # every metric but the threshold, std and mean is scale-invariant: measure the field scaled
+    # exactly (by a power of two) to magnitude ~1, so that squares neither overflow (|f| > 1e154)
+    # nor underflow (|f| < 1e-154), and scale those three back
+    scale = _unit_scale(np.asarray(data.values, dtype=float))
+    data = data.copy(data=np.asarray(data.values, dtype=float) * scale)
+    values = np.asarray(data.values)
     scalar = np.sqrt(np.sum(values**2, axis=tuple(range(len(components))))) if components else values
     summary = homogeneity_metrics(data, periodic=periodic, n_surrogates=n_surrogates, seed=seed, component_dims=components)
-    morphology = morphology_metrics(data, threshold=threshold, periodic=periodic, ndim=len(spatial), component_dims=components)
+    scaled_threshold = threshold if isinstance(threshold, str) else threshold * scale
+    morphology = morphology_metrics(data, threshold=scaled_threshold, periodic=periodic, ndim=len(spatial),
+                                    component_dims=components)  # fmt: skip
+    morphology["threshold"] = morphology["threshold"] / scale
     summary.update(morphology)
-    summary.update(field_std=float(scalar.std()), field_mean=float(scalar.mean()))
+    summary.update(field_std=float(scalar.std()) / scale, field_mean=float(scalar.mean()) / scale)
     regime = classify_regime(
         surrogate_p_value=summary["surrogate_p_value"],
         field_std=summary["field_std"],
@@ -272,6 +280,15 @@ def pattern_summary(
     )
     summary.update(regime=regime.label, regime_reason=regime.reason, regime_evidence=regime.evidence)
     return summary
+
+
+def _unit_scale(values: np.ndarray) -> float:
+    """The power of two that brings the largest finite magnitude of ``values`` into [0.5, 1) (1 if none)."""
+    finite = np.abs(values[np.isfinite(values)])
+    largest = float(finite.max()) if finite.size else 0.0
+    if largest == 0.0:
+        return 1.0
+    return math.ldexp(1.0, -math.frexp(largest)[1])
 
 
 def pattern_regime(

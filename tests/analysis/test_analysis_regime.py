@@ -132,3 +132,25 @@ def test_the_fewest_surrogates_that_can_label_a_pattern():
     check_pattern_surrogates(20)
     with pytest.raises(ValueError, match="smallest p-value is 1/20 = 0.05"):
         check_pattern_surrogates(19)
+
+
+@pytest.mark.parametrize("exponent", [600, -600, 1000, -1000])
+def test_the_summary_of_a_huge_or_tiny_field_is_that_of_the_field_at_unit_scale(exponent):
+    """Multiplying a field by 2^e changes no scale-free metric (and scales threshold, std and mean
+    by 2^e exactly). Beyond |f| ~ 1e154 the squares overflowed (below 1e-154 underflowed): a huge
+    stripe pattern had wavelength NaN and CV 0, as if constant."""
+    y, x = np.mgrid[0:24, 0:32]
+    field = 1.5 + np.cos(2 * np.pi * x / 8) + 0.3 * np.sin(2 * np.pi * y / 12)
+    scale = 2.0**exponent
+    reference = pattern_regime(field, n_surrogates=20)
+    assert reference.label == "stripes"
+    with np.errstate(all="raise"):
+        from rdnet.analysis import pattern_summary
+
+        unit, scaled = pattern_summary(field, n_surrogates=20), pattern_summary(field * scale, n_surrogates=20)
+    for key, value in unit.items():
+        if isinstance(value, float):
+            expected = value * scale if key in ("threshold", "field_std", "field_mean") else value
+            assert scaled[key] == pytest.approx(expected, rel=1e-12, nan_ok=True), key
+    if exponent > 0:  # tiny fields fall under the absolute round-off floor (1e-6): homogeneous by the rule
+        assert scaled["regime"] == "stripes"
