@@ -130,8 +130,8 @@ def test_netcdf3_classic_file_is_read(tmp_path):
 def test_bad_parameters_json(tmp_path):
     ds = minimal_dataset()
     ds.attrs["parameters"] = "{not json"
-    with pytest.warns(DatasetWarning), pytest.raises(DatasetError, match="'parameters' is not valid JSON"):
-        open_dataset(_write_raw(tmp_path, ds))
+    with pytest.warns(DatasetWarning), pytest.raises(DatasetError, match=r"raw\.nc: attribute 'parameters' is not valid JSON"):
+        open_dataset(_write_raw(tmp_path, ds))  # the message names the file, as every other one does
 
 
 def test_large_files_open_lazily_with_dask(tmp_path, monkeypatch):
@@ -254,3 +254,26 @@ def test_a_sweeps_store_of_every_point_is_named_with_the_way_to_take_one_run_out
     assert one_run["v"].dims == ("time", "y", "x")
     result = CliRunner().invoke(cli, ["info", str(path)])
     assert result.exit_code == 2 and result.output.count("\n") == 1 and "sweep's store" in result.output, result.output
+
+
+def _rdnet_attrs(schema: str) -> dict[str, str]:
+    return {"rdnet_schema": schema, "system": "classic", "model": "linear", "parameters": "{}", "rdnet_version": "0",
+            "created": "now", "history": "test", "Conventions": "CF-1.10"}
+
+
+@pytest.mark.parametrize("schema", ["2.0", "0.9", "draft"])
+def test_a_file_of_another_schema_is_read_with_one_warning(tmp_path, schema):
+    """A file whose rdnet_schema this rdnet does not read (another major version) was read silently."""
+    ds = minimal_dataset()
+    ds.attrs.update(_rdnet_attrs(schema))
+    with pytest.warns(DatasetWarning, match=f"rdnet_schema '{schema}' is not schema 1.x") as caught:
+        open_dataset(_write_raw(tmp_path, ds)).close()
+    assert len(caught) == 1
+
+
+def test_a_file_of_this_schemas_minor_versions_is_read_without_a_warning(tmp_path):
+    ds = minimal_dataset()
+    ds.attrs.update(_rdnet_attrs("1.7"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        open_dataset(_write_raw(tmp_path, ds)).close()
