@@ -143,8 +143,9 @@ def print_table(rows: list[tuple[str, float | None, dict[str, Any]]], length_uni
               help="Print JSON {variable: {metric: value}} (with --time all: a list per snapshot, in file order), "
                    "with the regime and time behaviour and the numbers that decided them; NaN and infinity are "
                    "written as null.")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="SPECTRA.nc",
-              help="Write the radial power spectra (and the metrics) over time to this NetCDF file.")
+@click.option("--out", "out_path", type=click.Path(), metavar="SPECTRA.nc",
+              help="Write the radial power spectra (and the metrics) over time to this NetCDF file (or zarr "
+                   "store: a name ending in .zarr).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out file.")
 @click.option("--surrogates", "n_surrogates", type=click.IntRange(min=0), default=99, show_default=True,
               help="Shuffled surrogates of the significance test (0 skips it). A regime other than "
