@@ -11,6 +11,7 @@ import click
 from click.core import ParameterSource
 
 from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LABEL_KEYS, MORPHOLOGY_KEYS, metric_units
+from rdnet.cli.options import note_surrogates_that_cannot_label
 from rdnet.errors import ConfigError
 
 #: The numbers of every row, in column order, then the two labels.
@@ -142,11 +143,14 @@ def print_table(rows: list[tuple[str, float | None, dict[str, Any]]], length_uni
               help="Print JSON {variable: {metric: value}} (with --time all: a list per snapshot, in file order), "
                    "with the regime and time behaviour and the numbers that decided them; NaN and infinity are "
                    "written as null.")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="SPECTRA.nc",
-              help="Write the radial power spectra (and the metrics) over time to this NetCDF file.")
+@click.option("--out", "out_path", type=click.Path(), metavar="SPECTRA.nc",
+              help="Write the radial power spectra (and the metrics) over time to this NetCDF file (or zarr "
+                   "store: a name ending in .zarr).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out file.")
 @click.option("--surrogates", "n_surrogates", type=click.IntRange(min=0), default=99, show_default=True,
-              help="Shuffled surrogates of the significance test (0 skips it).")
+              help="Shuffled surrogates of the significance test (0 skips it). A regime other than "
+                   "homogeneous needs p < 0.05, so 20 or more; with fewer (or 0) a field above "
+                   "round-off is 'undetermined'.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the surrogate shuffles.")
 @click.option("--periodic/--non-periodic", default=None,
               help="Treat the fields as periodic, or as bounded (Hann window, no wrap-around neighbours). "
@@ -189,6 +193,8 @@ def command(
         raise ConfigError("--overwrite applies only with --out SPECTRA.nc")
     if n_surrogates == 0 and click.get_current_context().get_parameter_source("seed") != ParameterSource.DEFAULT:
         raise ConfigError("--seed seeds the surrogates; it cannot apply with --surrogates 0")
+    if not as_json:  # JSON carries the same words in each regime_reason
+        note_surrogates_that_cannot_label(n_surrogates)
     index = parse_time(time_text)
     out = None
     if out_path:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from rdnet.cli.options import note_surrogates_that_cannot_label
 from rdnet.errors import ConfigError
 
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
@@ -113,7 +114,9 @@ def run_comparison(
 @click.option("--csv", "as_csv", is_flag=True, help="Print the metrics table as CSV.")
 @click.option("--out", "figure", metavar="FIG.png", type=click.Path(dir_okay=False), help="Write the spectra figure (.png, .pdf, .svg).")
 @click.option("--table", "table", metavar="TABLE.csv|json", type=click.Path(dir_okay=False), help="Also save the metrics table (.csv or .json).")
-@click.option("--surrogates", type=click.IntRange(min=1), default=39, show_default=True, help="Shuffled surrogates for the significance test and band.")
+@click.option("--surrogates", type=click.IntRange(min=1), default=39, show_default=True,
+              help="Shuffled surrogates for the significance test and band (a regime other than homogeneous "
+                   "needs p < 0.05, so 20 or more; with fewer a field above round-off is 'undetermined').")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the surrogates.")
 @click.option("--absolute", is_flag=True, help="Plot absolute power instead of the fraction of each field's variance.")
 @click.option("--window", type=click.Choice(["none", "hann"]), default="none", show_default=True, help="Window before the FFT (hann for non-periodic grids).")
@@ -154,6 +157,8 @@ def command(files, variables, time_index, as_json, as_csv, figure, table, surrog
         figure_path = output_with_suffix(figure, FIGURE_SUFFIXES, "file", overwrite=overwrite, inputs=files, option="--out")
     if table is not None:
         table_path = output_with_suffix(table, TABLE_SUFFIXES, "file", overwrite=overwrite, inputs=files, option="--table")
+    if not (as_json or as_csv):  # machine-readable output stays alone on the terminal
+        note_surrogates_that_cannot_label(surrogates)
     result = run_comparison(
         list(files),
         variables=list(variables),

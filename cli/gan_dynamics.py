@@ -36,7 +36,8 @@ from rdnet.gan_dynamics.options import (
               help="frame: exact in law, O(d³)/step (the default microscopic model); "
                    "vector: the literal n-dim update, O(n d)/step, for cross-checking.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (>= 0).")
-@click.option("--out", "-o", type=click.Path(dir_okay=False), default=None, help="Output NetCDF file (.nc).")
+@click.option("--out", "-o", type=click.Path(), default=None,
+              help="Output NetCDF file (.nc), or zarr store (a name ending in .zarr).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary line.")
 @click.pass_context

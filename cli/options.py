@@ -32,3 +32,15 @@ def parse_parameters(pairs: tuple[str, ...], *, fields: bool = True) -> dict[str
                 raise ConfigError(f"--param {name} needs a number, got {text!r}") from None
             values[name] = text.strip()
     return values
+
+
+def note_surrogates_that_cannot_label(n_surrogates: int) -> None:
+    """Say on stderr, in one line, when ``--surrogates`` is too few for any regime label but homogeneous
+    at round-off (1 to 19: their smallest p-value is never below 0.05); 0 skips the test knowingly.
+    For a table printed to people; JSON carries the same words in each ``regime_reason``."""
+    from rdnet.analysis.regime import check_pattern_surrogates
+
+    try:
+        check_pattern_surrogates(n_surrogates)
+    except ValueError as too_few:
+        click.echo(f"note: {too_few}; the regime of every field above round-off is 'undetermined'", err=True)

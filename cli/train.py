@@ -15,7 +15,7 @@ from rdnet.prd import defaults
 @click.option("--adversary/--no-adversary", default=False,
               help="Train a WGAN-GP critic and add its term to the loss (implied by a nonzero --adversary-weight).")
 @click.option("--adversary-weight", type=float, default=None,
-              help="β in L_aug = L_sup − β L_adv [1 with --adversary]. 0 with --adversary trains the critic "
+              help="β ≥ 0 in L_aug = L_sup − β L_adv [1 with --adversary]. 0 with --adversary trains the critic "
                    "but leaves the generator exactly supervised.")
 @click.option("--dataset", default=defaults.DATASET, show_default=True, help="synthetic | digits | idx:FOLDER")
 @click.option("--samples", type=int, default=defaults.SAMPLES, show_default=True, help="Training samples n.")
@@ -32,7 +32,8 @@ from rdnet.prd import defaults
 @click.option("--batch-size", type=int, default=None, help="Minibatch size for sgd/adam [all samples].")
 @click.option("--critic-steps", type=int, default=defaults.CRITIC_STEPS, show_default=True,
               help="Critic updates per generator step.")
-@click.option("--critic-lr", type=float, default=defaults.CRITIC_LR, show_default=True)
+@click.option("--critic-lr", type=float, default=defaults.CRITIC_LR, show_default=True,
+              help="Critic learning rate, positive (--critic-steps 0 freezes the critic).")
 @click.option("--critic-optimizer", type=click.Choice(["gd", "adam"]), default=defaults.CRITIC_OPTIMIZER,
               show_default=True)
 @click.option("--critic-neurons", type=int, default=None, help="Critic width m_c [m, as in the paper].")
@@ -56,7 +57,7 @@ from rdnet.prd import defaults
 @click.option("--snapshot-every", type=int, default=None, help=f"Steps between snapshots [steps/{defaults.SNAPSHOTS}].")
 @click.option("--save", type=click.Choice(["auto", "full", "norms"]), default="auto", show_default=True,
               help="Store u and its reaction/diffusion in full, or per-neuron norms only (auto: full if ≤ 64 MiB).")
-@click.option("--delta", type=float, default=defaults.DELTA, show_default=True, help="δ of the theory's bounds.")
+@click.option("--delta", type=float, default=defaults.DELTA, show_default=True, help="δ of Theorem 2's bounds (adversarial runs in the theory's setting).")
 @click.option("--threads", type=int, default=None, help="CPU threads for torch [1 for small runs].")
 @click.option("--out", "out", default="train.nc", show_default=True,
               help="Output dataset: NetCDF, or a zarr store (a name ending in .zarr).")

@@ -158,6 +158,8 @@ _EXPORTS = {
     "pattern_regime": ".regime",
     "pattern_summary": ".regime",
     "is_pattern": ".regime",
+    "MIN_PATTERN_SURROGATES": ".regime",
+    "check_pattern_surrogates": ".regime",
     "TIME_BEHAVIOURS": ".temporal",
     "MIN_SNAPSHOTS": ".temporal",
     "TimeBehaviour": ".temporal",
@@ -184,6 +186,7 @@ if TYPE_CHECKING:  # pragma: no cover - what the names are, for type checkers an
         periodic_label,
     )
     from rdnet.analysis.regime import REGIMES, Regime, classify_regime, is_pattern, pattern_regime, pattern_summary  # noqa: F401
+    from rdnet.analysis.regime import MIN_PATTERN_SURROGATES, check_pattern_surrogates  # noqa: F401
     from rdnet.analysis.steady_state import SteadyStateDetector
     from rdnet.analysis.temporal import (  # noqa: F401
         MIN_SNAPSHOTS,

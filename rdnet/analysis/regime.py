@@ -19,6 +19,10 @@ The rule, tried in order (constants of this module):
 1. ``homogeneous`` — ``p ≥ PATTERN_P_VALUE`` (0.05), or ``std ≤ PATTERN_RELATIVE_AMPLITUDE ·
    |mean| + PATTERN_ABSOLUTE_AMPLITUDE`` (1e-3, 1e-6): no structure beyond chance, or none
    beyond round-off (white noise is homogeneous: its pixels are exchangeable);
+   ``undetermined`` — a field above round-off without a test that could say whether its
+   structure is beyond chance: no surrogate test (``p`` NaN), or fewer than
+   ``MIN_PATTERN_SURROGATES`` (20) surrogates, whose smallest p-value ``1/(n + 1)`` is never
+   below 0.05;
 2. ``stripes`` — ``s ≥ STRIPES_FRACTION`` (0.7), labyrinths included;
 3. ``spots`` — ``s < SPOTS_FRACTION`` (0.3) and ``e ≥ SPOTS_EULER`` (0.5);
 4. ``holes`` — ``s < SPOTS_FRACTION`` and ``e ≤ −SPOTS_EULER``;
@@ -43,7 +47,9 @@ __all__ = [
     "STRIPES_FRACTION",
     "SPOTS_FRACTION",
     "SPOTS_EULER",
+    "MIN_PATTERN_SURROGATES",
     "Regime",
+    "check_pattern_surrogates",
     "classify_regime",
     "pattern_regime",
     "pattern_summary",
@@ -51,9 +57,11 @@ __all__ = [
 ]
 
 #: The labels of :func:`pattern_regime`, in the order the rule tries them.
-REGIMES = ("homogeneous", "stripes", "spots", "holes", "mixed")
+REGIMES = ("homogeneous", "stripes", "spots", "holes", "mixed", "undetermined")
 #: A pattern needs the surrogate test to reject "no spatial structure" at this level ...
 PATTERN_P_VALUE = 0.05
+#: ... which it can only with at least this many surrogates (its smallest p-value is 1/(n + 1))
+MIN_PATTERN_SURROGATES = math.floor(1 / PATTERN_P_VALUE - 1) + 1
 #: ... and a standard deviation above this fraction of the mean's magnitude ...
 PATTERN_RELATIVE_AMPLITUDE = 1e-3
 #: ... plus this absolute floor (a decayed homogeneous state keeps only round-off structure).
@@ -87,6 +95,32 @@ class Regime:
     reason: str = ""
 
 
+def check_pattern_surrogates(n_surrogates: int) -> None:
+    """Refuse a surrogate count that can never label a pattern: 1 to ``MIN_PATTERN_SURROGATES − 1``.
+
+    The test's smallest p-value is ``1/(n + 1)``; below :data:`MIN_PATTERN_SURROGATES` it is at
+    least :data:`PATTERN_P_VALUE`, so every field, stripes included, would be called homogeneous.
+    0 (no test) is allowed. :func:`classify_regime` labels a field above round-off
+    ``undetermined`` with either, and ``rdnet analyze``/``compare`` print this message as a note.
+
+    Raises
+    ------
+    ValueError
+        With the smallest reachable p-value and the counts that work.
+    """
+    if 0 < n_surrogates < MIN_PATTERN_SURROGATES:
+        raise ValueError(
+            f"{n_surrogates} surrogates cannot label a pattern: their smallest p-value is "
+            f"1/{n_surrogates + 1} = {1 / (n_surrogates + 1):.3g}, never below {PATTERN_P_VALUE}; "
+            f"use {MIN_PATTERN_SURROGATES} or more"
+        )
+
+
+def _round_off_floor(field_mean: float) -> float:
+    """The standard deviation at or below which a field holds only round-off structure."""
+    return PATTERN_RELATIVE_AMPLITUDE * abs(field_mean) + PATTERN_ABSOLUTE_AMPLITUDE
+
+
 def is_pattern(surrogate_p_value: float, field_std: float, field_mean: float) -> bool:
     """Whether a field shows a pattern: structure beyond chance and beyond round-off.
 
@@ -95,8 +129,7 @@ def is_pattern(surrogate_p_value: float, field_std: float, field_mean: float) ->
     """
     if not math.isfinite(surrogate_p_value):
         return False
-    floor = PATTERN_RELATIVE_AMPLITUDE * abs(field_mean) + PATTERN_ABSOLUTE_AMPLITUDE
-    return bool(surrogate_p_value < PATTERN_P_VALUE and field_std > floor)
+    return bool(surrogate_p_value < PATTERN_P_VALUE and field_std > _round_off_floor(field_mean))
 
 
 def classify_regime(
@@ -109,6 +142,7 @@ def classify_regime(
     euler_number: float,
     components: float,
     components_low: float,
+    n_surrogates: int | None = None,
 ) -> Regime:
     """Apply the documented rule (see the module) to measured numbers.
 
@@ -122,6 +156,9 @@ def classify_regime(
     euler_number, components, components_low
         The Euler characteristic (a count) of the high phase and the number of connected
         components of each phase, at the spatial mean.
+    n_surrogates
+        How many surrogates gave the p-value (None: enough); fewer than
+        :data:`MIN_PATTERN_SURROGATES` cannot reach ``p < PATTERN_P_VALUE``: ``undetermined``.
 
     Returns
     -------
@@ -146,6 +183,15 @@ def classify_regime(
         "components_low": float(components_low),
         "euler_fraction": float(euler_fraction),
     }
+    if field_std > _round_off_floor(field_mean):
+        if not math.isfinite(surrogate_p_value):
+            return Regime("undetermined", evidence,
+                          f"no surrogate test (p = nan) and std {field_std:.3g} above round-off: "
+                          f"a pattern needs p < {PATTERN_P_VALUE}")  # fmt: skip
+        try:
+            check_pattern_surrogates(0 if n_surrogates is None else n_surrogates)
+        except ValueError as too_few:
+            return Regime("undetermined", evidence, str(too_few))
     if not is_pattern(surrogate_p_value, field_std, field_mean):
         return Regime(
             "homogeneous", evidence,
@@ -179,7 +225,8 @@ def pattern_summary(
         One field (dims ``(y, x)``, a line, or ``(z, y, x)``; component dims are summed as
         power by the spectra and reduced to the norm by the morphology).
     periodic, n_surrogates, seed
-        As in :func:`~rdnet.analysis.homogeneity_metrics`.
+        As in :func:`~rdnet.analysis.homogeneity_metrics`; with 0 (no test) or fewer than
+        :data:`MIN_PATTERN_SURROGATES` the label of a field above round-off is ``undetermined``.
     threshold, ndim, component_dims
         As in :func:`~rdnet.analysis.morphology.morphology_metrics`.
 
@@ -206,12 +253,20 @@ def pattern_summary(
     data, components, spatial = info.data, info.component_dims, info.spatial_dims
     if data.ndim != len(components) + len(spatial):
         raise ValueError(f"a summary takes one field; got leading dims {data.dims[: data.ndim - len(components) - len(spatial)]}")
-    values = np.asarray(data.values, dtype=float)
+    # every metric but the threshold, std and mean is scale-invariant: measure the field scaled
+    # exactly (by a power of two) to magnitude ~1, so that squares neither overflow (|f| > 1e154)
+    # nor underflow (|f| < 1e-154), and scale those three back
+    scale = _unit_scale(np.asarray(data.values, dtype=float))
+    data = data.copy(data=np.asarray(data.values, dtype=float) * scale)
+    values = np.asarray(data.values)
     scalar = np.sqrt(np.sum(values**2, axis=tuple(range(len(components))))) if components else values
     summary = homogeneity_metrics(data, periodic=periodic, n_surrogates=n_surrogates, seed=seed, component_dims=components)
-    morphology = morphology_metrics(data, threshold=threshold, periodic=periodic, ndim=len(spatial), component_dims=components)
+    scaled_threshold = threshold if isinstance(threshold, str) else threshold * scale
+    morphology = morphology_metrics(data, threshold=scaled_threshold, periodic=periodic, ndim=len(spatial),
+                                    component_dims=components)  # fmt: skip
+    morphology["threshold"] = morphology["threshold"] / scale
     summary.update(morphology)
-    summary.update(field_std=float(scalar.std()), field_mean=float(scalar.mean()))
+    summary.update(field_std=float(scalar.std()) / scale, field_mean=float(scalar.mean()) / scale)
     regime = classify_regime(
         surrogate_p_value=summary["surrogate_p_value"],
         field_std=summary["field_std"],
@@ -221,9 +276,19 @@ def pattern_summary(
         euler_number=morphology["euler_number"],
         components=morphology["components"],
         components_low=morphology["components_low"],
+        n_surrogates=n_surrogates,
     )
     summary.update(regime=regime.label, regime_reason=regime.reason, regime_evidence=regime.evidence)
     return summary
+
+
+def _unit_scale(values: np.ndarray) -> float:
+    """The power of two that brings the largest finite magnitude of ``values`` into [0.5, 1) (1 if none)."""
+    finite = np.abs(values[np.isfinite(values)])
+    largest = float(finite.max()) if finite.size else 0.0
+    if largest == 0.0:
+        return 1.0
+    return math.ldexp(1.0, -math.frexp(largest)[1])
 
 
 def pattern_regime(

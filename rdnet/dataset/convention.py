@@ -135,6 +135,40 @@ def parameters_of(ds) -> dict[str, Any]:
     return value
 
 
+def _warn_of_a_newer_schema(schema: Any, source: str) -> None:
+    """Warn when ``rdnet_schema`` is not a version this rdnet reads (another major version, or no
+    version at all): its variables may mean something else."""
+    from rdnet import __version__
+
+    if schema is None:
+        return  # a file from another tool: the missing attributes are warned of together
+    major = str(schema).strip().split(".")[0]
+    if major == SCHEMA_VERSION.split(".")[0]:
+        return
+    warnings.warn(
+        f"{source}: rdnet_schema {str(schema)!r} is not schema {SCHEMA_VERSION.split('.')[0]}.x, the one this rdnet "
+        f"({__version__}) reads; reading it as {SCHEMA_VERSION}, so its variables may be misread",
+        DatasetWarning,
+        stacklevel=4,
+    )
+
+
+def _refuse_a_store_of_many_runs(ds, fields: list[str], source: str) -> None:
+    """A sweep's ``points.zarr`` holds one run per point, its fields led by the sweep's axes: name
+    it and say how to take one run out (rather than report a misplaced ``time`` dim)."""
+    if ds.attrs.get("system") != "sweep":
+        return
+    axes = [axis for axis in str(ds.attrs.get("sweep_dims", "")).split() if axis in ds.dims]
+    if not axes or not any(axis in ds[name].dims for name in fields for axis in axes):
+        return
+    example = ", ".join(f"{axis}={ds[axis].values[0].item()!r}" if axis in ds.coords else f"{axis}=0" for axis in axes)
+    raise DatasetError(
+        f"{source}: a sweep's store of every point's run (leading dims {', '.join(axes)}); take one run out, "
+        f"e.g. xarray.open_zarr(path).sel({example}).to_netcdf('point.nc'), or run the sweep with "
+        f"--format netcdf for one file per point (its summary.nc holds the metrics of all)"
+    )
+
+
 def validate(ds, *, source: str = "dataset") -> list[str]:
     """Check a dataset against the convention.
 
@@ -170,7 +204,11 @@ def validate(ds, *, source: str = "dataset") -> list[str]:
             stacklevel=3,
         )
     if "parameters" in ds.attrs:
-        parameters_of(ds)
+        try:
+            parameters_of(ds)
+        except DatasetError as error:
+            raise DatasetError(f"{source}: {error}") from None
+    _warn_of_a_newer_schema(ds.attrs.get("rdnet_schema"), source)
     fields = spatial_variables(ds)
     if not fields:
         if system in NON_SPATIAL_SYSTEMS and not missing_attrs:
@@ -179,6 +217,7 @@ def validate(ds, *, source: str = "dataset") -> list[str]:
         raise DatasetError(
             f"{source}: no spatial field: no data variable has 'y', 'x' as its last two dims (found: {found})"
         )
+    _refuse_a_store_of_many_runs(ds, fields, source)
     for name in fields:
         if ds[name].dtype.kind not in "iuf":
             raise DatasetError(f"{source}: variable '{name}' is not numeric (dtype {ds[name].dtype})")

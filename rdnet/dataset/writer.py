@@ -378,7 +378,8 @@ def write_dataset(
     ds : xarray.Dataset
         The data, completed as by :func:`prepare_dataset`.
     path
-        Final file name; the file appears there only once complete.
+        Final file name; the file appears there only once complete. A name ending in
+        ``.zarr`` is written as a zarr store (a folder), any other as NetCDF-4.
     system, model, parameters, history
         See :func:`standard_attrs`.
     overwrite
@@ -391,6 +392,10 @@ def write_dataset(
     """
     path = check_output_path(path, overwrite=overwrite)
     ds = prepare_dataset(ds, system=system, model=model, parameters=parameters, history=history)
+    if path.name.endswith(".zarr"):  # a zarr store, as every rdnet output named so (it was NetCDF under that name)
+        from rdnet.dataset.zarr_store import write_store
+
+        return write_store(ds, path)
     encoding = {
         name: {"zlib": True, "complevel": 1, "shuffle": True}
         for name, variable in ds.data_vars.items()

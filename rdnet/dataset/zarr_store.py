@@ -408,6 +408,28 @@ def _fsync_tree(path: Path) -> None:
         _fsync_folder(Path(folder))
 
 
+def write_store(ds, path: Path) -> Path:
+    """Write a whole in-memory dataset as the zarr store ``path``, atomically: built and made
+    durable under a temporary name, then renamed (an existing store, allowed by the caller's
+    check, is replaced only then).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        encoding = {name: {"_FillValue": None} for name in ds.coords if ds[name].dtype.kind == "f"}
+        ds.to_zarr(temporary, mode="w", zarr_format=3, consolidated=False, encoding=encoding)
+        _consolidate(temporary)
+        _fsync_tree(temporary)
+        _replace_store(temporary, path)
+    finally:
+        _remove_store(temporary)
+    return path
+
+
 def _consolidate(path: Path) -> None:
     """Write the store's consolidated metadata (``xarray.open_zarr`` reads it without a warning).
 

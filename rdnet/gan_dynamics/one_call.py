@@ -175,6 +175,8 @@ def run(*, history: str | None = None, **options: Any) -> GanRunResult:
     check_ode_cost(options["tau_d"], options["tau_g"], lambda_real, lambda_generator,
                    max(DEFAULT_MAX_HORIZON, final_time))  # fmt: skip
     out, overwrite = options["out"], bool(options["overwrite"])
+    if out is None and overwrite:
+        raise ConfigError("overwrite applies only with out (a file to write); an in-memory run replaces nothing")
     if out is not None:
         from rdnet.dataset import check_output_path
 

@@ -217,6 +217,8 @@ def _run(history: str | None, options: dict[str, Any]) -> TrainingResult:
         else:
             spec = RunSpec.from_options(options)
             out, overwrite = options.get("out"), bool(options.get("overwrite"))
+            if out is None and overwrite:
+                raise ConfigError("overwrite applies only with out (a file to write); an in-memory run replaces nothing")
             if out is not None:
                 _refuse_earlier_partial(out, overwrite=overwrite)
                 check_output(out, overwrite=overwrite)

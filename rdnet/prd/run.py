@@ -162,7 +162,7 @@ class RunSpec:
         if options.get("adversary") is False and weight is not None and weight != 0:
             raise ConfigError(f"--adversary-weight {weight} asks for the adversary that --no-adversary turns off; "
                               f"drop one of them")
-        adversary = bool(options.get("adversary")) or (weight is not None and weight != 0)
+        adversary = _adversary_asked(options)
         optimizer = option("optimizer", defaults.OPTIMIZER)
         if options.get("batch_size") is not None and optimizer == "gd":
             raise ConfigError(
@@ -177,7 +177,7 @@ class RunSpec:
             critic_optimizer=option("critic_optimizer", defaults.CRITIC_OPTIMIZER),
             gp_weight=option("gp_weight", defaults.GP_WEIGHT),
         )  # fmt: skip
-        return cls(
+        spec = cls(
             dataset=option("dataset", defaults.DATASET), samples=option("samples", defaults.SAMPLES),
             input_dim=option("input_dim", defaults.INPUT_DIM), outputs=option("outputs", defaults.OUTPUTS),
             normalize=not options.get("no_normalize", False), data_seed=option("data_seed", defaults.DATA_SEED),
@@ -188,6 +188,10 @@ class RunSpec:
             dtype=option("dtype", defaults.DTYPE), device=option("device", defaults.DEVICE),
             delta=option("delta", defaults.DELTA), training=training,
         )  # fmt: skip
+        if options.get("delta") is not None and not spec.uses_delta:
+            raise ConfigError("--delta applies only to Theorem 2's bounds: an adversarial run in the theory's "
+                              "setting (--adversary --train-layers hidden --outputs 1, paper init, unit inputs, gd)")
+        return spec
 
     @property
     def neurons(self) -> int:
@@ -203,6 +207,12 @@ class RunSpec:
             and self.normalize
             and self.training.optimizer == "gd"
         )
+
+    @property
+    def uses_delta(self) -> bool:
+        """Whether δ enters the run: Theorem 2's bounds, stored for an adversarial run in the theory's
+        setting with one output (the synthetic data's ``outputs``; digits and IDX have 10)."""
+        return self.training.adversary and self.theory_setting and self.dataset == "synthetic" and self.outputs == 1
 
     def to_parameters(self) -> dict[str, Any]:
         """A JSON-able dict of every parameter (``training`` nested)."""
@@ -227,13 +237,34 @@ class RunSpec:
 
 #: options that only the synthetic data set uses
 _SYNTHETIC_DATA_OPTIONS = ("input_dim", "outputs", "data_seed")
+#: options that only a run with a critic uses
+_CRITIC_OPTIONS = ("critic_steps", "critic_lr", "critic_optimizer", "critic_neurons", "gp_weight")
+#: options of the critic's updates, which a critic frozen by ``critic_steps=0`` never makes
+_CRITIC_UPDATE_OPTIONS = ("critic_lr", "critic_optimizer", "gp_weight")
+
+
+def _adversary_asked(options: Mapping[str, Any]) -> bool:
+    """Whether the options ask for a critic: ``adversary``, or a nonzero ``adversary_weight``."""
+    weight = options.get("adversary_weight")
+    return bool(options.get("adversary")) or (weight is not None and weight != 0)
 
 
 def _refuse_options_that_cannot_apply(options: Mapping[str, Any]) -> None:
     """Refuse a given option that the run would not use (an embedding of the index layout, the
-    synthetic data's shape and seed with another data set), rather than drop it silently."""
+    critic's options without a critic, or its update options with a frozen one, the synthetic
+    data's shape and seed with another data set), rather than drop it silently."""
     if options.get("embedding") is not None and (options.get("layout") or defaults.LAYOUT) != "embedding":
         raise ConfigError("--embedding applies only with --layout embedding")
+    adversary = _adversary_asked(options)
+    for name in _CRITIC_OPTIONS:
+        if options.get(name) is not None and not adversary:
+            raise ConfigError(f"--{name.replace('_', '-')} applies only to a run with a critic "
+                              f"(add --adversary, or a nonzero --adversary-weight)")  # fmt: skip
+    if options.get("critic_steps") == 0:
+        for name in _CRITIC_UPDATE_OPTIONS:
+            if options.get(name) is not None:
+                raise ConfigError(f"--{name.replace('_', '-')} applies only to a critic that is trained; "
+                                  f"--critic-steps 0 freezes it at its initialisation")  # fmt: skip
     dataset = options.get("dataset") or defaults.DATASET
     if not isinstance(dataset, str) or (dataset != "digits" and not dataset.startswith("idx:")):
         return  # synthetic, or a name the data loader refuses with the list of valid ones

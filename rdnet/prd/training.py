@@ -128,11 +128,11 @@ class TrainingConfig:
     adversary : bool
         Whether a critic is trained and its gradient enters the generator's loss.
     adversary_weight : float
-        β in L_aug = L_sup − β L_adv; 0 reproduces supervised training exactly.
+        β ≥ 0 in L_aug = L_sup − β L_adv; 0 reproduces supervised training exactly.
     critic_steps : int
         Critic updates per generator step (0 freezes the critic at its initialisation).
     critic_lr : float
-        Critic learning rate.
+        Critic learning rate, positive (``critic_steps=0`` freezes the critic).
     critic_optimizer : {"gd", "adam"}
         How the critic ascends its objective.
     gp_weight : float
@@ -172,12 +172,16 @@ class TrainingConfig:
             raise ConfigError(f"learning rate must be a positive number, got {self.lr}")
         if self.critic_steps < 0:
             raise ConfigError(f"critic steps must be 0 or more, got {self.critic_steps}")
-        if not (self.critic_lr >= 0 and math.isfinite(self.critic_lr)):
-            raise ConfigError(f"critic learning rate must be 0 or more, got {self.critic_lr}")
+        if not (self.critic_lr > 0 and math.isfinite(self.critic_lr)):
+            raise ConfigError(f"critic learning rate must be a positive number, got {self.critic_lr} "
+                              f"(--critic-steps 0 freezes the critic)")  # fmt: skip
         if not (self.gp_weight >= 0 and math.isfinite(self.gp_weight)):
             raise ConfigError(f"gradient-penalty weight must be 0 or more, got {self.gp_weight}")
-        if not math.isfinite(self.adversary_weight):
-            raise ConfigError(f"adversary weight must be finite, got {self.adversary_weight}")
+        if not (self.adversary_weight >= 0 and math.isfinite(self.adversary_weight)):
+            raise ConfigError(
+                f"adversary weight must be 0 or more, got {self.adversary_weight}: β < 0 would reverse the "
+                f"diffusion term β ∂L_adv/∂θ, the generator helping the critic instead of opposing it"
+            )
         if self.batch_size is not None and self.batch_size < 1:
             raise ConfigError(f"batch size must be at least 1, got {self.batch_size}")
 

@@ -107,3 +107,50 @@ def test_balls_in_a_volume_are_spots_and_slabs_are_stripes(rng):
     assert regime.evidence["components"] == 27 and regime.evidence["euler_number"] == 27
     slabs = xr.DataArray(np.cos(2 * np.pi * z / 8) + 0.01 * rng.normal(size=(n, n, n)), dims=("z", "y", "x"))
     assert pattern_regime(slabs, n_surrogates=39).label == "stripes"
+
+
+@pytest.mark.parametrize("n_surrogates", [0, 1, 5, 19])
+def test_stripes_are_undetermined_when_no_test_can_reach_significance(n_surrogates):
+    """With n surrogates the smallest p-value is 1/(n + 1): never below 0.05 for n < 20 (nor
+    without a test). Perfect stripes were labelled 'homogeneous' there, as if the test had said so."""
+    x = np.arange(N)
+    stripes = np.cos(2 * np.pi * x / 8.0)[None, :] * np.ones((N, 1))
+    regime = pattern_regime(stripes, n_surrogates=n_surrogates)
+    assert regime.label == "undetermined", regime
+    assert (n_surrogates == 0) or 1.0 / (n_surrogates + 1) >= 0.05  # the truth the rule rests on
+    assert pattern_regime(stripes, n_surrogates=20).label == "stripes"  # 1/21 < 0.05: decidable
+    flat = np.full((N, N), 3.0)  # round-off alone decides, test or not
+    assert pattern_regime(flat, n_surrogates=n_surrogates).label == "homogeneous"
+
+
+def test_the_fewest_surrogates_that_can_label_a_pattern():
+    from rdnet.analysis.regime import MIN_PATTERN_SURROGATES, PATTERN_P_VALUE, check_pattern_surrogates
+
+    reachable = [n for n in range(1, 100) if 1.0 / (n + 1) < PATTERN_P_VALUE]
+    assert MIN_PATTERN_SURROGATES == reachable[0] == 20
+    check_pattern_surrogates(0)
+    check_pattern_surrogates(20)
+    with pytest.raises(ValueError, match="smallest p-value is 1/20 = 0.05"):
+        check_pattern_surrogates(19)
+
+
+@pytest.mark.parametrize("exponent", [600, -600, 1000, -1000])
+def test_the_summary_of_a_huge_or_tiny_field_is_that_of_the_field_at_unit_scale(exponent):
+    """Multiplying a field by 2^e changes no scale-free metric (and scales threshold, std and mean
+    by 2^e exactly). Beyond |f| ~ 1e154 the squares overflowed (below 1e-154 underflowed): a huge
+    stripe pattern had wavelength NaN and CV 0, as if constant."""
+    y, x = np.mgrid[0:24, 0:32]
+    field = 1.5 + np.cos(2 * np.pi * x / 8) + 0.3 * np.sin(2 * np.pi * y / 12)
+    scale = 2.0**exponent
+    reference = pattern_regime(field, n_surrogates=20)
+    assert reference.label == "stripes"
+    with np.errstate(all="raise"):
+        from rdnet.analysis import pattern_summary
+
+        unit, scaled = pattern_summary(field, n_surrogates=20), pattern_summary(field * scale, n_surrogates=20)
+    for key, value in unit.items():
+        if isinstance(value, float):
+            expected = value * scale if key in ("threshold", "field_std", "field_mean") else value
+            assert scaled[key] == pytest.approx(expected, rel=1e-12, nan_ok=True), key
+    if exponent > 0:  # tiny fields fall under the absolute round-off floor (1e-6): homogeneous by the rule
+        assert scaled["regime"] == "stripes"

@@ -269,3 +269,18 @@ def test_a_run_on_a_bounded_grid_is_analysed_as_bounded_by_default(tmp_path):
         result = CliRunner().invoke(cli, ["analyze", str(run), "--var", "u", "--surrogates", "0", "--json"])
         assert result.exit_code == 0, result.output
         assert json.loads(result.output)["u"]["morans_i"] == pytest.approx(_numpy_morans_i(ramp, wrap=wrap), rel=1e-12)
+
+
+@pytest.mark.parametrize("command", [["analyze", "{file}", "--var", "u"], ["compare", "{file}", "{file}", "--var", "u"]])
+def test_too_few_surrogates_give_an_undetermined_regime_and_one_note(pattern_file, command):
+    """19 surrogates cannot reach p < 0.05 (smallest p = 1/20): u's stripes were called homogeneous."""
+    arguments = [part.format(file=pattern_file) for part in command]
+    result = CliRunner().invoke(cli, [*arguments, "--surrogates", "19", "--time", "0"][: None if command[0] == "analyze" else -2])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "smallest p-value is 1/20" in notes[0] and "use 20 or more" in notes[0]
+    assert "undetermined" in result.stdout and "homogeneous" not in result.stdout
+    if command[0] == "analyze":  # JSON stays alone on stdout, the reason inside it
+        document = CliRunner().invoke(cli, [*arguments, "--surrogates", "19", "--time", "0", "--json"])
+        assert "note:" not in document.stderr and json.loads(document.stdout)["u"]["regime"] == "undetermined"
+        assert "smallest p-value is 1/20" in json.loads(document.stdout)["u"]["regime_reason"]

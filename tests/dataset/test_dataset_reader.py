@@ -130,8 +130,8 @@ def test_netcdf3_classic_file_is_read(tmp_path):
 def test_bad_parameters_json(tmp_path):
     ds = minimal_dataset()
     ds.attrs["parameters"] = "{not json"
-    with pytest.warns(DatasetWarning), pytest.raises(DatasetError, match="'parameters' is not valid JSON"):
-        open_dataset(_write_raw(tmp_path, ds))
+    with pytest.warns(DatasetWarning), pytest.raises(DatasetError, match=r"raw\.nc: attribute 'parameters' is not valid JSON"):
+        open_dataset(_write_raw(tmp_path, ds))  # the message names the file, as every other one does
 
 
 def test_large_files_open_lazily_with_dask(tmp_path, monkeypatch):
@@ -225,3 +225,55 @@ def test_grid_coordinates_in_different_units_are_refused(tmp_path):
         ds[axis].attrs["units"] = unit
     with pytest.raises(DatasetError, match=r"different units \(z \[mm\], y \[m\], x \[m\]\)"):
         open_dataset(_write_raw(tmp_path, ds))
+
+
+def test_a_sweeps_store_of_every_point_is_named_with_the_way_to_take_one_run_out(tmp_path):
+    """``rdnet sweep --format zarr`` keeps every run in ``points.zarr`` with the sweep's axes first; opening
+    it was refused as "'time' but not as its first dim", as if the file were broken."""
+    from click.testing import CliRunner
+
+    from rdnet.cli.main import cli
+    from rdnet.dataset.cf import global_attrs
+
+    shape = (2, 3, 2, 4, 5)  # F, k, time, y, x
+    store = xr.Dataset(
+        {"v": (("F", "k", "time", "y", "x"), np.random.default_rng(0).normal(size=shape), {"units": "1"})},
+        coords={"F": [0.02, 0.03], "k": [0.05, 0.06, 0.07], "time": ("time", [0.0, 1.0], {"units": "s"}),
+                "y": ("y", np.arange(4.0), {"units": "m"}), "x": ("x", np.arange(5.0), {"units": "m"})},
+        attrs={**global_attrs(system="sweep", model="gray-scott", version="0", title="sweep"), "sweep_dims": "F k",
+               "system": "sweep", "model": "gray-scott",
+               "rdnet_schema": "1.0", "parameters": "{}", "rdnet_version": "0", "created": "now", "history": "test",
+               "Conventions": "CF-1.10"},
+    )  # fmt: skip
+    path = tmp_path / "points.zarr"
+    store.to_zarr(path)
+    with pytest.raises(DatasetError, match=r"a sweep's store of every point's run \(leading dims F, k\)") as refused:
+        open_dataset(path)
+    assert ".sel(F=0.02, k=0.05)" in str(refused.value)
+    one_run = xr.open_zarr(path).sel(F=0.02, k=0.05)  # the way the message gives works
+    assert one_run["v"].dims == ("time", "y", "x")
+    result = CliRunner().invoke(cli, ["info", str(path)])
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and "sweep's store" in result.output, result.output
+
+
+def _rdnet_attrs(schema: str) -> dict[str, str]:
+    return {"rdnet_schema": schema, "system": "classic", "model": "linear", "parameters": "{}", "rdnet_version": "0",
+            "created": "now", "history": "test", "Conventions": "CF-1.10"}
+
+
+@pytest.mark.parametrize("schema", ["2.0", "0.9", "draft"])
+def test_a_file_of_another_schema_is_read_with_one_warning(tmp_path, schema):
+    """A file whose rdnet_schema this rdnet does not read (another major version) was read silently."""
+    ds = minimal_dataset()
+    ds.attrs.update(_rdnet_attrs(schema))
+    with pytest.warns(DatasetWarning, match=f"rdnet_schema '{schema}' is not schema 1.x") as caught:
+        open_dataset(_write_raw(tmp_path, ds)).close()
+    assert len(caught) == 1
+
+
+def test_a_file_of_this_schemas_minor_versions_is_read_without_a_warning(tmp_path):
+    ds = minimal_dataset()
+    ds.attrs.update(_rdnet_attrs("1.7"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        open_dataset(_write_raw(tmp_path, ds)).close()

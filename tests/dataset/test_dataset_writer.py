@@ -227,3 +227,37 @@ def test_an_output_named_like_a_partial_file_is_refused(tmp_path):
                                       "--quiet", "--out", str(tmp_path / "run.nc.partial")])
     assert result.exit_code == 2 and result.output.startswith("Error:"), result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_dataset_to_a_zarr_name_writes_a_zarr_store_equal_to_the_netcdf_file(tmp_path):
+    """A name ending in .zarr means a zarr store everywhere in rdnet; write_dataset (analyze --out,
+    stability --out, gan-dynamics --out) wrote a NetCDF file under that name, which zarr cannot open."""
+    import xarray as xr
+    from click.testing import CliRunner
+
+    from rdnet.cli.main import cli
+    from rdnet.dataset import open_dataset, write_dataset
+    from rdnet.errors import ConfigError
+
+    ds = minimal_dataset()
+    ds["v"].attrs["units"] = "1"
+    netcdf = write_dataset(ds, tmp_path / "run.nc", system="classic", model="linear", parameters={"seed": 1})
+    store = write_dataset(ds, tmp_path / "run.zarr", system="classic", model="linear", parameters={"seed": 1})
+    assert store.is_dir() and [path.name for path in tmp_path.iterdir() if ".tmp-" in path.name] == []
+    with xr.open_zarr(store) as from_zarr, xr.open_dataset(netcdf) as from_netcdf:
+        for name in from_netcdf.variables:
+            np.testing.assert_array_equal(from_zarr[name].values, from_netcdf[name].values)
+        assert from_zarr.attrs["system"] == "classic" and json.loads(from_zarr.attrs["parameters"]) == {"seed": 1}
+    with open_dataset(store) as reread:
+        np.testing.assert_array_equal(reread["v"].values, ds["v"].values)
+    with pytest.raises(ConfigError, match="output store exists"):
+        write_dataset(ds * 2, store, system="classic", model="linear", parameters={})
+    write_dataset(ds * 2, store, system="classic", model="linear", parameters={}, overwrite=True)
+    with xr.open_zarr(store) as replaced:
+        np.testing.assert_array_equal(replaced["v"].values, 2 * ds["v"].values)
+    for _ in range(2):  # the command replaces its own store with --overwrite (click refused a folder)
+        result = CliRunner().invoke(cli, ["analyze", str(netcdf), "--surrogates", "0", "--out", str(tmp_path / "s.zarr"),
+                                          "--overwrite"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+    with xr.open_zarr(tmp_path / "s.zarr") as spectra:
+        assert "v_spectrum" in spectra

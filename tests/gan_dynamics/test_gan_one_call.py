@@ -48,3 +48,9 @@ def test_a_bad_option_is_refused_before_anything_runs(tmp_path, options, message
 def test_options_are_keyword_only():
     with pytest.raises(TypeError):
         rdnet.gan_dynamics.simulate(60)  # type: ignore[misc]
+
+
+def test_overwrite_without_a_file_is_refused():
+    """``overwrite=True`` with no ``out`` replaced nothing and was silently dropped."""
+    with pytest.raises(ConfigError, match="overwrite applies only with out"):
+        rdnet.gan_dynamics.simulate(**OPTIONS, overwrite=True, quiet=True)

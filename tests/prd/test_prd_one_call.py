@@ -26,3 +26,11 @@ def test_the_in_memory_dataset_equals_the_commands_file_variable_for_variable(tm
 def test_options_are_keyword_only():
     with pytest.raises(TypeError):
         rdnet.prd.train(True)  # type: ignore[misc]
+
+
+def test_overwrite_without_a_file_is_refused():
+    """``overwrite=True`` with no ``out`` replaced nothing and was silently dropped."""
+    from rdnet.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="overwrite applies only with out"):
+        rdnet.prd.train(neurons=4, samples=4, input_dim=3, steps=1, overwrite=True, quiet=True)

@@ -58,6 +58,26 @@ def test_small_runs_take_one_thread_and_an_explicit_count_wins():
         # negative seeds once reached numpy's SeedSequence: a ValueError traceback
         ({"seed": -1}, "--seed must be 0 or more"),
         ({"data_seed": -3}, "--data-seed must be 0 or more"),
+        # the critic's options were once silently dropped by a run without a critic
+        ({"critic_lr": 0.5}, "--critic-lr applies only to a run with a critic"),
+        ({"critic_steps": 3}, "--critic-steps applies only to a run with a critic"),
+        ({"critic_optimizer": "gd"}, "--critic-optimizer applies only to a run with a critic"),
+        ({"critic_neurons": 4}, "--critic-neurons applies only to a run with a critic"),
+        ({"gp_weight": 2.0}, "--gp-weight applies only to a run with a critic"),
+        ({"adversary_weight": 0.0, "gp_weight": 2.0}, "--gp-weight applies only to a run with a critic"),
+        # ... and the update options by a critic frozen at its initialisation
+        ({"adversary": True, "critic_steps": 0, "critic_lr": 0.3}, "--critic-steps 0 freezes it"),
+        ({"adversary": True, "critic_steps": 0, "gp_weight": 1.0}, "--critic-steps 0 freezes it"),
+        # δ enters only Theorem 2's bounds; elsewhere it was stored but used by nothing
+        ({"delta": 0.1}, "--delta applies only to Theorem 2's bounds"),
+        ({"adversary": True, "delta": 0.1}, "--delta applies only to Theorem 2's bounds"),
+        ({"adversary": True, "train_layers": "hidden", "outputs": 1, "optimizer": "adam", "delta": 0.1},
+         "--delta applies only"),
+        # a zero critic rate trained nothing (--critic-steps 0 says that); β < 0 reversed the diffusion
+        ({"adversary": True, "critic_lr": 0.0}, "critic learning rate must be a positive number"),
+        ({"adversary": True, "critic_lr": -0.01}, "critic learning rate must be a positive number"),
+        ({"adversary_weight": -1.0}, "adversary weight must be 0 or more"),
+        ({"adversary": True, "adversary_weight": -0.5}, "adversary weight must be 0 or more"),
     ],
 )
 def test_options_that_cannot_apply_are_refused(options, message):
@@ -68,10 +88,17 @@ def test_options_that_cannot_apply_are_refused(options, message):
 
 def test_the_options_that_apply_are_accepted():
     assert RunSpec.from_options({"layout": "embedding", "embedding": "tsne"}).embedding == "tsne"
+    critic = RunSpec.from_options({"adversary": True, "adversary_weight": 0.0, "critic_lr": 0.1, "gp_weight": 0.0})
+    assert (critic.training.critic_lr, critic.training.gp_weight) == (0.1, 0.0)
+    assert RunSpec.from_options({"adversary_weight": 0.5, "critic_steps": 0, "critic_neurons": 4}).critic_neurons == 4
+    theory_options = {"adversary": True, "train_layers": "hidden", "outputs": 1, "delta": 0.1}
+    assert RunSpec.from_options(theory_options).delta == 0.1
     assert RunSpec.from_options({"dataset": "synthetic", "input_dim": 5, "outputs": 2, "data_seed": 3}).input_dim == 5
 
 
-@pytest.mark.parametrize("arguments", [["--seed", "-1"], ["--data-seed", "-1"], ["--no-adversary", "--adversary-weight", "1"]])
+@pytest.mark.parametrize("arguments", [["--seed", "-1"], ["--data-seed", "-1"], ["--no-adversary", "--adversary-weight", "1"],
+                                       ["--critic-lr", "0.5"], ["--adversary", "--critic-lr", "0"],
+                                       ["--adversary-weight", "-1"], ["--delta", "0.1"]])
 def test_train_refuses_contradictory_or_negative_options_in_one_line(tmp_path, arguments):
     from click.testing import CliRunner
 
