@@ -126,7 +126,7 @@ def command(files, variables, time_index, as_json, as_csv, figure, table, surrog
 
     Variables of the same role are matched across the FILES automatically (the
     species/morphogens u, v; reaction_*, diffusion_*; a network run's *_norm stands in
-    when it saved norms only), so a Gray-Scott simulation and a trained network compare
+    when it saved norms only, and then has no u: compare its displacement_u), so a Gray-Scott simulation and a trained network compare
     directly. The metrics of rdnet.analysis.pattern_summary are printed side by side:
     the spectral and homogeneity metrics, the morphology at each field's mean (area
     fraction, boundary length, Euler characteristic, components, orientation order)
@@ -138,8 +138,8 @@ def command(files, variables, time_index, as_json, as_csv, figure, table, surrog
     \b
     Examples:
       rdnet compare gs.nc sup.nc adv.nc --out spectra.png
-      rdnet compare sup.nc adv.nc --var u --var reaction_u --time -1
-      rdnet compare gs.nc adv.nc --var v,u --csv > metrics.csv
+      rdnet compare sup.nc adv.nc --var displacement_u --var reaction_u --time -1
+      rdnet compare gs.nc adv.nc --var v,displacement_u --csv > metrics.csv
       rdnet compare gs.nc adv.nc --json --table metrics.json
     """
     if as_json and as_csv:

@@ -92,8 +92,8 @@ def command(file, variables, time_index, kind, z_index, out, overwrite):
     """Draw a run: field images, hidden-filter mosaics and training series.
 
     Field images have physical axes and labelled colour bars. For network runs, with
-    --kind auto, the hidden filters u_j are also drawn as images when d_in is a square
-    (FIG-filters.png, the first and the chosen snapshot) and the training series
+    --kind auto, the hidden filters u_j are also drawn as images when the run stored u in
+    full and d_in is a square (FIG-filters.png, the first and the chosen snapshot) and the training series
     (FIG-series.png: losses; distance from initialisation with the Theorem 1/2 bounds
     when the file holds them).
 
@@ -114,7 +114,7 @@ def command(file, variables, time_index, kind, z_index, out, overwrite):
       rdnet plot gs.nc --out gs.png
       rdnet plot gs.nc --var v --time 0 --out initial.png
       rdnet plot gs3d.nc --var v --z-index 0 --out bottom.png   # a 3-D run's z = 0 plane
-      rdnet plot adv.nc --out adv.png        # adv.png, adv-filters.png, adv-series.png
+      rdnet plot adv.nc --out adv.png        # adv.png, adv-series.png (+ adv-filters.png: --save full, digits)
       rdnet plot adv.nc --kind series --out losses.pdf
       rdnet plot spectra.nc --out spectra.png    # from rdnet analyze --out spectra.nc
       rdnet plot modes.nc --out stability.png    # from rdnet stability --network --out
