@@ -117,7 +117,9 @@ def _reduce_ensemble(ds, ensemble: list[str]) -> dict[str, Any]:
 
 
 def _units(ds) -> str:
-    return str(ds["dominant_wavelength"].attrs.get("units", ""))
+    """The wavelength's units; a dimensionless length (CF units "1") is named as the grid's length units."""
+    units = str(ds["dominant_wavelength"].attrs.get("units", ""))
+    return "grid length units" if units in ("", "1") else units
 
 
 def _axis_values(array, dim: str) -> tuple[np.ndarray, list[str] | None]:

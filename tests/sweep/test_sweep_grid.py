@@ -194,3 +194,18 @@ def test_phase_diagram_refuses_three_swept_parameters(tmp_path):
     ds = _summary([[[1, 0]]], [[[5.0, 6.0]]], ("F", "k", "Du"), {"F": [0.1], "k": [0.2], "Du": [1, 2]})
     with pytest.raises(ConfigError, match="at most 2 swept parameters"):
         plot_dataset(ds, tmp_path / "phase.png")
+
+
+@pytest.mark.parametrize("dims, coords, shape", [(("F", "k"), {"F": [0.02, 0.03], "k": [0.05, 0.06]}, (2, 2)),
+                                                 (("F",), {"F": [0.02, 0.03]}, (2,))])  # fmt: skip
+def test_a_dimensionless_wavelength_is_labelled_in_grid_length_units(dims, coords, shape):
+    """CF writes a dimensionless length as units "1"; the axis said only 'dominant wavelength'."""
+    import numpy as np
+
+    from rdnet.plotting.phase_diagram import phase_diagram_figure
+
+    ds = _summary(np.ones(shape), np.full(shape, 12.0), dims, coords)
+    ds["dominant_wavelength"].attrs["units"] = "1"
+    figure = phase_diagram_figure(ds)
+    labels = [axes.get_ylabel() for axes in figure.axes]
+    assert "dominant wavelength [grid length units]" in labels
