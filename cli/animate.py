@@ -14,7 +14,8 @@ MOVIE_SUFFIXES = (".gif", ".mp4")
 
 @click.command(name="animate")
 @click.argument("file", type=click.Path())
-@click.option("--var", "variable", metavar="NAME", default=None, help="Field to animate (default: v, else the first field).")
+@click.option("--var", "variable", metavar="NAME", default=None,
+              help="Field to animate (default: v, else the first field that is not a label such as neuron_index).")
 @click.option("--out", required=True, metavar="MOVIE.gif|mp4", type=click.Path(dir_okay=False), help="Movie file: .gif, or .mp4 (needs ffmpeg; else a .gif is written).")
 @click.option("--fps", type=click.IntRange(1, 120), default=10, show_default=True, help="Frames per second.")
 @click.option("--every", type=click.IntRange(min=1), default=1, show_default=True, help="Use every n-th snapshot.")
@@ -44,7 +45,7 @@ def command(file, variable, out, fps, every, cmap, z_index, overwrite, quiet):
     """
     import matplotlib.colors
 
-    from rdnet.dataset.vocabulary import missing_variable_message, resolve_role, spatial_variables
+    from rdnet.dataset.vocabulary import is_label_variable, missing_variable_message, resolve_role, spatial_variables
     from rdnet.dataset import open_dataset
 
     from rdnet.cli.paths import check_new_output, existing_input, output_with_suffix
@@ -69,7 +70,8 @@ def command(file, variable, out, fps, every, cmap, z_index, overwrite, quiet):
 
     dataset = open_dataset(file)
     try:
-        fields = spatial_variables(dataset)
+        # by default the first measured field, never a label of the grid cells (neuron_index), as plot/analyze
+        fields = [field for field in spatial_variables(dataset) if not is_label_variable(dataset[field])]
         name = resolve_role(dataset, variable) if variable else (resolve_role(dataset, "v") or (fields[0] if fields else None))
         if name is None and variable:
             raise ConfigError(missing_variable_message(dataset, Path(file).name, variable))

@@ -335,3 +335,24 @@ def test_compare_measures_a_one_dimensional_run_along_its_line(files, tmp_path):
     assert result.exit_code == 0, result.output
     rows = {row["file"]: row for row in json.loads(result.output)}
     assert rows["line.nc"]["dominant_wavelength"] == pytest.approx(8.0, rel=1e-6)
+
+
+def test_animate_by_default_skips_a_label_variable_listed_first(tmp_path):
+    """A modes file (rdnet stability --network --out) lists neuron_index (y, x) before its fields:
+    the default field is the first measured one, as for plot, analyze and compare."""
+    import xarray as xr
+    from PIL import Image
+
+    index = np.arange(16, dtype=np.int64).reshape(4, 4)
+    field = np.stack([np.cos(2 * np.pi * np.arange(4) / 4 + phase)[None, :].repeat(4, 0) for phase in (0, 1, 2)])
+    dataset = xr.Dataset(
+        {"neuron_index": (("y", "x"), index, {"long_name": "index j of the neuron at this grid cell"}),
+         "mode1_reaction": (("time", "y", "x"), field, {"long_name": "leading mode"})},
+        coords={"time": [0.0, 1.0, 2.0], "y": np.arange(4.0), "x": np.arange(4.0)},
+    )
+    path = write_dataset(dataset, tmp_path / "modes.nc", system="prd-stability", model="adversarial", parameters={})
+    out = tmp_path / "m.gif"
+    result = invoke("animate", path, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as movie:
+        assert movie.n_frames == 3
