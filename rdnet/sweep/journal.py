@@ -112,9 +112,12 @@ def write_manifest(directory: Path, command: str, options: dict[str, Any]) -> No
     os.replace(temp, manifest)
 
 
-def error_line(error: BaseException) -> str:
-    """An error as one line of at most 500 characters (its type named when the message alone is unclear)."""
-    text = " ".join(str(error).split()) or type(error).__name__
+def error_line(error: BaseException, text: str | None = None) -> str:
+    """An error as one line of at most 500 characters (its type named when the message alone is unclear).
+
+    ``text`` replaces the error's message (e.g. an edited copy of it).
+    """
+    text = " ".join((str(error) if text is None else text).split()) or type(error).__name__
     if not isinstance(error, Exception) or type(error).__module__ == "builtins":
         text = f"{type(error).__name__}: {text}"
     return text[:500]

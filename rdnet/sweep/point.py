@@ -15,7 +15,10 @@ failure and skip is an event of the sweep's journal (:mod:`rdnet.sweep.journal`)
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import re
+import shutil
 import time
 import uuid
 from pathlib import Path
@@ -47,9 +50,15 @@ def is_complete(path: Path) -> bool:
 
 
 def _remove_attempt_files(temp: Path) -> None:
-    for leftover in (temp, temp.with_name(temp.name + ".partial")):
+    """Delete an attempt's file and what its engine left beside it (partial file, training checkpoint)."""
+    for leftover in temp.parent.glob(glob.escape(temp.name) + "*"):
         with contextlib.suppress(FileNotFoundError):
-            leftover.unlink()
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+
+
+def _without_attempt_files(message: str, temp: Path) -> str:
+    """An engine's error without the parenthesis that points at the attempt's files (removed with it)."""
+    return re.sub(rf" \([^()]*{re.escape(str(temp))}[^()]*\)", "", message)
 
 
 def _publish(temp: Path, final: Path) -> bool:
@@ -116,7 +125,7 @@ def _run_point(task: PointTask) -> dict[str, Any]:
     except (Exception, SystemExit) as error:  # noqa: BLE001 - a failing point is data, not a crash
         wall_time = time.perf_counter() - started
         _remove_attempt_files(temp)
-        message = error_line(error)
+        message = error_line(error, _without_attempt_files(str(error), temp))
         record_event(task.journal_path, "failed", task.name, attempt=token, wall_time=wall_time, error=message)
         result.update(status="failed", error=message, wall_time=wall_time)
         return with_metrics(result, None)
