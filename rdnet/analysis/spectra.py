@@ -23,7 +23,14 @@ from rdnet.analysis.fields import (
     _squared_units,
     _wavenumber_units,
 )
-from rdnet.analysis.spectral_grid import _check_window, _mode_power, _radial_sum, _spectral_grid, _SpectralGrid
+from rdnet.analysis.spectral_grid import (
+    _check_window,
+    _mode_power,
+    _radial_centroid,
+    _radial_sum,
+    _spectral_grid,
+    _SpectralGrid,
+)
 
 __all__ = ["radial_power_spectrum", "dominant_wavelength", "spectral_entropy", "angular_spectrum", "anisotropy"]
 
@@ -140,13 +147,19 @@ def _label_spectrum(spectrum: xr.DataArray, info: _FieldInfo, grid: _SpectralGri
     return spectrum
 
 
-def _peak_wavenumber(spectrum: np.ndarray, wavenumber: np.ndarray) -> np.ndarray:
+def _peak_wavenumber(spectrum: np.ndarray, wavenumber: np.ndarray, centroid: np.ndarray | None = None) -> np.ndarray:
     """Wavenumber of the largest bin (k > 0) of each spectrum, refined by a parabola.
 
-    The parabola goes through the logarithms of the peak bin and its two neighbours
-    (Gaussian interpolation, exact for a Gaussian peak and far less biased than a
-    parabola through the power itself for leaking sinusoids). A peak at the first or
-    last bin is not refined. All-zero spectra give NaN.
+    A peak that leaks into a neighbouring bin is refined by a parabola through the
+    logarithms of the peak bin and its two neighbours (Gaussian interpolation, exact for a
+    Gaussian peak and far less biased than a parabola through the power itself for leaking
+    sinusoids), from the peak bin's centre by at most half a bin. A peak whose power lies in
+    one bin (its neighbours hold less than 1e-12 of it), or at the first or last bin, is not
+    refined: it stands at ``centroid``, the power-weighted mean ``|k|`` of its modes (from
+    :func:`~rdnet.analysis.spectral_grid._radial_centroid`), else at its centre. A plane wave
+    whose wavevector is a mode of the grid is one mode, up to half a bin off the centre on a
+    grid with ``n_y dy ≠ n_x dx`` (a wave along the shorter side) or off the axes, and is
+    found exactly. All-zero spectra give NaN.
     """
     batch, n_bins = spectrum.shape
     result = np.full(batch, np.nan)
@@ -160,21 +173,22 @@ def _peak_wavenumber(spectrum: np.ndarray, wavenumber: np.ndarray) -> np.ndarray
         height = row[peak]
         if not height > 0:
             continue
-        offset = 0.0
-        if 0 < peak < row.size - 1:
-            floor = height * 1e-12
+        floor = height * 1e-12
+        if 0 < peak < row.size - 1 and max(row[peak - 1], row[peak + 1]) > floor:
             left, centre, right = np.log(np.maximum(row[peak - 1 : peak + 2], floor))
             curvature = left - 2 * centre + right
-            if curvature < 0:
-                offset = float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5))
-        result[b] = wavenumber[peak + 1] + offset * bin_width
+            offset = float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5)) if curvature < 0 else 0.0
+            result[b] = wavenumber[peak + 1] + offset * bin_width
+        else:
+            result[b] = wavenumber[peak + 1] if centroid is None else centroid[b, peak + 1]
     return result
 
 
 def _dominant_wavelength_kernel(values: np.ndarray, grid: _SpectralGrid, window: str | None) -> np.ndarray:
-    spectrum = _radial_sum(_mode_power(values, window), grid)
+    power = _mode_power(values, window)
+    spectrum = _radial_sum(power, grid)
     spectrum[_is_constant(_anomaly(values), values)] = 0.0
-    return 1.0 / _peak_wavenumber(spectrum, grid.wavenumber)
+    return 1.0 / _peak_wavenumber(spectrum, grid.wavenumber, _radial_centroid(power, spectrum, grid))
 
 
 def dominant_wavelength(

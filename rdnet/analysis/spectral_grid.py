@@ -34,6 +34,7 @@ class _SpectralGrid:
     nyquist: float
     wavevector: tuple[np.ndarray, ...]  # one (n_modes,) component per spatial axis, in axis order
     multiplicity: np.ndarray  # (n_modes,) 1 or 2
+    mode_wavenumber: np.ndarray  # (n_modes,) |k| of each stored mode
 
     @property
     def extended_wavevector(self) -> tuple[np.ndarray, ...]:
@@ -64,7 +65,8 @@ def _spectral_grid(shape: tuple[int, ...], spacing: tuple[float, ...]) -> _Spect
     # the finest of the resolutions (of the axes with extent: one for a 1-D field)
     axes = _axes_with_extent(shape, spacing)
     bin_width = min(1.0 / (n * d) for n, d in axes)
-    radial_bin = np.floor(functools.reduce(np.hypot, wavevector) / bin_width + 0.5).astype(np.int64)
+    mode_wavenumber = functools.reduce(np.hypot, wavevector)
+    radial_bin = np.floor(mode_wavenumber / bin_width + 0.5).astype(np.int64)
     n_bins = int(radial_bin.max()) + 1
     if n_bins > MAX_RADIAL_BINS:
         spacings = ", ".join(f"{d:.6g}" for d in spacing)
@@ -74,7 +76,7 @@ def _spectral_grid(shape: tuple[int, ...], spacing: tuple[float, ...]) -> _Spect
             f"({n_bins} radial bins for a {'x'.join(map(str, shape))} grid); resample to comparable spacings"
         )
     mode_count = np.bincount(radial_bin, weights=multiplicity, minlength=n_bins)
-    for array in (radial_bin, mode_count, multiplicity, *wavevector):
+    for array in (radial_bin, mode_count, multiplicity, mode_wavenumber, *wavevector):
         array.setflags(write=False)
     return _SpectralGrid(
         shape=tuple(shape),
@@ -84,6 +86,7 @@ def _spectral_grid(shape: tuple[int, ...], spacing: tuple[float, ...]) -> _Spect
         nyquist=min(0.5 / d for _, d in axes),
         wavevector=wavevector,
         multiplicity=multiplicity,
+        mode_wavenumber=mode_wavenumber,
     )
 
 
@@ -144,6 +147,17 @@ def _mode_power(values: np.ndarray, window: str | None) -> np.ndarray:
         norm = n_points * float(np.sum(weights**2))
     power = (transformed.real**2 + transformed.imag**2).sum(axis=1) * (_rfft_multiplicity(values.shape[-1]) / norm)
     return power.reshape(batch, -1)
+
+
+def _radial_centroid(mode_power: np.ndarray, spectrum: np.ndarray, grid: _SpectralGrid) -> np.ndarray:
+    """Power-weighted mean ``|k|`` of each radial bin's modes: ``(batch, n_bins)``, NaN where a bin holds no power.
+
+    ``spectrum`` is ``_radial_sum(mode_power, grid)``. A bin's modes lie within half a bin of its
+    centre; off a square grid (``n_y dy ≠ n_x dx``) or off the axes they rarely sit on it.
+    """
+    weighted = _radial_sum(mode_power * grid.mode_wavenumber, grid)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(spectrum > 0, weighted / spectrum, np.nan)
 
 
 def _radial_sum(mode_power: np.ndarray, grid: _SpectralGrid) -> np.ndarray:

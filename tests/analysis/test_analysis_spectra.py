@@ -97,6 +97,23 @@ def test_dominant_wavelength_in_physical_units_along_y_and_diagonal():
     assert float(analysis.dominant_wavelength(diagonal, dx=2.0)) == pytest.approx(2.0 * 64 / 5)
 
 
+@pytest.mark.parametrize("wavelength", [3, 4, 6, 8, 12])
+def test_plane_wave_along_the_shorter_side_of_a_rectangle_gives_its_wavelength_exactly(wavelength):
+    # 24 rows, 40 columns: bins are 1/40 wide, so k = 1/λ (a multiple of 1/24) is off every bin centre
+    # but for λ = 4 and 8 (multiples of 1/40 too); the wave is one mode, at |k| = 1/λ
+    field = plane_wave(24, 40, wavelength, along="y")
+    assert float(analysis.dominant_wavelength(field)) == pytest.approx(wavelength, rel=1e-9)
+    assert analysis.homogeneity_metrics(field, n_surrogates=0)["dominant_wavelength"] == pytest.approx(wavelength)
+
+
+def test_an_oblique_plane_wave_off_the_bin_centres_gives_its_wavelength_exactly():
+    y, x = np.mgrid[0:24, 0:40]
+    field = np.cos(2 * np.pi * (x / 8 + y / 6))  # |k| = sqrt(1/64 + 1/36) = 5/24, λ = 4.8 (bin centres j/40)
+    assert float(analysis.dominant_wavelength(field)) == pytest.approx(4.8, rel=1e-9)
+    checker = np.where((x + y) % 2 == 0, 1.0, -1.0)  # k = (1/2, 1/2): λ = sqrt(2) cells along the diagonal
+    assert float(analysis.dominant_wavelength(checker)) == pytest.approx(np.sqrt(2), rel=1e-9)
+
+
 def test_dominant_wavelength_of_a_dataarray_uses_its_coordinates():
     field = as_dataarray(plane_wave(32, 32, 8), spacing=0.1)
     assert float(analysis.dominant_wavelength(field)) == pytest.approx(0.8)
