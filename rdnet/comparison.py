@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rdnet.analysis.fields import _model_times
 from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS, MORPHOLOGY_KEYS, metric_units
 from rdnet.dataset.convention import SPATIAL_DIMS, DatasetWarning, spatial_dims, spatial_variables
 from rdnet.dataset.vocabulary import (
@@ -343,7 +344,7 @@ def build_entries(
         for dataset, label, name in zip(datasets, labels, match.names):
             snapshot, index = select_snapshot(dataset[name], time_index, label=label)
             has_time = "time" in dataset[name].dims and "time" in dataset.coords
-            time_value = float(np.asarray(dataset["time"].values[index])) if has_time else float(index)
+            time_value = float(_model_times(dataset["time"].values[index])) if has_time else float(index)
             entries.append(
                 ComparisonEntry(
                     label=label,

@@ -177,6 +177,22 @@ def _apply(
     )
 
 
+def _model_times(values: Any) -> np.ndarray:
+    """Times as float64 numbers of model time units.
+
+    rdnet's files write model time as seconds after a nominal 1970-01-01 (CF needs a reference
+    date; :mod:`rdnet.dataset.cf`), which :func:`xarray.open_dataset` decodes to ``datetime64``:
+    such times are read back as seconds after 1970-01-01, ``timedelta64`` as seconds, numbers as
+    they are.
+    """
+    times = np.asarray(values)
+    if times.dtype.kind == "M":
+        return (times - np.datetime64("1970-01-01T00:00:00", "ns")) / np.timedelta64(1, "s")
+    if times.dtype.kind == "m":
+        return times / np.timedelta64(1, "s")
+    return times.astype(float)
+
+
 def _check_finite(values: np.ndarray) -> None:
     if values.size and not np.all(np.isfinite(values)):
         bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))

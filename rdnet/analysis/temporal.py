@@ -43,7 +43,7 @@ from typing import Any, Iterable
 import numpy as np
 import xarray as xr
 
-from rdnet.analysis.fields import _check_finite, _Field
+from rdnet.analysis.fields import _check_finite, _Field, _model_times
 from rdnet.analysis.regime import PATTERN_ABSOLUTE_AMPLITUDE, PATTERN_RELATIVE_AMPLITUDE
 
 __all__ = [
@@ -130,7 +130,7 @@ def _series_array(series: _Field, times: Iterable[float] | None, component_dims:
             coordinate = np.asarray(data[dim].values, dtype=float) if dim in data.coords and data.sizes[dim] > 1 else None
             spacings.append(float(abs(coordinate[1] - coordinate[0])) if coordinate is not None else 1.0)
         if times is None:
-            times = np.asarray(data["time"].values, dtype=float) if "time" in data.coords else None
+            times = _model_times(data["time"].values) if "time" in data.coords else None
         if components:
             values = np.sqrt(np.sum(values**2, axis=tuple(range(1, 1 + len(components)))))
     else:

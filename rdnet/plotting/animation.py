@@ -137,13 +137,14 @@ def animate_field(
 
     from rdnet.dataset.cf import model_time_units
     from rdnet.plotting import written_atomically
+    from rdnet.analysis.fields import _model_times
     from rdnet.plotting.fields import draw_field, reduce_components, z_slice
 
     variable, plane_caption = z_slice(variable, z_index)  # lazy: one plane per frame is read
     path, writer_name = movie_format(path)
     frames = np.arange(0, variable.sizes["time"], max(1, int(every)))
     low, high = colour_range(variable, frames, reduce_components)
-    times = np.asarray(variable["time"].values, dtype=float) if "time" in variable.coords else np.arange(variable.sizes["time"], dtype=float)
+    times = _model_times(variable["time"].values) if "time" in variable.coords else np.arange(variable.sizes["time"], dtype=float)
     time_attrs = variable["time"].attrs if "time" in variable.coords else {}
     units = model_time_units(time_attrs)
     unit_text = f" {units}" if units else ""

@@ -224,6 +224,7 @@ def spectra_file_figure(
 
     from rdnet.errors import ConfigError
     from rdnet.dataset.cf import model_time_units
+    from rdnet.analysis.fields import _model_times
     from rdnet.plotting import axis_label
     from rdnet.plotting.network import mosaic_indices
 
@@ -272,7 +273,7 @@ def spectra_file_figure(
             if index is None:
                 label = variable
             else:
-                time = float(dataset["time"].values[index])
+                time = float(_model_times(dataset["time"].values[index]))
                 label = f"t = {time:.5g}{' ' + time_units if time_units else ''} (#{index})"
             colour = colour_map(0.9 * order / max(1, len(chosen) - 1)) if len(chosen) > 1 else "C0"
             positive = _positive(values[keep])

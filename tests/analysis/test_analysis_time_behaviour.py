@@ -43,6 +43,23 @@ def test_a_travelling_wave_has_its_velocity():
     assert np.all(measured["residual_ratio"].values < 0.05)
 
 
+def test_a_series_read_by_plain_xarray_keeps_model_time(tmp_path):
+    """rdnet files store model time as seconds after a nominal 1970-01-01 (CF needs a reference date):
+    plain xarray.open_dataset decodes it to datetime64, which must read as the same model times
+    (it was read in nanoseconds, velocities 1e9 times too small); a timedelta64 axis likewise."""
+    velocity = (0.13, -0.21)
+    series = travelling_wave(6, velocity)
+    epoch = np.datetime64("1970-01-01T00:00:00", "ns")
+    dated = series.assign_coords(time=epoch + (series["time"].values * 1e9).astype("timedelta64[ns]"))
+    elapsed = series.assign_coords(time=(series["time"].values * 1e9).astype("timedelta64[ns]"))
+    for decoded in (dated, elapsed):
+        measured = pattern_velocity(decoded)
+        np.testing.assert_allclose(measured["velocity"].values, [velocity] * 5, rtol=0.02)
+        np.testing.assert_allclose(measured["time"].values, np.arange(1, 6) * 0.5)
+        assert decorrelation_time(decoded) == pytest.approx(decorrelation_time(series), rel=1e-12)
+        assert float(temporal_spectrum(decoded)["frequency"][1]) == pytest.approx(1 / 3)  # 1 / (6 snapshots · 0.5)
+
+
 def test_a_translated_pattern_moves_in_both_directions(rng):
     base = rng.normal(size=(48, 48))
     k = np.fft.fftfreq(48)

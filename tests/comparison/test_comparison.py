@@ -89,6 +89,21 @@ def test_metrics_find_the_built_in_wavelength_in_physical_units_and_cells(rng, s
     assert row["surrogate_p_value"] <= 0.05  # stripes: structure far beyond shuffled copies
 
 
+def test_a_dataset_read_by_plain_xarray_reports_model_time(rng, tmp_path):
+    # an rdnet file's model time 20 is written as 20 s after a nominal 1970-01-01; plain
+    # xarray.open_dataset decodes it to a datetime64, which is still time 20 (not 2e10 ns)
+    import xarray as xr
+    from rdnet.dataset import write_dataset
+
+    run = classic_dataset(rng)
+    run["time"].attrs = {"long_name": "model time"}  # dimensionless, as rd_classic writes it
+    path = write_dataset(run, tmp_path / "gs.nc", system="classic", model="gray-scott", parameters={})
+    with xr.open_dataset(path) as dataset:
+        assert dataset["time"].dtype.kind == "M"
+        entries = build_entries([dataset], ["gs"], match_variables([dataset], ["v"]), time_index=-1)
+    assert entries[0].time == 20.0
+
+
 def test_stripes_and_noise_differ_in_significance_and_entropy(rng):
     classic, prd = classic_dataset(rng), prd_dataset(rng)
     labels = ["gs.nc", "net.nc"]
