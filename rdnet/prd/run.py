@@ -598,6 +598,8 @@ def _divergence(
     if generator_finite and rates_finite and critic_now is None:
         return None
     lr = f"try a smaller --lr than {training.lr:g}"
+    if training.adversary and training.adversary_weight > 1:  # β beyond the paper's 1 scales the critic's push
+        lr += f" or a smaller --adversary-weight than {training.adversary_weight:g}"
     critic_lr = f"try a smaller --critic-lr than {training.critic_lr:g}"
     if training.critic_optimizer == "gd":
         critic_lr += " or --critic-optimizer adam"

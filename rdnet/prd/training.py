@@ -177,7 +177,9 @@ class TrainingConfig:
                               f"(--critic-steps 0 freezes the critic)")  # fmt: skip
         if not (self.gp_weight >= 0 and math.isfinite(self.gp_weight)):
             raise ConfigError(f"gradient-penalty weight must be 0 or more, got {self.gp_weight}")
-        if not (self.adversary_weight >= 0 and math.isfinite(self.adversary_weight)):
+        if not math.isfinite(self.adversary_weight):
+            raise ConfigError(f"adversary weight must be a finite number, got {self.adversary_weight}")
+        if not self.adversary_weight >= 0:
             raise ConfigError(
                 f"adversary weight must be 0 or more, got {self.adversary_weight}: β < 0 would reverse the "
                 f"diffusion term β ∂L_adv/∂θ, the generator helping the critic instead of opposing it"

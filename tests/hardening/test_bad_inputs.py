@@ -209,6 +209,8 @@ CLI_ROWS = [
     Row("train: zero --neurons", (*T, "--neurons", "0", "--out", "t.nc"), words="", final="t.nc"),
     Row("train: malformed --grid", (*T, "--grid", "4by4", "--out", "t.nc"), words="grid", final="t.nc"),
     Row("train: unknown --dataset", (*T, "--dataset", "cifar", "--out", "t.nc"), words="dataset", final="t.nc"),
+    Row("train: NaN --adversary-weight", (*T, "--adversary-weight", "nan", "--out", "t.nc"), words="finite number",
+        final="t.nc"),
     Row("train: missing IDX folder", (*T_DATASET, "--dataset", "idx:nosuch", "--out", "t.nc"), words="nosuch", final="t.nc"),
     Row("train: truncated IDX file", (*T_DATASET, "--dataset", "idx:idx", "--out", "t.nc"), words="truncated", final="t.nc"),
     Row("train: --lr NaN", (*T, "--lr", "nan", "--out", "t.nc"), words="learning rate", final="t.nc"),

@@ -88,6 +88,18 @@ def test_supervised_divergence_names_the_generator(tmp_path):
     assert "the generator blew up (L_sup = inf); try a smaller --lr than 10000" in message
 
 
+def test_divergence_from_a_huge_adversary_weight_names_that_weight(tmp_path):
+    # β = 1e300 multiplies the critic's gradient in the generator's update: the learning rate is not the cause
+    arguments = [*SMALL, "--adversary", "--adversary-weight", "1e300", "--out", str(tmp_path / "b.nc")]
+    message = error_line(invoke(*arguments), 1)
+    assert "blew up" in message and "--adversary-weight than 1e+300" in message
+
+
+def test_a_non_finite_adversary_weight_is_refused_without_the_reason_for_negative_ones(tmp_path):
+    message = error_line(invoke(*SMALL, "--adversary-weight", "nan", "--out", str(tmp_path / "n.nc")), 2)
+    assert "adversary weight must be a finite number" in message and "reverse" not in message
+
+
 def test_snapshot_every_zero_is_refused(tmp_path):
     out = tmp_path / "f.nc"
     message = error_line(invoke(*SMALL, "--snapshot-every", "0", "--out", str(out)), 2)
