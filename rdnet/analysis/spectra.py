@@ -150,37 +150,46 @@ def _label_spectrum(spectrum: xr.DataArray, info: _FieldInfo, grid: _SpectralGri
 def _peak_wavenumber(spectrum: np.ndarray, wavenumber: np.ndarray, centroid: np.ndarray | None = None) -> np.ndarray:
     """Wavenumber of the largest bin (k > 0) of each spectrum, refined by a parabola.
 
-    A peak that leaks into a neighbouring bin is refined by a parabola through the
-    logarithms of the peak bin and its two neighbours (Gaussian interpolation, exact for a
-    Gaussian peak and far less biased than a parabola through the power itself for leaking
-    sinusoids), from the peak bin's centre by at most half a bin. A peak whose power lies in
-    one bin (its neighbours hold less than 1e-12 of it), or at the first or last bin, is not
-    refined: it stands at ``centroid``, the power-weighted mean ``|k|`` of its modes (from
-    :func:`~rdnet.analysis.spectral_grid._radial_centroid`), else at its centre. A plane wave
-    whose wavevector is a mode of the grid is one mode, up to half a bin off the centre on a
-    grid with ``n_y dy ≠ n_x dx`` (a wave along the shorter side) or off the axes, and is
-    found exactly. All-zero spectra give NaN.
+    The parabola goes through the logarithms of the power at the peak bin and its neighbours
+    (Gaussian interpolation, exact for a Gaussian peak and far less biased than a parabola
+    through the power itself for leaking sinusoids) and moves the peak at most halfway to
+    either. When both adjacent bins hold power (at least 1e-12 of the peak's) the bins stand at
+    their centres. Otherwise the bins stand at ``centroid``, the power-weighted mean ``|k|`` of
+    their modes (from :func:`~rdnet.analysis.spectral_grid._radial_centroid`), and the
+    neighbours are the nearest bins on either side that hold power: on a grid with
+    ``n_y dy ≠ n_x dx`` the bins follow the finer resolution, so modes along the shorter side
+    fill only some bins, each up to half a bin off its centre. A peak with no such bin on one
+    side (one plane wave: its power is one mode) is not refined, nor one at the first bin.
+    All-zero spectra give NaN.
     """
     batch, n_bins = spectrum.shape
     result = np.full(batch, np.nan)
     if n_bins < 2:
         return result
     positive = spectrum[:, 1:]
-    bin_width = wavenumber[1] - wavenumber[0]
     for b in range(batch):
         row = positive[b]
         peak = int(np.argmax(row))
         height = row[peak]
         if not height > 0:
             continue
-        floor = height * 1e-12
-        if 0 < peak < row.size - 1 and max(row[peak - 1], row[peak + 1]) > floor:
-            left, centre, right = np.log(np.maximum(row[peak - 1 : peak + 2], floor))
-            curvature = left - 2 * centre + right
-            offset = float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5)) if curvature < 0 else 0.0
-            result[b] = wavenumber[peak + 1] + offset * bin_width
+        holding = np.flatnonzero(row > height * 1e-12)
+        below, above = holding[holding < peak], holding[holding > peak]
+        adjacent = below.size > 0 and below[-1] == peak - 1 and above.size > 0 and above[0] == peak + 1
+        if adjacent or centroid is None:
+            positions = wavenumber[1:]
         else:
-            result[b] = wavenumber[peak + 1] if centroid is None else centroid[b, peak + 1]
+            positions = np.where(np.isfinite(centroid[b, 1:]), centroid[b, 1:], wavenumber[1:])
+        result[b] = positions[peak]
+        if peak == 0 or below.size == 0 or above.size == 0:
+            continue
+        neighbours = [below[-1], peak, above[0]]
+        (k_left, k_centre, k_right), (left, centre, right) = positions[neighbours], np.log(row[neighbours])
+        slope_left, slope_right = (centre - left) / (k_centre - k_left), (right - centre) / (k_right - k_centre)
+        curvature = (slope_right - slope_left) / (k_right - k_left)
+        if curvature < 0:
+            vertex = 0.5 * (k_left + k_centre) - 0.5 * slope_left / curvature
+            result[b] = float(np.clip(vertex, 0.5 * (k_left + k_centre), 0.5 * (k_centre + k_right)))
     return result
 
 

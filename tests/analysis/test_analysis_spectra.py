@@ -106,6 +106,16 @@ def test_plane_wave_along_the_shorter_side_of_a_rectangle_gives_its_wavelength_e
     assert analysis.homogeneity_metrics(field, n_surrogates=0)["dominant_wavelength"] == pytest.approx(wavelength)
 
 
+@pytest.mark.parametrize("wavelength", [4.5, 7.3, 10.0])
+def test_plane_wave_not_dividing_the_shorter_side_of_a_rectangle_is_found_within_a_few_percent(wavelength):
+    # along the 24 rows of a 24 x 40 grid the modes j/24 fill only some of the 1/40-wide bins:
+    # the leaking power's neighbours are the nearest bins holding power, not the adjacent ones
+    # (λ = 10 was found at 15.4, λ = 4.5 at 5.27)
+    field = plane_wave(24, 40, wavelength, along="y")
+    assert float(analysis.dominant_wavelength(field)) == pytest.approx(wavelength, rel=0.06)
+    assert float(analysis.dominant_wavelength(field, window="hann")) == pytest.approx(wavelength, rel=0.02)
+
+
 def test_an_oblique_plane_wave_off_the_bin_centres_gives_its_wavelength_exactly():
     y, x = np.mgrid[0:24, 0:40]
     field = np.cos(2 * np.pi * (x / 8 + y / 6))  # |k| = sqrt(1/64 + 1/36) = 5/24, λ = 4.8 (bin centres j/40)
