@@ -158,9 +158,10 @@ def _peak_wavenumber(spectrum: np.ndarray, wavenumber: np.ndarray, centroid: np.
     their modes (from :func:`~rdnet.analysis.spectral_grid._radial_centroid`), and the
     neighbours are the nearest bins on either side that hold power: on a grid with
     ``n_y dy ≠ n_x dx`` the bins follow the finer resolution, so modes along the shorter side
-    fill only some bins, each up to half a bin off its centre. A peak with no such bin on one
-    side (one plane wave: its power is one mode) is not refined, nor one at the first bin.
-    All-zero spectra give NaN.
+    fill only some bins, each up to half a bin off its centre; a bin within half a bin of the
+    peak holds the same line (spread off the axis by a window) and is passed over. A peak with
+    no such bin on one side (one plane wave: its power is one mode) is not refined, nor one at
+    the first bin. All-zero spectra give NaN.
     """
     batch, n_bins = spectrum.shape
     result = np.full(batch, np.nan)
@@ -181,6 +182,9 @@ def _peak_wavenumber(spectrum: np.ndarray, wavenumber: np.ndarray, centroid: np.
         else:
             positions = np.where(np.isfinite(centroid[b, 1:]), centroid[b, 1:], wavenumber[1:])
         result[b] = positions[peak]
+        if not adjacent:  # a bin within half a bin of the peak holds the same line's power, spread by a window
+            apart = np.abs(positions[holding] - positions[peak]) >= 0.5 * (wavenumber[1] - wavenumber[0])
+            below, above = holding[apart & (holding < peak)], holding[apart & (holding > peak)]
         if peak == 0 or below.size == 0 or above.size == 0:
             continue
         neighbours = [below[-1], peak, above[0]]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xarray as xr
 from analysis_helpers import as_dataarray, plane_wave
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -114,6 +115,15 @@ def test_plane_wave_not_dividing_the_shorter_side_of_a_rectangle_is_found_within
     field = plane_wave(24, 40, wavelength, along="y")
     assert float(analysis.dominant_wavelength(field)) == pytest.approx(wavelength, rel=0.06)
     assert float(analysis.dominant_wavelength(field, window="hann")) == pytest.approx(wavelength, rel=0.02)
+
+
+def test_a_windowed_lamella_along_the_shortest_side_of_a_box_is_not_refined_against_its_own_sidelobes():
+    # 12 x 20 x 32 cells, λ = 5.5 along z: the Hann window spreads the line at k_z = 2/12 into a
+    # bin half a bin away (off-axis modes, |k| = 0.175 against 0.168); that bin is the same line,
+    # and a parabola through it put the peak at λ = 7.36
+    z = np.arange(12)[:, None, None] * np.ones((1, 20, 32))
+    field = xr.DataArray(np.cos(2 * np.pi * z / 5.5 + 0.3), dims=("z", "y", "x"))
+    assert float(analysis.dominant_wavelength(field, window="hann")) == pytest.approx(5.5, rel=0.06)
 
 
 def test_an_oblique_plane_wave_off_the_bin_centres_gives_its_wavelength_exactly():
