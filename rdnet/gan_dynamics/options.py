@@ -8,6 +8,7 @@ naming the command-line option.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 from rdnet.errors import ConfigError
@@ -52,6 +53,8 @@ def check_number(value: float, option: str, *, low: float | None = None, high: f
     ConfigError
         Not finite, or out of bounds.
     """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigError(f"{option} must be a number, got {value!r}")
     if not math.isfinite(value):
         raise ConfigError(f"{option} must be a finite number, got {value}")
     if low is not None and (value <= low if low_open else value < low):
@@ -62,7 +65,9 @@ def check_number(value: float, option: str, *, low: float | None = None, high: f
 
 
 def check_integer(value: int, option: str, *, low: int, high: int | None = None) -> int:
-    """``value`` if within [low, high]; else ConfigError naming ``option``."""
+    """``value`` if an integer within [low, high]; else ConfigError naming ``option``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ConfigError(f"{option} must be an integer, got {value!r}")
     if value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f">= {low}"
         raise ConfigError(f"{option} must be an integer {bound}, got {value}")

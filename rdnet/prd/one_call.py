@@ -206,8 +206,9 @@ def _run(history: str | None, options: dict[str, Any]) -> TrainingResult:
     import torch
 
     from rdnet.prd.output import NetworkDatasetObserver, check_output, checkpoint_path, resume_run
-    from rdnet.prd.run import RunSpec, TrainingDiverged, prepare_run, run_training, torch_threads
+    from rdnet.prd.run import RunSpec, TrainingDiverged, check_option_types, prepare_run, run_training, torch_threads
 
+    check_option_types(options)
     quiet = bool(options.get("quiet"))
     observer = progress = None
     try:

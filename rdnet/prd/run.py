@@ -10,6 +10,7 @@ time t = k · η (η the learning rate).
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, field, fields
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -28,6 +29,7 @@ from rdnet.prd.training import StepResult, TrainingConfig, TrainingState, make_t
 __all__ = [
     "DTYPES",
     "RunSpec",
+    "check_option_types",
     "PreparedRun",
     "prepare_run",
     "run_training",
@@ -156,6 +158,7 @@ class RunSpec:
             value = options.get(name)
             return default if value is None else value
 
+        check_option_types(options)
         _refuse_options_that_cannot_apply(options)
         grid = _neuron_grid(options.get("neurons"), options.get("grid"))
         weight = options.get("adversary_weight")
@@ -247,6 +250,35 @@ def _adversary_asked(options: Mapping[str, Any]) -> bool:
     """Whether the options ask for a critic: ``adversary``, or a nonzero ``adversary_weight``."""
     weight = options.get("adversary_weight")
     return bool(options.get("adversary")) or (weight is not None and weight != 0)
+
+
+#: the options of :func:`rdnet.prd.train` by the type they take (None always means the default)
+_INTEGER_OPTIONS = ("samples", "input_dim", "outputs", "neurons", "steps", "batch_size", "critic_steps",
+                    "critic_neurons", "seed", "data_seed", "snapshot_every", "threads")  # fmt: skip
+_NUMBER_OPTIONS = ("lr", "critic_lr", "gp_weight", "adversary_weight", "delta")
+_FLAG_OPTIONS = ("adversary", "no_normalize", "overwrite", "quiet")
+
+
+def check_option_types(options: Mapping[str, Any]) -> None:
+    """Refuse an option of the wrong type (``steps="5"``, ``samples=4.0``, ``adversary="yes"``) in one line.
+
+    The command line's types are click's; this makes :func:`rdnet.prd.train` as clear.
+
+    Raises
+    ------
+    ConfigError
+        An integer option that is not an integer, a number that is not real, a flag that is not a bool.
+    """
+    for name, value in options.items():
+        if value is None:
+            continue
+        option, flag = "--" + name.replace("_", "-"), isinstance(value, (bool, np.bool_))
+        if name in _INTEGER_OPTIONS and (flag or not isinstance(value, numbers.Integral)):
+            raise ConfigError(f"{option} must be an integer, got {value!r}")
+        if name in _NUMBER_OPTIONS and (flag or not isinstance(value, numbers.Real)):
+            raise ConfigError(f"{option} must be a number, got {value!r}")
+        if name in _FLAG_OPTIONS and not flag:
+            raise ConfigError(f"{option} must be True or False, got {value!r}")
 
 
 def _refuse_options_that_cannot_apply(options: Mapping[str, Any]) -> None:

@@ -37,7 +37,10 @@ def test_out_writes_the_file_and_returns_it(tmp_path):
 @pytest.mark.parametrize(
     "options, message",
     [({"tau_d": -1.0}, "--tau-d must be > 0"), ({"lambdas": [3.0, 5.0], "features": 3}, "--features 3 does not match"),
-     ({"engine": "other"}, "--engine must be frame or vector"), ({"lambdas": "3,x"}, "comma-separated numbers")],
+     ({"engine": "other"}, "--engine must be frame or vector"), ({"lambdas": "3,x"}, "comma-separated numbers"),
+     # wrong types were TypeErrors ("'<' not supported between instances of 'str' and 'int'")
+     ({"dim": "50"}, "--dim must be an integer, got '50'"), ({"replicas": 2.5}, "--replicas must be an integer"),
+     ({"noise": "2"}, "--noise must be a number, got '2'"), ({"dim": True}, "--dim must be an integer, got True")],
 )  # fmt: skip
 def test_a_bad_option_is_refused_before_anything_runs(tmp_path, options, message):
     with pytest.raises(ConfigError, match=message):

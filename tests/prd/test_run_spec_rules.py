@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from rdnet.errors import ConfigError
@@ -84,6 +85,28 @@ def test_options_that_cannot_apply_are_refused(options, message):
     """An option the run would not use is refused, never silently dropped."""
     with pytest.raises(ConfigError, match=message):
         RunSpec.from_options(options)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"steps": "5"}, "--steps must be an integer, got '5'"),
+        ({"samples": 4.0}, "--samples must be an integer, got 4.0"),
+        ({"neurons": True}, "--neurons must be an integer, got True"),
+        ({"lr": "0.1"}, "--lr must be a number, got '0.1'"),
+        ({"adversary": "yes"}, "--adversary must be True or False, got 'yes'"),
+    ],
+)
+def test_options_of_the_wrong_type_are_one_config_error(options, message):
+    """The Python call's options are checked as click checks the command's (a str step count
+    failed with "'<' not supported between instances of 'str' and 'int'")."""
+    with pytest.raises(ConfigError, match=message):
+        RunSpec.from_options(options)
+
+
+def test_numpy_numbers_are_accepted_as_options():
+    spec = RunSpec.from_options({"steps": np.int64(7), "lr": np.float32(0.25), "adversary": np.bool_(True)})
+    assert (spec.steps, spec.training.adversary) == (7, True) and spec.training.lr == pytest.approx(0.25)
 
 
 def test_the_options_that_apply_are_accepted():
