@@ -361,7 +361,9 @@ def box_axis_kinds(boundary, ndim: int) -> tuple[str, ...]:
     ------
     ConfigError
         A Robin side, or species whose conditions differ in kind along an axis (their modes
-        would not be shared, so the modes would not decouple).
+        would not be shared, so the modes would not decouple). A mixed axis counts its
+        orientation: Dirichlet at ``x-`` and no-flux at ``x+`` (sines) is not no-flux at
+        ``x-`` and Dirichlet at ``x+`` (cosines), though their wavenumbers are the same.
     """
     kinds = []
     for axis in "xyz"[:ndim]:
@@ -374,12 +376,13 @@ def box_axis_kinds(boundary, ndim: int) -> tuple[str, ...]:
             if "robin" in (low.kind, high.kind):
                 raise ConfigError(f"the allowed modes are computed for periodic, no-flux (Neumann) and Dirichlet "
                                   f"sides; {name} has a Robin side on {axis}")  # fmt: skip
-            pair = tuple(sorted({low.kind, high.kind}))
-            found.add({("neumann",): "no-flux", ("dirichlet",): "dirichlet"}.get(pair, "dirichlet-no-flux"))
+            words = ["no-flux" if kind == "neumann" else kind for kind in (low.kind, high.kind)]
+            found.add(words[0] if words[0] == words[1] else f"{words[0]} at {axis}-, {words[1]} at {axis}+")
         if len(found) != 1:
-            raise ConfigError(f"the species have different kinds of condition along {axis} ({', '.join(sorted(found))}): "
+            raise ConfigError(f"the species have different kinds of condition along {axis} ({'; '.join(sorted(found))}): "
                               f"their modes are not shared, so the box has no common set of modes")  # fmt: skip
-        kinds.append(found.pop())
+        kind = found.pop()
+        kinds.append(kind if kind in AXIS_KINDS else "dirichlet-no-flux")
     return tuple(kinds)
 
 

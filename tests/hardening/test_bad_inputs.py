@@ -219,6 +219,10 @@ CLI_ROWS = [
     Row("train: --samples zero", (*T, "--samples", "0", "--out", "t.nc"), words="samples", final="t.nc"),
     Row("train: output exists", (*T, "--out", "good.nc"), words="--overwrite"),
     Row("train: output folder missing", (*T, "--out", "missing/t.nc"), words="does not exist", final="missing/t.nc"),
+    Row("stability: --box whose species' mixed axis is oriented differently",
+        ("stability", "--model", "schnakenberg", "--box", "20", "--boundary", "u.x-=dirichlet 1", "--boundary",
+         "u.x+=no-flux", "--boundary", "v.x-=no-flux", "--boundary", "v.x+=dirichlet 0.9"),
+        words="different kinds of condition along x"),
     Row("train: --resume a text file", ("train", "--resume", "notes.txt"), words="partial"),
     # gan-dynamics
     Row("gan-dynamics: negative noise", (*G, "--noise", "-1", "--out", "g.nc"), words="noise", final="g.nc"),
