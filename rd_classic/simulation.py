@@ -216,8 +216,9 @@ def run(*, history: str | None = None, **options: Any) -> SimulationResult:
         config = _with_steady_tolerance(config, tolerance)
         state, start_step = None, 0
         writer = ClassicDatasetObserver(out, history=history, overwrite=bool(options.get("overwrite")))
-        if options.get("dt") is not None and config.dt != options["dt"] and not config.adaptive:
-            lowered_from = options["dt"]
+        asked = options.get("dt")
+        if asked is not None and not config.adaptive and not math.isclose(config.dt, asked, rel_tol=1e-12):
+            lowered_from = asked  # time / steps off dt by a rounding error (0.3 / 3) is not a lowered dt
     steady = None if tolerance is None else SteadyStateObserver(tolerance, record=writer)
     if steady is not None and resume is not None:
         from rd_classic.resume import recent_snapshots

@@ -177,6 +177,17 @@ def test_time_that_dt_does_not_divide_is_reached_exactly(tmp_path):
     np.testing.assert_allclose(ds["time"].values, np.linspace(0.0, 10.0, 21), rtol=1e-14, atol=1e-14)
 
 
+def test_a_dt_that_divides_the_time_is_not_said_to_be_lowered(tmp_path):
+    # 0.3 / 3 is 0.09999999999999999 in floating point: the note said "dt lowered from 0.1 to 0.1"
+    out = tmp_path / "t.nc"
+    result = CliRunner().invoke(cli, ["simulate", "--model", "linear", "--size", "16", "--dx", "2", "--time", "0.3",
+                                      "--dt", "0.1", "--snapshots", "3", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "lowered" not in result.output
+    ds = rdnet.open_dataset(out)
+    assert int(ds["step"][-1]) == 3 and float(ds["time"][-1]) == pytest.approx(0.3, rel=1e-14)
+
+
 def test_snapshots_sets_the_intervals_evenly_spaced_up_to_the_requested_time(tmp_path):
     out = tmp_path / "t.nc"
     result = CliRunner().invoke(cli, ["simulate", "--model", "linear", "--size", "16", "--dx", "2", "--time", "10",
