@@ -46,6 +46,7 @@ from rd_classic.schemes import (  # noqa: F401  (EXPLICIT_SCHEMES, INTEGRATORS: 
     etdrk4_coefficients,
     exit_radius,
     rate_names,
+    reaction_polynomial,
     stability_polynomial,
 )
 
@@ -88,7 +89,7 @@ def largest_stable_dt(
     model, grid
         The model and its grid (spacing and boundary fix the modes).
     integrator
-        ``"euler"``, ``"rk2"``, ``"rk4"`` or ``"etdrk4"``.
+        ``"euler"``, ``"rk2"``, ``"rk4"``, ``"milstein"``, an adaptive pair, ``"etdrk4"`` or ``"imex"``.
     state
         The homogeneous state to linearise about. Default: ``model.homogeneous_state()``,
         the state a run starts near (the ``noise`` initial condition perturbs it, and it
@@ -112,9 +113,12 @@ def largest_stable_dt(
     Returns
     -------
     float
-        The limit; ``inf`` for ``etdrk4`` and ``imex`` (diffusion exact or implicit;
-        the explicitly treated reaction is not checked) or when no mode constrains the
-        step (e.g. no reaction and no diffusion).
+        The limit; ``inf`` when no mode constrains the step (e.g. no reaction and no
+        diffusion). For ``etdrk4`` and ``imex`` (diffusion exact or implicit) only the
+        explicitly treated reaction is bounded, on the uniform mode, where one step is
+        the explicit part alone (:func:`~rd_classic.schemes.reaction_polynomial`: RK4's
+        polynomial for ETDRK4, ``1 + z + z²/2`` for ``imex``): ``u' = -100 u`` gives
+        ``2.785/100`` and ``2/100``.
 
     Notes
     -----
@@ -125,9 +129,10 @@ def largest_stable_dt(
     check_integrator(integrator)
     if integrator == "milstein":  # the deterministic part is Euler's
         integrator = "euler"
-    if integrator not in EXPLICIT_SCHEMES:  # etdrk4, imex: the diffusion is exact or implicit
-        return float("inf")
-    scheme = EXPLICIT_SCHEMES[integrator]
+    if integrator in EXPLICIT_SCHEMES:
+        polynomial = stability_polynomial(EXPLICIT_SCHEMES[integrator])
+    else:  # etdrk4, imex: the diffusion is exact or implicit, the reaction explicit (bounded on the uniform mode)
+        polynomial = reaction_polynomial(integrator)
     if jacobian is None and state is None:
         try:
             states = model.steady_states()
@@ -140,14 +145,15 @@ def largest_stable_dt(
         jacobian = np.zeros((model.n_species, model.n_species))
     else:
         jacobian = np.asarray(model.jacobian(*(float(value) for value in state)), dtype=float)
-    eigenvalues = mode_eigenvalues(jacobian, model.diffusion, _laplacian_modes(model, grid, boundary))
+    modes = _laplacian_modes(model, grid, boundary) if integrator in EXPLICIT_SCHEMES else np.zeros(1)
+    eigenvalues = mode_eigenvalues(jacobian, model.diffusion, modes)
     eigenvalues = eigenvalues[eigenvalues != 0]
     if eigenvalues.size == 0:
         return float("inf")
     # |R| depends on the direction of λ only through the ray; conjugates give the same |R|
     angle = np.abs(np.angle(eigenvalues))
     directions, where = np.unique(angle, return_inverse=True)
-    radius = exit_radius(stability_polynomial(scheme), directions)[where]
+    radius = exit_radius(polynomial, directions)[where]
     bounded = radius > SMALLEST_RADIUS
     if not bounded.any():
         return float("inf")

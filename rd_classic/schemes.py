@@ -42,6 +42,7 @@ __all__ = [
     "check_integrator",
     "rate_names",
     "stability_polynomial",
+    "reaction_polynomial",
     "exit_radius",
     "etdrk4_coefficients",
     "IMEXScheme",
@@ -236,11 +237,29 @@ def stability_polynomial(scheme: ExplicitScheme) -> np.ndarray:
     From the tableau: ``R(z) = 1 + z bᵀ (I - z A)⁻¹ 1 = 1 + Σ_j z^{j+1} bᵀ A^j 1``
     (``A`` is nilpotent, so the sum ends at ``j = s - 1``).
     """
-    a = np.array(scheme.a, dtype=float)
-    b = np.array(scheme.weights, dtype=float)
+    return _tableau_polynomial(scheme.a, scheme.weights)
+
+
+def reaction_polynomial(integrator: str) -> np.ndarray:
+    """``R(z)`` of the explicitly treated reaction of ``etdrk4`` or an IMEX scheme, on a mode without diffusion.
+
+    The uniform mode has no diffusion, so one step of ``y' = λ y`` there is the explicit part alone:
+    classic RK4 for ETDRK4 (Cox & Matthews' scheme with ``L = 0``), the explicit tableau ``(â, b̂)``
+    for an IMEX scheme (``1 + z + z²/2`` for ARS(2,2,2)).
+    """
+    if integrator == "etdrk4":
+        return stability_polynomial(EXPLICIT_SCHEMES["rk4"])
+    scheme = IMEX_SCHEMES[integrator]
+    return _tableau_polynomial(scheme.explicit_a, scheme.explicit_weights)
+
+
+def _tableau_polynomial(a, weights) -> np.ndarray:
+    """``1 + Σ_j z^{j+1} bᵀ A^j 1`` of a strictly lower triangular tableau."""
+    a = np.array(a, dtype=float)
+    b = np.array(weights, dtype=float)
     coefficients = [1.0]
-    power = np.ones(scheme.n_stages)
-    for _ in range(scheme.n_stages):
+    power = np.ones(b.size)
+    for _ in range(b.size):
         coefficients.append(float(b @ power))
         power = a @ power
     return np.trim_zeros(np.array(coefficients), "b")

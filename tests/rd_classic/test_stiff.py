@@ -13,6 +13,7 @@ from rd_classic.boundaries import resolve_boundary_conditions
 from rd_classic.grids import Grid
 from rd_classic.integrators import largest_stable_dt, make_stepper
 from rd_classic.models import get_model
+from rd_classic.run import build_config
 from rd_classic.schemes import IMEX_SCHEMES
 from rd_classic.spectral import SpectralBox, axis_transforms
 from rd_classic.stiff import DiffusionSolver
@@ -137,7 +138,31 @@ def test_imex_runs_a_stiff_neumann_box_far_beyond_the_diffusive_limit():
     count = math.ceil(end / (50 * limit))
     assert end / count > 40 * limit
     assert _error("imex", model, grid, conditions, fields, end, count, reference) < 1e-3
-    assert largest_stable_dt(model, grid, "imex", boundary=conditions) == math.inf
+    assert largest_stable_dt(model, grid, "imex", boundary=conditions) > 50 * limit  # the reaction's own limit
+
+
+@pytest.mark.parametrize("integrator,radius", [("etdrk4", 2.785293563405282), ("imex", 2.0)])
+def test_the_explicit_reaction_of_etdrk4_and_imex_has_its_step_limit(integrator, radius, tmp_path):
+    # u' = -100 u + D u'': the uniform mode has no diffusion, so one step is the explicit part alone, RK4 for ETDRK4
+    # (radius 2.785 on the negative axis) and 1 + z + z²/2 for ARS(2,2,2) (radius 2). At dt = 0.05 (z = -5) both
+    # amplify it (RK4 by 14.5, ARS(2,2,2) by 8.5 per step) where the exact solution decays as exp(-100 t); the run
+    # was accepted and wrote |u| = 1e7..1e9 after 10 steps without an error.
+    model = get_model("linear", a=-100.0, d=-100.0)
+    grid = Grid((16, 16), 1.0)
+    limit = largest_stable_dt(model, grid, integrator)
+    assert limit == pytest.approx(radius / 100, rel=1e-9)
+    for dt, grows in ((0.05, True), (0.95 * limit, False)):
+        stepper = make_stepper(model, grid, dt=dt, integrator=integrator, backend="numpy")
+        stepper.set_state(np.ones(grid.shape), np.ones(grid.shape))
+        stepper.advance(10)
+        assert (np.abs(stepper.get_state()[0]).max() > 1.0) == grows
+    with pytest.raises(ConfigError, match=f"largest stable dt is {limit:.6g}"):
+        build_config(model, size="16", dt=0.05, steps=10, integrator=integrator)
+    config = build_config(model, size="16", dt=0.05, steps=10, integrator=integrator, allow_unstable=True)
+    assert config.dt == 0.05
+    assert build_config(model, size="16", time=1.0, integrator=integrator).dt <= limit  # the default dt is within it
+    # without a preset dt the default stays 0.1 where that is within the limit (not 80 % of a loose reaction limit)
+    assert build_config("schnakenberg", size="16", steps=10, integrator=integrator).dt == 0.1
 
 
 def test_imex_scheme_table_is_ars222():
