@@ -343,6 +343,7 @@ def build_config(
     if int(seed) != seed or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed}")
     initial = check_initial_condition(initial_condition or chosen.initial_condition, model_object)
+    _check_noise_at_start(noise_terms, model_object, grid, fields, initial, int(seed))
     limit = _stability_limit(model_object, grid, integrator, fields, conditions, initial=initial, seed=int(seed))
     if snapshots is None:
         snapshots = DEFAULT_SNAPSHOTS
@@ -468,6 +469,23 @@ def _check_noise(noise: NoiseTerms | None, integrator: str) -> None:
         if noise is None:
             raise ConfigError("milstein integrates noise; this run has none (add a [noise] table or --noise)")
         noise.check_milstein()
+
+
+def _check_noise_at_start(noise: NoiseTerms | None, model: Model, grid: Grid, fields: Mapping[str, ParameterField],
+                          initial: str, seed: int) -> None:  # fmt: skip
+    """Refuse a noise amplitude that is not finite at ``t = 0`` on the initial state (``log(t)``, ``1/(x - 8)``,
+    ``sqrt(u)`` where u < 0): the run would otherwise stop at its first step as if dt were too large."""
+    if noise is None:
+        return
+    arrays = {name: item.values for name, item in fields.items()}
+    values: dict[str, Any] = {**dict(model.values), **arrays, **grid.expression_values(), "t": 0.0}
+    if any(term.names & set(model.species) for term in noise.terms.values()):
+        values.update(zip(model.species, initial_state(initial, model, grid, seed=seed, parameter_fields=arrays)))
+    for name, term in noise.terms.items():
+        with np.errstate(all="ignore"):
+            amplitude = np.asarray(term.evaluate(values), dtype=float)
+        if not np.all(np.isfinite(amplitude)):
+            raise ConfigError(f"noise of {name}: '{term.text}' is not finite at t = 0 on the initial state")
 
 
 def _check_boundary_values(conditions: BoundaryConditions, grid: Grid, fields: Mapping[str, ParameterField]) -> None:

@@ -223,6 +223,8 @@ CLI_ROWS = [
         ("stability", "--model", "schnakenberg", "--box", "20", "--boundary", "u.x-=dirichlet 1", "--boundary",
          "u.x+=no-flux", "--boundary", "v.x-=no-flux", "--boundary", "v.x+=dirichlet 0.9"),
         words="different kinds of condition along x"),
+    Row("noise amplitude not finite at t = 0", (*S, "--noise", "u=log(t)", "--out", "x.nc"),
+        words="not finite at t = 0"),
     Row("train: --resume a text file", ("train", "--resume", "notes.txt"), words="partial"),
     # gan-dynamics
     Row("gan-dynamics: negative noise", (*G, "--noise", "-1", "--out", "g.nc"), words="noise", final="g.nc"),

@@ -267,6 +267,22 @@ def test_noise_options_are_checked():
     assert build_config(parse_model_text(GBM_MODEL), size="8x1", steps=2).to_parameters()["noise_terms"] == {"X": "s*X"}
 
 
+@pytest.mark.parametrize("amplitude,options", [
+    ("log(t)", {}),                                # log 0 = -inf
+    ("1/(x - 2.5)", {"dx": 1.0}),                  # a cell centre at x = 2.5 (cells at j + 1/2)
+    ("0.1*sqrt(u - 2)", {"initial_condition": "expr"}),  # u = 1 + 0.1 sin(...) < 2 everywhere
+])  # fmt: skip
+def test_a_noise_amplitude_not_finite_at_the_start_is_refused_before_the_run(amplitude, options):
+    # it was accepted, and the run stopped at its first step with "NaN/Inf appeared ... try a smaller dt", exit 1
+    from rd_classic.run import build_config
+
+    text = ('name = "one"\nspecies = ["u"]\n[diffusion]\nu = 1\n[reaction]\nu = "-u"\n'
+            '[initial]\nu = "1 + 0.1*sin(2*pi*x/Lx)"\n[[steady_states]]\nu = "0"\n')  # fmt: skip
+    with pytest.raises(ConfigError, match=r"noise of u: .* is not finite at t = 0 on the initial state"):
+        build_config(parse_model_text(text), size="8x1", steps=2, noise=[f"u={amplitude}"], **options)
+    assert build_config(parse_model_text(text), size="8x1", steps=2, noise=["u=log(t + 1)"]).noise is not None
+
+
 class _InterruptAfter:
     def __init__(self, snapshots):
         self.left = snapshots
