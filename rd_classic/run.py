@@ -424,6 +424,11 @@ def _default_dt(chosen, limit: float, integrator: str) -> float:
     return chosen.dt if chosen.dt is not None else 0.1
 
 
+#: the smallest rtol an adaptive run takes, per dtype: about 450 units of float64 rounding (2.2e-16), and float32's
+#: (1.2e-7: every stored value is rounded by half of it, so a smaller tolerance cannot be met)
+_SMALLEST_RTOL = {"float64": 1e-13, "float32": 1e-7}
+
+
 def _adaptive_config(model: Model, grid: Grid, chosen, integrator: str, backend: str, device: str, dtype: str,
                      seed, fields, conditions, noise_terms, initial_condition, *, dt, limit, steps, time, snapshots,
                      snapshot_every, rtol, atol) -> SimulationConfig:  # fmt: skip
@@ -434,8 +439,10 @@ def _adaptive_config(model: Model, grid: Grid, chosen, integrator: str, backend:
         raise ConfigError(f"{integrator} chooses its own steps: give the number of snapshots, not snapshot_every")
     rtol = 1e-3 if rtol is None else _positive("rtol", rtol)
     atol = 1e-6 if atol is None else _positive("atol", atol)
-    if rtol < 1e-13:
-        raise ConfigError(f"rtol={rtol:g} is below what float64 can resolve; use rtol >= 1e-13")
+    smallest = _SMALLEST_RTOL[dtype]
+    if rtol < smallest:
+        raise ConfigError(f"rtol={rtol:g} is below what {dtype} can resolve; use rtol >= {smallest:g}"
+                          + (" or --dtype float64" if dtype == "float32" else ""))
     duration = chosen.time if time is None else _positive("time", time)
     count = snapshots
     first = _default_dt(chosen, limit, integrator) if dt is None else min(_positive("dt", dt), limit)

@@ -225,6 +225,9 @@ CLI_ROWS = [
         words="different kinds of condition along x"),
     Row("noise amplitude not finite at t = 0", (*S, "--noise", "u=log(t)", "--out", "x.nc"),
         words="not finite at t = 0"),
+    Row("rk45 float32 with rtol below float32 rounding",
+        (*S[:3], "--time", "1", "--integrator", "rk45", "--dtype", "float32", "--rtol", "1e-9", "--out", "x.nc"),
+        words="below what float32 can resolve", final="x.nc"),
     Row("train: --resume a text file", ("train", "--resume", "notes.txt"), words="partial"),
     # gan-dynamics
     Row("gan-dynamics: negative noise", (*G, "--noise", "-1", "--out", "g.nc"), words="noise", final="g.nc"),

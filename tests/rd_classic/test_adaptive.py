@@ -173,6 +173,30 @@ def test_adaptive_options_are_checked(changes, message):
         build_config("schnakenberg", size="8", **{"time": 1.0, **changes})
 
 
+def test_a_float32_run_refuses_a_tolerance_below_float32_rounding():
+    # float32 rounds every stored value by up to 6e-8 relative: on the mode problem rk45 meets rtol 1e-7 but at
+    # rtol 1e-9 its error against the exact solution stays near 8e-9, eight times the tolerance; rtol 1e-12 was
+    # accepted for a float32 run (the float64 bound 1e-13 was the only one) and took 12000 tiny steps
+    from rd_classic.run import build_config
+
+    grid, model, mode, exact = _mode_problem()
+    errors = {}
+    for rtol in (1e-7, 1e-9):
+        base = make_stepper(model, grid, dt=0.01, integrator="rk45", dtype="float32")
+        stepper = AdaptiveStepper(base, rtol=rtol, atol=1e-3 * rtol, dt_max=largest_stable_dt(model, grid, "rk45"),
+                                  dt_initial=0.01)  # fmt: skip
+        stepper.set_state(mode.astype(np.float32), (0.5 * mode).astype(np.float32))
+        stepper.advance_to(5.0)
+        u, v = stepper.get_state()
+        amplitude = exact(5.0)
+        errors[rtol] = max(np.abs(u - amplitude[0] * mode).max(), np.abs(v - amplitude[1] * mode).max())
+    assert errors[1e-7] < 1e-7 and errors[1e-9] > 3e-9
+    with pytest.raises(ConfigError, match="below what float32 can resolve; use rtol >= 1e-07 or --dtype float64"):
+        build_config("schnakenberg", size="8", time=1.0, integrator="rk45", dtype="float32", rtol=1e-9)
+    assert build_config("schnakenberg", size="8", time=1.0, integrator="rk45", dtype="float32", rtol=1e-7).rtol == 1e-7
+    assert build_config("schnakenberg", size="8", time=1.0, integrator="rk45", rtol=1e-9).rtol == 1e-9
+
+
 def test_a_first_try_below_the_smallest_step_is_refused_before_the_run():
     # it was a RunError at t = 0 ("the adaptive step fell to 1e-300") and a partial file
     from rd_classic.run import build_config
