@@ -248,7 +248,7 @@ class TorchModelTerms:
 
     def noise_amplitudes(self, noise: NoiseTerms, state, t: float = 0.0, parameters: Mapping[str, Any] | None = None,
                          *, slopes: bool = False) -> list:  # fmt: skip
-        """``g_s`` of every species with noise (and ``∂g_s/∂s`` when ``slopes``), broadcast to the grid."""
+        """``g_s`` of every species with noise (and ``g_s ∂g_s/∂s`` when ``slopes``), broadcast to the grid."""
         from rd_classic.kernels_numba import noise_functions_for
 
         functions = noise_functions_for(self.model.declaration, noise, milstein=slopes)
@@ -400,7 +400,7 @@ class TorchExplicitStepper(_TorchStepper):
             kick = kicks[slot]
             increment[s] = amplitudes[slot] * kick
             if slopes is not None:
-                increment[s] += 0.5 * amplitudes[slot] * slopes[slot] * (kick * kick - self._noise_scale**2)
+                increment[s] += 0.5 * slopes[slot] * (kick * kick - self._noise_scale**2)
         return increment
 
     def _rate(self, state, time, parameters=None):

@@ -461,7 +461,9 @@ def kernels_source(declaration: ModelDeclaration, *, dtype: str, ndim: int, fiel
 
 
 def _symbolic_noise(declaration: ModelDeclaration, noise, milstein: bool) -> tuple[list[int], list, list[int], list]:
-    """sympy amplitudes of the species with noise, and (Milstein) their derivatives in their own species."""
+    """sympy amplitudes ``g`` of the species with noise, and (Milstein) ``g ∂g/∂s``, their derivatives in their own
+    species times themselves: the product is formed symbolically, so that ``c sqrt(v)`` gives ``c²/2`` (finite at
+    ``v = 0``, where ``∂g/∂v`` is infinite and ``g · ∂g/∂v`` evaluated apart is NaN)."""
     import sympy
 
     from rd_classic.expressions import SympyBuilder
@@ -473,7 +475,7 @@ def _symbolic_noise(declaration: ModelDeclaration, noise, milstein: bool) -> tup
     indices = list(noise.noisy)
     amplitudes = [noise.terms[declaration.species[s]].fold(SympyBuilder(by_name, where=f"noise.{declaration.species[s]}"))
                   for s in indices]  # fmt: skip
-    slopes = [sympy.diff(term, model.species[s]) for s, term in zip(indices, amplitudes)] if milstein else []
+    slopes = [term * sympy.diff(term, model.species[s]) for s, term in zip(indices, amplitudes)] if milstein else []
     return indices, amplitudes, (indices if milstein else []), slopes
 
 
@@ -541,7 +543,8 @@ def _imports(plan: _KernelPlan) -> str:
 
 def noise_functions_source(declaration: ModelDeclaration, noise, *, milstein: bool) -> str:
     """Source of ``noise(xp, ...)`` (the amplitudes of the species with noise, in order) and ``noise_slope``
-    (their derivatives in their own species; Milstein), array functions like :func:`functions_source`'s."""
+    (Milstein: ``g ∂g/∂s``, each amplitude times its derivative in its own species), array functions like
+    :func:`functions_source`'s."""
     noisy, amplitudes, _, slopes = _symbolic_noise(declaration, noise, milstein)
     model = symbolic_model(declaration)
     arguments = ", ".join(["xp", *argument_names(declaration)])
@@ -756,7 +759,7 @@ def _noise_increments(plan: _KernelPlan) -> list[str]:
     slopes = dict(plan.slope_results)
     for s, _ in slots:
         if s in slopes:
-            lines.append(f"w{s} = n{s} * k{s} + HALF * n{s} * m{s} * (k{s} * k{s} - scale * scale)")
+            lines.append(f"w{s} = n{s} * k{s} + HALF * m{s} * (k{s} * k{s} - scale * scale)")
         else:
             lines.append(f"w{s} = n{s} * k{s}")
     return lines

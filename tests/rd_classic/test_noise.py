@@ -249,6 +249,33 @@ def test_noise_increment_scales_with_dt_and_the_cell_volume(sigmas):
 # -- configuration, resume ------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("amplitude", ["c*sqrt(X)", "c*sqrt(max(X, 0))", "c*sqrt(abs(X))"])
+@pytest.mark.parametrize("backend", ["numba", "torch"])
+def test_milstein_with_square_root_noise_is_finite_where_the_species_is_zero(amplitude, backend):
+    # g = c sqrt(X): ∂g/∂X = c/(2 sqrt X) is infinite at X = 0 but g ∂g/∂X = c²/2 is not; it was computed as
+    # g * (∂g/∂X) = 0 * inf, so one Milstein step from a state with X = 0 (a species absent at the start, as
+    # Gray-Scott's v) gave NaN where Euler-Maruyama ran. One step against the Milstein formula written out here.
+    from rd_classic.random_numbers import noise_normals
+
+    text = ('name = "sqrt"\nspecies = ["X"]\n[parameters]\nc = 0.3\n[diffusion]\nX = 0\n'
+            f'[reaction]\nX = "1 - X"\n[noise]\nX = "{amplitude}"\n')  # fmt: skip
+    model = get_model(parse_model_text(text))
+    grid = Grid((4, 6), 0.5)
+    start = np.zeros(grid.shape)
+    start[1:3, 2:5] = np.linspace(0.1, 2.0, 6).reshape(2, 3)  # zero around a positive patch
+    dt, c = 0.01, 0.3
+    stepper = make_stepper(model, grid, dt=dt, integrator="milstein", noise=_noise(model), seed=9, backend=backend)
+    stepper.set_state(start)
+    stepper.advance(1)
+    kick = math.sqrt(dt / grid.dx**2) * noise_normals(9, 0, [0], grid.shape)[0]
+    expected = start + dt * (1 - start) + c * np.sqrt(start) * kick + 0.5 * (c * c / 2) * (kick**2 - dt / grid.dx**2)
+    result = stepper.get_state()[0]
+    assert np.all(np.isfinite(result))
+    positive = start > 0  # at X = 0 max(X, 0) and abs(X) have no derivative (sympy takes Heaviside(0) = 1/2)
+    exact = positive if amplitude != "c*sqrt(X)" else np.ones(grid.shape, bool)
+    np.testing.assert_allclose(result[exact], expected[exact], rtol=1e-12, atol=1e-14)
+
+
 def test_noise_options_are_checked():
     from rd_classic.run import build_config
 
