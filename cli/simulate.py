@@ -117,8 +117,8 @@ def _command_line(ctx: click.Context) -> str:
 @click.option("--stop-when-steady", "stop_when_steady", type=click.FloatRange(min=0, min_open=True), default=None,
               metavar="TOL",
               help="Stop once the state's relative rate of change |f_i - f_i-1| / (dt |f_i|) (RMS over the grid and "
-                   "species, per time unit) stays <= TOL over 3 snapshot intervals; the file's stop_reason says why "
-                   "the run stopped. With --noise the rate includes the noise: a stationary noisy state changes by "
+                   "species, per time unit; |f_i| floored at 1e-8, so a state decaying to zero stops too) stays <= TOL over "
+                   "3 snapshot intervals; the file's stop_reason says why the run stopped. With --noise the rate includes the noise: a stationary noisy state changes by "
                    "about sqrt(2) times its RMS fluctuation per interval, so it stops only for TOL above that over "
                    "the interval (lengthen --snapshot-every). Example: --stop-when-steady 1e-6.")
 @click.pass_context

@@ -9,7 +9,11 @@ same of every value): the **relative rate of change**
 
 (the state vector of all species together, so a species that decays to zero does not
 hold the run; units 1/time) stays at or below the tolerance for ``window`` consecutive
-snapshot intervals. A state that is zero everywhere counts as steady when it stays zero.
+snapshot intervals. The norm in the denominator is floored at ``absolute`` (default
+:data:`ABSOLUTE_FLOOR`, 1e-8 in the fields' units, py-pde's default absolute tolerance): a
+state decaying to zero everywhere keeps its relative rate at the decay rate, and would
+never stop, but its change falls below ``tolerance · absolute`` per time unit once it has
+decayed below the floor. A state that is zero everywhere counts as steady when it stays zero.
 A pattern that oscillates or travels keeps ``r`` near its amplitude times its frequency
 (or speed over wavelength) and never stops the run.
 """
@@ -21,7 +25,10 @@ from typing import Mapping
 
 import numpy as np
 
-__all__ = ["SteadyStateDetector"]
+__all__ = ["SteadyStateDetector", "ABSOLUTE_FLOOR"]
+
+#: The smallest norm ``‖f_i‖`` the rate is taken relative to (the fields' units): py-pde's default atol.
+ABSOLUTE_FLOOR = 1e-8
 
 
 class SteadyStateDetector:
@@ -34,6 +41,9 @@ class SteadyStateDetector:
     window
         Number of consecutive snapshot intervals the rate must stay at or below
         ``tolerance`` (default 3).
+    absolute
+        Floor of the norm the change is taken relative to, in the fields' units (default
+        :data:`ABSOLUTE_FLOOR`): a state decaying to zero stops once it is far below it.
 
     Attributes
     ----------
@@ -53,13 +63,17 @@ class SteadyStateDetector:
     'steady state: relative rate of change <= 0.002 per time unit over 2 snapshot intervals (last 9.02e-06 at t = 15)'
     """
 
-    def __init__(self, tolerance: float, *, window: int = 3) -> None:
+    def __init__(self, tolerance: float, *, window: int = 3, absolute: float = ABSOLUTE_FLOOR) -> None:
         tolerance = float(tolerance)
         if not (math.isfinite(tolerance) and tolerance > 0):
             raise ValueError(f"the steady-state tolerance must be a positive number; got {tolerance!r}")
         if int(window) != window or window < 1:
             raise ValueError(f"the steady-state window must be a positive number of snapshots; got {window!r}")
+        absolute = float(absolute)
+        if not (math.isfinite(absolute) and absolute >= 0):
+            raise ValueError(f"the steady-state floor must be a non-negative number; got {absolute!r}")
         self.tolerance = tolerance
+        self.absolute = absolute
         self.window = int(window)
         self.rates: list[float] = []
         self._previous: tuple[float, dict[str, np.ndarray]] | None = None
@@ -88,7 +102,7 @@ class SteadyStateDetector:
                 raise ValueError(f"snapshot times must increase (got {time} after {earlier_time})")
             change = sum(float(np.mean((current[name] - earlier[name]) ** 2)) for name in current)
             scale = sum(float(np.mean(values**2)) for values in current.values())
-            self.rates.append(self._relative_rate(change, scale, interval))
+            self.rates.append(self._relative_rate(change, max(scale, self.absolute**2), interval))
         self._previous = (float(time), current)
         self._time = float(time)
         return self.steady

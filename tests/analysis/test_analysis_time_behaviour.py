@@ -158,6 +158,24 @@ def test_steady_state_detector_stops_a_relaxing_run_and_not_an_oscillating_one(r
         SteadyStateDetector(0.0)
 
 
+def test_a_state_decaying_to_zero_stops_once_below_the_absolute_floor(rng):
+    """u = exp(-t/10) pattern keeps the relative rate at its decay rate (0.1 > 1e-3) and never stopped;
+    floored at 1e-8 in the denominator (py-pde's atol) the rate falls once the state is below the floor."""
+    pattern = rng.normal(size=(8, 8))
+    times = np.arange(0.0, 400.0, 2.0)
+    detector, unfloored = SteadyStateDetector(1e-3), SteadyStateDetector(1e-3, absolute=0.0)
+    stopped = [t for t in times if detector.update(t, {"u": np.exp(-t / 10) * pattern})]
+    assert not any(unfloored.update(t, {"u": np.exp(-t / 10) * pattern}) for t in times)
+    norm = np.sqrt(np.mean(pattern**2))
+    rates = [norm * abs(np.exp(-b / 10) - np.exp(-a / 10)) / (2.0 * max(norm * np.exp(-b / 10), 1e-8))
+             for a, b in zip(times, times[1:])]  # fmt: skip
+    first = next(i for i in range(len(rates)) if all(r <= 1e-3 for r in rates[i : i + 3]))
+    assert stopped[0] == times[first + 3]
+    assert norm * np.exp(-stopped[0] / 10) < 1e-8 * 1e-3 / 0.1  # far below the floor, as the rule says
+    with pytest.raises(ValueError, match="floor"):
+        SteadyStateDetector(1e-3, absolute=-1.0)
+
+
 def test_a_homogeneous_state_with_decaying_noise_is_stationary_and_a_homogeneous_oscillation_oscillates():
     """A relaxed homogeneous state keeps only fresh round-off-sized noise: relative to its own tiny spread each
     snapshot differs completely from the last (it read as chaotic); nothing moves by the regime's floor."""

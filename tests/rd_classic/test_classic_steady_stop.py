@@ -37,6 +37,21 @@ def test_a_relaxing_run_stops_once_steady_and_records_why(tmp_path):
     assert change / (50 * scale) <= 1e-6
 
 
+def test_a_run_decaying_to_zero_under_dirichlet_sides_stops(tmp_path):
+    # pure diffusion with u = v = 0 on every side of the 16 x 16 grid: every mode decays, the slowest at
+    # 2 * 4 D sin^2(pi / 32) / dx^2 = 0.077 per time unit, so the relative rate never fell below 1e-3
+    # and the run went on to its end; the norm is floored at ABSOLUTE_FLOOR (1e-8)
+    path = tmp_path / "zero.nc"
+    result = simulate("--model", "linear", "--boundary", "dirichlet 0", "--time", "4000", "--snapshot-every", "50",
+                      "--stop-when-steady", "1e-3", "--out", path)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with open_dataset(path) as dataset:
+        assert dataset.attrs["stop_reason"].startswith("steady state")
+        assert float(dataset["time"].values[-1]) < 4000
+        rms = float(np.sqrt(np.mean(dataset["u"].values[-1] ** 2) + np.mean(dataset["v"].values[-1] ** 2)))
+    assert rms < 1e-8
+
+
 def test_an_oscillating_run_is_not_stopped(tmp_path):
     # Brusselator with a = 1, b = 3 > 1 + a^2: the homogeneous state is Hopf unstable (a limit
     # cycle of period about 2π), and with Du = Dv no Turing pattern forms: it keeps oscillating
