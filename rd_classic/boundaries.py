@@ -215,6 +215,8 @@ def _split_values(text: str) -> list[str]:
         else:
             current.append(character)
     pieces.append("".join(current))
+    if separator == ",":  # an empty value between commas (or after the last) is a missing value, not no value
+        return [piece.strip() for piece in pieces]
     return [piece.strip() for piece in pieces if piece.strip()]
 
 

@@ -50,6 +50,8 @@ def test_conditions_parse_to_robin_coefficients_and_ghost_values():
     ("dirichlet", "needs a value"),
     ("robin 1 2", "three values"),
     ("robin 1 - 2 3", "three values"),
+    ("robin 1, 0.5, 2,", "three values"),  # a trailing comma was dropped and the condition accepted
+    ("robin 1,, 2", "empty"),
     ("periodic 1", "takes no value"),
     ("dirichlet __import__('os')", "not allowed"),
     ("neumann u", "not declared"),
