@@ -298,21 +298,31 @@ def write_spectra(out, ds, spectra, results, *, file: str, names: list[str], ind
     import xarray as xr
 
     from rdnet.dataset import parameters_of, write_dataset
+    from rdnet.dataset.cf import cf_length_units
 
+    # lengths in units UDUNITS does not know (pixel, cells) are written as counts of cells, units 1,
+    # the file's word kept in length_units
+    length_units = str(ds["x"].attrs.get("units", "1")).strip() or "1"
+    written_length = cf_length_units(length_units)
+    in_cells = {"length_units": length_units} if written_length != length_units else {}
     variables = {}
     for name in names:
         has_time = results[name][0][0] is not None
         spectrum = xr.concat(spectra[name], dim="time") if has_time else spectra[name][0]
         spectrum = spectrum.drop_vars([c for c in spectrum.coords if c not in ("time", *spectrum["wavenumber"].coords)])
         spectrum.attrs["long_name"] = f"radial power spectrum of {name} (sums to its variance)"
+        if in_cells:
+            spectrum["wavenumber"].attrs.update(units="1", long_name=f"wavenumber (in 1/{length_units})", **in_cells)
         variables[f"{name}_spectrum"] = spectrum
         for key in TABLE_KEYS:
             values = np.array([metrics[key] for _, metrics in results[name]])
+            length_power = metric_units(key, "L") != "1"
             variables[f"{name}_{key}"] = xr.DataArray(
                 values if has_time else values[0], dims=("time",) if has_time else (),
                 coords={"time": [t for t, _ in results[name]]} if has_time else {},
-                attrs={"long_name": f"{key.replace('_', ' ')} of {name}",
-                       "units": metric_units(key, str(ds["x"].attrs.get("units", "1")))},
+                attrs={"long_name": f"{key.replace('_', ' ')} of {name}"
+                                    + (f" (in {metric_units(key, length_units)})" if in_cells and length_power else ""),
+                       "units": metric_units(key, written_length), **(in_cells if length_power else {})},
             )
     out_ds = xr.Dataset(variables)
     if "time" in out_ds.coords and "time" in ds.coords:

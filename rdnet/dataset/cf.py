@@ -15,7 +15,9 @@ write the same attributes:
 - **units**: rd_classic's model files write units in model notation (``1/time``,
   ``length^2/time``); :func:`udunits` turns them into UDUNITS (``1/s``, ``1^2/s``) with the
   same convention (model length is dimensionless, model time is written in seconds) and
-  keeps the model's notation in ``model_units``.
+  keeps the model's notation in ``model_units``. Lengths in another file's units that UDUNITS
+  does not know (``pixel``, ``cells``) are counts of grid cells: :func:`cf_length_units` writes
+  them as ``1`` and the caller keeps the file's word in ``length_units``.
 - **grid coordinates** ``x``, ``y``, ``z`` carry no ``axis`` attribute: CF's ``X``/``Y``/``Z``
   axes mean longitude, latitude and a vertical coordinate to CF tools; rdnet's grids are
   positions on a model domain or on the neuron grid, in the units the ``units`` attribute
@@ -38,6 +40,7 @@ __all__ = [
     "TIME_COMMENT",
     "time_coordinate_attrs",
     "udunits",
+    "cf_length_units",
     "variable_attrs",
     "model_time_units",
     "global_attrs",
@@ -71,6 +74,14 @@ _PAPER = (
 )
 _REFERENCES = {"prd": _PAPER, "prd-stability": _PAPER}
 _MODEL_WORDS = (("length", "1"), ("time", "s"))
+_SI_PREFIXES = ("Y", "Z", "E", "P", "T", "G", "M", "k", "h", "da", "d", "c", "m", "u", "µ", "n", "p", "f", "a", "z", "y")
+_SI_PREFIX_NAMES = ("yotta", "zetta", "exa", "peta", "tera", "giga", "mega", "kilo", "hecto", "deka", "deci",
+                    "centi", "milli", "micro", "nano", "pico", "femto", "atto", "zepto", "yocto")  # fmt: skip
+#: UDUNITS lengths rdnet writes as they are: a metre with any SI prefix (symbol or name) and a few others
+_UDUNITS_LENGTH = re.compile(
+    rf"(?:(?:{'|'.join(_SI_PREFIXES)})?m|(?:{'|'.join(_SI_PREFIX_NAMES)})?(?:meter|metre)s?"
+    r"|microns?|angstroms?|in|inch(?:es)?|ft|foot|feet|yd|yards?|mi|miles?|au|parsecs?)"
+)
 
 
 def time_coordinate_attrs(long_name: str = "model time") -> dict[str, str]:
@@ -122,6 +133,35 @@ def udunits(units: str) -> str:
     for word, replacement in _MODEL_WORDS:
         text = re.sub(rf"\b{word}\b", replacement, text)
     return text
+
+
+def cf_length_units(units: str) -> str:
+    """The ``units`` to write for a length given in ``units``: itself if UDUNITS knows it, else ``1``.
+
+    A grid's lengths in units UDUNITS does not know (another tool's ``pixel``, ``cells``,
+    ``grid units``) are counts of grid cells, dimensionless to CF; the caller keeps the
+    original word in an attribute ``length_units``. Recognised as they are: ``1``, the
+    metre with any SI prefix (``m``, ``mm``, ``um``, ``micrometer``, ``km``) and ``micron``,
+    ``angstrom``, ``in``, ``ft``, ``yd``, ``mi``, ``au``, ``parsec``; anything else, a
+    valid but rarer length included, is written as ``1`` (still CF-valid).
+
+    Parameters
+    ----------
+    units
+        A grid coordinate's ``units`` (``""`` when it has none).
+
+    Returns
+    -------
+    str
+        ``units`` unchanged, or ``"1"``.
+
+    Examples
+    --------
+    >>> cf_length_units("mm"), cf_length_units("pixel"), cf_length_units("")
+    ('mm', '1', '1')
+    """
+    text = str(units).strip()
+    return text if _UDUNITS_LENGTH.fullmatch(text) else "1"
 
 
 def variable_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:

@@ -128,6 +128,35 @@ def test_out_writes_spectra_over_time(pattern_file, tmp_path):
     spectra.close()
 
 
+@pytest.mark.parametrize(("length", "written"), [("pixel", "1"), ("cells", "1"), ("mm", "mm")])
+def test_out_writes_units_udunits_parses_for_a_grid_in_pixels_or_cells(pattern_file, tmp_path, length, written):
+    """Another tool's grid in 'pixel' or 'cells' (not UDUNITS) gave '1/pixel', 'pixel^2', which the CF checker
+    rejects: such lengths are counts of cells, written as units 1 with the file's word in length_units."""
+    cf_units = pytest.importorskip("cf_units")
+    source = tmp_path / f"grid_in_{length}.nc"
+    with xr.open_dataset(pattern_file) as ds:
+        ds.assign_coords(x=ds["x"].assign_attrs(units=length), y=ds["y"].assign_attrs(units=length)).to_netcdf(source)
+    out = tmp_path / "spectra.nc"
+    result = run(source, "--var", "u", "--out", out, "--surrogates", 0)
+    assert result.exit_code == 0, result.output
+    with xr.open_dataset(out, decode_times=False) as spectra:
+        for name in spectra.variables:
+            if "units" in spectra[name].attrs:
+                cf_units.Unit(spectra[name].attrs["units"])  # raises ValueError for a unit UDUNITS does not know
+        assert spectra["wavenumber"].attrs["units"] == ("1" if written == "1" else "1/mm")
+        assert spectra["u_dominant_wavelength"].attrs["units"] == written
+        expected = {"u_boundary_length": "1/mm", "u_euler_characteristic": "1/mm^2", "u_mean_component_size": "mm^2"}
+        for key, units in expected.items():
+            assert spectra[key].attrs["units"] == ("1" if written == "1" else units)
+            assert spectra[key].attrs.get("length_units") == (length if written == "1" else None)
+        assert "length_units" not in spectra["u_spectral_entropy"].attrs
+        # the values stay in the file's lengths: the stripes' wavelength, 16 cells of x
+        assert spectra["u_dominant_wavelength"].values.ravel().tolist() == pytest.approx([WAVELENGTHS[-1]])
+        if written == "1":
+            assert spectra["u_euler_characteristic"].attrs["long_name"].endswith(f"(in 1/{length}^2)")
+            assert cf_units.Unit(f"1/{written}^2") == cf_units.Unit("1")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -127,3 +127,21 @@ def test_an_older_classic_file_is_analysed_and_continued_to_a_later_end(tmp_path
         assert ds.sizes["time"] == 2 * before.shape[0] - 1
         np.testing.assert_array_equal(ds["v"].values[: before.shape[0]], before)
         assert ds["time"].attrs["standard_name"] == "time"  # rewritten with today's encoding
+
+
+def test_cf_length_units_keeps_only_lengths_udunits_reads():
+    """A grid length is written as it is only where UDUNITS (cf_units, the checker's parser) reads it as a
+    length; another tool's 'pixel' or 'cells' is written as 1."""
+    cf_units = pytest.importorskip("cf_units")
+    from rdnet.dataset.cf import cf_length_units
+
+    prefixes = ["", "k", "c", "m", "u", "µ", "n", "p", "Y", "y", "da"]
+    names = ["", "kilo", "centi", "milli", "micro", "nano", "deka", "hecto", "yocto"]
+    kept = [f"{p}m" for p in prefixes] + [f"{n}{m}" for n in names for m in ("meter", "metre", "meters", "metres")]
+    kept += ["micron", "angstrom", "in", "inch", "ft", "feet", "yd", "mile", "au", "parsec"]
+    for units in kept:
+        assert cf_length_units(units) == units
+        assert cf_units.Unit(units).is_convertible("m"), units
+    for units in ["pixel", "pixels", "px", "cells", "grid units", "", "1", "m2", "1/m", "mm^2", "s", "decameter"]:
+        assert cf_length_units(units) == "1", units
+        cf_units.Unit(cf_length_units(units))
