@@ -115,10 +115,18 @@ def format_value(value: float | str) -> str:
     return f"{value:.4g}"
 
 
-def print_table(rows: list[tuple[str, float | None, dict[str, Any]]], length_units: str) -> None:
+def grid_dimensions(ds, name: str) -> int:
+    """How many of the spatial dims of ``ds[name]`` have more than one cell (1 for a single cell).
+
+    Per-area metrics are per length on a 1-D grid (``512x1``) and per volume on a 3-D one.
+    """
+    return sum(ds.sizes[dim] > 1 for dim in ("z", "y", "x") if dim in ds[name].dims) or 1
+
+
+def print_table(rows: list[tuple[str, float | None, dict[str, Any]]], length_units: str, ndim: int = 2) -> None:
     """One line per (variable, time): the metrics under short headers, then the two labels."""
     def header(key: str) -> str:
-        units = metric_units(key, length_units)
+        units = metric_units(key, length_units, ndim)
         return HEADERS[key] + ("" if units == "1" else f" [{units}]")
 
     keys = [*TABLE_KEYS, *LABEL_KEYS]
@@ -221,7 +229,7 @@ def command(
         click.echo(json.dumps(document, indent=2))
     else:
         table = [(name, time, metrics) for name, rows in results.items() for time, metrics in rows]
-        print_table(table, str(ds["x"].attrs.get("units", "1")))
+        print_table(table, str(ds["x"].attrs.get("units", "1")), grid_dimensions(ds, names[0]))
     if out is not None:
         click.echo(f"spectra written to {out}", err=True)
 
@@ -307,6 +315,7 @@ def write_spectra(out, ds, spectra, results, *, file: str, names: list[str], ind
     in_cells = {"length_units": length_units} if written_length != length_units else {}
     variables = {}
     for name in names:
+        ndim = grid_dimensions(ds, name)
         has_time = results[name][0][0] is not None
         spectrum = xr.concat(spectra[name], dim="time") if has_time else spectra[name][0]
         spectrum = spectrum.drop_vars([c for c in spectrum.coords if c not in ("time", *spectrum["wavenumber"].coords)])
@@ -321,8 +330,8 @@ def write_spectra(out, ds, spectra, results, *, file: str, names: list[str], ind
                 values if has_time else values[0], dims=("time",) if has_time else (),
                 coords={"time": [t for t, _ in results[name]]} if has_time else {},
                 attrs={"long_name": f"{key.replace('_', ' ')} of {name}"
-                                    + (f" (in {metric_units(key, length_units)})" if in_cells and length_power else ""),
-                       "units": metric_units(key, written_length), **(in_cells if length_power else {})},
+                                    + (f" (in {metric_units(key, length_units, ndim)})" if in_cells and length_power else ""),
+                       "units": metric_units(key, written_length, ndim), **(in_cells if length_power else {})},
             )
     out_ds = xr.Dataset(variables)
     if "time" in out_ds.coords and "time" in ds.coords:

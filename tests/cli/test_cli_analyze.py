@@ -128,6 +128,32 @@ def test_out_writes_spectra_over_time(pattern_file, tmp_path):
     spectra.close()
 
 
+@pytest.mark.parametrize("shape", [(12, 12, 12), (1, 64)])
+def test_out_and_table_give_per_volume_and_per_length_units_on_3d_and_1d_grids(tmp_path, shape):
+    """Per-area metrics of a 3-D grid were labelled 1/mm^2 and mm^2 (they are per volume and volumes), of a
+    1-D grid (64 x 1) the same (per length, lengths). The high phase is one block of half the grid, 0.5 mm cells."""
+    dims = ("z", "y", "x")[-len(shape):]
+    field = np.zeros(shape)
+    field[..., : shape[-1] // 2] = 1.0
+    coords = {dim: (dim, (np.arange(n) + 0.5) * 0.5, {"units": "mm"}) for dim, n in zip(dims, shape)}
+    source = tmp_path / "grid.nc"
+    xr.Dataset({"v": (dims, field, {"units": "1"})}, coords=coords).to_netcdf(source)
+    out = tmp_path / "spectra.nc"
+    result = run(source, "--out", out, "--surrogates", 0)
+    assert result.exit_code == 0, result.output
+    ndim = sum(n > 1 for n in shape)
+    size = 0.5 * np.prod([n * 0.5 for n in shape if n > 1])  # half the grid's length or volume, mm or mm^3
+    with xr.open_dataset(out, decode_times=False) as spectra:
+        assert spectra["v_mean_component_size"].attrs["units"] == ("mm" if ndim == 1 else "mm^3")
+        assert float(spectra["v_mean_component_size"]) == pytest.approx(size)
+        assert spectra["v_euler_characteristic"].attrs["units"] == ("1/mm" if ndim == 1 else "1/mm^3")
+        assert spectra["v_boundary_length"].attrs["units"] == "1/mm"
+        if ndim == 1:  # one interval on a ring 32 mm long
+            assert float(spectra["v_euler_characteristic"]) == pytest.approx(1 / 32)
+    header = next(line for line in result.output.splitlines() if line.startswith("variable"))
+    assert ("comp.size [mm]" if ndim == 1 else "comp.size [mm^3]") in header
+
+
 @pytest.mark.parametrize(("length", "written"), [("pixel", "1"), ("cells", "1"), ("mm", "mm")])
 def test_out_writes_units_udunits_parses_for_a_grid_in_pixels_or_cells(pattern_file, tmp_path, length, written):
     """Another tool's grid in 'pixel' or 'cells' (not UDUNITS) gave '1/pixel', 'pixel^2', which the CF checker
