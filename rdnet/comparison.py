@@ -565,6 +565,11 @@ def metrics_table(
     return pd.DataFrame(rows)
 
 
+def _grid_ndims(grids) -> set[int]:
+    """The number of spatial dims with more than one cell of each ``"64x32"``-style grid."""
+    return {max(1, sum(int(size) > 1 for size in str(grid).split("x"))) for grid in grids}
+
+
 def format_table(table: pd.DataFrame, *, digits: int = 4) -> str:
     """The metrics table as aligned text: one block per role, metrics down, files across.
 
@@ -592,6 +597,7 @@ def format_table(table: pd.DataFrame, *, digits: int = 4) -> str:
         units = list(rows["length_units"]) if "length_units" in rows else ["1"] * len(rows)
         common = units[0] if len(set(units)) == 1 else None
         suffix = "" if common in ("", "1") else f" [{common}]" if common else " [length units]"
+        ndims = _grid_ndims(rows["grid"])
         lines = [("metric", *headers)]
         lines.append(("time", *(f"{value:g} (#{index})" for value, index in zip(rows["time"], rows["time_index"]))))
         lines.append(("grid", *(
@@ -603,8 +609,10 @@ def format_table(table: pd.DataFrame, *, digits: int = 4) -> str:
         for name in (*HOMOGENEITY_KEYS, "dominant_wavelength_cells", *MORPHOLOGY_KEYS):
             if name in LENGTH_METRICS:
                 label = name + suffix
+            elif len(ndims) > 1 and metric_units(name, "L", 1) != "1":  # per length, area or volume by file
+                label = f"{name} [by each file's dims]"
             else:
-                units = metric_units(name, common) if common else "1"
+                units = metric_units(name, common, min(ndims)) if common else "1"
                 label = name if units == "1" else f"{name} [{units}]"
             lines.append((label, *(f"{value:.{digits}g}" for value in rows[name])))
         if "regime" in rows:

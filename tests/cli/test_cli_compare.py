@@ -356,3 +356,21 @@ def test_animate_by_default_skips_a_label_variable_listed_first(tmp_path):
     assert result.exit_code == 0, result.output
     with Image.open(out) as movie:
         assert movie.n_frames == 3
+
+
+def test_per_area_metrics_of_3d_files_are_labelled_per_volume(tmp_path):
+    """compare gave a 12^3 grid in mm euler_characteristic [1/mm^2] and mean_component_size [mm^2] (a
+    volume: half the 6 mm cube, 108 mm^3); 'analyze' already labelled them 1/mm^3 and mm^3."""
+    import xarray as xr
+
+    field = np.zeros((12, 12, 12))
+    field[..., :6] = 1.0
+    coords = {dim: (dim, (np.arange(12) + 0.5) * 0.5, {"units": "mm"}) for dim in ("z", "y", "x")}
+    paths = [tmp_path / "a.nc", tmp_path / "b.nc"]
+    for path in paths:
+        xr.Dataset({"v": (("z", "y", "x"), field, {"units": "1"})}, coords=coords).to_netcdf(path)
+    result = invoke("compare", *map(str, paths), "--var", "v", "--surrogates", "19")
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
+    assert "[1/mm^3]" in lines["euler_characteristic"] and "[mm^3]" in lines["mean_component_size"]
+    assert float(lines["mean_component_size"].split()[-1]) == pytest.approx(108.0)
