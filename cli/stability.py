@@ -130,9 +130,13 @@ def command(ctx, model, model_file, preset, params, state_index, critical, brack
             if boxes:
                 modes = boxes[indices.index(index)]
                 sides = " x ".join(f"{length:g}" for length in modes.lengths)
-                click.echo(f"  box {sides} ({', '.join(modes.kinds)}): {modes.growing} allowed mode(s) grow; fastest "
-                           f"allowed: mode {tuple(int(m) for m in modes.modes[0])}, q = {modes.wavenumbers[0]:.6g}, "
-                           f"rate = {modes.rates[0]:.6g}")  # fmt: skip
+                if modes.unbounded:
+                    click.echo(f"  box {sides} ({', '.join(modes.kinds)}): infinitely many allowed modes grow "
+                               f"(the band reaches q = inf); the fastest is at the grid's scale")  # fmt: skip
+                else:
+                    click.echo(f"  box {sides} ({', '.join(modes.kinds)}): {modes.growing} allowed mode(s) grow; fastest "
+                               f"allowed: mode {tuple(int(m) for m in modes.modes[0])}, q = {modes.wavenumbers[0]:.6g}, "
+                               f"rate = {modes.rates[0]:.6g}")  # fmt: skip
         if critical:
             click.echo(f"critical {critical} = {result['critical']['value']:.8g}")
     if plot_path:

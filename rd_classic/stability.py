@@ -87,26 +87,48 @@ def _wavenumber_scale(model: Model, jacobian: np.ndarray) -> float:
     return 10.0 * math.sqrt(rate / max(min(diffusion), 1e-300)) + 1.0 if diffusion else 1.0
 
 
+def _limit_eigenvalue(model: Model, jacobian: np.ndarray) -> complex | None:
+    """The eigenvalue of largest real part that ``λ(q)`` tends to as ``q → ∞`` (None if every species diffuses).
+
+    The diffusing species' eigenvalues fall like ``-D q²``; the others tend to the eigenvalues of
+    ``J`` restricted to the species that do not diffuse.
+    """
+    still = [index for index, coefficient in enumerate(model.diffusion) if coefficient == 0]
+    if not still:
+        return None
+    eigenvalues = np.linalg.eigvals(jacobian[np.ix_(still, still)])
+    return complex(eigenvalues[int(np.argmax(eigenvalues.real))])
+
+
 def fastest_growing_mode(model: Model, *, state=None) -> tuple[float, float]:
     """The angular wavenumber ``q >= 0`` with the largest growth rate, and that rate.
 
     The maximum is bracketed on a logarithmic grid reaching well past the diffusive
-    scale ``sqrt(max|J| / min D)`` and refined with a bounded scalar search.
+    scale ``sqrt(max|J| / min D)`` and refined with a bounded scalar search. When a
+    species does not diffuse the rate may still rise at the top of that grid: it then
+    tends to the largest real part of the eigenvalues of ``J`` restricted to the
+    non-diffusing species, approached as ``q → ∞`` (``q_max = inf``, a pattern at the
+    grid's scale).
 
     Returns
     -------
     (float, float)
-        ``(q_max, rate)``; ``q_max = 0`` if the homogeneous mode grows fastest.
+        ``(q_max, rate)``; ``q_max = 0`` if the homogeneous mode grows fastest,
+        ``inf`` if the rate rises without end towards its limit.
     """
     from scipy.optimize import minimize_scalar
 
     state = _state(model, state)
-    q_top = _wavenumber_scale(model, model.jacobian(*state))
+    jacobian = model.jacobian(*state)
+    q_top = _wavenumber_scale(model, jacobian)
     grid = np.concatenate([[0.0], np.geomspace(q_top * 1e-6, q_top, 4000)])
     rates = growth_rate(model, grid, state=state)
     best = int(np.argmax(rates))
     if best == 0:
         return 0.0, float(rates[0])
+    limit = _limit_eigenvalue(model, jacobian)
+    if best == grid.size - 1 and limit is not None:
+        return math.inf, float(limit.real)
     low, high = grid[max(best - 1, 0)], grid[min(best + 1, grid.size - 1)]
     result = minimize_scalar(
         lambda q: -growth_rate(model, q, state=state)[0],
@@ -136,12 +158,16 @@ def unstable_band(model: Model, *, state=None) -> tuple[float, float] | None:
         return float(growth_rate(model, q, state=state)[0])
 
     low = 0.0
-    if q_fast > 0:  # the last root below q_fast: the rate may grow at q = 0 and dip below zero before q_fast
-        scan = np.linspace(0.0, q_fast, 2001)
+    # the rate rising to q = inf (a species that does not diffuse): look for the band's start below the scan's top
+    q_peak = q_fast if math.isfinite(q_fast) else _wavenumber_scale(model, model.jacobian(*state))
+    if q_peak > 0:  # the last root below the peak: the rate may grow at q = 0 and dip below zero before it
+        scan = np.linspace(0.0, q_peak, 2001)
         stable = np.nonzero(growth_rate(model, scan, state=state) <= 0)[0]
         if stable.size:
             last_stable = int(stable.max())
             low = brentq(rate_at, scan[last_stable], scan[last_stable + 1], xtol=1e-15, rtol=1e-15)
+    if not math.isfinite(q_fast):
+        return (float(low), math.inf)
     top = max(q_fast, 1e-12)
     while rate_at(top) > 0:
         top *= 2.0
@@ -156,8 +182,9 @@ def unstable_band(model: Model, *, state=None) -> tuple[float, float] | None:
 def wavenumber_range(model: Model, *, state=None) -> float:
     """An upper angular wavenumber that shows the dispersion relation's features.
 
-    The largest of: twice the top of the unstable band, three times the fastest-growing
-    wavenumber, and three times the diffusive scale :math:`q_d = \\sqrt{r / D_{max}}`
+    The largest of: twice the top of the unstable band and four times its start,
+    three times the fastest-growing wavenumber (those that are finite), and three times
+    the diffusive scale :math:`q_d = \\sqrt{r / D_{max}}`
     at which the fastest diffusion's damping :math:`D_{max} q^2` equals the reaction
     rate :math:`r = \\max |J_{ij}|` (beyond it :math:`\\lambda(q)` falls like
     :math:`-D q^2`). Used to choose the q axis of a plot: Gray-Scott's trivial state,
@@ -177,8 +204,10 @@ def wavenumber_range(model: Model, *, state=None) -> float:
     rate, diffusion = float(np.abs(jacobian).max()), max(model.diffusion)
     if rate > 0 and diffusion > 0:
         candidates.append(3.0 * math.sqrt(rate / diffusion))
-    top = max(candidates)
-    return top if math.isfinite(top) and top > 0 else 1.0
+    if analysis.unstable_band is not None and analysis.unstable_band[0] > 0:
+        candidates.append(4.0 * analysis.unstable_band[0])
+    candidates = [candidate for candidate in candidates if math.isfinite(candidate) and candidate > 0]
+    return max(candidates, default=1.0)
 
 
 @dataclass(frozen=True)
@@ -268,7 +297,8 @@ def turing_analysis(model: Model, *, state=None) -> TuringAnalysis:
         conditions = {"stable_without_diffusion": stable, "grows_at_some_q": rate > 0}
     instability = None
     if rate > 0:
-        fastest = dispersion_relation(model, q_fast, state=state)[0, 0]
+        limit = _limit_eigenvalue(model, jacobian)
+        fastest = limit if math.isinf(q_fast) else dispersion_relation(model, q_fast, state=state)[0, 0]
         instability = "oscillatory" if abs(fastest.imag) > 1e-12 * max(1.0, abs(fastest.real)) else "stationary"
     return TuringAnalysis(
         model=model.name,
@@ -398,6 +428,9 @@ class BoxModes:
         ``(K, d)`` mode numbers of every mode up to the wavenumber range, by growth rate (largest first).
     wavenumbers, rates
         Each mode's ``|q|`` and growth rate ``max Re λ(|q|)``.
+    unbounded
+        Whether modes grow without end beyond those listed (a species that does not diffuse:
+        the unstable band reaches ``q = inf``, so infinitely many allowed modes grow).
     """
 
     lengths: tuple[float, ...]
@@ -405,18 +438,20 @@ class BoxModes:
     modes: np.ndarray
     wavenumbers: np.ndarray
     rates: np.ndarray
+    unbounded: bool = False
 
     @property
-    def growing(self) -> int:
-        """How many modes grow."""
-        return int(np.sum(self.rates > 0))
+    def growing(self) -> float:
+        """How many modes grow (``inf`` when :attr:`unbounded`)."""
+        return math.inf if self.unbounded else int(np.sum(self.rates > 0))
 
     def to_dict(self, limit: int = 10) -> dict:
-        """A JSON-able summary: the kinds, the fastest ``limit`` modes, how many grow."""
+        """A JSON-able summary: the kinds, the fastest ``limit`` listed modes, how many grow (None: infinitely many)."""
         fastest = [{"mode": [int(m) for m in self.modes[i]], "wavenumber": float(self.wavenumbers[i]),
                     "wavelength": float(2 * math.pi / self.wavenumbers[i]) if self.wavenumbers[i] > 0 else math.inf,
                     "growth_rate": float(self.rates[i])} for i in range(min(limit, len(self.rates)))]  # fmt: skip
-        return {"lengths": list(self.lengths), "kinds": list(self.kinds), "growing_modes": self.growing,
+        return {"lengths": list(self.lengths), "kinds": list(self.kinds),
+                "growing_modes": None if self.unbounded else self.growing, "unbounded": self.unbounded,
                 "fastest_modes": fastest}  # fmt: skip
 
 
@@ -425,6 +460,8 @@ def box_modes(model: Model, lengths, kinds, *, state=None, max_wavenumber: float
 
     Every combination of allowed mode numbers with ``|q| <=`` ``max_wavenumber`` (default
     :func:`wavenumber_range`) is listed, with its growth rate from the dispersion relation.
+    When the unstable band reaches ``q = inf`` (a species that does not diffuse) the modes
+    beyond the list grow too: ``unbounded`` says so.
 
     Raises
     ------
@@ -459,4 +496,6 @@ def box_modes(model: Model, lengths, kinds, *, state=None, max_wavenumber: float
     wavenumbers = np.sqrt(squares.ravel()[keep])
     rates = growth_rate(model, wavenumbers, state=state) if wavenumbers.size else np.zeros(0)
     order = np.argsort(-rates, kind="stable")
-    return BoxModes(lengths, kinds, modes[order], wavenumbers[order], rates[order])
+    band = unstable_band(model, state=state)
+    unbounded = band is not None and math.isinf(band[1])
+    return BoxModes(lengths, kinds, modes[order], wavenumbers[order], rates[order], unbounded)

@@ -54,7 +54,7 @@ def predicted_wavelength(model: Model) -> float:
             q, rate = fastest_growing_mode(model, state=state)
         except (ValueError, np.linalg.LinAlgError, ConfigError):
             continue
-        if q > 0 and rate > best_rate:
+        if 0 < q < math.inf and rate > best_rate:  # q = inf (a species that does not diffuse): no wavelength
             best_rate, best_q = rate, q
     return 2.0 * math.pi / best_q if best_q > 0 else math.nan
 

@@ -191,3 +191,35 @@ def test_steady_states_at_a_huge_parameter_value():
     model = get_model("schnakenberg", Dv=1e300)
     a, b = model.values["a"], model.values["b"]
     assert model.steady_states() == [pytest.approx((a + b, b / (a + b) ** 2))]
+
+
+def test_an_immobile_activator_grows_fastest_as_q_goes_to_infinity():
+    # Schnakenberg with Du = 0, Dv = 40 (a = 0.1, b = 0.9; state u = 1, v = 0.9): J = [[0.8, 1], [-1.8, -1]].
+    # det(J - q^2 D) = 0.8 (-1 - 40 q^2) + 1.8 = 0 gives the band's start q^2 = 1/32; the rate then rises
+    # towards J_uu = 0.8 as q -> infinity and never falls. The analysis reported the top of its scan
+    # (q = 3.12, rate 0.7954) as the fastest mode, and a box listed faster allowed modes than it.
+    from rd_classic.model_file import parse_model_text
+    from rd_classic.stability import unstable_band, wavenumber_range
+
+    text = ('name = "immobile"\nspecies = ["u", "v"]\n[parameters]\na = 0.1\nb = 0.9\n[diffusion]\nu = 0\nv = 40\n'
+            '[reaction]\nu = "a - u + u**2*v"\nv = "b - u**2*v"\n')  # fmt: skip
+    model = get_model(parse_model_text(text))
+    jacobian = np.array([[0.8, 1.0], [-1.8, -1.0]])
+    q = np.geomspace(0.2, 30.0, 2000)
+    growth = np.array([np.linalg.eigvals(jacobian - qi**2 * np.diag([0.0, 40.0])).real.max() for qi in q])
+    assert np.all(np.diff(growth) > 0) and growth[-1] < 0.8  # the scan's own verdict: rising towards 0.8
+    analysis = turing_analysis(model)
+    assert analysis.turing_unstable and analysis.instability == "stationary"
+    assert analysis.fastest_wavenumber == math.inf and analysis.fastest_wavelength == 0.0
+    assert analysis.max_growth_rate == pytest.approx(0.8, rel=1e-12)
+    low, high = unstable_band(model)
+    assert low == pytest.approx(math.sqrt(1 / 32), rel=1e-9) and high == math.inf
+    top = wavenumber_range(model)
+    assert math.isfinite(top) and top > math.sqrt(1 / 32)
+    # in a box every allowed mode beyond the band's start grows: infinitely many, none fastest
+    from rd_classic.stability import box_modes
+    from rdnet.fit.first_guess import predicted_wavelength
+
+    box = box_modes(model, (20.0,), ("no-flux",))
+    assert box.unbounded and box.growing == math.inf and box.to_dict()["growing_modes"] is None
+    assert math.isnan(predicted_wavelength(model))  # no finite wavelength to start a fit from
