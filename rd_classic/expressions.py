@@ -20,7 +20,9 @@ Everything else — attribute access (``u.__class__``), subscripts, other calls
 :class:`~rdnet.errors.ConfigError` naming the key and the construct, before anything
 is built. Texts longer than :data:`MAX_CHARACTERS`, trees deeper than
 :data:`MAX_DEPTH` or larger than :data:`MAX_NODES`, integers beyond 2⁵³ and
-non-finite numbers are refused too.
+non-finite numbers are refused too, and so are a constant exponent beyond
+:data:`MAX_CONSTANT_EXPONENT` whatever the base (``u**(2**60)``) and a division by a
+constant zero (``u/0``).
 
 The same walk builds every consumer's object from the validated tree with a
 *builder* (numbers, names, operators, calls):
@@ -74,7 +76,7 @@ MAX_DEPTH = 60
 MAX_NODES = 2000
 #: largest integer literal accepted (beyond it a float would round it)
 MAX_INTEGER = 2**53
-#: largest |exponent| of a power whose base and exponent are both numbers
+#: largest |exponent| of a power whose exponent is a number (its base a number or not)
 MAX_CONSTANT_EXPONENT = 1024
 
 
@@ -210,6 +212,10 @@ class _Checker(Builder):
         return None
 
     def binary(self, operator, left, right):  # noqa: D102
+        if operator == "/" and right == 0.0:  # u/0: whatever u is
+            raise ConfigError(f"{self.where}: division by zero")
+        if operator == "**" and right is not None and abs(right) > MAX_CONSTANT_EXPONENT:  # u**(2**60) too
+            raise ConfigError(f"{self.where}: the constant exponent {right:g} is too large (at most {MAX_CONSTANT_EXPONENT})")
         if left is None or right is None:
             return None
         value = super().binary(operator, left, right)

@@ -136,6 +136,8 @@ def make_inputs(folder: Path) -> None:
 
     noisy = builtin_declaration("schnakenberg").text + '\n[noise]\nv = "0.01"\n'  # a fit cannot honour it
     (folder / "noisy-model.toml").write_text(noisy)
+    huge_power = builtin_declaration("schnakenberg").text.replace("u**2*v", "u**(2**60)*v", 1)  # sympy hung on it
+    (folder / "huge-power.toml").write_text(huge_power)
     for name in ("figure.png", "movie.gif", "metrics.csv"):  # earlier outputs a command must not replace silently
         (folder / name).write_bytes(b"an earlier output")
 
@@ -273,6 +275,8 @@ CLI_ROWS = [
     Row("compare: --time not a number", ("compare", "good.nc", "good.nc", "--time", "x"), words="not a valid integer"),
     Row("plot: --out missing", ("plot", "good.nc"), words="Missing option '--out'"),
     Row("analyze: --surrogates negative", ("analyze", "good.nc", "--surrogates", "-1"), words="--surrogates"),
+    Row("stability: a model file with a huge power", ("stability", "--model-file", "huge-power.toml"),
+        words="the constant exponent 1.15292e+18 is too large"),
     # fit
     Row("fit: a model file with noise", ("fit", "--model-file", "noisy-model.toml", "--params", "b", "--target",
                                          "good.nc:u", "--out", "f.nc"), words="[noise] table", final="f.nc"),
