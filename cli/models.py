@@ -41,7 +41,20 @@ def command(name, model_file, as_toml):
     if as_toml:
         click.echo(declaration.text, nl=not declaration.text.endswith("\n"))
         return
+    _check_presets(declaration)
     _show(declaration)
+
+
+def _check_presets(declaration) -> None:
+    """Refuse a model whose presets (the defaults among them) give parameters that simulate would refuse."""
+    from rd_classic.models import get_model
+    from rd_classic.presets import presets_of
+
+    for preset in presets_of(declaration).values():
+        try:
+            get_model(declaration, **preset.parameters)
+        except ConfigError as error:
+            raise ConfigError(f"{declaration.origin}: preset {preset.name!r}: {error}") from None
 
 
 def _list(models) -> None:

@@ -138,6 +138,8 @@ def make_inputs(folder: Path) -> None:
     (folder / "noisy-model.toml").write_text(noisy)
     huge_power = builtin_declaration("schnakenberg").text.replace("u**2*v", "u**(2**60)*v", 1)  # sympy hung on it
     (folder / "huge-power.toml").write_text(huge_power)
+    negative = builtin_declaration("schnakenberg").text.replace('u = "Du"', 'u = "-Du"', 1)  # `models` showed it
+    (folder / "negative-diffusion.toml").write_text(negative)
     for name in ("figure.png", "movie.gif", "metrics.csv"):  # earlier outputs a command must not replace silently
         (folder / name).write_bytes(b"an earlier output")
 
@@ -277,6 +279,8 @@ CLI_ROWS = [
     Row("analyze: --surrogates negative", ("analyze", "good.nc", "--surrogates", "-1"), words="--surrogates"),
     Row("stability: a model file with a huge power", ("stability", "--model-file", "huge-power.toml"),
         words="the constant exponent 1.15292e+18 is too large"),
+    Row("models: a model file with a negative diffusion", ("models", "--model-file", "negative-diffusion.toml"),
+        words="diffusion coefficient of u (-Du) must be >= 0"),
     # fit
     Row("fit: a model file with noise", ("fit", "--model-file", "noisy-model.toml", "--params", "b", "--target",
                                          "good.nc:u", "--out", "f.nc"), words="[noise] table", final="f.nc"),

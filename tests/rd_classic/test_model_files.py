@@ -312,6 +312,25 @@ def test_models_lists_every_built_in_model_and_shows_one(tmp_path):
     assert unknown.exit_code == 2 and "valid models: " in unknown.output
 
 
+@pytest.mark.parametrize("change,words", [
+    (('a = "Da"', 'a = "-Da"'), "preset 'default': diffusion coefficient of a (-Da) must be >= 0, got -1"),
+    (("[parameters]", 'constraints = ["p > 1"]\n[parameters]'), "preset 'default': my-activator needs p > 1, got p=0.1"),
+    (("", '\n[presets.bad]\nparameters = { Ds = -2.0 }\n'), "preset 'bad': diffusion coefficient Ds must be >= 0, got -2"),
+])  # fmt: skip
+def test_models_checks_a_model_files_parameters_as_simulate_would(tmp_path, change, words):
+    # `rdnet models --model-file` ("checked as simulate would") showed a model with a negative diffusion
+    # coefficient or a violated constraint and exited 0, while simulate and stability refused it
+    old, new = change
+    text = USER_MODEL.replace(old, new, 1) if old else USER_MODEL + new
+    path = _model_file(tmp_path, text, "bad.toml")
+    for command in (["models"], ["simulate", *SMALL, "--out", "x.nc"] + (["--preset", "bad"] if "bad" in text else [])):
+        result = CliRunner().invoke(cli, [*command, "--model-file", str(path)])
+        lines = result.output.strip().splitlines()
+        assert result.exit_code == 2 and len(lines) == 1, (command, result.output)
+    models = CliRunner().invoke(cli, ["models", "--model-file", str(path)]).output.strip()
+    assert models.startswith("Error: model file ") and words in models
+
+
 def test_stability_of_a_user_model_file(tmp_path):
     result = CliRunner().invoke(cli, ["stability", "--model-file", str(_model_file(tmp_path)), "--json"])
     assert result.exit_code == 0, result.output
