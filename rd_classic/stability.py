@@ -431,6 +431,9 @@ class BoxModes:
     unbounded
         Whether modes grow without end beyond those listed (a species that does not diffuse:
         the unstable band reaches ``q = inf``, so infinitely many allowed modes grow).
+    multiplicities
+        How many modes each row stands for: on a periodic axis the row's ``m > 0`` is the
+        Fourier modes ``±m`` (cosine and sine), so 2 per such axis (None: 1 each).
     """
 
     lengths: tuple[float, ...]
@@ -439,11 +442,15 @@ class BoxModes:
     wavenumbers: np.ndarray
     rates: np.ndarray
     unbounded: bool = False
+    multiplicities: np.ndarray | None = None
 
     @property
     def growing(self) -> float:
-        """How many modes grow (``inf`` when :attr:`unbounded`)."""
-        return math.inf if self.unbounded else int(np.sum(self.rates > 0))
+        """How many modes grow, ``±m`` on a periodic axis counted apart (``inf`` when :attr:`unbounded`)."""
+        if self.unbounded:
+            return math.inf
+        weights = np.ones(len(self.rates), dtype=np.int64) if self.multiplicities is None else self.multiplicities
+        return int(np.sum(weights[self.rates > 0]))
 
     def to_dict(self, limit: int = 10) -> dict:
         """A JSON-able summary: the kinds, the fastest ``limit`` listed modes, how many grow (None: infinitely many)."""
@@ -459,7 +466,8 @@ def box_modes(model: Model, lengths, kinds, *, state=None, max_wavenumber: float
     """The modes of a box (x first: ``lengths`` and ``kinds`` of :data:`AXIS_KINDS`), largest growth rate first.
 
     Every combination of allowed mode numbers with ``|q| <=`` ``max_wavenumber`` (default
-    :func:`wavenumber_range`) is listed, with its growth rate from the dispersion relation.
+    :func:`wavenumber_range`) is listed, with its growth rate from the dispersion relation;
+    on a periodic axis a row's ``m > 0`` stands for the two Fourier modes ``±m``.
     When the unstable band reaches ``q = inf`` (a species that does not diffuse) the modes
     beyond the list grow too: ``unbounded`` says so.
 
@@ -498,4 +506,6 @@ def box_modes(model: Model, lengths, kinds, *, state=None, max_wavenumber: float
     order = np.argsort(-rates, kind="stable")
     band = unstable_band(model, state=state)
     unbounded = band is not None and math.isinf(band[1])
-    return BoxModes(lengths, kinds, modes[order], wavenumbers[order], rates[order], unbounded)
+    periodic = np.array([kind == "periodic" for kind in kinds])
+    multiplicities = 2 ** np.sum((modes != 0) & periodic[None, :], axis=1)  # exp(±i q x) on a periodic axis
+    return BoxModes(lengths, kinds, modes[order], wavenumbers[order], rates[order], unbounded, multiplicities[order])

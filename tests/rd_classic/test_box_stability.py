@@ -145,3 +145,23 @@ def test_a_large_box_still_counts_its_growing_modes():
     q = math.pi / side * np.hypot(n, m)
     expected = int(np.sum((q > band[0]) & (q < band[1])))
     assert box_modes(model, (side, side), ("no-flux", "no-flux")).growing == expected
+
+
+def test_a_periodic_box_counts_the_fourier_modes_of_both_signs():
+    # on a periodic axis the modes are exp(2 pi i m x / L) for every integer m: m and -m (cos and sin) are
+    # two modes, and in 2-D (m, n) and (m, -n) point in different directions. Only m, n >= 0 were counted.
+    model = get_model("schnakenberg")
+    low, high = turing_analysis(model).unstable_band
+    side = 60.0
+    m = np.arange(-200, 201)
+    q1 = 2 * math.pi * np.abs(m) / side
+    assert box_modes(model, (side,), ("periodic",)).growing == int(np.sum((q1 > low) & (q1 < high)))
+    mm, nn = np.meshgrid(m, m, indexing="ij")
+    q2 = 2 * math.pi * np.hypot(mm, nn) / side
+    assert box_modes(model, (side, side), ("periodic", "periodic")).growing == int(np.sum((q2 > low) & (q2 < high)))
+    # a periodic axis beside a no-flux one: cos(pi k y / L) for k >= 0 times the Fourier modes in x
+    k = np.arange(0, 401)
+    mm, kk = np.meshgrid(m, k, indexing="ij")
+    q3 = np.hypot(2 * math.pi * mm / side, math.pi * kk / side)
+    mixed = box_modes(model, (side, side), ("periodic", "no-flux"))
+    assert mixed.growing == int(np.sum((q3 > low) & (q3 < high)))
