@@ -18,8 +18,9 @@ Everything else — attribute access (``u.__class__``), subscripts, other calls
 (``__import__('os')``), lambdas, comprehensions, keywords, strings, comparisons
 (except in a constraint, :func:`parse_condition`), ``//`` and ``%`` — is refused with
 :class:`~rdnet.errors.ConfigError` naming the key and the construct, before anything
-is built. Texts longer than :data:`MAX_CHARACTERS`, trees deeper than
-:data:`MAX_DEPTH` or larger than :data:`MAX_NODES`, integers beyond 2⁵³ and
+is built. Texts longer than :data:`MAX_CHARACTERS`, expressions nested deeper than
+:data:`MAX_DEPTH` (a chain ``a + b - c`` or ``a*b/c`` is one level, of at most
+:data:`MAX_CHAIN` terms) or larger than :data:`MAX_NODES`, integers beyond 2⁵³ and
 non-finite numbers are refused too, and so are a constant exponent beyond
 :data:`MAX_CONSTANT_EXPONENT` whatever the base (``u**(2**60)``) and a division by a
 constant zero (``u/0``).
@@ -70,8 +71,10 @@ __all__ = [
 
 #: longest expression text accepted (characters)
 MAX_CHARACTERS = 2000
-#: deepest expression tree accepted
+#: deepest expression accepted (a chain of one operator family, ``a + b - c`` or ``a*b/c``, is one level)
 MAX_DEPTH = 60
+#: deepest expression tree accepted, chains included (Python's parser nests a chain; later stages recurse)
+MAX_CHAIN = 250
 #: most nodes in one expression tree
 MAX_NODES = 2000
 #: largest integer literal accepted (beyond it a float would round it)
@@ -120,6 +123,8 @@ FUNCTIONS: dict[str, Function] = {
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+#: operators whose chains (``a + b - c``, ``a*b/c``) are one level of nesting
+_FAMILIES = {"+": "sum", "-": "sum", "*": "product", "/": "product"}
 _COMPARISONS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.NotEq: "!="}
 #: how a refused node is described in the error message
 _REFUSED = {
@@ -441,14 +446,16 @@ def fold(tree: ast.AST, builder: Builder, *, where: str = "expression", allowed:
     """
     count = [0]
 
-    def walk(node: ast.AST, depth: int) -> Any:
+    def walk(node: ast.AST, depth: int, level: int = 0) -> Any:
         count[0] += 1
         if count[0] > MAX_NODES:
             raise ConfigError(f"{where}: the expression has more than {MAX_NODES} parts")
         if depth > MAX_DEPTH:
             raise ConfigError(f"{where}: the expression is nested more than {MAX_DEPTH} levels deep")
+        if level > MAX_CHAIN:  # the tree's own depth, chains included
+            raise ConfigError(f"{where}: the expression has more than {MAX_CHAIN} terms in a row; split it with parentheses")
         if isinstance(node, ast.Expression):
-            return walk(node.body, depth + 1)
+            return walk(node.body, depth + 1, level + 1)
         if isinstance(node, ast.Constant):
             return builder.number(_number(node.value, where))
         if isinstance(node, ast.Name):
@@ -467,14 +474,21 @@ def fold(tree: ast.AST, builder: Builder, *, where: str = "expression", allowed:
                           ast.BitOr: "|", ast.LShift: "<<", ast.RShift: ">>"}.get(type(node.op), "this operator")  # fmt: skip
                 hint = " (use ** for powers)" if symbol == "^" else ""
                 raise ConfigError(f"{where}: the operator {symbol} is not allowed; use + - * / **{hint}")
-            left = walk(node.left, depth + 1)
-            right = walk(node.right, depth + 1)
+            family = _FAMILIES.get(operator)
+
+            def operand(child: ast.AST) -> Any:  # a + b + c: the same family continues the level
+                same = isinstance(child, ast.BinOp) and family is not None and _FAMILIES.get(
+                    _OPERATORS.get(type(child.op))) == family  # fmt: skip
+                return walk(child, depth if same else depth + 1, level + 1)
+
+            left = operand(node.left)
+            right = operand(node.right)
             return builder.binary(operator, left, right)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.USub):
-                return builder.negate(walk(node.operand, depth + 1))
+                return builder.negate(walk(node.operand, depth + 1, level + 1))
             if isinstance(node.op, ast.UAdd):
-                return walk(node.operand, depth + 1)
+                return walk(node.operand, depth + 1, level + 1)
             raise ConfigError(f"{where}: the operator {'not' if isinstance(node.op, ast.Not) else '~'} is not allowed")
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name):
@@ -492,7 +506,7 @@ def fold(tree: ast.AST, builder: Builder, *, where: str = "expression", allowed:
                 wanted = (str(function.min_arguments) if function.max_arguments == function.min_arguments
                           else f"at least {function.min_arguments}")  # fmt: skip
                 raise ConfigError(f"{where}: {function.name}() takes {wanted} argument(s), got {count_args}")
-            arguments = [walk(argument, depth + 1) for argument in node.args]
+            arguments = [walk(argument, depth + 1, level + 1) for argument in node.args]
             return builder.call(function.name, arguments)
         what = _REFUSED.get(type(node), f"{type(node).__name__} nodes are")
         raise ConfigError(f"{where}: {what} not allowed in an expression")

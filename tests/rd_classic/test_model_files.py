@@ -584,3 +584,30 @@ def test_a_model_written_in_numbers_alone_needs_no_parameters_table(tmp_path):
     shown = CliRunner().invoke(cli, ["models", "--model-file", str(_model_file(tmp_path, text))])
     assert shown.exit_code == 0, shown.output
     assert "du/dt = u*(1 - u)" in shown.output and "parameters: none" in shown.output
+
+
+def test_a_sum_of_many_terms_is_not_nesting(tmp_path):
+    # a sum of 64 parameters minus u was refused as 'nested more than 60 levels deep': Python's parser
+    # makes a chain of additions a left-nested tree, but a sum is one level of the expression
+    import rd_classic
+
+    names = [f"k{i}" for i in range(64)]
+    text = ('name = "long-sum"\nspecies = ["u"]\n[parameters]\n' + "".join(f"{n} = {i + 1}.25\n" for i, n in enumerate(names))
+            + '[diffusion]\nu = 1\n[reaction]\nu = "' + " + ".join(names) + ' - u*k0*k1 - u/k2/k3"\n'
+            + '[initial]\nu = "0.5"\n')  # fmt: skip
+    sum_of_values = sum(i + 1.25 for i in range(64))
+    declaration = parse_model_text(text)
+    values = {n: i + 1.25 for i, n in enumerate(names)}
+    expected = sum_of_values - 0.5 * 1.25 * 2.25 - 0.5 / 3.25 / 4.25
+    assert float(declaration.reaction["u"].evaluate({**values, "u": 0.5})) == pytest.approx(expected, rel=1e-14)
+    ds = rd_classic.simulate(model_file=_model_file(tmp_path, text), size=8, steps=1, dt=1e-3, integrator="euler",
+                             initial="expr", quiet=True)  # fmt: skip
+    assert ds["u"].isel(time=-1).values == pytest.approx(0.5 + 1e-3 * expected, rel=1e-14)
+    # nesting that is nesting stays limited, and so does a chain too long for the recursion of later stages
+    with pytest.raises(ConfigError, match="nested more than 60 levels deep"):
+        parse_expression("exp(" * 61 + "u" + ")" * 61, {"u"})
+    with pytest.raises(ConfigError, match="more than 250 terms in a row"):
+        parse_expression("+".join(["u"] * 300), {"u"})
+    with pytest.raises(ConfigError, match="more than 250 terms in a row"):
+        parse_expression("*".join(["u"] * 990), {"u"})
+
