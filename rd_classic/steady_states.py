@@ -5,7 +5,10 @@ Found in this order:
 1. **Declared closed forms.** A model file's ``[[steady_states]]`` tables (one
    expression in the parameters per species) are evaluated; a state is kept when it
    is real and finite and the reaction vanishes there (relative residual below
-   :data:`RESIDUAL_TOLERANCE`). The order is the file's: the first is the default state.
+   :data:`RESIDUAL_TOLERANCE`). A form that is not finite in floating point is
+   evaluated again exactly (the parameters as rationals), so that a square root of a
+   discriminant that is 0 but rounds below it keeps its state; forms giving the same
+   state give it once. The order is the file's: the first is the default state.
 2. **Exact elimination (sympy).** Otherwise, when the reaction terms are rational in
    the species (over a common denominator each numerator is a polynomial) with at most
    four species and a Bézout bound (the product of the numerators' total degrees) of at
@@ -100,13 +103,35 @@ def _residual_ok(model: Model, state: tuple[float, ...]) -> bool:
 
 
 def _declared(model: Model) -> list[tuple[float, ...]]:
-    states = []
+    states: list[tuple[float, ...]] = []
     for entry in model.declaration.steady_states:
         builder_values = dict(model.values)
-        state = tuple(float(entry[name].fold(ArrayBuilder(builder_values))) for name in model.species)
-        if all(math.isfinite(value) for value in state) and _residual_ok(model, state):
-            states.append(state)
+        with np.errstate(all="ignore"):
+            state = tuple(float(entry[name].fold(ArrayBuilder(builder_values))) for name in model.species)
+        if not all(math.isfinite(value) for value in state):
+            state = _exact(model, entry)  # sqrt(F**2 - 4*F*(F + k)**2) at a fold: 0 exactly, -2e-19 in floats
+        if state is not None and _residual_ok(model, state) and not any(_same(state, other) for other in states):
+            states.append(state)  # two forms meeting (a double state at a fold) give one state
     return states
+
+
+def _exact(model: Model, entry) -> tuple[float, ...] | None:
+    """A declared state evaluated in exact rational arithmetic (sympy); None unless every species is real and finite."""
+    import sympy
+
+    from rd_classic.expressions import SympyBuilder
+
+    exact = {name: sympy.Rational(repr(float(value))) for name, value in model.values.items()}
+    state = []
+    for name in model.species:
+        try:  # a division by an exact zero, or a value sympy cannot make a number of (zoo, nan)
+            value = complex(sympy.N(entry[name].fold(SympyBuilder(exact, where=entry[name].where)), 30))
+        except (ConfigError, TypeError, ValueError, ZeroDivisionError):
+            return None
+        if value.imag != 0.0 or not math.isfinite(value.real):
+            return None
+        state.append(value.real)
+    return tuple(state)
 
 
 def _solved(model: Model) -> list[tuple[float, ...]] | None:

@@ -223,3 +223,14 @@ def test_an_immobile_activator_grows_fastest_as_q_goes_to_infinity():
     box = box_modes(model, (20.0,), ("no-flux",))
     assert box.unbounded and box.growing == math.inf and box.to_dict()["growing_modes"] is None
     assert math.isnan(predicted_wavelength(model))  # no finite wavelength to start a fit from
+
+
+@pytest.mark.parametrize("F,k", [(0.04, 0.06), (0.01, 0.04)])
+def test_gray_scott_on_its_saddle_node_curve_keeps_the_double_state(F, k):
+    # on F = 4 (F + k)^2 the two non-trivial states meet at v = F / (2 (F + k)), u = (F + k) / v; the
+    # declared closed form's square root of F^2 - 4 F (F + k)^2 = 0 rounded to -2e-19 and the state was lost
+    assert F == pytest.approx(4 * (F + k) ** 2, rel=1e-12)
+    v = F / (2 * (F + k))
+    states = get_model("gray-scott", F=F, k=k).steady_states()
+    assert len(states) == 2 and states[0] == (1.0, 0.0)
+    assert states[1] == pytest.approx(((F + k) / v, v), rel=1e-12)
