@@ -118,8 +118,10 @@ class Objective:
             ok = finite.reshape(count, repeats).all(dim=1)
             gradients = None
             if gradient:
-                if bool(ok.any()):
-                    losses[ok].sum().backward()
+                total = losses[ok].sum()
+                if bool(ok.any()) and total.requires_grad:  # a loss that no parameter reaches has no graph
+                    total.backward()
+                if x.grad is not None:
                     gradients = torch.nan_to_num(x.grad, nan=0.0, posinf=0.0, neginf=0.0).numpy().copy()
                     gradients[~ok.cpu().numpy()] = 0.0
                 else:

@@ -149,6 +149,20 @@ def _refuse_what_a_fit_would_ignore(declaration: ModelDeclaration) -> None:
                                   f"cannot apply: a fit simulates on a periodic grid; remove the table for the fit")  # fmt: skip
 
 
+def _refuse_parameters_nothing_uses(declaration: ModelDeclaration, names: Sequence[str], initial: str) -> None:
+    """Refuse a fitted parameter that neither the equations nor the initial condition use (no pattern depends on it)."""
+    expressions = [*declaration.reaction.values(), *declaration.diffusion.values()]
+    if initial == "expr" and declaration.initial is not None:
+        expressions += list(declaration.initial.values())
+    elif initial != "expr":  # noise and patches start from the steady state, which a closed form may give
+        expressions += [expression for state in declaration.steady_states for expression in state.values()]
+    used = frozenset().union(*(expression.names for expression in expressions))
+    unused = [name for name in names if name not in used]
+    if unused:
+        raise ConfigError(f"{unused[0]} appears in none of {declaration.name}'s reaction, diffusion or initial "
+                          f"expressions: no pattern depends on it, so it cannot be fitted")  # fmt: skip
+
+
 def build_fit_config(
     model: str | ModelDeclaration = "gray-scott",
     *,
@@ -257,6 +271,7 @@ def build_fit_config(
         raise ConfigError(f"a fit draws its initial conditions from seeds; use one of "
                           f"{', '.join(SEEDED_INITIAL_CONDITIONS)}, not {initial!r}")  # fmt: skip
     check_initial_condition(initial, model_object)
+    _refuse_parameters_nothing_uses(declaration, space.names, initial)
     # a model without a homogeneous state is also linearised at its initial state (any seed's: seed 0)
     limit = min(_initial_state_limit(model_object.with_parameters(**point), grid, integrator, None, initial, 0)
                 for point in space.as_dicts(space.to_values(_probe_points(space.size))))  # fmt: skip

@@ -75,3 +75,16 @@ def test_a_model_file_s_noise_or_boundary_is_refused_not_ignored(table, message)
         build_fit_config(parse_model_text(text), fit=["b"], shape=(16, 16), time=1.0)
     periodic = parse_model_text(builtin_declaration("schnakenberg").text + '\n[boundary]\nu = "periodic"\n')
     assert build_fit_config(periodic, fit=["b"], shape=(16, 16), time=1.0).space.names == ("b",)
+
+
+def test_a_parameter_that_nothing_uses_is_refused():
+    # z0 is declared but used nowhere: the fit ran for minutes and then died in autograd with a traceback
+    # ("element 0 of tensors does not require grad")
+    from rd_classic.model_file import parse_model_text
+    from rd_classic.models import builtin_declaration
+    from rdnet.fit.run import build_fit_config
+
+    text = builtin_declaration("schnakenberg").text.replace("[parameters]", "[parameters]\nz0 = 1.0", 1)
+    with pytest.raises(ConfigError, match="z0 appears in none of schnakenberg's reaction, diffusion or initial"):
+        build_fit_config(parse_model_text(text), fit=["b", "z0"], shape=(16, 16), time=1.0)
+    assert build_fit_config(parse_model_text(text), fit=["b"], shape=(16, 16), time=1.0).space.names == ("b",)

@@ -43,3 +43,21 @@ def test_differential_evolution_keeps_the_best_of_its_population():
     for start in result.starts:
         assert np.all(np.diff(start.history) <= 1e-15)  # each member's best so far
     assert result.loss <= min(start.history[0] for start in result.starts)
+
+
+def test_a_parameter_the_loss_does_not_reach_gets_a_zero_gradient_and_is_reported_unidentifiable():
+    # b's term is 0*z0: sympy drops it, so the loss has no autograd graph to z0 and backward() raised
+    # "element 0 of tensors does not require grad" (a traceback from rdnet fit)
+    from rd_classic.model_file import parse_model_text
+    from rd_classic.models import builtin_declaration
+
+    text = builtin_declaration("schnakenberg").text.replace("[parameters]", "[parameters]\nz0 = 1.0", 1)
+    text = text.replace('u = "a - u + u**2*v"', 'u = "a - u + u**2*v + 0*z0"', 1)
+    assert '0*z0' in text
+    config, target = _tiny("gradient")
+    config = build_fit_config(parse_model_text(text), fit=["z0"], bounds={"z0": (0.5, 2.0)}, shape=(16, 16),
+                              dx=2.0, time=4.0, starts=2, iterations=2, screen=4, uncertainty_replicates=3,
+                              dtype="float64", parameters={"Dv": 25.0})  # fmt: skip
+    result = run_fit(config, target)
+    assert all(np.all(np.diff(start.history) == 0) for start in result.starts)  # nothing to descend
+    assert result.uncertainty.interval_low[0] == 0.5 and result.uncertainty.interval_high[0] == 2.0

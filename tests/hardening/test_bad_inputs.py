@@ -140,6 +140,8 @@ def make_inputs(folder: Path) -> None:
     (folder / "huge-power.toml").write_text(huge_power)
     negative = builtin_declaration("schnakenberg").text.replace('u = "Du"', 'u = "-Du"', 1)  # `models` showed it
     (folder / "negative-diffusion.toml").write_text(negative)
+    unused = builtin_declaration("schnakenberg").text.replace("[parameters]", "[parameters]\nz0 = 1.0", 1)
+    (folder / "unused-parameter.toml").write_text(unused)  # a fit of z0 died in autograd
     for name in ("figure.png", "movie.gif", "metrics.csv"):  # earlier outputs a command must not replace silently
         (folder / name).write_bytes(b"an earlier output")
 
@@ -284,6 +286,9 @@ CLI_ROWS = [
     # fit
     Row("fit: a model file with noise", ("fit", "--model-file", "noisy-model.toml", "--params", "b", "--target",
                                          "good.nc:u", "--out", "f.nc"), words="[noise] table", final="f.nc"),
+    Row("fit: a parameter nothing uses", ("fit", "--model-file", "unused-parameter.toml", "--params", "z0",
+                                          "--target", "good.nc:u", "--out", "f.nc"),
+        words="z0 appears in none of schnakenberg's reaction, diffusion or initial expressions", final="f.nc"),
     # sweep
     Row("sweep: --grid not a number", ("sweep", "simulate", "--grid", "F=abc", "--out", "sw"), words="not a number"),
     Row("sweep: --grid COUNT 1", ("sweep", "simulate", "--grid", "F=0.1:0.2:1", "--out", "sw"), words="COUNT"),
