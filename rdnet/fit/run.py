@@ -25,6 +25,7 @@ The pipeline (each stage reports to an optional ``progress`` callback):
 from __future__ import annotations
 
 import math
+import os
 import time as clock
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
@@ -149,6 +150,17 @@ def _refuse_what_a_fit_would_ignore(declaration: ModelDeclaration) -> None:
                                   f"cannot apply: a fit simulates on a periodic grid; remove the table for the fit")  # fmt: skip
 
 
+def _declaration(model: str | os.PathLike | ModelDeclaration) -> ModelDeclaration:
+    """A declaration as it is; a path (or a name ending in .toml) read as a model file; else a built-in name."""
+    from rd_classic.models import load_model_file
+
+    if isinstance(model, ModelDeclaration):
+        return model
+    if isinstance(model, os.PathLike) or (isinstance(model, str) and model.lower().endswith(".toml")):
+        return load_model_file(model)
+    return builtin_declaration(model)
+
+
 def _refuse_parameters_nothing_uses(declaration: ModelDeclaration, names: Sequence[str], initial: str) -> None:
     """Refuse a fitted parameter that neither the equations nor the initial condition use (no pattern depends on it)."""
     expressions = [*declaration.reaction.values(), *declaration.diffusion.values()]
@@ -164,7 +176,7 @@ def _refuse_parameters_nothing_uses(declaration: ModelDeclaration, names: Sequen
 
 
 def build_fit_config(
-    model: str | ModelDeclaration = "gray-scott",
+    model: str | os.PathLike | ModelDeclaration = "gray-scott",
     *,
     fit: Sequence[str],
     shape: tuple[int, int],
@@ -198,8 +210,9 @@ def build_fit_config(
     Parameters
     ----------
     model, preset
-        A built-in model's name or a declaration (a model file), and the preset whose
-        parameter values, ``dx``, ``dt``, duration and initial condition are the defaults.
+        A built-in model's name, a model file's path (``.toml``, a string or a path) or
+        its declaration, and the preset whose parameter values, ``dx``, ``dt``, duration
+        and initial condition are the defaults.
     fit
         The parameters to fit.
     shape
@@ -250,7 +263,7 @@ def build_fit_config(
     from rd_classic.run import _initial_state_limit, _positive, _round_down
     from rd_classic.schemes import EXPLICIT_SCHEMES
 
-    declaration = model if isinstance(model, ModelDeclaration) else builtin_declaration(model)
+    declaration = _declaration(model)
     _refuse_what_a_fit_would_ignore(declaration)
     chosen = get_preset(declaration, preset) if preset is not None else default_preset(declaration)
     fixed = dict(parameters or {})
@@ -493,7 +506,7 @@ def run_fit(config: FitConfig, target: np.ndarray, *, progress: Progress = _sile
                      wall_time=clock.perf_counter() - started, runs=simulator.runs)  # fmt: skip
 
 
-def fit_pattern(target: np.ndarray, model: str | ModelDeclaration = "gray-scott", *, fit: Sequence[str],
+def fit_pattern(target: np.ndarray, model: str | os.PathLike | ModelDeclaration = "gray-scott", *, fit: Sequence[str],
                 progress: Progress = _silent, **options: Any) -> FitResult:  # fmt: skip
     """Fit parameters of a model to one observed 2-D pattern: :func:`build_fit_config` then :func:`run_fit`.
 
@@ -502,7 +515,7 @@ def fit_pattern(target: np.ndarray, model: str | ModelDeclaration = "gray-scott"
     target
         The observed field, ``(ny, nx)``; the simulation grid takes its shape.
     model
-        A built-in model's name or a model file's declaration
+        A built-in model's name, a model file's path (``.toml``) or its declaration
         (:func:`rd_classic.models.load_model_file`).
     fit
         The parameters to fit.

@@ -88,3 +88,20 @@ def test_a_parameter_that_nothing_uses_is_refused():
     with pytest.raises(ConfigError, match="z0 appears in none of schnakenberg's reaction, diffusion or initial"):
         build_fit_config(parse_model_text(text), fit=["b", "z0"], shape=(16, 16), time=1.0)
     assert build_fit_config(parse_model_text(text), fit=["b"], shape=(16, 16), time=1.0).space.names == ("b",)
+
+
+def test_a_model_file_path_is_a_model_for_the_python_api(tmp_path):
+    # fit_pattern(target, "mine.toml", ...) said "unknown model 'mine.toml' ... (or give a model file with
+    # --model-file)", an option the Python call does not have; rd_classic.simulate takes model files too
+    from rd_classic.model_file import parse_model_text
+    from rd_classic.models import builtin_declaration
+    from rdnet.fit.run import build_fit_config
+
+    text = builtin_declaration("schnakenberg").text.replace('name = "schnakenberg"', 'name = "mine"', 1)
+    path = tmp_path / "mine.toml"
+    path.write_text(text)
+    for model in (path, str(path)):
+        config = build_fit_config(model, fit=["b"], shape=(16, 16), time=1.0)
+        assert config.model.declaration.digest == parse_model_text(text).digest and config.model.name == "mine"
+    with pytest.raises(ConfigError, match="not found"):
+        build_fit_config(str(tmp_path / "missing.toml"), fit=["b"], shape=(16, 16), time=1.0)
