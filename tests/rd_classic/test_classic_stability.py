@@ -234,3 +234,39 @@ def test_gray_scott_on_its_saddle_node_curve_keeps_the_double_state(F, k):
     states = get_model("gray-scott", F=F, k=k).steady_states()
     assert len(states) == 2 and states[0] == (1.0, 0.0)
     assert states[1] == pytest.approx(((F + k) / v, v), rel=1e-12)
+
+
+def test_a_dense_polynomial_system_beyond_the_exact_bound_is_searched_not_eliminated(monkeypatch):
+    # three species of degrees 3, 3, 2 (Bezout bound 18) with dense terms: sympy's lex Groebner basis did
+    # not finish in minutes, so `rdnet stability` hung; such a system goes to the multi-start search.
+    # The constants make (0.9, -0.4, 0.6) a state.
+    import sympy
+    from scipy.optimize import fsolve
+
+    from rd_classic.model_file import parse_model_text
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("exact elimination attempted beyond its bound")
+
+    monkeypatch.setattr(sympy, "groebner", refuse)
+    reactions = {"u": "u**3 - 0.37*v**2*w + 1.13*u*v*w - 0.71*w**3 + 0.3*u - 0.56604",
+                 "v": "v**3 + 0.37*u**2*w - 0.71*u*v**2 + 1.13*w**2*u - 0.7*v - 0.6597",
+                 "w": "w**2 - 1.13*u*v + 0.37*v*w + 0.71*u**2 - 0.4*w - 1.0131"}  # fmt: skip
+    text = ('name = "dense"\nspecies = ["u", "v", "w"]\n[diffusion]\nu = 1\nv = 1\nw = 1\n[reaction]\n'
+            + "".join(f'{name} = "{term}"\n' for name, term in reactions.items()))  # fmt: skip
+    model = get_model(parse_model_text(text))
+    states = model.steady_states()
+
+    def residual(s):
+        u, v, w = s
+        return [u**3 - 0.37*v**2*w + 1.13*u*v*w - 0.71*w**3 + 0.3*u - 0.56604,
+                v**3 + 0.37*u**2*w - 0.71*u*v**2 + 1.13*w**2*u - 0.7*v - 0.6597,
+                w**2 - 1.13*u*v + 0.37*v*w + 0.71*u**2 - 0.4*w - 1.0131]  # fmt: skip
+
+    assert all(np.abs(residual(s)).max() < 1e-9 for s in states)
+    assert any(np.allclose(s, (0.9, -0.4, 0.6), atol=1e-9) for s in states)
+    rng = np.random.default_rng(0)
+    for start in rng.uniform(-2.0, 2.0, (200, 3)):  # an independent search's roots near the origin are found
+        root, info, ok, _ = fsolve(residual, start, full_output=True)
+        if ok == 1 and np.abs(residual(root)).max() < 1e-12 and np.abs(root).max() < 2.0:
+            assert any(np.allclose(root, s, atol=1e-7) for s in states), root
