@@ -315,7 +315,8 @@ def _check_axis(ds, axis: str, source: str) -> None:
 
 def _check_time(ds, source: str) -> None:
     if ds.sizes["time"] == 0:
-        raise DatasetError(f"{source}: the file holds no snapshot (dimension 'time' has length 0)")
+        nothing = "; nothing to resume from it: run the command again" if str(source).endswith(".partial") else ""
+        raise DatasetError(f"{source}: the file holds no snapshot (dimension 'time' has length 0){nothing}")
     if "time" not in ds.coords:
         raise DatasetError(f"{source}: dimension 'time' has no coordinate variable")
     values = np.asarray(ds["time"].values)

@@ -261,3 +261,17 @@ def test_write_dataset_to_a_zarr_name_writes_a_zarr_store_equal_to_the_netcdf_fi
         assert result.exit_code == 0, result.output
     with xr.open_zarr(tmp_path / "s.zarr") as spectra:
         assert "v_spectrum" in spectra
+
+
+def test_resuming_a_partial_file_without_a_snapshot_says_there_is_nothing_to_resume(tmp_path):
+    """A run killed before its first snapshot leaves a partial file of no snapshot; '--resume' said only that
+    the file holds no snapshot, not what to do."""
+    from click.testing import CliRunner
+
+    from rdnet.cli.main import cli
+
+    partial = make_writer(tmp_path / "run.nc").abort()
+    result = CliRunner().invoke(cli, ["simulate", "--resume", str(partial)])
+    assert result.exit_code == 2
+    assert "holds no snapshot" in result.output and "nothing to resume from it: run the command again" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
