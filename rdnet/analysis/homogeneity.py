@@ -10,8 +10,8 @@ import numpy as np
 from rdnet.analysis.fields import _anomaly, _apply, _Field, _is_constant, _prepare, _scalar_result
 from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS
 from rdnet.analysis.real_space import _correlation_length_kernel, _cv_kernel, _morans_kernel
-from rdnet.analysis.spectra import _anisotropy_kernel, _entropy_of_spectrum, _peak_wavenumber
-from rdnet.analysis.spectral_grid import _mode_power, _radial_centroid, _radial_sum, _spectral_grid, _SpectralGrid
+from rdnet.analysis.spectra import _anisotropy_kernel, _entropy_of_spectrum, _peak_wavelength
+from rdnet.analysis.spectral_grid import _mode_power, _radial_sum, _spectral_grid, _SpectralGrid
 from rdnet.analysis.surrogates import _surrogate_kernel
 
 __all__ = ["homogeneity_metrics"]
@@ -30,7 +30,7 @@ def _homogeneity_kernel(
     spectrum = _radial_sum(power, grid)
     spectrum[_is_constant(_anomaly(values), values)] = 0.0
     columns = [
-        1.0 / _peak_wavenumber(spectrum, grid.wavenumber, _radial_centroid(power, spectrum, grid)),
+        _peak_wavelength(power, spectrum, grid),
         _entropy_of_spectrum(spectrum, grid.mode_count),
         _cv_kernel(values),
         _morans_kernel(values, periodic),

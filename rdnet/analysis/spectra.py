@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import xarray as xr
@@ -147,15 +147,17 @@ def _label_spectrum(spectrum: xr.DataArray, info: _FieldInfo, grid: _SpectralGri
     return spectrum
 
 
-def _peak_wavenumber(spectrum: np.ndarray, wavenumber: np.ndarray, centroid: np.ndarray | None = None) -> np.ndarray:
+def _peak_wavenumber(spectrum: np.ndarray, wavenumber: np.ndarray,
+                     centroid: Callable[[int], np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
     """Wavenumber of the largest bin (k > 0) of each spectrum, refined by a parabola.
 
     The parabola goes through the logarithms of the power at the peak bin and its neighbours
     (Gaussian interpolation, exact for a Gaussian peak and far less biased than a parabola
     through the power itself for leaking sinusoids) and moves the peak at most halfway to
     either. When both adjacent bins hold power (at least 1e-12 of the peak's) the bins stand at
-    their centres. Otherwise the bins stand at ``centroid``, the power-weighted mean ``|k|`` of
-    their modes (from :func:`~rdnet.analysis.spectral_grid._radial_centroid`), and the
+    their centres. Otherwise the bins stand at ``centroid(b)`` (spectrum ``b``'s power-weighted mean
+    ``|k|`` of each bin's modes, :func:`~rdnet.analysis.spectral_grid._radial_centroid`, computed only
+    for a spectrum that needs it), and the
     neighbours are the nearest bins on either side that hold power: on a grid with
     ``n_y dy ≠ n_x dx`` the bins follow the finer resolution, so modes along the shorter side
     fill only some bins, each up to half a bin off its centre; a bin within half a bin of the
@@ -180,7 +182,8 @@ def _peak_wavenumber(spectrum: np.ndarray, wavenumber: np.ndarray, centroid: np.
         if adjacent or centroid is None:
             positions = wavenumber[1:]
         else:
-            positions = np.where(np.isfinite(centroid[b, 1:]), centroid[b, 1:], wavenumber[1:])
+            centres = centroid(b)[1:]
+            positions = np.where(np.isfinite(centres), centres, wavenumber[1:])
         result[b] = positions[peak]
         if not adjacent:  # a bin within half a bin of the peak holds the same line's power, spread by a window
             apart = np.abs(positions[holding] - positions[peak]) >= 0.5 * (wavenumber[1] - wavenumber[0])
@@ -197,11 +200,20 @@ def _peak_wavenumber(spectrum: np.ndarray, wavenumber: np.ndarray, centroid: np.
     return result
 
 
+def _peak_wavelength(power: np.ndarray, spectrum: np.ndarray, grid: _SpectralGrid) -> np.ndarray:
+    """Dominant wavelength of each radial ``spectrum`` (``_radial_sum`` of the modes' ``power``)."""
+
+    def centroid(b: int) -> np.ndarray:
+        return _radial_centroid(power[b : b + 1], spectrum[b : b + 1], grid)[0]
+
+    return 1.0 / _peak_wavenumber(spectrum, grid.wavenumber, centroid)
+
+
 def _dominant_wavelength_kernel(values: np.ndarray, grid: _SpectralGrid, window: str | None) -> np.ndarray:
     power = _mode_power(values, window)
     spectrum = _radial_sum(power, grid)
     spectrum[_is_constant(_anomaly(values), values)] = 0.0
-    return 1.0 / _peak_wavenumber(spectrum, grid.wavenumber, _radial_centroid(power, spectrum, grid))
+    return _peak_wavelength(power, spectrum, grid)
 
 
 def dominant_wavelength(
