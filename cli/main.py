@@ -78,10 +78,21 @@ class RdnetGroup(click.Group):
             if str(error).startswith("NetCDF:"):  # netCDF4 reading a corrupt chunk, lazily
                 files = ", ".join(a for a in arguments if a.endswith((".nc", ".partial")) and os.path.isfile(a))
                 raise _OneLineError(f"cannot read the data of {files or 'the file'} ({error}): the file is corrupt", 2) from None
-            raise
+            if not _is_allocation_failure(error):
+                raise
+            raise _out_of_memory(arguments) from None
         except MemoryError:
-            raise _OneLineError(f"out of memory: {_MEMORY_HINTS.get(arguments[0] if arguments else '', _MEMORY_HINT)}",
-                                1) from None  # fmt: skip
+            raise _out_of_memory(arguments) from None
+
+
+def _is_allocation_failure(error: RuntimeError) -> bool:
+    """Whether torch failed to allocate memory (its allocators raise RuntimeError, not MemoryError)."""
+    message = str(error).lower()
+    return "out of memory" in message or ("allocate" in message and "memory" in message)
+
+
+def _out_of_memory(arguments: list[str]) -> click.ClickException:
+    return _OneLineError(f"out of memory: {_MEMORY_HINTS.get(arguments[0] if arguments else '', _MEMORY_HINT)}", 1)
 
 
 #: what to try when a command runs out of memory

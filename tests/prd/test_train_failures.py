@@ -119,3 +119,32 @@ def test_batch_size_with_full_batch_gd_is_refused(tmp_path):
     assert not out.exists()
     # the default invocation (gd, no --batch-size) still runs
     assert invoke(*SMALL, "--out", str(out)).exit_code == 0
+
+
+@pytest.mark.parametrize("message", [
+    "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: you tried to allocate "
+    "627200000000 bytes. Error code 12 (Cannot allocate memory)",  # 'rdnet train --neurons 100000000', torch 2.13
+    "CUDA out of memory. Tried to allocate 20.00 GiB",
+])  # fmt: skip
+def test_torch_running_out_of_memory_is_one_line(tmp_path, monkeypatch, message):
+    """torch's allocators raise RuntimeError, not MemoryError: '--neurons 100000000' ended in a traceback."""
+    import rdnet.prd.one_call
+
+    def allocate(*arguments, **options):
+        raise RuntimeError(message)
+
+    monkeypatch.setattr(rdnet.prd.one_call, "run", allocate)
+    line = error_line(invoke(*SMALL, "--out", str(tmp_path / "t.nc")), 1)
+    assert line == "Error: out of memory: try fewer --neurons or --samples, or --save norms"
+    assert not (tmp_path / "t.nc").exists()
+
+
+def test_another_runtime_error_is_not_called_out_of_memory(tmp_path, monkeypatch):
+    import rdnet.prd.one_call
+
+    def fail(*arguments, **options):
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+
+    monkeypatch.setattr(rdnet.prd.one_call, "run", fail)
+    result = invoke(*SMALL, "--out", str(tmp_path / "t.nc"))
+    assert isinstance(result.exception, RuntimeError)
