@@ -94,6 +94,9 @@ def _prepare(
     original_dims = tuple(data.dims)
     data = data.transpose(*batch, *components, *spatial_dims)
     sizes = [data.sizes[d] for d in spatial_dims]
+    empty = [str(d) for d, n in zip(spatial_dims, sizes) if n == 0]
+    if empty and max(sizes) > 1:  # a (0, 8) field: every grid has at least one point along each axis
+        raise ValueError(f"a field is empty along {', '.join(empty)}; got {' x '.join(map(str, sizes))} points")
     if max(sizes) < 2:
         names = ", ".join(map(str, spatial_dims))
         raise ValueError(

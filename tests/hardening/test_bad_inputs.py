@@ -316,6 +316,7 @@ CLI_ROWS = [
 
 def _python_rows() -> list[tuple[str, Callable[[Path], object], type, str]]:
     """(label, call, exception type, words) of the Python API rows."""
+    from rdnet.analysis import dominant_wavelength
     from rdnet.dataset import StreamingWriter, VariableSpec, open_dataset, write_dataset
     from rdnet.errors import ConfigError, DatasetError
 
@@ -355,6 +356,9 @@ def _python_rows() -> list[tuple[str, Callable[[Path], object], type, str]]:
         ("StreamingWriter.resume: past the last snapshot", resume_past_end, DatasetError, "complete snapshots"),
         ("write_dataset: existing output", lambda f: write_dataset(tiny(), f / "good.nc", system="classic", model="m",
                                                                    parameters={}), ConfigError, "--overwrite"),
+        # was a ZeroDivisionError from inside numpy.fft
+        ("dominant_wavelength: a (0, 8) field", lambda f: dominant_wavelength(np.zeros((0, 8))), ValueError,
+         "empty along y"),
     ]  # fmt: skip
 
 
