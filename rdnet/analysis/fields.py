@@ -196,6 +196,13 @@ def _model_times(values: Any) -> np.ndarray:
     return times.astype(float)
 
 
+def _check_flag(name: str, value: Any) -> bool:
+    """``value`` as a bool; a ``TypeError`` naming ``name`` for anything else (``"no"`` is not False)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
 def _check_finite(values: np.ndarray) -> None:
     if values.size and not np.all(np.isfinite(values)):
         bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))

@@ -70,7 +70,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import xarray as xr
 
-from rdnet.analysis.fields import DEPTH_DIM, _apply, _check_finite, _Field, _FieldInfo, _prepare
+from rdnet.analysis.fields import DEPTH_DIM, _apply, _check_finite, _check_flag, _Field, _FieldInfo, _prepare
 from rdnet.analysis.metric_names import MORPHOLOGY_DETAIL_KEYS, metric_units
 
 __all__ = [
@@ -202,6 +202,7 @@ def periodic_label(binary: np.ndarray, *, connectivity: int | None = None, perio
     >>> periodic_label(band)[1]  # the top and bottom rows are one band on the torus
     1
     """
+    periodic = _check_flag("periodic", periodic)
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     from skimage.measure import label
@@ -491,6 +492,7 @@ def morphology_metrics(
     >>> m["components"], m["euler_number"]
     (1.0, 1.0)
     """
+    periodic = _check_flag("periodic", periodic)
     info = _prepare_spatial(field, ndim=ndim, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
     spacings, length_units = info.spacing, info.length_units
     if window is not None and not (math.isfinite(float(window)) and float(window) > 0):
@@ -573,6 +575,7 @@ def minkowski_curves(
     >>> curves["euler_characteristic"].values.tolist()  # bands around the torus
     [0.0, 0.0, 0.0]
     """
+    periodic = _check_flag("periodic", periodic)
     info = _prepare_spatial(field, ndim=ndim, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
     data, spacings, length_units = info.data, info.spacing, info.length_units
     if isinstance(thresholds, (int, np.integer)) and not isinstance(thresholds, bool):
@@ -631,6 +634,7 @@ def component_sizes(
         Dim ``component``: the area (length in 1-D, volume in 3-D) of each component, in
         physical units, largest first.
     """
+    periodic = _check_flag("periodic", periodic)
     if phase not in ("high", "low"):
         raise ValueError(f"phase must be 'high' or 'low'; got {phase!r}")
     info = _prepare_spatial(field, ndim=ndim, dx=dx, dy=dy, dz=dz, component_dims=None)
@@ -678,6 +682,7 @@ def orientation_order(
     xarray.DataArray
         One value per field; NaN for a 1-D or constant field.
     """
+    periodic = _check_flag("periodic", periodic)
     info = _prepare_spatial(field, ndim=ndim, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
     spacings = info.spacing
 

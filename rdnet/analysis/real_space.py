@@ -15,6 +15,7 @@ import xarray as xr
 from rdnet.analysis.fields import (
     _anomaly,
     _apply,
+    _check_flag,
     _Field,
     _field_axes,
     _is_constant,
@@ -140,6 +141,7 @@ def morans_i(
     xarray.DataArray
         Moran's I per field; NaN for a constant field (no variation to correlate).
     """
+    periodic = _check_flag("periodic", periodic)
     info = _prepare(field, component_dims=component_dims)
     result = _apply(functools.partial(_morans_kernel, periodic=bool(periodic)), info)
     return _scalar_result(result, "morans_i", "Moran's I (rook weights)", "1")
@@ -234,6 +236,7 @@ def correlation_length(
         out to half the shortest side of the domain (half the line's length for a 1-D
         field; correlated across the domain); NaN for a constant field.
     """
+    periodic = _check_flag("periodic", periodic)
     info = _prepare(field, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
     result = _apply(
         functools.partial(_correlation_length_kernel, spacing=info.spacing, periodic=bool(periodic)),
@@ -322,6 +325,7 @@ def symmetry_scores(
     xarray.DataArray
         Dims ``(..., "symmetry")``; NaN everywhere for a constant field.
     """
+    periodic = _check_flag("periodic", periodic)
     info = _prepare(field, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
     ny, nx = info.shape[-2:]
     dy, dx = info.spacing[-2:]

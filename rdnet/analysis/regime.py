@@ -37,7 +37,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from rdnet.analysis.fields import _Field
+from rdnet.analysis.fields import _check_flag, _Field
 
 __all__ = [
     "REGIMES",
@@ -246,6 +246,7 @@ def pattern_summary(
     >>> summary["regime"], summary["euler_characteristic"], summary["dominant_wavelength"]
     ('stripes', 0.0, 8.0)
     """
+    periodic = _check_flag("periodic", periodic)
     from rdnet.analysis.homogeneity import homogeneity_metrics
     from rdnet.analysis.morphology import _prepare_spatial, morphology_metrics
 

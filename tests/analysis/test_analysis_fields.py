@@ -160,6 +160,28 @@ def test_a_single_point_field_is_refused_naming_its_dims():
         analysis.dominant_wavelength(np.ones((1, 1)))
 
 
+@pytest.mark.parametrize(
+    "function",
+    [analysis.morans_i, analysis.correlation_length, analysis.symmetry_scores, analysis.homogeneity_metrics,
+     analysis.morphology_metrics, analysis.minkowski_curves, analysis.orientation_order, analysis.pattern_summary,
+     analysis.pattern_regime],
+)  # fmt: skip
+@pytest.mark.parametrize("flag", ["no", None, 0])
+def test_periodic_must_be_a_bool_not_a_truthy_value(function, flag):
+    """periodic="no" was truthy (a periodic measurement), periodic=None falsy: neither is what was asked."""
+    field = np.cos(2 * np.pi * np.arange(16) / 8)[None, :] * np.ones((8, 1))
+    with pytest.raises(TypeError, match="periodic must be True or False"):
+        function(field, periodic=flag)
+
+
+def test_component_sizes_and_periodic_label_refuse_a_non_bool_periodic():
+    binary = np.eye(8, dtype=bool)
+    with pytest.raises(TypeError, match="periodic must be True or False"):
+        analysis.periodic_label(binary, periodic="no")
+    with pytest.raises(TypeError, match="periodic must be True or False"):
+        analysis.component_sizes(binary.astype(float), periodic="no")
+
+
 @pytest.mark.parametrize("function", [analysis.dominant_wavelength, analysis.morans_i, analysis.homogeneity_metrics])
 def test_a_complex_field_is_refused_not_cut_to_its_real_part(function):
     """i·cos(2πx/8) has a real part of zeros: it was once measured as a constant field (NaN wavelength)

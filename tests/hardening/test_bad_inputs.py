@@ -316,7 +316,7 @@ CLI_ROWS = [
 
 def _python_rows() -> list[tuple[str, Callable[[Path], object], type, str]]:
     """(label, call, exception type, words) of the Python API rows."""
-    from rdnet.analysis import dominant_wavelength
+    from rdnet.analysis import dominant_wavelength, morans_i
     from rdnet.dataset import StreamingWriter, VariableSpec, open_dataset, write_dataset
     from rdnet.errors import ConfigError, DatasetError
 
@@ -359,6 +359,9 @@ def _python_rows() -> list[tuple[str, Callable[[Path], object], type, str]]:
         # was a ZeroDivisionError from inside numpy.fft
         ("dominant_wavelength: a (0, 8) field", lambda f: dominant_wavelength(np.zeros((0, 8))), ValueError,
          "empty along y"),
+        # "no" is truthy: was measured as periodic without a word
+        ("morans_i: periodic='no'", lambda f: morans_i(np.eye(8), periodic="no"), TypeError,
+         "periodic must be True or False"),
     ]  # fmt: skip
 
 
