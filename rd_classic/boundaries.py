@@ -424,8 +424,11 @@ def resolve_boundary_conditions(
         items = [_split_target(specifications)]
     elif isinstance(specifications, Mapping):
         items = [(str(target), text) for target, text in specifications.items()]
-    else:
+    elif isinstance(specifications, (list, tuple)):
         items = [_split_target(text) for text in specifications]
+    else:
+        raise ConfigError(f"--boundary must be a condition like 'no-flux', a list of them or a mapping "
+                          f"{{'u': 'dirichlet 1'}}, got {specifications!r}")
     for target, text in items:
         where = f"--boundary {target}" if target else "--boundary"
         condition = parse_side_condition(text, parameters, where=where)

@@ -236,6 +236,8 @@ class Model:
             if key not in valid:
                 raise ConfigError(f"model {self.name!r} has no parameter {key!r}; valid parameters: {', '.join(valid)}")
             try:
+                if isinstance(value, (bool, np.bool_)):  # float(True) is 1.0
+                    raise TypeError
                 number = float(value)
             except (TypeError, ValueError):
                 raise ConfigError(f"parameter {key} must be a number, got {value!r}") from None

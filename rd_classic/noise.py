@@ -126,8 +126,11 @@ def resolve_noise(
         items: list[tuple[str, Any]] = []
     elif isinstance(specifications, Mapping):
         items = list(specifications.items())
-    else:
+    elif isinstance(specifications, (str, list, tuple)):
         items = [_split(text) for text in ([specifications] if isinstance(specifications, str) else specifications)]
+    else:
+        raise ConfigError(f"--noise must be a term like 'u=0.01', a list of them or a mapping {{'u': '0.01'}}, "
+                          f"got {specifications!r}")
     for name, text in items:
         if name is None:
             terms.clear()

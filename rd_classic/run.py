@@ -17,6 +17,7 @@ fails before a file is created.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -313,13 +314,17 @@ def build_config(
     chosen = get_preset(declaration, preset) if preset is not None else default_preset(declaration)
     numbers: dict[str, float] = {**base_values, **chosen.parameters}
     field_specifications: dict[str, str] = {}
+    if parameters is not None and not isinstance(parameters, Mapping):
+        raise ConfigError(f"parameters must map names to values, e.g. {{'F': 0.035}}; got {parameters!r}")
     for name, value in (parameters or {}).items():
+        if not isinstance(name, str):
+            raise ConfigError(f"a parameter's name must be a string, got {name!r}")
         if isinstance(value, str) and is_field_specification(value):
             field_specifications[name] = value
         else:
             numbers[name] = value
     model_object = get_model(declaration, **numbers)
-    shape = parse_size(size) if isinstance(size, str) else tuple(int(n) for n in size)
+    shape = _shape(size)
     spacing = chosen.dx if dx is None else _positive("dx", dx)
     probe = Grid(shape, spacing)  # the grid's dimension decides which sides exist
     conditions = resolve_boundary_conditions(declaration.species, declaration.parameter_names,
@@ -336,12 +341,13 @@ def build_config(
     if dtype not in DTYPES:
         raise ConfigError(f"unknown dtype {dtype!r}; valid dtypes: {', '.join(DTYPES)}")
     check_spacing(grid.dx, grid.shape, dtype)
+    if not isinstance(device, str):
+        raise ConfigError(f"device must be a name like 'cpu', 'cuda' or 'cuda:1', got {device!r}")
     if backend is None:
         backend = "torch" if device != "cpu" else ("numpy" if integrator in ("etdrk4", *IMEX_SCHEMES) else "numba")
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
-    if int(seed) != seed or seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {seed}")
+    seed = _whole_number("seed", seed, smallest=0)
     initial = check_initial_condition(initial_condition or chosen.initial_condition, model_object)
     _check_noise_at_start(noise_terms, model_object, grid, fields, initial, int(seed))
     limit = _stability_limit(model_object, grid, integrator, fields, conditions, initial=initial, seed=int(seed))
@@ -349,9 +355,7 @@ def build_config(
         snapshots = DEFAULT_SNAPSHOTS
     elif snapshot_every is not None:
         raise ConfigError("give snapshots (intervals) or snapshot_every (steps between snapshots), not both")
-    elif isinstance(snapshots, bool) or int(snapshots) != snapshots or snapshots < 1:
-        raise ConfigError(f"snapshots must be a positive integer, got {snapshots}")
-    snapshots = int(snapshots)
+    snapshots = _whole_number("snapshots", snapshots)
     if allow_unstable and (integrator in ADAPTIVE_SCHEMES or math.isinf(limit)):
         raise ConfigError(f"allow_unstable applies only to the explicit fixed-step schemes (euler, rk2, rk4, milstein), "
                           f"not {integrator}: it has no step limit to exceed")  # fmt: skip
@@ -382,13 +386,10 @@ def build_config(
             # (the temporal analysis needs even spacing): at most snapshots - 1 steps more
             steps = int(snapshots) * math.ceil(steps / int(snapshots))
         dt = duration / steps  # the last step lands on the duration exactly (dt only shrinks)
-    elif int(steps) != steps or steps < 1:
-        raise ConfigError(f"steps must be a positive integer, got {steps}")
-    steps = int(steps)
+    steps = _whole_number("steps", steps)
     if snapshot_every is None:
         snapshot_every = max(1, steps // snapshots)
-    elif int(snapshot_every) != snapshot_every or snapshot_every < 1:
-        raise ConfigError(f"snapshot_every must be a positive integer, got {snapshot_every}")
+    snapshot_every = _whole_number("snapshot_every", snapshot_every)
     config = SimulationConfig(
         model=model_object,
         grid=grid,
@@ -553,7 +554,30 @@ def _initial_state_limit(model: Model, grid: Grid, integrator: str, boundary: Bo
                for jacobian in [diffusion_alone, *(jacobians[:, :, cell] for cell in cells)])  # fmt: skip
 
 
+def _shape(size) -> tuple[int, ...]:
+    """The grid shape of ``size``: text (``"512x256"``), a whole number, or the array shape as a sequence."""
+    if isinstance(size, str):
+        return parse_size(size)
+    if isinstance(size, numbers.Integral) and not isinstance(size, bool):
+        return parse_size(str(int(size)))
+    if isinstance(size, (Sequence, np.ndarray)) and not isinstance(size, (bytes, bytearray)):
+        return tuple(_whole_number(f"each entry of size {tuple(size)}", n) for n in size)
+    raise ConfigError(f"size must be like 256, '512x256' or the shape (ny, nx), got {size!r}")
+
+
+def _whole_number(name: str, value, *, smallest: int = 1) -> int:
+    """``value`` as an int: a whole number (``10`` or ``10.0``, not ``True``, ``"10"`` or ``10.5``) at least ``smallest``."""
+    what = "a positive integer" if smallest == 1 else f"an integer >= {smallest}" if smallest else "a non-negative integer"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value != int(value):
+        raise ConfigError(f"{name} must be {what}, got {value!r}")
+    if value < smallest:
+        raise ConfigError(f"{name} must be {what}, got {value!r}")
+    return int(value)
+
+
 def _positive(name: str, value: float) -> float:
+    if isinstance(value, (bool, str, bytes)):
+        raise ConfigError(f"{name} must be a number, got {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):

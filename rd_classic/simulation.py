@@ -188,8 +188,10 @@ def run(*, history: str | None = None, **options: Any) -> SimulationResult:
                               "quiet", "stop_when_steady"}  # fmt: skip
     if unknown:
         raise TypeError(f"simulate() got unexpected options: {', '.join(sorted(unknown))}")
+    _check_option_types(options)
     tolerance = options.get("stop_when_steady")
-    if tolerance is not None and not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance > 0):
+    if tolerance is not None and (isinstance(tolerance, bool) or not (
+            isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance > 0)):  # fmt: skip
         raise ConfigError(f"stop_when_steady must be a positive finite number, got {tolerance!r}")
     resume = options.get("resume")
     lowered_from = None
@@ -251,6 +253,18 @@ def run(*, history: str | None = None, **options: Any) -> SimulationResult:
                             stop_reason=steady.reason if steady is not None else None,
                             stopped_steady=steady is not None and steady.stop_requested,
                             dt_lowered_from=lowered_from)  # fmt: skip
+
+
+def _check_option_types(options: Mapping[str, Any]) -> None:
+    """Refuse a file option that is not a path, or a switch that is not True or False (``"no"`` is truthy)."""
+    for name in ("model_file", "out", "resume"):
+        value = options.get(name)
+        if value is not None and not isinstance(value, (str, os.PathLike)):
+            raise ConfigError(f"{name} must be a path (str or os.PathLike), got {value!r}")
+    for name in ("overwrite", "allow_unstable", "quiet"):
+        value = options.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise ConfigError(f"{name} must be True or False, got {value!r}")
 
 
 def _with_steady_tolerance(config, tolerance: float | None):

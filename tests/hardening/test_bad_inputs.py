@@ -316,6 +316,7 @@ CLI_ROWS = [
 
 def _python_rows() -> list[tuple[str, Callable[[Path], object], type, str]]:
     """(label, call, exception type, words) of the Python API rows."""
+    from rd_classic import simulate
     from rdnet.analysis import dominant_wavelength, morans_i
     from rdnet.dataset import StreamingWriter, VariableSpec, open_dataset, write_dataset
     from rdnet.errors import ConfigError, DatasetError
@@ -362,6 +363,12 @@ def _python_rows() -> list[tuple[str, Callable[[Path], object], type, str]]:
         # "no" is truthy: was measured as periodic without a word
         ("morans_i: periodic='no'", lambda f: morans_i(np.eye(8), periodic="no"), TypeError,
          "periodic must be True or False"),
+        # "no" is truthy: accepted a dt beyond the stability limit
+        ("rd_classic.simulate: allow_unstable='no'", lambda f: simulate(model="linear", size=8, steps=2, dt=10.0,
+                                                                         allow_unstable="no"),
+         ConfigError, "allow_unstable must be True or False"),
+        ("rd_classic.simulate: param not a mapping", lambda f: simulate(model="linear", size=8, steps=2, param=3),
+         ConfigError, "parameters must map names to values"),
     ]  # fmt: skip
 
 
