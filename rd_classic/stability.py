@@ -44,11 +44,38 @@ __all__ = [
 
 
 def _state(model: Model, state) -> tuple[float, ...]:
-    return model.homogeneous_state() if state is None else tuple(float(value) for value in state)
+    """The state to linearise about: ``state`` (one finite number per species) or the model's homogeneous state."""
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a rd_classic Model (e.g. rd_classic.get_model('schnakenberg')), got {model!r}")
+    if state is None:
+        return model.homogeneous_state()
+    species = ", ".join(model.species)
+    try:
+        if isinstance(state, (str, bytes, dict)):
+            raise TypeError
+        values = tuple(float(value) for value in state)
+    except (TypeError, ValueError):
+        raise ValueError(f"state must be one number per species ({species}), got {state!r}") from None
+    if not all(math.isfinite(value) for value in values):
+        raise ValueError(f"state must be finite numbers, one per species ({species}), got {state!r}")
+    return values
+
+
+def _wavenumbers(wavenumbers) -> np.ndarray:
+    """``wavenumbers`` as a float array of at least one dim; finite real numbers only."""
+    try:
+        if wavenumbers is None or isinstance(wavenumbers, (str, bytes)) or np.iscomplexobj(wavenumbers):
+            raise TypeError
+        q = np.atleast_1d(np.asarray(wavenumbers, dtype=float))
+    except (TypeError, ValueError):
+        raise ValueError(f"wavenumbers must be real numbers (array-like), got {wavenumbers!r}") from None
+    if not np.all(np.isfinite(q)):
+        raise ValueError(f"wavenumbers must be finite; got {np.count_nonzero(~np.isfinite(q))} NaN or infinite")
+    return q
 
 
 def _matrices(model: Model, wavenumbers, state) -> tuple[np.ndarray, np.ndarray]:
-    q = np.atleast_1d(np.asarray(wavenumbers, dtype=float))
+    q = _wavenumbers(wavenumbers)
     jacobian = model.jacobian(*_state(model, state))
     return q, jacobian[None, :, :] - (q * q)[:, None, None] * np.diag(model.diffusion)[None, :, :]
 
@@ -462,6 +489,18 @@ class BoxModes:
                 "fastest_modes": fastest}  # fmt: skip
 
 
+def _positive_wavenumber(value) -> float:
+    try:
+        if isinstance(value, (bool, str, bytes)):
+            raise TypeError
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise ConfigError(f"max_wavenumber must be a positive finite number, got {value!r}")
+    return number
+
+
 def box_modes(model: Model, lengths, kinds, *, state=None, max_wavenumber: float | None = None) -> BoxModes:
     """The modes of a box (x first: ``lengths`` and ``kinds`` of :data:`AXIS_KINDS`), largest growth rate first.
 
@@ -477,15 +516,22 @@ def box_modes(model: Model, lengths, kinds, *, state=None, max_wavenumber: float
         Lengths and kinds that do not match, an unknown kind, or a box with more than
         :data:`MAX_BOX_MODES` mode-number combinations up to that wavenumber.
     """
-    lengths = tuple(float(length) for length in lengths)
-    kinds = tuple(kinds)
+    try:
+        if isinstance(lengths, (str, bytes)):
+            raise TypeError
+        lengths = tuple(float(length) for length in ([lengths] if np.ndim(lengths) == 0 else lengths))
+    except (TypeError, ValueError):
+        raise ConfigError(f"lengths must be one number per axis, got {lengths!r}") from None
+    if not all(math.isfinite(length) and length > 0 for length in lengths):
+        raise ConfigError(f"a box's lengths must be positive finite numbers, got {lengths}")
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
     if len(lengths) != len(kinds) or not 1 <= len(lengths) <= 3:
         raise ConfigError("give one length and one kind per axis (1 to 3 axes)")
     unknown = [kind for kind in kinds if kind not in AXIS_KINDS]
     if unknown:
         raise ConfigError(f"unknown axis kind {unknown[0]!r}; valid: {', '.join(AXIS_KINDS)}")
     state = _state(model, state)
-    top = wavenumber_range(model, state=state) if max_wavenumber is None else float(max_wavenumber)
+    top = wavenumber_range(model, state=state) if max_wavenumber is None else _positive_wavenumber(max_wavenumber)
     counts = [top * length / math.pi + 2 for length in lengths]
     if math.prod(counts) > MAX_BOX_MODES:
         raise ConfigError(f"a box of {'x'.join(f'{length:g}' for length in lengths)} admits about "

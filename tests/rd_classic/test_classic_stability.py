@@ -270,3 +270,48 @@ def test_a_dense_polynomial_system_beyond_the_exact_bound_is_searched_not_elimin
         root, info, ok, _ = fsolve(residual, start, full_output=True)
         if ok == 1 and np.abs(residual(root)).max() < 1e-12 and np.abs(root).max() < 2.0:
             assert any(np.allclose(root, s, atol=1e-7) for s in states), root
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "words"),
+    [
+        (lambda m: dispersion_relation(m, [np.nan]), ValueError, "wavenumbers must be finite"),  # was a LinAlgError
+        (lambda m: dispersion_relation(m, None), ValueError, "wavenumbers must be real numbers"),
+        (lambda m: dispersion_relation(m, [1j]), ValueError, "wavenumbers must be real numbers"),
+        (lambda m: turing_analysis(m, state=[np.nan, 1.0]), ValueError, "state must be finite numbers"),
+        (lambda m: turing_analysis(m, state={"u": 1.0, "v": 0.9}), ValueError, "state must be one number per species (u, v)"),
+        (lambda m: turing_analysis("schnakenberg"), TypeError, "model must be a rd_classic Model"),  # was AttributeError
+    ],
+)
+def test_bad_wavenumbers_states_and_models_are_refused_naming_the_argument(call, error, words):
+    with pytest.raises(error) as caught:
+        call(get_model("schnakenberg"))
+    assert words in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("lengths", "options", "words"),
+    [
+        ((-20.0,), {}, "lengths must be positive finite numbers"),  # was one mode, q = 0, for a negative box
+        ((0.0,), {}, "lengths must be positive finite numbers"),  # was no modes at all
+        ((np.nan,), {}, "lengths must be positive finite numbers"),  # was 'cannot convert float NaN to integer'
+        ("20", {}, "lengths must be one number per axis"),
+        ((20.0,), {"max_wavenumber": -1.0}, "max_wavenumber must be a positive finite number"),  # was no modes
+        ((20.0,), {"max_wavenumber": np.nan}, "max_wavenumber must be a positive finite number"),
+    ],
+)
+def test_box_modes_refuses_a_box_that_is_not_one(lengths, options, words):
+    from rd_classic.stability import box_modes
+    from rdnet.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=words):
+        box_modes(get_model("schnakenberg"), lengths, ("periodic",), **options)
+
+
+def test_box_modes_of_a_one_axis_box_given_as_a_number_are_those_of_the_tuple():
+    """A number for lengths was 'float object is not iterable'; the periodic modes are q = 2 pi m / L."""
+    from rd_classic.stability import box_modes
+
+    modes = box_modes(get_model("schnakenberg"), 20.0, "periodic")
+    assert modes.lengths == (20.0,) and modes.kinds == ("periodic",)
+    np.testing.assert_allclose(np.sort(modes.wavenumbers), 2 * np.pi * np.arange(modes.wavenumbers.size) / 20.0)
