@@ -90,6 +90,12 @@ def standard_attrs(
     from rdnet import __version__
     from rdnet.dataset.cf import CONVENTIONS, global_attrs
 
+    for name, value in (("system", system), ("model", model)):
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{name} must be a non-empty string, got {value!r}")
+    if not isinstance(parameters, Mapping):
+        raise ConfigError(f"parameters must map names to values, got {parameters!r}")
+
     now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     command = history if history is not None else " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
     return {

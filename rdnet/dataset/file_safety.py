@@ -52,6 +52,10 @@ def check_output_path(path: str | os.PathLike, *, overwrite: bool = False) -> Pa
         The name ends in ``.partial``, the folder is missing or not writable, the path is a folder, or the file
         (or the partial file of an interrupted run) exists and ``overwrite`` is false.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigError(f"the output path must be a str or os.PathLike, got {path!r}")
+    if not isinstance(overwrite, bool):  # "no" is truthy: it would replace the file
+        raise ConfigError(f"overwrite must be True or False, got {overwrite!r}")
     path = Path(path).expanduser().absolute()
     if path.name.endswith(PARTIAL_SUFFIX):
         raise ConfigError(

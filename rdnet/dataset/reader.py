@@ -59,6 +59,8 @@ def open_dataset(path: str | os.PathLike, *, chunks: Any = "default"):
     puts a watch on the library's work here; the command line uses it to end the process
     with one error line.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"open_dataset needs a file name (str or os.PathLike), got {path!r}")
     path = Path(path).expanduser()
     if not path.exists():
         raise DatasetError(f"no such file: {path}")

@@ -431,6 +431,11 @@ def prepare_dataset(ds, *, system: str, model: str, parameters: Mapping[str, Any
     xarray.Dataset
         A copy, as :func:`write_dataset` writes it (and :func:`rdnet.open_dataset` reads it).
     """
+    import xarray as xr
+
+    if not isinstance(ds, xr.Dataset):
+        hint = ": make it one with da.to_dataset(name='u')" if isinstance(ds, xr.DataArray) else ""
+        raise TypeError(f"expected an xarray.Dataset, got {type(ds).__name__}{hint}")
     ds = ds.copy()
     for name in list(ds.data_vars) + list(ds.coords):
         variable = ds[name]

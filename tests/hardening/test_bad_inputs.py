@@ -369,6 +369,19 @@ def _python_rows() -> list[tuple[str, Callable[[Path], object], type, str]]:
          ConfigError, "allow_unstable must be True or False"),
         ("rd_classic.simulate: param not a mapping", lambda f: simulate(model="linear", size=8, steps=2, param=3),
          ConfigError, "parameters must map names to values"),
+        # "no" is truthy: replaced the existing file
+        ("write_dataset: overwrite='no'", lambda f: write_dataset(tiny(), f / "good.nc", system="classic", model="m",
+                                                                  parameters={}, overwrite="no"),
+         ConfigError, "overwrite must be True or False"),
+        ("write_dataset: a DataArray", lambda f: write_dataset(tiny()["u"], f / "w.nc", system="classic", model="m",
+                                                               parameters={}), TypeError, "expected an xarray.Dataset"),
+        ("write_dataset: parameters not a mapping", lambda f: write_dataset(tiny(), f / "w.nc", system="classic",
+                                                                            model="m", parameters=3),
+         ConfigError, "parameters must map names to values"),
+        ("write_dataset: output path not a path", lambda f: write_dataset(tiny(), 3, system="classic", model="m",
+                                                                          parameters={}),
+         ConfigError, "output path must be a str or os.PathLike"),
+        ("open_dataset: not a path", lambda f: open_dataset(3), TypeError, "needs a file name"),
     ]  # fmt: skip
 
 
