@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from dataclasses import asdict, dataclass, field, fields
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -257,6 +258,9 @@ _INTEGER_OPTIONS = ("samples", "input_dim", "outputs", "neurons", "steps", "batc
                     "critic_neurons", "seed", "data_seed", "snapshot_every", "threads")  # fmt: skip
 _NUMBER_OPTIONS = ("lr", "critic_lr", "gp_weight", "adversary_weight", "delta")
 _FLAG_OPTIONS = ("adversary", "no_normalize", "overwrite", "quiet")
+_TEXT_OPTIONS = ("dataset", "grid", "optimizer", "critic_optimizer", "train_layers", "init", "layout", "embedding",
+                 "device", "dtype", "save")  # fmt: skip
+_PATH_OPTIONS = ("out", "resume")
 
 
 def check_option_types(options: Mapping[str, Any]) -> None:
@@ -267,7 +271,8 @@ def check_option_types(options: Mapping[str, Any]) -> None:
     Raises
     ------
     ConfigError
-        An integer option that is not an integer, a number that is not real, a flag that is not a bool.
+        An integer option that is not an integer, a number that is not real, a flag that is not a bool,
+        a name that is not a string, a file that is not a path.
     """
     for name, value in options.items():
         if value is None:
@@ -279,6 +284,10 @@ def check_option_types(options: Mapping[str, Any]) -> None:
             raise ConfigError(f"{option} must be a number, got {value!r}")
         if name in _FLAG_OPTIONS and not flag:
             raise ConfigError(f"{option} must be True or False, got {value!r}")
+        if name in _TEXT_OPTIONS and not isinstance(value, str):
+            raise ConfigError(f"{option} must be a string, got {value!r}")
+        if name in _PATH_OPTIONS and not isinstance(value, (str, os.PathLike)):
+            raise ConfigError(f"{option} must be a path (str or os.PathLike), got {value!r}")
 
 
 def _refuse_options_that_cannot_apply(options: Mapping[str, Any]) -> None:

@@ -95,6 +95,10 @@ def test_options_that_cannot_apply_are_refused(options, message):
         ({"neurons": True}, "--neurons must be an integer, got True"),
         ({"lr": "0.1"}, "--lr must be a number, got '0.1'"),
         ({"adversary": "yes"}, "--adversary must be True or False, got 'yes'"),
+        ({"dataset": 3}, "--dataset must be a string, got 3"),  # was "'int' object has no attribute 'startswith'"
+        ({"grid": 4}, "--grid must be a string, got 4"),  # was "expected string or bytes-like object" from re
+        ({"out": 3}, r"--out must be a path \(str or os.PathLike\), got 3"),  # was a TypeError from pathlib
+        ({"resume": 3}, r"--resume must be a path \(str or os.PathLike\), got 3"),
     ],
 )
 def test_options_of_the_wrong_type_are_one_config_error(options, message):
