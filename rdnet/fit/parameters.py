@@ -18,7 +18,7 @@ from rdnet.errors import ConfigError
 
 from rd_classic.models import Model
 
-__all__ = ["ParameterSpace", "parameter_space", "unit_box_points", "LOG_SCALE_RATIO", "MAX_FITTED"]
+__all__ = ["ParameterSpace", "fitted_names", "parameter_space", "unit_box_points", "LOG_SCALE_RATIO", "MAX_FITTED"]
 
 #: bounds ``high/low`` from which a positive parameter is searched on a log scale
 LOG_SCALE_RATIO = 10.0
@@ -87,6 +87,16 @@ class ParameterSpace:
         return [f"{name}={low:g}:{high:g}" for name, low, high in zip(self.names, self.low, self.high)]
 
 
+def fitted_names(names) -> tuple[str, ...]:
+    """The names of the parameters to fit: a list of names, or one name (not its letters)."""
+    if isinstance(names, str):
+        return (names,)
+    try:
+        return tuple(names)
+    except TypeError:
+        raise ConfigError(f"give the parameters to fit as a list of names, e.g. ['F', 'k'], got {names!r}") from None
+
+
 def parameter_space(model: Model, names: Sequence[str], bounds: Mapping[str, tuple[float, float]]) -> ParameterSpace:
     """Check the fitted names and their bounds against the model; default bounds are half to twice the value.
 
@@ -108,7 +118,7 @@ def parameter_space(model: Model, names: Sequence[str], bounds: Mapping[str, tup
         invalid (a constraint of its model file, a negative diffusion coefficient).
     """
     valid = model.parameter_names()
-    names = tuple(names)
+    names = fitted_names(names)
     if not names:
         raise ConfigError("give at least one parameter to fit (--params F,k)")
     if len(names) > MAX_FITTED:
@@ -125,7 +135,10 @@ def parameter_space(model: Model, names: Sequence[str], bounds: Mapping[str, tup
     low, high = [], []
     for name in names:
         if name in bounds:
-            lower, upper = (float(value) for value in bounds[name])
+            try:
+                lower, upper = (float(value) for value in bounds[name])
+            except (TypeError, ValueError):
+                raise ConfigError(f"bounds of {name} must be a pair (low, high), got {bounds[name]!r}") from None
         else:
             value = float(model.values[name])
             if value == 0:

@@ -25,6 +25,7 @@ The pipeline (each stage reports to an optional ``progress`` callback):
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import time as clock
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from rd_classic.models import Model, builtin_declaration, get_model
 
 from rdnet.fit.first_guess import WavelengthGuess
 from rdnet.fit.optimise import METHODS, Progress, StartResult, _silent
-from rdnet.fit.parameters import ParameterSpace, parameter_space
+from rdnet.fit.parameters import ParameterSpace, fitted_names, parameter_space
 from rdnet.fit.simulation import SimulationSetup
 from rdnet.fit.statistics import StatisticsSettings
 from rdnet.fit.uncertainty import INTERVAL_METHOD, Uncertainty
@@ -266,13 +267,22 @@ def build_fit_config(
     declaration = _declaration(model)
     _refuse_what_a_fit_would_ignore(declaration)
     chosen = get_preset(declaration, preset) if preset is not None else default_preset(declaration)
+    for name, value in (("parameters", parameters), ("bounds", bounds)):
+        if value is not None and not isinstance(value, Mapping):
+            raise ConfigError(f"{name} must map parameter names to values, got {value!r}")
+    for name, value in (("periodic", periodic), ("standardise", standardise)):
+        if not isinstance(value, (bool, np.bool_)):  # "no" is truthy
+            raise ConfigError(f"{name} must be True or False, got {value!r}")
+    fit = fitted_names(fit)
+    if not isinstance(device, str):
+        raise ConfigError(f"device must be a name like 'cpu' or 'cuda', got {device!r}")
     fixed = dict(parameters or {})
     overlap = sorted(set(fixed) & set(fit))
     if overlap:
         raise ConfigError(f"{', '.join(overlap)} is both fixed (--param) and fitted (--params); choose one")
     model_object = get_model(declaration, **{**chosen.parameters, **fixed})
     space = parameter_space(model_object, fit, dict(bounds or {}))
-    shape = tuple(int(n) for n in shape)
+    shape = tuple(_count("each entry of shape", n, 1) for n in (shape if isinstance(shape, (tuple, list)) else [shape]))
     if len(shape) != 2 or min(shape) < MIN_TARGET_CELLS:
         raise ConfigError(f"a fit needs a 2-D grid of at least {MIN_TARGET_CELLS}x{MIN_TARGET_CELLS} cells, "
                           f"got {'x'.join(map(str, reversed(shape)))}")  # fmt: skip
@@ -323,9 +333,8 @@ def build_fit_config(
         _count("window", window, 1)
         if window > n_steps:
             raise ConfigError(f"--window {window} is longer than the run ({n_steps} steps of dt={dt:.6g})")
-    if not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise ConfigError(f"learning rate must be a positive number, got {learning_rate!r}")
-    if not 0 < level < 1:
+    learning_rate = _positive("learning rate", learning_rate)
+    if isinstance(level, (bool, str)) or not isinstance(level, numbers.Real) or not 0 < level < 1:
         raise ConfigError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
     setup = SimulationSetup(model=model_object, grid=grid, dt=float(dt), n_steps=int(n_steps), initial_condition=initial,
                             observed=observed, integrator=integrator, device=device, dtype=dtype,
@@ -345,7 +354,8 @@ def _probe_points(size: int) -> np.ndarray:
 
 
 def _count(name: str, value: int, smallest: int) -> int:
-    if int(value) != value or value < smallest:
+    whole = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and value == int(value)
+    if not whole or value < smallest:
         raise ConfigError(f"{name} must be an integer >= {smallest}, got {value!r}")
     return int(value)
 
@@ -542,6 +552,8 @@ def fit_pattern(target: np.ndarray, model: str | os.PathLike | ModelDeclaration 
 
 def check_target(target: Any, *, source: str = "the target") -> np.ndarray:
     """A target as a float64 ``(ny, nx)`` array; ConfigError when it is not 2-D, not finite or constant."""
+    if np.iscomplexobj(target):  # casting would drop the imaginary part with only a warning
+        raise ConfigError(f"{source} is complex: fit its real part, imaginary part or modulus (np.abs)")
     try:
         values = np.asarray(target, dtype=np.float64)
     except (TypeError, ValueError):

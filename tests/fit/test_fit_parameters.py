@@ -105,3 +105,40 @@ def test_a_model_file_path_is_a_model_for_the_python_api(tmp_path):
         assert config.model.declaration.digest == parse_model_text(text).digest and config.model.name == "mine"
     with pytest.raises(ConfigError, match="not found"):
         build_fit_config(str(tmp_path / "missing.toml"), fit=["b"], shape=(16, 16), time=1.0)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"fit": 3}, r"give the parameters to fit as a list of names, e.g. \['F', 'k'\], got 3"),  # 'int' not iterable
+    ({"bounds": {"F": (0.1,)}}, r"bounds of F must be a pair \(low, high\), got \(0.1,\)"),  # 'not enough values to unpack'
+    ({"bounds": 3}, "bounds must map parameter names to values, got 3"),
+    ({"parameters": 3}, "parameters must map parameter names to values, got 3"),
+    ({"shape": (16.5, 16)}, "each entry of shape must be an integer >= 1, got 16.5"),  # was a 16 x 16 grid
+    ({"starts": True}, "starts must be an integer >= 1, got True"),  # was one start
+    ({"iterations": float("nan")}, "iterations must be an integer >= 0, got nan"),  # 'cannot convert float NaN'
+    ({"seed": "a"}, "seed must be an integer >= 0, got 'a'"),  # 'invalid literal for int()'
+    ({"learning_rate": "x"}, "learning rate must be a number, got 'x'"),  # 'must be real number, not str'
+    ({"level": "x"}, r"level must be between 0 and 1 \(e.g. 0.95\), got 'x'"),  # "'<' not supported"
+    ({"device": 0}, "device must be a name like 'cpu' or 'cuda', got 0"),
+    ({"periodic": "no"}, "periodic must be True or False, got 'no'"),  # "no" was a periodic fit
+    ({"standardise": "no"}, "standardise must be True or False, got 'no'"),
+])  # fmt: skip
+def test_build_fit_config_refuses_options_of_the_wrong_type_in_one_line(options, message):
+    from rdnet.fit.run import build_fit_config
+
+    with pytest.raises(ConfigError, match=message):
+        build_fit_config("gray-scott", **{"fit": ["F"], "shape": (16, 16), **options})
+
+
+def test_one_name_to_fit_is_that_parameter_not_its_letters():
+    """fit='Dv' was read as the names 'D' and 'v' ("no parameter 'D'")."""
+    from rdnet.fit.run import build_fit_config
+
+    assert build_fit_config("gray-scott", fit="Dv", shape=(16, 16)).space.names == ("Dv",)
+
+
+def test_a_complex_target_is_refused_not_cut_to_its_real_part():
+    from rdnet.fit.run import check_target
+
+    target = 1j * np.cos(2 * np.pi * np.arange(16) / 8)[None, :] * np.ones((16, 1))
+    with pytest.raises(ConfigError, match="the target is complex"):
+        check_target(target)
