@@ -10,6 +10,7 @@ every field of a (possibly dask-backed) DataArray through :func:`xarray.apply_uf
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
@@ -201,6 +202,15 @@ def _check_flag(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False; got {value!r}")
     return bool(value)
+
+
+def _check_count(name: str, value: Any, smallest: int) -> int:
+    """``value`` as an int of at least ``smallest`` (0 or 1); a ``ValueError`` naming ``name`` for anything else
+    (``True``, ``2.5``, ``nan``, ``"5"``)."""
+    whole = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and math.isfinite(value)
+    if not (whole and value == int(value) and value >= smallest):
+        raise ValueError(f"{name} must be a {'positive' if smallest else 'non-negative'} integer; got {value!r}")
+    return int(value)
 
 
 def _check_finite(values: np.ndarray) -> None:

@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from rdnet.analysis.fields import _anomaly, _apply, _check_flag, _Field, _is_constant, _prepare, _scalar_result
+from rdnet.analysis.fields import _anomaly, _apply, _check_count, _check_flag, _Field, _is_constant, _prepare, _scalar_result
 from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS
 from rdnet.analysis.real_space import _correlation_length_kernel, _cv_kernel, _morans_kernel
 from rdnet.analysis.spectra import _anisotropy_kernel, _entropy_of_spectrum, _peak_wavelength
@@ -86,8 +86,8 @@ def homogeneity_metrics(
     (8.0, 0.05)
     """
     periodic = _check_flag("periodic", periodic)
-    if int(n_surrogates) != n_surrogates or n_surrogates < 0:
-        raise ValueError(f"n_surrogates must be a non-negative integer; got {n_surrogates!r}")
+    n_surrogates = _check_count("n_surrogates", n_surrogates, 0)
+    seed = _check_count("seed", seed, 0)
     info = _prepare(field, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
     grid = _spectral_grid(info.shape, info.spacing)
     packed = _apply(

@@ -65,6 +65,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import numbers
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -140,7 +141,8 @@ def _resolve_threshold(field: np.ndarray, threshold: float | str) -> float:
 
             return float(threshold_otsu(field)) if np.ptp(field) > 0 else float(field.mean())
         raise ValueError(f"unknown threshold {threshold!r}; valid: a number or one of {', '.join(THRESHOLDS)}")
-    value = float(threshold)
+    is_number = isinstance(threshold, numbers.Real) and not isinstance(threshold, (bool, np.bool_))
+    value = float(threshold) if is_number else math.nan
     if not math.isfinite(value):
         raise ValueError(f"threshold must be a finite number or one of {', '.join(THRESHOLDS)}; got {threshold!r}")
     return value
@@ -495,7 +497,8 @@ def morphology_metrics(
     periodic = _check_flag("periodic", periodic)
     info = _prepare_spatial(field, ndim=ndim, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
     spacings, length_units = info.spacing, info.length_units
-    if window is not None and not (math.isfinite(float(window)) and float(window) > 0):
+    if window is not None and (isinstance(window, (bool, str)) or not isinstance(window, numbers.Real)
+                               or not (math.isfinite(window) and window > 0)):  # fmt: skip
         raise ValueError(f"window must be a positive length; got {window!r}")
     if not isinstance(threshold, str):
         _resolve_threshold(np.zeros(1), threshold)  # refuse a bad number now, not in a dask task

@@ -380,6 +380,8 @@ def distance_from_reference(
     else:
         if not isinstance(reference, xr.DataArray):
             array = np.asarray(reference)
+            if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool) or np.iscomplexobj(array):
+                raise ValueError(f"reference must be a real number or a field of them; got {reference!r}")
             if array.ndim > data.ndim:
                 raise ValueError(f"reference has more dims ({array.ndim}) than the field ({data.ndim})")
             reference = xr.DataArray(array, dims=info.original_dims[data.ndim - array.ndim :])

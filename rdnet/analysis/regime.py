@@ -248,7 +248,7 @@ def pattern_summary(
     """
     periodic = _check_flag("periodic", periodic)
     from rdnet.analysis.homogeneity import homogeneity_metrics
-    from rdnet.analysis.morphology import _prepare_spatial, morphology_metrics
+    from rdnet.analysis.morphology import _prepare_spatial, _resolve_threshold, morphology_metrics
 
     info = _prepare_spatial(field, ndim=ndim, dx=None, dy=None, dz=None, component_dims=component_dims)
     data, components, spatial = info.data, info.component_dims, info.spatial_dims
@@ -262,6 +262,8 @@ def pattern_summary(
     values = np.asarray(data.values)
     scalar = np.sqrt(np.sum(values**2, axis=tuple(range(len(components))))) if components else values
     summary = homogeneity_metrics(data, periodic=periodic, n_surrogates=n_surrogates, seed=seed, component_dims=components)
+    if not isinstance(threshold, str):
+        threshold = _resolve_threshold(np.zeros(1), threshold)  # a number: refuse anything else before scaling it
     scaled_threshold = threshold if isinstance(threshold, str) else threshold * scale
     morphology = morphology_metrics(data, threshold=scaled_threshold, periodic=periodic, ndim=len(spatial),
                                     component_dims=components)  # fmt: skip

@@ -9,7 +9,7 @@ from typing import Iterable
 import numpy as np
 import xarray as xr
 
-from rdnet.analysis.fields import _anomaly, _apply, _Field, _is_constant, _n_points, _prepare, _scalar_result
+from rdnet.analysis.fields import _anomaly, _apply, _check_count, _Field, _is_constant, _n_points, _prepare, _scalar_result
 from rdnet.analysis.spectra import _label_spectrum
 from rdnet.analysis.spectral_grid import _check_window, _mode_power, _radial_sum, _spectral_grid, _SpectralGrid
 
@@ -113,8 +113,8 @@ def surrogate_test(
         ``p_value`` (per field; 1 for a constant field), ``spectrum``, ``band_low``,
         ``band_high`` (2.5 % and 97.5 % of the surrogate spectra).
     """
-    if int(n_surrogates) != n_surrogates or n_surrogates < 1:
-        raise ValueError(f"n_surrogates must be a positive integer; got {n_surrogates!r}")
+    n_surrogates = _check_count("n_surrogates", n_surrogates, 1)
+    seed = _check_count("seed", seed, 0)
     info = _prepare(field, dx=dx, dy=dy, dz=dz, component_dims=component_dims)
     window = _check_window(window)
     grid = _spectral_grid(info.shape, info.spacing)

@@ -191,3 +191,24 @@ def test_a_complex_field_is_refused_not_cut_to_its_real_part(function):
     with pytest.raises(ValueError, match="must be real"):
         function(field)
     assert float(analysis.dominant_wavelength(np.abs(field))) == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda f: analysis.surrogate_test(f, n_surrogates=True), "n_surrogates must be a positive integer; got True"),
+        (lambda f: analysis.surrogate_test(f, n_surrogates=5, seed=np.nan), "seed must be a non-negative integer; got nan"),
+        # seed=1.5 was cut to 1 without a word
+        (lambda f: analysis.homogeneity_metrics(f, n_surrogates=5, seed=1.5), "seed must be a non-negative integer; got 1.5"),
+        (lambda f: analysis.homogeneity_metrics(f, n_surrogates=True), "n_surrogates must be a non-negative integer"),
+        (lambda f: analysis.morphology_metrics(f, window="hann"), "window must be a positive length; got 'hann'"),
+        (lambda f: analysis.morphology_metrics(f, threshold=True), "threshold must be a finite number"),  # was 1.0
+        (lambda f: analysis.pattern_summary(f, threshold=[0.5]), "threshold must be a finite number"),
+        (lambda f: analysis.distance_from_reference(f, reference="mean"), "reference must be a real number"),
+    ],
+)
+def test_options_of_the_wrong_type_are_one_value_error_naming_them(call, words):
+    field = np.cos(2 * np.pi * np.arange(16) / 8)[None, :] * np.ones((8, 1))
+    with pytest.raises(ValueError) as caught:
+        call(field)
+    assert words in str(caught.value)
