@@ -57,8 +57,15 @@ def _prepare(
     dy: float | None = None,
     dz: float | None = None,
     component_dims: Iterable[str] | None = None,
+    keep_order: bool = False,
 ) -> _FieldInfo:
-    """Wrap ``field`` as a DataArray, find its spatial dims, spacing and component dims."""
+    """Wrap ``field`` as a DataArray, find its spatial dims, spacing and component dims.
+
+    A spatial dim whose coordinate decreases is reversed, so that every kernel sees
+    coordinates that increase along the array's axes (directions, such as an angular
+    spectrum's orientations, are then those of the coordinates); ``keep_order=True``
+    leaves the order (for a metric that pairs the field with another array by position).
+    """
     if isinstance(field, xr.Dataset):
         raise TypeError("expected one field (a DataArray or array), got a Dataset: select a variable, e.g. ds['v']")
     if isinstance(field, xr.DataArray):
@@ -114,6 +121,9 @@ def _prepare(
     ]
     # a one-point axis has no extent: its spacing is never used; it takes the spacing of an axis with extent
     reference = next(d for d in spacing if d is not None)
+    if not keep_order:
+        descending = [d for d in spatial_dims if d in data.coords and data.sizes[d] > 1 and _decreases(data[d])]
+        data = data.isel({d: slice(None, None, -1) for d in descending}) if descending else data
     x_dim = spatial_dims[-1]
     units = data[x_dim].attrs.get("units", "1") if x_dim in data.coords else "1"
     return _FieldInfo(
@@ -125,6 +135,12 @@ def _prepare(
         field_units=str(data.attrs.get("units", "1")),
         original_dims=original_dims,
     )
+
+
+def _decreases(coordinate: xr.DataArray) -> bool:
+    """Whether a (uniform) coordinate runs from high to low."""
+    values = np.asarray(coordinate.values)
+    return values.dtype.kind in "iuf" and bool(values[1] < values[0])
 
 
 def _spacing(data: xr.DataArray, dim: str, given: float | None) -> float:

@@ -373,7 +373,7 @@ def distance_from_reference(
     xarray.DataArray
         Distance per field, in the field's units.
     """
-    info = _prepare(field, component_dims=component_dims)
+    info = _prepare(field, component_dims=component_dims, keep_order=True)  # the reference pairs with it by position
     data = info.data
     if reference is None:
         difference = data - data.mean(dim=list(info.spatial_dims))

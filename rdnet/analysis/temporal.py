@@ -43,7 +43,7 @@ from typing import Any, Iterable
 import numpy as np
 import xarray as xr
 
-from rdnet.analysis.fields import _check_finite, _Field, _model_times
+from rdnet.analysis.fields import _check_finite, _decreases, _Field, _model_times, _spacing
 from rdnet.analysis.regime import PATTERN_ABSOLUTE_AMPLITUDE, PATTERN_RELATIVE_AMPLITUDE
 
 __all__ = [
@@ -126,9 +126,9 @@ def _series_array(series: _Field, times: Iterable[float] | None, component_dims:
         data = series.transpose("time", *components, *spatial)
         values = np.asarray(data.values, dtype=np.float64)
         spacings = []
-        for dim in spatial:
-            coordinate = np.asarray(data[dim].values, dtype=float) if dim in data.coords and data.sizes[dim] > 1 else None
-            spacings.append(float(abs(coordinate[1] - coordinate[0])) if coordinate is not None else 1.0)
+        for dim in spatial:  # signed: a coordinate that decreases along the axis turns a shift's direction
+            step = _spacing(data, dim, None) if data.sizes[dim] > 1 else 1.0
+            spacings.append(-step if dim in data.coords and data.sizes[dim] > 1 and _decreases(data[dim]) else step)
         if times is None:
             times = _model_times(data["time"].values) if "time" in data.coords else None
         if components:

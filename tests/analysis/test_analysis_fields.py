@@ -212,3 +212,20 @@ def test_options_of_the_wrong_type_are_one_value_error_naming_them(call, words):
     with pytest.raises(ValueError) as caught:
         call(field)
     assert words in str(caught.value)
+
+
+@pytest.mark.parametrize("reverse", ["x", "y", "both"])
+def test_a_descending_coordinate_gives_the_orientations_of_the_coordinates(reverse):
+    """A plane wave cos(2π(2x/64 + y/64)) has its wavevector at atan2(1, 2) = 26.6° from x (bin 30°)
+    whichever way its coordinates are stored; with x descending it was put at 150°."""
+    y, x = np.meshgrid(np.arange(64.0), np.arange(64.0), indexing="ij")
+    field = xr.DataArray(np.cos(2 * np.pi * (2 * x + y) / 64), dims=("y", "x"), coords={"y": y[:, 0], "x": x[0]})
+    flips = {"x": {"x": slice(None, None, -1)}, "y": {"y": slice(None, None, -1)},
+             "both": {"x": slice(None, None, -1), "y": slice(None, None, -1)}}[reverse]  # fmt: skip
+    stored = field.isel(flips)
+    spectrum = analysis.angular_spectrum(stored)
+    truth = np.degrees(np.arctan2(1, 2))
+    peak = float(spectrum["orientation"][int(spectrum.argmax())])
+    assert abs(peak - truth) <= 5.0
+    np.testing.assert_allclose(spectrum.values, analysis.angular_spectrum(field).values, rtol=1e-12, atol=1e-15)
+    assert float(analysis.dominant_wavelength(stored)) == pytest.approx(64 / np.hypot(2, 1))

@@ -190,3 +190,24 @@ def test_a_homogeneous_state_with_decaying_noise_is_stationary_and_a_homogeneous
     # a homogeneous oscillation (Hopf) is far above the floor: it still oscillates
     waves = 0.6 + 0.05 * np.sin(2 * np.pi * np.arange(40) / 5)[:, None, None] + 1e-9 * rng.standard_normal((40, 16, 16))
     assert time_behaviour(waves, times=np.arange(40.0), window=1.0).label == "oscillating"
+
+
+def test_a_pattern_moving_towards_larger_x_has_a_positive_velocity_however_x_is_stored():
+    """cos(2π(x − c t)/16) moves at +c along x; with the x coordinate stored descending the
+    velocity came out −c (the spacing was taken as |Δx|)."""
+    t, x = np.arange(12.0), np.arange(64.0) * 0.5
+    c = 0.25
+    values = np.cos(2 * np.pi * (x[None, None, :] - c * t[:, None, None]) / 8) * np.ones((1, 4, 1))
+    series = xr.DataArray(values, dims=("time", "y", "x"), coords={"time": t, "y": np.arange(4.0), "x": x})
+    for stored in (series, series.isel(x=slice(None, None, -1))):
+        velocity = pattern_velocity(stored)["velocity"].sel(axis="x").values
+        np.testing.assert_allclose(velocity, c, rtol=1e-9)
+        assert time_behaviour(stored).evidence["velocity"][-1] == pytest.approx(c)
+
+
+def test_a_series_on_a_non_uniform_grid_is_refused_not_measured_with_its_first_step():
+    t, x = np.arange(4.0), np.r_[0.0, np.cumsum(np.linspace(0.5, 1.5, 31))]
+    series = xr.DataArray(np.ones((4, 2, 1)) * np.cos(x)[None, None, :], dims=("time", "y", "x"),
+                          coords={"time": t, "x": x})  # fmt: skip
+    with pytest.raises(ValueError, match="uniformly spaced"):
+        pattern_velocity(series)
