@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import numbers
 import os
 import sys
 import time
@@ -188,6 +189,18 @@ def _echo_dashboard(client: Any, echo: Callable[[str], None]) -> None:
         echo(f"dask dashboard: {link}")
 
 
+def _check_execution_options(*, workers, scheduler, threads_per_point, progress) -> None:
+    """Refuse, before any folder or worker exists, a count that is not a positive integer (``workers=0``
+    was taken as "all cores"), a scheduler that is not an address, a progress that is not True or False."""
+    for name, value in (("workers", workers), ("threads_per_point", threads_per_point)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise ConfigError(f"scheduler must be an address like 'tcp://host:8786', got {scheduler!r}")
+    if not isinstance(progress, bool):
+        raise ConfigError(f"progress must be True or False, got {progress!r}")
+
+
 def execute_plan(
     plan: SweepPlan,
     *,
@@ -228,6 +241,8 @@ def execute_plan(
         Interrupted (Ctrl-C): unfinished points are cancelled, the cluster is shut down,
         finished points are kept for the next run.
     """
+    _check_execution_options(workers=workers, scheduler=scheduler, threads_per_point=threads_per_point,
+                             progress=progress)  # fmt: skip
     _prepare_directory(plan)
     started = time.perf_counter()
     if plan.format == "zarr":

@@ -9,6 +9,7 @@ one point: picklable, without open handles.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -148,6 +149,10 @@ def plan_sweep(
     sweep_engine = engine(command)
     options = sweep_engine.options()
     axes = _axes(grid)
+    if fixed is not None and not isinstance(fixed, Mapping):
+        raise ConfigError(f"fixed must map option names to values, e.g. {{'size': 64}}, got {fixed!r}")
+    if not isinstance(directory, (str, os.PathLike)):
+        raise ConfigError(f"the sweep's folder must be a str or os.PathLike, got {directory!r}")
     fixed = _fixed_options(dict(fixed or {}), options)
     if format not in FORMATS:
         raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
@@ -200,9 +205,15 @@ def plan_sweep(
 
 def _axes(grid: Mapping[str, Sequence[Any]] | Sequence[ParameterAxis]) -> list[ParameterAxis]:
     if isinstance(grid, Mapping):
+        for name, values in grid.items():
+            if isinstance(values, (str, bytes, Mapping)) or not hasattr(values, "__iter__"):
+                raise ConfigError(f"the values of axis {name} must be a list, e.g. [0.03, 0.04], got {values!r}")
         axes = [ParameterAxis(str(name), tuple(values)) for name, values in grid.items()]
-    else:
+    elif isinstance(grid, Sequence) and not isinstance(grid, (str, bytes)) and all(
+            isinstance(axis, ParameterAxis) for axis in grid):  # fmt: skip
         axes = list(grid)
+    else:
+        raise ConfigError(f"grid must map names to lists of values, e.g. {{'F': [0.03, 0.04]}}, got {grid!r}")
     if not axes:
         raise ConfigError("a sweep needs at least one parameter axis")
     for axis in axes:
@@ -210,6 +221,8 @@ def _axes(grid: Mapping[str, Sequence[Any]] | Sequence[ParameterAxis]) -> list[P
             raise ConfigError(f"parameter axis {axis.name} has no values")
         if len(set(map(repr, axis.values))) != len(axis):
             raise ConfigError(f"parameter axis {axis.name} repeats a value")
+        if any(isinstance(value, float) and not math.isfinite(value) for value in axis.values):
+            raise ConfigError(f"parameter axis {axis.name} holds a value that is not finite: {list(axis.values)}")
     return axes
 
 

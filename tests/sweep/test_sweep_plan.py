@@ -45,6 +45,12 @@ def test_train_points_take_hyphenated_option_names(tmp_path):
         ("simulate", {"F": []}, {}, "no values"),
         ("train", {"F": [0.01]}, {}, "train has no option 'F'"),
         ("relax", {"F": [0.01]}, {}, "cannot sweep 'relax'"),
+        # each was a TypeError or AttributeError from inside Python, or (NaN) a sweep of failed points
+        ("simulate", 3, {}, "grid must map names to lists of values"),
+        ("simulate", "F=0.01:0.02:2", {}, "grid must map names to lists of values"),
+        ("simulate", {"F": 0.01}, {}, r"the values of axis F must be a list, e.g. \[0.03, 0.04\], got 0.01"),
+        ("simulate", {"F": [float("nan"), 0.01]}, {}, "holds a value that is not finite"),
+        ("simulate", {"F": [0.01]}, 3, "fixed must map option names to values"),
     ],
 )
 def test_a_bad_sweep_is_one_config_error_before_anything_is_written(tmp_path, command, grid, fixed, fragment):
@@ -57,3 +63,27 @@ def test_a_bad_sweep_is_one_config_error_before_anything_is_written(tmp_path, co
 def test_an_unknown_format_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="format"):
         plan_sweep("simulate", {"F": [0.01]}, {}, tmp_path / "sweep", format="hdf4")
+
+
+def test_a_sweep_folder_that_is_not_a_path_is_refused():
+    with pytest.raises(ConfigError, match="the sweep's folder must be a str or os.PathLike, got 3"):
+        plan_sweep("simulate", {"F": [0.01]}, {}, 3)
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        ({"workers": 0}, "workers must be a positive integer, got 0"),  # was every core
+        ({"workers": 1.5}, "workers must be a positive integer, got 1.5"),  # was a TypeError from distributed
+        ({"threads_per_point": 0}, "threads_per_point must be a positive integer, got 0"),
+        ({"scheduler": 3}, "scheduler must be an address"),
+        ({"progress": "no"}, "progress must be True or False, got 'no'"),
+    ],
+)
+def test_bad_execution_options_are_refused_before_any_folder_or_worker(tmp_path, options, fragment):
+    from rdnet.sweep import run_sweep
+
+    with pytest.raises(ConfigError, match=fragment):
+        run_sweep("simulate", {"F": [0.01]}, {"size": 8, "steps": 1}, out=tmp_path / "sweep",
+                  echo=lambda line: None, **{"progress": False, **options})  # fmt: skip
+    assert not (tmp_path / "sweep").exists()
