@@ -222,9 +222,11 @@ def match_variables(
         When a requested role or name is missing from a dataset, or when the datasets
         share nothing to compare; the message lists each dataset's spatial variables.
     """
+    datasets = _dataset_list(datasets)
     if not datasets:
         raise ConfigError("no datasets to compare")
     labels = list(labels) if labels is not None else [f"file {i + 1}" for i in range(len(datasets))]
+    _check_labels(labels, datasets)
     if requested is None or len(requested) == 0:
         matches = _matches_for_roles(datasets, SPECIES_ROLES)
         if not matches:
@@ -313,6 +315,21 @@ def unique_labels(names: Sequence[str]) -> list[str]:
     return labels
 
 
+def _dataset_list(datasets) -> list:
+    """``datasets`` as a list of xarray Datasets; a TypeError for one Dataset or anything else."""
+    import xarray as xr
+
+    if isinstance(datasets, xr.Dataset) or not all(isinstance(item, xr.Dataset) for item in datasets):
+        raise TypeError("datasets must be a list of xarray.Dataset (e.g. [ds1, ds2])")
+    return list(datasets)
+
+
+def _check_labels(labels: Sequence[str], datasets: Sequence) -> None:
+    """One label per dataset (zip would drop the datasets beyond the labels)."""
+    if len(labels) != len(datasets):
+        raise ConfigError(f"give one label per dataset: {len(labels)} labels for {len(datasets)} datasets")
+
+
 def build_entries(
     datasets: Sequence[xr.Dataset],
     labels: Sequence[str],
@@ -339,8 +356,12 @@ def build_entries(
         Ordered by role, then by dataset, with grid coordinates in common length
         units where the files' units differ but convert (see :func:`to_common_length_units`).
     """
+    datasets, labels = _dataset_list(datasets), list(labels)
+    _check_labels(labels, datasets)
     entries = []
     for match in matches:
+        if len(match.names) != len(datasets):
+            raise ConfigError(f"{match.role}: {len(match.names)} variable names for {len(datasets)} datasets")
         for dataset, label, name in zip(datasets, labels, match.names):
             snapshot, index = select_snapshot(dataset[name], time_index, label=label)
             has_time = "time" in dataset[name].dims and "time" in dataset.coords
@@ -371,10 +392,9 @@ def grid_spacing(field: xr.DataArray) -> float:
     -------
     float
     """
-    if "x" in field.coords and field.sizes["x"] > 1:
-        x = np.asarray(field["x"].values, dtype=float)
-        return float(abs(x[1] - x[0]))
-    return 1.0
+    from rdnet.analysis.fields import _spacing
+
+    return _spacing(field, "x", None) if field.sizes.get("x", 0) > 1 else 1.0
 
 
 def length_units(field: xr.DataArray) -> str:
@@ -466,6 +486,8 @@ def compute_spectra(
     """
     from rdnet.analysis import radial_power_spectrum, surrogate_test
 
+    if not isinstance(normalize, (bool, np.bool_)):  # "no" is truthy
+        raise TypeError(f"normalize must be True or False; got {normalize!r}")
     spectra = []
     for entry in entries:
         spacing = grid_spacing(entry.field)

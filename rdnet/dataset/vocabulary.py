@@ -12,6 +12,7 @@ that are not measured by default. Every command that picks a variable by name or
 
 from __future__ import annotations
 
+import numbers
 import re
 from typing import TYPE_CHECKING
 
@@ -159,6 +160,9 @@ def select_snapshot(variable: xr.DataArray, time_index: int, *, label: str = "")
     DatasetError
         When the snapshot is too large to load (see :func:`rdnet.dataset.load_snapshot`).
     """
+    if isinstance(time_index, bool) or not isinstance(time_index, numbers.Integral):  # True was snapshot 1
+        raise ConfigError(f"--time must be a snapshot index (an integer, -1 for the last), got {time_index!r}")
+    time_index = int(time_index)
     if "time" not in variable.dims:  # a static field: the one state there is
         if time_index not in (0, -1):
             where = f"{label}: " if label else ""

@@ -226,3 +226,42 @@ def test_a_non_spatial_variable_is_named_as_such_and_a_static_field_has_no_snaps
     assert select_snapshot(static, -1)[1] == 0
     with pytest.raises(ConfigError, match=r"--time 3: net.nc: 'displacement_u' has no time dimension"):
         select_snapshot(static, 3, label="net.nc")
+
+
+def _stripes(wavelength: float = 8.0):
+    import xarray as xr
+
+    x = np.arange(32.0)
+    values = np.cos(2 * np.pi * x / wavelength)[None, None, :] * np.ones((3, 16, 1))
+    return xr.Dataset({"v": (("time", "y", "x"), values)}, coords={"time": [0.0, 1.0, 2.0], "y": np.arange(16.0), "x": x})
+
+
+def test_one_label_short_is_refused_not_a_dataset_dropped():
+    """build_entries([a, b], ["a"], ...) zipped the second dataset away without a word."""
+    from rdnet.comparison import build_entries, match_variables
+
+    datasets = [_stripes(), _stripes(4.0)]
+    matches = match_variables(datasets)
+    with pytest.raises(ConfigError, match="give one label per dataset: 1 labels for 2 datasets"):
+        build_entries(datasets, ["a"], matches)
+    with pytest.raises(ConfigError, match="give one label per dataset"):
+        match_variables(datasets, labels=["a"])
+
+
+@pytest.mark.parametrize("index", [1.5, "-1", True])  # TypeError from xarray; '<=' not supported; snapshot 1
+def test_a_snapshot_index_must_be_an_integer(index):
+    with pytest.raises(ConfigError, match="must be a snapshot index"):
+        select_snapshot(_stripes()["v"], index)
+
+
+def test_arguments_of_the_wrong_type_are_refused_naming_them():
+    from rdnet.comparison import build_entries, compute_spectra, grid_spacing, match_variables
+
+    with pytest.raises(TypeError, match="datasets must be a list of xarray.Dataset"):
+        match_variables(_stripes())  # iterated over its variable names: an AttributeError
+    entries = build_entries([_stripes()], ["a"], match_variables([_stripes()]))
+    with pytest.raises(TypeError, match="normalize must be True or False"):
+        compute_spectra(entries, n_surrogates=3, normalize="no")  # "no" normalised
+    field = _stripes()["v"].assign_coords(x=np.arange(32.0) ** 1.5)
+    with pytest.raises(ValueError, match="uniformly spaced"):
+        grid_spacing(field)  # was its first step, 1.0
