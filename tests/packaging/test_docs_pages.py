@@ -71,3 +71,22 @@ def test_the_model_files_printed_in_models_md_run(tmp_path):
         path.write_text(block)
         ds = rd_classic.simulate(model_file=path, size=16, steps=4, dt=1e-3, quiet=True)
         assert ds.sizes["time"] >= 2 and bool(ds["u"].notnull().all()), f"toml block {number + 1} of docs/models.md"
+
+
+def test_the_python_examples_of_analysis_md_run(tmp_path):
+    import subprocess
+    import sys
+
+    import rd_classic
+
+    # the files the examples open, small: a 2-D and a 3-D Gray-Scott run
+    rd_classic.simulate(model="gray-scott", size="32", steps=20, quiet=True, out=tmp_path / "gs.nc")
+    rd_classic.simulate(model="gray-scott", size="8x8x8", steps=4, quiet=True, out=tmp_path / "gs3d.nc")
+    blocks = re.findall(r"^```python\n(.*?)^```", (ROOT / "docs" / "analysis.md").read_text(), flags=re.S | re.M)
+    assert len(blocks) >= 3
+    for number, block in enumerate(blocks):
+        script = tmp_path / f"example{number}.py"
+        script.write_text(block)
+        result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                                timeout=300)  # fmt: skip
+        assert result.returncode == 0, f"python block {number + 1} of docs/analysis.md: {result.stderr}"
