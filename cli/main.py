@@ -108,8 +108,10 @@ _MEMORY_HINTS = {
 
 
 class _OneLineError(click.ClickException):
+    """An error printed as one ``Error:`` line: a line break in it (from a name the user typed) shown as ``\\n``."""
+
     def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
+        super().__init__(message.replace("\r", "\\r").replace("\n", "\\n"))
         self.exit_code = exit_code
 
 

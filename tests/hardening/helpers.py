@@ -128,6 +128,7 @@ def assert_clean_failure(outcome: Outcome, *, exit_code: int, final_paths: list[
     assert "Traceback" not in outcome.stderr + outcome.stdout, outcome.describe()
     assert outcome.exit_code == exit_code, outcome.describe()
     assert len(outcome.error_lines) == 1, outcome.describe()
+    assert outcome.stderr.rstrip("\n").splitlines()[-1] == outcome.error_lines[0], f"the error goes on past its line\n{outcome.describe()}"
     for path in final_paths:
         assert not Path(path).exists(), f"{path} was left under the final name\n{outcome.describe()}"
 

@@ -266,6 +266,8 @@ CLI_ROWS = [
     Row("compare: 1 x 1 grid", ("compare", "good.nc", "one-cell.nc"), words="one-cell.nc"),
     Row("compare: corrupt data chunk", ("compare", "good.nc", "corrupt-chunk.nc"), words="corrupt-chunk.nc"),
     Row("info: text file", ("info", "notes.txt"), words="not a NetCDF file"),
+    Row("analyze: a line break in the file name", ("analyze", "a\nb.nc"), words="no such file: a\\nb.nc"),
+    Row("compare: a line break in --var", ("compare", "good.nc", "good.nc", "--var", "u\nv"), words="'u\\nv'"),
     # outputs: an existing file needs --overwrite; an input is never an output
     Row("analyze: --out is its input, with --overwrite", ("analyze", "good.nc", "--out", "good.nc", "--overwrite"),
         words="is the input file"),
