@@ -197,7 +197,7 @@ def command(
 
     from rdnet.dataset.file_safety import refuse_input_as_output
 
-    if overwrite and not out_path:
+    if overwrite and out_path is None:
         raise ConfigError("--overwrite applies only with --out SPECTRA.nc")
     if n_surrogates == 0 and click.get_current_context().get_parameter_source("seed") != ParameterSource.DEFAULT:
         raise ConfigError("--seed seeds the surrogates; it cannot apply with --surrogates 0")
@@ -205,7 +205,7 @@ def command(
         note_surrogates_that_cannot_label(n_surrogates)
     index = parse_time(time_text)
     out = None
-    if out_path:
+    if out_path is not None:
         refuse_input_as_output(out_path, [file], option="--out")
         out = check_output_path(out_path, overwrite=overwrite)
     ds = open_dataset(file)  # a file from another tool: rdnet.cli.main prints the warning in one line

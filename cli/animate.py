@@ -72,8 +72,8 @@ def command(file, variable, out, fps, every, cmap, z_index, overwrite, quiet):
     try:
         # by default the first measured field, never a label of the grid cells (neuron_index), as plot/analyze
         fields = [field for field in spatial_variables(dataset) if not is_label_variable(dataset[field])]
-        name = resolve_role(dataset, variable) if variable else (resolve_role(dataset, "v") or (fields[0] if fields else None))
-        if name is None and variable:
+        name = resolve_role(dataset, variable) if variable is not None else (resolve_role(dataset, "v") or (fields[0] if fields else None))
+        if name is None and variable is not None:
             raise ConfigError(missing_variable_message(dataset, Path(file).name, variable))
         if name is None:
             raise ConfigError(f"{Path(file).name} has no spatial field to animate (dims ending in y, x)")

@@ -30,14 +30,14 @@ def command(name, model_file, as_toml):
     """
     from rd_classic.models import MODELS, builtin_declaration, load_model_file
 
-    if name and model_file:
+    if name is not None and model_file is not None:
         raise ConfigError("give a model NAME or --model-file, not both")
-    if not name and not model_file:
+    if name is None and model_file is None:
         if as_toml:
             raise ConfigError("--toml needs a model NAME or --model-file")
         _list(MODELS)
         return
-    declaration = load_model_file(model_file) if model_file else builtin_declaration(name)
+    declaration = load_model_file(model_file) if model_file is not None else builtin_declaration(name)
     if as_toml:
         click.echo(declaration.text, nl=not declaration.text.endswith("\n"))
         return

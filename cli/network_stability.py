@@ -131,10 +131,10 @@ def run_network_stability(path: str, *, as_json: bool, plot_path: str | None, sn
 
         check_new_output(out, overwrite=overwrite, inputs=[path])
         out_path = check_output_path(out, overwrite=overwrite)
-    elif overwrite and not plot_path:
+    elif overwrite and plot_path is None:
         raise ConfigError("--overwrite applies only with --plot or --out MODES.nc")
     plot_file = output_with_suffix(plot_path, PLOT_SUFFIXES, "image", overwrite=overwrite, inputs=[path],
-                                   option="--plot") if plot_path else None  # fmt: skip
+                                   option="--plot") if plot_path is not None else None  # fmt: skip
     torch.set_num_threads(threads)
     progress = _ProductsLine()
     try:

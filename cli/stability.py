@@ -74,17 +74,17 @@ def command(ctx, model, model_file, preset, params, state_index, critical, brack
     from rd_classic.presets import default_preset, get_preset
     from rd_classic.stability import box_modes, critical_parameter, growth_rate, turing_analysis, wavenumber_range
 
-    if bracket is not None and not critical:
+    if bracket is not None and critical is None:
         raise ConfigError("--bracket applies only with --critical NAME")
-    if network["overwrite"] and not plot_path:
+    if network["overwrite"] and plot_path is None:
         raise ConfigError("--overwrite applies only with --plot (or --out with --network)")
-    if plot_path:  # checked before any work
+    if plot_path is not None:  # checked before any work
         from rdnet.cli.paths import output_with_suffix
 
         plot_file = output_with_suffix(plot_path, PLOT_SUFFIXES, "image", overwrite=network["overwrite"],
                                        option="--plot")  # fmt: skip
     chosen = model_choice(ctx, model, model_file)
-    selected = get_preset(chosen, preset) if preset else default_preset(chosen)
+    selected = get_preset(chosen, preset) if preset is not None else default_preset(chosen)
     model_object = get_model(chosen, **{**selected.parameters, **parse_parameters(params, fields=False)})
     states = model_object.steady_states()
     if not states:
@@ -101,7 +101,7 @@ def command(ctx, model, model_file, preset, params, state_index, critical, brack
     boxes = _box_modes(model_object, box, boundary, [states[i] for i in indices], box_modes)
     for entry, modes in zip(result["states"], boxes):
         entry["box"] = modes.to_dict()
-    if critical:
+    if critical is not None:
         if bracket is None:
             raise ConfigError("--critical needs --bracket LOW HIGH")
         if len(indices) > 1:  # it follows one state: which one is the user's choice, not the first found
@@ -137,9 +137,9 @@ def command(ctx, model, model_file, preset, params, state_index, critical, brack
                     click.echo(f"  box {sides} ({', '.join(modes.kinds)}): {modes.growing} allowed mode(s) grow; fastest "
                                f"allowed: mode {tuple(int(m) for m in modes.modes[0])}, q = {modes.wavenumbers[0]:.6g}, "
                                f"rate = {modes.rates[0]:.6g}")  # fmt: skip
-        if critical:
+        if critical is not None:
             click.echo(f"critical {critical} = {result['critical']['value']:.8g}")
-    if plot_path:
+    if plot_path is not None:
         import matplotlib
 
         matplotlib.use("Agg")

@@ -266,6 +266,15 @@ CLI_ROWS = [
     Row("compare: 1 x 1 grid", ("compare", "good.nc", "one-cell.nc"), words="one-cell.nc"),
     Row("compare: corrupt data chunk", ("compare", "good.nc", "corrupt-chunk.nc"), words="corrupt-chunk.nc"),
     Row("info: text file", ("info", "notes.txt"), words="not a NetCDF file"),
+    # an empty value is a value: refused, never read as the option left out
+    Row("stability: empty --preset", ("stability", "--preset", ""), words="unknown preset ''"),
+    Row("stability: empty --critical", ("stability", "--critical", "", "--bracket", "0", "1"), words="no parameter ''"),
+    Row("stability: empty --plot", ("stability", "--plot", ""), words="unsupported image type"),
+    Row("animate: empty --var", ("animate", "good.nc", "--var", "", "--out", "m.gif"), words="no variable ''",
+        final="m.gif"),
+    Row("analyze: empty --out", ("analyze", "good.nc", "--out", "", "--surrogates", "0"), words="folder"),
+    Row("models: empty NAME", ("models", ""), words="unknown model ''"),
+    Row("models: empty --model-file", ("models", "--model-file", ""), words="is a folder"),
     Row("analyze: a line break in the file name", ("analyze", "a\nb.nc"), words="no such file: a\\nb.nc"),
     Row("compare: a line break in --var", ("compare", "good.nc", "good.nc", "--var", "u\nv"), words="'u\\nv'"),
     # outputs: an existing file needs --overwrite; an input is never an output
