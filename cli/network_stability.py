@@ -13,6 +13,7 @@ import sys
 
 import click
 
+from rdnet.cli.options import cpu_threads
 from rdnet.errors import ConfigError
 
 #: the options that belong to --network, with their defaults (refused without --network)
@@ -48,8 +49,8 @@ def network_options(function):
                      help="[--network] Shuffled surrogates of each mode's significance test."),
         click.option("--seed", "seed", type=click.IntRange(min=0), default=0, show_default=True,
                      help="[--network] Seed of the eigen-solver's start, the surrogates and --train-critic."),
-        click.option("--threads", "threads", type=click.IntRange(min=1), default=1, show_default=True,
-                     help="[--network] torch threads of the Jacobian-vector products."),
+        click.option("--threads", "threads", type=int, callback=cpu_threads, default=1, show_default=True,
+                     help="[--network] torch threads of the Jacobian-vector products (at most the CPUs of this machine)."),
         click.option("--out", "out", default=None, metavar="MODES.nc",
                      help="[--network] Write the leading modes as fields on the neuron grid (rdnet plot / analyze / "
                           "compare read it)."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -32,6 +33,15 @@ def parse_parameters(pairs: tuple[str, ...], *, fields: bool = True) -> dict[str
                 raise ConfigError(f"--param {name} needs a number, got {text!r}") from None
             values[name] = text.strip()
     return values
+
+
+def cpu_threads(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    """Check ``--threads``: 1 to the number of CPUs of this machine (more only slows torch down, and 10**5
+    threads ran the machine out of resources; 10**12 overflowed torch's int)."""
+    cpus = os.cpu_count() or 1
+    if value is not None and not 1 <= value <= cpus:
+        raise click.BadParameter(f"{value}: give 1 to {cpus} (the CPUs of this machine)", ctx, param)
+    return value
 
 
 def note_surrogates_that_cannot_label(n_surrogates: int) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from rdnet.cli.options import cpu_threads
 from rdnet.prd import defaults
 
 
@@ -58,7 +59,7 @@ from rdnet.prd import defaults
 @click.option("--save", type=click.Choice(["auto", "full", "norms"]), default="auto", show_default=True,
               help="Store u and its reaction/diffusion in full, or per-neuron norms only (auto: full if ≤ 64 MiB).")
 @click.option("--delta", type=float, default=defaults.DELTA, show_default=True, help="δ of Theorem 2's bounds (adversarial runs in the theory's setting).")
-@click.option("--threads", type=int, default=None, help="CPU threads for torch [1 for small runs].")
+@click.option("--threads", type=int, default=None, callback=cpu_threads, help="CPU threads for torch, at most the CPUs of this machine [1 for small runs].")
 @click.option("--out", "out", default="train.nc", show_default=True,
               help="Output dataset: NetCDF, or a zarr store (a name ending in .zarr).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
