@@ -351,6 +351,7 @@ def build_config(
     initial = check_initial_condition(initial_condition or chosen.initial_condition, model_object)
     _check_noise_at_start(noise_terms, model_object, grid, fields, initial, int(seed))
     limit = _stability_limit(model_object, grid, integrator, fields, conditions, initial=initial, seed=int(seed))
+    snapshots_given = snapshots is not None
     if snapshots is None:
         snapshots = DEFAULT_SNAPSHOTS
     elif snapshot_every is not None:
@@ -387,6 +388,9 @@ def build_config(
             steps = int(snapshots) * math.ceil(steps / int(snapshots))
         dt = duration / steps  # the last step lands on the duration exactly (dt only shrinks)
     steps = _whole_number("steps", steps)
+    if snapshots_given and steps % snapshots:
+        raise ConfigError(f"{snapshots} snapshot intervals cannot be evenly spaced over the run's {steps} steps; give "
+                          f"a number of snapshots that divides the steps (or a smaller dt), or snapshot_every")  # fmt: skip
     if snapshot_every is None:
         snapshot_every = max(1, steps // snapshots)
     snapshot_every = _whole_number("snapshot_every", snapshot_every)

@@ -194,6 +194,12 @@ CLI_ROWS = [
     Row("unstable explicit --dt", (*S, "--dt", "100", "--out", "x.nc"), words="largest stable dt", final="x.nc"),
     Row("--snapshot-every zero", (*S, "--snapshot-every", "0", "--out", "x.nc"), words="positive", final="x.nc"),
     Row("--snapshots zero", (*S, "--snapshots", "0", "--out", "x.nc"), words="positive", final="x.nc"),
+    Row("--snapshots more than --steps", (*S, "--snapshots", "30", "--out", "x.nc"), words="30 snapshot intervals cannot be "
+        "evenly spaced over the run's 20 steps", final="x.nc"),
+    Row("--snapshots not dividing --steps", (*S, "--snapshots", "7", "--out", "x.nc"), words="7 snapshot intervals",
+        final="x.nc"),
+    Row("--snapshots 10**12", (*S[:3], "--snapshots", str(10**12), "--out", "x.nc"), words="cannot be evenly spaced",
+        final="x.nc"),
     Row("--snapshots with --snapshot-every", (*S, "--snapshots", "5", "--snapshot-every", "3", "--out", "x.nc"),
         words="not both", final="x.nc"),
     Row("--steps with --time", (*S, "--time", "5", "--out", "x.nc"), words="either", final="x.nc"),
