@@ -348,7 +348,8 @@ def build_config(
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
     seed = _whole_number("seed", seed, smallest=0)
-    initial = check_initial_condition(initial_condition or chosen.initial_condition, model_object)
+    initial = check_initial_condition(chosen.initial_condition if initial_condition is None else initial_condition,
+                                      model_object)
     _check_noise_at_start(noise_terms, model_object, grid, fields, initial, int(seed))
     limit = _stability_limit(model_object, grid, integrator, fields, conditions, initial=initial, seed=int(seed))
     snapshots_given = snapshots is not None
