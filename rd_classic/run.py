@@ -368,6 +368,8 @@ def build_config(
     if rtol is not None or atol is not None:
         raise ConfigError(f"rtol and atol set the step of an adaptive integrator (rk23 or rk45), not {integrator}")
     if dt is None:
+        if allow_unstable:  # the default dt is within the limit: nothing to allow
+            raise ConfigError("allow_unstable accepts a dt beyond the stability limit; it cannot apply without a dt")
         dt = _default_dt(chosen, limit, integrator)
     else:
         dt = _positive("dt", dt)

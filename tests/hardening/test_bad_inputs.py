@@ -201,6 +201,8 @@ CLI_ROWS = [
     Row("--snapshots 10**12", (*S[:3], "--snapshots", str(10**12), "--out", "x.nc"), words="cannot be evenly spaced",
         final="x.nc"),
     Row("empty --initial", (*S, "--initial", "", "--out", "x.nc"), words="initial condition", final="x.nc"),
+    Row("--allow-unstable without --dt", (*S, "--allow-unstable", "--out", "x.nc"), words="cannot apply without a dt",
+        final="x.nc"),
     Row("--snapshots with --snapshot-every", (*S, "--snapshots", "5", "--snapshot-every", "3", "--out", "x.nc"),
         words="not both", final="x.nc"),
     Row("--steps with --time", (*S, "--time", "5", "--out", "x.nc"), words="either", final="x.nc"),
