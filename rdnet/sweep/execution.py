@@ -120,8 +120,8 @@ def dask_client(
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as error:
-            raise ConfigError(f"Dask scheduler {scheduler}: cannot connect ({error_line(error)})") from None
+        except (OSError, TimeoutError, ValueError) as error:  # ValueError: not an address ('', 'tcp://host')
+            raise ConfigError(f"Dask scheduler {scheduler!r}: cannot connect ({error_line(error)})") from None
         with client:
             _echo_dashboard(client, echo)
             yield client
