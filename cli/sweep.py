@@ -161,6 +161,8 @@ def _run(command: str, grid_specs, directory, workers, scheduler, quiet, argumen
 
     if workers is not None and scheduler is not None:
         raise ConfigError("--workers sets up a local cluster; it cannot go with --scheduler")
+    if not directory.strip():  # '' would be the current folder
+        raise ConfigError(f"--out {directory!r}: give the sweep's folder a name")
     plan = plan_from_command_line(command, grid_specs, arguments, directory, store_format=store_format)
 
     def echo(line: str) -> None:

@@ -324,6 +324,8 @@ CLI_ROWS = [
         words="Dask scheduler '': cannot connect"),
     Row("sweep: --scheduler without a port", ("sweep", "simulate", "--grid", "seed=0:2", "--scheduler", "tcp://nosuch",
                                               "--out", "sw"), words="cannot connect"),
+    Row("sweep: empty --out", ("sweep", "simulate", "--grid", "seed=0:2", "--size", "16", "--steps", "20", "--out", ""),
+        words="give the sweep's folder a name"),
     Row("sweep: --out is a file", ("sweep", "simulate", "--grid", "seed=0:2", "--out", "notes.txt"), words="file"),
     Row("train: --snapshot-every zero", (*T, "--snapshot-every", "0", "--out", "t.nc"), words="--snapshot-every",
         final="t.nc"),
