@@ -289,7 +289,8 @@ def build_fit_config(
     grid = Grid(shape, chosen.dx if dx is None else _positive("dx", dx), "periodic")
     if integrator not in EXPLICIT_SCHEMES:
         raise ConfigError(f"a fit steps with an explicit scheme; valid: {', '.join(EXPLICIT_SCHEMES)}, got {integrator!r}")
-    initial = initial_condition or ("patches" if chosen.initial_condition == "pearson" else chosen.initial_condition)
+    initial = initial_condition if initial_condition is not None else (
+        "patches" if chosen.initial_condition == "pearson" else chosen.initial_condition)
     if initial not in SEEDED_INITIAL_CONDITIONS:
         raise ConfigError(f"a fit draws its initial conditions from seeds; use one of "
                           f"{', '.join(SEEDED_INITIAL_CONDITIONS)}, not {initial!r}")  # fmt: skip

@@ -306,6 +306,8 @@ CLI_ROWS = [
     # fit
     Row("fit: a model file with noise", ("fit", "--model-file", "noisy-model.toml", "--params", "b", "--target",
                                          "good.nc:u", "--out", "f.nc"), words="[noise] table", final="f.nc"),
+    Row("fit: empty --initial", ("fit", "--model", "schnakenberg", "--params", "b", "--target", "good.nc:u", "--initial",
+                                 "", "--out", "f.nc"), words="not ''", final="f.nc"),
     Row("fit: a parameter nothing uses", ("fit", "--model-file", "unused-parameter.toml", "--params", "z0",
                                           "--target", "good.nc:u", "--out", "f.nc"),
         words="z0 appears in none of schnakenberg's reaction, diffusion or initial expressions", final="f.nc"),
