@@ -146,6 +146,10 @@ def run_demo(folder: str | Path, *, quick: bool = False, seed: int = 0, overwrit
     from rdnet.cli.plot import plot_file
     from rdnet.comparison import format_table
 
+    if not str(folder).strip():  # '' would be the current folder
+        raise ConfigError(f"--out {str(folder)!r}: give the demo's folder a name")
+    if isinstance(seed, bool) or int(seed) != seed or seed < 0:  # before the folder is made and the first run starts
+        raise ConfigError(f"--seed must be a non-negative integer, got {seed}")
     folder = Path(folder).expanduser()
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"--out {folder}: is a file, not a folder")

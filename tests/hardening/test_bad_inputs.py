@@ -311,6 +311,10 @@ CLI_ROWS = [
     Row("fit: a parameter nothing uses", ("fit", "--model-file", "unused-parameter.toml", "--params", "z0",
                                           "--target", "good.nc:u", "--out", "f.nc"),
         words="z0 appears in none of schnakenberg's reaction, diffusion or initial expressions", final="f.nc"),
+    # demo
+    Row("demo: empty --out", ("demo", "--quick", "--quiet", "--out", ""), words="give the demo's folder a name"),
+    Row("demo: negative --seed", ("demo", "--quick", "--quiet", "--seed", "-1", "--out", "d"), words="--seed must be",
+        final="d"),
     # sweep
     Row("sweep: --grid not a number", ("sweep", "simulate", "--grid", "F=abc", "--out", "sw"), words="not a number"),
     Row("sweep: --grid COUNT 1", ("sweep", "simulate", "--grid", "F=0.1:0.2:1", "--out", "sw"), words="COUNT"),
