@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from pathlib import Path
 
 import click
 
@@ -136,6 +137,9 @@ def run_network_stability(path: str, *, as_json: bool, plot_path: str | None, sn
         raise ConfigError("--overwrite applies only with --plot or --out MODES.nc")
     plot_file = output_with_suffix(plot_path, PLOT_SUFFIXES, "image", overwrite=overwrite, inputs=[path],
                                    option="--plot") if plot_path is not None else None  # fmt: skip
+    if out_path is not None and plot_file is not None and Path(out_path).resolve() == plot_file.resolve():
+        raise ConfigError(f"--out {out} and --plot {plot_path} name the same file; give the modes and the figure "
+                          f"different names")  # fmt: skip
     torch.set_num_threads(threads)
     progress = _ProductsLine()
     try:

@@ -339,6 +339,8 @@ CLI_ROWS = [
         final="t.nc"),
     Row("train: --threads beyond the CPUs", (*T, "--threads", str((os.cpu_count() or 1) + 1), "--out", "t.nc"),
         words="CPUs of this machine", final="t.nc"),
+    Row("stability --network: --out and --plot the same file", ("stability", "--network", "good.nc", "--out", "m.png",
+                                                               "--plot", "m.png"), words="name the same file", final="m.png"),
     Row("stability --network: --threads 10**12", ("stability", "--network", "good.nc", "--threads", str(10**12)),
         words="CPUs of this machine"),
     Row("train: --batch-size with gd", (*T, "--batch-size", "4", "--out", "t.nc"), words="applies only to",
