@@ -6,7 +6,7 @@ contains the expected words, prints no traceback, and leaves no file under the
 final output name. A Python row passes when the call raises the documented
 exception type with the expected words. ``docs/reliability.md`` lists the same
 rows with the messages observed (regenerate it with
-``python -m hardening.test_bad_inputs`` from ``tests/``).
+``PYTHONPATH=tests python -m hardening.test_bad_inputs`` from the repository root).
 """
 
 from __future__ import annotations
