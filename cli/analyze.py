@@ -10,7 +10,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LABEL_KEYS, MORPHOLOGY_KEYS, metric_units
+from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LABEL_KEYS, MORPHOLOGY_KEYS, extent_ndim, metric_units
 from rdnet.cli.options import note_surrogates_that_cannot_label
 from rdnet.errors import ConfigError
 
@@ -120,7 +120,7 @@ def grid_dimensions(ds, name: str) -> int:
 
     Per-area metrics are per length on a 1-D grid (``512x1``) and per volume on a 3-D one.
     """
-    return sum(ds.sizes[dim] > 1 for dim in ("z", "y", "x") if dim in ds[name].dims) or 1
+    return extent_ndim([ds.sizes[dim] for dim in ("z", "y", "x") if dim in ds[name].dims])
 
 
 def print_table(rows: list[tuple[str, float | None, dict[str, Any]]], length_units: str, ndim: int = 2) -> None:

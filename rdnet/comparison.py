@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rdnet.analysis.fields import _model_times
-from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS, MORPHOLOGY_KEYS, metric_units
+from rdnet.analysis.metric_names import HOMOGENEITY_KEYS, LENGTH_METRICS, MORPHOLOGY_KEYS, extent_ndim, metric_units
 from rdnet.dataset.convention import SPATIAL_DIMS, DatasetWarning, spatial_dims, spatial_variables
 from rdnet.dataset.vocabulary import (
     ROLE_GROUPS,
@@ -589,7 +589,7 @@ def metrics_table(
 
 def _grid_ndims(grids) -> set[int]:
     """The number of spatial dims with more than one cell of each ``"64x32"``-style grid."""
-    return {max(1, sum(int(size) > 1 for size in str(grid).split("x"))) for grid in grids}
+    return {extent_ndim(str(grid).split("x")) for grid in grids}
 
 
 def format_table(table: pd.DataFrame, *, digits: int = 4) -> str:

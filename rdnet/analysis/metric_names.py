@@ -6,7 +6,7 @@ This module imports nothing, so the command line and the sweep can name the metr
 
 from __future__ import annotations
 
-__all__ = ["HOMOGENEITY_KEYS", "LENGTH_METRICS", "MORPHOLOGY_KEYS", "MORPHOLOGY_DETAIL_KEYS", "LABEL_KEYS", "metric_units"]
+__all__ = ["HOMOGENEITY_KEYS", "LENGTH_METRICS", "MORPHOLOGY_KEYS", "MORPHOLOGY_DETAIL_KEYS", "LABEL_KEYS", "metric_units", "extent_ndim"]
 
 
 #: Keys of the dictionary returned by :func:`homogeneity_metrics`, in display order.
@@ -66,6 +66,20 @@ _LENGTH_POWER = {
     "dominant_wavelength": lambda ndim: 1,
     "correlation_length": lambda ndim: 1,
 }
+
+
+def extent_ndim(shape) -> int:
+    """The number of spatial axes of ``shape`` with more than one cell (1 for a single cell).
+
+    The ``ndim`` of :func:`metric_units`: per-area metrics are per length on a ``512 x 1`` grid
+    and per volume on a 3-D one.
+
+    Examples
+    --------
+    >>> extent_ndim((64, 1)), extent_ndim((12, 12, 12)), extent_ndim((1, 1))
+    (1, 3, 1)
+    """
+    return sum(int(n) > 1 for n in shape) or 1
 
 
 def metric_units(key: str, length_units: str, ndim: int = 2) -> str:

@@ -72,7 +72,7 @@ import numpy as np
 import xarray as xr
 
 from rdnet.analysis.fields import DEPTH_DIM, _apply, _check_finite, _check_flag, _Field, _FieldInfo, _prepare
-from rdnet.analysis.metric_names import MORPHOLOGY_DETAIL_KEYS, metric_units
+from rdnet.analysis.metric_names import MORPHOLOGY_DETAIL_KEYS, extent_ndim, metric_units
 
 __all__ = [
     "THRESHOLDS",
@@ -508,7 +508,7 @@ def morphology_metrics(
     packed = _apply(kernel, info, ["metric"], {"metric": len(MORPHOLOGY_DETAIL_KEYS)})
     if packed.ndim == 1:
         return {key: float(value) for key, value in zip(MORPHOLOGY_DETAIL_KEYS, np.asarray(packed.values, dtype=float))}
-    n_spatial = sum(n > 1 for n in info.shape) or 1
+    n_spatial = extent_ndim(info.shape)
     metrics = {}
     for position, key in enumerate(MORPHOLOGY_DETAIL_KEYS):
         metric = packed.isel(metric=position, drop=True)
@@ -596,7 +596,7 @@ def minkowski_curves(
     kernel = functools.partial(_curves_kernel, spacings=spacings, thresholds=levels, standardised=bool(standardised),
                                periodic=bool(periodic))  # fmt: skip
     packed = _apply(kernel, info, ["threshold", "functional"], {"threshold": levels.size, "functional": 4})
-    n_spatial = sum(n > 1 for n in info.shape) or 1
+    n_spatial = extent_ndim(info.shape)
     names = ("area_fraction", "boundary_length", "mean_curvature", "euler_characteristic")
     curves = xr.Dataset(
         {
